@@ -1,0 +1,80 @@
+# Every command goes through this Makefile: the toolchain and build settings live
+# here, not in the user's head.
+#   make demo   - the main job on the embedded default backend (pure Go)
+#   make test   - installs what is missing (make setup), then runs all tests
+SHELL := /bin/bash
+
+export GOTOOLCHAIN := go1.27.3
+export GOEXPERIMENT := simd
+# The onnx tag compiles in the ONNX Runtime backend (loaded with dlopen at run time).
+export GOFLAGS := -tags=onnx
+export PATH := $(CURDIR)/.deps/bin:$(PATH)
+export ONNXRUNTIME_SHARED_LIBRARY_PATH := $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1
+export MULTIHW_ROOT := $(CURDIR)
+
+DEPS := $(CURDIR)/.deps
+BIN := $(CURDIR)/bin
+MULTIHW := $(BIN)/multihw
+APT_PACKAGES := jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client dataset-fashion-mnist
+ORT_VERSION := 1.30.0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GO_TEST_FLAGS ?= -timeout 60m
+
+.PHONY: all setup setup-apt setup-go setup-ort build demo test test-go notebooks bench fmt vet clean
+
+all: build
+
+## setup: idempotent installation of everything the project needs.
+setup: setup-apt setup-go setup-ort
+
+setup-apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+setup-go: $(DEPS)/bin/goimports $(DEPS)/bin/gonb
+	@k=$(HOME)/.local/share/jupyter/kernels/gonb/kernel.json; \
+	grep -qs '"$(DEPS)/bin/gonb"' $$k || { $(DEPS)/bin/gonb --install --force_deps --logtostderr=false && grep -qs '"$(DEPS)/bin/gonb"' $$k; }
+
+$(DEPS)/bin/goimports:
+	GOBIN=$(DEPS)/bin go install golang.org/x/tools/cmd/goimports@latest
+
+# GoNB comes from the `tool` line in go.mod, built to a stable path because
+# kernel.json records the absolute path of the binary that installed it.
+$(DEPS)/bin/gonb: go.mod go.sum
+	go build -o $@ github.com/janpfeifer/gonb
+
+# ONNX Runtime shared library, from the npm package (git-ignored).
+setup-ort: $(DEPS)/onnxruntime/libonnxruntime.so.1
+
+$(DEPS)/onnxruntime/libonnxruntime.so.1:
+	@mkdir -p $(DEPS)/onnxruntime/tmp
+	cd $(DEPS)/onnxruntime/tmp && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null && \
+	  tar -xzf onnxruntime-node-$(ORT_VERSION).tgz package/bin/napi-v6/linux/x64/libonnxruntime.so.1 && \
+	  mv package/bin/napi-v6/linux/x64/libonnxruntime.so.1 $@.tmp && mv $@.tmp $@
+	rm -rf $(DEPS)/onnxruntime/tmp
+
+build:
+	go build -o $(MULTIHW) ./cmd/multihw
+
+demo: build
+	$(MULTIHW) demo
+
+test: setup build vet test-go
+
+vet:
+	go vet ./...
+
+test-go:
+	go test $(GO_TEST_FLAGS) ./...
+
+bench: build
+	$(MULTIHW) bench train
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,321 @@
+package blocks
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The text form of an architecture, one line per block, in the spirit of timm's
+// block strings and TF Model Garden block specs:
+//
+//	# MobileNet-MultiHW-AVG (comments start with '#')
+//	name multi_avg
+//	input 224x224x3          # resolution x resolution x channels
+//	classes 1001
+//	stem cn_k3_s2_c32
+//	ir_k3_s2_e3_c32
+//	ir_k3_s1_e2_c32
+//	ir_r3_k3_s1_e3_c128      # r3: three blocks; only the first may have stride 2
+//	er_k3_s2_e4_c48          # fused IBN
+//	uir_a3_k5_s2_e4_c80      # UIB: a = start depthwise kernel, k = middle depthwise kernel (0 = none)
+//	head c960_h1280_d0.2     # c: conv before pooling, h: hidden FC after pooling, d: dropout
+//
+// Block tokens are separated by '_'. The first names the kind: cn (conv), ir
+// (inverted bottleneck), er (fused IBN, timm's "edge residual"), uir (universal
+// inverted bottleneck). Options: r<N> repeat, k<K> kernel, a<K> UIB start
+// kernel, s<S> stride, e<X> expansion ratio, m<N> absolute expanded width,
+// c<N> output width, nre (ReLU, the default) or nr6 (ReLU6) activation, noskip
+// (no residual connection). Missing name, input and classes default to "",
+// 224x224x3 and 1001; the stem and head lines are required.
+
+var kindPrefix = map[Kind]string{KindConv: "cn", KindIBN: "ir", KindFused: "er", KindUIB: "uir"}
+
+// String returns the text form of a block (without repeat).
+func (b Block) String() string { return b.format(1) }
+
+func (b Block) format(repeat int) string {
+	p, ok := kindPrefix[b.Kind]
+	if !ok {
+		p = string(b.Kind)
+	}
+	t := []string{p}
+	if repeat > 1 {
+		t = append(t, fmt.Sprintf("r%d", repeat))
+	}
+	if b.Kind == KindUIB {
+		t = append(t, fmt.Sprintf("a%d", b.StartKernel))
+	}
+	t = append(t, fmt.Sprintf("k%d", b.Kernel), fmt.Sprintf("s%d", b.Stride))
+	if b.Kind != KindConv {
+		if b.Expanded > 0 {
+			t = append(t, fmt.Sprintf("m%d", b.Expanded))
+		} else {
+			t = append(t, "e"+strconv.FormatFloat(b.Expand, 'g', -1, 64))
+		}
+	}
+	t = append(t, fmt.Sprintf("c%d", b.Out))
+	if b.Act == ReLU6 {
+		t = append(t, "nr6")
+	} else if b.Act != "" && b.Act != ReLU {
+		t = append(t, "n"+string(b.Act))
+	}
+	if b.NoSkip {
+		t = append(t, "noskip")
+	}
+	return strings.Join(t, "_")
+}
+
+// String returns the text form of the head.
+func (h Head) String() string {
+	t := []string{}
+	if h.Conv > 0 {
+		t = append(t, fmt.Sprintf("c%d", h.Conv))
+	}
+	if h.Hidden > 0 {
+		t = append(t, fmt.Sprintf("h%d", h.Hidden))
+	}
+	if h.Dropout > 0 {
+		t = append(t, "d"+strconv.FormatFloat(h.Dropout, 'g', -1, 64))
+	}
+	if len(t) == 0 {
+		return "none"
+	}
+	return strings.Join(t, "_")
+}
+
+// String returns the text form of the architecture; Parse reads it back.
+// Runs of identical stride-1 blocks following a block are folded into r<N>.
+func (a *Arch) String() string {
+	var sb strings.Builder
+	if a.Name != "" {
+		fmt.Fprintf(&sb, "name %s\n", a.Name)
+	}
+	fmt.Fprintf(&sb, "input %dx%dx%d\n", a.Resolution, a.Resolution, a.Channels)
+	fmt.Fprintf(&sb, "classes %d\n", a.Classes)
+	fmt.Fprintf(&sb, "stem %s\n", a.Stem)
+	for i := 0; i < len(a.Blocks); {
+		b := a.Blocks[i]
+		rest := b
+		rest.Stride = 1
+		n := 1
+		for i+n < len(a.Blocks) && a.Blocks[i+n] == rest {
+			n++
+		}
+		fmt.Fprintf(&sb, "%s\n", b.format(n))
+		i += n
+	}
+	fmt.Fprintf(&sb, "head %s\n", a.Head)
+	return sb.String()
+}
+
+// Parse reads and validates the text form (see the package documentation).
+func Parse(text string) (*Arch, error) {
+	a := &Arch{}
+	var haveStem, haveHead bool
+	for n, line := range strings.Split(text, "\n") {
+		lineNo := n + 1
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		lineErr := func(format string, args ...any) error {
+			return fmt.Errorf("line %d (%q): %s", lineNo, strings.TrimSpace(line), fmt.Sprintf(format, args...))
+		}
+		key, arg := fields[0], ""
+		if len(fields) == 2 {
+			arg = fields[1]
+		}
+		switch key {
+		case "name", "input", "classes", "stem", "head":
+			if len(fields) != 2 {
+				return nil, lineErr("%q takes exactly one value", key)
+			}
+		default:
+			if len(fields) != 1 {
+				return nil, lineErr("a block line holds one block string, got %d words", len(fields))
+			}
+		}
+		switch key {
+		case "name":
+			a.Name = arg
+		case "input":
+			var h, w, c int
+			if k, err := fmt.Sscanf(arg, "%dx%dx%d", &h, &w, &c); err != nil || k != 3 || h != w {
+				return nil, lineErr("input must be RxRxC with a square resolution, e.g. 224x224x3")
+			}
+			a.Resolution, a.Channels = h, c
+		case "classes":
+			c, err := strconv.Atoi(arg)
+			if err != nil {
+				return nil, lineErr("classes must be an integer")
+			}
+			a.Classes = c
+		case "stem":
+			bs, err := parseBlock(arg)
+			if err != nil {
+				return nil, lineErr("%v", err)
+			}
+			if len(bs) != 1 {
+				return nil, lineErr("the stem is a single block")
+			}
+			a.Stem, haveStem = bs[0], true
+		case "head":
+			h, err := parseHead(arg)
+			if err != nil {
+				return nil, lineErr("%v", err)
+			}
+			a.Head, haveHead = h, true
+		default:
+			if haveHead {
+				return nil, lineErr("block after the head")
+			}
+			if !haveStem {
+				return nil, lineErr("block before the stem line")
+			}
+			bs, err := parseBlock(key)
+			if err != nil {
+				return nil, lineErr("%v", err)
+			}
+			a.Blocks = append(a.Blocks, bs...)
+		}
+	}
+	if !haveStem {
+		return nil, fmt.Errorf("architecture text has no stem line")
+	}
+	if !haveHead {
+		return nil, fmt.Errorf("architecture text has no head line")
+	}
+	a.applyDefaults()
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ParseBlock parses one block string such as "ir_r2_k3_s2_e6_c32" into its
+// (possibly repeated) blocks. Validation that needs the input width is left to
+// Arch.Validate.
+func ParseBlock(s string) ([]Block, error) { return parseBlock(s) }
+
+func parseBlock(s string) ([]Block, error) {
+	tokens := strings.Split(s, "_")
+	var b Block
+	switch tokens[0] {
+	case "cn":
+		b.Kind = KindConv
+	case "ir":
+		b.Kind = KindIBN
+	case "er":
+		b.Kind = KindFused
+	case "uir":
+		b.Kind = KindUIB
+	default:
+		return nil, fmt.Errorf("block %q: unknown block kind %q (valid: cn, ir, er, uir)", s, tokens[0])
+	}
+	repeat := 1
+	seen := map[byte]bool{}
+	for _, t := range tokens[1:] {
+		switch t {
+		case "nre":
+			b.Act = ReLU
+			continue
+		case "nr6":
+			b.Act = ReLU6
+			continue
+		case "noskip":
+			b.NoSkip = true
+			continue
+		case "":
+			return nil, fmt.Errorf("block %q: empty token", s)
+		}
+		key, val := t[0], t[1:]
+		if seen[key] {
+			return nil, fmt.Errorf("block %q: option %q given twice", s, string(key))
+		}
+		seen[key] = true
+		if key == 'e' {
+			e, err := strconv.ParseFloat(val, 64)
+			if err != nil {
+				return nil, fmt.Errorf("block %q: bad expansion %q", s, t)
+			}
+			b.Expand = e
+			continue
+		}
+		v, err := strconv.Atoi(val)
+		if err != nil {
+			return nil, fmt.Errorf("block %q: bad option %q (want a letter followed by an integer)", s, t)
+		}
+		switch key {
+		case 'r':
+			repeat = v
+		case 'k':
+			b.Kernel = v
+		case 'a':
+			b.StartKernel = v
+		case 's':
+			b.Stride = v
+		case 'm':
+			b.Expanded = v
+		case 'c':
+			b.Out = v
+		default:
+			return nil, fmt.Errorf("block %q: unknown option %q", s, t)
+		}
+	}
+	if !seen['s'] {
+		b.Stride = 1
+	}
+	if !seen['c'] {
+		return nil, fmt.Errorf("block %q: missing output width c<N>", s)
+	}
+	if b.Kind != KindConv && !seen['e'] && !seen['m'] {
+		b.Expand = 1
+	}
+	if repeat < 1 || repeat > 64 {
+		return nil, fmt.Errorf("block %q: repeat must be in [1, 64], got %d", s, repeat)
+	}
+	bs := []Block{b}
+	for range repeat - 1 {
+		r := b
+		r.Stride = 1
+		bs = append(bs, r)
+	}
+	return bs, nil
+}
+
+func parseHead(s string) (Head, error) {
+	var h Head
+	if s == "none" {
+		return h, nil
+	}
+	for _, t := range strings.Split(s, "_") {
+		if len(t) < 2 {
+			return h, fmt.Errorf("head %q: bad token %q", s, t)
+		}
+		switch t[0] {
+		case 'c', 'h':
+			v, err := strconv.Atoi(t[1:])
+			if err != nil {
+				return h, fmt.Errorf("head %q: bad width %q", s, t)
+			}
+			if t[0] == 'c' {
+				h.Conv = v
+			} else {
+				h.Hidden = v
+			}
+		case 'd':
+			v, err := strconv.ParseFloat(t[1:], 64)
+			if err != nil {
+				return h, fmt.Errorf("head %q: bad dropout %q", s, t)
+			}
+			h.Dropout = v
+		default:
+			return h, fmt.Errorf("head %q: unknown option %q (valid: c<N>, h<N>, d<X>)", s, t)
+		}
+	}
+	return h, nil
+}

@@ -1,0 +1,29 @@
+package blocks
+
+import (
+	"math"
+	"testing"
+)
+
+func TestReferenceFigures(t *testing.T) {
+	exact := map[string]bool{"mobilenet_v2": true, "multi_avg": true, "multi_max": true}
+	for _, r := range References {
+		a := r.Arch()
+		an, err := Analyze(a, r.PublishedResolution)
+		if err != nil {
+			t.Fatalf("%s: %v", r.Name, err)
+		}
+		tolM, tolP := r.Tolerance(r.PublishedMACs), r.Tolerance(r.PublishedParams)
+		if exact[r.Name] {
+			tolM, tolP = 0.005, 0.005
+		}
+		dm := float64(an.MACs)/r.PublishedMACs - 1
+		dp := float64(an.Params)/r.PublishedParams - 1
+		t.Logf("%-24s MACs %8.1f M (published %8.1f M, %+.2f%%)  params %9d (published %9.0f, %+.2f%%)",
+			r.Name, float64(an.MACs)/1e6, r.PublishedMACs/1e6, 100*dm, an.Params, r.PublishedParams, 100*dp)
+		if math.Abs(dm) > tolM || math.Abs(dp) > tolP {
+			t.Errorf("%s: MACs %d / params %d off the published %.0f / %.0f by more than %.1f%% / %.1f%%",
+				r.Name, an.MACs, an.Params, r.PublishedMACs, r.PublishedParams, 100*tolM, 100*tolP)
+		}
+	}
+}
