@@ -1,0 +1,585 @@
+// Package nas holds the multi-hardware architecture search: the declarative
+// search space (this file), the one-shot TuNAS search (supernet, controller,
+// rewards) and the baselines.
+//
+// A search space is plain data, in the spirit of TuNAS's search_space_utils:
+// every choice is a list of options (a OneOf); a list with one element is a
+// fixed value. The same structure drives sampling, the supernet, the cost
+// tables and printing. The decisions, in canonical order, are:
+//
+//	stem/width                      stem width multiplier
+//	sN/width, sN/depth              per stage: width multiplier, number of blocks
+//	sN/bM/kind, /kernel, /expand    per block: block kind, kernel, expansion ratio
+//
+// A Point holds one option index per decision. Blocks beyond a stage's depth
+// are skipped: their decisions exist but do not change the architecture.
+package nas
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// Space is a declarative search space over mobile architectures.
+type Space struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Resolution, Channels and Classes of the deployed (cost) architecture.
+	Resolution int               `json:"resolution"`
+	Channels   int               `json:"channels"`
+	Classes    int               `json:"classes"`
+	Act        blocks.Activation `json:"act,omitempty"`
+	Stem       StemSpace         `json:"stem"`
+	Stages     []StageSpace      `json:"stages"`
+	Head       blocks.Head       `json:"head"`
+}
+
+// StemSpace is the stem convolution: its width is BaseWidth × a multiplier,
+// rounded with blocks.MakeDivisible(·, 8).
+type StemSpace struct {
+	Kernel      int       `json:"kernel"`
+	Stride      int       `json:"stride"`
+	BaseWidth   int       `json:"base_width"`
+	Multipliers []float64 `json:"multipliers"`
+}
+
+// StageSpace is a stage: Depth blocks of the same output width; the first has
+// the stage's stride, the others stride 1 (and a residual connection). Every
+// block of the stage chooses among the same kinds, kernels and expansions.
+type StageSpace struct {
+	Stride      int           `json:"stride"`
+	BaseWidth   int           `json:"base_width"`
+	Multipliers []float64     `json:"multipliers"`
+	Depths      []int         `json:"depths"`
+	Kinds       []blocks.Kind `json:"kinds"`
+	Kernels     []int         `json:"kernels"`
+	Expansions  []float64     `json:"expansions"`
+}
+
+// MaxDepth is the largest number of blocks of the stage.
+func (st *StageSpace) MaxDepth() int { return maxInt(st.Depths) }
+
+// Width returns the stage's output width for multiplier option i.
+func (st *StageSpace) Width(i int) int {
+	return blocks.MakeDivisible(float64(st.BaseWidth)*st.Multipliers[i], 8)
+}
+
+// Width returns the stem width for multiplier option i.
+func (s *StemSpace) Width(i int) int {
+	return blocks.MakeDivisible(float64(s.BaseWidth)*s.Multipliers[i], 8)
+}
+
+// DecisionKind says what a decision chooses.
+type DecisionKind string
+
+// Decision kinds.
+const (
+	DecideWidth  DecisionKind = "width"
+	DecideDepth  DecisionKind = "depth"
+	DecideKind   DecisionKind = "kind"
+	DecideKernel DecisionKind = "kernel"
+	DecideExpand DecisionKind = "expand"
+)
+
+// Decision is one OneOf choice of the space.
+type Decision struct {
+	Name string       `json:"name"`
+	Kind DecisionKind `json:"kind"`
+	// Stage is the stage index (-1 for the stem); Block the block index within
+	// the stage (-1 for stage-level decisions).
+	Stage   int      `json:"stage"`
+	Block   int      `json:"block"`
+	Options []string `json:"options"`
+}
+
+// Point is one option index per decision, in the order of Space.Decisions.
+type Point []int
+
+// Decisions lists the decisions in canonical order.
+func (s *Space) Decisions() []Decision {
+	ds := []Decision{{Name: "stem/width", Kind: DecideWidth, Stage: -1, Block: -1, Options: floats(s.Stem.Multipliers)}}
+	for i := range s.Stages {
+		st := &s.Stages[i]
+		p := fmt.Sprintf("s%d/", i+1)
+		ds = append(ds,
+			Decision{Name: p + "width", Kind: DecideWidth, Stage: i, Block: -1, Options: floats(st.Multipliers)},
+			Decision{Name: p + "depth", Kind: DecideDepth, Stage: i, Block: -1, Options: ints(st.Depths)})
+		kinds := make([]string, len(st.Kinds))
+		for k, v := range st.Kinds {
+			kinds[k] = string(v)
+		}
+		for b := 0; b < st.MaxDepth(); b++ {
+			bp := fmt.Sprintf("%sb%d/", p, b+1)
+			ds = append(ds,
+				Decision{Name: bp + "kind", Kind: DecideKind, Stage: i, Block: b, Options: kinds},
+				Decision{Name: bp + "kernel", Kind: DecideKernel, Stage: i, Block: b, Options: ints(st.Kernels)},
+				Decision{Name: bp + "expand", Kind: DecideExpand, Stage: i, Block: b, Options: floats(st.Expansions)})
+		}
+	}
+	return ds
+}
+
+// Layout locates every decision of a Point: what the supernet, the cost table
+// and the controller need without string matching.
+type Layout struct {
+	StemWidth int
+	Stages    []StageLayout
+	Sizes     []int // number of options of each decision
+}
+
+// StageLayout holds the decision indices of one stage.
+type StageLayout struct {
+	Width, Depth int
+	// Blocks[b] holds the decision indices of block b: kind, kernel, expand.
+	Blocks [][3]int
+}
+
+// Layout returns the decision indices of the space.
+func (s *Space) Layout() Layout {
+	var l Layout
+	for i, d := range s.Decisions() {
+		l.Sizes = append(l.Sizes, len(d.Options))
+		switch {
+		case d.Stage < 0:
+			l.StemWidth = i
+		case d.Block < 0:
+			for len(l.Stages) <= d.Stage {
+				l.Stages = append(l.Stages, StageLayout{})
+			}
+			if d.Kind == DecideWidth {
+				l.Stages[d.Stage].Width = i
+			} else {
+				l.Stages[d.Stage].Depth = i
+			}
+		default:
+			st := &l.Stages[d.Stage]
+			for len(st.Blocks) <= d.Block {
+				st.Blocks = append(st.Blocks, [3]int{})
+			}
+			switch d.Kind {
+			case DecideKind:
+				st.Blocks[d.Block][0] = i
+			case DecideKernel:
+				st.Blocks[d.Block][1] = i
+			case DecideExpand:
+				st.Blocks[d.Block][2] = i
+			}
+		}
+	}
+	return l
+}
+
+// Validate checks the space and returns an error naming the stage and field.
+func (s *Space) Validate() error {
+	if s.Resolution <= 0 || s.Channels <= 0 || s.Classes <= 0 {
+		return fmt.Errorf("space %q: resolution, channels and classes must be positive", s.Name)
+	}
+	switch s.Act {
+	case "", blocks.ReLU, blocks.ReLU6:
+	default:
+		return fmt.Errorf("space %q: unsupported activation %q (relu, relu6)", s.Name, s.Act)
+	}
+	if err := checkChoice("stem multipliers", s.Stem.Multipliers, func(v float64) bool { return v > 0 }); err != nil {
+		return fmt.Errorf("space %q: %w", s.Name, err)
+	}
+	if s.Stem.BaseWidth <= 0 || s.Stem.Kernel <= 0 || s.Stem.Kernel%2 == 0 || (s.Stem.Stride != 1 && s.Stem.Stride != 2) {
+		return fmt.Errorf("space %q: stem needs a positive base_width, an odd kernel and stride 1 or 2", s.Name)
+	}
+	if len(s.Stages) == 0 {
+		return fmt.Errorf("space %q: no stages", s.Name)
+	}
+	for i := range s.Stages {
+		st := &s.Stages[i]
+		where := fmt.Sprintf("space %q: stage %d", s.Name, i+1)
+		if st.Stride != 1 && st.Stride != 2 {
+			return fmt.Errorf("%s: stride must be 1 or 2, got %d", where, st.Stride)
+		}
+		if st.BaseWidth <= 0 {
+			return fmt.Errorf("%s: base_width must be positive, got %d", where, st.BaseWidth)
+		}
+		for _, c := range []error{
+			checkChoice("multipliers", st.Multipliers, func(v float64) bool { return v > 0 }),
+			checkChoice("depths", st.Depths, func(v int) bool { return v >= 1 && v <= 16 }),
+			checkChoice("kinds", st.Kinds, func(k blocks.Kind) bool { return k == blocks.KindIBN || k == blocks.KindFused }),
+			checkChoice("kernels", st.Kernels, func(k int) bool { return k > 0 && k%2 == 1 }),
+			checkChoice("expansions", st.Expansions, func(e float64) bool { return e >= 1 }),
+		} {
+			if c != nil {
+				return fmt.Errorf("%s: %w", where, c)
+			}
+		}
+	}
+	if s.Head.Conv < 0 || s.Head.Hidden < 0 || s.Head.Dropout < 0 || s.Head.Dropout >= 1 {
+		return fmt.Errorf("space %q: invalid head %+v", s.Name, s.Head)
+	}
+	return nil
+}
+
+func checkChoice[T comparable](name string, opts []T, ok func(T) bool) error {
+	if len(opts) == 0 {
+		return fmt.Errorf("%s: needs at least one option", name)
+	}
+	seen := map[T]bool{}
+	for _, o := range opts {
+		if !ok(o) {
+			return fmt.Errorf("%s: invalid option %v", name, o)
+		}
+		if seen[o] {
+			return fmt.Errorf("%s: option %v given twice", name, o)
+		}
+		seen[o] = true
+	}
+	return nil
+}
+
+// CheckPoint verifies that p has one valid option index per decision.
+func (s *Space) CheckPoint(p Point) error {
+	sizes := s.Layout().Sizes
+	if len(p) != len(sizes) {
+		return fmt.Errorf("space %q: point has %d decisions, want %d", s.Name, len(p), len(sizes))
+	}
+	for i, v := range p {
+		if v < 0 || v >= sizes[i] {
+			return fmt.Errorf("space %q: decision %d has option %d, want 0..%d", s.Name, i, v, sizes[i]-1)
+		}
+	}
+	return nil
+}
+
+// Arch converts a point into the deployed architecture (at the space's
+// resolution and classes).
+func (s *Space) Arch(p Point) (*blocks.Arch, error) {
+	if err := s.CheckPoint(p); err != nil {
+		return nil, err
+	}
+	l := s.Layout()
+	a := &blocks.Arch{Name: s.Name, Resolution: s.Resolution, Channels: s.Channels, Classes: s.Classes, Head: s.Head}
+	act := s.Act
+	if act == blocks.ReLU {
+		act = ""
+	}
+	a.Stem = blocks.Block{Kind: blocks.KindConv, Kernel: s.Stem.Kernel, Stride: s.Stem.Stride, Out: s.Stem.Width(p[l.StemWidth]), Act: act}
+	for i := range s.Stages {
+		st, sl := &s.Stages[i], &l.Stages[i]
+		width := st.Width(p[sl.Width])
+		for b := 0; b < st.Depths[p[sl.Depth]]; b++ {
+			d := sl.Blocks[b]
+			blk := blocks.Block{Kind: st.Kinds[p[d[0]]], Kernel: st.Kernels[p[d[1]]], Stride: 1, Out: width,
+				Expand: st.Expansions[p[d[2]]], Act: act}
+			if b == 0 {
+				blk.Stride = st.Stride
+			}
+			a.Blocks = append(a.Blocks, blk)
+		}
+	}
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("space %q: point %v: %w", s.Name, p, err)
+	}
+	return a, nil
+}
+
+// Encode finds a point whose architecture equals a (ignoring the name; the
+// decisions of skipped blocks are set to 0). It fails if a is not in the space.
+// Where consecutive stages could share blocks (a stride-1 stage of the same
+// width), the earliest stages take as many blocks as they can.
+func (s *Space) Encode(a *blocks.Arch) (Point, error) {
+	l := s.Layout()
+	p := make(Point, len(l.Sizes))
+	fail := func(format string, args ...any) (Point, error) {
+		return nil, fmt.Errorf("architecture %q is not in space %q: %s", a.Name, s.Name, fmt.Sprintf(format, args...))
+	}
+	if a.Stem.Kernel != s.Stem.Kernel || a.Stem.Stride != s.Stem.Stride || a.Stem.Activation() != s.activation() {
+		return fail("stem %s does not match k%d s%d %s", a.Stem, s.Stem.Kernel, s.Stem.Stride, s.activation())
+	}
+	var ok bool
+	if p[l.StemWidth], ok = indexWhere(len(s.Stem.Multipliers), func(i int) bool { return s.Stem.Width(i) == a.Stem.Out }); !ok {
+		return fail("no stem multiplier gives width %d", a.Stem.Out)
+	}
+	if a.Head != s.Head {
+		return fail("head %s, want %s", a.Head, s.Head)
+	}
+	var why string
+	if !s.encodeStages(a.Blocks, 0, p, &l, &why) {
+		return fail("%s", why)
+	}
+	return p, nil
+}
+
+// encodeStages assigns blks to stages i.. by backtracking over stage depths.
+func (s *Space) encodeStages(blks []blocks.Block, i int, p Point, l *Layout, why *string) bool {
+	if i == len(s.Stages) {
+		if len(blks) > 0 {
+			*why = fmt.Sprintf("%d blocks left after the last stage", len(blks))
+			return false
+		}
+		return true
+	}
+	st, sl := &s.Stages[i], &l.Stages[i]
+	for di := len(st.Depths) - 1; di >= 0; di-- {
+		depth := st.Depths[di]
+		if depth > len(blks) {
+			continue
+		}
+		if !s.encodeStage(blks[:depth], i, p, sl, why) {
+			continue
+		}
+		p[sl.Depth] = di
+		if s.encodeStages(blks[depth:], i+1, p, l, why) {
+			return true
+		}
+	}
+	if *why == "" {
+		*why = fmt.Sprintf("no depth of stage %d fits", i+1)
+	}
+	return false
+}
+
+// encodeStage sets the decisions of stage i from its blocks.
+func (s *Space) encodeStage(blks []blocks.Block, i int, p Point, sl *StageLayout, why *string) bool {
+	st := &s.Stages[i]
+	var ok bool
+	if p[sl.Width], ok = indexWhere(len(st.Multipliers), func(k int) bool { return st.Width(k) == blks[0].Out }); !ok {
+		*why = fmt.Sprintf("stage %d width %d is not %d x a multiplier", i+1, blks[0].Out, st.BaseWidth)
+		return false
+	}
+	for b, blk := range blks {
+		d := sl.Blocks[b]
+		stride := 1
+		if b == 0 {
+			stride = st.Stride
+		}
+		if blk.Stride != stride || blk.Out != blks[0].Out || blk.Expanded != 0 || blk.NoSkip || blk.StartKernel != 0 ||
+			blk.Activation() != s.activation() {
+			*why = fmt.Sprintf("stage %d block %d (%s) does not fit the stage", i+1, b+1, blk)
+			return false
+		}
+		if p[d[0]], ok = indexWhere(len(st.Kinds), func(k int) bool { return st.Kinds[k] == blk.Kind }); !ok {
+			*why = fmt.Sprintf("stage %d block %d: kind %q not in the space", i+1, b+1, blk.Kind)
+			return false
+		}
+		if p[d[1]], ok = indexWhere(len(st.Kernels), func(k int) bool { return st.Kernels[k] == blk.Kernel }); !ok {
+			*why = fmt.Sprintf("stage %d block %d: kernel %d not in the space", i+1, b+1, blk.Kernel)
+			return false
+		}
+		if p[d[2]], ok = indexWhere(len(st.Expansions), func(k int) bool { return st.Expansions[k] == blk.Expand }); !ok {
+			*why = fmt.Sprintf("stage %d block %d: expansion %g not in the space", i+1, b+1, blk.Expand)
+			return false
+		}
+	}
+	for b := len(blks); b < len(sl.Blocks); b++ {
+		for _, d := range sl.Blocks[b] {
+			p[d] = 0
+		}
+	}
+	return true
+}
+
+func (s *Space) activation() blocks.Activation {
+	if s.Act == "" {
+		return blocks.ReLU
+	}
+	return s.Act
+}
+
+// Sample draws a point, option i of decision d with probability probs[d][i];
+// nil probs (or a nil row) means uniform.
+func (s *Space) Sample(rng *rand.Rand, probs [][]float64) Point {
+	sizes := s.Layout().Sizes
+	p := make(Point, len(sizes))
+	for d, n := range sizes {
+		if probs == nil || probs[d] == nil {
+			p[d] = rng.IntN(n)
+			continue
+		}
+		u, acc := rng.Float64(), 0.0
+		p[d] = n - 1
+		for i, q := range probs[d] {
+			acc += q
+			if u < acc {
+				p[d] = i
+				break
+			}
+		}
+	}
+	return p
+}
+
+// Count returns the number of architectures of the space with the decisions
+// of skipped blocks collapsed: each stage contributes Σ_depth
+// (kinds·kernels·expansions)^depth times its width options. (Two points can
+// still give the same network where a stride-1 stage has the same width as
+// the stage before it; Count does not merge those.)
+func (s *Space) Count() *big.Int {
+	total := big.NewInt(int64(len(s.Stem.Multipliers)))
+	for _, st := range s.Stages {
+		per := big.NewInt(int64(len(st.Kinds) * len(st.Kernels) * len(st.Expansions)))
+		sum := new(big.Int)
+		for _, d := range st.Depths {
+			sum.Add(sum, new(big.Int).Exp(per, big.NewInt(int64(d)), nil))
+		}
+		sum.Mul(sum, big.NewInt(int64(len(st.Multipliers))))
+		total.Mul(total, sum)
+	}
+	return total
+}
+
+// Describe returns a human-readable listing of the decisions and the size.
+func (s *Space) Describe() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "space %s: %s\n", s.Name, s.Description)
+	fmt.Fprintf(&sb, "input %dx%dx%d, %d classes, head %s\n", s.Resolution, s.Resolution, s.Channels, s.Classes, s.Head)
+	ds := s.Decisions()
+	for _, d := range ds {
+		fmt.Fprintf(&sb, "  %-16s %s\n", d.Name, strings.Join(d.Options, " | "))
+	}
+	c := s.Count()
+	f, _ := new(big.Float).SetInt(c).Float64()
+	fmt.Fprintf(&sb, "%d decisions, %s architectures (%.3g)\n", len(ds), c.String(), f)
+	return sb.String()
+}
+
+// JSON returns the indented JSON form of the space.
+func (s *Space) JSON() []byte {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		panic(err) // plain values only
+	}
+	return append(b, '\n')
+}
+
+// ParseSpace decodes and validates a space from JSON (unknown fields are errors).
+func ParseSpace(data []byte) (*Space, error) {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	s := &Space{}
+	if err := dec.Decode(s); err != nil {
+		return nil, fmt.Errorf("parsing search space JSON: %w", err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadSpace returns a predefined space by name, or reads a JSON file.
+func LoadSpace(nameOrFile string) (*Space, error) {
+	if f, ok := spaces[nameOrFile]; ok {
+		return f(), nil
+	}
+	if strings.HasSuffix(nameOrFile, ".json") || strings.ContainsRune(nameOrFile, os.PathSeparator) {
+		data, err := os.ReadFile(nameOrFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading search space: %w", err)
+		}
+		s, err := ParseSpace(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", nameOrFile, err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("unknown search space %q (predefined: %s; or a .json file)", nameOrFile, strings.Join(SpaceNames(), ", "))
+}
+
+// SpaceNames lists the predefined spaces.
+func SpaceNames() []string {
+	names := make([]string, 0, len(spaces))
+	for n := range spaces {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+var spaces = map[string]func() *Space{
+	"multihw":           MultiHWSpace,
+	"mobilenet_v3_like": MobileNetV3LikeSpace,
+}
+
+// Multipliers are the stage width multipliers of the TuNAS spaces.
+var Multipliers = []float64{0.5, 0.625, 0.75, 1.0, 1.25, 1.5, 2.0}
+
+// MultiHWSpace is the paper's space (see PAPER_FACTS.md): stem 3×3/2 with
+// width 16×multiplier; 5 stages of strides 2,2,2,1,2 and base widths
+// 16,32,64,128,256 with 1-4 blocks; per block IBN or fused IBN, kernel 3 or 5,
+// expansion 1-6; ReLU; MobileNetV3 head. MobileNet-MultiHW-AVG and -MAX are
+// points of this space.
+func MultiHWSpace() *Space {
+	st := func(stride, base int) StageSpace {
+		return StageSpace{Stride: stride, BaseWidth: base, Multipliers: Multipliers, Depths: []int{1, 2, 3, 4},
+			Kinds: []blocks.Kind{blocks.KindIBN, blocks.KindFused}, Kernels: []int{3, 5},
+			Expansions: []float64{1, 2, 3, 4, 5, 6}}
+	}
+	return &Space{
+		Name:        "multihw",
+		Description: "multi-hardware space of Chu et al. 2021: IBN/fused IBN, k3/5, e1-6, 7 width multipliers, ReLU, no SE",
+		Resolution:  224, Channels: 3, Classes: 1001,
+		Stem:   StemSpace{Kernel: 3, Stride: 2, BaseWidth: 16, Multipliers: Multipliers},
+		Stages: []StageSpace{st(2, 16), st(2, 32), st(2, 64), st(1, 128), st(2, 256)},
+		Head:   blocks.Head{Conv: 960, Hidden: 1280, Dropout: 0.2},
+	}
+}
+
+// MobileNetV3LikeSpace is TuNAS's MobileNetV3-like space without
+// squeeze-excite and h-swish (our blocks leave them out, as the multi-hardware
+// space does): IBN only, kernels 3/5/7, expansions 1-6, MobileNetV3-Large's
+// stage layout (16/1, 24/2, 40/2, 80/2, 112/1, 160/2 with up to 1,2,3,4,2,3
+// blocks).
+func MobileNetV3LikeSpace() *Space {
+	st := func(stride, base, maxDepth int) StageSpace {
+		depths := make([]int, maxDepth)
+		for i := range depths {
+			depths[i] = i + 1
+		}
+		return StageSpace{Stride: stride, BaseWidth: base, Multipliers: Multipliers, Depths: depths,
+			Kinds: []blocks.Kind{blocks.KindIBN}, Kernels: []int{3, 5, 7}, Expansions: []float64{1, 2, 3, 4, 5, 6}}
+	}
+	return &Space{
+		Name:        "mobilenet_v3_like",
+		Description: "TuNAS MobileNetV3-like space (no SE, no h-swish): IBN, k3/5/7, e1-6, 7 width multipliers",
+		Resolution:  224, Channels: 3, Classes: 1001,
+		Stem: StemSpace{Kernel: 3, Stride: 2, BaseWidth: 16, Multipliers: Multipliers},
+		Stages: []StageSpace{st(1, 16, 1), st(2, 24, 2), st(2, 40, 3), st(2, 80, 4), st(1, 112, 2), st(2, 160, 3)},
+		Head:   blocks.Head{Conv: 960, Hidden: 1280, Dropout: 0.2},
+	}
+}
+
+func floats(v []float64) []string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return s
+}
+
+func ints(v []int) []string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return s
+}
+
+func indexWhere(n int, f func(int) bool) (int, bool) {
+	for i := 0; i < n; i++ {
+		if f(i) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func maxInt(v []int) int {
+	m := 0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}

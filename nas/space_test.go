@@ -1,0 +1,168 @@
+package nas
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+func TestPredefinedSpacesValidate(t *testing.T) {
+	for _, n := range SpaceNames() {
+		s, err := LoadSpace(n)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+	if _, err := LoadSpace("nope"); err == nil || !strings.Contains(err.Error(), "multihw") {
+		t.Errorf("unknown space error should list valid names, got %v", err)
+	}
+}
+
+func TestCountMatchesFormulaAndEnumeration(t *testing.T) {
+	// Hand count for multihw: stem 7; per stage 7·(24+24²+24³+24⁴).
+	s := MultiHWSpace()
+	per := big.NewInt(24 + 24*24 + 24*24*24 + 24*24*24*24)
+	want := big.NewInt(7)
+	for range 5 {
+		want.Mul(want, new(big.Int).Mul(big.NewInt(7), per))
+	}
+	if got := s.Count(); got.Cmp(want) != 0 {
+		t.Errorf("Count = %s, want %s", got, want)
+	}
+	// A tiny space where enumeration is possible: distinct text forms must
+	// equal Count when stages cannot share blocks.
+	tiny := &Space{Name: "tiny", Resolution: 32, Channels: 3, Classes: 10,
+		Stem: StemSpace{Kernel: 3, Stride: 2, BaseWidth: 16, Multipliers: []float64{1, 2}},
+		Stages: []StageSpace{
+			{Stride: 2, BaseWidth: 16, Multipliers: []float64{1}, Depths: []int{1, 2}, Kinds: []blocks.Kind{blocks.KindIBN, blocks.KindFused}, Kernels: []int{3}, Expansions: []float64{1, 6}},
+			{Stride: 2, BaseWidth: 32, Multipliers: []float64{0.5, 1}, Depths: []int{1}, Kinds: []blocks.Kind{blocks.KindIBN}, Kernels: []int{3, 5}, Expansions: []float64{2}},
+		},
+		Head: blocks.Head{Conv: 64}}
+	seen := map[string]bool{}
+	sizes := tiny.Layout().Sizes
+	p := make(Point, len(sizes))
+	var walk func(d int)
+	walk = func(d int) {
+		if d == len(sizes) {
+			a, err := tiny.Arch(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[a.String()] = true
+			return
+		}
+		for i := 0; i < sizes[d]; i++ {
+			p[d] = i
+			walk(d + 1)
+		}
+	}
+	walk(0)
+	if got := tiny.Count().Int64(); got != int64(len(seen)) {
+		t.Errorf("tiny Count = %d, enumeration found %d distinct architectures", got, len(seen))
+	}
+}
+
+func TestMultiModelsArePointsOfTheSpace(t *testing.T) {
+	s := MultiHWSpace()
+	for _, name := range []string{"multi_avg", "multi_max"} {
+		a, err := blocks.Model(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Encode(a)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, err := s.Arch(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Name = a.Name
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: decode(encode) differs:\n%s\nvs\n%s", name, a, b)
+		}
+	}
+	// MobileNetV2 is not in the space (ReLU6, 7 stages).
+	if _, err := s.Encode(mustModel(t, "mobilenet_v2")); err == nil {
+		t.Error("mobilenet_v2 should not encode into multihw")
+	}
+}
+
+func mustModel(t *testing.T, name string) *blocks.Arch {
+	a, err := blocks.Model(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestEverySampleIsValidAndRoundTrips(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []*Space{MultiHWSpace(), MobileNetV3LikeSpace()} {
+		for range 300 {
+			p := s.Sample(rng, nil)
+			a, err := s.Arch(p)
+			if err != nil {
+				t.Fatalf("%s: %v", s.Name, err)
+			}
+			if _, err := blocks.Analyze(a, 0); err != nil {
+				t.Fatalf("%s: %v", s.Name, err)
+			}
+			q, err := s.Encode(a)
+			if err != nil {
+				t.Fatalf("%s: encode of a sample: %v\n%s", s.Name, err, a)
+			}
+			b, _ := s.Arch(q)
+			if a.String() != b.String() {
+				t.Fatalf("%s: sample does not round trip", s.Name)
+			}
+		}
+	}
+}
+
+func TestSampleFollowsProbabilities(t *testing.T) {
+	s := MultiHWSpace()
+	n := len(s.Layout().Sizes)
+	probs := make([][]float64, n)
+	probs[0] = []float64{0, 0, 0, 0, 0, 0, 1} // stem multiplier 2.0 always
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 100 {
+		if p := s.Sample(rng, probs); p[0] != 6 {
+			t.Fatalf("sample ignored a one-hot distribution: %v", p[0])
+		}
+	}
+}
+
+func TestSpaceJSONRoundTripAndErrors(t *testing.T) {
+	s := MultiHWSpace()
+	back, err := ParseSpace(s.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s, back) {
+		t.Error("JSON round trip changed the space")
+	}
+	bad := []struct{ json, want string }{
+		{`{"name":"x"`, "parsing"},
+		{`{"name":"x","bogus":1}`, "unknown field"},
+		{strings.Replace(string(s.JSON()), `"stride": 1`, `"stride": 3`, 1), "stage 4: stride"},
+		{strings.Replace(string(s.JSON()), `"kernels": [
+        3,`, `"kernels": [
+        4,`, 1), "kernels: invalid option 4"},
+	}
+	for _, b := range bad {
+		if _, err := ParseSpace([]byte(b.json)); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("want error containing %q, got %v", b.want, err)
+		}
+	}
+	if err := s.CheckPoint(Point{1, 2}); err == nil {
+		t.Error("short point accepted")
+	}
+}
