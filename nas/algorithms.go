@@ -1,0 +1,177 @@
+package nas
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+)
+
+// Problem is a search problem over categorical decisions: the one-shot
+// supernet (quality = the sampled path's validation accuracy with shared
+// weights) and the tabular NAS-Bench-201 search (quality = the benchmark's
+// accuracy) both implement it, so every algorithm below serves both.
+type Problem interface {
+	// Sizes returns the number of options of each decision.
+	Sizes() []int
+	// Evaluate returns the quality Q and the cost T of a point.
+	Evaluate(p Point) (q, t float64, err error)
+}
+
+// Trial is one evaluated point.
+type Trial struct {
+	Point   Point   `json:"point"`
+	Quality float64 `json:"quality"`
+	Cost    float64 `json:"cost"`
+	Reward  float64 `json:"reward"`
+}
+
+// Result is the outcome of a search: every trial and the best feasible one.
+type Result struct {
+	Algorithm string  `json:"algorithm"`
+	Trials    []Trial `json:"trials"`
+	// Best is the feasible trial of highest reward (nil if none was feasible).
+	Best *Trial `json:"best"`
+}
+
+func (res *Result) add(tr Trial, r Reward) {
+	res.Trials = append(res.Trials, tr)
+	if !r.Feasible(tr.Cost) {
+		return
+	}
+	if res.Best == nil || tr.Reward > res.Best.Reward {
+		b := tr
+		res.Best = &b
+	}
+}
+
+func evaluate(prob Problem, r Reward, p Point) (Trial, error) {
+	q, t, err := prob.Evaluate(p)
+	if err != nil {
+		return Trial{}, err
+	}
+	return Trial{Point: slices.Clone(p), Quality: q, Cost: t, Reward: r.Value(q, t)}, nil
+}
+
+func randomPoint(rng *rand.Rand, sizes []int) Point {
+	p := make(Point, len(sizes))
+	for i, n := range sizes {
+		p[i] = rng.IntN(n)
+	}
+	return p
+}
+
+// RandomSearch evaluates queries uniformly random points.
+func RandomSearch(prob Problem, r Reward, queries int, rng *rand.Rand) (*Result, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	res := &Result{Algorithm: "random"}
+	sizes := prob.Sizes()
+	for range queries {
+		tr, err := evaluate(prob, r, randomPoint(rng, sizes))
+		if err != nil {
+			return nil, err
+		}
+		res.add(tr, r)
+	}
+	return res, nil
+}
+
+// EvolutionConfig configures regularised evolution (Real et al. 2019).
+type EvolutionConfig struct {
+	Population int // individuals kept alive (the oldest dies)
+	Sample     int // tournament size
+}
+
+// DefaultEvolution is a population of 50 with tournaments of 10.
+var DefaultEvolution = EvolutionConfig{Population: 50, Sample: 10}
+
+// Evolution runs regularised (aging) evolution: a random initial population,
+// then repeatedly the best of a random tournament is mutated in one decision
+// and replaces the oldest individual.
+func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *rand.Rand) (*Result, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Population < 2 || cfg.Sample < 1 || cfg.Sample > cfg.Population {
+		return nil, fmt.Errorf("evolution: need population >= 2 and 1 <= sample <= population, got %+v", cfg)
+	}
+	res := &Result{Algorithm: "evolution"}
+	sizes := prob.Sizes()
+	var pop []Trial
+	for i := 0; i < queries; i++ {
+		var p Point
+		if len(pop) < cfg.Population {
+			p = randomPoint(rng, sizes)
+		} else {
+			best := pop[rng.IntN(len(pop))]
+			for range cfg.Sample - 1 {
+				if c := pop[rng.IntN(len(pop))]; c.Reward > best.Reward {
+					best = c
+				}
+			}
+			p = mutate(rng, best.Point, sizes)
+		}
+		tr, err := evaluate(prob, r, p)
+		if err != nil {
+			return nil, err
+		}
+		res.add(tr, r)
+		pop = append(pop, tr)
+		if len(pop) > cfg.Population {
+			pop = pop[1:]
+		}
+	}
+	return res, nil
+}
+
+// mutate changes one decision (with more than one option) to another option.
+func mutate(rng *rand.Rand, p Point, sizes []int) Point {
+	q := slices.Clone(p)
+	var free []int
+	for i, n := range sizes {
+		if n > 1 {
+			free = append(free, i)
+		}
+	}
+	if len(free) == 0 {
+		return q
+	}
+	d := free[rng.IntN(len(free))]
+	q[d] = (q[d] + 1 + rng.IntN(sizes[d]-1)) % sizes[d]
+	return q
+}
+
+// ReinforceConfig configures the REINFORCE search on a Problem.
+type ReinforceConfig struct {
+	Controller ControllerConfig
+	// Warmup is the fraction of queries with a zero learning rate and Growth
+	// the final learning-rate multiple (TuNAS: 0.25 and 10); 0 Growth means a
+	// constant rate.
+	Warmup, Growth float64
+}
+
+// Reinforce samples from a controller and updates it with each reward; the
+// best feasible trial seen is reported, as for the other algorithms.
+func Reinforce(prob Problem, r Reward, queries int, cfg ReinforceConfig, rng *rand.Rand) (*Result, *Controller, error) {
+	if err := r.Validate(); err != nil {
+		return nil, nil, err
+	}
+	ctl := NewController(prob.Sizes(), cfg.Controller)
+	res := &Result{Algorithm: "reinforce"}
+	for i := range queries {
+		tr, err := evaluate(prob, r, ctl.Sample(rng))
+		if err != nil {
+			return nil, nil, err
+		}
+		res.add(tr, r)
+		scale := 1.0
+		if cfg.Growth > 0 {
+			scale = LRScale(i, queries, cfg.Warmup, cfg.Growth)
+		}
+		if _, err := ctl.Update(tr.Point, tr.Reward, scale); err != nil {
+			return nil, nil, err
+		}
+	}
+	return res, ctl, nil
+}

@@ -1,0 +1,187 @@
+package nas
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// ControllerConfig configures the REINFORCE controller. Defaults follow TuNAS
+// (PAPER_FACTS.md) except the learning rate, which TuNAS sets for ~10⁴-10⁵
+// steps; searches here are much shorter, so it is an explicit option.
+type ControllerConfig struct {
+	// LR is Adam's learning rate on the logits.
+	LR float64 `json:"lr"`
+	// Beta1 and Beta2 are Adam's moment decays; TuNAS uses β1 = 0 (no momentum).
+	Beta1 float64 `json:"beta1"`
+	Beta2 float64 `json:"beta2"`
+	Eps   float64 `json:"eps"`
+	// BaselineMomentum is the EMA momentum of the reward baseline.
+	BaselineMomentum float64 `json:"baseline_momentum"`
+}
+
+// DefaultControllerConfig returns TuNAS's controller settings with lr.
+func DefaultControllerConfig(lr float64) ControllerConfig {
+	return ControllerConfig{LR: lr, Beta1: 0, Beta2: 0.999, Eps: 1e-8, BaselineMomentum: 0.95}
+}
+
+// Controller is TuNAS's policy: one independent categorical distribution per
+// decision, logits starting at 0 (uniform), trained with REINFORCE:
+// loss = −(R − b)·log π(a), b an exponential moving average of the reward.
+// Its exported fields are its whole state (JSON-serialisable, for checkpoints).
+type Controller struct {
+	Config ControllerConfig `json:"config"`
+	Logits [][]float64      `json:"logits"`
+	// Adam moments and step count.
+	M     [][]float64 `json:"m"`
+	V     [][]float64 `json:"v"`
+	Steps int         `json:"steps"`
+	// Baseline is the EMA of rewards; Updates counts rewards seen.
+	Baseline float64 `json:"baseline"`
+	Updates  int     `json:"updates"`
+}
+
+// NewController returns a uniform controller over decisions of the given sizes.
+func NewController(sizes []int, cfg ControllerConfig) *Controller {
+	zeros := func() [][]float64 {
+		z := make([][]float64, len(sizes))
+		for i, n := range sizes {
+			z[i] = make([]float64, n)
+		}
+		return z
+	}
+	return &Controller{Config: cfg, Logits: zeros(), M: zeros(), V: zeros()}
+}
+
+// Probs returns the softmax of every decision's logits.
+func (c *Controller) Probs() [][]float64 {
+	p := make([][]float64, len(c.Logits))
+	for d, l := range c.Logits {
+		p[d] = softmax(l)
+	}
+	return p
+}
+
+func softmax(l []float64) []float64 {
+	m := math.Inf(-1)
+	for _, x := range l {
+		m = math.Max(m, x)
+	}
+	p := make([]float64, len(l))
+	var s float64
+	for i, x := range l {
+		p[i] = math.Exp(x - m)
+		s += p[i]
+	}
+	for i := range p {
+		p[i] /= s
+	}
+	return p
+}
+
+// Sample draws a point from the policy.
+func (c *Controller) Sample(rng *rand.Rand) Point {
+	p := make(Point, len(c.Logits))
+	for d, probs := range c.Probs() {
+		u, acc := rng.Float64(), 0.0
+		p[d] = len(probs) - 1
+		for i, q := range probs {
+			acc += q
+			if u < acc {
+				p[d] = i
+				break
+			}
+		}
+	}
+	return p
+}
+
+// Argmax returns the most likely option of every decision (ties: the first).
+func (c *Controller) Argmax() Point {
+	p := make(Point, len(c.Logits))
+	for d, l := range c.Logits {
+		for i := range l {
+			if l[i] > l[p[d]] {
+				p[d] = i
+			}
+		}
+	}
+	return p
+}
+
+// Entropy returns the policy's entropy in nats, summed over decisions.
+func (c *Controller) Entropy() float64 {
+	var h float64
+	for _, probs := range c.Probs() {
+		for _, q := range probs {
+			if q > 0 {
+				h -= q * math.Log(q)
+			}
+		}
+	}
+	return h
+}
+
+// LogProb returns log π(p).
+func (c *Controller) LogProb(p Point) float64 {
+	var s float64
+	for d, probs := range c.Probs() {
+		s += math.Log(probs[p[d]])
+	}
+	return s
+}
+
+// Update applies one REINFORCE step for the sampled point p with reward r at
+// learning-rate scale lrScale (the schedule: 0 during warm-up). The baseline
+// is updated after computing the advantage, also during warm-up. It returns
+// the advantage r − b.
+func (c *Controller) Update(p Point, r float64, lrScale float64) (float64, error) {
+	if len(p) != len(c.Logits) {
+		return 0, fmt.Errorf("controller: point has %d decisions, want %d", len(p), len(c.Logits))
+	}
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return 0, fmt.Errorf("controller: reward is %v", r)
+	}
+	adv := r - c.Baseline
+	if c.Updates == 0 {
+		adv = 0 // no baseline yet: the first reward only initialises it
+		c.Baseline = r
+	} else {
+		m := c.Config.BaselineMomentum
+		c.Baseline = m*c.Baseline + (1-m)*r
+	}
+	c.Updates++
+	lr := c.Config.LR * lrScale
+	if lr == 0 || adv == 0 {
+		return adv, nil
+	}
+	c.Steps++
+	b1, b2 := c.Config.Beta1, c.Config.Beta2
+	corr1 := 1 - math.Pow(b1, float64(c.Steps))
+	corr2 := 1 - math.Pow(b2, float64(c.Steps))
+	for d, probs := range c.Probs() {
+		for i, q := range probs {
+			// d(−adv·log π(a))/d logit_i = −adv·(1[i=a] − q).
+			g := adv * q
+			if i == p[d] {
+				g -= adv
+			}
+			c.M[d][i] = b1*c.M[d][i] + (1-b1)*g
+			c.V[d][i] = b2*c.V[d][i] + (1-b2)*g*g
+			c.Logits[d][i] -= lr * (c.M[d][i] / corr1) / (math.Sqrt(c.V[d][i]/corr2) + c.Config.Eps)
+		}
+	}
+	return adv, nil
+}
+
+// LRScale is TuNAS's controller learning-rate schedule at step of total: 0
+// during the first warmup fraction of the steps, then rising exponentially
+// from 1 to growth (TuNAS: warmup 0.25, growth 10).
+func LRScale(step, total int, warmup, growth float64) float64 {
+	start := warmup * float64(total)
+	if float64(step) < start || total <= 0 {
+		return 0
+	}
+	frac := (float64(step) - start) / math.Max(1, float64(total)-start)
+	return math.Pow(growth, math.Min(1, frac))
+}
