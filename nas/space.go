@@ -545,7 +545,7 @@ func MobileNetV3LikeSpace() *Space {
 		Name:        "mobilenet_v3_like",
 		Description: "TuNAS MobileNetV3-like space (no SE, no h-swish): IBN, k3/5/7, e1-6, 7 width multipliers",
 		Resolution:  224, Channels: 3, Classes: 1001,
-		Stem: StemSpace{Kernel: 3, Stride: 2, BaseWidth: 16, Multipliers: Multipliers},
+		Stem:   StemSpace{Kernel: 3, Stride: 2, BaseWidth: 16, Multipliers: Multipliers},
 		Stages: []StageSpace{st(1, 16, 1), st(2, 24, 2), st(2, 40, 3), st(2, 80, 4), st(1, 112, 2), st(2, 160, 3)},
 		Head:   blocks.Head{Conv: 960, Hidden: 1280, Dropout: 0.2},
 	}
