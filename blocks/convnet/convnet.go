@@ -1,0 +1,284 @@
+package convnet
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/train/backend"
+)
+
+// Builder builds the gomlx graph of a blocks.Arch. Create it with New, configure
+// it with its methods (each returns the Builder), then call Logits (inside a
+// model function) or Build.
+type Builder struct {
+	arch       *blocks.Arch
+	err        error
+	lowered    *bool
+	bnMomentum float64
+	bnEpsilon  float64
+}
+
+// Default BatchNorm settings (TF/Keras MobileNet values).
+const (
+	DefaultBatchNormMomentum = 0.99
+	DefaultBatchNormEpsilon  = 1e-3
+)
+
+// New returns a Builder for arch. An invalid arch is reported by Err and by
+// Build (Logits panics with it), never by New.
+func New(arch *blocks.Arch) *Builder {
+	b := &Builder{bnMomentum: DefaultBatchNormMomentum, bnEpsilon: DefaultBatchNormEpsilon}
+	if err := arch.Validate(); err != nil {
+		b.err = fmt.Errorf("convnet: %w", err)
+		return b
+	}
+	b.arch = arch.Clone()
+	return b
+}
+
+// Lowered forces the lowered ops (true: MatMuls and shifted slices) or the
+// native ones (false: graph.Convolve). By default the choice follows the
+// backend: lowered on the pure-Go backend and ONNX Runtime, native elsewhere
+// (XLA). Both use the same variables.
+func (b *Builder) Lowered(lowered bool) *Builder {
+	b.lowered = &lowered
+	return b
+}
+
+// BatchNormMomentum sets the momentum of the BatchNorm moving averages, in [0, 1).
+func (b *Builder) BatchNormMomentum(m float64) *Builder {
+	if b.err == nil && !(m >= 0 && m < 1) {
+		b.err = fmt.Errorf("convnet: BatchNorm momentum must be in [0, 1), got %g", m)
+	}
+	b.bnMomentum = m
+	return b
+}
+
+// BatchNormEpsilon sets the epsilon added to the variance, > 0.
+func (b *Builder) BatchNormEpsilon(eps float64) *Builder {
+	if b.err == nil && !(eps > 0) {
+		b.err = fmt.Errorf("convnet: BatchNorm epsilon must be positive, got %g", eps)
+	}
+	b.bnEpsilon = eps
+	return b
+}
+
+// Err returns the first configuration error (invalid architecture or option).
+func (b *Builder) Err() error { return b.err }
+
+// Arch returns (a copy of) the architecture being built.
+func (b *Builder) Arch() *blocks.Arch {
+	if b.arch == nil {
+		return nil
+	}
+	return b.arch.Clone()
+}
+
+// OpsFor returns the ops the Builder uses on backend be.
+func (b *Builder) OpsFor(be compute.Backend) Ops {
+	if b.lowered != nil {
+		return Ops{Lowered: *b.lowered}
+	}
+	return Ops{Lowered: DefaultLowered(be)}
+}
+
+// DefaultLowered reports whether the lowered ops are the better choice on be:
+// the pure-Go backend (slow native convolutions) and ONNX Runtime (no gradient
+// of strided convolutions).
+func DefaultLowered(be compute.Backend) bool {
+	return be == nil || backend.IsGo(be) || be.Name() == "onnxruntime"
+}
+
+// Build is Logits returning an error instead of panicking: invalid
+// configuration, images of the wrong shape, or a failure inside gomlx.
+func (b *Builder) Build(scope *model.Scope, images *Node) (logits *Node, err error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	err = exceptions.TryCatch[error](func() { logits = b.Logits(scope, images) })
+	if err != nil {
+		return nil, fmt.Errorf("convnet: building %q: %w", b.arch.Name, err)
+	}
+	return logits, nil
+}
+
+// Logits builds the network on images (NHWC float32 [batch, height, width,
+// arch.Channels], any spatial size) under scope, and returns the logits
+// [batch, arch.Classes]. It is a gomlx graph-building function: it panics on
+// errors (Build returns them). Training vs inference follows
+// scope.IsTraining(graph): BatchNorm uses batch statistics and updates its moving
+// averages, and dropout is active, only in training.
+//
+// Variable scopes are stable and follow blocks.Analyze's layer names: stem,
+// block_03/expand, block_03/dw, block_03/project, block_05/fused,
+// block_07/start_dw, block_07/mid_dw, head/conv, head/hidden, classifier. A
+// conv scope holds "weights" and a "bn" sub-scope; fully connected ones
+// "weights" and "biases".
+func (b *Builder) Logits(scope *model.Scope, images *Node) *Node {
+	if b.err != nil {
+		panic(b.err)
+	}
+	a := b.arch
+	if images.Rank() != 4 || images.Shape().Dimensions[3] != a.Channels || images.DType() != dtypes.Float32 {
+		exceptions.Panicf("images must be float32 [batch, height, width, %d], got %s", a.Channels, images.Shape())
+	}
+	n := &net{ops: b.OpsFor(images.Graph().Backend()), momentum: b.bnMomentum, epsilon: b.bnEpsilon}
+	x := n.conv(scope.In("stem"), images, a.Stem.Kernel, a.Stem.Stride, a.Stem.Out, a.Stem.Activation())
+	for i, blk := range a.Blocks {
+		x = n.block(scope.In("%s", BlockScope(i)), x, blk)
+	}
+	head := scope.In("head")
+	if a.Head.Conv > 0 {
+		x = n.conv(head.In("conv"), x, 1, 1, a.Head.Conv, blocks.ReLU)
+	}
+	x = ReduceMean(x, 1, 2) // Global average pooling.
+	if a.Head.Hidden > 0 {
+		x = activate(n.dense(head.In("hidden"), x, a.Head.Hidden, 2), blocks.ReLU)
+	}
+	x = layers.DropoutStatic(scope, x, a.Head.Dropout)
+	return n.dense(scope.In("classifier"), x, a.Classes, 1)
+}
+
+// BlockScope is the scope name of block i.
+func BlockScope(i int) string { return fmt.Sprintf("block_%02d", i) }
+
+type net struct {
+	ops               Ops
+	momentum, epsilon float64
+}
+
+// block builds one blocks.Block; op placement follows blocks.Analyze.
+func (n *net) block(scope *model.Scope, x *Node, b blocks.Block) *Node {
+	in := x.Shape().Dimensions[3]
+	act := b.Activation()
+	e := b.ExpandedWidth(in)
+	shortcut := x
+	switch b.Kind {
+	case blocks.KindConv:
+		x = n.conv(scope.In("conv"), x, b.Kernel, b.Stride, b.Out, act)
+	case blocks.KindIBN:
+		if b.HasExpandConv(in) {
+			x = n.conv(scope.In("expand"), x, 1, 1, e, act)
+		}
+		x = n.depthwise(scope.In("dw"), x, b.Kernel, b.Stride, act)
+		x = n.conv(scope.In("project"), x, 1, 1, b.Out, "")
+	case blocks.KindFused:
+		stride := b.Stride
+		if b.HasExpandConv(in) {
+			x = n.conv(scope.In("fused"), x, b.Kernel, b.Stride, e, act)
+			stride = 1
+		}
+		x = n.conv(scope.In("project"), x, 1, stride, b.Out, "")
+	case blocks.KindUIB:
+		if b.StartKernel > 0 {
+			s := b.Stride
+			if b.Kernel > 0 {
+				s = 1
+			}
+			x = n.depthwise(scope.In("start_dw"), x, b.StartKernel, s, "")
+		}
+		x = n.conv(scope.In("expand"), x, 1, 1, e, act)
+		if b.Kernel > 0 {
+			x = n.depthwise(scope.In("mid_dw"), x, b.Kernel, b.Stride, act)
+		}
+		x = n.conv(scope.In("project"), x, 1, 1, b.Out, "")
+	default:
+		exceptions.Panicf("unknown block kind %q", b.Kind)
+	}
+	if b.Residual(in) {
+		x = Add(x, shortcut)
+	}
+	return x
+}
+
+// conv is a k×k (or 1×1) convolution + BatchNorm + activation ("" = linear).
+func (n *net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.Activation) *Node {
+	in := x.Shape().Dimensions[3]
+	var y *Node
+	if k == 1 {
+		w := weights(scope, x.Graph(), shapes.Make(x.DType(), in, out), in, act != "")
+		y = n.ops.Pointwise(x, w, stride)
+	} else {
+		w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, in, out), k*k*in, act != "")
+		y = n.ops.Conv(x, w, stride)
+	}
+	return activate(BatchNorm(scope.In("bn"), y, n.momentum, n.epsilon), act)
+}
+
+// depthwise is a k×k depthwise convolution + BatchNorm + activation.
+func (n *net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.Activation) *Node {
+	c := x.Shape().Dimensions[3]
+	w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, c), k*k, act != "")
+	y := n.ops.Depthwise(x, w, stride)
+	return activate(BatchNorm(scope.In("bn"), y, n.momentum, n.epsilon), act)
+}
+
+// dense is a fully connected layer with bias on x [batch, features].
+func (n *net) dense(scope *model.Scope, x *Node, out int, gain float64) *Node {
+	in := x.Shape().Dimensions[1]
+	w := scope.WithInitializer(varianceScaling(scope.Store(), in, gain)).
+		VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
+	bias := scope.WithInitializer(initializer.Zero).
+		VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(x.Graph())
+	return Add(MatMul(x, w), Reshape(bias, 1, out))
+}
+
+// weights creates (or reuses) the conv kernel variable of scope, He-initialized
+// when an activation follows, LeCun (variance 1/fanIn) for linear projections.
+func weights(scope *model.Scope, g *Graph, shape shapes.Shape, fanIn int, activated bool) *Node {
+	gain := 1.0
+	if activated {
+		gain = 2
+	}
+	return scope.WithInitializer(varianceScaling(scope.Store(), fanIn, gain)).
+		VariableWithShape("weights", shape).NodeValue(g)
+}
+
+// varianceScaling draws N(0, gain/fanIn) from the store's (seedable) RNG.
+func varianceScaling(store *model.Store, fanIn int, gain float64) model.VariableInitializer {
+	std := math.Sqrt(gain / float64(max(fanIn, 1)))
+	return func(g *Graph, shape shapes.Shape) *Node {
+		return MulScalar(store.RandomNormal(g, shape), std)
+	}
+}
+
+func activate(x *Node, act blocks.Activation) *Node {
+	switch act {
+	case "":
+		return x
+	case blocks.ReLU:
+		return activation.Relu(x)
+	case blocks.ReLU6:
+		return ClipScalar(x, 0, 6)
+	}
+	exceptions.Panicf("unsupported activation %q", act)
+	return nil
+}
+
+// ScopeOfLayer maps a blocks.Analyze layer name to the variable scope (relative
+// to the scope given to Logits) that holds its parameters: "stem" → "stem",
+// "b3.expand" → "block_03/expand", "head.conv" → "head/conv", "classifier" →
+// "classifier".
+func ScopeOfLayer(name string) string {
+	if rest, ok := strings.CutPrefix(name, "b"); ok {
+		if i := strings.IndexByte(rest, '.'); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil {
+				return BlockScope(n) + "/" + rest[i+1:]
+			}
+		}
+	}
+	return strings.ReplaceAll(name, ".", "/")
+}

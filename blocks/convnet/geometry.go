@@ -1,0 +1,177 @@
+package convnet
+
+import (
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+)
+
+// Index geometry of the lowered convolutions on one spatial axis. With TF SAME
+// padding, output i of kernel tap d reads input s·i + d − lo.
+
+// SamePadding returns TF "SAME" padding for one spatial axis: the padding
+// before and after the input and the output size ceil(in/stride).
+func SamePadding(in, kernel, stride int) (lo, hi, out int) {
+	out = (in + stride - 1) / stride
+	total := max((out-1)*stride+kernel-in, 0)
+	lo = total / 2
+	return lo, total - lo, out
+}
+
+type axisGeom struct {
+	n, k, s, lo, out int
+}
+
+func newAxisGeom(n, k, s int) axisGeom {
+	lo, _, out := SamePadding(n, k, s)
+	return axisGeom{n: n, k: k, s: s, lo: lo, out: out}
+}
+
+// half is the length of a parity (phase) of the axis for stride 2.
+func (a axisGeom) half() int { return (a.n + 1) / 2 }
+
+// fwdTap returns where tap d reads: the input parity q (stride 2 only) and the
+// offset of the window in the (parity) axis: out[i] = in[i + off].
+func (a axisGeom) fwdTap(d int) (q, off int) {
+	if a.s == 1 {
+		return 0, d - a.lo
+	}
+	r := d - a.lo
+	q = ((r % 2) + 2) % 2
+	return q, (r - q) / 2
+}
+
+// tapOff is one term of the transposed convolution: output (input-gradient)
+// phase element m reads dy[m + off] through kernel tap d.
+type tapOff struct{ d, off int }
+
+// bwdTaps lists, for input phase p (p = 0 for stride 1), the taps that reach
+// it and where they read dy. Phase p holds input indices s·m + p.
+func (a axisGeom) bwdTaps(p int) []tapOff {
+	var taps []tapOff
+	for d := range a.k {
+		if a.s == 1 {
+			taps = append(taps, tapOff{d, a.lo - d})
+			continue
+		}
+		if ((p+a.lo-d)%2+2)%2 != 0 {
+			continue
+		}
+		taps = append(taps, tapOff{d, (p + a.lo - d) / 2})
+	}
+	return taps
+}
+
+// phaseLen is the number of rows computed per input phase in the backward pass.
+func (a axisGeom) phaseLen() int {
+	if a.s == 1 {
+		return a.n
+	}
+	return a.half()
+}
+
+// window returns out[.., i, ..] = x[.., i + offs[j], ..] on axes[j], with the
+// given output lengths, zero outside x: one Pad, with negative padding where it
+// crops. Pad copies contiguous runs; Slice copies element by element on the Go
+// backend, about twice slower. It has no gomlx gradient when it crops (used
+// only inside withGradient).
+func window(x *Node, axes, offs, lens []int) *Node {
+	dims := x.Shape().Dimensions
+	cfg := make([]compute.PadAxis, x.Rank())
+	trivial := true
+	for j, axis := range axes {
+		start := -offs[j]
+		cfg[axis] = compute.PadAxis{Start: start, End: lens[j] - dims[axis] - start}
+		if cfg[axis].Start != 0 || cfg[axis].End != 0 {
+			trivial = false
+		}
+	}
+	if trivial {
+		return x
+	}
+	return Pad(x, ScalarZero(x.Graph(), x.DType()), cfg...)
+}
+
+// tapSource holds the input of a lowered convolution prepared for reading
+// forward taps: as is for stride 1, split into parities for stride 2.
+type tapSource struct {
+	gh, gw axisGeom
+	x      *Node // stride 1: [B,H,W,C]; stride 2: [B,H/2,2,W/2,2,C]
+}
+
+func newTapSource(x *Node, k, stride int) *tapSource {
+	dims := x.Shape().Dimensions
+	t := &tapSource{gh: newAxisGeom(dims[1], k, stride), gw: newAxisGeom(dims[2], k, stride), x: x}
+	if stride == 2 {
+		// Even sizes for the parity split (the extra row/column is never read).
+		hh, hw := t.gh.half(), t.gw.half()
+		x = window(x, []int{1, 2}, []int{0, 0}, []int{2 * hh, 2 * hw})
+		t.x = Reshape(x, dims[0], hh, 2, hw, 2, dims[3])
+	}
+	return t
+}
+
+// at returns the [B,outH,outW,C] window that kernel tap (dy, dx) reads.
+func (t *tapSource) at(dy, dx int) *Node {
+	qy, oy := t.gh.fwdTap(dy)
+	qx, ox := t.gw.fwdTap(dx)
+	if t.gh.s == 1 {
+		return window(t.x, []int{1, 2}, []int{oy, ox}, []int{t.gh.out, t.gw.out})
+	}
+	w := window(t.x, []int{1, 2, 3, 4}, []int{oy, qy, ox, qx}, []int{t.gh.out, 1, t.gw.out, 1})
+	dims := t.x.Shape().Dimensions
+	return Reshape(w, dims[0], t.gh.out, t.gw.out, dims[5])
+}
+
+// transposed builds the input gradient of a lowered convolution from dy
+// [B,outH,outW,Cdy]: for each input phase, term(taps) combines the windows of dy
+// for the taps reaching that phase (each window [B,phaseH,phaseW,Cdy], with its
+// tap) into a [B,phaseH,phaseW,C] tensor, or returns nil when no tap reaches it
+// (zero). The phases are interleaved back into [B,H,W,C].
+func transposed(dy *Node, gh, gw axisGeom, c int, term func(windows []*Node, taps [][2]int) *Node) *Node {
+	b := dy.Shape().Dimensions[0]
+	ph, pw := gh.phaseLen(), gw.phaseLen()
+	phase := func(py, px int) *Node {
+		var windows []*Node
+		var taps [][2]int
+		for _, ty := range gh.bwdTaps(py) {
+			for _, tx := range gw.bwdTaps(px) {
+				windows = append(windows, window(dy, []int{1, 2}, []int{ty.off, tx.off}, []int{ph, pw}))
+				taps = append(taps, [2]int{ty.d, tx.d})
+			}
+		}
+		if len(windows) == 0 {
+			return nil
+		}
+		return term(windows, taps)
+	}
+	if gh.s == 1 {
+		return phase(0, 0)
+	}
+	// Interleave: [B,ph,1,pw,1,C] parts concatenated on the parity axes give
+	// [B,ph,2,pw,2,C], i.e. [B,2ph,2pw,C]. Missing phases are zero: pad instead.
+	var rows []*Node
+	for py := range 2 {
+		p0, p1 := phase(py, 0), phase(py, 1)
+		var row *Node
+		switch {
+		case p0 != nil && p1 != nil:
+			row = Concatenate([]*Node{Reshape(p0, b, ph, 1, pw, 1, c), Reshape(p1, b, ph, 1, pw, 1, c)}, 4)
+		case p0 != nil:
+			row = window(Reshape(p0, b, ph, 1, pw, 1, c), []int{4}, []int{0}, []int{2})
+		case p1 != nil:
+			row = window(Reshape(p1, b, ph, 1, pw, 1, c), []int{4}, []int{-1}, []int{2})
+		}
+		rows = append(rows, row)
+	}
+	var full *Node
+	switch {
+	case rows[0] != nil && rows[1] != nil:
+		full = Concatenate(rows, 2)
+	case rows[0] != nil:
+		full = window(rows[0], []int{2}, []int{0}, []int{2})
+	default:
+		full = window(rows[1], []int{2}, []int{-1}, []int{2})
+	}
+	full = Reshape(full, b, 2*ph, 2*pw, c)
+	return window(full, []int{1, 2}, []int{0, 0}, []int{gh.n, gw.n})
+}

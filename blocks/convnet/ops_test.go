@@ -1,0 +1,185 @@
+package convnet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/multihw/multihw/train/backend"
+)
+
+var goBackend = sync.OnceValues(func() (compute.Backend, error) { return backend.New("go") })
+
+func testBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, err := goBackend()
+	if err != nil {
+		t.Fatalf("creating the Go backend: %v", err)
+	}
+	return b
+}
+
+func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(data, dims...)
+}
+
+// maxRelErr is the largest absolute difference relative to the largest
+// magnitude of want (a per-element ratio blows up near zero).
+func maxRelErr(got, want []float32) float64 {
+	var diff, scale float64
+	for i := range want {
+		diff = max(diff, math.Abs(float64(got[i])-float64(want[i])))
+		scale = max(scale, math.Abs(float64(want[i])))
+	}
+	if scale == 0 {
+		return diff
+	}
+	return diff / scale
+}
+
+// TestLoweredMatchesNative compares forward outputs and gradients (with respect
+// to the input and the weights) of the lowered ops against graph.Convolve.
+func TestLoweredMatchesNative(t *testing.T) {
+	b := testBackend(t)
+	type opFn func(o Ops, x, w *Node, stride int) *Node
+	ops := []struct {
+		name    string
+		fn      opFn
+		wDims   func(k, cin, cout int) []int
+		kernels []int
+	}{
+		{"pointwise", func(o Ops, x, w *Node, s int) *Node { return o.Pointwise(x, w, s) },
+			func(_, cin, cout int) []int { return []int{cin, cout} }, []int{1}},
+		{"depthwise", func(o Ops, x, w *Node, s int) *Node { return o.Depthwise(x, w, s) },
+			func(k, cin, _ int) []int { return []int{k, k, cin} }, []int{1, 3, 5}},
+		{"conv", func(o Ops, x, w *Node, s int) *Node { return o.Conv(x, w, s) },
+			func(k, cin, cout int) []int { return []int{k, k, cin, cout} }, []int{1, 3, 5}},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const batch, cin, cout = 2, 3, 4
+	for _, op := range ops {
+		for _, k := range op.kernels {
+			for _, stride := range []int{1, 2} {
+				for _, size := range []int{8, 7} {
+					name := fmt.Sprintf("%s/k%d_s%d_%dx%d", op.name, k, stride, size, size)
+					t.Run(name, func(t *testing.T) {
+						x := randTensor(rng, batch, size, size, cin)
+						w := randTensor(rng, op.wDims(k, cin, cout)...)
+						_, _, out := SamePadding(size, k, stride)
+						outC := cout
+						if op.name == "depthwise" {
+							outC = cin
+						}
+						r := randTensor(rng, batch, out, out, outC)
+						flavours := []Ops{{}, {Lowered: true}, {Lowered: true, autodiff: true}}
+						results := make([][]*tensors.Tensor, len(flavours))
+						for fi, flavour := range flavours {
+							exec, err := NewExec(b, func(x, w, r *Node) []*Node {
+								y := op.fn(flavour, x, w, stride)
+								loss := ReduceAllSum(Mul(y, r))
+								grads := Gradient(loss, x, w)
+								return []*Node{y, grads[0], grads[1]}
+							})
+							if err != nil {
+								t.Fatal(err)
+							}
+							res, err := exec.Exec(x, w, r)
+							if err != nil {
+								t.Fatalf("%s: %v", flavour, err)
+							}
+							results[fi] = res
+						}
+						for fi, flavour := range flavours[1:] {
+							for i, what := range []string{"output", "d/dx", "d/dw"} {
+								native, lowered := results[0][i], results[fi+1][i]
+								if !native.Shape().Equal(lowered.Shape()) {
+									t.Fatalf("%s %s: shape %s, native %s", flavour, what, lowered.Shape(), native.Shape())
+								}
+								if what == "output" && native.Shape().Dimensions[1] != out {
+									t.Fatalf("output size %d, want ceil(%d/%d)=%d", native.Shape().Dimensions[1], size, stride, out)
+								}
+								e := maxRelErr(tensors.MustCopyFlatData[float32](lowered), tensors.MustCopyFlatData[float32](native))
+								if e > 1e-4 {
+									t.Errorf("%s %s: relative error %.2g > 1e-4", flavour, what, e)
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestSamePadding checks TF "SAME" padding on known values.
+func TestSamePadding(t *testing.T) {
+	for _, c := range []struct{ in, k, s, lo, hi, out int }{
+		{32, 3, 1, 1, 1, 32}, {32, 3, 2, 0, 1, 16}, {33, 3, 2, 1, 1, 17},
+		{32, 5, 2, 1, 2, 16}, {7, 5, 1, 2, 2, 7}, {8, 1, 2, 0, 0, 4}, {7, 1, 2, 0, 0, 4},
+	} {
+		lo, hi, out := SamePadding(c.in, c.k, c.s)
+		if lo != c.lo || hi != c.hi || out != c.out {
+			t.Errorf("SamePadding(%d, k=%d, s=%d) = (%d, %d, %d), want (%d, %d, %d)",
+				c.in, c.k, c.s, lo, hi, out, c.lo, c.hi, c.out)
+		}
+	}
+}
+
+// TestNativeMatchesDirectSum checks the native path itself against a direct
+// loop over TF SAME-padded inputs (so both flavours are anchored to TF, not to
+// each other).
+func TestNativeMatchesDirectSum(t *testing.T) {
+	b := testBackend(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, size, cin, cout, k, stride = 1, 6, 2, 3, 3, 2
+	x := randTensor(rng, n, size, size, cin)
+	w := randTensor(rng, k, k, cin, cout)
+	exec, err := NewExec(b, func(x, w *Node) *Node { return Ops{}.Conv(x, w, stride) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Exec(x, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tensors.MustCopyFlatData[float32](res[0])
+	xs, ws := tensors.MustCopyFlatData[float32](x), tensors.MustCopyFlatData[float32](w)
+	lo, _, out := SamePadding(size, k, stride)
+	want := make([]float32, out*out*cout)
+	for oy := range out {
+		for ox := range out {
+			for co := range cout {
+				var s float32
+				for dy := range k {
+					for dx := range k {
+						iy, ix := oy*stride+dy-lo, ox*stride+dx-lo
+						if iy < 0 || ix < 0 || iy >= size || ix >= size {
+							continue
+						}
+						for ci := range cin {
+							s += xs[(iy*size+ix)*cin+ci] * ws[((dy*k+dx)*cin+ci)*cout+co]
+						}
+					}
+				}
+				want[(oy*out+ox)*cout+co] = s
+			}
+		}
+	}
+	if e := maxRelErr(got, want); e > 1e-5 {
+		t.Errorf("native conv differs from the direct TF SAME sum: relative error %.2g", e)
+	}
+}
