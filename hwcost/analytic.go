@@ -1,0 +1,245 @@
+package hwcost
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// Params are the parameters of an analytic (roofline) target. Rates are per
+// second, sizes in decimal units (1 GB = 10⁹ bytes, 1 MB = 10⁶ bytes).
+type Params struct {
+	// PeakGMACs is the sustained MAC rate of large 1×1 convolutions, in 10⁹ MAC/s.
+	PeakGMACs float64 `json:"peak_gmacs"`
+	// Efficiencies of the other op kinds relative to a 1×1 convolution
+	// (dimensionless): full k×k convolution (stems, MobileNetV4 "cn" layers),
+	// the k×k expansion of a fused IBN, depthwise, fully connected.
+	EffConv  float64 `json:"eff_conv"`
+	EffFused float64 `json:"eff_fused"`
+	EffDW    float64 `json:"eff_dw"`
+	EffFC    float64 `json:"eff_fc"`
+	// BandwidthGBs is the memory bandwidth for activations and streamed
+	// weights, in GB/s. PeakGMACs / BandwidthGBs is the ridge point (MACs/byte).
+	BandwidthGBs float64 `json:"bandwidth_gbs"`
+	// LayerOverheadUs is the fixed cost of each primitive op (dispatch,
+	// synchronisation), in µs.
+	LayerOverheadUs float64 `json:"layer_overhead_us"`
+	// FixedOverheadMs is the cost of one inference independent of the model
+	// (invocation, driver round trip, input/output copies), in ms.
+	FixedOverheadMs float64 `json:"fixed_overhead_ms"`
+	// OnChipMB is the on-chip memory that caches parameters (EdgeTPU-class),
+	// in MB; 0 means weights are streamed with every layer. With caching, only
+	// the weights beyond OnChipMB are streamed, once per inference.
+	OnChipMB float64 `json:"on_chip_mb"`
+}
+
+// RidgePoint returns PeakGMACs / BandwidthGBs in MACs per byte.
+func (p Params) RidgePoint() float64 { return p.PeakGMACs / p.BandwidthGBs }
+
+// Validate checks that rates and efficiencies are positive and overheads and
+// on-chip memory non-negative, all finite.
+func (p Params) Validate() error {
+	pos := []struct {
+		name string
+		v    float64
+	}{{"peak_gmacs", p.PeakGMACs}, {"eff_conv", p.EffConv}, {"eff_fused", p.EffFused}, {"eff_dw", p.EffDW},
+		{"eff_fc", p.EffFC}, {"bandwidth_gbs", p.BandwidthGBs}}
+	for _, f := range pos {
+		if !(f.v > 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("parameter %s must be positive and finite, got %g", f.name, f.v)
+		}
+	}
+	nonneg := []struct {
+		name string
+		v    float64
+	}{{"layer_overhead_us", p.LayerOverheadUs}, {"fixed_overhead_ms", p.FixedOverheadMs}, {"on_chip_mb", p.OnChipMB}}
+	for _, f := range nonneg {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("parameter %s must be non-negative and finite, got %g", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// op indices of the per-op rate table.
+const (
+	opConv = iota
+	opFused
+	opPW
+	opDW
+	opFC
+	opOther // pool, add: no MACs
+	numOps
+)
+
+func opIndex(op blocks.Op) int {
+	switch op {
+	case blocks.OpConv:
+		return opConv
+	case blocks.OpFused:
+		return opFused
+	case blocks.OpPW:
+		return opPW
+	case blocks.OpDW:
+		return opDW
+	case blocks.OpFC:
+		return opFC
+	}
+	return opOther
+}
+
+// Analytic is the roofline latency model of one target. Per primitive layer:
+//
+//	ms = max(MACs / (PeakGMACs · eff[op]), bytes / BandwidthGBs) + LayerOverheadUs
+//
+// where bytes are the input and output activations plus, without on-chip
+// caching, the weights, all at the target's precision. Per inference it adds
+// FixedOverheadMs and, with caching, the streaming of the weights beyond
+// OnChipMB. Its cost vectors are [layer ms, weight bytes].
+type Analytic struct {
+	spec  Spec
+	p     Params
+	bytes float64 // per element
+	// msPerMAC[op] = 1 / (rate of op) in ms; msPerByte likewise; ovhMs per layer.
+	msPerMAC  [numOps]float64
+	msPerByte float64
+	ovhMs     float64
+	cache     bool
+	onChipB   float64
+}
+
+// NewAnalytic returns the analytic model of spec with parameters p.
+func NewAnalytic(spec Spec, p Params) (*Analytic, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("target %s: %w", spec.Name, err)
+	}
+	b, err := spec.Precision.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", spec.Name, err)
+	}
+	t := &Analytic{spec: spec, p: p, bytes: b}
+	t.setRates()
+	return t, nil
+}
+
+func (t *Analytic) setRates() {
+	p := &t.p
+	perMAC := 1 / (p.PeakGMACs * 1e6) // ms per MAC at efficiency 1
+	t.msPerMAC = [numOps]float64{
+		opConv:  perMAC / p.EffConv,
+		opFused: perMAC / p.EffFused,
+		opPW:    perMAC,
+		opDW:    perMAC / p.EffDW,
+		opFC:    perMAC / p.EffFC,
+		opOther: 0,
+	}
+	t.msPerByte = 1 / (p.BandwidthGBs * 1e6)
+	t.ovhMs = p.LayerOverheadUs / 1e3
+	t.cache = p.OnChipMB > 0
+	t.onChipB = p.OnChipMB * 1e6
+}
+
+// Name implements Target.
+func (t *Analytic) Name() string { return t.spec.Name }
+
+// Spec returns the target's description.
+func (t *Analytic) Spec() Spec { return t.spec }
+
+// Params returns the target's parameters.
+func (t *Analytic) Params() Params { return t.p }
+
+// Dims implements Target: [layer ms, weight bytes].
+func (t *Analytic) Dims() int { return 2 }
+
+// Bound says what limits a layer on a target.
+type Bound string
+
+// Bounds.
+const (
+	ComputeBound Bound = "compute"
+	MemoryBound  Bound = "memory"
+)
+
+// LayerMs returns the latency of one layer in ms (including the per-layer
+// overhead, excluding per-inference costs) and what bounds it.
+func (t *Analytic) LayerMs(l *blocks.Layer) (float64, Bound) {
+	c := float64(l.MACs) * t.msPerMAC[opIndex(l.Op)]
+	bytes := float64(l.InElems + l.OutElems)
+	if !t.cache {
+		bytes += float64(l.Weights)
+	}
+	m := bytes * t.bytes * t.msPerByte
+	if c >= m {
+		return c + t.ovhMs, ComputeBound
+	}
+	return m + t.ovhMs, MemoryBound
+}
+
+// AddLayerCost implements LayerTarget.
+func (t *Analytic) AddLayerCost(l *blocks.Layer, acc []float64) {
+	ms, _ := t.LayerMs(l)
+	acc[0] += ms
+	acc[1] += float64(l.Weights) * t.bytes
+}
+
+// AddCost implements Target.
+func (t *Analytic) AddCost(s Segment, acc []float64) error {
+	ls, err := s.Layers()
+	if err != nil {
+		return err
+	}
+	for i := range ls {
+		t.AddLayerCost(&ls[i], acc)
+	}
+	return nil
+}
+
+// Latency implements Target.
+func (t *Analytic) Latency(acc []float64) float64 {
+	return acc[0] + t.p.FixedOverheadMs + t.spillMs(acc[1])
+}
+
+// spillMs is the time to stream the weights that do not fit on chip.
+func (t *Analytic) spillMs(weightBytes float64) float64 {
+	if !t.cache || weightBytes <= t.onChipB {
+		return 0
+	}
+	return (weightBytes - t.onChipB) * t.msPerByte
+}
+
+// LayerTime is the latency of one layer on one target.
+type LayerTime struct {
+	Name  string    `json:"name"`
+	Block int       `json:"block"`
+	Op    blocks.Op `json:"op"`
+	Ms    float64   `json:"ms"`
+	Bound Bound     `json:"bound"`
+}
+
+// Breakdown is the latency of an architecture on one target, layer by layer.
+type Breakdown struct {
+	Target string      `json:"target"`
+	Layers []LayerTime `json:"layers"`
+	// FixedMs is the per-inference overhead, SpillMs the streaming of the
+	// weights beyond on-chip memory; TotalMs = sum of layers + FixedMs + SpillMs.
+	FixedMs float64 `json:"fixed_ms"`
+	SpillMs float64 `json:"spill_ms"`
+	TotalMs float64 `json:"total_ms"`
+}
+
+// Breakdown returns the per-layer latencies of an analysed architecture.
+func (t *Analytic) Breakdown(an *blocks.Analysis) Breakdown {
+	bd := Breakdown{Target: t.Name(), Layers: make([]LayerTime, len(an.Layers)), FixedMs: t.p.FixedOverheadMs}
+	var w, sum float64
+	for i := range an.Layers {
+		l := &an.Layers[i]
+		ms, b := t.LayerMs(l)
+		bd.Layers[i] = LayerTime{Name: l.Name, Block: l.Block, Op: l.Op, Ms: ms, Bound: b}
+		sum += ms
+		w += float64(l.Weights) * t.bytes
+	}
+	bd.SpillMs = t.spillMs(w)
+	bd.TotalMs = sum + bd.FixedMs + bd.SpillMs
+	return bd
+}

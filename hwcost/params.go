@@ -1,0 +1,127 @@
+package hwcost
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/multihw/multihw/internal/atomicfile"
+)
+
+// ParamSet holds the parameters of the built-in targets, as written by the fit
+// (params.json) or read from a file.
+type ParamSet struct {
+	// Note says how the set was made (e.g. "fitted by multihw cost fit").
+	Note string `json:"note,omitempty"`
+	// Anchors identifies the latency data the set was fitted to.
+	Anchors string `json:"anchors,omitempty"`
+	// Targets maps target names to their parameters.
+	Targets map[string]Params `json:"targets"`
+}
+
+//go:embed params.json
+var embeddedParams []byte
+
+var (
+	defaultOnce   sync.Once
+	defaultParams *ParamSet
+	defaultErr    error // checked by the tests
+)
+
+// DefaultParams returns the fitted parameters embedded in the package
+// (params.json, written by `multihw cost fit`). Targets missing from it use
+// their priors. The returned set is shared: do not modify it (Clone first).
+func DefaultParams() *ParamSet {
+	defaultOnce.Do(func() {
+		defaultParams, defaultErr = ParseParams(embeddedParams)
+		if defaultErr != nil {
+			// params.json is generated and checked by the tests; should it ever
+			// be broken, say so in the set rather than panic.
+			defaultParams = PriorParams()
+			defaultParams.Note = fmt.Sprintf("embedded params.json unreadable (%v): priors used", defaultErr)
+		}
+	})
+	return defaultParams
+}
+
+// PriorParams returns the prior parameters of all built-in targets.
+func PriorParams() *ParamSet {
+	ps := &ParamSet{Note: "priors (specs.go), not fitted", Targets: map[string]Params{}}
+	for _, s := range specs {
+		ps.Targets[s.Name] = s.Prior
+	}
+	return ps
+}
+
+// Clone returns a deep copy.
+func (ps *ParamSet) Clone() *ParamSet {
+	c := *ps
+	c.Targets = make(map[string]Params, len(ps.Targets))
+	for k, v := range ps.Targets {
+		c.Targets[k] = v
+	}
+	return &c
+}
+
+// ParseParams decodes and validates a parameter set. Unknown targets and
+// fields are errors.
+func ParseParams(data []byte) (*ParamSet, error) {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	ps := &ParamSet{}
+	if err := dec.Decode(ps); err != nil {
+		return nil, fmt.Errorf("parsing hardware parameters: %w", err)
+	}
+	names := make([]string, 0, len(ps.Targets))
+	for n := range ps.Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, err := LookupSpec(n); err != nil {
+			return nil, fmt.Errorf("hardware parameters: %w", err)
+		}
+		if err := ps.Targets[n].Validate(); err != nil {
+			return nil, fmt.Errorf("hardware parameters of %s: %w", n, err)
+		}
+	}
+	return ps, nil
+}
+
+// LoadParams reads a parameter set from a JSON file. The name "prior" returns
+// PriorParams() and "default" or "" DefaultParams().
+func LoadParams(path string) (*ParamSet, error) {
+	switch path {
+	case "", "default":
+		return DefaultParams(), nil
+	case "prior":
+		return PriorParams(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading hardware parameters: %w", err)
+	}
+	ps, err := ParseParams(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ps, nil
+}
+
+// JSON returns the indented JSON form (targets in name order).
+func (ps *ParamSet) JSON() []byte {
+	b, err := json.MarshalIndent(ps, "", "  ")
+	if err != nil { // plain values only
+		panic(err)
+	}
+	return append(b, '\n')
+}
+
+// Save writes the set to path atomically.
+func (ps *ParamSet) Save(path string) error {
+	return atomicfile.WriteFile(path, ps.JSON(), 0o644)
+}

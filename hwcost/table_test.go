@@ -1,0 +1,318 @@
+package hwcost
+
+import (
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// macroSpace is a MultiAVG-like search space used to exercise Table the way a
+// search does: a stem width, 5 stages of 1-4 blocks with a per-stage width
+// multiplier, and per block a kind, kernel and expansion (optional blocks may
+// be skipped). A block's cost depends on its input width, so the option index
+// of a stage's first block encodes (previous width, own width, op) and that of
+// later blocks (own width, op or skip).
+type macroSpace struct {
+	mults   []float64
+	kinds   []blocks.Kind
+	kernels []int
+	expands []float64
+}
+
+var (
+	stageBase    = []int{16, 32, 64, 128, 256} // TuNAS MobileNetV3-like bases after the 16-wide stem
+	stageStrides = []int{2, 2, 2, 1, 2}
+)
+
+const blocksPerStage = 4
+
+func fullSpace() macroSpace {
+	return macroSpace{mults: []float64{0.5, 0.625, 0.75, 1, 1.25, 1.5, 2}, kinds: []blocks.Kind{blocks.KindIBN, blocks.KindFused},
+		kernels: []int{3, 5}, expands: []float64{1, 2, 3, 4, 5, 6}}
+}
+
+func (sp macroSpace) nops() int { return len(sp.kinds) * len(sp.kernels) * len(sp.expands) }
+
+func (sp macroSpace) width(base int, mi int) int {
+	return blocks.MakeDivisible(float64(base)*sp.mults[mi], 8)
+}
+
+func (sp macroSpace) op(i, stride, out int) blocks.Block {
+	e := sp.expands[i%len(sp.expands)]
+	i /= len(sp.expands)
+	k := sp.kernels[i%len(sp.kernels)]
+	i /= len(sp.kernels)
+	return blocks.Block{Kind: sp.kinds[i], Kernel: k, Stride: stride, Out: out, Expand: e}
+}
+
+// choice is one point of the space: stem multiplier, stage multipliers, and per
+// block an op index or -1 (skipped; never for the first block of a stage).
+type choice struct {
+	stem  int
+	stage [5]int
+	ops   [5][blocksPerStage]int
+}
+
+func (sp macroSpace) random(rng *rand.Rand) choice {
+	var c choice
+	c.stem = rng.Intn(len(sp.mults))
+	for s := range 5 {
+		c.stage[s] = rng.Intn(len(sp.mults))
+		for j := range blocksPerStage {
+			c.ops[s][j] = rng.Intn(sp.nops())
+			if j > 0 && rng.Intn(3) == 0 {
+				c.ops[s][j] = -1
+			}
+		}
+	}
+	return c
+}
+
+var macroHead = blocks.Head{Conv: 960, Hidden: 1280}
+
+// arch decodes a choice into an architecture (the generic path's input).
+func (sp macroSpace) arch(c choice) *blocks.Arch {
+	a := &blocks.Arch{Name: "macro", Resolution: 224, Channels: 3, Classes: 1001, Head: macroHead,
+		Stem: blocks.Block{Kind: blocks.KindConv, Kernel: 3, Stride: 2, Out: sp.width(16, c.stem)}}
+	for s := range 5 {
+		w := sp.width(stageBase[s], c.stage[s])
+		for j, o := range c.ops[s] {
+			if o < 0 {
+				continue
+			}
+			st := 1
+			if j == 0 {
+				st = stageStrides[s]
+			}
+			a.Blocks = append(a.Blocks, sp.op(o, st, w))
+		}
+	}
+	return a
+}
+
+// table fills a cost table: position 0 the stem, then 4 per stage, then the head.
+func (sp macroSpace) table(t testing.TB, m *Metric) *Table {
+	nm, no := len(sp.mults), sp.nops()
+	opts := []int{nm}
+	for range 5 {
+		opts = append(opts, nm*nm*no)
+		for range blocksPerStage - 1 {
+			opts = append(opts, nm*(no+1))
+		}
+	}
+	opts = append(opts, nm)
+	tab, err := m.NewTable(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(pos, opt int, segs ...Segment) {
+		if err := tab.Set(pos, opt, segs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stem := func(mi int) blocks.Block {
+		return blocks.Block{Kind: blocks.KindConv, Kernel: 3, Stride: 2, Out: sp.width(16, mi)}
+	}
+	for mi := range nm {
+		set(0, mi, StemSegment(stem(mi), 3, 224))
+	}
+	size, pos := 112, 1
+	prevBase := 16
+	for s := range 5 {
+		in := size
+		out := (size + stageStrides[s] - 1) / stageStrides[s]
+		for pm := range nm {
+			for mi := range nm {
+				for o := range no {
+					b := sp.op(o, stageStrides[s], sp.width(stageBase[s], mi))
+					set(pos, (pm*nm+mi)*no+o, BlockSegment(b, sp.width(prevBase, pm), in))
+				}
+			}
+		}
+		for j := 1; j < blocksPerStage; j++ {
+			for mi := range nm {
+				w := sp.width(stageBase[s], mi)
+				for o := range no {
+					set(pos+j, mi*(no+1)+o, BlockSegment(sp.op(o, 1, w), w, out))
+				}
+				// option mi*(no+1)+no: skipped, zero cost
+			}
+		}
+		pos += blocksPerStage
+		size, prevBase = out, stageBase[s]
+	}
+	for mi := range nm {
+		set(pos, mi, HeadSegment(macroHead, 1001, sp.width(256, mi), size))
+	}
+	return tab
+}
+
+// encode maps a choice to the table's option indices.
+func (sp macroSpace) encode(c choice, idx []int) {
+	nm, no := len(sp.mults), sp.nops()
+	idx[0] = c.stem
+	pos, prev := 1, c.stem
+	for s := range 5 {
+		idx[pos] = (prev*nm+c.stage[s])*no + c.ops[s][0]
+		for j := 1; j < blocksPerStage; j++ {
+			o := c.ops[s][j]
+			if o < 0 {
+				o = no
+			}
+			idx[pos+j] = c.stage[s]*(no+1) + o
+		}
+		pos += blocksPerStage
+		prev = c.stage[s]
+	}
+	idx[pos] = c.stage[4]
+}
+
+func smallSpace() macroSpace {
+	return macroSpace{mults: []float64{0.5, 1, 2}, kinds: []blocks.Kind{blocks.KindIBN, blocks.KindFused},
+		kernels: []int{3, 5}, expands: []float64{1, 3, 6}}
+}
+
+func TestTableMatchesGenericPath(t *testing.T) {
+	sp := smallSpace()
+	m := mustMetric(t, NewMetric().Targets("all"))
+	tab := sp.table(t, m)
+	rng := rand.New(rand.NewSource(7))
+	idx := make([]int, tab.Positions())
+	buf := make([]float64, tab.BufLen())
+	gen := make([]float64, m.NumTargets())
+	ms := make([]float64, m.NumTargets())
+	for n := range 60 {
+		c := sp.random(rng)
+		sp.encode(c, idx)
+		s1, err := tab.Evaluate(idx, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := sp.arch(c)
+		s2, err := m.Scores(a, gen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range gen {
+			if math.Abs(buf[i]/gen[i]-1) > 1e-9 {
+				t.Fatalf("choice %d, %s: table %g, generic %g", n, m.TargetNames()[i], buf[i], gen[i])
+			}
+		}
+		if math.Abs(s1.Avg/s2.Avg-1) > 1e-9 || math.Abs(s1.Max/s2.Max-1) > 1e-9 || math.Abs(s1.Weighted/s2.Weighted-1) > 1e-9 {
+			t.Fatalf("choice %d: table %+v, generic %+v", n, s1, s2)
+		}
+		if err := tab.Latencies(idx, buf, ms); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Latencies(a, gen); err != nil {
+			t.Fatal(err)
+		}
+		for i := range ms {
+			if math.Abs(ms[i]/gen[i]-1) > 1e-9 {
+				t.Fatalf("choice %d: table latency %g ms, generic %g ms", n, ms[i], gen[i])
+			}
+		}
+	}
+}
+
+func TestTableNoAllocAndErrors(t *testing.T) {
+	sp := smallSpace()
+	m := mustMetric(t, NewMetric())
+	tab := sp.table(t, m)
+	idx := make([]int, tab.Positions())
+	sp.encode(sp.random(rand.New(rand.NewSource(1))), idx)
+	buf := make([]float64, tab.BufLen())
+	if n := testing.AllocsPerRun(100, func() { _, _ = tab.Evaluate(idx, buf) }); n != 0 {
+		t.Errorf("Evaluate allocates %g times per call", n)
+	}
+	if _, err := tab.Evaluate(idx[:3], buf); err == nil {
+		t.Error("short choice vector: no error")
+	}
+	if _, err := tab.Evaluate(idx, buf[:2]); err == nil {
+		t.Error("short buffer: no error")
+	}
+	bad := append([]int(nil), idx...)
+	bad[2] = tab.Options(2)
+	if _, err := tab.Evaluate(bad, buf); err == nil || !strings.Contains(err.Error(), "position 2") {
+		t.Errorf("option out of range: got %v", err)
+	}
+	bad[2] = -1
+	if _, err := tab.Evaluate(bad, buf); err == nil {
+		t.Error("negative option: no error")
+	}
+	if err := tab.Set(0, 99, StemSegment(blocks.Block{Kind: blocks.KindConv, Kernel: 3, Stride: 2, Out: 8}, 3, 224)); err == nil {
+		t.Error("Set out of range: no error")
+	}
+	if err := tab.Set(1, 0, BlockSegment(blocks.Block{Kind: blocks.KindIBN, Kernel: 4, Stride: 1, Out: 8, Expand: 1}, 8, 8)); err == nil ||
+		!strings.Contains(err.Error(), "kernel") {
+		t.Errorf("even kernel: got %v", err)
+	}
+	if _, err := m.NewTable([]int{3, 0}); err == nil {
+		t.Error("position without options: no error")
+	}
+}
+
+// benchChoices returns n random points of the full space, encoded for tab and decoded.
+func benchChoices(b *testing.B, sp macroSpace, tab *Table, n int) ([][]int, []*blocks.Arch) {
+	rng := rand.New(rand.NewSource(1))
+	idx := make([][]int, n)
+	archs := make([]*blocks.Arch, n)
+	for i := range n {
+		c := sp.random(rng)
+		idx[i] = make([]int, tab.Positions())
+		sp.encode(c, idx[i])
+		archs[i] = sp.arch(c)
+	}
+	return idx, archs
+}
+
+// BenchmarkTable evaluates AVG/MAX over the paper's four targets by table
+// lookups on a MultiAVG-like space: 22 positions, 7 width multipliers, 24
+// block ops. Compare evals/s with BenchmarkGeneric in the same run.
+func BenchmarkTable(b *testing.B) {
+	sp := fullSpace()
+	m := mustMetric(b, NewMetric())
+	tab := sp.table(b, m)
+	idx, _ := benchChoices(b, sp, tab, 1024)
+	buf := make([]float64, tab.BufLen())
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sink float64
+	for i := 0; b.Loop(); i++ {
+		s, err := tab.Evaluate(idx[i&1023], buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink += s.Avg + s.Max
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
+	if sink == 0 {
+		b.Fatal("no work")
+	}
+}
+
+// BenchmarkGeneric evaluates the same architectures through Metric.Scores
+// (blocks.Analyze + per-layer sums).
+func BenchmarkGeneric(b *testing.B) {
+	sp := fullSpace()
+	m := mustMetric(b, NewMetric())
+	_, archs := benchChoices(b, sp, sp.table(b, m), 1024)
+	buf := make([]float64, m.NumTargets())
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sink float64
+	for i := 0; b.Loop(); i++ {
+		s, err := m.Scores(archs[i&1023], buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink += s.Avg + s.Max
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
+	if sink == 0 {
+		b.Fatal("no work")
+	}
+}
