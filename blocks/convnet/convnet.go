@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
@@ -99,7 +100,9 @@ func (b *Builder) OpsFor(be compute.Backend) Ops {
 // the pure-Go backend (slow native convolutions) and ONNX Runtime (no gradient
 // of strided convolutions).
 func DefaultLowered(be compute.Backend) bool {
-	return be == nil || backend.IsGo(be) || be.Name() == "onnxruntime"
+	// The Go backend's Name() is "Go Backend" and its String() "go"
+	// (compute v0.1.14): accept both.
+	return be == nil || backend.IsGo(be) || be.String() == gobackend.BackendName || be.Name() == "onnxruntime"
 }
 
 // Build is Logits returning an error instead of panicking: invalid

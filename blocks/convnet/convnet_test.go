@@ -131,6 +131,18 @@ func TestVariableNames(t *testing.T) {
 	}
 }
 
+func TestDefaultLowered(t *testing.T) {
+	if !DefaultLowered(testBackend(t)) {
+		t.Errorf("the Go backend should default to the lowered ops")
+	}
+	if got := New(tinyArch(t)).OpsFor(testBackend(t)); !got.Lowered {
+		t.Errorf("Builder.OpsFor(go backend) = %s, want lowered", got)
+	}
+	if got := New(tinyArch(t)).Lowered(false).OpsFor(testBackend(t)); got.Lowered {
+		t.Errorf("Lowered(false) ignored: %s", got)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	arch := tinyArch(t)
 	bad := arch.Clone()

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/loss"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/blocks/convnet"
+	"github.com/multihw/multihw/internal/stats"
+	"github.com/multihw/multihw/train/backend"
+)
+
+// The bench command group: speed measurements printed as ratios measured side
+// by side in one run (the machines are shared, so absolute times drift; the
+// ratio of interleaved measurements does not). Each subcommand registers here.
+func init() {
+	register(&command{name: "bench train", summary: "training step time: lowered conv blocks vs stock graph.Convolve, side by side", run: runBenchTrain})
+}
+
+// benchTrainResult is the JSON output of `bench train`.
+type benchTrainResult struct {
+	Backend      string    `json:"backend"`
+	Model        string    `json:"model"`
+	Batch        int       `json:"batch"`
+	Resolution   int       `json:"resolution"`
+	Steps        int       `json:"steps"`
+	Warmup       int       `json:"warmup"`
+	FastStepMS   float64   `json:"fast_step_ms"`
+	StockStepMS  float64   `json:"stock_step_ms"`
+	Speedup      float64   `json:"speedup"`
+	FastStepsMS  []float64 `json:"fast_steps_ms"`
+	StockStepsMS []float64 `json:"stock_steps_ms"`
+}
+
+func runBenchTrain(args []string) error {
+	fs := newFlags("bench train", "[--steps N] [--warmup N] [--batch B] [--json]")
+	steps := fs.Int("steps", 5, "timed training steps per variant")
+	warmup := fs.Int("warmup", 2, "untimed steps per variant first (the first one compiles the graph)")
+	batch := fs.Int("batch", 64, "batch size")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *steps < 1 || *warmup < 1 || *batch < 1 {
+		return fmt.Errorf("--steps, --warmup and --batch must be positive (got %d, %d, %d)", *steps, *warmup, *batch)
+	}
+	be, err := backend.Default()
+	if err != nil {
+		return err
+	}
+	// MultiAVG at width 0.5, 10 classes, on 32×32×3 random images with the
+	// published strides (the last blocks run on a 1×1 map: fine for timing).
+	arch, err := blocks.Model("multi_avg")
+	if err != nil {
+		return err
+	}
+	arch = arch.WithWidth(0.5)
+	arch.Resolution, arch.Channels, arch.Classes = 32, 3, 10
+	if err := arch.Validate(); err != nil {
+		return err
+	}
+	images, labels := benchBatch(*batch, arch)
+
+	variants := []struct {
+		name    string
+		lowered bool
+		times   []float64
+		trainer *train.Trainer
+	}{{name: "fast", lowered: true}, {name: "stock", lowered: false}}
+	for i := range variants {
+		variants[i].trainer = benchTrainer(be, arch, variants[i].lowered)
+	}
+	step := func(tr *train.Trainer) (time.Duration, error) {
+		// TrainStep takes ownership of its inputs: give it copies.
+		in, err := images.LocalClone()
+		if err != nil {
+			return 0, err
+		}
+		lab, err := labels.LocalClone()
+		if err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		_, err = tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}})
+		return time.Since(start), err
+	}
+	// Interleave the variants step by step so that load from other processes
+	// hits both alike.
+	for s := range *warmup + *steps {
+		for i := range variants {
+			v := &variants[i]
+			d, err := step(v.trainer)
+			if err != nil {
+				return fmt.Errorf("%s variant, step %d: %w", v.name, s, err)
+			}
+			if s >= *warmup {
+				v.times = append(v.times, float64(d.Microseconds())/1000)
+			}
+			phase := "warm-up"
+			if s >= *warmup {
+				phase = "timed"
+			}
+			fmt.Fprintf(os.Stderr, "bench train: %s step %d/%d (%s): %.0f ms\n", v.name, s+1, *warmup+*steps, phase, float64(d.Microseconds())/1000)
+		}
+	}
+	res := benchTrainResult{Backend: be.String(), Model: arch.Name, Batch: *batch, Resolution: arch.Resolution,
+		Steps: *steps, Warmup: *warmup,
+		FastStepMS: stats.Median(variants[0].times), StockStepMS: stats.Median(variants[1].times),
+		FastStepsMS: variants[0].times, StockStepsMS: variants[1].times}
+	res.Speedup = res.StockStepMS / res.FastStepMS
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Printf("%s training step on %s, batch %d, %dx%d, median of %d steps after %d warm-up:\n",
+		res.Model, res.Backend, res.Batch, res.Resolution, res.Resolution, res.Steps, res.Warmup)
+	fmt.Printf("  lowered blocks (fast):       %8.1f ms\n", res.FastStepMS)
+	fmt.Printf("  graph.Convolve (stock):      %8.1f ms\n", res.StockStepMS)
+	fmt.Printf("  speedup:                     %8.2fx\n", res.Speedup)
+	return nil
+}
+
+// benchTrainer returns a trainer of arch with the lowered or the stock ops:
+// same seed, same optimizer (Adam), same graph otherwise.
+func benchTrainer(be compute.Backend, arch *blocks.Arch, lowered bool) *train.Trainer {
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(1))
+	b := convnet.New(arch).Lowered(lowered)
+	modelFn := func(scope *model.Scope, images *Node) *Node { return b.Logits(scope.In("model"), images) }
+	return train.NewTrainer(be, store, modelFn, loss.SparseCategoricalCrossEntropyLogits, optimizer.Adam().Done(), nil, nil)
+}
+
+// benchBatch returns seeded random images [batch,R,R,C] and labels [batch,1].
+func benchBatch(batch int, arch *blocks.Arch) (*tensors.Tensor, *tensors.Tensor) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	r, c := arch.Resolution, arch.Channels
+	img := make([]float32, batch*r*r*c)
+	for i := range img {
+		img[i] = float32(rng.NormFloat64())
+	}
+	lab := make([]int32, batch)
+	for i := range lab {
+		lab[i] = int32(rng.IntN(arch.Classes))
+	}
+	return tensors.FromFlatDataAndDimensions(img, batch, r, r, c), tensors.FromFlatDataAndDimensions(lab, batch, 1)
+}
