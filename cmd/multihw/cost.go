@@ -19,11 +19,12 @@ func init() {
 }
 
 func runCost(args []string) error {
-	fs := newFlags("cost", "--model NAME | --spec FILE [--width W] [--resolution R] [--hardware LIST] [--reference NAME] [--weights LIST] [--params FILE|prior] [--layers] [--json]")
+	fs := newFlags("cost", "--model NAME | --spec FILE [--width W] [--resolution R] [--hardware LIST] [--reference NAME] [--reference-resolution R] [--weights LIST] [--params FILE|prior] [--layers] [--json]")
 	var af archFlags
 	af.register(fs)
 	hw := fs.String("hardware", "paper", "comma-separated targets or groups (paper, mnv4, all); valid targets: "+strings.Join(hwcost.TargetNames(), ", "))
 	ref := fs.String("reference", hwcost.DefaultReference, "reference model latencies are normalised to (see `multihw models`)")
+	refRes := fs.Int("reference-resolution", 0, "input resolution of the reference (default: its own, 224 for mobilenet_v2)")
 	weights := fs.String("weights", "", "comma-separated weights of the weighted average, one per target (default equal)")
 	params := fs.String("params", "", "hardware parameters: a JSON file, \"prior\", or empty for the fitted defaults")
 	layers := fs.Bool("layers", false, "also print the per-layer latency on each target")
@@ -39,7 +40,17 @@ func runCost(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := hwcost.NewMetric().Targets(strings.Split(*hw, ",")...).Params(ps).ReferenceModel(*ref)
+	refArch, err := blocks.Model(*ref)
+	if err != nil {
+		return fmt.Errorf("--reference: %w", err)
+	}
+	if *refRes < 0 {
+		return fmt.Errorf("--reference-resolution must be positive, got %d", *refRes)
+	} else if *refRes > 0 {
+		refArch.Resolution = *refRes
+		refArch.Name = fmt.Sprintf("%s/%d", refArch.Name, *refRes)
+	}
+	cfg := hwcost.NewMetric().Targets(strings.Split(*hw, ",")...).Params(ps).Reference(refArch)
 	if *weights != "" {
 		var w []float64
 		for _, s := range strings.Split(*weights, ",") {
