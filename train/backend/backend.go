@@ -150,7 +150,15 @@ func firstLine(err error) string {
 
 // IsGo reports whether b is gomlx's pure-Go backend, where the blocks are
 // lowered to MatMuls and shifted slices instead of native convolutions.
-func IsGo(b compute.Backend) bool { return b != nil && b.Name() == "go" }
+// (compute v0.1.14's Go backend has Name() "Go Backend" and String() "go".)
+func IsGo(b compute.Backend) bool {
+	return b != nil && (b.String() == "go" || b.Name() == "go")
+}
+
+// IsONNX reports whether b is the ONNX Runtime backend.
+func IsONNX(b compute.Backend) bool {
+	return b != nil && (b.Name() == "onnxruntime" || b.String() == "onnxruntime")
+}
 
 // ONNXRuntimeLibrary locates libonnxruntime.so.1: $ONNXRUNTIME_SHARED_LIBRARY_PATH,
 // else .deps/onnxruntime/libonnxruntime.so.1 in this repository (searched
