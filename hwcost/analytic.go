@@ -176,7 +176,7 @@ func (t *Analytic) LayerMs(l *blocks.Layer) (float64, Bound) {
 	return m + t.ovhMs, MemoryBound
 }
 
-// AddLayerCost implements LayerTarget.
+// AddLayerCost implements LayerTarget. len(acc) must be Dims() (2).
 func (t *Analytic) AddLayerCost(l *blocks.Layer, acc []float64) {
 	ms, _ := t.LayerMs(l)
 	acc[0] += ms
@@ -185,6 +185,9 @@ func (t *Analytic) AddLayerCost(l *blocks.Layer, acc []float64) {
 
 // AddCost implements Target.
 func (t *Analytic) AddCost(s Segment, acc []float64) error {
+	if len(acc) != 2 {
+		return fmt.Errorf("target %s: cost vector has %d entries, want 2", t.Name(), len(acc))
+	}
 	ls, err := s.Layers()
 	if err != nil {
 		return err

@@ -206,13 +206,7 @@ func (m *Metric) Latencies(a *blocks.Arch, ms []float64) error {
 	if err != nil {
 		return err
 	}
-	var stack [16]float64
-	acc := stack[:0]
-	if m.dims <= len(stack) {
-		acc = stack[:m.dims]
-	} else {
-		acc = make([]float64, m.dims)
-	}
+	acc := make([]float64, m.dims)
 	for i, t := range m.targets {
 		v := acc[m.offs[i]:m.offs[i+1]]
 		if err := addArchCost(t, a, an, v); err != nil {

@@ -131,7 +131,39 @@ func (r *FitResult) Report() (string, error) {
 			pair(f.EffFC, p.EffFC), pair(f.BandwidthGBs, p.BandwidthGBs), pair(f.RidgePoint(), p.RidgePoint()),
 			pair(f.LayerOverheadUs, p.LayerOverheadUs), pair(f.FixedOverheadMs, p.FixedOverheadMs), pair(f.OnChipMB, p.OnChipMB))
 	}
-	w("\nPriors and their sources: `hwcost/specs.go`. Ridge points published by the MobileNetV4 paper: ")
+	w("\nA fitted value equal to its prior means the rows do not constrain that parameter: e.g. a depthwise ")
+	w("efficiency only matters once depthwise layers are compute-bound. Memory-bound depthwise layers of MobileNetV2 ")
+	w("under the fitted parameters:")
+	v2, err := blocks.Model(DefaultReference)
+	if err != nil {
+		return "", err
+	}
+	an, err := blocks.Analyze(v2, 0)
+	if err != nil {
+		return "", err
+	}
+	for i, t := range r.Targets {
+		at, err := NewAnalytic(t.Spec, t.Fitted)
+		if err != nil {
+			return "", err
+		}
+		var dw, mem int
+		for _, l := range an.Layers {
+			if l.Op == blocks.OpDW {
+				dw++
+				if _, b := at.LayerMs(&l); b == MemoryBound {
+					mem++
+				}
+			}
+		}
+		sep := ","
+		if i == len(r.Targets)-1 {
+			sep = "."
+		}
+		w(" %s %d/%d%s", t.Target, mem, dw, sep)
+	}
+	w(" ")
+	w("Priors and their sources: `hwcost/specs.go`. Ridge points published by the MobileNetV4 paper: ")
 	w("Pixel 6 CPU 31.2, S23 CPU 39.7, Pixel 4 DSP 347.3, Pixel 8 EdgeTPU 433.8.\n\n")
 
 	w("## Rows\n\n")

@@ -12,6 +12,9 @@ import "fmt"
 // on its input width, i.e. on the previous stage's width choice, so an option
 // index may encode (input width, block choice) pairs, or a whole stage. An
 // option that is never Set costs nothing (a skipped block).
+//
+// Fill a table (Set) from one goroutine; once filled, Evaluate may run
+// concurrently, each goroutine with its own buffer.
 type Table struct {
 	m     *Metric
 	nopts []int

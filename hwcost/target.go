@@ -22,10 +22,13 @@ type Target interface {
 	Name() string
 	// Dims is the length of the target's cost vectors (at least 1).
 	Dims() int
-	// AddCost adds the cost vector of segment s to acc (len(acc) == Dims()).
+	// AddCost adds the cost vector of segment s to acc; a len(acc) other than
+	// Dims() is an error.
 	AddCost(s Segment, acc []float64) error
 	// Latency returns the latency in milliseconds of an architecture whose
-	// segments' cost vectors sum to acc. It must not modify acc or allocate.
+	// segments' cost vectors sum to acc (len Dims(): the callers, Metric and
+	// Table, guarantee it). It must not modify acc or allocate: it runs in the
+	// search's inner loop.
 	Latency(acc []float64) float64
 }
 
@@ -69,6 +72,9 @@ func (t *Measured) Dims() int { return 1 }
 
 // AddCost implements Target.
 func (t *Measured) AddCost(s Segment, acc []float64) error {
+	if len(acc) != 1 {
+		return fmt.Errorf("target %s: cost vector has %d entries, want 1", t.name, len(acc))
+	}
 	v, ok := t.ms[s.Key()]
 	if !ok {
 		return fmt.Errorf("target %s: no measurement for segment %q", t.name, s.Key())
