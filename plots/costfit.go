@@ -94,7 +94,6 @@ func CostFit(d CostFitData) (*Figure, error) {
 		title := fmt.Sprintf("%s (n = %d)\nSpearman ρ = %s, median error %.0f%%", fs.Target, len(fs.Measured), rhoText, 100*medErr)
 		p := newPanel(title, "measured latency ("+unit+")", "predicted latency ("+unit+")")
 		p.XLog, p.YLog = true, true
-		p.add(&Series{Kind: KindDiagonal, Name: "y = x", Color: colorRefLine, Dashed: true, Width: 1})
 		pts := &Series{Kind: KindPoints, Name: fs.Target, X: fs.Measured, Y: fs.Predicted, Color: colors[i]}
 		switch m := len(fs.Measured); {
 		case m > 1000:
@@ -103,6 +102,8 @@ func CostFit(d CostFitData) (*Figure, error) {
 			pts.Radius, pts.Alpha = 2.5, 0.7
 		}
 		p.add(pts)
+		// On top of the points: with thousands of them it would be hidden.
+		p.add(&Series{Kind: KindDiagonal, Name: "y = x", Color: colorRefLine, Dashed: true, Width: 1})
 		if fs.Names != nil && len(fs.Names) <= maxLabels {
 			p.add(&Series{Kind: KindLabels, X: fs.Measured, Y: fs.Predicted, Labels: fs.Names})
 		}

@@ -355,7 +355,7 @@ func TestCostFit(t *testing.T) {
 			t.Errorf("panel %d: axes %g..%g and %g..%g differ, y = x would not be the diagonal", i, p.XMin, p.XMax, p.YMin, p.YMax)
 		}
 	}
-	wantLegend := []string{"y = x", "CPU", "GPU", "DSP", "EdgeTPU"}
+	wantLegend := []string{"CPU", "y = x", "GPU", "DSP", "EdgeTPU"}
 	if got := f.LegendEntries(); !reflect.DeepEqual(got, wantLegend) {
 		t.Errorf("legend %q, want %q", got, wantLegend)
 	}

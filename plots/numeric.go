@@ -173,6 +173,9 @@ func formatStep(v, step float64) string {
 	if a := math.Abs(v); a >= 1e6 || (a != 0 && a < 1e-4) {
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
+	if math.Abs(v) >= 1e4 && math.Mod(step, 1000) == 0 {
+		return strconv.FormatFloat(v/1000, 'f', -1, 64) + "k" // 20000 → 20k
+	}
 	dec := 0
 	for s := step; dec < 8 && math.Abs(s-math.Round(s)) > 1e-9*math.Max(1, s); dec++ {
 		s *= 10

@@ -102,6 +102,9 @@ func TestTicks(t *testing.T) {
 	if got := labels((niceTicks{}).Ticks(-0.55, 0.55)); !reflect.DeepEqual(got, []string{"-0.4", "-0.2", "0.0", "0.2", "0.4"}) {
 		t.Errorf("nice ticks -0.55..0.55: %v", got)
 	}
+	if got := labels((niceTicks{}).Ticks(0, 99990)); !reflect.DeepEqual(got, []string{"0", "20k", "40k", "60k", "80k"}) {
+		t.Errorf("nice ticks 0..99990: %v", got)
+	}
 	if got := (niceTicks{}).Ticks(1, 1); got != nil {
 		t.Errorf("empty range: %v", got)
 	}

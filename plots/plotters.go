@@ -222,3 +222,180 @@ func (hp *heatPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
 	h := hp.s.Heat
 	return h.X0, h.X1, -0.5, float64(len(h.Z)) - 0.5
 }
+
+// denseLimit is the number of points above which a points series is drawn
+// as one raster layer: vector markers cost ~50 µs each to fill in PNG and
+// ~100 bytes each in SVG, and thousands of overlapping markers gain nothing
+// from being vectors.
+const denseLimit = 2000
+
+// denseScatter draws many round markers into one transparent image at the
+// output resolution (192 dpi for SVG) and places it over the panel.
+type denseScatter struct{ s *Series }
+
+func (d *denseScatter) Plot(c draw.Canvas, plt *plot.Plot) {
+	dpi := 192.0
+	if r, ok := c.Canvas.(interface{ DPI() float64 }); ok {
+		dpi = r.DPI()
+	}
+	w := int(math.Ceil((c.Max.X - c.Min.X).Dots(dpi)))
+	h := int(math.Ceil((c.Max.Y - c.Min.Y).Dots(dpi)))
+	if w <= 0 || h <= 0 || w > 8192 || h > 8192 {
+		return
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	trX, trY := plt.Transforms(&c)
+	rad := glyphRadius(d.s).Dots(dpi)
+	cr, cg, cb, _ := seriesFill(&Series{Color: d.s.Color}).RGBA()
+	alpha := d.s.Alpha
+	if alpha <= 0 {
+		alpha = 1
+	}
+	st := newDiscStamp(rad, alpha)
+	rgb := [3]uint32{cr >> 8, cg >> 8, cb >> 8}
+	for i := range d.s.X {
+		px := (trX(d.s.X[i]) - c.Min.X).Dots(dpi)
+		py := float64(h) - (trY(d.s.Y[i]) - c.Min.Y).Dots(dpi)
+		st.stamp(img, px, py, rgb)
+	}
+	c.DrawImage(vg.Rectangle{Min: c.Min, Max: vg.Point{X: c.Min.X + vg.Length(float64(w)/dpi)*vg.Inch, Y: c.Min.Y + vg.Length(float64(h)/dpi)*vg.Inch}}, img)
+}
+
+// discStamp holds antialiased disc coverage masks (times the opacity, in
+// 0..255) for centres at quarter-pixel offsets, so stamping thousands of
+// markers is table look-ups and integer blends.
+type discStamp struct {
+	size, off int
+	masks     [16][]uint8
+}
+
+func newDiscStamp(r, alpha float64) *discStamp {
+	off := int(math.Ceil(r)) + 1
+	st := &discStamp{size: 2*off + 1, off: off}
+	for q := range st.masks {
+		cx := float64(off) + (float64(q%4)+0.5)/4
+		cy := float64(off) + (float64(q/4)+0.5)/4
+		m := make([]uint8, st.size*st.size)
+		for y := range st.size {
+			for x := range st.size {
+				d := math.Hypot(float64(x)+0.5-cx, float64(y)+0.5-cy)
+				m[y*st.size+x] = uint8(math.Round(255 * alpha * math.Max(0, math.Min(1, r+0.5-d))))
+			}
+		}
+		st.masks[q] = m
+	}
+	return st
+}
+
+// stamp composites the disc centred at pixel coordinates (cx, cy) over img
+// ("over" operator, premultiplied alpha).
+func (st *discStamp) stamp(img *image.RGBA, cx, cy float64, rgb [3]uint32) {
+	ix, iy := math.Floor(cx), math.Floor(cy)
+	q := min(3, int((cy-iy)*4))*4 + min(3, int((cx-ix)*4))
+	m := st.masks[q]
+	x0, y0 := int(ix)-st.off, int(iy)-st.off
+	b := img.Bounds()
+	for j := range st.size {
+		y := y0 + j
+		if y < b.Min.Y || y >= b.Max.Y {
+			continue
+		}
+		for i := range st.size {
+			x := x0 + i
+			a := uint32(m[j*st.size+i])
+			if a == 0 || x < b.Min.X || x >= b.Max.X {
+				continue
+			}
+			inv := 255 - a
+			p := img.Pix[img.PixOffset(x, y):]
+			p[0] = uint8((rgb[0]*a + uint32(p[0])*inv + 127) / 255)
+			p[1] = uint8((rgb[1]*a + uint32(p[1])*inv + 127) / 255)
+			p[2] = uint8((rgb[2]*a + uint32(p[2])*inv + 127) / 255)
+			p[3] = uint8((255*a + uint32(p[3])*inv + 127) / 255)
+		}
+	}
+}
+
+func (d *denseScatter) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = minMax(d.s.X)
+	ymin, ymax = minMax(d.s.Y)
+	return
+}
+
+// lineLimit is the number of points above which a line is decimated to
+// lineBuckets buckets for drawing (the figure keeps all its data).
+const (
+	lineLimit   = 2000
+	lineBuckets = 600
+)
+
+// decimate keeps, in each of n buckets of consecutive points, the first
+// point and the points with the lowest and the highest y, in their order:
+// the drawn envelope of a noisy curve is unchanged while the number of
+// segments drops to at most 3n.
+func decimate(x, y []float64, n int) ([]float64, []float64) {
+	if len(x) <= 3*n {
+		return x, y
+	}
+	var ox, oy []float64
+	for b := range n {
+		lo, hi := b*len(x)/n, (b+1)*len(x)/n
+		imin, imax := lo, lo
+		for i := lo; i < hi; i++ {
+			if y[i] < y[imin] {
+				imin = i
+			}
+			if y[i] > y[imax] {
+				imax = i
+			}
+		}
+		keep := []int{lo, imin, imax}
+		if imin > imax {
+			keep[1], keep[2] = imax, imin
+		}
+		last := -1
+		for _, i := range keep {
+			if i != last {
+				ox, oy = append(ox, x[i]), append(oy, y[i])
+				last = i
+			}
+		}
+	}
+	ox, oy = append(ox, x[len(x)-1]), append(oy, y[len(y)-1])
+	return ox, oy
+}
+
+// linePlotter strokes a polyline in chunks: freetype's rasterizer slows down
+// more than linearly with the number of segments in one path (a 3,000-point
+// line took most of a second), chunks of a few hundred keep it linear.
+type linePlotter struct{ s *Series }
+
+const lineChunk = 256
+
+func (l *linePlotter) Plot(c draw.Canvas, plt *plot.Plot) {
+	x, y := l.s.X, l.s.Y
+	if len(x) > lineLimit && !l.s.Step {
+		x, y = decimate(x, y, lineBuckets)
+	}
+	trX, trY := plt.Transforms(&c)
+	pts := make([]vg.Point, 0, 2*len(x))
+	for i := range x {
+		p := vg.Point{X: trX(x[i]), Y: trY(y[i])}
+		if l.s.Step && i > 0 {
+			pts = append(pts, vg.Point{X: p.X, Y: pts[len(pts)-1].Y})
+		}
+		pts = append(pts, p)
+	}
+	ls := lineStyle(l.s)
+	for _, part := range c.ClipLinesXY(pts) {
+		for i := 0; i < len(part)-1; i += lineChunk {
+			c.StrokeLines(ls, part[i:min(len(part), i+lineChunk+1)])
+		}
+	}
+}
+
+func (l *linePlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = minMax(l.s.X)
+	ymin, ymax = minMax(l.s.Y)
+	return
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"math"
 	"strings"
 
@@ -35,7 +36,10 @@ func (f *Figure) PNG(width, height int) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+	// BestSpeed: half the encoding time of the default level for a few
+	// percent more bytes on flat-coloured figures.
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, c.Image()); err != nil {
 		return nil, fmt.Errorf("encoding figure %q as PNG: %w", f.Name, err)
 	}
 	return buf.Bytes(), nil
@@ -61,14 +65,14 @@ func (f *Figure) SVG(width, height int) ([]byte, error) {
 }
 
 // fixSVG makes the SVG readable where Liberation Sans is not installed (a
-// fallback list starting with the metric-compatible Arial), keeps raster heat
-// maps sharp and stretched to their box (vgsvg writes <image> without
+// fallback list starting with the metric-compatible Arial), keeps raster
+// layers stretched to their box (vgsvg writes <image> without
 // preserveAspectRatio, which letterboxes) and labels the embedded images as
 // the PNGs they are (vgsvg says JPEG, which some renderers refuse).
 func fixSVG(b []byte) []byte {
 	s := string(b)
 	s = strings.ReplaceAll(s, "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
-	s = strings.ReplaceAll(s, "<image ", `<image preserveAspectRatio="none" style="image-rendering:pixelated" `)
+	s = strings.ReplaceAll(s, "<image ", `<image preserveAspectRatio="none" `)
 	s = strings.ReplaceAll(s, `xlink:href="data:image/jpg;base64,`, `xlink:href="data:image/png;base64,`) // vgsvg encodes PNG
 
 	return []byte(s)
@@ -199,7 +203,10 @@ func (t thumb) Thumbnail(c *draw.Canvas) {
 	mid := (c.Min.Y + c.Max.Y) / 2
 	switch s.Kind {
 	case KindPoints:
-		drawGlyph(c, s, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: mid})
+		// Legible even when the plotted markers are tiny and faint.
+		big := *s
+		big.Radius, big.Alpha = math.Max(s.Radius, 3.5), math.Max(s.Alpha, 0.9)
+		drawGlyph(c, &big, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: mid})
 	case KindBars, KindHeat:
 		h := c.Max.Y - c.Min.Y
 		r := vg.Rectangle{Min: vg.Point{X: c.Min.X + h*0.1, Y: c.Min.Y + h*0.1}, Max: vg.Point{X: c.Max.X - h*0.1, Y: c.Max.Y - h*0.1}}
@@ -271,6 +278,10 @@ func buildPlot(p *Panel) *plot.Plot {
 	for _, s := range p.Series {
 		switch s.Kind {
 		case KindPoints:
+			if len(s.X) > denseLimit {
+				pl.Add(&denseScatter{s})
+				continue
+			}
 			sc, _ := plotter.NewScatter(xys(s))
 			if sc == nil {
 				continue
@@ -278,15 +289,7 @@ func buildPlot(p *Panel) *plot.Plot {
 			sc.GlyphStyle = draw.GlyphStyle{Color: seriesFill(s), Radius: glyphRadius(s), Shape: glyphShape{s.Glyph}}
 			pl.Add(sc)
 		case KindLine:
-			ln, _ := plotter.NewLine(xys(s))
-			if ln == nil {
-				continue
-			}
-			ln.LineStyle = lineStyle(s)
-			if s.Step {
-				ln.StepStyle = plotter.PostStep
-			}
-			pl.Add(ln)
+			pl.Add(&linePlotter{s})
 		case KindBars:
 			pl.Add(&barsPlotter{s})
 			for _, b := range s.Bars {

@@ -340,3 +340,75 @@ func TestWriteFiles(t *testing.T) {
 		t.Errorf("failed writes created %s", empty)
 	}
 }
+
+// TestDenseLayers: thousands of points are drawn as one raster layer and long
+// lines decimated, keeping what the eye sees: the colour in the PNG, an image
+// in the SVG, the envelope of the line.
+func TestDenseLayers(t *testing.T) {
+	d := costFitFixture(denseLimit + 500)
+	d.Fits = d.Fits[:1]
+	f, err := CostFit(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.PNG(f.DefaultSize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu, _ := TargetColor("CPU")
+	// Translucent markers: count pixels that are clearly blue-dominated.
+	img := decodePNG(t, b)
+	blue := 0
+	bnd := img.Bounds()
+	for y := bnd.Min.Y; y < bnd.Max.Y; y++ {
+		for x := bnd.Min.X; x < bnd.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if bl > r+0x3000 && bl > g+0x1000 {
+				blue++
+			}
+		}
+	}
+	if blue < 2000 {
+		t.Errorf("only %d blue-ish pixels for %d points coloured %s", blue, denseLimit+500, hexColor(cpu))
+	}
+	svg, err := f.SVG(f.DefaultSize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(svg, []byte("<image ")); n != 1 {
+		t.Errorf("SVG has %d images, want the one points layer", n)
+	}
+	if !bytes.Contains(svg, []byte("data:image/png;base64,")) {
+		t.Errorf("SVG images are not declared as PNG")
+	}
+}
+
+func TestDecimate(t *testing.T) {
+	n := 10000
+	x, y := make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i] = float64(i)
+		y[i] = math.Sin(float64(i)*0.37) * float64(i%97)
+	}
+	y[4321] = 1e3 // a spike must survive
+	dx, dy := decimate(x, y, 100)
+	if len(dx) > 301 || len(dx) != len(dy) {
+		t.Fatalf("decimated to %d/%d points, want at most 301", len(dx), len(dy))
+	}
+	lo, hi := minMax(y)
+	dlo, dhi := minMax(dy)
+	if lo != dlo || hi != dhi {
+		t.Errorf("envelope %g..%g became %g..%g", lo, hi, dlo, dhi)
+	}
+	if dx[0] != 0 || dx[len(dx)-1] != float64(n-1) {
+		t.Errorf("ends %g..%g not kept", dx[0], dx[len(dx)-1])
+	}
+	for i := 1; i < len(dx); i++ {
+		if dx[i] <= dx[i-1] {
+			t.Fatalf("x not increasing at %d: %g after %g", i, dx[i], dx[i-1])
+		}
+	}
+	if sx, _ := decimate(x[:250], y[:250], 100); len(sx) != 250 {
+		t.Errorf("short input should be kept whole")
+	}
+}
