@@ -275,6 +275,7 @@ func buildPlot(p *Panel) *plot.Plot {
 		pl.Add(g)
 	}
 	barLabelsAbove := false
+	var labelLayer []plot.Plotter // bar values go over everything, reference lines included
 	for _, s := range p.Series {
 		switch s.Kind {
 		case KindPoints:
@@ -291,7 +292,8 @@ func buildPlot(p *Panel) *plot.Plot {
 		case KindLine:
 			pl.Add(&linePlotter{s})
 		case KindBars:
-			pl.Add(&barsPlotter{s})
+			pl.Add(&barsPlotter{s: s})
+			labelLayer = append(labelLayer, &barsPlotter{s: s, labels: true})
 			for _, b := range s.Bars {
 				if b.Label != "" && !s.BarLabelsInside {
 					barLabelsAbove = true
@@ -314,6 +316,7 @@ func buildPlot(p *Panel) *plot.Plot {
 			pl.Add(&heatPlotter{s})
 		}
 	}
+	pl.Add(labelLayer...)
 	if hasBars || hasHeat {
 		pl.Y.Padding = 0
 	}
@@ -337,7 +340,7 @@ func buildPlot(p *Panel) *plot.Plot {
 	if p.XTickAngle != 0 {
 		pl.X.Tick.Label.Rotation = p.XTickAngle * math.Pi / 180
 		pl.X.Tick.Label.XAlign = draw.XRight
-		pl.X.Tick.Label.YAlign = draw.YCenter
+		pl.X.Tick.Label.YAlign = draw.YTop
 	}
 	if barLabelsAbove && pl.Y.Max > pl.Y.Min && !p.YLog {
 		pl.Y.Max += 0.08 * (pl.Y.Max - pl.Y.Min) // room for the value labels
@@ -426,8 +429,12 @@ func (g glyphShape) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) 
 	c.Stroke(p)
 }
 
-// barsPlotter draws a bar series.
-type barsPlotter struct{ s *Series }
+// barsPlotter draws a bar series, or only its labels (labels set), so that
+// the labels can be drawn after the other series.
+type barsPlotter struct {
+	s      *Series
+	labels bool
+}
 
 func (b *barsPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, trY := plt.Transforms(&c)
@@ -443,8 +450,11 @@ func (b *barsPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
 		if len(poly) == 0 {
 			continue
 		}
-		c.FillPolygon(fill, poly)
-		c.StrokeLines(edge, append(poly, poly[0]))
+		if !b.labels {
+			c.FillPolygon(fill, poly)
+			c.StrokeLines(edge, append(poly, poly[0]))
+			continue
+		}
 		if bar.Label == "" {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 
 	xfont "golang.org/x/image/font"
@@ -41,18 +42,20 @@ func rgb(r, g, b uint8) color.RGBA { return color.RGBA{R: r, G: g, B: b, A: 255}
 // (case-insensitive), most specific first: "EdgeTPU", "mobile-dsp-snapdragon-855"
 // and "cpu" all find their class.
 var targetClasses = []struct {
-	keywords []string
+	keywords []string // matched anywhere in the name
+	tokens   []string // matched as a whole word only
 	color    color.RGBA
 }{
-	{[]string{"edgetpu", "edge-tpu", "edge_tpu", "tpu"}, colorPurple},
-	{[]string{"dsp", "hexagon", "npu"}, colorVermillion},
-	{[]string{"gpu", "adreno", "mali"}, colorGreen},
-	{[]string{"cpu", "kryo", "cortex", "xeon"}, colorBlue},
+	{[]string{"edgetpu", "edge-tpu", "edge_tpu", "tpu"}, nil, colorPurple},
+	{[]string{"dsp", "hexagon", "npu"}, []string{"ane"}, colorVermillion}, // int8 accelerators
+	{[]string{"gpu", "adreno", "mali"}, nil, colorGreen},
+	{[]string{"cpu", "kryo", "cortex", "xeon"}, nil, colorBlue},
 }
 
 // TargetColor returns the fixed colour of a hardware target: CPU blue, GPU
-// green, DSP vermillion, EdgeTPU purple (matched by keyword, so
-// "mobile-gpu-snapdragon-855-adreno-640-int8" is green). Other names get a
+// green, DSP (and other int8 accelerators: NPU, Apple's ANE) vermillion,
+// EdgeTPU purple, matched by keyword, so "pixel4-edgetpu" is purple and
+// "mobile-gpu-snapdragon-855-adreno-640-int8" green. Other names get a
 // colour derived from the name, the same in every figure; ok is false for them.
 func TargetColor(name string) (c color.Color, ok bool) {
 	if c, ok := targetClassColor(name); ok {
@@ -63,9 +66,15 @@ func TargetColor(name string) (c color.Color, ok bool) {
 
 func targetClassColor(name string) (color.RGBA, bool) {
 	n := strings.ToLower(name)
+	tokens := strings.FieldsFunc(n, func(r rune) bool { return !('a' <= r && r <= 'z' || '0' <= r && r <= '9') })
 	for _, tc := range targetClasses {
 		for _, k := range tc.keywords {
 			if strings.Contains(n, k) {
+				return tc.color, true
+			}
+		}
+		for _, k := range tc.tokens {
+			if slices.Contains(tokens, k) {
 				return tc.color, true
 			}
 		}
