@@ -22,6 +22,7 @@ func wantErr(t *testing.T, err error, parts ...string) {
 	if err == nil {
 		t.Fatalf("want an error mentioning %q, got nil", parts)
 	}
+	t.Logf("error: %v", err)
 	for _, p := range parts {
 		if !strings.Contains(err.Error(), p) {
 			t.Fatalf("error %q does not mention %q", err, p)
