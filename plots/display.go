@@ -3,6 +3,7 @@ package plots
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -42,7 +43,7 @@ func (f *Figure) DisplaySVG() error {
 	if err != nil {
 		return err
 	}
-	gonbui.DisplaySVG(string(svg))
+	gonbui.DisplaySVG(inlineSVG(svg))
 	return displayErr()
 }
 
@@ -53,4 +54,14 @@ func displayErr() error {
 		return fmt.Errorf("plots: displaying in GoNB: %w", err)
 	}
 	return nil
+}
+
+// inlineSVG drops the XML prolog and generator comment, which mean nothing
+// inside the HTML that GoNB wraps SVG in.
+func inlineSVG(svg []byte) string {
+	s := string(svg)
+	if i := strings.Index(s, "<svg"); i > 0 {
+		s = s[i:]
+	}
+	return s
 }

@@ -278,6 +278,24 @@ func TestDisplayOutsideNotebook(t *testing.T) {
 	}
 }
 
+func TestInlineSVG(t *testing.T) {
+	f, err := Breakdown(breakdownFixture())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := f.SVG(300, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := inlineSVG(svg)
+	if !strings.HasPrefix(in, "<svg") || !strings.HasSuffix(strings.TrimSpace(in), "</svg>") {
+		t.Errorf("inline SVG starts %q", in[:min(40, len(in))])
+	}
+	if parseSVG(t, []byte(in)).root != "svg" {
+		t.Error("inline SVG does not parse")
+	}
+}
+
 func TestWriteFiles(t *testing.T) {
 	dir := t.TempDir()
 	a, err := TargetBars(targetBarsFixture())
