@@ -11,6 +11,8 @@ export GOFLAGS := -tags=onnx
 export PATH := $(CURDIR)/.deps/bin:$(PATH)
 export ONNXRUNTIME_SHARED_LIBRARY_PATH := $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1
 export MULTIHW_ROOT := $(CURDIR)
+# `make setup` installs the Debian dataset, so tests that use it must find it.
+export MULTIHW_REQUIRE_FASHION_MNIST := 1
 
 DEPS := $(CURDIR)/.deps
 BIN := $(CURDIR)/bin
