@@ -32,6 +32,8 @@ import (
 	"math"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kind is the type of a block.
@@ -222,6 +224,11 @@ func (a *Arch) Validate() error {
 	if a == nil {
 		return fmt.Errorf("architecture is nil")
 	}
+	if !utf8.ValidString(a.Name) || strings.ContainsFunc(a.Name, func(r rune) bool { return unicode.IsSpace(r) || r == '#' }) {
+		// The text form's "name" line holds one word; '#' starts a comment;
+		// JSON would replace invalid UTF-8.
+		return fmt.Errorf("architecture %q: name must be one word of valid UTF-8 without whitespace or '#'", a.Name)
+	}
 	if a.Resolution <= 0 {
 		return fmt.Errorf("architecture %q: resolution must be positive, got %d", a.Name, a.Resolution)
 	}
@@ -347,6 +354,9 @@ func (a *Arch) applyDefaults() {
 	norm(&a.Stem)
 	for i := range a.Blocks {
 		norm(&a.Blocks[i])
+	}
+	if len(a.Blocks) == 0 {
+		a.Blocks = nil // JSON's [] and null, and the text form's no block lines.
 	}
 	if a.Resolution == 0 {
 		a.Resolution = 224
