@@ -8,8 +8,12 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/multihw/multihw/train/backend"
 )
@@ -181,5 +185,47 @@ func TestNativeMatchesDirectSum(t *testing.T) {
 	}
 	if e := maxRelErr(got, want); e > 1e-5 {
 		t.Errorf("native conv differs from the direct TF SAME sum: relative error %.2g", e)
+	}
+}
+
+// TestBatchNormGradient compares the written-out BatchNorm training gradient
+// with gomlx's autodiff of the same forward (GOMLX_FUSION=0 selects it).
+func TestBatchNormGradient(t *testing.T) {
+	b := testBackend(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(rng, 4, 3, 3, 5)
+	r := randTensor(rng, 4, 3, 3, 5)
+	run := func() []*tensors.Tensor {
+		store := model.NewStore()
+		store.SetParam(model.ParamInitialSeed, int64(1))
+		exec, err := model.NewExec(b, store, func(scope *model.Scope, x, r *Node) []*Node {
+			g := x.Graph()
+			scope.SetTraining(g, true)
+			// Non-trivial gamma and beta.
+			bn := scope.In("bn")
+			gamma := bn.WithInitializer(initializer.RandomNormalFn(scope, 1)).VariableWithShape(BNGamma, shapes.Make(dtypes.Float32, 5))
+			beta := bn.WithInitializer(initializer.RandomNormalFn(scope, 1)).VariableWithShape(BNBeta, shapes.Make(dtypes.Float32, 5))
+			y := BatchNorm(bn, x, 0.9, 1e-3)
+			loss := ReduceAllSum(Mul(Square(y), r))
+			grads := Gradient(loss, x, gamma.NodeValue(g), beta.NodeValue(g))
+			return append([]*Node{y}, grads...)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Exec(x, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	written := run()
+	t.Setenv("GOMLX_FUSION", "0")
+	autodiff := run()
+	for i, what := range []string{"output", "d/dx", "d/dgamma", "d/dbeta"} {
+		e := maxRelErr(tensors.MustCopyFlatData[float32](written[i]), tensors.MustCopyFlatData[float32](autodiff[i]))
+		if e > 1e-4 {
+			t.Errorf("%s: written-out and autodiff differ by %.2g", what, e)
+		}
 	}
 }
