@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/hwcost/predict"
+	"github.com/multihw/multihw/internal/atomicfile"
+)
+
+func init() {
+	register(&command{name: "cost eval", summary: "fit a latency predictor on N measured architectures, score it on the rest (--all: REPORT.md)", run: runCostEval})
+}
+
+func runCostEval(args []string) error {
+	fs := newFlags("cost eval", "--data FILE|NAME --device COLUMN [--train N] [--seed S] [--predictor NAME] [--json]\n"+
+		"       multihw cost eval --all [--train N] [--seed S] [--out FILE] [--json]")
+	data := fs.String("data", devicedata.NameBRPNAS, "embedded file ("+strings.Join(devicedata.Names(), ", ")+") or CSV path, plain or .gz")
+	device := fs.String("device", "", "device column (exact name, or a substring matching one column)")
+	train := fs.Int("train", 900, "number of training architectures, drawn at random among the measured ones")
+	seed := fs.Uint64("seed", 1, "seed of the draw and of the predictor")
+	name := fs.String("predictor", "structured", "predictor: "+strings.Join(predict.Names, ", "))
+	all := fs.Bool("all", false, "compare lookup and structured on every device of nb201-brpnas, nb201-help, fbnet-help and write a markdown report")
+	out := fs.String("out", "", "report path for --all (default: hwcost/predict/REPORT.md of the repository)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *all {
+		return runCostEvalAll(*train, *seed, *out, *asJSON)
+	}
+	if *device == "" {
+		d, err := devicedata.Open(*data)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("missing --device; columns of %s: %s", *data, strings.Join(d.Table().Columns(), ", "))
+	}
+	p, err := predict.New(*name, *seed)
+	if err != nil {
+		return fmt.Errorf("--predictor: %w", err)
+	}
+	if *train < 1 {
+		return fmt.Errorf("--train must be positive, got %d", *train)
+	}
+	ds, err := predict.Load(*data, *device)
+	if err != nil {
+		return err
+	}
+	tr, te, err := ds.Split(*train, *seed)
+	if err != nil {
+		return err
+	}
+	m, err := predict.Evaluate(p, tr, te)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(m)
+	}
+	extra := ""
+	if s, ok := p.(*predict.Structured); ok {
+		lam, trees := s.Chosen()
+		extra = fmt.Sprintf(", λ %g, %d trees", lam, trees)
+	}
+	fmt.Printf("%s on %s: spearman %.4f  rel_rmse %.4f  within10 %.3f  (n_train %d, n_test %d%s)\n",
+		p.Name(), ds.Source, m.Spearman, m.RelRMSE, m.Within10, m.NTrain, m.NTest, extra)
+	return nil
+}
+
+func runCostEvalAll(train int, seed uint64, out string, asJSON bool) error {
+	if out == "" {
+		var err error
+		if out, err = defaultPredictReport(); err != nil {
+			return err
+		}
+	}
+	cfg := predict.ReportConfig{Train: train, Seed: seed, Progress: os.Stderr}
+	rows, err := predict.RunReport(cfg)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := predict.WriteReport(&b, cfg, rows); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s\n", out)
+	if asJSON {
+		return printJSON(rows)
+	}
+	wins, measured := 0, 0
+	for _, r := range rows {
+		if r.Note != "" {
+			continue
+		}
+		measured++
+		if r.Structured.Spearman > r.Lookup.Spearman {
+			wins++
+		}
+	}
+	fmt.Printf("structured beats lookup on %d of %d measured device columns; see %s\n", wins, measured, out)
+	return nil
+}
+
+// defaultPredictReport returns hwcost/predict/REPORT.md of the repository.
+func defaultPredictReport() (string, error) {
+	var cands []string
+	if root := os.Getenv("MULTIHW_ROOT"); root != "" {
+		cands = append(cands, filepath.Join(root, "hwcost", "predict"))
+	}
+	cands = append(cands, filepath.Join("hwcost", "predict"))
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && st.IsDir() {
+			return filepath.Join(c, "REPORT.md"), nil
+		}
+	}
+	return "", fmt.Errorf("cannot find hwcost/predict (tried %s): run from the repository root, set MULTIHW_ROOT, or give --out", strings.Join(cands, ", "))
+}
