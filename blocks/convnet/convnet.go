@@ -263,7 +263,7 @@ func activate(x *Node, act blocks.Activation) *Node {
 	case "":
 		return x
 	case blocks.ReLU:
-		return activation.Relu(x)
+		return Relu(x)
 	case blocks.ReLU6:
 		return ClipScalar(x, 0, 6)
 	}
@@ -284,4 +284,26 @@ func ScopeOfLayer(name string) string {
 		}
 	}
 	return strings.ReplaceAll(name, ".", "/")
+}
+
+// Relu is max(x, 0) whose gradient reads only the output. gomlx's fused ReLU
+// also hands its input to the gradient, which keeps that input alive and makes
+// the Go backend copy it instead of activating in place.
+func Relu(x *Node) *Node {
+	be := x.Graph().Backend()
+	if be == nil || !be.Capabilities().Operations[compute.OpTypeFusedActivationVJP] {
+		return activation.Relu(x)
+	}
+	cfg := compute.ActivationConfig{Type: compute.ActivationRelu}
+	var y *Node
+	out, ok := withGradient([]*Node{x}, x.Shape(),
+		func() *Node {
+			y = BackendFusedActivation(x, cfg)
+			return y
+		},
+		func(_ int, dy *Node) *Node { return BackendFusedActivationVJP(y, y, dy, cfg) })
+	if !ok {
+		return activation.Relu(x)
+	}
+	return out
 }

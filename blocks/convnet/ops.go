@@ -73,13 +73,14 @@ func (o Ops) Pointwise(x, w *Node, stride int) *Node {
 	if o.autodiff {
 		return refPointwise(x, w, stride)
 	}
-	var xs *Node
+	var xs *Node // The subsampled input as [B·outH·outW, Cin].
 	src := newTapSource(x, 1, stride)
 	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], src.gh.out, src.gw.out, cout)
 	y, ok := withGradient([]*Node{x, w}, out,
 		func() *Node {
-			xs = src.at(0, 0)
-			return matmul4D(xs, w)
+			y, xs2 := matmul4D(src.at(0, 0), w)
+			xs = xs2
+			return y
 		},
 		func(i int, dy *Node) *Node {
 			if i == 1 {
@@ -181,7 +182,7 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 		return refConv(x, w, stride)
 	}
 	src := newTapSource(x, k, stride)
-	var cols *Node
+	var cols *Node // im2col as [B·outH·outW, k·k·Cin].
 	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], src.gh.out, src.gw.out, cout)
 	y, ok := withGradient([]*Node{x, w}, out,
 		func() *Node {
@@ -192,8 +193,9 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 				}
 			}
 			// Channel order (dy, dx, cin) matches w reshaped to [k·k·Cin, Cout].
-			cols = Concatenate(windows, 3)
-			return matmul4D(cols, Reshape(w, k*k*cin, cout))
+			y, cols2 := matmul4D(Concatenate(windows, 3), Reshape(w, k*k*cin, cout))
+			cols = cols2
+			return y
 		},
 		func(i int, g *Node) *Node {
 			if i == 1 {
@@ -205,7 +207,8 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 				for j, t := range taps {
 					wts[j] = Transpose(Reshape(Slice(w, AxisElem(t[0]), AxisElem(t[1])), cin, cout), 0, 1)
 				}
-				return matmul4D(Concatenate(windows, 3), Concatenate(wts, 0))
+				y, _ := matmul4D(Concatenate(windows, 3), Concatenate(wts, 0))
+				return y
 			})
 		})
 	if !ok {
@@ -242,20 +245,22 @@ func (o Ops) Subsample(x *Node, stride int) *Node {
 	return y
 }
 
-// matmul4D is x [B,H,W,K] · w [K,N] as one 2-D MatMul.
-func matmul4D(x, w *Node) *Node {
+// matmul4D is x [B,H,W,K] · w [K,N] as one 2-D MatMul. It also returns x as
+// [B·H·W, K], for the weight gradient: on the Go backend a Reshape copies its
+// input when that input has other users, so it is done once.
+func matmul4D(x, w *Node) (y, x2 *Node) {
 	d := x.Shape().Dimensions
-	y := DotGeneral(Reshape(x, d[0]*d[1]*d[2], d[3]), []int{1}, nil, w, []int{0}, nil)
-	return Reshape(y, d[0], d[1], d[2], w.Shape().Dimensions[1])
+	x2 = Reshape(x, d[0]*d[1]*d[2], d[3])
+	y = DotGeneral(x2, []int{1}, nil, w, []int{0}, nil)
+	return Reshape(y, d[0], d[1], d[2], w.Shape().Dimensions[1]), x2
 }
 
-// weightGrad returns xᵀ·dy [K,N] for x [B,H,W,K] and dy [B,H,W,N]. The GEMM
-// wants the contracted (pixel) axis last on the left operand, so one operand
-// must be transposed: the narrower one, as a 2-D transpose.
-func weightGrad(x, dy *Node) *Node {
-	d := x.Shape().Dimensions
-	n, kk, nn := d[0]*d[1]*d[2], d[3], dy.Shape().Dimensions[3]
-	x2, dy2 := Reshape(x, n, kk), Reshape(dy, n, nn)
+// weightGrad returns x2ᵀ·dy [K,N] for x2 [P,K] and dy [B,H,W,N] (P = B·H·W).
+// The GEMM wants the contracted (pixel) axis last on the left operand, so one
+// operand must be transposed: the narrower one, as a 2-D transpose.
+func weightGrad(x2, dy *Node) *Node {
+	n, kk, nn := x2.Shape().Dimensions[0], x2.Shape().Dimensions[1], dy.Shape().Dimensions[3]
+	dy2 := Reshape(dy, n, nn)
 	if kk <= nn {
 		return DotGeneral(Transpose(x2, 0, 1), []int{1}, nil, dy2, []int{0}, nil)
 	}
