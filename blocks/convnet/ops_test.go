@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
@@ -226,6 +229,93 @@ func TestBatchNormGradient(t *testing.T) {
 		e := maxRelErr(tensors.MustCopyFlatData[float32](written[i]), tensors.MustCopyFlatData[float32](autodiff[i]))
 		if e > 1e-4 {
 			t.Errorf("%s: written-out and autodiff differ by %.2g", what, e)
+		}
+	}
+}
+
+// TestRelu compares Relu (gradient from the output) with gomlx's.
+func TestRelu(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x, r := randTensor(rng, 3, 17), randTensor(rng, 3, 17)
+	var res [2][]*tensors.Tensor
+	for i, relu := range []func(*Node) *Node{Relu, activation.Relu} {
+		exec, err := NewExec(testBackend(t), func(x, r *Node) []*Node {
+			y := relu(x)
+			return []*Node{y, Gradient(ReduceAllSum(Mul(Square(y), r)), x)[0]}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[i], err = exec.Exec(x, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, what := range []string{"output", "gradient"} {
+		if e := maxRelErr(tensors.MustCopyFlatData[float32](res[0][i]), tensors.MustCopyFlatData[float32](res[1][i])); e > 1e-6 {
+			t.Errorf("Relu %s differs from gomlx's by %.2g", what, e)
+		}
+	}
+}
+
+// TestLoweredOnONNX runs the lowered ops (forward and gradients) on ONNX
+// Runtime, where gradients of strided convolutions and slices cannot run, and
+// compares them with the native ops on the Go backend. Skipped when ONNX
+// Runtime is not installed (make setup installs it).
+func TestLoweredOnONNX(t *testing.T) {
+	if _, err := backend.ONNXRuntimeLibrary(); err != nil {
+		t.Skipf("ONNX Runtime not available: %v", err)
+	}
+	var notices strings.Builder
+	backend.Notices = &notices
+	defer func() { backend.Notices = os.Stderr }()
+	ob, err := backend.New("onnx")
+	if err != nil || ob.Name() != "onnxruntime" {
+		t.Skipf("ONNX Runtime backend unavailable: %v %s", err, notices.String())
+	}
+	rng := rand.New(rand.NewPCG(10, 11))
+	type opFn func(o Ops, x, w *Node) *Node
+	for _, c := range []struct {
+		name  string
+		fn    opFn
+		wDims []int
+	}{
+		{"pointwise_s2", func(o Ops, x, w *Node) *Node { return o.Pointwise(x, w, 2) }, []int{3, 4}},
+		{"depthwise_k3_s2", func(o Ops, x, w *Node) *Node { return o.Depthwise(x, w, 2) }, []int{3, 3, 3}},
+		{"depthwise_k5_s1", func(o Ops, x, w *Node) *Node { return o.Depthwise(x, w, 1) }, []int{5, 5, 3}},
+		{"conv_k3_s2", func(o Ops, x, w *Node) *Node { return o.Conv(x, w, 2) }, []int{3, 3, 3, 4}},
+	} {
+		x := randTensor(rng, 2, 7, 7, 3)
+		w := randTensor(rng, c.wDims...)
+		graphFn := func(o Ops) func(x, w *Node) []*Node {
+			return func(x, w *Node) []*Node {
+				y := c.fn(o, x, w)
+				return append([]*Node{y}, Gradient(ReduceAllSum(Square(y)), x, w)...)
+			}
+		}
+		var res [2][]*tensors.Tensor
+		for i, run := range []struct {
+			be compute.Backend
+			o  Ops
+		}{{ob, Ops{Lowered: true}}, {testBackend(t), Ops{}}} {
+			exec, err := NewExec(run.be, graphFn(run.o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			xc, _ := x.LocalClone()
+			wc, _ := w.LocalClone()
+			out, err := exec.Exec(xc, wc)
+			if err != nil {
+				t.Fatalf("%s on %s: %v", c.name, run.be.Name(), err)
+			}
+			for _, o := range out {
+				o.ToLocal()
+			}
+			res[i] = out
+		}
+		for i, what := range []string{"output", "d/dx", "d/dw"} {
+			if e := maxRelErr(tensors.MustCopyFlatData[float32](res[0][i]), tensors.MustCopyFlatData[float32](res[1][i])); e > 1e-4 {
+				t.Errorf("%s %s: ONNX lowered vs Go native relative error %.2g", c.name, what, e)
+			}
 		}
 	}
 }
