@@ -3,12 +3,14 @@ package convnet
 import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/support/exceptions"
 )
 
 // withGradient returns the node built by forward, whose gradient with respect
 // to inputs[i] is grad(i, dy) (dy: the gradient with respect to the output,
-// which has shape out). grad is only called for the inputs that need a gradient,
-// and only when a gradient is taken.
+// which has shape out). grad is called only when a gradient is taken, possibly
+// also for inputs that need none (gomlx marks the whole stand-in subgraph
+// below as useful); such results are unused and never run.
 //
 // It returns ok=false (and nil) when gomlx's fused-op mechanism is disabled
 // (GOMLX_FUSION=0): the caller must then build a version gomlx can
@@ -53,6 +55,9 @@ func withGradient(inputs []*Node, out shapes.Shape, forward func() *Node, grad f
 	y, fused := InternalFusedOpCaller(forward, standIn, true)
 	if !fused {
 		return nil, false
+	}
+	if !y.Shape().Equal(out) {
+		exceptions.Panicf("convnet: internal error: forward built shape %s, gradient expects %s", y.Shape(), out)
 	}
 	return y, true
 }
