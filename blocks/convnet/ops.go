@@ -226,7 +226,7 @@ func (o Ops) Subsample(x *Node, stride int) *Node {
 		return x
 	}
 	if !o.Lowered {
-		return Slice(x, AxisRange().Stride(2), AxisRange().Stride(2))
+		return Slice(x, AxisRange(), AxisRange().Stride(2), AxisRange().Stride(2))
 	}
 	if o.autodiff {
 		return refTaps(x, 1, stride).at(0, 0)

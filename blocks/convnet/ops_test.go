@@ -319,3 +319,40 @@ func TestLoweredOnONNX(t *testing.T) {
 		}
 	}
 }
+
+// TestSubsample checks x[:, ::2, ::2, :] and its gradient in every flavour.
+func TestSubsample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	for _, size := range []int{6, 7} {
+		x := randTensor(rng, 2, size, size, 3)
+		out := (size + 1) / 2
+		r := randTensor(rng, 2, out, out, 3)
+		var res [][]*tensors.Tensor
+		for _, o := range []Ops{{}, {Lowered: true}, {Lowered: true, autodiff: true}} {
+			exec, err := NewExec(testBackend(t), func(x, r *Node) []*Node {
+				y := o.Subsample(x, 2)
+				return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), x)[0]}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := exec.Exec(x, r)
+			if err != nil {
+				t.Fatalf("%s: %v", o, err)
+			}
+			res = append(res, got)
+		}
+		xs := tensors.MustCopyFlatData[float32](x)
+		want := tensors.MustCopyFlatData[float32](res[0][0])
+		if want[3*out+1] != xs[3*2*size+1] { // y[0,0,1,1] = x[0,0,2,1]
+			t.Fatalf("native subsample is wrong")
+		}
+		for i := 1; i < len(res); i++ {
+			for j := range 2 {
+				if e := maxRelErr(tensors.MustCopyFlatData[float32](res[i][j]), tensors.MustCopyFlatData[float32](res[0][j])); e != 0 {
+					t.Errorf("size %d flavour %d output %d differs from the strided slice by %.2g", size, i, j, e)
+				}
+			}
+		}
+	}
+}
