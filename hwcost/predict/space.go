@@ -99,7 +99,7 @@ var NB201 = &Space{
 		return l[:]
 	},
 	Extra:      nb201Extra,
-	ExtraNames: []string{"node1 computed", "node2 computed", "additions"},
+	ExtraNames: []string{"output connected", "node1 computed", "node2 computed", "additions"},
 }
 
 // NB201Arch encodes a cell.
@@ -120,9 +120,11 @@ func NB201Cell(a Arch) devicedata.Cell {
 	return c
 }
 
-// nb201Extra: whether the intermediate nodes are computed (they cost memory
-// traffic and, with several live inputs, additions) and the number of
-// element-wise additions summing live inputs.
+// nb201Extra: whether the output depends on the input at all (when it does
+// not, a compiler may fold the whole network: HW-NAS-Bench's pixel3 and raspi4
+// time such cells at ~0 ms), whether the intermediate nodes are computed (they
+// cost memory traffic) and the number of element-wise additions summing live
+// inputs.
 func nb201Extra(a Arch) []float64 {
 	live := NB201Cell(a).Live()
 	var indeg [4]int
@@ -135,7 +137,7 @@ func nb201Extra(a Arch) []float64 {
 	for _, d := range indeg[1:] {
 		adds += max(0, d-1)
 	}
-	return []float64{b2f(indeg[1] > 0), b2f(indeg[2] > 0), float64(adds)}
+	return []float64{b2f(indeg[3] > 0), b2f(indeg[1] > 0), b2f(indeg[2] > 0), float64(adds)}
 }
 
 func b2f(b bool) float64 {
