@@ -1,6 +1,7 @@
 package nas
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -13,8 +14,37 @@ import (
 type Problem interface {
 	// Sizes returns the number of options of each decision.
 	Sizes() []int
-	// Evaluate returns the quality Q and the cost T of a point.
+	// Evaluate returns the quality Q and the cost T of a point, or
+	// ErrSkipPoint / ErrStopSearch (see there).
 	Evaluate(p Point) (q, t float64, err error)
+}
+
+// Sentinel errors a Problem's Evaluate may return (possibly wrapped) to steer
+// the algorithms below; any other error aborts the search.
+var (
+	// ErrSkipPoint says the point is not a candidate (e.g. a NAS-Bench-201
+	// cell with no measurement): no trial is recorded and the search moves
+	// on. The evaluation still uses one of the iterations, so a search whose
+	// points are all skipped ends.
+	ErrSkipPoint = errors.New("point is not a candidate")
+	// ErrStopSearch ends the search early: the algorithm returns the result so
+	// far without an error. A problem that counts only distinct points as
+	// queries (repeats served from a cache) uses it to stop at its budget.
+	ErrStopSearch = errors.New("search stopped by the problem")
+)
+
+// outcome classifies an evaluation error: skip the point, stop the search,
+// or fail.
+func outcome(err error) (skip, stop bool, fail error) {
+	switch {
+	case err == nil:
+		return false, false, nil
+	case errors.Is(err, ErrSkipPoint):
+		return true, false, nil
+	case errors.Is(err, ErrStopSearch):
+		return false, true, nil
+	}
+	return false, false, err
 }
 
 // Trial is one evaluated point.
@@ -69,8 +99,12 @@ func RandomSearch(prob Problem, r Reward, queries int, rng *rand.Rand) (*Result,
 	sizes := prob.Sizes()
 	for range queries {
 		tr, err := evaluate(prob, r, randomPoint(rng, sizes))
-		if err != nil {
+		if skip, stop, err := outcome(err); err != nil {
 			return nil, err
+		} else if stop {
+			break
+		} else if skip {
+			continue
 		}
 		res.add(tr, r)
 	}
@@ -113,8 +147,12 @@ func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *ra
 			p = mutate(rng, best.Point, sizes)
 		}
 		tr, err := evaluate(prob, r, p)
-		if err != nil {
+		if skip, stop, err := outcome(err); err != nil {
 			return nil, err
+		} else if stop {
+			break
+		} else if skip {
+			continue
 		}
 		res.add(tr, r)
 		pop = append(pop, tr)
@@ -161,8 +199,12 @@ func Reinforce(prob Problem, r Reward, queries int, cfg ReinforceConfig, rng *ra
 	res := &Result{Algorithm: "reinforce"}
 	for i := range queries {
 		tr, err := evaluate(prob, r, ctl.Sample(rng))
-		if err != nil {
+		if skip, stop, err := outcome(err); err != nil {
 			return nil, nil, err
+		} else if stop {
+			break
+		} else if skip {
+			continue // no reward to learn from
 		}
 		res.add(tr, r)
 		scale := 1.0
