@@ -40,6 +40,18 @@ func (a axisGeom) fwdTap(d int) (q, off int) {
 	return q, (r - q) / 2
 }
 
+// reads reports whether tap d reads any input element (not only padding). On
+// small feature maps most taps of a large kernel fall in the padding (all of a
+// 5×5 kernel's but the centre on a 1×1 map): they are skipped.
+func (a axisGeom) reads(d int) bool {
+	for i := range a.out {
+		if j := a.s*i + d - a.lo; j >= 0 && j < a.n {
+			return true
+		}
+	}
+	return false
+}
+
 // tapOff is one term of the transposed convolution: output (input-gradient)
 // phase element m reads dy[m + off] through kernel tap d.
 type tapOff struct{ d, off int }
@@ -49,6 +61,9 @@ type tapOff struct{ d, off int }
 func (a axisGeom) bwdTaps(p int) []tapOff {
 	var taps []tapOff
 	for d := range a.k {
+		if !a.reads(d) {
+			continue // Its gradient is all padding.
+		}
 		if a.s == 1 {
 			taps = append(taps, tapOff{d, a.lo - d})
 			continue
@@ -109,6 +124,9 @@ func newTapSource(x *Node, k, stride int) *tapSource {
 	}
 	return t
 }
+
+// reads reports whether kernel tap (dy, dx) reads any input element.
+func (t *tapSource) reads(dy, dx int) bool { return t.gh.reads(dy) && t.gw.reads(dx) }
 
 // at returns the [B,outH,outW,C] window that kernel tap (dy, dx) reads.
 func (t *tapSource) at(dy, dx int) *Node {

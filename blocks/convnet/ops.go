@@ -129,8 +129,10 @@ func (o Ops) Depthwise(x, w *Node, stride int) *Node {
 			var sum *Node
 			for dy := range k {
 				for dx := range k {
-					taps[dy*k+dx] = src.at(dy, dx)
-					sum = addOrInit(sum, Mul(taps[dy*k+dx], wt(w, dy, dx)))
+					if src.reads(dy, dx) { // Else all padding: nil.
+						taps[dy*k+dx] = src.at(dy, dx)
+						sum = addOrInit(sum, Mul(taps[dy*k+dx], wt(w, dy, dx)))
+					}
 				}
 			}
 			return sum
@@ -139,7 +141,11 @@ func (o Ops) Depthwise(x, w *Node, stride int) *Node {
 			if i == 1 {
 				parts := make([]*Node, k*k)
 				for t, tap := range taps {
-					parts[t] = ReduceSum(Mul(tap, g), 0, 1, 2)
+					if tap == nil {
+						parts[t] = Zeros(g.Graph(), shapes.Make(g.DType(), c))
+					} else {
+						parts[t] = ReduceSum(Mul(tap, g), 0, 1, 2)
+					}
 				}
 				return Reshape(Stack(parts, 0), k, k, c)
 			}
@@ -182,24 +188,53 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 		return refConv(x, w, stride)
 	}
 	src := newTapSource(x, k, stride)
-	var cols *Node // im2col as [B·outH·outW, k·k·Cin].
+	// The taps that read some input (on small maps the others read only
+	// padding), and their rows of w as [k·k·Cin, Cout].
+	var used []int
+	for t := range k * k {
+		if src.reads(t/k, t%k) {
+			used = append(used, t)
+		}
+	}
+	w2 := Reshape(w, k*k*cin, cout)
+	rows := func(w2 *Node) *Node {
+		if len(used) == k*k {
+			return w2
+		}
+		parts := make([]*Node, len(used))
+		for j, t := range used {
+			parts[j] = Slice(w2, AxisRange(t*cin, (t+1)*cin))
+		}
+		return Concatenate(parts, 0)
+	}
+	var cols *Node // im2col as [B·outH·outW, len(used)·Cin].
 	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], src.gh.out, src.gw.out, cout)
 	y, ok := withGradient([]*Node{x, w}, out,
 		func() *Node {
-			windows := make([]*Node, 0, k*k)
-			for dy := range k {
-				for dx := range k {
-					windows = append(windows, src.at(dy, dx))
-				}
+			windows := make([]*Node, len(used))
+			for j, t := range used {
+				windows[j] = src.at(t/k, t%k)
 			}
-			// Channel order (dy, dx, cin) matches w reshaped to [k·k·Cin, Cout].
-			y, cols2 := matmul4D(Concatenate(windows, 3), Reshape(w, k*k*cin, cout))
+			// Channel order (tap, cin) matches the rows of w taken.
+			y, cols2 := matmul4D(Concatenate(windows, 3), rows(w2))
 			cols = cols2
 			return y
 		},
 		func(i int, g *Node) *Node {
 			if i == 1 {
-				return Reshape(weightGrad(cols, g), k, k, cin, cout)
+				dw := weightGrad(cols, g) // [len(used)·Cin, Cout]
+				if len(used) < k*k {
+					// Zero rows for the taps that read only padding.
+					parts := make([]*Node, k*k)
+					for t := range parts {
+						parts[t] = Zeros(g.Graph(), shapes.Make(g.DType(), cin, cout))
+					}
+					for j, t := range used {
+						parts[t] = Slice(dw, AxisRange(j*cin, (j+1)*cin))
+					}
+					dw = Concatenate(parts, 0)
+				}
+				return Reshape(dw, k, k, cin, cout)
 			}
 			return transposed(g, src.gh, src.gw, cin, func(windows []*Node, taps [][2]int) *Node {
 				// Transposed conv: windows of dy times the taps' wᵀ stacked.
