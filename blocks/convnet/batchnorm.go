@@ -67,7 +67,7 @@ func BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
 	update := func(v *model.Variable, batch *Node) {
 		v.SetNodeValue(Add(Mul(v.NodeValue(g), m), Mul(OneMinus(m), StopGradient(batch))))
 	}
-	var xc, inv, scale, sumDyXc *Node
+	var xc, inv, scale, sumDyXc, sumDyXcOf *Node
 	normalize := func() *Node {
 		mean := ReduceMean(x, axes...)
 		xc = Sub(x, expand(mean))
@@ -81,8 +81,8 @@ func BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
 	y, ok := withGradient([]*Node{x, gamma, beta}, x.Shape(), normalize,
 		func(i int, dy *Node) *Node {
 			sumDy := ReduceSum(dy, axes...)
-			if sumDyXc == nil {
-				sumDyXc = ReduceSum(Mul(dy, xc), axes...)
+			if sumDyXcOf != dy { // Shared by the three gradients of one backward pass.
+				sumDyXc, sumDyXcOf = ReduceSum(Mul(dy, xc), axes...), dy
 			}
 			switch i {
 			case 2:
