@@ -16,10 +16,13 @@ import (
 //     concatenated on the channel axis) + one MatMul, stride 2 by splitting the
 //     input into its 4 (row, column) parities with a Reshape — never a strided
 //     Slice or strided conv, whose gradients ONNX Runtime cannot run, and never
-//     computing at stride 1 to subsample. Their gradients are written out (see
-//     withGradient) rather than left to gomlx's autodiff, which on the Go backend
-//     turns every window into a zero-filled Pad and transposes both 4-D operands
-//     of every weight gradient.
+//     computing at stride 1 to subsample. Windows are Pads with negative
+//     padding (a crop; faster than Slice on the Go backend); kernel taps that
+//     read only padding (small maps) are skipped. Their gradients are written
+//     out (see withGradient) rather than left to gomlx's autodiff, which on the
+//     Go backend turns every window into a zero-filled Pad and transposes both
+//     4-D operands of every weight gradient: the input gradient is the
+//     transposed convolution, built from windows of dy per input parity.
 //   - native: graph.Convolve (grouped for depthwise), the natural choice on XLA.
 //
 // Both use TF "SAME" padding: output size ceil(in/stride), and for stride 2 the
@@ -35,7 +38,10 @@ import (
 //	Pointwise: [Cin, Cout]      Depthwise: [k, k, C]      Conv: [k, k, Cin, Cout]
 
 // Ops selects the implementation of the convolution ops. The zero value is the
-// native flavour (graph.Convolve).
+// native flavour (graph.Convolve). The weights may be any node (a variable, or
+// a slice or masked copy of a larger one, as a weight-sharing supernet does):
+// gradients flow back through them as usual. Graph-building functions: they
+// panic on bad shapes, as gomlx ops do.
 type Ops struct {
 	// Lowered selects MatMuls and shifted windows instead of graph.Convolve.
 	Lowered bool
