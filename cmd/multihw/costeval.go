@@ -17,7 +17,7 @@ func init() {
 }
 
 func runCostEval(args []string) error {
-	fs := newFlags("cost eval", "--data FILE|NAME --device COLUMN [--train N] [--seed S] [--predictor NAME] [--json]\n"+
+	fs := newFlags("cost eval", "--data FILE|NAME --device COLUMN [--train N] [--seed S] [--predictor NAME] [--explain] [--json]\n"+
 		"       multihw cost eval --all [--train N] [--seed S] [--out FILE] [--json]")
 	data := fs.String("data", devicedata.NameBRPNAS, "embedded file ("+strings.Join(devicedata.Names(), ", ")+") or CSV path, plain or .gz")
 	device := fs.String("device", "", "device column (exact name, or a substring matching one column)")
@@ -26,6 +26,7 @@ func runCostEval(args []string) error {
 	name := fs.String("predictor", "structured", "predictor: "+strings.Join(predict.Names, ", "))
 	all := fs.Bool("all", false, "compare lookup and structured on every device of nb201-brpnas, nb201-help, fbnet-help and write a markdown report")
 	out := fs.String("out", "", "report path for --all (default: hwcost/predict/REPORT.md of the repository)")
+	explain := fs.Bool("explain", false, "also print the fitted structured model (op costs per group of positions)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -69,6 +70,9 @@ func runCostEval(args []string) error {
 	}
 	fmt.Printf("%s on %s: spearman %.4f  rel_rmse %.4f  within10 %.3f  (n_train %d, n_test %d%s)\n",
 		p.Name(), ds.Source, m.Spearman, m.RelRMSE, m.Within10, m.NTrain, m.NTest, extra)
+	if s, ok := p.(*predict.Structured); ok && *explain {
+		return s.Explain(os.Stdout)
+	}
 	return nil
 }
 

@@ -318,3 +318,54 @@ func TestWriteReport(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadEdgesByToolchain checks what the structured model learns about
+// each measurement campaign: BRP-NAS's compiled models drop NB201 edges that
+// cannot run (their fitted cost is near 0), HELP's PyTorch models run every
+// edge (a dead 3×3 conv costs about as much as a live one).
+func TestDeadEdgesByToolchain(t *testing.T) {
+	conv := int(devicedata.OpConv3x3)
+	for _, c := range []struct {
+		file, column string
+		pruned       bool
+	}{{devicedata.NameBRPNAS, devicedata.SD855CPU, true}, {devicedata.NameHELPNB201, "gold_6226", false}} {
+		d, err := Load(c.file, c.column)
+		if err != nil {
+			t.Fatal(err)
+		}
+		train, _, err := d.Split(600, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewStructured().MaxRounds(0)
+		if err := s.Fit(train); err != nil {
+			t.Fatal(err)
+		}
+		live, dead := s.OpCost(0, conv, true), s.OpCost(0, conv, false)
+		var b strings.Builder
+		if err := s.Explain(&b); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s %s: conv3x3 live %.3f ms, dead %.3f ms\n%s", c.file, c.column, live, dead, b.String())
+		if c.pruned && math.Abs(dead) > 0.1*live {
+			t.Errorf("%s: dead conv3x3 costs %.3f ms vs %.3f live; BRP-NAS should not pay for dead edges", c.column, dead, live)
+		}
+		if !c.pruned && dead < 0.5*live {
+			t.Errorf("%s: dead conv3x3 costs %.3f ms vs %.3f live; HELP runs every edge", c.column, dead, live)
+		}
+		if !strings.Contains(b.String(), "nor_conv_3x3") || !strings.Contains(b.String(), "additions") {
+			t.Errorf("Explain lacks op or term names:\n%s", b.String())
+		}
+	}
+	if v := NewStructured().OpCost(0, 0, true); !math.IsNaN(v) {
+		t.Errorf("OpCost before Fit = %g, want NaN", v)
+	}
+}
+
+func TestMeanSE(t *testing.T) {
+	m, se := meanSE([]float64{1, 2, 3, 4})
+	// sd = sqrt(5/3), se = sd/2
+	if m != 2.5 || math.Abs(se-math.Sqrt(5.0/3)/2) > 1e-12 {
+		t.Errorf("meanSE = %g, %g", m, se)
+	}
+}

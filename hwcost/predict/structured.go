@@ -3,9 +3,11 @@ package predict
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -191,6 +193,8 @@ func (s *Structured) Fit(d *Dataset) error {
 		runs := make([]*boostRun, s.folds)
 		vx := make([][][]float64, s.folds)
 		vres := make([][]float64, s.folds)
+		linRes := make([][]float64, s.folds)  // held-out residuals of the linear model
+		bestRes := make([][]float64, s.folds) // ... with the best number of trees so far
 		curve := []float64{0}
 		for k := range runs {
 			ff := fits[best][k]
@@ -205,6 +209,7 @@ func (s *Structured) Fit(d *Dataset) error {
 				}
 			}
 			curve[0] += meanAbs(vres[k]) * float64(len(vres[k]))
+			linRes[k], bestRes[k] = slices.Clone(vres[k]), slices.Clone(vres[k])
 			runs[k] = s.trees.start(tx, tres, huberK*ff.scale, rand.New(rand.NewPCG(s.seed, uint64(k)+1)))
 		}
 		foldTotal := make([]float64, s.folds)
@@ -227,7 +232,23 @@ func (s *Structured) Fit(d *Dataset) error {
 			curve = append(curve, total)
 			if total < curve[s.rounds] {
 				s.rounds = round
+				for k := range vres {
+					copy(bestRes[k], vres[k])
+				}
 			}
+		}
+		// Trees must earn their place: the held-out improvement over the
+		// linear model, row by row, must exceed minGainSE standard errors.
+		// Otherwise noise that happened to favour some trees in the folds
+		// would be fitted (seen on HELP's Xeon columns).
+		var diff []float64
+		for k := range vres {
+			for i, r0 := range linRes[k] {
+				diff = append(diff, math.Abs(r0)-math.Abs(bestRes[k][i]))
+			}
+		}
+		if mean, se := meanSE(diff); mean <= minGainSE*se {
+			s.rounds = 0
 		}
 	}
 
@@ -243,6 +264,27 @@ func (s *Structured) Fit(d *Dataset) error {
 	s.boost = s.trees.boost(dense, res, huberK*scale, s.rounds, rng)
 	s.space, s.des, s.beta, s.scale = d.Space, des, beta, scale
 	return nil
+}
+
+// minGainSE is how many standard errors of the paired held-out difference
+// the trees must gain over the linear model to be kept.
+const minGainSE = 2
+
+// meanSE returns the mean of x and its standard error.
+func meanSE(x []float64) (mean, se float64) {
+	n := float64(len(x))
+	if n < 2 {
+		return math.NaN(), math.NaN()
+	}
+	for _, v := range x {
+		mean += v
+	}
+	mean /= n
+	var ss float64
+	for _, v := range x {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / (n - 1) / n)
 }
 
 // splitRows separates fold k (validation) from the others (training).
@@ -376,4 +418,80 @@ func (d *design) dense(r sparseRow) []float64 {
 		}
 	}
 	return x
+}
+
+// OpCost returns the fitted shared cost (ms) of op in a group of positions
+// (Space.Groups), for positions that run (live) or cannot run (!live; spaces
+// without Space.Live only have live costs). The zero op costs 0; invalid
+// arguments or an unfitted predictor give NaN.
+func (s *Structured) OpCost(group, op int, live bool) float64 {
+	if s.space == nil || group < 0 || group >= s.space.numGroups() || op < 0 || op >= len(s.space.Ops) || (!live && s.des.nLive == 1) {
+		return math.NaN()
+	}
+	if op == s.space.Zero {
+		return 0
+	}
+	l := 0
+	if !live {
+		l = 1
+	}
+	return s.beta[s.des.baseShared+(group*s.des.nLive+l)*s.des.nOps+s.des.opRank(op)]
+}
+
+// Explain writes the fitted linear part in words: the shared op costs of each
+// group of positions (for ops that run and, where the space tells, for ops
+// that cannot run), the largest per-position deviation, the structural terms,
+// and what cross-validation chose. The boosted trees are summarised by their
+// count only. Terms that never vary in the training set (output connected,
+// when only connected cells were measured) split their value with the
+// constant.
+func (s *Structured) Explain(w io.Writer) error {
+	if s.space == nil {
+		return fmt.Errorf("structured predictor: Explain before Fit")
+	}
+	d, sp := s.des, s.space
+	var b strings.Builder
+	fmt.Fprintf(&b, "structured latency model on %s: λ %g, %d boosted trees, noise scale (MAD) %.4g ms\n", sp.Name, s.lambda, s.rounds, s.scale)
+	fmt.Fprintf(&b, "constant %.4g ms; op costs in ms", s.beta[0])
+	if d.nLive == 2 {
+		fmt.Fprintf(&b, " (live / dead: ops that cannot run)")
+	}
+	fmt.Fprintf(&b, ":\n%-16s", "positions")
+	for op, name := range sp.Ops {
+		if op != sp.Zero {
+			fmt.Fprintf(&b, " %15s", name)
+		}
+	}
+	b.WriteByte('\n')
+	for g := 0; g < sp.numGroups(); g++ {
+		var pos []string
+		for p := 0; p < sp.Positions; p++ {
+			if sp.group(p) == g {
+				pos = append(pos, fmt.Sprint(p))
+			}
+		}
+		fmt.Fprintf(&b, "%-16s", strings.Join(pos, ","))
+		for op := range sp.Ops {
+			if op == sp.Zero {
+				continue
+			}
+			live := s.OpCost(g, op, true)
+			if d.nLive == 2 {
+				fmt.Fprintf(&b, " %15s", fmt.Sprintf("%.3g / %.3g", live, s.OpCost(g, op, false)))
+			} else {
+				fmt.Fprintf(&b, " %15.3g", live)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	dev := 0.0
+	for j := d.baseOwn; j < d.baseExtra; j++ {
+		dev = max(dev, math.Abs(s.beta[j]))
+	}
+	fmt.Fprintf(&b, "largest per-position deviation %.3g ms\n", dev)
+	for k, name := range sp.ExtraNames {
+		fmt.Fprintf(&b, "%s: %.3g ms\n", name, s.beta[d.baseExtra+k])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
