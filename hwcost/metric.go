@@ -28,7 +28,8 @@ func NewMetric() *MetricConfig {
 	return &MetricConfig{names: PaperTargets(), refName: DefaultReference}
 }
 
-// Targets selects built-in targets by name (groups "paper", "mnv4", "all" allowed).
+// Targets selects targets by name: built-in ones, the groups "paper", "mnv4"
+// and "all", and registered ones (see RegisterTarget, e.g. "local").
 func (c *MetricConfig) Targets(names ...string) *MetricConfig {
 	c.names = names
 	return c
@@ -69,16 +70,10 @@ func (c *MetricConfig) Weights(w ...float64) *MetricConfig {
 func (c *MetricConfig) Done() (*Metric, error) {
 	var ts []Target
 	if len(c.names) > 0 {
-		names, err := ExpandTargets(c.names)
-		if err != nil {
+		// Built-in targets, groups and registered ones (see RegisterTarget).
+		var err error
+		if ts, err = resolveTargets(c.names, c.params); err != nil {
 			return nil, err
-		}
-		for _, n := range names {
-			t, err := Lookup(n, c.params)
-			if err != nil {
-				return nil, err
-			}
-			ts = append(ts, t)
 		}
 	}
 	seen := map[string]bool{}

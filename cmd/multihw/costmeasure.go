@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost/measure"
+	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/train/backend"
+)
+
+func init() {
+	register(&command{name: "cost measure", summary: "time real inference of models and their blocks here; build the `local` lookup table (--check: 5-model accuracy report)", run: runCostMeasure})
+}
+
+// checkModels are the reference models of `cost measure --check`.
+var checkModels = []string{"mobilenet_v2", "multi_avg", "multi_max", "mobilenet_v3_large_min", "efficientnet_lite0"}
+
+// costMeasureResult is the JSON output of `cost measure`.
+type costMeasureResult struct {
+	Backend      string              `json:"backend"`
+	Table        string              `json:"table"`
+	Measured     []string            `json:"measured"`
+	Segments     int                 `json:"segments"`
+	CallOverhead measure.Timing      `json:"call_overhead"`
+	Evaluation   *measure.Evaluation `json:"evaluation"`
+	Tolerance    float64             `json:"tolerance,omitempty"`
+	Passed       *bool               `json:"passed,omitempty"`
+	Report       string              `json:"report,omitempty"`
+}
+
+func runCostMeasure(args []string) error {
+	fs := newFlags("cost measure", "--model NAME[,NAME...] | --spec FILE | --check [--resolution R] [--width W] [--backend B] [--table FILE] [--runs N] [--warmup N] [--remeasure] [--stat S] [--report FILE] [--json]")
+	var af archFlags
+	af.register(fs)
+	be := fs.String("backend", "", "gomlx backend configuration (go, go:parallelism=2, onnx, xla:cpu; default $"+backend.EnvVar+" or go)")
+	tablePath := fs.String("table", "", "latency table file (default $"+measure.EnvTable+" or ~/.cache/multihw/local-<backend>.json, the file that cost --hardware local reads)")
+	runs := fs.Int("runs", measure.DefaultRuns, "timed runs per graph (median reported; at least 10 recommended)")
+	warmup := fs.Int("warmup", measure.DefaultWarmup, "untimed runs per graph first (the first one compiles)")
+	remeasure := fs.Bool("remeasure", false, "time segments already in the table again (default: only missing ones)")
+	check := fs.Bool("check", false, "measure the five reference models ("+strings.Join(checkModels, ", ")+") afresh, check that the summed table predicts each held-out whole-model latency within --tolerance, write the report")
+	tol := fs.Float64("tolerance", 0.15, "largest |held-out error| --check accepts")
+	report := fs.String("report", "", "markdown report of --check (default: hwcost/measure/LOCAL_REPORT.md of the repository, found from $MULTIHW_ROOT or the working directory)")
+	stat := fs.String("stat", "", "statistic of the timed runs the table uses: median, p25, p10, min (default: the table's, p10 for a new one)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *runs < 1 || *warmup < 1 {
+		return fmt.Errorf("--runs and --warmup must be at least 1 (got %d, %d)", *runs, *warmup)
+	}
+	if *check && (af.model != "" || af.spec != "") {
+		return fmt.Errorf("--check measures its own models (%s): leave out --model and --spec", strings.Join(checkModels, ", "))
+	}
+	if *check {
+		af.model = strings.Join(checkModels, ",")
+	}
+	archs, err := loadArchList(af)
+	if err != nil {
+		return err
+	}
+	if !(*tol > 0) {
+		return fmt.Errorf("--tolerance must be positive, got %g", *tol)
+	}
+
+	reportFile := ""
+	if *check { // Fail before measuring, not after.
+		if reportFile, err = reportPath(*report); err != nil {
+			return err
+		}
+	}
+
+	cfg := *be
+	if cfg == "" {
+		cfg = backend.Config()
+	}
+	b, err := backend.New(cfg)
+	if err != nil {
+		return err
+	}
+	key := measure.KeyOf(cfg, b)
+	path := *tablePath
+	if path == "" {
+		if path, err = measure.DefaultPath(key); err != nil {
+			return err
+		}
+	}
+	tbl, err := measure.LoadOrNew(path, key)
+	if err != nil {
+		return err
+	}
+	if *stat != "" {
+		if tbl.Stat, err = measure.ParseStat(*stat); err != nil {
+			return fmt.Errorf("--stat: %w", err)
+		}
+	}
+	m := measure.New(b).Runs(*runs).Warmup(*warmup).Remeasure(*remeasure || *check).Progress(os.Stderr)
+	loadBefore := measure.LoadAverage()
+	start := time.Now()
+	names := make([]string, len(archs))
+	for i, a := range archs {
+		names[i] = measure.ModelKey(a)
+	}
+	fmt.Fprintf(os.Stderr, "cost measure: timing %s on backend %s (%d runs after %d warm-up, load average %s)\n",
+		strings.Join(names, ", "), key, *runs, *warmup, loadBefore)
+	if err := m.Measure(tbl, archs...); err != nil {
+		return err
+	}
+	dur := time.Since(start)
+	// The stored overhead is fitted on every whole model the table holds.
+	if tbl.Overhead, err = tbl.FitOverhead(); err != nil {
+		return err
+	}
+	if err := tbl.Save(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "cost measure: wrote %s (%d segments, %d models)\n", path, len(tbl.Segments), len(tbl.Models))
+
+	// Accuracy on the models just measured (on all of the table's models when
+	// only one was measured, so that something is held out).
+	keys := names
+	if len(keys) < 2 {
+		keys = tbl.ModelKeys()
+	}
+	ev, err := tbl.Evaluate(keys...)
+	if err != nil {
+		return err
+	}
+	res := costMeasureResult{Backend: key, Table: path, Measured: names, Segments: len(tbl.Segments), CallOverhead: tbl.CallOverhead, Evaluation: ev}
+	if *check {
+		passed := ev.Passed(*tol)
+		res.Tolerance, res.Passed = *tol, &passed
+		cmp, err := tbl.CompareStats(keys...)
+		if err != nil {
+			return err
+		}
+		info := measure.ReportInfo{Command: "multihw cost measure " + strings.Join(args, " "), Runs: *runs, Warmup: *warmup, Tolerance: *tol,
+			LoadBefore: loadBefore, LoadAfter: measure.LoadAverage(), Duration: dur, Stats: cmp}
+		res.Report = reportFile
+		if err := atomicfile.WriteFile(res.Report, []byte(ev.Markdown(tbl, info)), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "cost measure: wrote %s\n", res.Report)
+	}
+	if *asJSON {
+		if err := printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Printf("backend %s, table %s, call overhead %.4f ms (%s)\n\n", key, path, tbl.CallOverhead.Value(tbl.Stat), tbl.Stat)
+		if err := ev.WriteText(os.Stdout); err != nil {
+			return err
+		}
+		if *check {
+			verdict := "PASS"
+			if !*res.Passed {
+				verdict = "FAIL"
+			}
+			fmt.Printf("check: every held-out prediction within %.0f%%: %s\n", 100**tol, verdict)
+		}
+	}
+	if *check && !*res.Passed {
+		return fmt.Errorf("check failed: worst held-out error %.1f%% > %.0f%% (see %s)", 100*ev.MaxAbsHeldOutErr, 100**tol, res.Report)
+	}
+	return nil
+}
+
+// loadArchList loads --spec, or every model of the comma-separated --model,
+// with the shared width, resolution and classes flags.
+func loadArchList(af archFlags) ([]*blocks.Arch, error) {
+	if af.spec != "" || !strings.Contains(af.model, ",") {
+		a, err := af.load()
+		if err != nil {
+			return nil, err
+		}
+		return []*blocks.Arch{a}, nil
+	}
+	var archs []*blocks.Arch
+	seen := map[string]bool{}
+	for _, n := range strings.Split(af.model, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		one := af
+		one.model = n
+		a, err := one.load()
+		if err != nil {
+			return nil, err
+		}
+		archs = append(archs, a)
+	}
+	return archs, nil
+}
+
+// reportPath returns flag, or hwcost/measure/LOCAL_REPORT.md of the repository.
+func reportPath(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	var cands []string
+	if root := os.Getenv("MULTIHW_ROOT"); root != "" {
+		cands = append(cands, filepath.Join(root, "hwcost", "measure"))
+	}
+	cands = append(cands, filepath.Join("hwcost", "measure"))
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && st.IsDir() {
+			return filepath.Join(c, "LOCAL_REPORT.md"), nil
+		}
+	}
+	return "", fmt.Errorf("cannot find the hwcost/measure directory for the report (tried %s): run from the repository root, set MULTIHW_ROOT, or give --report FILE", strings.Join(cands, ", "))
+}

@@ -1,0 +1,128 @@
+package measure
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// Two tiny architectures at 64 px that share their stem and first block.
+const (
+	tinyA = `name tiny_a
+input 64x64x3
+classes 10
+stem cn_k3_s2_c16
+ir_k3_s1_e2_c16
+ir_k5_s2_e4_c24
+er_k3_s1_e2_c24
+uir_a3_k3_s2_e3_c32
+head c64_h48`
+	tinyB = `name tiny_b
+input 64x64x3
+classes 10
+stem cn_k3_s2_c16
+ir_k3_s1_e2_c16
+ir_k3_s2_e6_c32
+ir_k3_s1_e3_c32
+cn_k1_s1_c48
+head c96`
+)
+
+// TestMeasureTinyModels times two tiny models for real and checks the table:
+// every segment and model recorded with the requested number of runs, the
+// summed table predicts each whole model within tolerance, and a later
+// Measure only times the segments that are missing.
+func TestMeasureTinyModels(t *testing.T) {
+	const runs = 25
+	a, b := parseArch(t, tinyA), parseArch(t, tinyB)
+	tbl := NewTable("go")
+	m := New(testBackend(t)).Runs(runs).Warmup(1)
+	if err := m.Measure(tbl, a); err != nil {
+		t.Fatal(err)
+	}
+	first := map[string]*SegmentEntry{}
+	for k, e := range tbl.Segments {
+		first[k] = e
+	}
+	if err := m.Measure(tbl, a, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []*blocks.Arch{a, b} {
+		if miss, err := tbl.Missing(arch); err != nil || len(miss) != 0 {
+			t.Errorf("%s: missing segments %v (%v)", arch.Name, miss, err)
+		}
+		if e := tbl.Models[ModelKey(arch)]; e == nil || len(e.Timing.SamplesMs) != runs {
+			t.Errorf("%s: whole-model entry %+v, want %d samples", arch.Name, e, runs)
+		}
+	}
+	for k, e := range tbl.Segments {
+		if len(e.Timing.SamplesMs) != runs || !(e.Timing.MinMs > 0) {
+			t.Errorf("segment %s: %d samples, min %g ms", k, len(e.Timing.SamplesMs), e.Timing.MinMs)
+		}
+		if old, ok := first[k]; ok && old != e {
+			t.Errorf("segment %s was measured again although the table had it", k)
+		}
+	}
+	if n := len(tbl.Segments); n != 6+6-2 {
+		t.Errorf("%d segments in the table, want 10 (6 + 6, 2 shared)", n)
+	}
+	if len(tbl.CallOverhead.SamplesMs) != 2*runs || tbl.Ops != "lowered" {
+		t.Errorf("call overhead has %d samples (want %d), ops %q", len(tbl.CallOverhead.SamplesMs), 2*runs, tbl.Ops)
+	}
+	ev, err := tbl.Evaluate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range ev.Models {
+		t.Logf("%s: whole %.3f ms (%s), Σ segments %.3f ms, predicted %.3f ms (%+.1f%%), held out %+.1f%%",
+			f.Model, f.MeasuredMs, f.Stat, f.SumMs, f.PredictedMs, 100*f.Err, 100*f.HeldOutErr)
+	}
+	// Tiny graphs last about a millisecond on a shared machine: a loose
+	// tolerance, which a table off by a segment or a broken fit still fails.
+	if ev.MaxAbsErr > 0.35 {
+		t.Errorf("summed table misses the whole tiny models by up to %.0f%% (tolerance 35%%)", 100*ev.MaxAbsErr)
+	}
+	if err := m.Remeasure(true).Measure(tbl, a); err != nil {
+		t.Fatal(err)
+	}
+	for k, old := range first {
+		if tbl.Segments[k] == old {
+			t.Errorf("Remeasure(true): segment %s kept its old entry", k)
+		}
+	}
+}
+
+func TestMeasurerErrors(t *testing.T) {
+	if err := New(nil).Err(); err == nil {
+		t.Errorf("nil backend: no error")
+	}
+	be := testBackend(t)
+	for name, m := range map[string]*Measurer{"runs 0": New(be).Runs(0), "warmup 0": New(be).Warmup(0)} {
+		if err := m.Measure(NewTable("go"), parseArch(t, tinyA)); err == nil || !strings.Contains(err.Error(), "at least 1") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+	m := New(be).Runs(1).Warmup(1)
+	if err := m.Measure(nil, parseArch(t, tinyA)); err == nil {
+		t.Errorf("nil table: no error")
+	}
+	if err := m.Measure(NewTable("go")); err == nil {
+		t.Errorf("no architectures: no error")
+	}
+	bad := parseArch(t, tinyA)
+	bad.Blocks[1].Kernel = 4
+	if err := m.Measure(NewTable("go"), bad); err == nil || !strings.Contains(err.Error(), "block 1") {
+		t.Errorf("even kernel: got %v, want an error naming block 1", err)
+	}
+	native := NewTable("go")
+	if err := m.Measure(native, parseArch(t, tinyA)); err != nil {
+		t.Fatal(err)
+	}
+	if err := New(be).Runs(1).Warmup(1).Lowered(false).Measure(native, parseArch(t, tinyB)); err == nil || !strings.Contains(err.Error(), "native") {
+		t.Errorf("mixing lowered and native ops in one table: got %v", err)
+	}
+	if _, err := m.Model(bad); err == nil {
+		t.Errorf("Model(invalid arch): no error")
+	}
+}
