@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/multihw/multihw/blocks"
@@ -20,12 +21,20 @@ func init() {
 // checkModels are the reference models of `cost measure --check`.
 var checkModels = []string{"mobilenet_v2", "multi_avg", "multi_max", "mobilenet_v3_large_min", "efficientnet_lite0"}
 
+// segmentRow is one segment of the measured models in `cost measure`'s output.
+type segmentRow struct {
+	Key    string         `json:"key"`
+	Models []string       `json:"models"`
+	Timing measure.Timing `json:"timing"`
+}
+
 // costMeasureResult is the JSON output of `cost measure`.
 type costMeasureResult struct {
 	Backend      string              `json:"backend"`
 	Table        string              `json:"table"`
 	Measured     []string            `json:"measured"`
-	Segments     int                 `json:"segments"`
+	Segments     []segmentRow        `json:"segments"`
+	TableSize    int                 `json:"table_segments"`
 	CallOverhead measure.Timing      `json:"call_overhead"`
 	Evaluation   *measure.Evaluation `json:"evaluation"`
 	Tolerance    float64             `json:"tolerance,omitempty"`
@@ -34,7 +43,7 @@ type costMeasureResult struct {
 }
 
 func runCostMeasure(args []string) error {
-	fs := newFlags("cost measure", "--model NAME[,NAME...] | --spec FILE | --check [--resolution R] [--width W] [--backend B] [--table FILE] [--runs N] [--warmup N] [--remeasure] [--stat S] [--report FILE] [--json]")
+	fs := newFlags("cost measure", "--model NAME[,NAME...] | --spec FILE | --check [--resolution R] [--width W] [--backend B] [--table FILE] [--runs N] [--warmup N] [--remeasure] [--stat S] [--report FILE] [--segments] [--json]")
 	var af archFlags
 	af.register(fs)
 	be := fs.String("backend", "", "gomlx backend configuration (go, go:parallelism=2, onnx, xla:cpu; default $"+backend.EnvVar+" or go)")
@@ -46,6 +55,7 @@ func runCostMeasure(args []string) error {
 	tol := fs.Float64("tolerance", 0.15, "largest |held-out error| --check accepts")
 	report := fs.String("report", "", "markdown report of --check (default: hwcost/measure/LOCAL_REPORT.md of the repository, found from $MULTIHW_ROOT or the working directory)")
 	stat := fs.String("stat", "", "statistic of the timed runs the table uses: median, p25, p10, min (default: the table's, p10 for a new one)")
+	showSegs := fs.Bool("segments", false, "also print the timing of every segment of the measured models")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,6 +76,10 @@ func runCostMeasure(args []string) error {
 	if !(*tol > 0) {
 		return fmt.Errorf("--tolerance must be positive, got %g", *tol)
 	}
+	st, err := measure.ParseStat(*stat)
+	if err != nil {
+		return fmt.Errorf("--stat: %w", err)
+	}
 
 	reportFile := ""
 	if *check { // Fail before measuring, not after.
@@ -80,6 +94,9 @@ func runCostMeasure(args []string) error {
 	}
 	b, err := backend.New(cfg)
 	if err != nil {
+		if *be != "" {
+			return fmt.Errorf("--backend: %w", err)
+		}
 		return err
 	}
 	key := measure.KeyOf(cfg, b)
@@ -94,9 +111,7 @@ func runCostMeasure(args []string) error {
 		return err
 	}
 	if *stat != "" {
-		if tbl.Stat, err = measure.ParseStat(*stat); err != nil {
-			return fmt.Errorf("--stat: %w", err)
-		}
+		tbl.Stat = st
 	}
 	m := measure.New(b).Runs(*runs).Warmup(*warmup).Remeasure(*remeasure || *check).Progress(os.Stderr)
 	loadBefore := measure.LoadAverage()
@@ -130,7 +145,21 @@ func runCostMeasure(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := costMeasureResult{Backend: key, Table: path, Measured: names, Segments: len(tbl.Segments), CallOverhead: tbl.CallOverhead, Evaluation: ev}
+	res := costMeasureResult{Backend: key, Table: path, Measured: names, TableSize: len(tbl.Segments), CallOverhead: tbl.CallOverhead, Evaluation: ev}
+	index := map[string]int{}
+	for _, n := range names {
+		for _, k := range tbl.Models[n].Segments {
+			i, ok := index[k]
+			if !ok {
+				i = len(res.Segments)
+				index[k] = i
+				res.Segments = append(res.Segments, segmentRow{Key: k, Timing: tbl.Segments[k].Timing})
+			}
+			if ms := res.Segments[i].Models; len(ms) == 0 || ms[len(ms)-1] != n {
+				res.Segments[i].Models = append(ms, n)
+			}
+		}
+	}
 	if *check {
 		passed := ev.Passed(*tol)
 		res.Tolerance, res.Passed = *tol, &passed
@@ -152,6 +181,18 @@ func runCostMeasure(args []string) error {
 		}
 	} else {
 		fmt.Printf("backend %s, table %s, call overhead %.4f ms (%s)\n\n", key, path, tbl.CallOverhead.Value(tbl.Stat), tbl.Stat)
+		if *showSegs {
+			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "segment	%s (ms)	median (ms)	spread	runs	models\n", tbl.Stat)
+			for _, r := range res.Segments {
+				fmt.Fprintf(tw, "%s	%.3f	%.3f	%.0f%%	%d	%s\n", r.Key, r.Timing.Value(tbl.Stat), r.Timing.MedianMs,
+					100*r.Timing.Spread(), len(r.Timing.SamplesMs), strings.Join(r.Models, " "))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Println()
+		}
 		if err := ev.WriteText(os.Stdout); err != nil {
 			return err
 		}

@@ -22,20 +22,18 @@ import (
 const (
 	DefaultRuns   = 10
 	DefaultWarmup = 2
-	DefaultRounds = 2
 	DefaultSeed   = 1
 )
 
 // Measurer times batch-1 inference of whole architectures and of their
 // segments (stem, blocks, head) on one gomlx backend, and records the timings
-// in a Table. Create it with New,
-// configure it with its methods (each returns the Measurer) and check Err, or
-// let the timing methods report the first configuration error.
+// in a Table. Create it with New, configure it with its methods (each returns
+// the Measurer) and check Err, or let the timing methods report the first
+// configuration error.
 type Measurer struct {
 	be        compute.Backend
 	runs      int
 	warmup    int
-	rounds    int
 	seed      int64
 	lowered   *bool
 	remeasure bool
@@ -44,11 +42,10 @@ type Measurer struct {
 }
 
 // New returns a Measurer on backend be (see train/backend) with the defaults:
-// DefaultRuns timed runs per graph after DefaultWarmup untimed ones, spread
-// over DefaultRounds interleaved rounds, seed DefaultSeed, convnet's default ops
-// for the backend, no progress output.
+// DefaultRuns timed runs per graph after DefaultWarmup untimed ones, seed
+// DefaultSeed, convnet's default ops for the backend, no progress output.
 func New(be compute.Backend) *Measurer {
-	m := &Measurer{be: be, runs: DefaultRuns, warmup: DefaultWarmup, rounds: DefaultRounds, seed: DefaultSeed}
+	m := &Measurer{be: be, runs: DefaultRuns, warmup: DefaultWarmup, seed: DefaultSeed}
 	if be == nil {
 		m.err = fmt.Errorf("measure: nil backend")
 	}
@@ -77,17 +74,6 @@ func (m *Measurer) Warmup(n int) *Measurer {
 		m.setErr("warm-up runs must be at least 1, got %d", n)
 	}
 	m.warmup = n
-	return m
-}
-
-// Rounds sets over how many interleaved rounds the timed runs are spread
-// (Measure): each round times every whole model and every segment a share of
-// the runs, so that load from other processes hits all of them alike.
-func (m *Measurer) Rounds(n int) *Measurer {
-	if n < 1 {
-		m.setErr("rounds must be at least 1, got %d", n)
-	}
-	m.rounds = n
 	return m
 }
 
@@ -316,37 +302,14 @@ func (m *Measurer) Segment(s hwcost.Segment) (Timing, error) {
 // segment would also find its weights in cache, which it does not inside a
 // whole model.
 func (m *Measurer) Measure(tbl *Table, archs ...*blocks.Arch) error {
-	if m.err != nil {
-		return m.err
-	}
-	if tbl == nil {
-		return fmt.Errorf("measure: nil table")
+	if err := m.checkTable(tbl); err != nil {
+		return err
 	}
 	if len(archs) == 0 {
 		return fmt.Errorf("measure: no architectures")
 	}
-	ops := m.ops().String()
-	if tbl.Ops == "" {
-		tbl.Ops = ops
-	} else if tbl.Ops != ops && len(tbl.Segments) > 0 {
-		return fmt.Errorf("measure: the table holds timings of the %s ops, this measurer uses the %s ops: use another table", tbl.Ops, ops)
-	}
-	type job struct {
-		arch  *blocks.Arch
-		whole *program
-		segs  []*program // the segments this model times (first occurrence)
-		keys  []hwcost.Segment
-	}
-	jobs := make([]*job, len(archs))
-	var all []*program
-	defer func() {
-		for _, p := range all {
-			p.close()
-		}
-	}()
 	queued := map[string]bool{}
-	var stream uint64
-	total := 0
+	jobs := make([]*job, len(archs))
 	for i, a := range archs {
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("measure: %w", err)
@@ -355,22 +318,84 @@ func (m *Measurer) Measure(tbl *Table, archs ...*blocks.Arch) error {
 		if err != nil {
 			return fmt.Errorf("measure: %w", err)
 		}
-		j := &job{arch: a}
-		for _, s := range segs {
-			k := s.Key()
-			if queued[k] {
-				continue
-			}
-			if _, ok := tbl.Segments[k]; ok && !m.remeasure {
-				continue
-			}
-			queued[k] = true
-			j.keys = append(j.keys, s)
-		}
-		jobs[i] = j
-		total += 1 + len(j.keys)
+		jobs[i] = &job{arch: a, segs: m.pending(tbl, segs, queued)}
 	}
-	done := 0
+	return m.run(tbl, jobs)
+}
+
+// MeasureSegments times the given segments alone (those tbl has no entry
+// for, or all with Remeasure), interleaved, and records them in tbl: e.g. every
+// option of a search space, so that a search can cost any architecture of it
+// with the table. No whole model is timed, so it does not help the fit.
+func (m *Measurer) MeasureSegments(tbl *Table, segs ...hwcost.Segment) error {
+	if err := m.checkTable(tbl); err != nil {
+		return err
+	}
+	for _, s := range segs {
+		if _, err := s.Layers(); err != nil {
+			return fmt.Errorf("measure: %w", err)
+		}
+	}
+	return m.run(tbl, []*job{{segs: m.pending(tbl, segs, map[string]bool{})}})
+}
+
+// checkTable checks the measurer's configuration and that tbl can take its timings.
+func (m *Measurer) checkTable(tbl *Table) error {
+	if m.err != nil {
+		return m.err
+	}
+	if tbl == nil {
+		return fmt.Errorf("measure: nil table")
+	}
+	if ops := m.ops().String(); tbl.Ops != "" && tbl.Ops != ops && len(tbl.Segments) > 0 {
+		return fmt.Errorf("measure: the table holds timings of the %s ops, this measurer uses the %s ops: use another table", tbl.Ops, ops)
+	}
+	return nil
+}
+
+// pending returns the segments of segs to time: not yet queued, and not in
+// tbl unless remeasuring.
+func (m *Measurer) pending(tbl *Table, segs []hwcost.Segment, queued map[string]bool) []hwcost.Segment {
+	var out []hwcost.Segment
+	for _, s := range segs {
+		k := s.Key()
+		if queued[k] {
+			continue
+		}
+		if _, ok := tbl.Segments[k]; ok && !m.remeasure {
+			continue
+		}
+		queued[k] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// job is a whole model (arch may be nil: segments only) and the segments
+// timed with it.
+type job struct {
+	arch  *blocks.Arch
+	segs  []hwcost.Segment
+	whole *program
+	progs []*program
+}
+
+// run compiles and warms up every graph of jobs, times them in interleaved
+// passes and records the timings in tbl.
+func (m *Measurer) run(tbl *Table, jobs []*job) error {
+	var all []*program
+	defer func() {
+		for _, p := range all {
+			p.close()
+		}
+	}()
+	total := 0
+	for _, j := range jobs {
+		total += len(j.segs)
+		if j.arch != nil {
+			total++
+		}
+	}
 	start := time.Now()
 	// A trivial graph on a 1-element input: the cost of a graph call itself.
 	call, err := m.compile("call overhead", 1, 1, 0, func(_ *model.Scope, x *Node) *Node { return AddScalar(x, 1) })
@@ -378,27 +403,32 @@ func (m *Measurer) Measure(tbl *Table, archs ...*blocks.Arch) error {
 		return err
 	}
 	all = append(all, call)
-	for _, j := range jobs {
-		stream++
-		p, err := m.compileModel(j.arch, stream)
-		if err != nil {
-			return err
-		}
-		all = append(all, p)
-		j.whole = p
+	done := 0
+	var stream uint64
+	progress := func() {
 		done++
-		for _, s := range j.keys {
+		if done%10 == 0 || done == total {
+			m.logf("measure: compiled and warmed up %d/%d graphs (%.0f s)", done, total, time.Since(start).Seconds())
+		}
+	}
+	for _, j := range jobs {
+		if j.arch != nil {
+			stream++
+			if j.whole, err = m.compileModel(j.arch, stream); err != nil {
+				return err
+			}
+			all = append(all, j.whole)
+			progress()
+		}
+		for _, s := range j.segs {
 			stream++
 			p, err := m.compileSegment(s, stream)
 			if err != nil {
 				return err
 			}
 			all = append(all, p)
-			j.segs = append(j.segs, p)
-			done++
-			if done%10 == 0 || done == total {
-				m.logf("measure: compiled and warmed up %d/%d graphs (%.0f s)", done, total, time.Since(start).Seconds())
-			}
+			j.progs = append(j.progs, p)
+			progress()
 		}
 	}
 	for pass := range m.runs {
@@ -406,10 +436,12 @@ func (m *Measurer) Measure(tbl *Table, archs ...*blocks.Arch) error {
 			if err := call.time(1); err != nil {
 				return err
 			}
-			if err := j.whole.time(1); err != nil {
-				return err
+			if j.whole != nil {
+				if err := j.whole.time(1); err != nil {
+					return err
+				}
 			}
-			for _, p := range j.segs {
+			for _, p := range j.progs {
 				if err := p.time(1); err != nil {
 					return err
 				}
@@ -423,23 +455,26 @@ func (m *Measurer) Measure(tbl *Table, archs ...*blocks.Arch) error {
 		return fmt.Errorf("measure: call overhead: %w", err)
 	}
 	tbl.CallOverhead = ct
+	tbl.Ops = m.ops().String()
 	if tbl.BackendInfo == "" {
 		tbl.BackendInfo = m.be.Description()
 	}
 	for _, j := range jobs {
-		tm, err := NewTiming(j.whole.samples)
-		if err != nil {
-			return fmt.Errorf("measure: %s: %w", j.whole.label, err)
+		if j.whole != nil {
+			tm, err := NewTiming(j.whole.samples)
+			if err != nil {
+				return fmt.Errorf("measure: %s: %w", j.whole.label, err)
+			}
+			if err := tbl.SetModel(j.arch, tm, now); err != nil {
+				return err
+			}
 		}
-		if err := tbl.SetModel(j.arch, tm, now); err != nil {
-			return err
-		}
-		for i, p := range j.segs {
+		for i, p := range j.progs {
 			tm, err := NewTiming(p.samples)
 			if err != nil {
 				return fmt.Errorf("measure: %s: %w", p.label, err)
 			}
-			if err := tbl.SetSegment(j.keys[i], tm, now); err != nil {
+			if err := tbl.SetSegment(j.segs[i], tm, now); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost"
 )
 
 // Two tiny architectures at 64 px that share their stem and first block.
@@ -124,5 +125,32 @@ func TestMeasurerErrors(t *testing.T) {
 	}
 	if _, err := m.Model(bad); err == nil {
 		t.Errorf("Model(invalid arch): no error")
+	}
+}
+
+// TestMeasureSegments fills a table with segments alone (as for a search
+// space): duplicates timed once, present ones skipped, invalid ones rejected.
+func TestMeasureSegments(t *testing.T) {
+	ibn := blocks.Block{Kind: blocks.KindIBN, Kernel: 3, Stride: 2, Expand: 3, Out: 24}
+	s1 := hwcost.BlockSegment(ibn, 16, 32)
+	s2 := hwcost.BlockSegment(ibn, 24, 32)
+	tbl := NewTable("go")
+	m := New(testBackend(t)).Runs(3).Warmup(1)
+	if err := m.MeasureSegments(tbl, s1, s1); err != nil {
+		t.Fatal(err)
+	}
+	old := tbl.Segments[s1.Key()]
+	if len(tbl.Segments) != 1 || old == nil || len(old.Timing.SamplesMs) != 3 {
+		t.Fatalf("after measuring one segment twice: %d entries, %+v", len(tbl.Segments), old)
+	}
+	if err := m.MeasureSegments(tbl, s1, s2); err != nil {
+		t.Fatal(err)
+	}
+	if len(tbl.Segments) != 2 || tbl.Segments[s1.Key()] != old || len(tbl.Models) != 0 {
+		t.Errorf("second call: %d entries (want 2), first entry replaced: %v, %d models", len(tbl.Segments), tbl.Segments[s1.Key()] != old, len(tbl.Models))
+	}
+	bad := hwcost.BlockSegment(blocks.Block{Kind: blocks.KindIBN, Kernel: 2, Stride: 1, Expand: 1, Out: 8}, 8, 8)
+	if err := m.MeasureSegments(tbl, bad); err == nil || !strings.Contains(err.Error(), "kernel") {
+		t.Errorf("even kernel: got %v", err)
 	}
 }

@@ -199,11 +199,14 @@ func (t *Table) SumMs(a *blocks.Arch) (sum float64, n int, err error) {
 }
 
 func (t *Table) missingErr(key string, a *blocks.Arch) error {
-	hint := "multihw cost measure --spec FILE"
-	if a != nil && a.Name != "" {
-		hint = fmt.Sprintf("multihw cost measure --model %s --resolution %d", a.Name, a.Resolution)
+	hint := "`multihw cost measure --model NAME` or `--spec FILE` at the resolution you cost it at"
+	if a != nil {
+		hint = fmt.Sprintf("`multihw cost measure --spec FILE --resolution %d`", a.Resolution)
+		if _, err := blocks.LookupReference(a.Name); err == nil {
+			hint = fmt.Sprintf("`multihw cost measure --model %s --resolution %d`", a.Name, a.Resolution)
+		}
 	}
-	return fmt.Errorf("local table (backend %s): no measurement for segment %q; measure it with `%s`", t.Backend, key, hint)
+	return fmt.Errorf("local table (backend %s): no measurement for segment %q; measure the architecture with %s", t.Backend, key, hint)
 }
 
 // Predict returns the predicted whole-model latency (ms) of a at a.Resolution:

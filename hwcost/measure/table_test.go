@@ -204,7 +204,7 @@ func TestTargetMatchesPredictAndNamesMissing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ir_k3_s2_e3_c16_nr6") || !strings.Contains(err.Error(), "multihw cost measure") {
 		t.Errorf("unmeasured block: got %v, want an error naming the segment and the command", err)
 	}
-	if _, err := tbl.Predict(other); err == nil || !strings.Contains(err.Error(), "--model chain --resolution 16") {
+	if _, err := tbl.Predict(other); err == nil || !strings.Contains(err.Error(), "--spec FILE --resolution 16") {
 		t.Errorf("Predict of an unmeasured block: got %v, want the measuring command", err)
 	}
 }
