@@ -124,13 +124,97 @@ func (o Ops) Depthwise(x, w *Node, stride int) *Node {
 	if o.autodiff {
 		return refDepthwise(x, w, stride)
 	}
-	src := newTapSource(x, k, stride)
 	// Per-channel weights of tap (dy, dx), [1,1,1,C]: broadcast on the leading
 	// axes, the Go backend's fast broadcast path.
 	wt := func(w *Node, dy, dx int) *Node { return Reshape(Slice(w, AxisElem(dy), AxisElem(dx)), 1, 1, 1, c) }
+	var y *Node
+	var ok bool
+	if stride == 1 {
+		y, ok = depthwiseSeparable(x, w, k, wt)
+	} else {
+		y, ok = depthwiseTaps(x, w, k, stride, wt)
+	}
+	if !ok {
+		return refDepthwise(x, w, stride)
+	}
+	return y
+}
+
+// depthwiseSeparable is the stride-1 lowered depthwise conv with its windows
+// taken in two steps: y = Σ_dy shiftH_dy(Σ_dx shiftW_dx(x)·w[dy,dx]). It
+// takes 2k windows instead of k·k (and 3k for the gradients instead of k·k),
+// the same multiplies and adds.
+func depthwiseSeparable(x, w *Node, k int, wt func(w *Node, dy, dx int) *Node) (*Node, bool) {
+	dims := x.Shape().Dimensions
+	h, wd := dims[1], dims[2]
+	gh, gw := newAxisGeom(h, k, 1), newAxisGeom(wd, k, 1)
+	shiftW := func(v *Node, off int) *Node { return window(v, []int{2}, []int{off}, []int{wd}) }
+	shiftH := func(v *Node, off int) *Node { return window(v, []int{1}, []int{off}, []int{h}) }
+	// sum of shiftH_dy(Σ_dx cols[dx]·w[dy,dx]), flipping the offsets for the
+	// transposed conv (the input gradient).
+	combine := func(cols []*Node, flip int) *Node {
+		var sum *Node
+		for dy := range k {
+			if !gh.reads(dy) {
+				continue
+			}
+			var row *Node
+			for dx, col := range cols {
+				if col != nil {
+					row = addOrInit(row, Mul(col, wt(w, dy, dx)))
+				}
+			}
+			sum = addOrInit(sum, shiftH(row, flip*(dy-gh.lo)))
+		}
+		return sum
+	}
+	xw := make([]*Node, k) // x shifted along W for each dx; nil: only padding.
+	return withGradient([]*Node{x, w}, x.Shape(),
+		func() *Node {
+			for dx := range k {
+				if gw.reads(dx) {
+					xw[dx] = shiftW(x, dx-gw.lo)
+				}
+			}
+			return combine(xw, 1)
+		},
+		func(i int, g *Node) *Node {
+			if i == 0 {
+				gws := make([]*Node, k)
+				for dx := range k {
+					if gw.reads(dx) {
+						gws[dx] = shiftW(g, gw.lo-dx)
+					}
+				}
+				return combine(gws, -1)
+			}
+			// dW[dy,dx] = Σ shiftW_dx(x) · shiftH_{-dy}(g).
+			parts := make([]*Node, k*k)
+			for dy := range k {
+				var gs *Node
+				if gh.reads(dy) {
+					gs = shiftH(g, gh.lo-dy)
+				}
+				for dx := range k {
+					if gs == nil || xw[dx] == nil {
+						parts[dy*k+dx] = Zeros(g.Graph(), shapes.Make(g.DType(), g.Shape().Dimensions[3]))
+					} else {
+						parts[dy*k+dx] = ReduceSum(Mul(xw[dx], gs), 0, 1, 2)
+					}
+				}
+			}
+			return Reshape(Stack(parts, 0), k, k, g.Shape().Dimensions[3])
+		})
+}
+
+// depthwiseTaps is the lowered depthwise conv as a sum over the k·k windows
+// (any stride).
+func depthwiseTaps(x, w *Node, k, stride int, wt func(w *Node, dy, dx int) *Node) (*Node, bool) {
+	c := x.Shape().Dimensions[3]
+	src := newTapSource(x, k, stride)
 	taps := make([]*Node, k*k)
 	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], src.gh.out, src.gw.out, c)
-	y, ok := withGradient([]*Node{x, w}, out,
+	return withGradient([]*Node{x, w}, out,
 		func() *Node {
 			var sum *Node
 			for dy := range k {
@@ -163,10 +247,6 @@ func (o Ops) Depthwise(x, w *Node, stride int) *Node {
 				return sum
 			})
 		})
-	if !ok {
-		return refDepthwise(x, w, stride)
-	}
-	return y
 }
 
 // Conv is the full k×k convolution of x [B,H,W,Cin] with w [k,k,Cin,Cout].
