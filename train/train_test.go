@@ -1,0 +1,30 @@
+package train
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestTrainTiny(t *testing.T) {
+	ds, _ := toyDataset(t)
+	out := t.TempDir()
+	res, err := New(tinyArch(t), ds).Recipe(tinyRecipe()).Seed(3).Out(out).EvalEvery(20).
+		Backend(goBackend(t)).Progress(os.Stderr).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("test acc %.3f val acc %.3f steps %d step %.1f ms", res.Test.Accuracy, res.Validation.Accuracy, res.Steps, res.StepMS)
+	if res.Steps != 40 || res.Test.N != 100 || res.Validation.N != 40 {
+		t.Errorf("steps %d, test n %d, validation n %d; want 40, 100, 40", res.Steps, res.Test.N, res.Validation.N)
+	}
+	if res.Test.Accuracy < 0.5 {
+		t.Errorf("test accuracy %.3f on a trivially learnable toy set, want >= 0.5", res.Test.Accuracy)
+	}
+	for _, f := range []string{MetricsFile, ResultFile} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
