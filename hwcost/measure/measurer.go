@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -431,6 +432,8 @@ func (m *Measurer) run(tbl *Table, jobs []*job) error {
 			progress()
 		}
 	}
+	// Collect the garbage of compiling now rather than inside a timed run.
+	runtime.GC()
 	for pass := range m.runs {
 		for _, j := range jobs {
 			if err := call.time(1); err != nil {
