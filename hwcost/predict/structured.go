@@ -238,7 +238,7 @@ func (s *Structured) Fit(d *Dataset) error {
 			}
 		}
 		// Trees must earn their place: the held-out improvement over the
-		// linear model, row by row, must exceed minGainSE standard errors.
+		// linear model, row by row, must be significant (minGainSE).
 		// Otherwise noise that happened to favour some trees in the folds
 		// would be fitted (seen on HELP's Xeon columns).
 		var diff []float64
@@ -267,8 +267,9 @@ func (s *Structured) Fit(d *Dataset) error {
 }
 
 // minGainSE is how many standard errors of the paired held-out difference
-// the trees must gain over the linear model to be kept.
-const minGainSE = 2
+// the trees must gain over the linear model to be kept: a one-sided test at
+// the 5% level.
+const minGainSE = 1.645
 
 // meanSE returns the mean of x and its standard error.
 func meanSE(x []float64) (mean, se float64) {
