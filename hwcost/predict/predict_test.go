@@ -369,3 +369,29 @@ func TestMeanSE(t *testing.T) {
 		t.Errorf("meanSE = %g, %g", m, se)
 	}
 }
+
+func TestSpaces(t *testing.T) {
+	c, err := devicedata.ParseCell("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NB201Arch(c)
+	if NB201Cell(a) != c || NB201.Check(a) != nil {
+		t.Fatalf("NB201 round trip: %v", a)
+	}
+	if got := NB201.Names(a); got != "nor_conv_3x3 none none skip_connect none nor_conv_1x1" {
+		t.Errorf("Names = %q", got)
+	}
+	// Node 1 is fed but unused and node 2 is never fed: only 0→3 runs, so the
+	// output is connected, no intermediate node is computed, nothing is added.
+	if got := NB201.Extra(a); got[0] != 1 || got[1] != 0 || got[2] != 0 || got[3] != 0 {
+		t.Errorf("Extra = %v, want [1 0 0 0]", got)
+	}
+	if err := FBNet.Check(Arch{0, 1}); err == nil {
+		t.Error("FBNet accepted a 2-position arch")
+	}
+	// FBNet groups: non-first layers of a stage share shapes.
+	if len(fbnetGroups) != FBNet.Positions || FBNet.numGroups() != 12 || fbnetGroups[2] != fbnetGroups[4] || fbnetGroups[1] == fbnetGroups[2] {
+		t.Errorf("FBNet groups %v", fbnetGroups)
+	}
+}

@@ -52,8 +52,8 @@ func (s *Space) Check(a Arch) error {
 	return nil
 }
 
-// String returns a readable form of a: the op names, space separated.
-func (s *Space) String(a Arch) string {
+// Names returns a readable form of a: the op names, space separated.
+func (s *Space) Names(a Arch) string {
 	names := make([]string, len(a))
 	for i, op := range a {
 		if op >= 0 && op < len(s.Ops) {
