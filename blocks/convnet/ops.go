@@ -12,7 +12,8 @@ import (
 // This file holds the convolution ops on NHWC float32 images, in two flavours:
 //
 //   - lowered: pointwise convs as MatMuls, depthwise convs as sums of shifted
-//     windows times per-channel weights, full convs as im2col (windows
+//     windows times per-channel weights (at stride 1 shifted per axis: 2k
+//     windows instead of k·k), full convs as im2col (windows
 //     concatenated on the channel axis) + one MatMul, stride 2 by splitting the
 //     input into its 4 (row, column) parities with a Reshape — never a strided
 //     Slice or strided conv, whose gradients ONNX Runtime cannot run, and never
