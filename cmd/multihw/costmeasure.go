@@ -49,7 +49,7 @@ func runCostMeasure(args []string) error {
 	af.register(fs)
 	be := fs.String("backend", "", "gomlx backend configuration (go, go:parallelism=2, onnx, xla:cpu; default $"+backend.EnvVar+" or go)")
 	tablePath := fs.String("table", "", "latency table file (default $"+measure.EnvTable+" or ~/.cache/multihw/local-<backend>.json, the file that cost --hardware local reads)")
-	runs := fs.Int("runs", measure.DefaultRuns, "timed runs per graph (median reported; at least 10 recommended)")
+	runs := fs.Int("runs", measure.DefaultRuns, "timed runs per graph (at least 10 recommended; the median, p10 and spread are reported)")
 	warmup := fs.Int("warmup", measure.DefaultWarmup, "untimed runs per graph first (the first one compiles)")
 	remeasure := fs.Bool("remeasure", false, "time segments already in the table again (default: only missing ones)")
 	check := fs.Bool("check", false, "measure the five reference models ("+strings.Join(checkModels, ", ")+") afresh, check that the summed table predicts each held-out whole-model latency within --tolerance, write the report")
@@ -197,9 +197,9 @@ func runCostMeasure(args []string) error {
 		fmt.Printf("backend %s, table %s, call overhead %.4f ms (%s)\n\n", key, path, tbl.CallOverhead.Value(tbl.Stat), tbl.Stat)
 		if *showSegs {
 			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "segment	%s (ms)	median (ms)	spread	runs	models\n", tbl.Stat)
+			fmt.Fprintf(tw, "segment\t%s (ms)\tmedian (ms)\tspread\truns\tmodels\n", tbl.Stat)
 			for _, r := range res.Segments {
-				fmt.Fprintf(tw, "%s	%.3f	%.3f	%.0f%%	%d	%s\n", r.Key, r.Timing.Value(tbl.Stat), r.Timing.MedianMs,
+				fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.0f%%\t%d\t%s\n", r.Key, r.Timing.Value(tbl.Stat), r.Timing.MedianMs,
 					100*r.Timing.Spread(), len(r.Timing.SamplesMs), strings.Join(r.Models, " "))
 			}
 			if err := tw.Flush(); err != nil {

@@ -151,6 +151,7 @@ func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(sco
 		p.exec, e = model.NewExec(m.be, store, fn)
 		return e
 	}); err != nil {
+		p.close()
 		return nil, fmt.Errorf("measure: %s: building the graph: %w", label, err)
 	}
 	for i := range m.warmup {
