@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 )
 
 // Problem is a search problem over categorical decisions: the one-shot
@@ -115,6 +116,15 @@ func RandomSearch(prob Problem, r Reward, queries int, rng *rand.Rand) (*Result,
 type EvolutionConfig struct {
 	Population int // individuals kept alive (the oldest dies)
 	Sample     int // tournament size
+	// Retries re-draws (new tournament, new mutation) a child already
+	// evaluated in this run up to Retries times before evaluating it again;
+	// 0 is classic regularised evolution. Worth it when repeats are free
+	// (tabular benchmarks counting distinct queries).
+	Retries int
+	// RemoveWorst removes the individual of lowest reward instead of the
+	// oldest: an elitist steady-state variant that keeps exploring around
+	// the best points found.
+	RemoveWorst bool
 }
 
 // DefaultEvolution is a population of 50 with tournaments of 10.
@@ -127,24 +137,36 @@ func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *ra
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Population < 2 || cfg.Sample < 1 || cfg.Sample > cfg.Population {
-		return nil, fmt.Errorf("evolution: need population >= 2 and 1 <= sample <= population, got %+v", cfg)
+	if cfg.Population < 2 || cfg.Sample < 1 || cfg.Sample > cfg.Population || cfg.Retries < 0 {
+		return nil, fmt.Errorf("evolution: need population >= 2, 1 <= sample <= population and retries >= 0, got %+v", cfg)
 	}
 	res := &Result{Algorithm: "evolution"}
 	sizes := prob.Sizes()
 	var pop []Trial
+	var seen map[string]bool
+	if cfg.Retries > 0 {
+		seen = make(map[string]bool)
+	}
 	for i := 0; i < queries; i++ {
 		var p Point
-		if len(pop) < cfg.Population {
-			p = randomPoint(rng, sizes)
-		} else {
-			best := pop[rng.IntN(len(pop))]
-			for range cfg.Sample - 1 {
-				if c := pop[rng.IntN(len(pop))]; c.Reward > best.Reward {
-					best = c
+		for try := 0; try <= cfg.Retries; try++ {
+			if len(pop) < cfg.Population {
+				p = randomPoint(rng, sizes)
+			} else {
+				best := pop[rng.IntN(len(pop))]
+				for range cfg.Sample - 1 {
+					if c := pop[rng.IntN(len(pop))]; c.Reward > best.Reward {
+						best = c
+					}
 				}
+				p = mutate(rng, best.Point, sizes)
 			}
-			p = mutate(rng, best.Point, sizes)
+			if seen == nil || !seen[pointKey(p)] {
+				break
+			}
+		}
+		if seen != nil {
+			seen[pointKey(p)] = true
 		}
 		tr, err := evaluate(prob, r, p)
 		if skip, stop, err := outcome(err); err != nil {
@@ -157,10 +179,28 @@ func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *ra
 		res.add(tr, r)
 		pop = append(pop, tr)
 		if len(pop) > cfg.Population {
-			pop = pop[1:]
+			drop := 0 // the oldest
+			if cfg.RemoveWorst {
+				for j, t := range pop {
+					if t.Reward < pop[drop].Reward {
+						drop = j
+					}
+				}
+			}
+			pop = slices.Delete(pop, drop, drop+1)
 		}
 	}
 	return res, nil
+}
+
+// pointKey is a map key for p.
+func pointKey(p Point) string {
+	b := make([]byte, 0, 2*len(p))
+	for _, v := range p {
+		b = strconv.AppendInt(b, int64(v), 36)
+		b = append(b, ',')
+	}
+	return string(b)
 }
 
 // mutate changes one decision (with more than one option) to another option.

@@ -67,3 +67,76 @@ func TestAlgorithmsSkipAndStop(t *testing.T) {
 type skipAll struct{ *sentinelProblem }
 
 func (s *skipAll) Evaluate(Point) (float64, float64, error) { return 0, 0, ErrSkipPoint }
+
+// counting counts evaluations per point.
+type counting struct {
+	Problem
+	n map[string]int
+}
+
+func (c *counting) Evaluate(p Point) (float64, float64, error) {
+	c.n[pointKey(p)]++
+	return c.Problem.Evaluate(p)
+}
+
+func (c *counting) repeats() int {
+	r := 0
+	for _, k := range c.n {
+		r += k - 1
+	}
+	return r
+}
+
+func TestEvolutionRetriesAvoidRepeats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	sizes := []int{3, 3, 3, 3}
+	r := Reward{Kind: RewardMnas, T0: 5, Beta: -0.07}
+	plain := &counting{newToy(rng, sizes), map[string]int{}}
+	if _, err := Evolution(plain, r, 300, EvolutionConfig{Population: 20, Sample: 5}, rng); err != nil {
+		t.Fatal(err)
+	}
+	retry := &counting{plain.Problem, map[string]int{}}
+	if _, err := Evolution(retry, r, 300, EvolutionConfig{Population: 20, Sample: 5, Retries: 20}, rng); err != nil {
+		t.Fatal(err)
+	}
+	// 81 points: repeats are unavoidable after 81 evaluations, but retries
+	// visit (nearly) every point first.
+	t.Logf("distinct points: plain %d, retries %d of 81; repeats %d vs %d", len(plain.n), len(retry.n), plain.repeats(), retry.repeats())
+	if len(retry.n) < 78 || len(retry.n) <= len(plain.n) {
+		t.Errorf("retries visited %d distinct points (plain %d), want >= 78 of 81 and more than plain", len(retry.n), len(plain.n))
+	}
+	if _, err := Evolution(plain, r, 10, EvolutionConfig{Population: 5, Sample: 2, Retries: -1}, rng); err == nil {
+		t.Error("negative retries accepted")
+	}
+}
+
+func TestEvolutionRemoveWorstKeepsTheBest(t *testing.T) {
+	var aging, elitist float64
+	for seed := range uint64(8) {
+		rng := rand.New(rand.NewPCG(seed, 5))
+		prob := newToy(rng, []int{6, 6, 6, 6, 6, 6})
+		r := Reward{Kind: RewardMnas, T0: 6, Beta: -0.07}
+		lastMean := func(res *Result) float64 {
+			var s float64
+			tail := res.Trials[len(res.Trials)-100:]
+			for _, tr := range tail {
+				s += tr.Reward
+			}
+			return s / float64(len(tail))
+		}
+		a, err := Evolution(prob, r, 600, EvolutionConfig{Population: 30, Sample: 5}, rand.New(rand.NewPCG(seed, 6)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Evolution(prob, r, 600, EvolutionConfig{Population: 30, Sample: 5, RemoveWorst: true}, rand.New(rand.NewPCG(seed, 6)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		aging += lastMean(a)
+		elitist += lastMean(e)
+	}
+	t.Logf("mean reward of the last 100 children: aging %.4f, remove-worst %.4f", aging/8, elitist/8)
+	if elitist <= aging {
+		t.Errorf("removing the worst did not concentrate the search: %.4f <= %.4f", elitist/8, aging/8)
+	}
+}
