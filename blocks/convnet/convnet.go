@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
@@ -100,9 +99,7 @@ func (b *Builder) OpsFor(be compute.Backend) Ops {
 // the pure-Go backend (slow native convolutions) and ONNX Runtime (no gradient
 // of strided convolutions).
 func DefaultLowered(be compute.Backend) bool {
-	// The Go backend's Name() is "Go Backend" and its String() "go"
-	// (compute v0.1.14): accept both.
-	return be == nil || backend.IsGo(be) || be.String() == gobackend.BackendName || be.Name() == "onnxruntime"
+	return be == nil || backend.IsGo(be) || backend.IsONNX(be)
 }
 
 // Build is Logits returning an error instead of panicking: invalid
@@ -138,33 +135,63 @@ func (b *Builder) Logits(scope *model.Scope, images *Node) *Node {
 	if images.Rank() != 4 || images.Shape().Dimensions[3] != a.Channels || images.DType() != dtypes.Float32 {
 		exceptions.Panicf("images must be float32 [batch, height, width, %d], got %s", a.Channels, images.Shape())
 	}
-	n := &net{ops: b.OpsFor(images.Graph().Backend()), momentum: b.bnMomentum, epsilon: b.bnEpsilon}
-	x := n.conv(scope.In("stem"), images, a.Stem.Kernel, a.Stem.Stride, a.Stem.Out, a.Stem.Activation())
+	n := b.NetFor(images.Graph().Backend())
+	x := n.Stem(scope, images, a.Stem)
 	for i, blk := range a.Blocks {
-		x = n.block(scope.In("%s", BlockScope(i)), x, blk)
+		x = n.Block(scope.In("%s", BlockScope(i)), x, blk)
 	}
-	head := scope.In("head")
-	if a.Head.Conv > 0 {
-		x = n.conv(head.In("conv"), x, 1, 1, a.Head.Conv, blocks.ReLU)
-	}
-	x = ReduceMean(x, 1, 2) // Global average pooling.
-	if a.Head.Hidden > 0 {
-		x = activate(n.dense(head.In("hidden"), x, a.Head.Hidden, 2), blocks.ReLU)
-	}
-	x = layers.DropoutStatic(scope, x, a.Head.Dropout)
-	return n.dense(scope.In("classifier"), x, a.Classes, 1)
+	return n.Head(scope, x, a.Head, a.Classes)
 }
 
 // BlockScope is the scope name of block i.
 func BlockScope(i int) string { return fmt.Sprintf("block_%02d", i) }
 
-type net struct {
+// Net builds the parts of a network (stem, blocks, head) with one set of ops
+// and BatchNorm settings. Builder.Logits chains them; tools that need one part
+// alone (per-block latency measurement) call them directly, so every part is
+// built by this code only.
+type Net struct {
 	ops               Ops
 	momentum, epsilon float64
 }
 
-// block builds one blocks.Block; op placement follows blocks.Analyze.
-func (n *net) block(scope *model.Scope, x *Node, b blocks.Block) *Node {
+// NetFor returns the part builder the Builder uses on backend be.
+func (b *Builder) NetFor(be compute.Backend) *Net {
+	return &Net{ops: b.OpsFor(be), momentum: b.bnMomentum, epsilon: b.bnEpsilon}
+}
+
+// NewNet returns a part builder with the given ops and default BatchNorm settings.
+func NewNet(ops Ops) *Net {
+	return &Net{ops: ops, momentum: DefaultBatchNormMomentum, epsilon: DefaultBatchNormEpsilon}
+}
+
+// Stem builds the stem convolution b (kind conv) under scope.In("stem").
+func (n *Net) Stem(scope *model.Scope, images *Node, b blocks.Block) *Node {
+	if b.Kind != blocks.KindConv {
+		exceptions.Panicf("stem must be of kind %q, got %q", blocks.KindConv, b.Kind)
+	}
+	return n.conv(scope.In("stem"), images, b.Kernel, b.Stride, b.Out, b.Activation())
+}
+
+// Head builds the head h and a classifier of the given width: the head conv
+// under scope/head/conv, global average pooling, the hidden layer under
+// scope/head/hidden, dropout (training only) and scope/classifier.
+func (n *Net) Head(scope *model.Scope, x *Node, h blocks.Head, classes int) *Node {
+	head := scope.In("head")
+	if h.Conv > 0 {
+		x = n.conv(head.In("conv"), x, 1, 1, h.Conv, blocks.ReLU)
+	}
+	x = ReduceMean(x, 1, 2) // Global average pooling.
+	if h.Hidden > 0 {
+		x = activate(n.dense(head.In("hidden"), x, h.Hidden, 2), blocks.ReLU)
+	}
+	x = layers.DropoutStatic(scope, x, h.Dropout)
+	return n.dense(scope.In("classifier"), x, classes, 1)
+}
+
+// Block builds one blocks.Block under scope (Builder uses
+// scope.In(BlockScope(i)) for block i); op placement follows blocks.Analyze.
+func (n *Net) Block(scope *model.Scope, x *Node, b blocks.Block) *Node {
 	in := x.Shape().Dimensions[3]
 	act := b.Activation()
 	e := b.ExpandedWidth(in)
@@ -208,7 +235,7 @@ func (n *net) block(scope *model.Scope, x *Node, b blocks.Block) *Node {
 }
 
 // conv is a k×k (or 1×1) convolution + BatchNorm + activation ("" = linear).
-func (n *net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.Activation) *Node {
+func (n *Net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.Activation) *Node {
 	in := x.Shape().Dimensions[3]
 	var y *Node
 	if k == 1 {
@@ -222,7 +249,7 @@ func (n *net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.A
 }
 
 // depthwise is a k×k depthwise convolution + BatchNorm + activation.
-func (n *net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.Activation) *Node {
+func (n *Net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.Activation) *Node {
 	c := x.Shape().Dimensions[3]
 	w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, c), k*k, act != "")
 	y := n.ops.Depthwise(x, w, stride)
@@ -230,7 +257,7 @@ func (n *net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.A
 }
 
 // dense is a fully connected layer with bias on x [batch, features].
-func (n *net) dense(scope *model.Scope, x *Node, out int, gain float64) *Node {
+func (n *Net) dense(scope *model.Scope, x *Node, out int, gain float64) *Node {
 	in := x.Shape().Dimensions[1]
 	w := scope.WithInitializer(varianceScaling(scope.Store(), in, gain)).
 		VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
