@@ -19,11 +19,14 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -143,11 +146,15 @@ type Checkpoint struct {
 	Adapt     Adapt        `json:"adapt"`
 	Dataset   DatasetInfo  `json:"dataset"`
 	// TrainSeconds is the wall time spent training so far, over all resumes.
-	TrainSeconds float64   `json:"train_seconds"`
-	Created      time.Time `json:"created"`
-	Variables    []VarInfo `json:"variables"`
-	DataBytes    int64     `json:"data_bytes"`
-	DataSHA256   string    `json:"data_sha256"`
+	TrainSeconds float64 `json:"train_seconds"`
+	// TrainStats are the moving averages of the training loss and accuracy.
+	TrainStats trainEMA `json:"train_stats"`
+	// EvalEvery is the run's evaluation interval in steps (kept on resume).
+	EvalEvery  int       `json:"eval_every"`
+	Created    time.Time `json:"created"`
+	Variables  []VarInfo `json:"variables"`
+	DataBytes  int64     `json:"data_bytes"`
+	DataSHA256 string    `json:"data_sha256"`
 
 	// Path is the file the checkpoint was read from or written to.
 	Path string `json:"-"`
@@ -341,6 +348,12 @@ func (c *Checkpoint) Restore(store *model.Store, keep func(path string) bool) er
 // opposed to optimizer, metric, step and RNG state).
 func IsModelVariable(path string) bool { return strings.HasPrefix(path, "/"+ModelScope+"/") }
 
+// gomlxMetricsScope holds the state of gomlx's metrics, which is not saved:
+// the variables are named with a random UUID per process (a resumed run would
+// never reuse them), and the moving averages that matter are kept in
+// Checkpoint.TrainStats instead.
+const gomlxMetricsScope = "/metrics/"
+
 // errNonFinite reports non-finite values about to be checkpointed.
 type errNonFinite struct{ path string }
 
@@ -352,6 +365,9 @@ func (c *Checkpoint) encode(store *model.Store) ([]byte, error) {
 	var body bytes.Buffer
 	c.Variables = c.Variables[:0]
 	for v := range store.IterVariables() {
+		if strings.HasPrefix(v.Path(), gomlxMetricsScope) {
+			continue
+		}
 		t, err := v.Value()
 		if err != nil {
 			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
@@ -422,4 +438,50 @@ func (c *Checkpoint) save(dir string, store *model.Store, keep int) error {
 		_ = os.Remove(list[i])
 	}
 	return nil
+}
+
+// InitCheckpoint returns an in-memory checkpoint (Path "") of arch as it is
+// (no adaptation, its own resolution and classes) with randomly initialised
+// weights drawn from seed on the Go backend, for benchmarks and tests of
+// inference and export. Its normalisation is mean 0.5, std 0.25 per channel.
+func InitCheckpoint(arch *blocks.Arch, seed uint64) (ck *Checkpoint, err error) {
+	defer recoverErr(&err, "initialising a checkpoint")
+	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	be, err := backend.New("go")
+	if err != nil {
+		return nil, err
+	}
+	b := convnet.New(arch)
+	store := model.NewStore()
+	defer store.Finalize()
+	store.SetParam(model.ParamInitialSeed, int64(seed))
+	exec, err := model.NewExec(be, store, func(scope *model.Scope, images *graph.Node) *graph.Node {
+		return b.Logits(scope.In(ModelScope), images)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer exec.Finalize()
+	r, c := arch.Resolution, arch.Channels
+	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(make([]float32, r*r*c), 1, r, r, c))
+	if err != nil {
+		return nil, err
+	}
+	_ = out[0].FinalizeAll()
+	classes := make([]string, arch.Classes)
+	for i := range classes {
+		classes[i] = strconv.Itoa(i)
+	}
+	norm := data.Norm{Mean: make([]float32, c), Std: make([]float32, c)}
+	for i := range c {
+		norm.Mean[i], norm.Std[i] = 0.5, 0.25
+	}
+	ck = &Checkpoint{Recipe: DefaultRecipe(), Seed: seed, Arch: arch.Clone(), TrainArch: arch.Clone(), Adapt: AdaptNone,
+		Dataset: DatasetInfo{Kind: "none", Classes: classes, Height: r, Width: r, Channels: c, Norm: norm}, Created: time.Now().UTC()}
+	if _, err := ck.encode(store); err != nil {
+		return nil, err
+	}
+	return ck, nil
 }

@@ -66,7 +66,7 @@ func (p *progress) update(r *run) {
 	}
 	p.line(fmt.Sprintf("step %d/%d (%.0f%%) epoch %.2f | loss %.4f acc %.2f%% | lr %.4g | %s%s",
 		r.step, r.plan.TotalSteps, 100*float64(r.step)/float64(r.plan.TotalSteps), r.stream.Epoch(r.step),
-		r.trainLoss, 100*r.trainAcc, r.plan.LearningRate(r.step-1), fmtDuration(r.seconds()), eta), p.tty)
+		r.ema.Loss, 100*r.ema.Accuracy, r.plan.LearningRate(r.step-1), fmtDuration(r.seconds()), eta), p.tty)
 }
 
 func (p *progress) eval(rec Record) {

@@ -235,6 +235,22 @@ func (e *DivergedError) Error() string {
 	return fmt.Sprintf("training diverged at step %d: %s (learning rate %.4g); %s -- lower the learning rate", e.Step, e.What, e.LearningRate, last)
 }
 
+// trainEMA holds exponential moving averages of the training batches' loss
+// and accuracy: the plain mean over the first 100 batches, then weight 0.01
+// per batch (gomlx's convention).
+type trainEMA struct {
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	N        int     `json:"n"`
+}
+
+func (e *trainEMA) add(loss, acc float64) {
+	e.N++
+	w := max(0.01, 1/float64(e.N))
+	e.Loss += w * (loss - e.Loss)
+	e.Accuracy += w * (acc - e.Accuracy)
+}
+
 // run is the state of one Run.
 type run struct {
 	c         *Config
@@ -264,8 +280,8 @@ type run struct {
 	lastCkptOK  string
 	lastCkptStp int
 	stepTimes   []float64
-	trainLoss   float64
-	trainAcc    float64
+	ema         trainEMA
+	evalEvery   int // from the checkpoint being resumed
 	stopped     string
 }
 
@@ -356,8 +372,11 @@ func (r *run) adopt(ck *Checkpoint) error {
 		return fmt.Errorf("train: cannot resume %s: %w", ck.Path, err)
 	}
 	r.arch, r.trainArch, r.recipe, r.adapt, r.seed, r.plan = ck.Arch, ck.TrainArch, ck.Recipe, ck.Adapt, ck.Seed, ck.Plan
-	r.step, r.resumedFrom, r.priorSecs = ck.Step, ck.Step, ck.TrainSeconds
+	r.step, r.resumedFrom, r.priorSecs, r.ema = ck.Step, ck.Step, ck.TrainSeconds, ck.TrainStats
 	r.lastCkptOK, r.lastCkptStp = ck.Path, ck.Step
+	if c.evalStep == 0 {
+		r.evalEvery = ck.EvalEvery
+	}
 	return nil
 }
 
@@ -392,7 +411,10 @@ func (r *run) setup(ck *Checkpoint) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	modelFn := func(scope *model.Scope, images *Node) *Node { return r.builder.Logits(scope.In(ModelScope), images) }
-	accuracy := metric.NewMovingAverageSparseCategoricalAccuracy("Moving Average Accuracy", "~acc", 0.01)
+	// A stateless batch accuracy: the moving averages are kept in Go (trainEMA)
+	// because gomlx's moving-average metrics name their variables with a random
+	// UUID per process, so a resumed run could not continue them.
+	accuracy := metric.NewBaseMetric("Accuracy", "acc", metric.AccuracyMetricType, metric.SparseCategoricalAccuracyGraph, nil)
 	r.trainer = gtrain.NewTrainer(r.be, r.store, modelFn, smoothedCrossEntropy(r.recipe.LabelSmoothing),
 		&updater{r: r.recipe.withDefaults()}, []metric.Interface{accuracy}, nil)
 	r.modelFn = modelFn
@@ -455,7 +477,7 @@ func (r *run) record(rec Record) error {
 
 func (r *run) baseRecord() Record {
 	return Record{Step: r.step, Epoch: r.stream.Epoch(r.step), TrainSeconds: r.seconds(),
-		LearningRate: r.plan.LearningRate(max(r.step-1, 0)), TrainLoss: r.trainLoss, TrainAccuracy: r.trainAcc}
+		LearningRate: r.plan.LearningRate(max(r.step-1, 0)), TrainLoss: r.ema.Loss, TrainAccuracy: r.ema.Accuracy}
 }
 
 // checkpoint saves the current state; a non-finite variable is a divergence.
@@ -465,7 +487,7 @@ func (r *run) checkpoint(final bool) error {
 	}
 	ck := &Checkpoint{Step: r.step, Final: final, Stopped: r.stopped, Recipe: r.recipe, Plan: r.plan, Seed: r.seed,
 		Arch: r.arch, TrainArch: r.trainArch, Adapt: r.adapt, Dataset: datasetInfo(r.ds),
-		TrainSeconds: r.seconds(), Created: time.Now().UTC()}
+		TrainSeconds: r.seconds(), TrainStats: r.ema, EvalEvery: r.evalInterval(), Created: time.Now().UTC()}
 	err := ck.save(r.c.out, r.store, r.c.keep)
 	var nf errNonFinite
 	if errors.As(err, &nf) {
@@ -492,6 +514,9 @@ func (r *run) diverged(what string) error {
 
 // evalInterval is the number of steps between evaluations.
 func (r *run) evalInterval() int {
+	if r.evalEvery > 0 {
+		return r.evalEvery
+	}
 	if r.c.evalStep > 0 {
 		return r.c.evalStep
 	}
@@ -545,7 +570,7 @@ func (r *run) loop() error {
 		if math.IsNaN(vals[0]) || math.IsInf(vals[0], 0) {
 			return r.diverged(fmt.Sprintf("loss is %g", vals[0]))
 		}
-		r.trainLoss, r.trainAcc = vals[1], vals[2]
+		r.ema.add(vals[0], vals[2])
 		r.prog.update(r)
 		if r.step%every == 0 && r.step < r.plan.TotalSteps {
 			if err := r.periodicEval(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/train/backend"
+	"github.com/multihw/multihw/train/export"
 )
 
 // The bench command group: speed measurements printed as ratios measured side
@@ -182,4 +183,38 @@ func benchFirstLine(s string) string {
 		s = s[:160] + "..."
 	}
 	return s
+}
+
+// bench infer: batch-1 inference on the Go backend vs ONNX Runtime.
+func init() {
+	register(&command{name: "bench infer", summary: "batch-1 inference time: Go backend vs ONNX Runtime (exported model), side by side", run: runBenchInfer})
+}
+
+func runBenchInfer(args []string) error {
+	fs := newFlags("bench infer", "[--model NAME] [--runs N] [--warmup N] [--lowered] [--json]")
+	name := fs.String("model", "multi_avg", "reference model (at its own resolution, 224 for multi_avg; random weights)")
+	runs := fs.Int("runs", 20, "timed runs per backend")
+	warmup := fs.Int("warmup", 3, "untimed runs per backend first")
+	lowered := fs.Bool("lowered", false, "export the MatMul/window lowering to ONNX instead of standard Conv nodes")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	arch, err := blocks.Model(*name)
+	if err != nil {
+		return err
+	}
+	res, err := export.BenchInfer(arch, *runs, *warmup, *lowered, 1, func(s string) { fmt.Fprintf(os.Stderr, "bench infer: %s\n", s) })
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Printf("%s batch 1, %dx%d, median of %d interleaved runs after %d warm-up:\n", res.Model, res.Resolution, res.Resolution, res.Runs, res.Warmup)
+	fmt.Printf("  Go backend (lowered ops):      %8.1f ms\n", res.GoMS)
+	fmt.Printf("  ONNX Runtime (exported model): %8.1f ms\n", res.ONNXMS)
+	fmt.Printf("  ratio go/onnx:                 %8.2fx\n", res.Ratio)
+	fmt.Printf("  export check: max |logit difference| %.3g\n", res.Export.MaxAbsLogitDiff)
+	return nil
 }

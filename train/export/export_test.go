@@ -2,8 +2,11 @@ package export
 
 import (
 	"context"
+	"math"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/train"
@@ -59,5 +62,67 @@ func TestONNXExport(t *testing.T) {
 		if rep.CheckImages != 9 || rep.Top1Agreement != 1 || rep.MaxAbsLogitDiff > 1e-4 || rep.Bytes < 1000 {
 			t.Errorf("lowered=%v: %d images, agreement %g, max diff %g, %d bytes", lowered, rep.CheckImages, rep.Top1Agreement, rep.MaxAbsLogitDiff, rep.Bytes)
 		}
+	}
+}
+
+func TestConsistency(t *testing.T) {
+	if _, err := ONNXRuntime(); err != nil {
+		t.Skipf("ONNX Runtime unavailable: %v", err)
+	}
+	ck, ds := tinyCheckpoint(t)
+	start := time.Now()
+	res, err := Consistency(ck, ds, []string{"go", "onnx", "xla", "tpu9000"}, 32, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v (%v)", res, time.Since(start))
+	if len(res.Backends) < 2 || res.Backends[0] != "go" || res.Backends[1] != "onnx" || res.N != 100 {
+		t.Fatalf("backends %v on %d images, want go and onnx on 100", res.Backends, res.N)
+	}
+	if res.Top1Agreement != 1 || res.MaxAbsLogitDiff > 1e-4 {
+		t.Errorf("go vs onnx: top-1 agreement %v, max |logit diff| %v", res.Top1Agreement, res.MaxAbsLogitDiff)
+	}
+	if res.PerBackend[0].Accuracy != res.PerBackend[1].Accuracy || res.PerBackend[0].Accuracy < 0.5 {
+		t.Errorf("accuracies %v and %v", res.PerBackend[0].Accuracy, res.PerBackend[1].Accuracy)
+	}
+	if res.Skipped["tpu9000"] == "" {
+		t.Errorf("unknown backend not reported as skipped: %v", res.Skipped)
+	}
+	if !slices.Contains(res.Backends, "xla") && res.Skipped["xla"] == "" {
+		t.Errorf("xla neither run nor skipped with a reason")
+	}
+	// Limit evaluates a prefix of the test split.
+	res, err = Consistency(ck, ds, []string{"go", "onnx"}, 32, 10)
+	if err != nil || res.N != 10 {
+		t.Errorf("limit 10: %v, n %v", err, res)
+	}
+}
+
+func TestBenchInfer(t *testing.T) {
+	if _, err := ONNXRuntime(); err != nil {
+		t.Skipf("ONNX Runtime unavailable: %v", err)
+	}
+	arch, err := blocks.Parse(toydata.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch.Resolution = 32
+	var lines int
+	res, err := BenchInfer(arch, 3, 1, false, 1, func(string) { lines++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("go %.2f ms, onnx %.2f ms, ratio %.2f", res.GoMS, res.ONNXMS, res.Ratio)
+	if len(res.GoTimesMS) != 3 || len(res.ONNXTimesMS) != 3 || lines != 8 {
+		t.Errorf("%d go and %d onnx timings, %d progress lines; want 3, 3, 8", len(res.GoTimesMS), len(res.ONNXTimesMS), lines)
+	}
+	if !(res.GoMS > 0 && res.ONNXMS > 0) || math.Abs(res.Ratio-res.GoMS/res.ONNXMS) > 1e-12 {
+		t.Errorf("go %v ms, onnx %v ms, ratio %v", res.GoMS, res.ONNXMS, res.Ratio)
+	}
+	if res.Export.Top1Agreement != 1 || res.Export.MaxAbsLogitDiff > 1e-3 || res.Export.InputShape[1] != 32 {
+		t.Errorf("export check: %+v", res.Export)
+	}
+	if _, err := BenchInfer(arch, 0, 1, false, 1, nil); err == nil {
+		t.Error("0 runs accepted")
 	}
 }

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/train"
+	"github.com/multihw/multihw/train/data"
+	"github.com/multihw/multihw/train/export"
+)
+
+// The training command group: train, eval, export, consistency. The work is
+// done by package train (and train/export); these functions parse flags and
+// print.
+func init() {
+	register(&command{name: "train", summary: "train an architecture on a small-image dataset (checkpoints, --resume)", run: runTrain})
+	register(&command{name: "eval", summary: "evaluate a checkpoint: accuracy, per-class accuracy, confusion matrix, hardware cost", run: runEval})
+	register(&command{name: "export", summary: "export a checkpoint's inference graph to ONNX and check it loads back", run: runExport})
+	register(&command{name: "consistency", summary: "run a checkpoint on several backends (go, onnx, xla) and compare the logits", run: runConsistency})
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// recipeFlags registers the recipe's flags with the defaults of r.
+type recipeFlags struct {
+	r                train.Recipe
+	epochs           float64
+	steps, batch     int
+	lr               float64
+	optimizer, sched string
+	momentum, warmup float64
+	wd, ls, bnm      float64
+	bnRecal          int
+	nesterov         bool
+	finalLR, epsilon float64
+	decay            float64
+}
+
+func (f *recipeFlags) register(fs *flag.FlagSet) {
+	d := train.DefaultRecipe()
+	fs.Float64Var(&f.epochs, "epochs", d.Epochs, "training length in epochs")
+	fs.IntVar(&f.steps, "steps", 0, "training length in steps (overrides --epochs)")
+	fs.IntVar(&f.batch, "batch", d.BatchSize, "batch size")
+	fs.Float64Var(&f.lr, "lr", d.LearningRate, "peak learning rate (after the warm-up)")
+	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer, "optimizer: sgd (Nesterov momentum), rmsprop (TF-style) or adam")
+	fs.Float64Var(&f.momentum, "momentum", d.Momentum, "momentum (Adam: beta1)")
+	fs.BoolVar(&f.nesterov, "nesterov", d.Nesterov, "Nesterov momentum (sgd)")
+	fs.Float64Var(&f.decay, "decay", 0, "RMSProp rho / Adam beta2 (0: 0.9 / 0.999)")
+	fs.Float64Var(&f.epsilon, "epsilon", 0, "RMSProp / Adam epsilon (0: 0.002 / 1e-7)")
+	fs.StringVar(&f.sched, "schedule", d.Schedule, "learning-rate schedule after the warm-up: cosine or constant")
+	fs.Float64Var(&f.warmup, "warmup", d.WarmupEpochs, "linear warm-up length in epochs")
+	fs.Float64Var(&f.finalLR, "final-lr", d.FinalLRFraction, "final learning rate of the cosine, as a fraction of the peak")
+	fs.Float64Var(&f.wd, "weight-decay", d.WeightDecay, "L2 weight decay on kernels")
+	fs.Float64Var(&f.ls, "label-smoothing", d.LabelSmoothing, "label smoothing")
+	fs.Float64Var(&f.bnm, "bn-momentum", d.BNMomentum, "BatchNorm moving-average momentum")
+	fs.IntVar(&f.bnRecal, "bn-recalibrate", d.BNRecalibrationBatches, "batches used to recompute the BatchNorm averages before the final evaluation (0: off)")
+}
+
+func (f *recipeFlags) recipe() train.Recipe {
+	return train.Recipe{Optimizer: f.optimizer, LearningRate: f.lr, Momentum: f.momentum, Nesterov: f.nesterov,
+		Decay: f.decay, Epsilon: f.epsilon, Schedule: f.sched, WarmupEpochs: f.warmup, FinalLRFraction: f.finalLR,
+		WeightDecay: f.wd, LabelSmoothing: f.ls, BatchSize: f.batch, Epochs: f.epochs, Steps: f.steps,
+		BNMomentum: f.bnm, BNRecalibrationBatches: f.bnRecal}
+}
+
+// recipeFlagNames are the flags recipeFlags registers.
+var recipeFlagNames = []string{"epochs", "steps", "batch", "lr", "optimizer", "momentum", "nesterov", "decay", "epsilon",
+	"schedule", "warmup", "final-lr", "weight-decay", "label-smoothing", "bn-momentum", "bn-recalibrate"}
+
+// loadDataset loads a dataset spec with a progress line for slow folder datasets.
+func loadDataset(spec string, validation float64, quiet bool) (*data.Dataset, error) {
+	start := time.Now()
+	ds, err := data.NewLoader(spec).Validation(validation).Load()
+	if err != nil {
+		return nil, err
+	}
+	if !quiet {
+		fmt.Fprintf(os.Stderr, "dataset: %s (loaded in %s)\n", ds, time.Since(start).Round(time.Millisecond))
+	}
+	return ds, nil
+}
+
+func runTrain(args []string) error {
+	fs := newFlags("train", "--model NAME | --spec FILE --dataset SPEC [--width W] [--epochs E | --steps S] [--batch B] [--out DIR] [--resume] [--seed N] [--json]")
+	var af archFlags
+	fs.StringVar(&af.model, "model", "", "reference model name (see `multihw models`)")
+	fs.StringVar(&af.spec, "spec", "", "architecture spec file (JSON or text form)")
+	fs.Float64Var(&af.width, "width", 1, "width multiplier")
+	dataset := fs.String("dataset", data.KindFashionMNIST, "dataset: "+data.SpecHelp)
+	validation := fs.Float64("validation", data.DefaultValidation, "fraction of the training split held out for validation")
+	var rf recipeFlags
+	rf.register(fs)
+	adapt := fs.String("adapt", string(train.DefaultAdapt), fmt.Sprintf("small-input adaptation of the strides: %v", train.Adapts))
+	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and batch order")
+	out := fs.String("out", "", "output directory: checkpoints, metrics.jsonl, result.json")
+	resume := fs.Bool("resume", false, "continue the run in --out from its newest checkpoint")
+	budget := fs.Duration("time", 0, "stop training after this much training time (e.g. 30m); the schedule still follows --epochs/--steps")
+	evalEvery := fs.Int("eval-every", 0, "steps between validation evaluations (0: one per epoch)")
+	ckptEvery := fs.Duration("checkpoint-every", 5*time.Minute, "wall time between checkpoints (besides one at every evaluation)")
+	keep := fs.Int("keep", 3, "checkpoints kept")
+	asJSON := fs.Bool("json", false, "print the result as JSON (no progress output)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	set := setFlags(fs)
+	var ck *train.Checkpoint
+	if *resume {
+		if *out == "" {
+			return fmt.Errorf("--resume needs --out DIR")
+		}
+		var err error
+		if ck, err = train.LoadCheckpoint(*out); err != nil && !errors.Is(err, train.ErrNoCheckpoint) && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	var arch *blocks.Arch
+	if af.model != "" || af.spec != "" || ck == nil {
+		var err error
+		if arch, err = af.load(); err != nil {
+			return err
+		}
+	}
+	spec := *dataset
+	if ck != nil && !set["dataset"] {
+		spec = ck.Dataset.Spec()
+	}
+	ds, err := loadDataset(spec, *validation, *asJSON)
+	if err != nil {
+		return err
+	}
+	cfg := train.New(arch, ds).Out(*out).Resume(*resume).TimeBudget(*budget).EvalEvery(*evalEvery).
+		CheckpointEvery(*ckptEvery, 0).Keep(*keep)
+	// On resume the checkpoint's recipe, adaptation and seed apply; flags
+	// given explicitly must agree with them (Run checks).
+	recipeGiven := false
+	for _, n := range recipeFlagNames {
+		recipeGiven = recipeGiven || set[n]
+	}
+	if ck == nil || recipeGiven {
+		cfg.Recipe(rf.recipe())
+	}
+	if ck == nil || set["adapt"] {
+		cfg.Adapt(train.Adapt(*adapt))
+	}
+	if ck == nil || set["seed"] {
+		cfg.Seed(*seed)
+	}
+	if !*asJSON {
+		cfg.Progress(os.Stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := cfg.Run(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && *out != "" {
+			return fmt.Errorf("interrupted; continue with: multihw train --out %s --resume", *out)
+		}
+		return err
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	printTrainResult(res)
+	return nil
+}
+
+func printTrainResult(res *train.Result) {
+	fmt.Printf("%s (trained as %s, adaptation %q) on %s\n", res.Arch.Name, res.TrainArch.Name, res.Adapt, res.Dataset.Spec())
+	fmt.Printf("  steps %d (%.2f epochs, batch %d), %.1f min of training, %.0f ms/step, %d parameters\n",
+		res.Steps, res.Epochs, res.Recipe.BatchSize, res.TrainSeconds/60, res.StepMS, res.Params)
+	if res.Stopped != "" {
+		fmt.Printf("  stopped early: %s\n", res.Stopped)
+	}
+	if res.Validation != nil {
+		fmt.Printf("  validation accuracy %.2f%% (%d images)\n", 100*res.Validation.Accuracy, res.Validation.N)
+	}
+	fmt.Printf("  test accuracy       %.2f%% (%d images)\n", 100*res.Test.Accuracy, res.Test.N)
+	if res.Checkpoint != "" {
+		fmt.Printf("  checkpoint %s\n", res.Checkpoint)
+	}
+}
+
+// classLabel shortens class names for tables.
+func classLabel(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return strings.ReplaceAll(s, " ", "_")
+}
+
+// evalOutput is the JSON output of `multihw eval`.
+type evalOutput struct {
+	Checkpoint string `json:"checkpoint"`
+	Step       int    `json:"step"`
+	Final      bool   `json:"final"`
+	*train.EvalResult
+	Arch      *blocks.Arch   `json:"arch"`
+	TrainArch *blocks.Arch   `json:"train_arch"`
+	Cost      *hwcost.Result `json:"cost"`
+}
+
+func runEval(args []string) error {
+	fs := newFlags("eval", "--checkpoint DIR|FILE [--dataset SPEC] [--split test|validation] [--json]")
+	ckPath := fs.String("checkpoint", "", "checkpoint file, or a run directory (its newest checkpoint)")
+	dataset := fs.String("dataset", "", "dataset (default: the one the checkpoint was trained on): "+data.SpecHelp)
+	split := fs.String("split", train.SplitTest, "split: test or validation")
+	batch := fs.Int("batch", 256, "evaluation batch size")
+	hardware := fs.String("hardware", "paper", "cost targets: paper, mnv4, all or names (comma-separated)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *ckPath == "" {
+		return fmt.Errorf("missing --checkpoint")
+	}
+	ck, err := train.LoadCheckpoint(*ckPath)
+	if err != nil {
+		return err
+	}
+	var ds *data.Dataset
+	if *dataset != "" {
+		if ds, err = loadDataset(*dataset, ck.Dataset.ValidationFraction(), *asJSON); err != nil {
+			return err
+		}
+	}
+	res, err := train.EvaluateCheckpoint(ck, ds, *split, nil, *batch)
+	if err != nil {
+		return err
+	}
+	metric, err := hwcost.NewMetric().Targets(strings.Split(*hardware, ",")...).Done()
+	if err != nil {
+		return err
+	}
+	cost, err := metric.Evaluate(ck.Arch)
+	if err != nil {
+		return err
+	}
+	out := evalOutput{Checkpoint: ck.Path, Step: ck.Step, Final: ck.Final, EvalResult: res, Arch: ck.Arch, TrainArch: ck.TrainArch, Cost: cost}
+	if *asJSON {
+		return printJSON(out)
+	}
+	fmt.Printf("%s: %s step %d%s\n", ck.Path, ck.Arch.Name, ck.Step, map[bool]string{true: " (final)"}[ck.Final])
+	fmt.Printf("%s accuracy %.2f%% on %d images, mean cross-entropy %.4f\n\n", res.Split, 100*res.Accuracy, res.N, res.Loss)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "true\\pred\t")
+	for i := range res.Classes {
+		fmt.Fprintf(tw, "%d\t", i)
+	}
+	fmt.Fprintf(tw, " accuracy\t class\t\n")
+	for i, row := range res.Confusion {
+		fmt.Fprintf(tw, "%d\t", i)
+		for _, v := range row {
+			fmt.Fprintf(tw, "%d\t", v)
+		}
+		fmt.Fprintf(tw, " %.1f%%\t %s\t\n", 100*res.PerClass[i], classLabel(res.Classes[i]))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("\nmulti-hardware cost of %s at %d px (normalised to %s):\n", ck.Arch.Name, cost.Resolution, cost.Reference)
+	for _, t := range cost.Targets {
+		fmt.Printf("  %-22s %7.2f ms  %5.3f\n", t, cost.LatencyMs[t], cost.Normalized[t])
+	}
+	fmt.Printf("  AVG %.3f  MAX %.3f\n", cost.Avg, cost.Max)
+	return nil
+}
+
+func runExport(args []string) error {
+	fs := newFlags("export", "--checkpoint DIR|FILE --onnx FILE [--batch B] [--lowered] [--json]")
+	ckPath := fs.String("checkpoint", "", "checkpoint file, or a run directory (its newest checkpoint)")
+	path := fs.String("onnx", "", "ONNX file to write")
+	batch := fs.Int("batch", 1, "fixed batch size of the exported graph")
+	lowered := fs.Bool("lowered", false, "export the MatMul/window lowering instead of standard Conv nodes")
+	check := fs.Int("check", 0, "random images compared between the reloaded file and the Go backend (default 2 batches)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *ckPath == "" || *path == "" {
+		return fmt.Errorf("missing --checkpoint or --onnx")
+	}
+	if *batch < 1 || *check < 0 {
+		return fmt.Errorf("--batch must be positive and --check >= 0")
+	}
+	ck, err := train.LoadCheckpoint(*ckPath)
+	if err != nil {
+		return err
+	}
+	rep, err := export.ONNX(ck, *path, export.Options{Batch: *batch, Lowered: *lowered, CheckImages: *check})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(rep)
+	}
+	fmt.Printf("wrote %s (%.1f KB): input %q float32 %v (raw pixels 0..255, NHWC), output %q [%d, %d]\n",
+		rep.Path, float64(rep.Bytes)/1024, rep.Input, rep.InputShape, rep.Output, rep.InputShape[0], len(rep.Classes))
+	fmt.Printf("reloaded with ONNX Runtime: %d random images, max |logit difference| vs the Go backend %.3g, top-1 agreement %.4f\n",
+		rep.CheckImages, rep.MaxAbsLogitDiff, rep.Top1Agreement)
+	return nil
+}
+
+func runConsistency(args []string) error {
+	fs := newFlags("consistency", "--checkpoint DIR|FILE [--backends go,onnx,xla] [--dataset SPEC] [--limit N] [--json]")
+	ckPath := fs.String("checkpoint", "", "checkpoint file, or a run directory (its newest checkpoint)")
+	backends := fs.String("backends", "go,onnx,xla", "backends to compare; the first is the reference")
+	dataset := fs.String("dataset", "", "dataset (default: the one the checkpoint was trained on): "+data.SpecHelp)
+	limit := fs.Int("limit", 0, "use only the first N test images (0: all)")
+	batch := fs.Int("batch", 100, "batch size")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *ckPath == "" {
+		return fmt.Errorf("missing --checkpoint")
+	}
+	ck, err := train.LoadCheckpoint(*ckPath)
+	if err != nil {
+		return err
+	}
+	var ds *data.Dataset
+	if *dataset != "" {
+		if ds, err = loadDataset(*dataset, ck.Dataset.ValidationFraction(), *asJSON); err != nil {
+			return err
+		}
+	}
+	res, err := export.Consistency(ck, ds, strings.Split(*backends, ","), *batch, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Printf("%s step %d on %d test images, reference %s:\n", ck.Arch.Name, ck.Step, res.N, res.Backends[0])
+	for _, b := range res.PerBackend {
+		fmt.Printf("  %-6s %-14s lowered=%-5v accuracy %.2f%%  max |logit diff| %.3g  top-1 agreement %.4f  (%.1f s)\n",
+			b.Name, b.Backend, b.Lowered, 100*b.Accuracy, b.MaxAbsLogitDiff, b.Top1Agreement, b.Seconds)
+	}
+	for name, why := range res.Skipped {
+		fmt.Printf("  %-6s skipped: %s\n", name, why)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// trainedRun trains the tiny model for 20 steps into a new directory.
+func trainedRun(t *testing.T) (string, *Result) {
+	t.Helper()
+	ds, _ := toyDataset(t)
+	r := tinyRecipe()
+	r.Steps = 20
+	out := t.TempDir()
+	res, err := New(tinyArch(t), ds).Recipe(r).Out(out).EvalEvery(10).Backend(goBackend(t)).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, res
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	out, res := trainedRun(t)
+	list, err := ListCheckpoints(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Steps 10 (evaluation) and 20 (final), oldest first.
+	if len(list) != 2 || stepOfName(filepath.Base(list[0])) != 10 || stepOfName(filepath.Base(list[1])) != 20 {
+		t.Fatalf("checkpoints %v, want steps 10 and 20", list)
+	}
+	ck, err := LoadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Path != res.Checkpoint || ck.Step != 20 || !ck.Final || ck.Recipe.Steps != 20 || ck.Seed != 1 || ck.Adapt != DefaultAdapt {
+		t.Errorf("checkpoint %s: step %d final %v steps %d seed %d adapt %q", ck.Path, ck.Step, ck.Final, ck.Recipe.Steps, ck.Seed, ck.Adapt)
+	}
+	if !sameJSON(ck.Arch, tinyArch(t)) || ck.TrainArch.Resolution != 12 || ck.TrainArch.Classes != 10 || ck.TrainArch.Channels != 1 {
+		t.Errorf("architectures: %s / %s", jsonString(ck.Arch), jsonString(ck.TrainArch))
+	}
+	// Everything for an exact resume is there: model, optimizer slots, step, RNG.
+	want := []string{"/model/stem/weights", "/model/stem/bn/moving_mean", "/optimizer/slots/model/stem/weights_momentum", "/global_step", "/#rngState", lrVarPath}
+	for _, p := range want {
+		if _, err := ck.Tensor(p); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, v := range ck.Variables {
+		if strings.HasPrefix(v.Path, gomlxMetricsScope) {
+			t.Errorf("gomlx metric variable %s saved", v.Path)
+		}
+	}
+	// Evaluating the checkpoint reproduces the run's test metrics.
+	ev, err := EvaluateCheckpoint(ck, nil, SplitTest, goBackend(t), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Accuracy != res.Test.Accuracy || ev.N != res.Test.N || ev.Loss-res.Test.Loss > 1e-9 || res.Test.Loss-ev.Loss > 1e-9 {
+		t.Errorf("EvaluateCheckpoint: accuracy %v loss %v n %d; the run said %v %v %d", ev.Accuracy, ev.Loss, ev.N, res.Test.Accuracy, res.Test.Loss, res.Test.N)
+	}
+	sum := 0
+	for i, row := range ev.Confusion {
+		for _, v := range row {
+			sum += v
+		}
+		if ev.ClassCount[i] != 10 {
+			t.Errorf("class %d has %d test images, want 10", i, ev.ClassCount[i])
+		}
+	}
+	if sum != 100 || len(ev.PerClass) != 10 {
+		t.Errorf("confusion matrix sums to %d, per-class has %d entries", sum, len(ev.PerClass))
+	}
+}
+
+func TestCorruptedCheckpoints(t *testing.T) {
+	out, _ := trainedRun(t)
+	ck, err := LoadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(ck.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cases := []struct {
+		name, want string
+		data       []byte
+	}{
+		{"truncated", "truncated", raw[:len(raw)-100]},
+		{"header-truncated", "truncated", raw[:200]},
+		{"flipped", "checksum", func() []byte { b := append([]byte(nil), raw...); b[len(b)-7] ^= 0x10; return b }()},
+		{"magic", "not a multihw checkpoint", append([]byte("XXXXXXXX"), raw[8:]...)},
+		{"empty", "not a multihw checkpoint", nil},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name+checkpointExt)
+		if err := os.WriteFile(path, c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadCheckpoint(path)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: got %v, want an error naming %s and saying %q", c.name, err, path, c.want)
+		}
+	}
+	if _, err := LoadCheckpoint(filepath.Join(dir, "missing")); err == nil {
+		t.Error("missing file: no error")
+	}
+	if _, err := LoadCheckpoint(t.TempDir()); !errors.Is(err, ErrNoCheckpoint) {
+		t.Errorf("empty directory: got %v, want ErrNoCheckpoint", err)
+	}
+
+	// A kill during a save leaves only a hidden temporary file, which is ignored.
+	tmp := filepath.Join(out, CheckpointsDir, ".ckpt-00000030.mhwc.tmp-123")
+	if err := os.WriteFile(tmp, raw[:50], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LoadCheckpoint(out); err != nil || got.Step != 20 {
+		t.Errorf("with a leftover temporary file: %v (step %v)", err, got)
+	}
+
+	// Resuming from a corrupted newest checkpoint fails and names it.
+	if err := os.WriteFile(ck.Path, raw[:len(raw)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := toyDataset(t)
+	_, err = New(nil, ds).Out(out).Resume(true).Backend(goBackend(t)).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), ck.Path) {
+		t.Errorf("resume from a corrupted checkpoint: got %v, want an error naming %s", err, ck.Path)
+	}
+}
+
+func TestRunRefusesExistingRunAndMismatches(t *testing.T) {
+	out, _ := trainedRun(t)
+	ds, _ := toyDataset(t)
+	_, err := New(tinyArch(t), ds).Out(out).Backend(goBackend(t)).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Errorf("fresh run over an existing one: got %v", err)
+	}
+	other := tinyArch(t)
+	other.Name = "other"
+	_, err = New(other, ds).Out(out).Resume(true).Backend(goBackend(t)).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "architecture") {
+		t.Errorf("resume with another architecture: got %v", err)
+	}
+	_, err = New(nil, ds).Seed(99).Out(out).Resume(true).Backend(goBackend(t)).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "seed") {
+		t.Errorf("resume with another seed: got %v", err)
+	}
+	// Resuming a finished run re-evaluates it without training.
+	res, err := New(nil, ds).Out(out).Resume(true).Backend(goBackend(t)).Run(context.Background())
+	if err != nil || res.Steps != 20 || res.ResumedFrom != 20 {
+		t.Errorf("resume of a finished run: %v, %+v", err, res)
+	}
+}
+
+func TestInterruptSavesCheckpoint(t *testing.T) {
+	ds, _ := toyDataset(t)
+	r := tinyRecipe()
+	r.Steps = 1000
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	_, err := New(tinyArch(t), ds).Recipe(r).Out(out).EvalEvery(5).Backend(goBackend(t)).OnEval(func(Record) {
+		if n++; n == 3 {
+			cancel()
+		}
+	}).Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	ck, err := LoadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Step != 15 || ck.Final {
+		t.Errorf("checkpoint at step %d (final %v), want 15 (the third evaluation), not final", ck.Step, ck.Final)
+	}
+}

@@ -1,0 +1,126 @@
+package export
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model/onnx"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/stats"
+	"github.com/multihw/multihw/train"
+	"github.com/multihw/multihw/train/backend"
+)
+
+// BenchResult compares the inference time of one architecture on the Go
+// backend and in ONNX Runtime (running the exported .onnx file).
+type BenchResult struct {
+	Model      string `json:"model"`
+	Resolution int    `json:"resolution"`
+	Batch      int    `json:"batch"`
+	Runs       int    `json:"runs"`
+	Warmup     int    `json:"warmup"`
+	// GoMS and ONNXMS are medians over Runs interleaved runs after Warmup;
+	// Ratio is GoMS/ONNXMS.
+	GoMS   float64 `json:"go_ms"`
+	ONNXMS float64 `json:"onnx_ms"`
+	Ratio  float64 `json:"ratio"`
+	// ONNXLowered reports the flavour of the exported graph (false: standard
+	// Conv nodes); the Go backend always runs its lowered flavour.
+	ONNXLowered bool      `json:"onnx_lowered"`
+	GoTimesMS   []float64 `json:"go_times_ms"`
+	ONNXTimesMS []float64 `json:"onnx_times_ms"`
+	// Export is the export check of the benchmarked model (go vs the file).
+	Export *Report `json:"export"`
+}
+
+// BenchInfer times batch-1 inference of arch (at its own resolution, random
+// weights from seed) on the Go backend and in ONNX Runtime on the exported
+// model, interleaving the two so that load from other processes hits both
+// alike. progress, if not nil, gets a line per run.
+func BenchInfer(arch *blocks.Arch, runs, warmup int, lowered bool, seed uint64, progress func(string)) (*BenchResult, error) {
+	if runs < 1 || warmup < 0 {
+		return nil, fmt.Errorf("bench infer: runs must be >= 1 and warmup >= 0 (got %d, %d)", runs, warmup)
+	}
+	ck, err := train.InitCheckpoint(arch, seed)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "multihw-bench-infer-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "model.onnx")
+	rep, err := ONNX(ck, path, Options{Batch: 1, Lowered: lowered, CheckImages: 1, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	ort, err := ONNXRuntime()
+	if err != nil {
+		return nil, err
+	}
+	loaded, err := onnx.LoadFromFile(ort, path)
+	if err != nil {
+		return nil, err
+	}
+	defer loaded.Finalize()
+	goBe, err := backend.New("go")
+	if err != nil {
+		return nil, err
+	}
+	inf, err := train.NewInference(ck, goBe, train.InferenceOptions{RawPixels: true})
+	if err != nil {
+		return nil, err
+	}
+	defer inf.Finalize()
+
+	r, c := arch.Resolution, arch.Channels
+	img := make([]float32, r*r*c)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := range img {
+		img[i] = float32(rng.IntN(256))
+	}
+	runGo := func() error {
+		_, err := inf.Logits(img, 1, r, r, c)
+		return err
+	}
+	runONNX := func() error {
+		return safe(func() error {
+			out, err := loaded.Call(tensors.FromFlatDataAndDimensions(img, 1, r, r, c))
+			for _, t := range out {
+				_, _ = tensors.CopyFlatData[float32](t) // include the read-back, as Logits does
+			}
+			return err
+		})
+	}
+	res := &BenchResult{Model: arch.Name, Resolution: r, Batch: 1, Runs: runs, Warmup: warmup, ONNXLowered: lowered, Export: rep}
+	for i := range warmup + runs {
+		for _, v := range []struct {
+			name  string
+			fn    func() error
+			times *[]float64
+		}{{"go", runGo, &res.GoTimesMS}, {"onnx", runONNX, &res.ONNXTimesMS}} {
+			start := time.Now()
+			if err := v.fn(); err != nil {
+				return nil, fmt.Errorf("bench infer: %s: %w", v.name, err)
+			}
+			ms := float64(time.Since(start).Microseconds()) / 1000
+			phase := "warm-up"
+			if i >= warmup {
+				*v.times = append(*v.times, ms)
+				phase = "timed"
+			}
+			if progress != nil {
+				progress(fmt.Sprintf("%s run %d/%d (%s): %.1f ms", v.name, i+1, warmup+runs, phase, ms))
+			}
+		}
+	}
+	res.GoMS, res.ONNXMS = stats.Median(res.GoTimesMS), stats.Median(res.ONNXTimesMS)
+	res.Ratio = res.GoMS / res.ONNXMS
+	return res, nil
+}

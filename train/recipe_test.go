@@ -1,0 +1,136 @@
+package train
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+func TestPlanSchedule(t *testing.T) {
+	r := DefaultRecipe()
+	r.BatchSize, r.Epochs, r.WarmupEpochs, r.LearningRate, r.FinalLRFraction = 100, 2, 0.5, 0.4, 0.1
+	p, err := r.Plan(1000) // 10 steps per epoch
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TotalSteps != 20 || p.WarmupSteps != 5 {
+		t.Fatalf("plan %+v, want 20 steps with 5 warm-up", p)
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
+	// Warm-up: 0.08, 0.16, ..., 0.4 at step 4; then the cosine from 0.4 (step 5) to 0.04.
+	for s, want := range map[int]float64{0: 0.08, 2: 0.24, 4: 0.4, 5: 0.4, 20: 0.04} {
+		if got := p.LearningRate(s); !near(got, want) {
+			t.Errorf("step %d: learning rate %v, want %v", s, got, want)
+		}
+	}
+	mid := Plan{TotalSteps: 110, WarmupSteps: 10, Peak: 1, Final: 0, Schedule: SchedCosine}
+	if got := mid.LearningRate(60); !near(got, 0.5) {
+		t.Errorf("cosine midpoint %v, want 0.5", got)
+	}
+	prev := math.Inf(1)
+	for s := 10; s <= 110; s++ {
+		lr := mid.LearningRate(s)
+		if lr > prev {
+			t.Fatalf("cosine increases at step %d", s)
+		}
+		prev = lr
+	}
+	r.Steps, r.Schedule = 7, SchedConstant
+	if p, _ = r.Plan(1000); p.TotalSteps != 7 || p.WarmupSteps != 3 || p.LearningRate(6) != 0.4 {
+		t.Errorf("steps override / constant schedule: %+v, lr(6) %v", p, p.LearningRate(6))
+	}
+}
+
+func TestRecipeValidation(t *testing.T) {
+	if err := DefaultRecipe().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		mod  func(*Recipe)
+		want string
+	}{
+		{func(r *Recipe) { r.Optimizer = "lion" }, "optimizer"},
+		{func(r *Recipe) { r.LearningRate = 0 }, "learning rate"},
+		{func(r *Recipe) { r.LearningRate = math.NaN() }, "learning rate"},
+		{func(r *Recipe) { r.Momentum = 1 }, "momentum"},
+		{func(r *Recipe) { r.Schedule = "step" }, "schedule"},
+		{func(r *Recipe) { r.BatchSize = 0 }, "batch size"},
+		{func(r *Recipe) { r.Epochs, r.Steps = 0, 0 }, "epochs or steps"},
+		{func(r *Recipe) { r.LabelSmoothing = 1 }, "label smoothing"},
+		{func(r *Recipe) { r.BNMomentum = -0.1 }, "BatchNorm momentum"},
+		{func(r *Recipe) { r.Optimizer, r.Decay = OptRMSProp, 1.5 }, "decay"},
+		{func(r *Recipe) { r.WeightDecay = -1 }, "weight decay"},
+	}
+	for _, b := range bad {
+		r := DefaultRecipe()
+		b.mod(&r)
+		if err := r.Validate(); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("got %v, want an error about %q", err, b.want)
+		}
+	}
+}
+
+func TestProxyArch(t *testing.T) {
+	a, err := blocks.Model("multi_avg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	strides := func(p *blocks.Arch) (stem int, s2 []int) {
+		for i, b := range p.Blocks {
+			if b.Stride == 2 {
+				s2 = append(s2, i)
+			}
+		}
+		return p.Stem.Stride, s2
+	}
+	_, orig := strides(a)
+	var macs []int64
+	for _, mode := range Adapts {
+		p, err := ProxyArch(a, mode, 28, 28, 1, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Resolution != 28 || p.Channels != 1 || p.Classes != 10 || len(p.Blocks) != len(a.Blocks) {
+			t.Errorf("%s: input %dx%d, %d classes, %d blocks", mode, p.Resolution, p.Channels, p.Classes, len(p.Blocks))
+		}
+		stem, s2 := strides(p)
+		switch mode {
+		case AdaptNone:
+			if stem != 2 || len(s2) != len(orig) {
+				t.Errorf("none changed strides: stem %d, stride-2 blocks %v", stem, s2)
+			}
+		case AdaptLast:
+			if stem != 2 || len(s2) != len(orig)-1 || s2[len(s2)-1] == orig[len(orig)-1] {
+				t.Errorf("last: stem %d, stride-2 blocks %v (original %v)", stem, s2, orig)
+			}
+		case AdaptStem:
+			if stem != 1 || len(s2) != len(orig) {
+				t.Errorf("stem: stem %d, stride-2 blocks %v", stem, s2)
+			}
+		case AdaptSmallInput:
+			if stem != 1 || len(s2) != len(orig)-1 || s2[0] == orig[0] {
+				t.Errorf("small-input: stem %d, stride-2 blocks %v (original %v)", stem, s2, orig)
+			}
+		}
+		an, err := blocks.Analyze(p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		macs = append(macs, an.MACs)
+	}
+	// Each adaptation in Adapts keeps more resolution, so costs more.
+	for i := 1; i < len(macs); i++ {
+		if macs[i] <= macs[i-1] {
+			t.Errorf("MACs of %v: not increasing (%v)", Adapts, macs)
+		}
+	}
+	if _, err := ProxyArch(a, "sideways", 28, 28, 1, 10); err == nil {
+		t.Error("unknown adaptation accepted")
+	}
+	// The deployed architecture is untouched.
+	if a.Resolution != 224 || a.Stem.Stride != 2 {
+		t.Error("ProxyArch modified its input")
+	}
+}
