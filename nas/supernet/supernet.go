@@ -1,0 +1,711 @@
+package supernet
+
+import (
+	"container/list"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/blocks/convnet"
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train"
+	"github.com/multihw/multihw/train/backend"
+)
+
+// Optimizer kinds of the weight updates.
+const (
+	// OptRMSProp is TF-style RMSProp with momentum, TuNAS's weight optimizer:
+	// ms ← ρ·ms + (1−ρ)·g², mom ← μ·mom + lr·g/√(ms+ε), w ← w − mom, ms
+	// starting at 1.
+	OptRMSProp = "rmsprop"
+	// OptSGD is SGD with Nesterov momentum (the train package's default).
+	OptSGD = "sgd"
+)
+
+// Optimizer holds the weight optimizer's hyper-parameters (the learning rate
+// is given per step). Updates are lazy: only the slices a path uses change,
+// weights and optimizer slots alike.
+type Optimizer struct {
+	Kind     string  `json:"kind"`
+	Momentum float64 `json:"momentum"`
+	// Decay is RMSProp's ρ; Epsilon its ε.
+	Decay   float64 `json:"decay,omitempty"`
+	Epsilon float64 `json:"epsilon,omitempty"`
+	// WeightDecay is the L2 penalty added to the gradient of conv and dense
+	// kernels (not BatchNorm nor biases).
+	WeightDecay float64 `json:"weight_decay"`
+	// LabelSmoothing of the training loss.
+	LabelSmoothing float64 `json:"label_smoothing"`
+}
+
+// DefaultOptimizer is TuNAS's: RMSProp with ρ 0.9, momentum 0.9, ε 1.0,
+// weight decay 4e-5 and label smoothing 0.1.
+func DefaultOptimizer() Optimizer {
+	return Optimizer{Kind: OptRMSProp, Momentum: 0.9, Decay: 0.9, Epsilon: 1.0, WeightDecay: 4e-5, LabelSmoothing: 0.1}
+}
+
+// Validate reports the first invalid field.
+func (o Optimizer) Validate() error {
+	switch o.Kind {
+	case OptRMSProp:
+		if !(o.Decay > 0 && o.Decay < 1) || !(o.Epsilon > 0) || math.IsInf(o.Epsilon, 0) {
+			return fmt.Errorf("supernet optimizer: rmsprop needs decay in (0, 1) and a positive epsilon, got %g and %g", o.Decay, o.Epsilon)
+		}
+	case OptSGD:
+	default:
+		return fmt.Errorf("supernet optimizer: unknown kind %q (valid: %s, %s)", o.Kind, OptRMSProp, OptSGD)
+	}
+	switch {
+	case !(o.Momentum >= 0 && o.Momentum < 1):
+		return fmt.Errorf("supernet optimizer: momentum must be in [0, 1), got %g", o.Momentum)
+	case !(o.WeightDecay >= 0) || math.IsInf(o.WeightDecay, 0):
+		return fmt.Errorf("supernet optimizer: weight decay must be >= 0, got %g", o.WeightDecay)
+	case !(o.LabelSmoothing >= 0 && o.LabelSmoothing < 1):
+		return fmt.Errorf("supernet optimizer: label smoothing must be in [0, 1), got %g", o.LabelSmoothing)
+	}
+	return nil
+}
+
+// Config describes a supernet: everything that fixes its variables and the
+// function each path computes. It is plain data (stored in checkpoints).
+type Config struct {
+	Space *nas.Space `json:"space"`
+	// Height, Width, Channels and Classes of the proxy task's images.
+	Height   int `json:"height"`
+	Width    int `json:"width"`
+	Channels int `json:"channels"`
+	Classes  int `json:"classes"`
+	// Adapt is the proxy adaptation (train.ProxyArch).
+	Adapt train.Adapt `json:"adapt"`
+	// WidthFactor scales every width of the proxy (blocks.Arch.WithWidth).
+	WidthFactor float64   `json:"width_factor"`
+	Optimizer   Optimizer `json:"optimizer"`
+	// BNEpsilon is BatchNorm's variance epsilon.
+	BNEpsilon float64 `json:"bn_epsilon"`
+	// Seed of the weight initialisation.
+	Seed uint64 `json:"seed"`
+}
+
+// Builder configures a Supernet: create it with New, chain the options, call
+// Build. Options record the first invalid value, which Build reports.
+type Builder struct {
+	cfg     Config
+	be      compute.Backend
+	lowered *bool
+	cache   int
+	err     error
+}
+
+// DefaultCacheSize is the number of compiled path graphs kept (per kind:
+// training and evaluation).
+const DefaultCacheSize = 32
+
+// New starts the configuration of the supernet of space. Defaults: inputs
+// 28×28×1 with 10 classes (Fashion-MNIST), train.DefaultAdapt, width factor
+// 1, DefaultOptimizer, BatchNorm epsilon 1e-3, seed 1, backend.Default(),
+// DefaultCacheSize graphs.
+func New(space *nas.Space) *Builder {
+	return &Builder{cfg: Config{Space: space, Height: 28, Width: 28, Channels: 1, Classes: 10, Adapt: train.DefaultAdapt,
+		WidthFactor: 1, Optimizer: DefaultOptimizer(), BNEpsilon: convnet.DefaultBatchNormEpsilon, Seed: 1},
+		cache: DefaultCacheSize}
+}
+
+// FromConfig starts from a complete configuration (e.g. a checkpoint's).
+func FromConfig(cfg Config) *Builder {
+	b := New(cfg.Space)
+	b.cfg = cfg
+	return b
+}
+
+func (b *Builder) fail(format string, args ...any) *Builder {
+	if b.err == nil {
+		b.err = fmt.Errorf("supernet: "+format, args...)
+	}
+	return b
+}
+
+// Input sets the proxy images' shape and the number of classes.
+func (b *Builder) Input(height, width, channels, classes int) *Builder {
+	if height <= 0 || width <= 0 || channels <= 0 || classes <= 0 {
+		return b.fail("invalid input %dx%dx%d with %d classes", height, width, channels, classes)
+	}
+	b.cfg.Height, b.cfg.Width, b.cfg.Channels, b.cfg.Classes = height, width, channels, classes
+	return b
+}
+
+// Adapt sets the proxy adaptation (see train.Adapt).
+func (b *Builder) Adapt(a train.Adapt) *Builder {
+	if !slices.Contains(train.Adapts, a) {
+		return b.fail("unknown adaptation %q (valid: %v)", a, train.Adapts)
+	}
+	b.cfg.Adapt = a
+	return b
+}
+
+// WidthFactor scales every width of the proxy networks (e.g. 0.5 to make the
+// supernet affordable on a CPU); the deployed architectures are unchanged.
+func (b *Builder) WidthFactor(w float64) *Builder {
+	if !(w > 0) || math.IsInf(w, 0) {
+		return b.fail("width factor must be positive, got %g", w)
+	}
+	b.cfg.WidthFactor = w
+	return b
+}
+
+// Optimizer sets the weight optimizer.
+func (b *Builder) Optimizer(o Optimizer) *Builder {
+	if err := o.Validate(); err != nil {
+		return b.fail("%v", err)
+	}
+	b.cfg.Optimizer = o
+	return b
+}
+
+// Seed sets the seed of the weight initialisation.
+func (b *Builder) Seed(s uint64) *Builder { b.cfg.Seed = s; return b }
+
+// Backend sets the compute backend.
+func (b *Builder) Backend(be compute.Backend) *Builder { b.be = be; return b }
+
+// Lowered forces the convolution flavour (see convnet.Builder.Lowered).
+func (b *Builder) Lowered(l bool) *Builder { b.lowered = &l; return b }
+
+// CacheSize sets how many compiled path graphs of each kind are kept (>= 1).
+func (b *Builder) CacheSize(n int) *Builder {
+	if n < 1 {
+		return b.fail("cache size must be at least 1, got %d", n)
+	}
+	b.cache = n
+	return b
+}
+
+// Supernet is the weight-sharing model. Its weights and optimizer slots are
+// Go arrays at the maximal shapes; each path graph takes the slices it uses as
+// inputs and returns their gradients, which the optimizer applies to those
+// slices only. It is not safe for concurrent use.
+type Supernet struct {
+	cfg    Config
+	space  *nas.Space
+	be     compute.Backend
+	ops    convnet.Ops
+	geo    geometry
+	params []*param
+	byPath map[string]*param
+	cache  *lru
+	stats  Stats
+}
+
+// param is one shared variable: its weights and optimizer slots.
+type param struct {
+	spec  varSpec
+	w     []float32
+	slots [][]float32
+}
+
+// Stats counts the work of a supernet (since Build).
+type Stats struct {
+	TrainSteps, Evals int
+	// Builds counts compiled path graphs; Hits the calls that found theirs
+	// in the cache.
+	Builds, Hits int
+	// BuildSeconds is the time spent building and compiling graphs,
+	// FirstRunSeconds their first executions (which allocate their buffers),
+	// RunSeconds the other executions, UpdateSeconds copying slices and
+	// applying the optimizer.
+	BuildSeconds, FirstRunSeconds, RunSeconds, UpdateSeconds float64
+}
+
+// Build creates the supernet and initialises its variables from the seed.
+func (b *Builder) Build() (sn *Supernet, err error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	cfg := b.cfg
+	if cfg.Space == nil {
+		return nil, errors.New("supernet: no search space")
+	}
+	if err := cfg.Space.Validate(); err != nil {
+		return nil, fmt.Errorf("supernet: %w", err)
+	}
+	for _, st := range cfg.Space.Stages {
+		for _, k := range st.Kinds {
+			if k != blocks.KindIBN && k != blocks.KindFused {
+				return nil, fmt.Errorf("supernet: block kind %q is not supported (ibn, fused)", k)
+			}
+		}
+	}
+	if err := cfg.Optimizer.Validate(); err != nil {
+		return nil, fmt.Errorf("supernet: %w", err)
+	}
+	if !(cfg.BNEpsilon > 0) {
+		return nil, fmt.Errorf("supernet: BatchNorm epsilon must be positive, got %g", cfg.BNEpsilon)
+	}
+	be := b.be
+	if be == nil {
+		if be, err = backend.Default(); err != nil {
+			return nil, fmt.Errorf("supernet: %w", err)
+		}
+	}
+	sn = &Supernet{cfg: cfg, space: cfg.Space, be: be, byPath: map[string]*param{}, cache: newLRU(b.cache)}
+	sn.ops = convnet.Ops{Lowered: convnet.DefaultLowered(be)}
+	if b.lowered != nil {
+		sn.ops = convnet.Ops{Lowered: *b.lowered}
+	}
+	// The head (scaled like blocks.Arch.WithWidth) is the same for every
+	// point: take it from any path.
+	p0, err := sn.Path(make(nas.Point, len(cfg.Space.Layout().Sizes)))
+	if err != nil {
+		return nil, fmt.Errorf("supernet: %w", err)
+	}
+	sn.geo = newGeometry(cfg.Space, cfg.WidthFactor, p0.Proxy.Head, cfg.Channels, cfg.Classes)
+	sn.initVariables()
+	return sn, nil
+}
+
+// Config returns the supernet's configuration.
+func (sn *Supernet) Config() Config { return sn.cfg }
+
+// Backend returns the compute backend.
+func (sn *Supernet) Backend() compute.Backend { return sn.be }
+
+// Stats returns the work counters.
+func (sn *Supernet) Stats() Stats { return sn.stats }
+
+// NumParams returns the number of shared weights (without optimizer slots).
+func (sn *Supernet) NumParams() int {
+	n := 0
+	for _, p := range sn.params {
+		n += len(p.w)
+	}
+	return n
+}
+
+func prod(d []int) int {
+	n := 1
+	for _, v := range d {
+		n *= v
+	}
+	return n
+}
+
+// slotInit returns the optimizer slots of a kind with their initial values.
+func (o Optimizer) slotInit() []float32 {
+	if o.Kind == OptRMSProp {
+		return []float32{1, 0} // ms, mom
+	}
+	return []float32{0} // mom
+}
+
+// initVariables creates the shared variables, each drawn from its own
+// random stream (seed, path), so the values do not depend on creation order.
+func (sn *Supernet) initVariables() {
+	inits := sn.cfg.Optimizer.slotInit()
+	for _, s := range sn.geo.vars() {
+		p := &param{spec: s, w: make([]float32, prod(s.shape))}
+		switch s.init {
+		case initOne:
+			fill(p.w, 1)
+		case initNormal:
+			h := fnv.New64a()
+			_, _ = h.Write([]byte(s.path))
+			rng := rand.New(rand.NewPCG(sn.cfg.Seed, h.Sum64()))
+			std := math.Sqrt(s.gain / float64(max(s.fanIn, 1)))
+			for i := range p.w {
+				p.w[i] = float32(rng.NormFloat64() * std)
+			}
+		}
+		for _, v := range inits {
+			slot := make([]float32, len(p.w))
+			fill(slot, v)
+			p.slots = append(p.slots, slot)
+		}
+		sn.params = append(sn.params, p)
+		sn.byPath[s.path] = p
+	}
+}
+
+func fill(v []float32, x float32) {
+	if x == 0 {
+		clear(v)
+		return
+	}
+	for i := range v {
+		v[i] = x
+	}
+}
+
+// Path returns the path of point p: its deployed and proxy architectures.
+func (sn *Supernet) Path(p nas.Point) (*Path, error) {
+	c := sn.cfg
+	return proxyOf(c.Space, p, c.WidthFactor, c.Adapt, c.Height, c.Width, c.Channels, c.Classes)
+}
+
+// Close frees the compiled graphs.
+func (sn *Supernet) Close() { sn.cache.clear() }
+
+// compiled is a compiled path graph: inputs images, labels and the weight
+// slices of uses, in order; outputs logits (evaluation) or loss, correct
+// count and the gradients of the slices (training).
+type compiled struct {
+	g    *Graph
+	uses []use
+}
+
+// use is one weight slice of a path: [starts, starts+dims) of p.
+type use struct {
+	p      *param
+	starts []int
+	dims   []int
+}
+
+// lru is a least-recently-used cache of compiled path graphs.
+type lru struct {
+	size  int
+	order *list.List // front: most recent; values *lruEntry
+	byKey map[string]*list.Element
+}
+
+type lruEntry struct {
+	key string
+	c   *compiled
+}
+
+func newLRU(size int) *lru { return &lru{size: size, order: list.New(), byKey: map[string]*list.Element{}} }
+
+func (c *lru) get(key string) *compiled {
+	if e, ok := c.byKey[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*lruEntry).c
+	}
+	return nil
+}
+
+func (c *lru) put(key string, cg *compiled) {
+	c.byKey[key] = c.order.PushFront(&lruEntry{key: key, c: cg})
+	for c.order.Len() > c.size {
+		c.remove(c.order.Back().Value.(*lruEntry).key)
+	}
+}
+
+func (c *lru) remove(key string) {
+	if e, ok := c.byKey[key]; ok {
+		c.order.Remove(e)
+		delete(c.byKey, key)
+		e.Value.(*lruEntry).c.g.Finalize()
+	}
+}
+
+func (c *lru) clear() {
+	for c.order.Len() > 0 {
+		c.remove(c.order.Front().Value.(*lruEntry).key)
+	}
+}
+
+// CachedGraphs returns the number of compiled graphs kept.
+func (sn *Supernet) CachedGraphs() int { return sn.cache.order.Len() }
+
+// Batch is a batch of normalised NHWC images and their labels.
+type Batch struct {
+	Images []float32
+	Labels []int32
+	// Size is the number of images.
+	Size int
+}
+
+func (sn *Supernet) checkBatch(b Batch) error {
+	n := sn.cfg.Height * sn.cfg.Width * sn.cfg.Channels
+	if b.Size <= 0 || len(b.Images) != b.Size*n || len(b.Labels) != b.Size {
+		return fmt.Errorf("supernet: batch of %d holds %d image values and %d labels, want %d and %d",
+			b.Size, len(b.Images), len(b.Labels), b.Size*n, b.Size)
+	}
+	for i, l := range b.Labels {
+		if l < 0 || int(l) >= sn.cfg.Classes {
+			return fmt.Errorf("supernet: label %d of image %d outside the %d classes", l, i, sn.cfg.Classes)
+		}
+	}
+	return nil
+}
+
+// run executes the path graph of p (compiling it if needed) on batch b and
+// returns its outputs; inputs are the batch and the path's weight slices.
+func (sn *Supernet) run(p nas.Point, b Batch, training bool) (c *compiled, out []*tensors.Tensor, err error) {
+	if err := sn.checkBatch(b); err != nil {
+		return nil, nil, err
+	}
+	path, err := sn.Path(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("supernet: %w", err)
+	}
+	key := fmt.Sprintf("%v/%d/%s", training, b.Size, path.Key)
+	fresh := false
+	if c = sn.cache.get(key); c == nil {
+		fresh = true
+		start := time.Now()
+		if c, err = sn.compile(path, b.Size, training); err != nil {
+			return nil, nil, err
+		}
+		sn.stats.BuildSeconds += time.Since(start).Seconds()
+		sn.stats.Builds++
+		sn.cache.put(key, c)
+	} else {
+		sn.stats.Hits++
+	}
+	start := time.Now()
+	cfg := sn.cfg
+	inputs := make([]any, 0, 2+len(c.uses))
+	inputs = append(inputs,
+		tensors.FromFlatDataAndDimensions(b.Images, b.Size, cfg.Height, cfg.Width, cfg.Channels),
+		tensors.FromFlatDataAndDimensions(b.Labels, b.Size))
+	for _, u := range c.uses {
+		t := tensors.FromShape(shapes.Make(dtypes.Float32, u.dims...))
+		tensors.MustMutableFlatData(t, func(flat []float32) {
+			forRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) { copy(flat[part:part+n], u.p.w[full:full+n]) })
+		})
+		inputs = append(inputs, t)
+	}
+	copied := time.Now()
+	sn.stats.UpdateSeconds += copied.Sub(start).Seconds()
+	err = exceptions.TryCatch[error](func() { out = c.g.Run(inputs...) })
+	for _, in := range inputs {
+		_ = in.(*tensors.Tensor).FinalizeAll()
+	}
+	if fresh {
+		sn.stats.FirstRunSeconds += time.Since(copied).Seconds()
+	} else {
+		sn.stats.RunSeconds += time.Since(copied).Seconds()
+	}
+	if err != nil {
+		sn.cache.remove(key)
+		return nil, nil, fmt.Errorf("supernet: running path %s: %w", path.Key, err)
+	}
+	return c, out, nil
+}
+
+// compile builds and compiles the graph of path for batches of batch images.
+func (sn *Supernet) compile(path *Path, batch int, training bool) (c *compiled, err error) {
+	cfg := sn.cfg
+	g := NewGraph(sn.be, "supernet_path")
+	err = exceptions.TryCatch[error](func() {
+		images := Parameter(g, "images", shapes.Make(dtypes.Float32, batch, cfg.Height, cfg.Width, cfg.Channels))
+		labels := Parameter(g, "labels", shapes.Make(dtypes.Int32, batch))
+		pn := &pathNet{sn: sn, g: g, seen: map[*param]bool{}}
+		logits := pn.logits(path, images)
+		c = &compiled{g: g, uses: pn.uses}
+		if !training {
+			if err := g.Compile(logits); err != nil {
+				panic(err)
+			}
+			return
+		}
+		loss := smoothedCrossEntropy(logits, labels, cfg.Optimizer.LabelSmoothing)
+		outs := append([]*Node{loss, correct(logits, labels)}, Gradient(loss, pn.nodes...)...)
+		if err := g.Compile(outs...); err != nil {
+			panic(err)
+		}
+	})
+	if err != nil {
+		g.Finalize()
+		return nil, fmt.Errorf("supernet: building the graph of path %s: %w", path.Key, err)
+	}
+	return c, nil
+}
+
+// TrainStep updates the path of p on one batch at learning rate lr and
+// returns the batch's loss (with label smoothing) and accuracy. Only the
+// weight slices the path uses, and their optimizer slots, change.
+func (sn *Supernet) TrainStep(p nas.Point, b Batch, lr float64) (loss, acc float64, err error) {
+	if !(lr >= 0) || math.IsInf(lr, 0) {
+		return 0, 0, fmt.Errorf("supernet: learning rate must be finite and >= 0, got %g", lr)
+	}
+	c, out, err := sn.run(p, b, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer finalize(out)
+	loss = float64(out[0].Value().(float32))
+	acc = float64(out[1].Value().(float32)) / float64(b.Size)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, acc, fmt.Errorf("supernet: training diverged (loss %g)", loss)
+	}
+	start := time.Now()
+	for i, u := range c.uses {
+		tensors.MustConstFlatData(out[2+i], func(grad []float32) { sn.apply(u, grad, float32(lr)) })
+	}
+	sn.stats.UpdateSeconds += time.Since(start).Seconds()
+	sn.stats.TrainSteps++
+	return loss, acc, nil
+}
+
+// apply runs the optimizer on the slice u of its variable with gradient grad
+// (laid out as the slice).
+func (sn *Supernet) apply(u use, grad []float32, lr float32) {
+	o := sn.cfg.Optimizer
+	wd := float32(0)
+	if u.p.spec.decay {
+		wd = float32(o.WeightDecay)
+	}
+	mu := float32(o.Momentum)
+	w := u.p.w
+	switch o.Kind {
+	case OptRMSProp:
+		rho, eps := float32(o.Decay), float32(o.Epsilon)
+		ms, mom := u.p.slots[0], u.p.slots[1]
+		forRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
+			for i := range n {
+				j := full + i
+				g := grad[part+i] + wd*w[j]
+				ms[j] = rho*ms[j] + (1-rho)*g*g
+				mom[j] = mu*mom[j] + lr*g/float32(math.Sqrt(float64(ms[j]+eps)))
+				w[j] -= mom[j]
+			}
+		})
+	case OptSGD:
+		mom := u.p.slots[0]
+		forRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
+			for i := range n {
+				j := full + i
+				g := grad[part+i] + wd*w[j]
+				mom[j] = mu*mom[j] + g
+				w[j] -= lr * (g + mu*mom[j]) // Nesterov
+			}
+		})
+	}
+}
+
+// forRuns calls fn for every contiguous run of the slice [starts,
+// starts+dims) of a row-major array of the given shape: full is the run's
+// offset in the array, part its offset in the slice (row-major, dims), n its
+// length.
+func forRuns(shape, starts, dims []int, fn func(full, part, n int)) {
+	r := len(shape)
+	// Merge trailing axes taken whole into the run.
+	last := r - 1
+	run := dims[last]
+	for last > 0 && starts[last] == 0 && dims[last] == shape[last] {
+		last--
+		run *= dims[last]
+	}
+	stride := make([]int, r)
+	stride[r-1] = 1
+	for i := r - 2; i >= 0; i-- {
+		stride[i] = stride[i+1] * shape[i+1]
+	}
+	idx := make([]int, last) // index over axes [0, last)
+	part := 0
+	for {
+		full := starts[last] * stride[last]
+		for i := range last {
+			full += (starts[i] + idx[i]) * stride[i]
+		}
+		fn(full, part, run)
+		part += run
+		i := last - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < dims[i] {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			return
+		}
+	}
+}
+
+// Logits runs the path of p on a batch (BatchNorm with the batch's
+// statistics, nothing updated) and returns the logits, Size×Classes values.
+func (sn *Supernet) Logits(p nas.Point, b Batch) ([]float32, error) {
+	_, out, err := sn.run(p, b, false)
+	if err != nil {
+		return nil, err
+	}
+	defer finalize(out)
+	sn.stats.Evals++
+	return tensors.CopyFlatData[float32](out[0])
+}
+
+// Accuracy returns the fraction of the batch the path of p classifies
+// correctly (see Logits).
+func (sn *Supernet) Accuracy(p nas.Point, b Batch) (float64, error) {
+	logits, err := sn.Logits(p, b)
+	if err != nil {
+		return 0, err
+	}
+	return accuracy(logits, b.Labels, sn.cfg.Classes), nil
+}
+
+func accuracy(logits []float32, labels []int32, classes int) float64 {
+	correct := 0
+	for i, y := range labels {
+		row := logits[i*classes : (i+1)*classes]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if best == int(y) {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(labels))
+}
+
+func finalize(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		_ = t.FinalizeAll()
+	}
+}
+
+// MaxPoint returns the point of the space with every decision at its
+// largest option (widths, depths, kernels, expansions; the last kind).
+func MaxPoint(s *nas.Space) nas.Point {
+	l := s.Layout()
+	p := make(nas.Point, len(l.Sizes))
+	p[l.StemWidth] = argmaxF(s.Stem.Multipliers)
+	for i, st := range s.Stages {
+		sl := l.Stages[i]
+		p[sl.Width] = argmaxF(st.Multipliers)
+		p[sl.Depth] = argmaxI(st.Depths)
+		for _, d := range sl.Blocks {
+			p[d[0]] = len(st.Kinds) - 1
+			p[d[1]] = argmaxI(st.Kernels)
+			p[d[2]] = argmaxF(st.Expansions)
+		}
+	}
+	return p
+}
+
+func argmaxF(v []float64) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+func argmaxI(v []int) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+

@@ -1,0 +1,312 @@
+package supernet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/blocks/convnet"
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train/backend"
+)
+
+// tinySpace has every decision kind with two options, both kinds, strides 1
+// and 2, kernels 3 and 5, an expansion of 1 (no expand conv) and widths that
+// change between stages (no residual) or not (residual).
+func tinySpace() *nas.Space {
+	st := func(stride, base int) nas.StageSpace {
+		return nas.StageSpace{Stride: stride, BaseWidth: base, Multipliers: []float64{0.5, 1}, Depths: []int{1, 2},
+			Kinds: []blocks.Kind{blocks.KindIBN, blocks.KindFused}, Kernels: []int{3, 5}, Expansions: []float64{1, 3}}
+	}
+	return &nas.Space{Name: "tiny", Resolution: 64, Channels: 1, Classes: 10,
+		Stem:   nas.StemSpace{Kernel: 3, Stride: 2, BaseWidth: 16, Multipliers: []float64{0.5, 1}},
+		Stages: []nas.StageSpace{st(2, 16), st(1, 16), st(2, 32)},
+		Head:   blocks.Head{Conv: 24, Hidden: 16}}
+}
+
+func goBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be
+}
+
+func randBatch(rng *rand.Rand, n, h, w, c, classes int) Batch {
+	b := Batch{Images: make([]float32, n*h*w*c), Labels: make([]int32, n), Size: n}
+	for i := range b.Images {
+		b.Images[i] = float32(rng.NormFloat64())
+	}
+	for i := range b.Labels {
+		b.Labels[i] = int32(rng.IntN(classes))
+	}
+	return b
+}
+
+// sharedSource names the supernet variable and the slice rule of a convnet
+// variable of block kind kind at slot (stage, block): "stem/weights" →
+// "stem/weights", "block_03/dw/weights" → "s2/b1/ibn/dw/weights", ...
+func sharedSource(convPath string, slots [][2]int, kinds []blocks.Kind) string {
+	rest := strings.TrimPrefix(convPath, "/model/")
+	if !strings.HasPrefix(rest, "block_") {
+		return "/supernet/" + rest
+	}
+	var i int
+	if _, err := fmt.Sscanf(rest, "block_%02d", &i); err != nil {
+		panic(err)
+	}
+	op := rest[len("block_00/"):]
+	kind := string(kinds[i])
+	if strings.HasPrefix(op, "fused/") {
+		op = "conv/" + strings.TrimPrefix(op, "fused/")
+	}
+	return fmt.Sprintf("/supernet/%s/%s/%s", slotPrefix(slots[i][0], slots[i][1]), kind, op)
+}
+
+// extract returns the sub-array of full (row-major, shape full) of shape want:
+// kernels (the first two axes of rank-3 and rank-4 weights) centred, every
+// other axis from 0 — the sharing rule, written independently of forRuns.
+func extract(full []float32, fullShape, want []int) []float32 {
+	r := len(want)
+	off := make([]int, r)
+	if r >= 3 {
+		off[0] = (fullShape[0] - want[0]) / 2
+		off[1] = (fullShape[1] - want[1]) / 2
+	}
+	out := make([]float32, prod(want))
+	idx := make([]int, r)
+	for n := range out {
+		rem := n
+		for a := r - 1; a >= 0; a-- {
+			idx[a] = rem % want[a]
+			rem /= want[a]
+		}
+		flat := 0
+		for a := range r {
+			flat = flat*fullShape[a] + idx[a] + off[a]
+		}
+		out[n] = full[flat]
+	}
+	return out
+}
+
+// convnetRun runs blocks/convnet's standalone build of arch (BatchNorm in
+// training mode) on b with the supernet's weights copied into its variables,
+// and returns the logits and the gradients of the loss (no label smoothing)
+// with respect to its trainable variables, by path.
+func convnetRun(t *testing.T, sn *Supernet, path *Path, b Batch) (logits []float32, grads map[string][]float32, dims map[string][]int) {
+	t.Helper()
+	arch := path.Proxy.Clone()
+	arch.Head.Dropout = 0
+	kinds := make([]blocks.Kind, len(arch.Blocks))
+	for i, blk := range arch.Blocks {
+		kinds[i] = blk.Kind
+	}
+	be := sn.Backend()
+	// Discover convnet's variables by building the graph once.
+	store := model.NewStore()
+	net := convnet.New(arch).Lowered(sn.ops.Lowered)
+	g := NewGraph(be, "discover")
+	images := Parameter(g, "images", shapes.Make(dtypes.Float32, b.Size, sn.cfg.Height, sn.cfg.Width, sn.cfg.Channels))
+	if _, err := net.Build(store.RootScope().In("model"), images); err != nil {
+		t.Fatal(err)
+	}
+	g.Finalize()
+	var trainable []string
+	dims = map[string][]int{}
+	for v := range store.IterVariables() {
+		if !v.Trainable {
+			continue
+		}
+		src := sharedSource(v.Path(), path.slots, kinds)
+		p := sn.byPath[src]
+		if p == nil {
+			t.Fatalf("convnet variable %s: no supernet variable %s", v.Path(), src)
+		}
+		d := v.Shape().Dimensions
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(extract(p.w, p.spec.shape, d), d...)); err != nil {
+			t.Fatal(err)
+		}
+		dims[v.Path()] = d
+		trainable = append(trainable, v.Path())
+	}
+	ex, err := model.NewExec(be, store, func(scope *model.Scope, images, labels *Node) []*Node {
+		g := images.Graph()
+		scope.Store().SetTraining(g, true)
+		logits := net.Logits(scope.In("model"), images)
+		loss := smoothedCrossEntropy(logits, labels, 0)
+		var vars []*Node
+		for _, p := range trainable {
+			vars = append(vars, store.GetVariable(p).NodeValue(g))
+		}
+		return append([]*Node{logits}, Gradient(loss, vars...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Finalize()
+	out, err := ex.Exec(tensors.FromFlatDataAndDimensions(b.Images, b.Size, sn.cfg.Height, sn.cfg.Width, sn.cfg.Channels),
+		tensors.FromFlatDataAndDimensions(b.Labels, b.Size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits = tensors.MustCopyFlatData[float32](out[0])
+	grads = map[string][]float32{}
+	for i, p := range trainable {
+		grads[p] = tensors.MustCopyFlatData[float32](out[1+i])
+	}
+	return logits, grads, dims
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	var d float64
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}
+
+func maxAbs(a []float32) float64 {
+	var m float64
+	for _, v := range a {
+		m = math.Max(m, math.Abs(float64(v)))
+	}
+	return m
+}
+
+func maxRelDiff(a, b []float32) float64 {
+	var num, den float64
+	for i := range a {
+		num = math.Max(num, math.Abs(float64(a[i]-b[i])))
+		den = math.Max(den, math.Abs(float64(b[i])))
+	}
+	return num / math.Max(den, 1e-12)
+}
+
+// TestPathEqualsStandaloneConvnet is the strong check of the weight sharing:
+// for several points, the supernet's path graph computes the same logits as
+// blocks/convnet's build of the same proxy architecture with the weights
+// copied from the shared variables by the sharing rule (centred kernels,
+// leading channels), and one plain SGD step changes exactly those slices, by
+// −lr × convnet's gradient.
+func TestPathEqualsStandaloneConvnet(t *testing.T) {
+	sp := tinySpace()
+	be := goBackend(t)
+	sgd := Optimizer{Kind: OptSGD}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, width := range []float64{1, 0.5} {
+		sn, err := New(sp).Input(12, 12, 1, 10).WidthFactor(width).Optimizer(sgd).Backend(be).Seed(5).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		points := []nas.Point{MaxPoint(sp), make(nas.Point, len(sp.Layout().Sizes))}
+		for range 4 {
+			points = append(points, sp.Sample(rng, nil))
+		}
+		for _, p := range points {
+			path, err := sn.Path(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := randBatch(rng, 4, 12, 12, 1, 10)
+			want, grads, shapes := convnetRun(t, sn, path, b)
+			got, err := sn.Logits(p, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxRelDiff(got, want); d > 1e-4 {
+				t.Fatalf("width %g, path %s: logits differ from convnet's by %.3g (relative)", width, path.Key, d)
+			}
+			// One SGD step without momentum, weight decay or smoothing: the
+			// used slices move by −lr·grad, everything else stays.
+			before := map[string][]float32{}
+			for _, q := range sn.params {
+				before[q.spec.path] = append([]float32(nil), q.w...)
+			}
+			const lr = 0.5
+			if _, _, err := sn.TrainStep(p, b, lr); err != nil {
+				t.Fatal(err)
+			}
+			kinds := make([]blocks.Kind, len(path.Proxy.Blocks))
+			for i, blk := range path.Proxy.Blocks {
+				kinds[i] = blk.Kind
+			}
+			touched := map[string]bool{}
+			for cp, gr := range grads {
+				src := sharedSource(cp, path.slots, kinds)
+				q := sn.byPath[src]
+				touched[src] = true
+				dims := shapes[cp]
+				delta := extract(q.w, q.spec.shape, dims)
+				old := extract(before[src], q.spec.shape, dims)
+				for i := range delta {
+					delta[i] = (old[i] - delta[i]) / lr
+				}
+				// Absolute floor: some gradients are zero up to rounding
+				// (a BatchNorm offset followed by a conv and a BatchNorm).
+				if d := maxAbsDiff(delta, gr); d > 2e-3*maxAbs(gr)+1e-5 {
+					t.Fatalf("width %g, path %s: update of %s differs from −lr × convnet's gradient of %s by %.3g", width, path.Key, src, cp, d)
+				}
+				// Outside the slice: unchanged. Compare whole arrays after
+				// writing the slice back from before.
+				if n := changedOutside(before[src], q.w, q.spec.shape, dims); n > 0 {
+					t.Fatalf("path %s: %d values of %s outside the used slice changed", path.Key, n, src)
+				}
+			}
+			for _, q := range sn.params {
+				if touched[q.spec.path] {
+					continue
+				}
+				for i, v := range q.w {
+					if v != before[q.spec.path][i] {
+						t.Fatalf("path %s: unused variable %s changed", path.Key, q.spec.path)
+					}
+				}
+			}
+		}
+		sn.Close()
+	}
+}
+
+// changedOutside counts the values of after that differ from before outside
+// the slice dims (kernels centred, other axes from 0).
+func changedOutside(before, after []float32, shape, dims []int) int {
+	inside := make([]bool, len(before))
+	r := len(shape)
+	off := make([]int, r)
+	if r >= 3 {
+		off[0] = (shape[0] - dims[0]) / 2
+		off[1] = (shape[1] - dims[1]) / 2
+	}
+	idx := make([]int, r)
+	for n := range prod(dims) {
+		rem := n
+		for a := r - 1; a >= 0; a-- {
+			idx[a] = rem % dims[a]
+			rem /= dims[a]
+		}
+		flat := 0
+		for a := range r {
+			flat = flat*shape[a] + idx[a] + off[a]
+		}
+		inside[flat] = true
+	}
+	n := 0
+	for i := range before {
+		if !inside[i] && before[i] != after[i] {
+			n++
+		}
+	}
+	return n
+}
