@@ -173,4 +173,3 @@ func smoothedCrossEntropy(logits, labels *Node, eps float64) *Node {
 func correct(logits, labels *Node) *Node {
 	return ReduceAllSum(ConvertDType(Equal(ArgMax(logits, -1, dtypes.Int32), labels), dtypes.Float32))
 }
-

@@ -382,7 +382,9 @@ type lruEntry struct {
 	c   *compiled
 }
 
-func newLRU(size int) *lru { return &lru{size: size, order: list.New(), byKey: map[string]*list.Element{}} }
+func newLRU(size int) *lru {
+	return &lru{size: size, order: list.New(), byKey: map[string]*list.Element{}}
+}
 
 func (c *lru) get(key string) *compiled {
 	if e, ok := c.byKey[key]; ok {
@@ -708,4 +710,3 @@ func argmaxI(v []int) int {
 	}
 	return b
 }
-
