@@ -1,9 +1,11 @@
 package supernet
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -309,4 +311,221 @@ func changedOutside(before, after []float32, shape, dims []int) int {
 		}
 	}
 	return n
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	sp := tinySpace()
+	be := goBackend(t)
+	build := func(seed uint64) *Supernet {
+		sn, err := New(sp).Input(12, 12, 1, 10).Backend(be).Seed(seed).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sn
+	}
+	a, b := build(1), build(2)
+	defer a.Close()
+	defer b.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	p := sp.Sample(rng, nil)
+	batch := randBatch(rng, 4, 12, 12, 1, 10)
+	if _, _, err := a.TrainStep(p, batch, 0.1); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := a.WriteState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	// A different seed is the same configuration apart from the seed: rejected.
+	if err := b.ReadState(bytes.NewReader(raw)); err == nil || !strings.Contains(err.Error(), "configuration differs") {
+		t.Fatalf("reading a state of another configuration: got %v", err)
+	}
+	c := build(1)
+	defer c.Close()
+	if err := c.ReadState(bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range a.params {
+		q := c.params[i]
+		if !slices.Equal(p.w, q.w) || !slices.Equal(p.slots[0], q.slots[0]) || !slices.Equal(p.slots[1], q.slots[1]) {
+			t.Fatalf("variable %s differs after the round trip", p.spec.path)
+		}
+	}
+	bad := slices.Clone(raw)
+	bad[len(bad)-100] ^= 1
+	if err := c.ReadState(bytes.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("corrupted state: got %v", err)
+	}
+	if err := c.ReadState(bytes.NewReader(raw[:len(raw)/2])); err == nil {
+		t.Fatal("truncated state read without error")
+	}
+}
+
+// TestEverySampledPointTrains trains one step on many random points of the
+// tiny space (every decision kind and option occurs), the extremes, and a
+// few points of the paper's space; it also checks the LRU cache.
+func TestEverySampledPointTrains(t *testing.T) {
+	sp := tinySpace()
+	be := goBackend(t)
+	sn, err := New(sp).Input(12, 12, 1, 10).Backend(be).CacheSize(3).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close()
+	rng := rand.New(rand.NewPCG(9, 9))
+	points := []nas.Point{MaxPoint(sp), make(nas.Point, len(sp.Layout().Sizes))}
+	for range 30 {
+		points = append(points, sp.Sample(rng, nil))
+	}
+	for _, p := range points {
+		b := randBatch(rng, 2, 12, 12, 1, 10)
+		loss, acc, err := sn.TrainStep(p, b, 0.05)
+		if err != nil {
+			t.Fatalf("point %v: %v", p, err)
+		}
+		if !(loss > 0) || acc < 0 || acc > 1 {
+			t.Fatalf("point %v: loss %g, accuracy %g", p, loss, acc)
+		}
+		if _, err := sn.Accuracy(p, b); err != nil {
+			t.Fatalf("point %v: %v", p, err)
+		}
+	}
+	if n := sn.CachedGraphs(); n != 3 {
+		t.Errorf("cache holds %d graphs, want its size 3", n)
+	}
+	st := sn.Stats()
+	if st.TrainSteps != len(points) || st.Evals != len(points) || st.Builds+st.Hits != 2*len(points) || st.Builds < len(points) {
+		t.Errorf("stats %+v inconsistent with %d points", st, len(points))
+	}
+	// The same path twice in a row is a cache hit.
+	before := sn.Stats().Hits
+	b := randBatch(rng, 2, 12, 12, 1, 10)
+	for range 2 {
+		if _, err := sn.Accuracy(points[0], b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sn.Stats().Hits - before; got < 1 {
+		t.Errorf("repeating a path gave %d cache hits", got)
+	}
+}
+
+func TestPaperSpacePathsTrain(t *testing.T) {
+	sp := nas.MultiHWSpace()
+	sn, err := New(sp).WidthFactor(0.25).Backend(goBackend(t)).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close()
+	rng := rand.New(rand.NewPCG(2, 2))
+	for range 2 {
+		p := sp.Sample(rng, nil)
+		if _, _, err := sn.TrainStep(p, randBatch(rng, 2, 28, 28, 1, 10), 0.01); err != nil {
+			t.Fatalf("point %v: %v", p, err)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	sp := tinySpace()
+	be := goBackend(t)
+	for _, tc := range []struct {
+		name string
+		b    *Builder
+		want string
+	}{
+		{"no space", New(nil), "no search space"},
+		{"input", New(sp).Input(0, 12, 1, 10), "invalid input"},
+		{"width", New(sp).WidthFactor(-1), "width factor"},
+		{"adapt", New(sp).Adapt("sideways"), "unknown adaptation"},
+		{"optimizer", New(sp).Optimizer(Optimizer{Kind: "adagrad"}), "unknown kind"},
+		{"momentum", New(sp).Optimizer(Optimizer{Kind: OptSGD, Momentum: 1}), "momentum"},
+		{"cache", New(sp).CacheSize(0), "cache size"},
+		{"invalid space", New(&nas.Space{Name: "empty"}), "space \"empty\""},
+	} {
+		if _, err := tc.b.Backend(be).Build(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	uib := tinySpace()
+	uib.Stages[0].Kinds = []blocks.Kind{blocks.KindUIB}
+	if _, err := New(uib).Backend(be).Build(); err == nil {
+		t.Error("a space with UIB blocks built without error")
+	}
+	sn, err := New(sp).Input(12, 12, 1, 10).Backend(be).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	good := randBatch(rng, 2, 12, 12, 1, 10)
+	p := sp.Sample(rng, nil)
+	short := good
+	short.Images = short.Images[1:]
+	badLabel := randBatch(rng, 2, 12, 12, 1, 10)
+	badLabel.Labels[1] = 10
+	for _, tc := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"short batch", func() error { _, _, err := sn.TrainStep(p, short, 0.1); return err }, "image values"},
+		{"label", func() error { _, err := sn.Accuracy(p, badLabel); return err }, "outside the 10 classes"},
+		{"point length", func() error { _, _, err := sn.TrainStep(p[1:], good, 0.1); return err }, "decisions"},
+		{"point option", func() error {
+			q := slices.Clone(p)
+			q[0] = 7
+			_, err := sn.Logits(q, good)
+			return err
+		}, "option 7"},
+		{"lr", func() error { _, _, err := sn.TrainStep(p, good, math.NaN()); return err }, "learning rate"},
+	} {
+		if err := tc.err(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestForRuns checks the slice walker against direct index arithmetic.
+func TestForRuns(t *testing.T) {
+	for _, tc := range []struct{ shape, starts, dims []int }{
+		{[]int{5, 5, 3, 4}, []int{1, 1, 0, 0}, []int{3, 3, 2, 4}},
+		{[]int{5, 5, 3, 4}, []int{0, 0, 0, 0}, []int{5, 5, 3, 4}},
+		{[]int{5, 5, 6}, []int{2, 2, 0}, []int{1, 1, 6}},
+		{[]int{7, 3}, []int{0, 0}, []int{4, 3}},
+		{[]int{7}, []int{0}, []int{2}},
+	} {
+		full := make([]float32, prod(tc.shape))
+		for i := range full {
+			full[i] = float32(i)
+		}
+		got := make([]float32, prod(tc.dims))
+		covered := 0
+		forRuns(tc.shape, tc.starts, tc.dims, func(f, p, n int) {
+			copy(got[p:p+n], full[f:f+n])
+			covered += n
+		})
+		if covered != len(got) {
+			t.Fatalf("%v: runs cover %d values, want %d", tc, covered, len(got))
+		}
+		// The sharing rule of the tests centres kernels, as the starts do here.
+		want := make([]float32, len(got))
+		idx := make([]int, len(tc.dims))
+		for n := range want {
+			rem := n
+			for a := len(tc.dims) - 1; a >= 0; a-- {
+				idx[a] = rem % tc.dims[a]
+				rem /= tc.dims[a]
+			}
+			flat := 0
+			for a := range tc.dims {
+				flat = flat*tc.shape[a] + idx[a] + tc.starts[a]
+			}
+			want[n] = full[flat]
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%v: got %v, want %v", tc, got, want)
+		}
+	}
 }
