@@ -1,0 +1,194 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// Colours of the block kinds in architecture diagrams. They avoid the target
+// colours (blue, green, vermillion, purple), so a diagram next to a latency
+// figure does not suggest a hardware.
+var archKindColors = map[blocks.Kind]color.Color{
+	blocks.KindConv:  colorBrown,
+	blocks.KindIBN:   colorTeal,
+	blocks.KindFused: colorOrange,
+	blocks.KindUIB:   colorSky,
+}
+
+var archKindNames = map[blocks.Kind]string{
+	blocks.KindConv:  "conv",
+	blocks.KindIBN:   "IBN",
+	blocks.KindFused: "fused IBN",
+	blocks.KindUIB:   "UIB",
+}
+
+const archHead = "head"
+
+// ArchDiagram draws an architecture as a row of boxes, one per layer group:
+// the stem, every block, the head's 1×1 conv and hidden FC layer (the
+// classifier is left out: its width is the class count). A box is coloured by
+// block kind and is as tall as the square root of its output channels, so
+// widths from 16 to 1280 stay readable; a light box behind an expanding block
+// shows its expanded width. Block labels give the kernel (k), the UIB start
+// depthwise kernel (a) and the expansion ratio (e); stride-2 blocks are
+// preceded by a dashed line and name their output resolution; rings under a
+// box mark residual connections. The figure is named "arch_NAME".
+func ArchDiagram(a *blocks.Arch) (*Figure, error) {
+	if a == nil {
+		return nil, fmt.Errorf("architecture diagram: architecture is nil")
+	}
+	an, err := blocks.Analyze(a, 0)
+	if err != nil {
+		return nil, fmt.Errorf("architecture diagram: %w", err)
+	}
+	// Output spatial size of every block (the last layer of the block has it).
+	outSize := make([]int, len(a.Blocks))
+	stemSize := 0
+	for _, l := range an.Layers {
+		switch {
+		case l.Block < 0:
+			stemSize = l.OutSize
+		case l.Block < len(a.Blocks):
+			outSize[l.Block] = l.OutSize
+		}
+	}
+
+	half := func(c int) float64 { return math.Sqrt(float64(c)) / 2 }
+	const boxW = 0.8
+	box := func(x float64, c int) Bar { return Bar{X0: x - boxW/2, X1: x + boxW/2, Y0: -half(c), Y1: half(c)} }
+
+	p := newPanel("", "", "channels (√ scale)")
+	p.NoGrid = true
+	expanded := &Series{Kind: KindBars, Name: "expanded width", Color: rgb(0xD9, 0xD9, 0xD9)}
+	kinds := map[string]*Series{}
+	var kindOrder []string
+	addBox := func(kind string, c color.Color, b Bar) {
+		s, ok := kinds[kind]
+		if !ok {
+			s = &Series{Kind: KindBars, Name: kind, Color: c}
+			kinds[kind] = s
+			kindOrder = append(kindOrder, kind)
+		}
+		s.Bars = append(s.Bars, b)
+	}
+	residual := &Series{Kind: KindPoints, Name: "residual", Color: colorInk, Glyph: GlyphRing, Radius: 3}
+	strides := &Series{Kind: KindVLine, Name: "stride 2", Color: colorRefLine, Dashed: true, Width: 0.9}
+	var strideLines []*Series
+	maxC := a.Stem.Out
+
+	x := 0.0
+	addBox(archKindNames[blocks.KindConv], archKindColors[blocks.KindConv], box(x, a.Stem.Out))
+	p.XTicks = append(p.XTicks, Tick{Value: x, Label: fmt.Sprintf("stem\nk%d\n%d²", a.Stem.Kernel, stemSize)})
+	in := a.Stem.Out
+	var resX []float64
+	for i, b := range a.Blocks {
+		x++
+		if b.HasExpandConv(in) {
+			e := b.ExpandedWidth(in)
+			expanded.Bars = append(expanded.Bars, box(x, e))
+			maxC = max(maxC, e)
+		}
+		addBox(archKindNames[b.Kind], archKindColors[b.Kind], box(x, b.Out))
+		maxC = max(maxC, b.Out)
+		label := blockLabel(b)
+		if b.Stride > 1 {
+			s := *strides // the legend shows a name once
+			s.Value = x - 0.5
+			strideLines = append(strideLines, &s)
+			label += fmt.Sprintf("\n%d²", outSize[i])
+		}
+		if b.Residual(in) {
+			resX = append(resX, x)
+		}
+		p.XTicks = append(p.XTicks, Tick{Value: x, Label: label})
+		in = b.Out
+	}
+	if a.Head.Conv > 0 {
+		x++
+		addBox(archHead, colorGrey, box(x, a.Head.Conv))
+		p.XTicks = append(p.XTicks, Tick{Value: x, Label: "head\n1×1"})
+		maxC = max(maxC, a.Head.Conv)
+	}
+	if a.Head.Hidden > 0 {
+		x++
+		addBox(archHead, colorGrey, box(x, a.Head.Hidden))
+		p.XTicks = append(p.XTicks, Tick{Value: x, Label: "pool\nFC"})
+		maxC = max(maxC, a.Head.Hidden)
+	}
+
+	top := half(maxC)
+	if len(expanded.Bars) > 0 {
+		p.add(expanded) // behind the blocks
+	}
+	for _, k := range kindOrder {
+		p.add(kinds[k])
+	}
+	for _, s := range strideLines {
+		p.add(s)
+	}
+	if len(resX) > 0 {
+		residual.X = resX
+		residual.Y = make([]float64, len(resX))
+		for i := range residual.Y {
+			residual.Y[i] = -top - 0.9
+		}
+		p.add(residual)
+	}
+	for c := 16; c <= 4096; c *= 4 {
+		if half(c) <= top*1.05 {
+			p.YTicks = append(p.YTicks, Tick{Value: half(c), Label: fmt.Sprint(c)})
+		}
+	}
+	p.XMin, p.XMax = -0.6, x+0.6
+	p.YMin, p.YMax = -top-1.8, top+0.6
+	n := int(x) + 1
+	name := a.Name
+	if name == "" {
+		name = "architecture"
+	}
+	f := &Figure{
+		Name: "arch_" + fileStem(name),
+		Title: fmt.Sprintf("%s: %d blocks, %.0f M MACs, %.2f M params at %d px", name, len(a.Blocks),
+			float64(an.MACs)/1e6, float64(an.Params)/1e6, an.Resolution),
+		Rows: 1, Cols: 1, Panels: []*Panel{p},
+		Width: min(2400, max(640, 190+34*n)), Height: 440,
+	}
+	return f, nil
+}
+
+// blockLabel is a block's tick label: kernel(s) and expansion.
+func blockLabel(b blocks.Block) string {
+	var k string
+	switch b.Kind {
+	case blocks.KindUIB:
+		k = fmt.Sprintf("a%d\nk%d", b.StartKernel, b.Kernel)
+	default:
+		k = fmt.Sprintf("k%d", b.Kernel)
+	}
+	switch {
+	case b.Kind == blocks.KindConv:
+		return k
+	case b.Expanded > 0:
+		return fmt.Sprintf("%s\nm%d", k, b.Expanded)
+	}
+	return fmt.Sprintf("%s\ne%g", k, b.Expand)
+}
+
+// fileStem turns a name into a WriteFiles-safe stem ("mobilenet_v2@0.5" →
+// "mobilenet_v2_0.5").
+func fileStem(name string) string {
+	s := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, name)
+	if s == "" || !validName.MatchString(s) {
+		s = "x" + s
+	}
+	return s
+}
