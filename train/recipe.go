@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"github.com/multihw/multihw/train/data"
 )
 
 // Optimizers known to a Recipe.
@@ -65,6 +67,10 @@ type Recipe struct {
 	// Steps, when > 0, overrides it.
 	Epochs float64 `json:"epochs"`
 	Steps  int     `json:"steps,omitempty"`
+
+	// Augment, when set, replaces the dataset's default training augmentation
+	// (data.Dataset.Augment: none for Fashion-MNIST, crop and flip for colour).
+	Augment *data.Augment `json:"augment,omitempty"`
 
 	// BNMomentum is the momentum of the BatchNorm moving averages.
 	BNMomentum float64 `json:"bn_momentum"`
@@ -161,6 +167,8 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("recipe: BatchNorm momentum must be in [0, 1), got %g", r.BNMomentum)
 	case r.BNRecalibrationBatches < 0:
 		return fmt.Errorf("recipe: BatchNorm recalibration batches must be >= 0, got %d", r.BNRecalibrationBatches)
+	case r.Augment != nil && r.Augment.Pad < 0:
+		return fmt.Errorf("recipe: augmentation padding must be >= 0, got %d", r.Augment.Pad)
 	}
 	return nil
 }

@@ -299,7 +299,9 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 	if c.ds == nil {
 		return nil, errors.New("train: no dataset")
 	}
-	r := &run{c: c, ctx: ctx, ds: c.ds, arch: c.arch, recipe: c.recipe, adapt: c.adapt, seed: c.seed, resumedFrom: -1}
+	r := &run{c: c, ctx: ctx, arch: c.arch, recipe: c.recipe, adapt: c.adapt, seed: c.seed, resumedFrom: -1}
+	ds := *c.ds // a shallow copy whose Augment the recipe may replace
+	r.ds = &ds
 	var ck *Checkpoint
 	if c.out != "" {
 		list, err := ListCheckpoints(c.out)
@@ -405,6 +407,9 @@ func (r *run) setup(ck *Checkpoint) error {
 	var err error
 	if r.lrVar, err = ensureLRVar(r.store); err != nil {
 		return fmt.Errorf("train: %w", err)
+	}
+	if r.recipe.Augment != nil {
+		r.ds.Augment = *r.recipe.Augment
 	}
 	r.builder = convnet.New(r.trainArch).BatchNormMomentum(r.recipe.BNMomentum)
 	if err := r.builder.Err(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -36,9 +37,8 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 	return set
 }
 
-// recipeFlags registers the recipe's flags with the defaults of r.
+// recipeFlags are the flags of a train.Recipe, with DefaultRecipe's defaults.
 type recipeFlags struct {
-	r                train.Recipe
 	epochs           float64
 	steps, batch     int
 	lr               float64
@@ -49,6 +49,7 @@ type recipeFlags struct {
 	nesterov         bool
 	finalLR, epsilon float64
 	decay            float64
+	augment          string
 }
 
 func (f *recipeFlags) register(fs *flag.FlagSet) {
@@ -69,18 +70,46 @@ func (f *recipeFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.ls, "label-smoothing", d.LabelSmoothing, "label smoothing")
 	fs.Float64Var(&f.bnm, "bn-momentum", d.BNMomentum, "BatchNorm moving-average momentum")
 	fs.IntVar(&f.bnRecal, "bn-recalibrate", d.BNRecalibrationBatches, "batches used to recompute the BatchNorm averages before the final evaluation (0: off)")
+	fs.StringVar(&f.augment, "augment", "default", "training augmentation: default (the dataset's), none, or pad=N[,flip]")
 }
 
-func (f *recipeFlags) recipe() train.Recipe {
+// parseAugment parses --augment.
+func parseAugment(s string) (*data.Augment, error) {
+	switch s {
+	case "default", "":
+		return nil, nil
+	case "none":
+		return &data.Augment{}, nil
+	}
+	a := &data.Augment{}
+	for _, part := range strings.Split(s, ",") {
+		switch k, v, _ := strings.Cut(strings.TrimSpace(part), "="); k {
+		case "flip":
+			a.Flip = true
+		case "pad":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("--augment: bad padding %q", v)
+			}
+			a.Pad = n
+		default:
+			return nil, fmt.Errorf("--augment: unknown item %q (want default, none, or pad=N[,flip])", part)
+		}
+	}
+	return a, nil
+}
+
+func (f *recipeFlags) recipe() (train.Recipe, error) {
+	aug, err := parseAugment(f.augment)
 	return train.Recipe{Optimizer: f.optimizer, LearningRate: f.lr, Momentum: f.momentum, Nesterov: f.nesterov,
 		Decay: f.decay, Epsilon: f.epsilon, Schedule: f.sched, WarmupEpochs: f.warmup, FinalLRFraction: f.finalLR,
 		WeightDecay: f.wd, LabelSmoothing: f.ls, BatchSize: f.batch, Epochs: f.epochs, Steps: f.steps,
-		BNMomentum: f.bnm, BNRecalibrationBatches: f.bnRecal}
+		BNMomentum: f.bnm, BNRecalibrationBatches: f.bnRecal, Augment: aug}, err
 }
 
 // recipeFlagNames are the flags recipeFlags registers.
 var recipeFlagNames = []string{"epochs", "steps", "batch", "lr", "optimizer", "momentum", "nesterov", "decay", "epsilon",
-	"schedule", "warmup", "final-lr", "weight-decay", "label-smoothing", "bn-momentum", "bn-recalibrate"}
+	"schedule", "warmup", "final-lr", "weight-decay", "label-smoothing", "bn-momentum", "bn-recalibrate", "augment"}
 
 // loadDataset loads a dataset spec with a progress line for slow folder datasets.
 func loadDataset(spec string, validation float64, quiet bool) (*data.Dataset, error) {
@@ -152,7 +181,11 @@ func runTrain(args []string) error {
 		recipeGiven = recipeGiven || set[n]
 	}
 	if ck == nil || recipeGiven {
-		cfg.Recipe(rf.recipe())
+		r, err := rf.recipe()
+		if err != nil {
+			return err
+		}
+		cfg.Recipe(r)
 	}
 	if ck == nil || set["adapt"] {
 		cfg.Adapt(train.Adapt(*adapt))
