@@ -1,0 +1,195 @@
+// Package tunas is the one-shot multi-hardware architecture search of Chu et
+// al. (2021): TuNAS's REINFORCE controller over a nas.Space, a weight-sharing
+// supernet (package nas/supernet) trained on a proxy task, and the
+// multi-hardware cost T(a) from hwcost in the reward.
+//
+// Each step interleaves, as TuNAS does:
+//
+//  1. a weight update of the supernet on training batch k for a path sampled
+//     from the controller (during the op/filter warm-up, with a probability
+//     decaying from 1 to 0, the ops of that path are uniform and its widths
+//     the largest);
+//  2. a controller update: a new sample, its accuracy Q on validation batch k
+//     (carved from the training set), its cost T, the reward R(Q, T) and one
+//     REINFORCE step (nas.Controller, learning rate 0 during the controller
+//     warm-up, then rising to Growth×).
+//
+// Every random choice is a function of (seed, step): a search killed and
+// resumed from its checkpoint (Search.Resume) ends exactly as an
+// uninterrupted one. The result (search.json) holds the configuration, the
+// final architecture (argmax of every decision), the per-step history and the
+// controller's probabilities over time.
+package tunas
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/nas/supernet"
+	"github.com/multihw/multihw/train"
+)
+
+// Config is the whole description of a search: plain data, stored in the
+// checkpoint and in search.json. Start from DefaultConfig.
+type Config struct {
+	Space *nas.Space `json:"space"`
+	// Dataset is the dataset spec (data.SpecHelp), recorded for reloading;
+	// Validation the fraction of the training set held out for the reward.
+	Dataset    string  `json:"dataset"`
+	Validation float64 `json:"validation_fraction"`
+
+	// Objective is avg, max, weighted or one target's name; Targets the
+	// metric's targets (hwcost names and groups), Weights those of the
+	// weighted objective, Reference the model latencies are normalised to.
+	Objective string     `json:"objective"`
+	Targets   []string   `json:"targets"`
+	Weights   []float64  `json:"weights,omitempty"`
+	Reference string     `json:"reference"`
+	Reward    nas.Reward `json:"reward"`
+
+	// Steps is the number of search steps; Seed derives every random choice.
+	Steps int    `json:"steps"`
+	Seed  uint64 `json:"seed"`
+
+	// BatchSize is the training batch; ValidationBatch the reward's batch.
+	BatchSize       int `json:"batch_size"`
+	ValidationBatch int `json:"validation_batch"`
+	// WeightLR is the peak learning rate of the weights (for BatchSize),
+	// reached after WeightWarmup (a fraction of the steps), then cosine decay
+	// to 0.
+	WeightLR     float64            `json:"weight_lr"`
+	WeightWarmup float64            `json:"weight_warmup"`
+	Optimizer    supernet.Optimizer `json:"optimizer"`
+	// WidthFactor scales the proxy networks' widths; Adapt adapts them to the
+	// dataset's image size (train.ProxyArch, as retraining does).
+	WidthFactor float64     `json:"width_factor"`
+	Adapt       train.Adapt `json:"adapt"`
+
+	Controller nas.ControllerConfig `json:"controller"`
+	// ControllerWarmup is the fraction of steps with a zero controller
+	// learning rate; ControllerGrowth its final multiple (nas.LRScale).
+	ControllerWarmup float64 `json:"controller_warmup"`
+	ControllerGrowth float64 `json:"controller_growth"`
+	// OpWarmup is the fraction of steps of the op and filter warm-up.
+	OpWarmup float64 `json:"op_warmup"`
+	// Snapshots is the number of snapshots of the controller's probabilities
+	// kept over the search (for heat maps).
+	Snapshots int `json:"snapshots"`
+}
+
+// Default search settings.
+const (
+	DefaultSteps     = 2000
+	DefaultBatchSize = 64
+	// DefaultWidthFactor halves every width of the proxy networks: the
+	// supernet at full width holds 194 M shared weights (the fused 5×5 convs
+	// of the widest stages dominate) and its average path costs 3-4× more
+	// per step on 2 cores; at 0.5 it holds 49 M.
+	DefaultWidthFactor = 0.5
+)
+
+// DefaultConfig returns the defaults (PAPER_FACTS.md's TuNAS settings where
+// they apply): the multihw space on Fashion-MNIST, AVG of the paper's four
+// targets normalised to MobileNetV2, the absolute reward with β = −0.10 and
+// T0 = 1, RMSProp at 0.165 × batch/256 with 2.5% warm-up and cosine decay,
+// the controller's Adam (β1 = 0) at ControllerLR(steps), 25% controller and
+// op/filter warm-up, growth 10.
+func DefaultConfig() Config {
+	return Config{
+		Space:      nas.MultiHWSpace(),
+		Dataset:    "fashion-mnist",
+		Validation: 0.1,
+		Objective:  ObjectiveAvg,
+		Targets:    []string{"paper"},
+		Reference:  "mobilenet_v2",
+		Reward:     nas.Reward{Kind: nas.RewardAbs, T0: 1, Beta: nas.DefaultBeta(nas.RewardAbs)},
+		Steps:      DefaultSteps, Seed: 1,
+		BatchSize: DefaultBatchSize, ValidationBatch: 2 * DefaultBatchSize,
+		WeightLR: 0.165 * DefaultBatchSize / 256, WeightWarmup: 0.025,
+		Optimizer:   supernet.DefaultOptimizer(),
+		WidthFactor: DefaultWidthFactor, Adapt: train.DefaultAdapt,
+		Controller:       nas.DefaultControllerConfig(ControllerLR(DefaultSteps)),
+		ControllerWarmup: 0.25, ControllerGrowth: 10, OpWarmup: 0.25,
+		Snapshots: 50,
+	}
+}
+
+// ControllerLR is the default controller learning rate for a search of the
+// given steps: 10/steps (0.005 at 2000 steps; TuNAS's 3e-4 × 4096/256 = 0.0048
+// ran ~28,000 steps with large, low-noise reward batches). Scaling with
+// 1/steps keeps the logits' total movement the same for any length. The
+// constant was chosen on a noisy synthetic objective with the search loop
+// (31 decisions each worth under 0.01 of accuracy, reward noise 0.03, six
+// seeds): 10/steps recovered every clearly better option at 2000 steps (and
+// 93% at 500), where 20/steps collapsed faster onto wrong options (95%, 82%)
+// and 5/steps barely moved the policy.
+func ControllerLR(steps int) float64 { return 10 / float64(max(steps, 1)) }
+
+// Quick returns c shortened for tests and notebooks (under 3 minutes on 2
+// cores): 150 steps, batches of 32 and 64, proxy width 0.25.
+func (c Config) Quick() Config {
+	c.Steps = 150
+	c.BatchSize, c.ValidationBatch = 32, 64
+	c.WeightLR = 0.165 * 32 / 256
+	c.WidthFactor = 0.25
+	c.Controller.LR = ControllerLR(c.Steps)
+	return c
+}
+
+// Validate reports the first invalid field.
+func (c *Config) Validate() error {
+	frac := func(name string, v float64) error {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("search: %s must be in [0, 1], got %g", name, v)
+		}
+		return nil
+	}
+	if c.Space == nil {
+		return fmt.Errorf("search: no search space")
+	}
+	if err := c.Space.Validate(); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	if err := c.Reward.Validate(); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	if err := c.Optimizer.Validate(); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	switch {
+	case c.Steps <= 0:
+		return fmt.Errorf("search: steps must be positive, got %d", c.Steps)
+	case c.BatchSize <= 0 || c.ValidationBatch <= 0:
+		return fmt.Errorf("search: batch sizes must be positive, got %d and %d", c.BatchSize, c.ValidationBatch)
+	case !(c.WeightLR > 0) || math.IsInf(c.WeightLR, 0):
+		return fmt.Errorf("search: weight learning rate must be positive, got %g", c.WeightLR)
+	case !(c.Controller.LR >= 0) || math.IsInf(c.Controller.LR, 0):
+		return fmt.Errorf("search: controller learning rate must be >= 0, got %g", c.Controller.LR)
+	case !(c.Controller.BaselineMomentum >= 0 && c.Controller.BaselineMomentum < 1):
+		return fmt.Errorf("search: baseline momentum must be in [0, 1), got %g", c.Controller.BaselineMomentum)
+	case !(c.ControllerGrowth >= 1):
+		return fmt.Errorf("search: controller growth must be >= 1, got %g", c.ControllerGrowth)
+	case !(c.WidthFactor > 0):
+		return fmt.Errorf("search: width factor must be positive, got %g", c.WidthFactor)
+	case !slices.Contains(train.Adapts, c.Adapt):
+		return fmt.Errorf("search: unknown adaptation %q (valid: %v)", c.Adapt, train.Adapts)
+	case c.Snapshots < 0:
+		return fmt.Errorf("search: snapshots must be >= 0, got %d", c.Snapshots)
+	case len(c.Targets) == 0:
+		return fmt.Errorf("search: no targets")
+	}
+	for _, f := range []struct {
+		n string
+		v float64
+	}{{"validation fraction", c.Validation}, {"weight warm-up", c.WeightWarmup}, {"controller warm-up", c.ControllerWarmup}, {"op warm-up", c.OpWarmup}} {
+		if err := frac(f.n, f.v); err != nil {
+			return err
+		}
+	}
+	if c.Objective == ObjectiveWeighted && len(c.Weights) == 0 {
+		return fmt.Errorf("search: the weighted objective needs weights (one per target)")
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package tunas
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train/backend"
+)
+
+// TestCostMatchesMetric checks the table-based T against the metric's
+// generic path (blocks.Analyze of space.Arch) on random points of the paper's
+// space, for every objective, and on MultiAVG/MAX encoded in the space.
+func TestCostMatchesMetric(t *testing.T) {
+	sp := nas.MultiHWSpace()
+	m, err := hwcost.NewMetric().ReferenceModel("mobilenet_v2").Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	costs := map[string]*Cost{}
+	for _, obj := range append([]string{ObjectiveAvg, ObjectiveMax, ObjectiveWeighted}, m.TargetNames()[0]) {
+		if costs[obj], err = NewCost(sp, m, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("4 cost tables in %v", time.Since(start))
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]float64, m.NumTargets())
+	points := []nas.Point{}
+	for range 200 {
+		points = append(points, sp.Sample(rng, nil))
+	}
+	for _, name := range []string{"multi_avg", "multi_max"} {
+		a, _ := blocks.Model(name)
+		if p, err := sp.Encode(a); err == nil {
+			points = append(points, p)
+		}
+	}
+	for _, p := range points {
+		a, err := sp.Arch(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := m.Scores(a, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]float64{ObjectiveAvg: sc.Avg, ObjectiveMax: sc.Max, ObjectiveWeighted: sc.Weighted, m.TargetNames()[0]: buf[0]}
+		for obj, c := range costs {
+			got, err := c.T(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got-want[obj]) > 1e-9*math.Max(1, want[obj]) {
+				t.Fatalf("point %v, objective %s: table T %.12g, metric %.12g", p, obj, got, want[obj])
+			}
+		}
+		bd, err := costs[ObjectiveMax].Breakdown(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(bd.Avg-sc.Avg) > 1e-9 || bd.T != bd.Max {
+			t.Fatalf("breakdown %+v vs scores %+v", bd, sc)
+		}
+	}
+}
+
+func TestCostErrors(t *testing.T) {
+	sp := nas.MultiHWSpace()
+	m, err := hwcost.NewMetric().Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewCost(sp, m, "toaster"); err == nil || !strings.Contains(err.Error(), `unknown objective "toaster"`) {
+		t.Errorf("unknown objective: got %v", err)
+	}
+	c, err := NewCost(sp, m, ObjectiveAvg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.T(nas.Point{1, 2}); err == nil {
+		t.Error("short point accepted")
+	}
+}
+
+func goBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	be, err := backend.New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be
+}

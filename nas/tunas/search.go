@@ -1,0 +1,498 @@
+package tunas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/nas/supernet"
+	"github.com/multihw/multihw/train"
+	"github.com/multihw/multihw/train/data"
+)
+
+// Files of a search's output directory.
+const (
+	ResultFile     = "search.json"
+	CheckpointFile = "checkpoint.mhws"
+	// ArchTextFile and ArchJSONFile hold the final architecture as a blocks
+	// spec (for `multihw train --spec`).
+	ArchTextFile = "arch.txt"
+	ArchJSONFile = "arch.json"
+)
+
+// Search configures and runs a search: create it with New, chain the
+// options, call Run. Options record the first invalid value, which Run
+// reports.
+type Search struct {
+	cfg       Config
+	ds        *data.Dataset
+	out       string
+	resume    bool
+	progress  io.Writer
+	be        compute.Backend
+	quality   func(p nas.Point) float64
+	onStep    func(Record)
+	ckptSteps int
+	ckptTime  time.Duration
+	err       error
+}
+
+// New starts the configuration of a search. Defaults: no output directory,
+// checkpoints every 5 minutes and every Steps/10 steps (with an output
+// directory), no progress output, backend.Default(). The dataset is loaded
+// from cfg.Dataset unless given with Dataset.
+func New(cfg Config) *Search {
+	return &Search{cfg: cfg, ckptTime: 5 * time.Minute}
+}
+
+// Dataset sets the (already loaded) dataset; its validation split gives the
+// rewards.
+func (s *Search) Dataset(ds *data.Dataset) *Search { s.ds = ds; return s }
+
+// Out sets the output directory (checkpoint, search.json, arch.txt/json).
+func (s *Search) Out(dir string) *Search { s.out = dir; return s }
+
+// Resume continues the search of the output directory from its checkpoint
+// (a fresh search if there is none). Without it, a directory holding a
+// checkpoint is an error.
+func (s *Search) Resume(r bool) *Search { s.resume = r; return s }
+
+// Progress reports progress on w: a progress line (in place on a terminal,
+// every 30 s elsewhere) with reward, accuracy, cost and entropy.
+func (s *Search) Progress(w io.Writer) *Search { s.progress = w; return s }
+
+// Backend sets the compute backend.
+func (s *Search) Backend(be compute.Backend) *Search { s.be = be; return s }
+
+// OnStep sets a function called with the record of every step.
+func (s *Search) OnStep(fn func(Record)) *Search { s.onStep = fn; return s }
+
+// CheckpointEvery sets the checkpoint intervals: every steps steps (0: the
+// default Steps/10) and every d of wall time (0: none).
+func (s *Search) CheckpointEvery(steps int, d time.Duration) *Search {
+	if steps < 0 || d < 0 {
+		s.err = errors.Join(s.err, fmt.Errorf("search: negative checkpoint interval (%d steps, %v)", steps, d))
+	}
+	s.ckptSteps, s.ckptTime = steps, d
+	return s
+}
+
+// SyntheticQuality replaces the supernet by a quality function of the
+// point (no training, no dataset): the controller, reward, cost,
+// checkpoints and history work as in a real search. For tests and for
+// demonstrating the controller.
+func (s *Search) SyntheticQuality(fn func(p nas.Point) float64) *Search { s.quality = fn; return s }
+
+// Record is one step of the history.
+type Record struct {
+	Step int `json:"step"`
+	// Point is the controller's sample of the step, Q its validation
+	// accuracy, T its cost, Reward R(Q, T).
+	Point    nas.Point `json:"point"`
+	Q        float64   `json:"q"`
+	T        float64   `json:"t"`
+	Reward   float64   `json:"reward"`
+	Baseline float64   `json:"baseline"`
+	// Entropy of the policy after the update (nats, summed over decisions).
+	Entropy float64 `json:"entropy"`
+	// ControllerLR and WeightLR are the learning rates of the step.
+	ControllerLR float64 `json:"controller_lr"`
+	WeightLR     float64 `json:"weight_lr"`
+	// TrainLoss and TrainAcc are the weight step's batch loss and accuracy
+	// (0 with a synthetic quality); OpWarmup and FilterWarmup report whether
+	// the weight step's ops were uniform and its widths the largest.
+	TrainLoss    float64 `json:"train_loss"`
+	TrainAcc     float64 `json:"train_acc"`
+	OpWarmup     bool    `json:"op_warmup,omitempty"`
+	FilterWarmup bool    `json:"filter_warmup,omitempty"`
+}
+
+// Snapshot is the controller's probabilities after a step.
+type Snapshot struct {
+	Step  int         `json:"step"`
+	Probs [][]float64 `json:"probs"`
+}
+
+// Final is the searched architecture: the argmax of every decision.
+type Final struct {
+	Point nas.Point    `json:"point"`
+	Arch  *blocks.Arch `json:"arch"`
+	// Text is Arch in the text form (blocks.Parse).
+	Text string `json:"text"`
+	// Probability is the policy's probability of Point.
+	Probability float64 `json:"probability"`
+	Costs       Costs   `json:"costs"`
+	MACs        int64   `json:"macs"`
+	Params      int64   `json:"params"`
+}
+
+// Stats describes the work of a search.
+type Stats struct {
+	// Seconds is the wall time of the steps over all resumes.
+	Seconds float64 `json:"seconds"`
+	// StepsPerMinute is Steps/Seconds·60.
+	StepsPerMinute float64 `json:"steps_per_minute"`
+	// SupernetParams is the number of shared weights.
+	SupernetParams int            `json:"supernet_params"`
+	Supernet       supernet.Stats `json:"supernet_this_process"`
+	Backend        string         `json:"backend"`
+	Resumes        int            `json:"resumes"`
+}
+
+// Result is the content of search.json.
+type Result struct {
+	Format    string         `json:"format"`
+	Config    Config         `json:"config"`
+	Decisions []nas.Decision `json:"decisions"`
+	// Targets are the metric's resolved targets.
+	Targets []string `json:"targets"`
+	Steps   int      `json:"steps"`
+	Final   Final    `json:"final"`
+	// Probs are the final probabilities of every decision.
+	Probs     [][]float64 `json:"probs"`
+	Snapshots []Snapshot  `json:"snapshots"`
+	History   []Record    `json:"history"`
+	Stats     Stats       `json:"stats"`
+	Synthetic bool        `json:"synthetic,omitempty"`
+}
+
+// ResultFormat names search.json's format.
+const ResultFormat = "multihw-search/1"
+
+// Metric builds the hwcost metric of the configuration.
+func (c *Config) Metric() (*hwcost.Metric, error) {
+	mc := hwcost.NewMetric().Targets(c.Targets...).ReferenceModel(c.Reference)
+	if len(c.Weights) > 0 {
+		mc = mc.Weights(c.Weights...)
+	}
+	m, err := mc.Done()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return m, nil
+}
+
+// run is the state of one Run.
+type run struct {
+	s     *Search
+	cfg   Config
+	ctx   context.Context
+	cost  *Cost
+	sn    *supernet.Supernet
+	ctl   *nas.Controller
+	plan  train.Plan
+	train *data.Stream
+	val   *data.Stream
+	sizes []int
+	ops   []int // decisions the op warm-up randomises (kind, kernel, expand, depth)
+	wide  []int // width decisions and the index of their largest option
+	wideI []int
+
+	step      int
+	history   []Record
+	snapshots []Snapshot
+	priorSecs float64
+	resumes   int
+	start     time.Time
+	lastCkpt  time.Time
+	prog      *progress
+
+	trainImg []float32
+	trainLab []int32
+	valImg   []float32
+	valLab   []int32
+}
+
+// Run runs (or resumes) the search and returns its result, also written to
+// the output directory. It never panics. Cancelling ctx checkpoints (with an
+// output directory) and returns ctx's error.
+func (s *Search) Run(ctx context.Context) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("search: internal error: %v", r)
+		}
+	}()
+	if s.err != nil {
+		return nil, s.err
+	}
+	cfg := s.cfg
+	r := &run{s: s, ctx: ctx, prog: newProgress(s.progress)}
+	var ck *checkpoint
+	if s.out != "" {
+		if ck, err = loadCheckpoint(filepath.Join(s.out, CheckpointFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if ck != nil && !s.resume {
+			return nil, fmt.Errorf("search: %s already holds a search (step %d of %d); resume it or choose another directory", s.out, ck.Step, ck.Config.Steps)
+		}
+		if ck != nil {
+			if !sameJSON(ck.Config, cfg) {
+				return nil, fmt.Errorf("search: cannot resume %s: its configuration differs from the one given:\n  checkpoint: %s\n  given:      %s", s.out, jsonString(ck.Config), jsonString(cfg))
+			}
+			if ck.Synthetic != (s.quality != nil) {
+				return nil, fmt.Errorf("search: cannot resume %s: synthetic-quality and supernet searches do not mix", s.out)
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r.cfg = cfg
+	if err := r.setup(); err != nil {
+		return nil, err
+	}
+	if r.sn != nil {
+		defer r.sn.Close()
+	}
+	if ck != nil {
+		if err := r.restore(ck); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.loop(); err != nil {
+		return nil, err
+	}
+	return r.finish()
+}
+
+// setup builds the cost, controller, supernet and data streams.
+func (r *run) setup() error {
+	cfg := &r.cfg
+	m, err := cfg.Metric()
+	if err != nil {
+		return err
+	}
+	if r.cost, err = NewCost(cfg.Space, m, cfg.Objective); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	l := cfg.Space.Layout()
+	r.sizes = l.Sizes
+	r.ctl = nas.NewController(r.sizes, cfg.Controller)
+	for i, d := range cfg.Space.Decisions() {
+		if r.sizes[i] < 2 {
+			continue
+		}
+		if d.Kind == nas.DecideWidth {
+			r.wide = append(r.wide, i)
+		} else {
+			r.ops = append(r.ops, i)
+		}
+	}
+	maxP := supernet.MaxPoint(cfg.Space)
+	for _, i := range r.wide {
+		r.wideI = append(r.wideI, maxP[i])
+	}
+	r.plan = train.Plan{TotalSteps: cfg.Steps, WarmupSteps: int(math.Round(cfg.WeightWarmup * float64(cfg.Steps))),
+		Peak: cfg.WeightLR, Final: 0, Schedule: train.SchedCosine}
+	if r.s.quality != nil {
+		return nil
+	}
+	ds := r.s.ds
+	if ds == nil {
+		if ds, err = data.NewLoader(cfg.Dataset).Validation(cfg.Validation).Load(); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+	}
+	if ds.Validation.Len() == 0 {
+		return fmt.Errorf("search: dataset %s has no validation split (the reward needs one)", ds.Kind)
+	}
+	if r.train, err = ds.TrainStream(cfg.BatchSize, cfg.Seed); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	if r.val, err = ds.ValidationStream(cfg.ValidationBatch, cfg.Seed); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	r.sn, err = supernet.New(cfg.Space).Input(ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses()).
+		Adapt(cfg.Adapt).WidthFactor(cfg.WidthFactor).Optimizer(cfg.Optimizer).Seed(cfg.Seed).Backend(r.s.be).Build()
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	n := ds.Height() * ds.Width() * ds.Channels()
+	r.trainImg, r.trainLab = make([]float32, cfg.BatchSize*n), make([]int32, cfg.BatchSize)
+	r.valImg, r.valLab = make([]float32, cfg.ValidationBatch*n), make([]int32, cfg.ValidationBatch)
+	return nil
+}
+
+// Random streams: one per (purpose, step), so that every choice is a pure
+// function of (seed, step).
+const (
+	streamWeightPath = iota + 1
+	streamControllerPath
+)
+
+func (r *run) rng(purpose, step int) *rand.Rand {
+	return rand.New(rand.NewPCG(r.cfg.Seed^uint64(purpose)*0x9e3779b97f4a7c15, uint64(step)))
+}
+
+// warmupProb is the probability of the op and filter warm-up at step k:
+// 1 → 0 linearly over the first OpWarmup of the steps.
+func (r *run) warmupProb(k int) float64 {
+	n := r.cfg.OpWarmup * float64(r.cfg.Steps)
+	if n <= 0 {
+		return 0
+	}
+	return math.Max(0, 1-float64(k)/n)
+}
+
+// weightPoint is the path of the weight step k.
+func (r *run) weightPoint(k int) (p nas.Point, opWarm, filterWarm bool) {
+	rng := r.rng(streamWeightPath, k)
+	p = r.ctl.Sample(rng)
+	pw := r.warmupProb(k)
+	opWarm, filterWarm = rng.Float64() < pw, rng.Float64() < pw
+	if opWarm {
+		for _, d := range r.ops {
+			p[d] = rng.IntN(r.sizes[d])
+		}
+	}
+	if filterWarm {
+		for i, d := range r.wide {
+			p[d] = r.wideI[i]
+		}
+	}
+	return p, opWarm, filterWarm
+}
+
+func (r *run) ckptInterval() int {
+	if r.s.ckptSteps > 0 {
+		return r.s.ckptSteps
+	}
+	return max(1, r.cfg.Steps/10)
+}
+
+func (r *run) seconds() float64 { return r.priorSecs + time.Since(r.start).Seconds() }
+
+func (r *run) loop() error {
+	r.start, r.lastCkpt = time.Now(), time.Now()
+	cfg := &r.cfg
+	snapEvery := 0
+	if cfg.Snapshots > 0 {
+		snapEvery = max(1, cfg.Steps/cfg.Snapshots)
+	}
+	if r.step == 0 && cfg.Snapshots > 0 {
+		r.snapshots = append(r.snapshots, Snapshot{Step: 0, Probs: r.ctl.Probs()})
+	}
+	for r.step < cfg.Steps {
+		if err := r.ctx.Err(); err != nil {
+			r.prog.done(fmt.Sprintf("interrupted at step %d", r.step))
+			return errors.Join(err, r.checkpoint())
+		}
+		k := r.step
+		rec := Record{Step: k, WeightLR: r.plan.LearningRate(k)}
+		// 1. Weight step.
+		wp, opWarm, filterWarm := r.weightPoint(k)
+		rec.OpWarmup, rec.FilterWarmup = opWarm, filterWarm
+		if r.sn != nil {
+			if err := r.train.Fill(k, r.trainImg, r.trainLab); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+			loss, acc, err := r.sn.TrainStep(wp, supernet.Batch{Images: r.trainImg, Labels: r.trainLab, Size: cfg.BatchSize}, rec.WeightLR)
+			if err != nil {
+				return fmt.Errorf("search: step %d: %w", k, err)
+			}
+			rec.TrainLoss, rec.TrainAcc = loss, acc
+		}
+		// 2. Controller step on a new sample.
+		cp := r.ctl.Sample(r.rng(streamControllerPath, k))
+		q, err := r.quality(k, cp)
+		if err != nil {
+			return fmt.Errorf("search: step %d: %w", k, err)
+		}
+		t, err := r.cost.T(cp)
+		if err != nil {
+			return fmt.Errorf("search: step %d: %w", k, err)
+		}
+		rec.Point, rec.Q, rec.T = cp, q, t
+		rec.Reward = cfg.Reward.Value(q, t)
+		scale := nas.LRScale(k, cfg.Steps, cfg.ControllerWarmup, cfg.ControllerGrowth)
+		rec.ControllerLR = cfg.Controller.LR * scale
+		if _, err := r.ctl.Update(cp, rec.Reward, scale); err != nil {
+			return fmt.Errorf("search: step %d: %w", k, err)
+		}
+		rec.Baseline, rec.Entropy = r.ctl.Baseline, r.ctl.Entropy()
+		r.history = append(r.history, rec)
+		r.step++
+		if snapEvery > 0 && (r.step%snapEvery == 0 || r.step == cfg.Steps) {
+			r.snapshots = append(r.snapshots, Snapshot{Step: r.step, Probs: r.ctl.Probs()})
+		}
+		if r.s.onStep != nil {
+			r.s.onStep(rec)
+		}
+		r.prog.update(r, rec)
+		if r.s.out != "" && r.step < cfg.Steps &&
+			(r.step%r.ckptInterval() == 0 || (r.s.ckptTime > 0 && time.Since(r.lastCkpt) >= r.s.ckptTime)) {
+			if err := r.checkpoint(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// quality is Q of point p at step k: the supernet's accuracy on validation
+// batch k, or the synthetic quality.
+func (r *run) quality(k int, p nas.Point) (float64, error) {
+	if r.s.quality != nil {
+		q := r.s.quality(p)
+		if math.IsNaN(q) || math.IsInf(q, 0) {
+			return 0, fmt.Errorf("synthetic quality of %v is %g", p, q)
+		}
+		return q, nil
+	}
+	if err := r.val.Fill(k, r.valImg, r.valLab); err != nil {
+		return 0, err
+	}
+	return r.sn.Accuracy(p, supernet.Batch{Images: r.valImg, Labels: r.valLab, Size: r.cfg.ValidationBatch})
+}
+
+// finish computes the final architecture, writes the result and returns it.
+func (r *run) finish() (*Result, error) {
+	cfg := &r.cfg
+	res := &Result{Format: ResultFormat, Config: *cfg, Decisions: cfg.Space.Decisions(), Targets: r.cost.Metric().TargetNames(),
+		Steps: r.step, Probs: r.ctl.Probs(), Snapshots: r.snapshots, History: r.history, Synthetic: r.s.quality != nil}
+	p := r.ctl.Argmax()
+	a, err := cfg.Space.Arch(p)
+	if err != nil {
+		return nil, fmt.Errorf("search: final architecture: %w", err)
+	}
+	a.Name = fmt.Sprintf("search_%s", cfg.Objective)
+	an, err := blocks.Analyze(a, 0)
+	if err != nil {
+		return nil, fmt.Errorf("search: final architecture: %w", err)
+	}
+	costs, err := r.cost.Breakdown(p)
+	if err != nil {
+		return nil, err
+	}
+	res.Final = Final{Point: p, Arch: a, Text: a.String(), Probability: math.Exp(r.ctl.LogProb(p)), Costs: costs, MACs: an.MACs, Params: an.Params}
+	res.Stats = Stats{Seconds: r.seconds(), Resumes: r.resumes}
+	if res.Stats.Seconds > 0 {
+		res.Stats.StepsPerMinute = float64(r.step) / res.Stats.Seconds * 60
+	}
+	if r.sn != nil {
+		res.Stats.SupernetParams = r.sn.NumParams()
+		res.Stats.Supernet = r.sn.Stats()
+		res.Stats.Backend = r.sn.Backend().String()
+	}
+	r.prog.final(res)
+	if r.s.out != "" {
+		if err := r.checkpoint(); err != nil {
+			return nil, err
+		}
+		if err := writeResult(r.s.out, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}

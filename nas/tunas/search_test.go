@@ -1,0 +1,254 @@
+package tunas
+
+import (
+	"context"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train/data"
+)
+
+// tinySpace: 3 stages of 1-2 blocks, every decision with two options.
+func tinySpace() *nas.Space {
+	st := func(stride, base int) nas.StageSpace {
+		return nas.StageSpace{Stride: stride, BaseWidth: base, Multipliers: []float64{0.5, 1}, Depths: []int{1, 2},
+			Kinds: []blocks.Kind{blocks.KindIBN, blocks.KindFused}, Kernels: []int{3, 5}, Expansions: []float64{1, 3}}
+	}
+	return &nas.Space{Name: "tiny", Resolution: 64, Channels: 3, Classes: 10,
+		Stem:   nas.StemSpace{Kernel: 3, Stride: 2, BaseWidth: 16, Multipliers: []float64{0.5, 1}},
+		Stages: []nas.StageSpace{st(2, 16), st(1, 16), st(2, 32)},
+		Head:   blocks.Head{Conv: 24, Hidden: 16}}
+}
+
+// synthetic is a quality with a known optimum: 0.5 + 0.3 × the mean over
+// decisions of a per-option value in [0, 1], plus a deterministic
+// pseudo-noise of the point (std ≈ 0.03, like a validation batch of ~200).
+type synthetic struct{ value [][]float64 }
+
+func newSynthetic(rng *rand.Rand, sizes []int) *synthetic {
+	s := &synthetic{}
+	for _, n := range sizes {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.Float64()
+		}
+		s.value = append(s.value, v)
+	}
+	return s
+}
+
+func (s *synthetic) quality(p nas.Point) float64 {
+	var q float64
+	h := fnv.New64a()
+	for d, i := range p {
+		q += s.value[d][i]
+		h.Write([]byte{byte(i)})
+	}
+	noise := rand.New(rand.NewPCG(h.Sum64(), 7)).NormFloat64() * 0.03
+	return 0.5 + 0.3*q/float64(len(p)) + noise
+}
+
+func syntheticConfig(steps int) Config {
+	cfg := DefaultConfig()
+	cfg.Space = tinySpace()
+	cfg.Steps = steps
+	cfg.Controller.LR = ControllerLR(steps)
+	// A cost-blind reward: mnas_hard never penalises below T0.
+	cfg.Reward = nas.Reward{Kind: nas.RewardMnasHard, T0: 1e9, Beta: -0.07}
+	cfg.Snapshots = 10
+	return cfg
+}
+
+// TestSearchConvergesOnSyntheticObjective runs the whole search loop
+// (schedules, warm-ups, reward, controller) with a synthetic quality of known
+// optimum: the final architecture takes the best option of every decision
+// whose advantage exceeds the noise of a few hundred samples.
+func TestSearchConvergesOnSyntheticObjective(t *testing.T) {
+	const steps = 2000
+	cfg := syntheticConfig(steps)
+	sizes := cfg.Space.Layout().Sizes
+	syn := newSynthetic(rand.New(rand.NewPCG(11, 12)), sizes)
+	res, err := New(cfg).SyntheticQuality(syn.quality).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := 0
+	for d, v := range syn.value {
+		best, second := 0, -1
+		for i := range v {
+			if v[i] > v[best] {
+				best = i
+			}
+		}
+		for i := range v {
+			if i != best && (second < 0 || v[i] > v[second]) {
+				second = i
+			}
+		}
+		if v[best]-v[second] < 0.5 { // an effect on Q below 0.3·0.5/31 ≈ 0.005 is too small to demand
+			continue
+		}
+		if res.Final.Point[d] != best {
+			wrong++
+			t.Logf("decision %d (gap %.2f): argmax %d, optimum %d, probs %.2f", d, v[best]-v[second], res.Final.Point[d], best, res.Probs[d])
+		}
+	}
+	if wrong > 0 {
+		t.Fatalf("%d decisions with a clear optimum missed it", wrong)
+	}
+	h0, h1 := res.History[0].Entropy, res.History[len(res.History)-1].Entropy
+	if !(h1 < 0.5*h0) {
+		t.Errorf("entropy %.2f → %.2f: the policy did not concentrate", h0, h1)
+	}
+	if len(res.History) != steps || len(res.Snapshots) != 11 || res.Snapshots[10].Step != steps {
+		t.Errorf("history %d records, %d snapshots", len(res.History), len(res.Snapshots))
+	}
+	// The history is consistent with the reward and the schedule.
+	for _, rec := range res.History {
+		if want := cfg.Reward.Value(rec.Q, rec.T); rec.Reward != want {
+			t.Fatalf("step %d: reward %g, R(Q, T) = %g", rec.Step, rec.Reward, want)
+		}
+		if rec.Step < steps/4 && rec.ControllerLR != 0 {
+			t.Fatalf("step %d: controller learning rate %g during the warm-up", rec.Step, rec.ControllerLR)
+		}
+	}
+}
+
+// tinyDataset is a synthetic 8×8 RGB dataset of 4 classes whose label is the
+// brightest quadrant, so that a network can learn it.
+func tinyDataset(t testing.TB) *data.Dataset {
+	t.Helper()
+	mk := func(n int, seed uint64) *data.Split {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		s := &data.Split{Height: 8, Width: 8, Channels: 3, Pixels: make([]uint8, n*192), Labels: make([]int32, n)}
+		for i := range n {
+			c := rng.IntN(4)
+			s.Labels[i] = int32(c)
+			for y := range 8 {
+				for x := range 8 {
+					v := rng.IntN(128)
+					if (y/4)*2+x/4 == c {
+						v += 100
+					}
+					for ch := range 3 {
+						s.Pixels[i*192+(y*8+x)*3+ch] = uint8(v)
+					}
+				}
+			}
+		}
+		return s
+	}
+	ds := &data.Dataset{Kind: "synthetic", Dir: "memory", Classes: []string{"a", "b", "c", "d"},
+		Train: mk(256, 1), Validation: mk(64, 2), Test: mk(64, 3)}
+	var err error
+	if ds.Norm, err = ds.Train.Stats(); err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func tinySearchConfig(steps int) Config {
+	cfg := DefaultConfig()
+	cfg.Space = tinySpace()
+	cfg.Dataset = "synthetic"
+	cfg.Steps = steps
+	cfg.BatchSize, cfg.ValidationBatch = 8, 16
+	cfg.WidthFactor = 1
+	cfg.Controller.LR = ControllerLR(steps)
+	cfg.Snapshots = 4
+	return cfg
+}
+
+// TestSearchWritesResult runs a short real search (supernet on the tiny
+// dataset) and checks search.json and the spec files.
+func TestSearchWritesResult(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinySearchConfig(12)
+	res, err := New(cfg).Dataset(tinyDataset(t)).Out(dir).Backend(goBackend(t)).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadResult(filepath.Join(dir, ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Final.Text != res.Final.Text || len(back.History) != 12 || back.Stats.SupernetParams == 0 {
+		t.Fatalf("search.json does not hold the result: %d records, %d params", len(back.History), back.Stats.SupernetParams)
+	}
+	a, err := blocks.Load(filepath.Join(dir, ArchTextFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := blocks.Load(filepath.Join(dir, ArchJSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := cfg.Space.Arch(res.Final.Point)
+	want.Name = a.Name
+	if a.String() != want.String() || b.String() != want.String() {
+		t.Fatalf("spec files differ from the final point's architecture:\n%s\n%s\n%s", a, b, want)
+	}
+	for _, rec := range res.History {
+		if !(rec.Q >= 0 && rec.Q <= 1) || !(rec.T > 0) || !(rec.TrainLoss > 0) || math.IsNaN(rec.Reward) {
+			t.Fatalf("step %d: Q %g T %g loss %g reward %g", rec.Step, rec.Q, rec.T, rec.TrainLoss, rec.Reward)
+		}
+	}
+	// A second run into the same directory without Resume is refused.
+	if _, err := New(cfg).Dataset(tinyDataset(t)).Out(dir).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "already holds a search") {
+		t.Fatalf("rerun without resume: got %v", err)
+	}
+	// Resuming a finished search returns the same result.
+	again, err := New(cfg).Dataset(tinyDataset(t)).Out(dir).Resume(true).Backend(goBackend(t)).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Final.Text != res.Final.Text || len(again.History) != 12 {
+		t.Fatal("resuming a finished search changed its result")
+	}
+	// Resuming with another configuration is refused.
+	other := cfg
+	other.Seed = 99
+	if _, err := New(other).Dataset(tinyDataset(t)).Out(dir).Resume(true).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "configuration differs") {
+		t.Fatalf("resume with another configuration: got %v", err)
+	}
+}
+
+func TestSearchBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"objective", func(c *Config) { c.Objective = "toaster" }, `unknown objective "toaster"`},
+		{"target", func(c *Config) { c.Targets = []string{"pixel4-cpu", "abacus"} }, "abacus"},
+		{"weighted", func(c *Config) { c.Objective = ObjectiveWeighted }, "needs weights"},
+		{"weights", func(c *Config) { c.Objective, c.Weights = ObjectiveWeighted, []float64{1, 2} }, "weights"},
+		{"reward", func(c *Config) { c.Reward.Kind = "gold" }, `unknown reward "gold"`},
+		{"t0", func(c *Config) { c.Reward.T0 = 0 }, "T0 must be positive"},
+		{"steps", func(c *Config) { c.Steps = 0 }, "steps must be positive"},
+		{"space", func(c *Config) { c.Space = nil }, "no search space"},
+		{"warmup", func(c *Config) { c.OpWarmup = 2 }, "op warm-up"},
+	} {
+		cfg := syntheticConfig(10)
+		cfg.Reward = DefaultConfig().Reward
+		tc.edit(&cfg)
+		_, err := New(cfg).SyntheticQuality(func(nas.Point) float64 { return 0.5 }).Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := New(syntheticConfig(5)).SyntheticQuality(func(nas.Point) float64 { return math.NaN() }).Run(context.Background()); err == nil {
+		t.Error("a NaN quality did not stop the search")
+	}
+	cfg := syntheticConfig(5)
+	cfg.Dataset = filepath.Join(t.TempDir(), "missing")
+	if _, err := New(cfg).Run(context.Background()); err == nil {
+		t.Error("a missing dataset did not fail the search")
+	}
+}
