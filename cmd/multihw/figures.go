@@ -15,6 +15,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/predict"
 	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/train"
@@ -340,13 +341,13 @@ func costFitFigures(*figureContext) ([]*plots.Figure, error) {
 	return []*plots.Figure{f}, nil
 }
 
-// pixel4StandIns are the BRP-NAS columns of the Snapdragon 855 (the Pixel 4's
-// chip) and the Coral EdgeTPU, named after the paper's targets.
-var pixel4StandIns = []struct{ label, column string }{
-	{"SD855 CPU", "855-kryo"},
-	{"SD855 GPU", "855-adreno"},
-	{"SD855 DSP", "855-hexagon"},
-	{"Coral EdgeTPU", "edge-tpu"},
+// pixel4Labels name devicedata.Pixel4Targets (BRP-NAS columns of the
+// Snapdragon 855, the Pixel 4's chip, and the Coral EdgeTPU) in figures.
+var pixel4Labels = map[string]string{
+	devicedata.SD855CPU: "SD855 CPU",
+	devicedata.SD855GPU: "SD855 GPU",
+	devicedata.SD855DSP: "SD855 DSP",
+	devicedata.EdgeTPU:  "Coral EdgeTPU",
 }
 
 // devicePredictorTrain is the number of measured cells the predictor learns from.
@@ -354,8 +355,12 @@ const devicePredictorTrain = 900
 
 func devicePredictorFigures(fc *figureContext) ([]*plots.Figure, error) {
 	d := plots.CostFitData{Title: fmt.Sprintf("Structured latency predictor fitted on %d measured NAS-Bench-201 cells, tested on the others", devicePredictorTrain)}
-	for _, dev := range pixel4StandIns {
-		ds, err := predict.Load("nb201-brpnas", dev.column)
+	for _, col := range devicedata.Pixel4Targets {
+		label := pixel4Labels[col]
+		if label == "" {
+			label = col
+		}
+		ds, err := predict.Load(devicedata.NameBRPNAS, col)
 		if err != nil {
 			return nil, err
 		}
@@ -365,9 +370,9 @@ func devicePredictorFigures(fc *figureContext) ([]*plots.Figure, error) {
 		}
 		p := predict.NewStructured().Seed(fc.seed)
 		if err := p.Fit(tr); err != nil {
-			return nil, fmt.Errorf("%s: %w", dev.label, err)
+			return nil, fmt.Errorf("%s: %w", label, err)
 		}
-		fs := plots.FitSeries{Target: dev.label, Measured: te.Latency, Predicted: make([]float64, te.Len())}
+		fs := plots.FitSeries{Target: label, Measured: te.Latency, Predicted: make([]float64, te.Len())}
 		for i, a := range te.Archs {
 			fs.Predicted[i] = p.Predict(a)
 		}
