@@ -117,9 +117,10 @@ type EvolutionConfig struct {
 	Population int // individuals kept alive (the oldest dies)
 	Sample     int // tournament size
 	// Retries re-draws (new tournament, new mutation) a child already
-	// evaluated in this run up to Retries times before evaluating it again;
-	// 0 is classic regularised evolution. Worth it when repeats are free
-	// (tabular benchmarks counting distinct queries).
+	// evaluated in this run up to Retries times; if every draw was seen, the
+	// iteration passes without an evaluation. 0 is classic regularised
+	// evolution, which evaluates repeats and adds them again. Worth it when
+	// repeats are free (tabular benchmarks counting distinct queries).
 	Retries int
 	// RemoveWorst removes the individual of lowest reward instead of the
 	// oldest: an elitist steady-state variant that keeps exploring around
@@ -149,6 +150,7 @@ func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *ra
 	}
 	for i := 0; i < queries; i++ {
 		var p Point
+		dup := false
 		for try := 0; try <= cfg.Retries; try++ {
 			if len(pop) < cfg.Population {
 				p = randomPoint(rng, sizes)
@@ -161,9 +163,14 @@ func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *ra
 				}
 				p = mutate(rng, best.Point, sizes)
 			}
-			if seen == nil || !seen[pointKey(p)] {
+			if dup = seen != nil && seen[pointKey(p)]; !dup {
 				break
 			}
+		}
+		if dup {
+			// Every draw was evaluated before: re-adding it would fill the
+			// population with clones. The iteration is used up.
+			continue
 		}
 		if seen != nil {
 			seen[pointKey(p)] = true

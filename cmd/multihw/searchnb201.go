@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/nas/nb201"
+	"github.com/multihw/multihw/plots"
+)
+
+func init() {
+	register(&command{name: "search nb201", summary: "tabular multi-hardware search on NAS-Bench-201 with real device latencies (BRP-NAS)", run: runSearchNB201})
+	register(&command{name: "search nb201-compare", summary: "NAS-Bench-201 winners of each single-target objective and of AVG/MAX, measured on every target", run: runSearchNB201Compare})
+	register(&command{name: "search nb201-bench", summary: "success rates of evolution/random/reinforce vs the exhaustive optimum over seeds (--report: REPORT.md)", run: runSearchNB201Bench})
+}
+
+// nb201Flags are the flags that define the bench: tables, targets, reference,
+// dataset and objective.
+type nb201Flags struct {
+	latency, targets, reference, dataset, objective, weights string
+}
+
+func (f *nb201Flags) register(fs *flag.FlagSet, withObjective bool) {
+	fs.StringVar(&f.latency, "latency", devicedata.NameBRPNAS, "latency table: an embedded name (nb201-brpnas, nb201-help) or a CSV path")
+	fs.StringVar(&f.targets, "targets", strings.Join(devicedata.Pixel4Targets, ","),
+		"comma-separated latency columns (exact names or substrings matching one column)")
+	fs.StringVar(&f.reference, "reference", nb201.AllConv3x3, "reference cell (arch_str) every latency is divided by")
+	fs.StringVar(&f.dataset, "dataset", "cifar10", "accuracy of: "+strings.Join(nb201.DatasetNames(), ", "))
+	if withObjective {
+		fs.StringVar(&f.objective, "objective", nb201.ObjAVG, "cost: avg, max, weighted (with --weights) or one target column (e.g. dsp)")
+		fs.StringVar(&f.weights, "weights", "", "comma-separated per-target weights for --objective weighted (normalised to sum 1)")
+	}
+}
+
+func (f *nb201Flags) build() (*nb201.Bench, error) {
+	b := nb201.New().Latency(f.latency).Reference(f.reference).Dataset(f.dataset)
+	var targets []string
+	for _, t := range strings.Split(f.targets, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			targets = append(targets, t)
+		}
+	}
+	b.Targets(targets...)
+	if f.objective != "" {
+		b.Objective(f.objective)
+	}
+	if f.weights != "" {
+		w, err := nb201ParseFloats("--weights", f.weights)
+		if err != nil {
+			return nil, err
+		}
+		b.Weights(w...)
+	}
+	return b.Build()
+}
+
+// nb201ParseFloats parses a comma-separated list of numbers.
+func nb201ParseFloats(flagName, s string) ([]float64, error) {
+	var out []float64
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a number", flagName, p)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: empty list", flagName)
+	}
+	return out, nil
+}
+
+// searchFlags configure the non-exhaustive algorithms.
+type nb201SearchFlags struct {
+	population, sample, retries int
+	keepOldest                  bool
+	lr, guideBeta               float64
+	maxEval                     int
+}
+
+func (s *nb201SearchFlags) register(fs *flag.FlagSet) {
+	d := nb201.DefaultEvolution
+	fs.IntVar(&s.population, "population", d.Population, "evolution: population size")
+	fs.IntVar(&s.sample, "sample", d.Sample, "evolution: tournament size")
+	fs.IntVar(&s.retries, "retries", d.Retries, "evolution: re-draws of a child already looked up")
+	fs.BoolVar(&s.keepOldest, "aging", !d.RemoveWorst, "evolution: remove the oldest individual (regularised evolution) instead of the worst")
+	fs.Float64Var(&s.lr, "lr", nb201.DefaultReinforceLR, "reinforce: controller learning rate")
+	fs.Float64Var(&s.guideBeta, "guide-beta", nb201.DefaultGuideBeta,
+		"budget reward: β of the search guide Q·min(1,T/T0)^β (the answer is still the best within-budget cell)")
+	fs.IntVar(&s.maxEval, "max-evaluations", 0, "bound on all lookups, repeats included (default 20 × queries)")
+}
+
+func (s *nb201SearchFlags) config(r nas.Reward) nb201.SearchConfig {
+	cfg := nb201.SearchConfig{
+		Reward:         r,
+		Evolution:      nas.EvolutionConfig{Population: s.population, Sample: s.sample, Retries: s.retries, RemoveWorst: !s.keepOldest},
+		ReinforceLR:    s.lr,
+		MaxEvaluations: s.maxEval,
+	}
+	if r.Kind == nas.RewardBudget {
+		cfg.Guide = nas.Reward{Kind: nas.RewardMnasHard, T0: r.T0, Beta: s.guideBeta}
+	}
+	return cfg
+}
+
+func runSearchNB201(args []string) error {
+	fs := newFlags("search nb201", "--budget B [--targets COLS] [--objective avg|max|weighted|COLUMN] [--weights W,...] "+
+		"[--reference ARCH] [--dataset cifar10|cifar100|imagenet16] [--algo exhaustive|evolution|reinforce|random] "+
+		"[--reward budget|abs|mnas|mnas_hard] [--queries Q] [--seed S] [--json]")
+	var bf nb201Flags
+	bf.register(fs, true)
+	var sf nb201SearchFlags
+	sf.register(fs)
+	budget := fs.Float64("budget", 0, "target cost T0 (normalised latency under the objective); required")
+	algo := fs.String("algo", nb201.AlgoExhaustive, "algorithm: "+strings.Join(nb201.Algorithms, ", "))
+	reward := fs.String("reward", string(nas.RewardBudget), "reward: budget (max accuracy with cost <= budget), abs, mnas, mnas_hard")
+	beta := fs.Float64("beta", 0, "reward β (default: the kind's: abs -0.10, mnas -0.07)")
+	queries := fs.Int("queries", 500, "distinct candidate cells a non-exhaustive search may look up")
+	seed := fs.Uint64("seed", 1, "seed of the search")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *budget == 0 {
+		return fmt.Errorf("missing --budget (e.g. --budget 0.5: half the reference's normalised latency)")
+	}
+	if !slices.Contains(nb201.Algorithms, *algo) {
+		return fmt.Errorf("unknown --algo %q (valid: %s)", *algo, strings.Join(nb201.Algorithms, ", "))
+	}
+	r := nb201.Reward(nas.RewardKind(*reward), *budget)
+	if *beta != 0 {
+		r.Beta = *beta
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("--reward/--budget/--beta: %w", err)
+	}
+	bn, err := bf.build()
+	if err != nil {
+		return err
+	}
+	cfg := sf.config(r)
+	cfg.Algorithm, cfg.Queries, cfg.Seed = *algo, *queries, *seed
+	out, err := bn.Search(cfg)
+	if err != nil {
+		return err
+	}
+	// For context: how far from the exact optimum a search landed.
+	var opt *nb201.Outcome
+	if *algo != nb201.AlgoExhaustive {
+		if opt, err = bn.Exhaustive(r); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		type withOpt struct {
+			*nb201.Outcome
+			Targets []string       `json:"targets"`
+			Weights []float64      `json:"weights,omitempty"`
+			Optimum *nb201.Outcome `json:"optimum,omitempty"`
+		}
+		return printJSON(withOpt{Outcome: out, Targets: bn.Targets(), Weights: bn.Weights(), Optimum: opt})
+	}
+	fmt.Println(bn.Describe())
+	if !out.Found {
+		fmt.Printf("%s: no cell within budget %g among the %d looked up (%d evaluations)\n", out.Algorithm, *budget, out.Queries, out.Evaluations)
+		return nil
+	}
+	fmt.Printf("%s (%s reward, %d queries, %d evaluations): %s (#%d)\n", out.Algorithm, r.Kind, out.Queries, out.Evaluations, out.ArchStr, out.Index)
+	fmt.Printf("  accuracy %.2f%%  cost %.4f  AVG %.4f  MAX %.4f\n", out.Accuracy, out.Cost, out.AVG, out.MAX)
+	for k, t := range bn.Targets() {
+		fmt.Printf("  %-44s %.4f\n", t, out.Relative[k])
+	}
+	if opt != nil && opt.Found {
+		fmt.Printf("exhaustive optimum: %.2f%% (%s); gap %.2f points\n", opt.Accuracy, opt.ArchStr, opt.Accuracy-out.Accuracy)
+	}
+	return nil
+}
+
+func runSearchNB201Compare(args []string) error {
+	fs := newFlags("search nb201-compare", "[--budget B] [--targets COLS] [--reference ARCH] [--dataset D] [--plot DIR] [--json]")
+	var bf nb201Flags
+	bf.register(fs, false)
+	budget := fs.Float64("budget", 0.3, "budget on every objective (normalised latency)")
+	plotDir := fs.String("plot", "", "also write device_comparison.png/.svg to this directory")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	bn, err := bf.build()
+	if err != nil {
+		return err
+	}
+	c, err := bn.Compare(*budget)
+	if err != nil {
+		return err
+	}
+	if *plotDir != "" {
+		fig, err := plots.DeviceComparison(c.PlotData())
+		if err != nil {
+			return err
+		}
+		paths, err := plots.WriteFiles(*plotDir, 1, fig)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s\n", strings.Join(paths, ", "))
+	}
+	if *asJSON {
+		return printJSON(c)
+	}
+	fmt.Printf("Budget %g on each objective; %s accuracy; latency normalised to %s\n\n", c.Budget, nb201.DatasetLabel(c.Dataset), c.Reference)
+	return c.WriteTable(os.Stdout)
+}
+
+func runSearchNB201Bench(args []string) error {
+	fs := newFlags("search nb201-bench", "[--seeds 20] [--queries 500] [--budgets 0.3,0.5,0.7] [--algos evolution,random,reinforce] "+
+		"[--more-seeds N] [--report FILE [--compare 0.3,0.5]] [--json]")
+	var bf nb201Flags
+	bf.register(fs, true)
+	var sf nb201SearchFlags
+	sf.register(fs)
+	seeds := fs.Int("seeds", 20, "seeds per (algorithm, budget): 0 .. seeds-1")
+	queries := fs.Int("queries", 500, "distinct candidate cells per search")
+	budgets := fs.String("budgets", "0.3,0.5,0.7", "comma-separated budgets")
+	algos := fs.String("algos", "evolution,random,reinforce", "comma-separated algorithms")
+	tol := fs.Float64("tolerance", 0.5, "success: within this many accuracy points of the exhaustive optimum")
+	more := fs.Int("more-seeds", 0, "also run this many seeds from --more-offset, for tighter rates")
+	moreOffset := fs.Uint64("more-offset", 1000, "first seed of --more-seeds")
+	report := fs.String("report", "", "write a markdown report (rates and comparisons) to this file, e.g. nas/nb201/REPORT.md")
+	compare := fs.String("compare", "0.3,0.5", "budgets of the comparison tables in --report")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	bl, err := nb201ParseFloats("--budgets", *budgets)
+	if err != nil {
+		return err
+	}
+	var al []string
+	for _, a := range strings.Split(*algos, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			al = append(al, a)
+		}
+	}
+	bn, err := bf.build()
+	if err != nil {
+		return err
+	}
+	search := sf.config(nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
+	cfg := nb201.RatesConfig{Budgets: bl, Algorithms: al, Seeds: *seeds, Queries: *queries, Tolerance: *tol, Search: search, Progress: os.Stderr}
+	rows, err := bn.Rates(cfg)
+	if err != nil {
+		return err
+	}
+	rep := nb201.Report{Command: "multihw search nb201-bench " + strings.Join(args, " "), Config: cfg, Rates: rows}
+	if *more > 0 {
+		mc := cfg
+		mc.Seeds, mc.SeedOffset = *more, *moreOffset
+		if rep.More, err = bn.Rates(mc); err != nil {
+			return err
+		}
+		rep.MoreConfig = mc
+	}
+	if *report != "" {
+		cb, err := nb201ParseFloats("--compare", *compare)
+		if err != nil {
+			return err
+		}
+		for _, b := range cb {
+			c, err := bn.Compare(b)
+			if err != nil {
+				return err
+			}
+			rep.Comparisons = append(rep.Comparisons, c)
+		}
+		var buf bytes.Buffer
+		if err := bn.WriteReport(&buf, rep); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(*report, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s\n", *report)
+	}
+	if *asJSON {
+		return printJSON(struct {
+			Rates []nb201.RateRow `json:"rates"`
+			More  []nb201.RateRow `json:"more,omitempty"`
+		}{rows, rep.More})
+	}
+	fmt.Println(bn.Describe())
+	fmt.Printf("success: within %g accuracy points of the exhaustive optimum, %d queries, seeds 0..%d\n\n", *tol, *queries, *seeds-1)
+	printNB201Rates(rows)
+	if len(rep.More) > 0 {
+		fmt.Printf("\nseeds %d..%d:\n\n", *moreOffset, *moreOffset+uint64(*more)-1)
+		printNB201Rates(rep.More)
+	}
+	return nil
+}
+
+func printNB201Rates(rows []nb201.RateRow) {
+	var budgets []float64
+	var algos []string
+	for _, r := range rows {
+		if !slices.Contains(budgets, r.Budget) {
+			budgets = append(budgets, r.Budget)
+		}
+		if !slices.Contains(algos, r.Algorithm) {
+			algos = append(algos, r.Algorithm)
+		}
+	}
+	fmt.Printf("%-10s", "algorithm")
+	for _, b := range budgets {
+		fmt.Printf("  %-22s", fmt.Sprintf("budget %g", b))
+	}
+	fmt.Println()
+	for _, a := range algos {
+		fmt.Printf("%-10s", a)
+		for _, b := range budgets {
+			for _, r := range rows {
+				if r.Algorithm == a && r.Budget == b {
+					fmt.Printf("  %-22s", fmt.Sprintf("%d/%d %3.0f%% gap %.2f", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap))
+				}
+			}
+		}
+		fmt.Println()
+	}
+}

@@ -1,0 +1,140 @@
+package nb201
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Report is the content of REPORT.md: the success-rate study, optionally
+// repeated on more seeds, and comparisons at some budgets.
+type Report struct {
+	// Command is the command line that produced the report.
+	Command string
+	// Rates is the main study (Config.Seeds seeds from Config.SeedOffset).
+	Config RatesConfig
+	Rates  []RateRow
+	// More is the same study on more seeds (MoreConfig), for tighter rates.
+	MoreConfig RatesConfig
+	More       []RateRow
+	// Comparisons at a few budgets.
+	Comparisons []*Comparison
+}
+
+// WriteReport writes the report as markdown.
+func (bn *Bench) WriteReport(w io.Writer, rep Report) error {
+	var b strings.Builder
+	b.WriteString("# Tabular multi-hardware search on NAS-Bench-201 (real device latencies)\n\n")
+	if rep.Command != "" {
+		fmt.Fprintf(&b, "Produced by `%s`.\n\n", rep.Command)
+	}
+	fmt.Fprintf(&b, "Setting: %s.\n\n", bn.Describe())
+	b.WriteString("Accuracy: NAS-Bench-201 test accuracy (percent, mean over training seeds). Latency: BRP-NAS " +
+		"measurements; r_h = latency_h(cell) / latency_h(reference) per target; AVG = mean of r_h, MAX = max. " +
+		"Cells with a missing measurement on a target are not candidates.\n\n")
+	if len(rep.Rates) > 0 {
+		cfg := rep.Config
+		b.WriteString("## Success rates\n\n")
+		fmt.Fprintf(&b, "Runs within %g accuracy points of the exhaustive optimum (budget reward: highest accuracy with "+
+			"%s cost <= budget), %d queries each, seeds %d..%d.\n\n", tolerance(cfg), bn.objective, cfg.Queries,
+			cfg.SeedOffset, cfg.SeedOffset+uint64(cfg.Seeds)-1)
+		writeRates(&b, rep.Rates)
+		if len(rep.More) > 0 {
+			mc := rep.MoreConfig
+			fmt.Fprintf(&b, "\nThe same on seeds %d..%d (%d seeds; ±%.0f%% is about one binomial standard error at 95%%):\n\n",
+				mc.SeedOffset, mc.SeedOffset+uint64(mc.Seeds)-1, mc.Seeds, 100*stdErr(0.95, mc.Seeds))
+			writeRates(&b, rep.More)
+		}
+		b.WriteString("\n" + searchNotes(cfg) + "\n")
+	}
+	for _, c := range rep.Comparisons {
+		fmt.Fprintf(&b, "\n## Winners of each objective at budget %g (%s, exhaustive)\n\n", c.Budget, DatasetLabel(c.Dataset))
+		b.WriteString("Each row is the most accurate cell whose cost under that objective is within the budget; " +
+			"bold: over the budget on that target.\n\n")
+		if err := c.WriteMarkdown(&b); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func tolerance(cfg RatesConfig) float64 {
+	if cfg.Tolerance == 0 {
+		return 0.5
+	}
+	return cfg.Tolerance
+}
+
+func stdErr(p float64, n int) float64 {
+	if n < 1 {
+		return 0
+	}
+	return math.Sqrt(p * (1 - p) / float64(n))
+}
+
+// writeRates writes one markdown table: algorithms × budgets.
+func writeRates(b *strings.Builder, rows []RateRow) {
+	var budgets []float64
+	var algos []string
+	for _, r := range rows {
+		if !slices.Contains(budgets, r.Budget) {
+			budgets = append(budgets, r.Budget)
+		}
+		if !slices.Contains(algos, r.Algorithm) {
+			algos = append(algos, r.Algorithm)
+		}
+	}
+	b.WriteString("| algorithm |")
+	sep := "|---|"
+	for _, bu := range budgets {
+		fmt.Fprintf(b, " budget %g |", bu)
+		sep += "---:|"
+	}
+	b.WriteString("\n" + sep + "\n")
+	b.WriteString("| exhaustive optimum |")
+	for _, bu := range budgets {
+		for _, r := range rows {
+			if r.Budget == bu {
+				fmt.Fprintf(b, " %.2f |", r.Optimum)
+				break
+			}
+		}
+	}
+	b.WriteString("\n")
+	for _, a := range algos {
+		fmt.Fprintf(b, "| %s |", a)
+		for _, bu := range budgets {
+			for _, r := range rows {
+				if r.Budget == bu && r.Algorithm == a {
+					fmt.Fprintf(b, " %d/%d = %.0f%% (gap %.2f) |", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap)
+				}
+			}
+		}
+		b.WriteString("\n")
+	}
+}
+
+// searchNotes describes the algorithms' settings.
+func searchNotes(cfg RatesConfig) string {
+	evo := cfg.Search.Evolution
+	if evo.Population == 0 {
+		evo = DefaultEvolution
+	}
+	lr := cfg.Search.ReinforceLR
+	if lr == 0 {
+		lr = DefaultReinforceLR
+	}
+	guide := fmt.Sprintf("MnasNet's hard-capped reward Q·min(1, T/T0)^β with β = %g", DefaultGuideBeta)
+	if g := cfg.Search.Guide; g.Kind != "" {
+		guide = fmt.Sprintf("%s with β = %g", g.Kind, g.Beta)
+	}
+	return fmt.Sprintf("A query is one distinct candidate cell looked up (repeats come from a cache; proposing a "+
+		"non-candidate cell costs none). \"gap\" is the mean accuracy shortfall from the optimum. Evolution: population %d, "+
+		"tournaments of %d, children already seen re-drawn up to %d times, remove-worst %v. Reinforce: the TuNAS controller "+
+		"(independent categorical per edge, Adam β1 = 0, baseline momentum 0.95), constant learning rate %g. Evolution and "+
+		"reinforce are guided by %s; the answer is the most accurate within-budget cell they looked up. Random search draws "+
+		"cells uniformly.", evo.Population, evo.Sample, evo.Retries, evo.RemoveWorst, lr, guide)
+}
