@@ -2,6 +2,8 @@
 # here, not in the user's head.
 #   make demo   - the main job on the embedded default backend (pure Go)
 #   make test   - installs what is missing (make setup), then runs all tests
+#   make notebooks - executes the GoNB notebooks headless (NB=02 for one)
+#   make jupyter   - Jupyter on notebooks/ with this environment
 SHELL := /bin/bash
 
 export GOTOOLCHAIN := go1.27.3
@@ -22,7 +24,7 @@ ORT_VERSION := 1.30.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -timeout 60m
 
-.PHONY: all setup setup-apt setup-go setup-ort build demo test test-go notebooks bench fmt vet clean
+.PHONY: all setup setup-apt setup-go setup-ort build demo test test-go notebooks jupyter bench fmt vet clean
 
 all: build
 
@@ -64,13 +66,46 @@ build:
 demo: build
 	$(MULTIHW) demo
 
-test: setup build vet test-go
+test: setup build vet test-go notebooks
 
 vet:
 	go vet ./...
 
 test-go:
 	go test $(GO_TEST_FLAGS) ./...
+
+# Notebooks: each notebooks/NN_*.ipynb runs in a fresh GoNB kernel; the executed
+# copy goes to notebooks/.out/ (git-ignored), the kernel's log next to it. A
+# failing cell fails the target. Then notebooks_test.go checks the copies (every
+# cell ran, no error, at least one image). NB=02 runs only the notebooks whose
+# name starts with 02; MULTIHW_FULL=1 switches the notebooks to full runs.
+NOTEBOOK_DIR := notebooks
+NOTEBOOK_TIMEOUT ?= 1800
+NOTEBOOKS = $(sort $(wildcard $(NOTEBOOK_DIR)/$(if $(NB),$(NB),[0-9][0-9]_)*.ipynb))
+
+notebooks: setup-apt setup-go
+	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches $(NOTEBOOK_DIR)/$(NB)*.ipynb"; exit 1; }
+	@mkdir -p $(NOTEBOOK_DIR)/.out
+	@set -e; ran=""; for nb in $(NOTEBOOKS); do \
+	  name=$$(basename $$nb .ipynb); log=$(NOTEBOOK_DIR)/.out/$$name.log; start=$$(date +%s); \
+	  rm -f $(NOTEBOOK_DIR)/.out/$$name.ipynb; \
+	  if ! jupyter nbconvert --to notebook --execute $$nb --output-dir $(NOTEBOOK_DIR)/.out --output $$name \
+	      --ExecutePreprocessor.kernel_name=gonb --ExecutePreprocessor.timeout=$(NOTEBOOK_TIMEOUT) >$$log 2>&1; then \
+	    grep -v '^[IWE][0-9]\{4\} ' $$log | tail -n 40; \
+	    echo "notebook $$nb FAILED (kernel and nbconvert log: $$log)"; exit 1; \
+	  fi; \
+	  echo "notebook $$nb: $$(( $$(date +%s) - start )) s"; ran="$$ran $$name"; \
+	done; \
+	MULTIHW_NOTEBOOKS_EXECUTED="$$ran" go test -count=1 -run 'Notebooks' ./$(NOTEBOOK_DIR)
+
+# Jupyter with the project's environment (GOTOOLCHAIN, GOEXPERIMENT, MULTIHW_ROOT
+# ... are exported above, and the GoNB kernel inherits them). The notebook
+# server is installed on first use; JUPYTER_FLAGS adds options (e.g. --no-browser
+# --ip=0.0.0.0).
+jupyter: setup-go
+	@command -v jupyter-notebook >/dev/null || { echo "installing jupyter-notebook"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq jupyter-notebook >/dev/null; }
+	jupyter notebook --notebook-dir=$(NOTEBOOK_DIR) $(JUPYTER_FLAGS)
 
 bench: build
 	$(MULTIHW) bench train

@@ -1,0 +1,242 @@
+// Package notebooks holds the project's GoNB notebooks (NN_name.ipynb). This
+// test checks the committed notebooks' conventions and, after `make
+// notebooks`, the executed copies in .out/.
+package notebooks
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// executedDir holds the executed copies (git-ignored), written by `make notebooks`.
+const executedDir = ".out"
+
+// requiredEnv lists the notebooks (file stems, space-separated) that `make
+// notebooks` has just executed: their executed copies must exist and match the
+// committed source. Without it, missing or stale copies skip the check.
+const requiredEnv = "MULTIHW_NOTEBOOKS_EXECUTED"
+
+// maxCommittedBytes keeps committed notebooks small: outputs belong in .out/.
+const maxCommittedBytes = 200 << 10
+
+type notebook struct {
+	Metadata struct {
+		Kernelspec struct {
+			Name string `json:"name"`
+		} `json:"kernelspec"`
+	} `json:"metadata"`
+	Cells []cell `json:"cells"`
+}
+
+type cell struct {
+	CellType       string    `json:"cell_type"`
+	Source         multiline `json:"source"`
+	ExecutionCount *int      `json:"execution_count"`
+	Outputs        []output  `json:"outputs"`
+}
+
+type output struct {
+	OutputType string               `json:"output_type"`
+	Name       string               `json:"name"`
+	Text       multiline            `json:"text"`
+	Data       map[string]multiline `json:"data"`
+	Ename      string               `json:"ename"`
+	Evalue     string               `json:"evalue"`
+}
+
+// multiline is a notebook text field: a string or a list of lines.
+type multiline string
+
+func (m *multiline) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var lines []string
+		if err := json.Unmarshal(b, &lines); err != nil {
+			return err
+		}
+		*m = multiline(strings.Join(lines, ""))
+		return nil
+	}
+	if len(b) > 0 && b[0] != '"' { // e.g. a JSON object (application/json data): keep it raw
+		*m = multiline(b)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*m = multiline(s)
+	return nil
+}
+
+func readNotebook(path string) (*notebook, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var nb notebook
+	if err := json.Unmarshal(raw, &nb); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &nb, nil
+}
+
+// committedNotebooks lists NN_*.ipynb in order.
+func committedNotebooks(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("[0-9][0-9]_*.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(paths)
+	if len(paths) < 2 {
+		t.Fatalf("found %d notebooks (NN_name.ipynb), want at least 01 and 02", len(paths))
+	}
+	return paths
+}
+
+// TestCommittedNotebooks checks the conventions every notebook follows, so
+// that `make notebooks` runs it on a fresh machine.
+func TestCommittedNotebooks(t *testing.T) {
+	for _, path := range committedNotebooks(t) {
+		t.Run(path, func(t *testing.T) {
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Size() > maxCommittedBytes {
+				t.Errorf("%d bytes: commit notebooks with outputs stripped (limit %d)", st.Size(), maxCommittedBytes)
+			}
+			nb, err := readNotebook(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k := nb.Metadata.Kernelspec.Name; k != "gonb" {
+				t.Errorf("kernel %q, want gonb", k)
+			}
+			if len(nb.Cells) < 3 || nb.Cells[0].CellType != "markdown" || !strings.HasPrefix(string(nb.Cells[0].Source), "# ") {
+				t.Fatalf("the first cell must be a markdown title and introduction")
+			}
+			var code []cell
+			all := ""
+			for _, c := range nb.Cells {
+				all += string(c.Source) + "\n"
+				if c.CellType == "code" {
+					code = append(code, c)
+				}
+			}
+			if len(code) == 0 {
+				t.Fatal("no code cells")
+			}
+			// The first code cell wires the repository into GoNB's module.
+			first := string(code[0].Source)
+			for _, want := range []string{`go work use . "${MULTIHW_ROOT}"`, "%goworkfix"} {
+				if !strings.Contains(first, want) {
+					t.Errorf("first code cell lacks %q:\n%s", want, first)
+				}
+			}
+			if !strings.Contains(all, `os.Getenv("MULTIHW_FULL")`) {
+				t.Error(`no quick/full switch: read os.Getenv("MULTIHW_FULL")`)
+			}
+		})
+	}
+}
+
+// TestExecutedNotebooks checks the executed copies that `make notebooks`
+// writes to .out/: every code cell ran, no cell failed or panicked, and the
+// notebook displayed at least one image.
+func TestExecutedNotebooks(t *testing.T) {
+	required := strings.Fields(os.Getenv(requiredEnv))
+	for _, path := range committedNotebooks(t) {
+		stem := strings.TrimSuffix(path, ".ipynb")
+		t.Run(stem, func(t *testing.T) {
+			mustCheck := slices.Contains(required, stem)
+			exec := filepath.Join(executedDir, path)
+			got, err := readNotebook(exec)
+			if os.IsNotExist(err) && !mustCheck {
+				t.Skipf("no executed copy %s: run `make notebooks`", exec)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := readNotebook(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stale := sameSources(src, got); stale != "" {
+				if !mustCheck {
+					t.Skipf("%s is stale (%s): run `make notebooks`", exec, stale)
+				}
+				t.Fatalf("%s was not executed from %s: %s", exec, path, stale)
+			}
+			checkExecuted(t, got)
+		})
+	}
+	for _, stem := range required {
+		if _, err := os.Stat(stem + ".ipynb"); err != nil {
+			t.Errorf("%s names %q, which is not a notebook here: %v", requiredEnv, stem, err)
+		}
+	}
+}
+
+// sameSources returns "" when both notebooks have the same cells, else what differs.
+func sameSources(a, b *notebook) string {
+	if len(a.Cells) != len(b.Cells) {
+		return fmt.Sprintf("%d cells against %d", len(b.Cells), len(a.Cells))
+	}
+	for i := range a.Cells {
+		if strings.TrimSpace(string(a.Cells[i].Source)) != strings.TrimSpace(string(b.Cells[i].Source)) {
+			return fmt.Sprintf("cell %d differs", i)
+		}
+	}
+	return ""
+}
+
+func checkExecuted(t *testing.T, nb *notebook) {
+	t.Helper()
+	images := 0
+	for i, c := range nb.Cells {
+		if c.CellType != "code" {
+			continue
+		}
+		if c.ExecutionCount == nil {
+			t.Errorf("cell %d did not run", i)
+		}
+		for _, o := range c.Outputs {
+			switch o.OutputType {
+			case "error":
+				t.Errorf("cell %d failed: %s: %s", i, o.Ename, o.Evalue)
+			case "stream":
+				if o.Name == "stderr" && strings.Contains(string(o.Text), "panic:") {
+					t.Errorf("cell %d panicked:\n%s", i, o.Text)
+				}
+			case "display_data", "execute_result":
+				if isImage(o) {
+					images++
+				}
+			}
+		}
+	}
+	if images == 0 {
+		t.Error("no image output: each notebook shows at least one figure")
+	}
+}
+
+// isImage reports a PNG, an SVG, or HTML that embeds one (GoNB shows SVG as HTML).
+func isImage(o output) bool {
+	for mime, v := range o.Data {
+		switch {
+		case mime == "image/png" || mime == "image/svg+xml":
+			return len(v) > 0
+		case mime == "text/html" && (strings.Contains(string(v), "<svg") || strings.Contains(string(v), "<img")):
+			return true
+		}
+	}
+	return false
+}
