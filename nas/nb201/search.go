@@ -158,7 +158,7 @@ type SearchConfig struct {
 }
 
 // Defaults of the tabular search, chosen on the 0.3/0.5/0.7 AVG budgets of
-// CIFAR-10 with seed streams other than [Bench.Search]'s (see REPORT.md).
+// CIFAR-10 with seeds 1000..1199 (REPORT.md shows other seeds).
 var (
 	// DefaultEvolution: a population of 200, tournaments of 50, children
 	// already looked up re-drawn up to 50 times, the worst individual removed.
