@@ -59,7 +59,14 @@ func (f *nb201Flags) build() (*nb201.Bench, error) {
 		}
 		b.Weights(w...)
 	}
-	return b.Build()
+	bn, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range bn.Notes() {
+		fmt.Fprintf(os.Stderr, "note: %s\n", n)
+	}
+	return bn, nil
 }
 
 // nb201ParseFloats parses a comma-separated list of numbers.
@@ -182,8 +189,12 @@ func runSearchNB201(args []string) error {
 	for k, t := range bn.Targets() {
 		fmt.Printf("  %-44s %.4f\n", t, out.Relative[k])
 	}
-	if opt != nil && opt.Found {
+	switch {
+	case opt == nil || !opt.Found:
+	case r.Kind == nas.RewardBudget:
 		fmt.Printf("exhaustive optimum: %.2f%% (%s); gap %.2f points\n", opt.Accuracy, opt.ArchStr, opt.Accuracy-out.Accuracy)
+	default:
+		fmt.Printf("exhaustive optimum: reward %.4f (%s, %.2f%%); found reward %.4f\n", opt.RewardValue, opt.ArchStr, opt.Accuracy, out.RewardValue)
 	}
 	return nil
 }

@@ -99,6 +99,7 @@ type Bench struct {
 	objective string    // avg, max, weighted or a target column
 	single    int       // target index of a single-target objective, else -1
 	weights   []float64 // normalised; nil unless weighted
+	notes     []string
 
 	// Indexed by devicedata.Cell.Code; acc is NaN for non-candidates.
 	acc   []float64
@@ -149,6 +150,9 @@ func (b *Builder) Build() (*Bench, error) {
 		}
 		bn.targets = append(bn.targets, col)
 		rel = append(rel, r)
+		if note := lat.ColumnNote(col); note != "" {
+			bn.notes = append(bn.notes, fmt.Sprintf("target %s: %s", col, note))
+		}
 	}
 	if err := bn.setObjective(b.objective, b.weights); err != nil {
 		return nil, err
@@ -294,6 +298,10 @@ func (bn *Bench) WithObjective(name string, weights ...float64) (*Bench, error) 
 	}
 	return &nb, nil
 }
+
+// Notes returns, per target that is not a real measurement (a simulator
+// estimate, see [devicedata.Table.ColumnNote]), a line saying so.
+func (bn *Bench) Notes() []string { return slices.Clone(bn.notes) }
 
 // Targets returns the resolved target column names.
 func (bn *Bench) Targets() []string { return slices.Clone(bn.targets) }

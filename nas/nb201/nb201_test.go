@@ -120,6 +120,10 @@ func TestExhaustiveEqualsBruteForce(t *testing.T) {
 			}
 		}
 	}
+	// Simulated columns are flagged.
+	if n := mustBench(t, New().Latency(devicedata.NameHELPNB201).Targets("pixel2", "eyeriss")).Notes(); len(n) != 1 || !strings.Contains(n[0], "eyeriss") {
+		t.Errorf("notes %q, want one about eyeriss", n)
+	}
 	// The default bench excludes exactly the 341 disconnected cells.
 	if bn := mustBench(t, New()); bn.Excluded() != 341 {
 		t.Errorf("default bench excludes %d cells, want the 341 unmeasured disconnected ones", bn.Excluded())
