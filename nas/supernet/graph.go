@@ -7,34 +7,32 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 )
 
-// pathNet builds the graph of one path: every weight it asks for becomes a
-// parameter of the graph, fed with the slice of the shared variable.
+// pathNet builds the graph of one path: every variable it uses becomes a
+// parameter of the graph, fed with the slice of the shared variable; further
+// uses of the same variable (a mixed path) slice that parameter.
 type pathNet struct {
 	sn    *Supernet
 	g     *Graph
 	uses  []use
 	nodes []*Node
-	seen  map[*param]bool
+	index map[*param]int // of the variable's use
 }
 
-// weight returns the parameter node of the slice [starts, starts+dims) of
-// variable path (under the supernet scope).
+// weight returns the slice [starts, starts+dims) of variable path (under the
+// supernet scope).
 func (pn *pathNet) weight(path string, starts, dims []int) *Node {
 	full := weightsScope + "/" + path
 	p := pn.sn.byPath[full]
 	if p == nil {
 		exceptions.Panicf("supernet: internal error: no variable %s", full)
 	}
-	if pn.seen[p] {
-		exceptions.Panicf("supernet: internal error: variable %s used twice by one path", full)
-	}
-	pn.seen[p] = true
 	shape := p.spec.shape
 	if len(shape) != len(dims) {
 		exceptions.Panicf("supernet: internal error: variable %s has shape %v, slice %v", full, shape, dims)
@@ -44,7 +42,21 @@ func (pn *pathNet) weight(path string, starts, dims []int) *Node {
 			exceptions.Panicf("supernet: internal error: slice %v+%v out of variable %s shaped %v", starts, dims, full, shape)
 		}
 	}
+	if i, ok := pn.index[p]; ok {
+		// Mixed paths build the largest use first (see block).
+		u := pn.uses[i]
+		specs := make([]SliceAxisSpec, len(dims))
+		for a := range dims {
+			lo := starts[a] - u.starts[a]
+			if lo < 0 || lo+dims[a] > u.dims[a] {
+				exceptions.Panicf("supernet: internal error: slice %v+%v of %s outside its first use %v+%v", starts, dims, full, u.starts, u.dims)
+			}
+			specs[a] = AxisRange(lo, lo+dims[a])
+		}
+		return Slice(pn.nodes[i], specs...)
+	}
 	node := Parameter(pn.g, fmt.Sprintf("w%03d", len(pn.uses)), shapes.Make(dtypes.Float32, dims...))
+	pn.index[p] = len(pn.uses)
 	pn.uses = append(pn.uses, use{p: p, starts: slices.Clone(starts), dims: slices.Clone(dims)})
 	pn.nodes = append(pn.nodes, node)
 	return node
@@ -54,11 +66,32 @@ func (pn *pathNet) weight(path string, starts, dims []int) *Node {
 func zeros(n int) []int { return make([]int, n) }
 
 // kernelSlice returns the weight of a k×k kernel centred in a kMax×kMax
-// variable, with the remaining axes sliced from 0 to rest.
-func (pn *pathNet) kernelSlice(path string, kMax, k int, rest ...int) *Node {
+// variable, with the remaining axes sliced from 0 to rest. With several
+// kernels it returns their average, each zero-padded to the largest: a
+// convolution being linear in its weights, that convolution is the average
+// of the convolutions with each kernel.
+func (pn *pathNet) kernelSlice(path string, kMax int, kernels []int, rest ...int) *Node {
+	k := slices.Max(kernels)
 	off := (kMax - k) / 2
 	starts := append([]int{off, off}, zeros(len(rest))...)
-	return pn.weight(path, starts, append([]int{k, k}, rest...))
+	w := pn.weight(path, starts, append([]int{k, k}, rest...))
+	if len(kernels) == 1 {
+		return w
+	}
+	mask := make([]float32, k*k)
+	for _, kk := range kernels {
+		o := (k - kk) / 2
+		for y := o; y < o+kk; y++ {
+			for x := o; x < o+kk; x++ {
+				mask[y*k+x] += 1 / float32(len(kernels))
+			}
+		}
+	}
+	dims := []int{k, k}
+	for range rest {
+		dims = append(dims, 1)
+	}
+	return Mul(w, Const(pn.g, tensors.FromFlatDataAndDimensions(mask, dims...)))
 }
 
 // batchNorm normalises x with its batch statistics (see the package
@@ -87,24 +120,24 @@ func activate(x *Node, act blocks.Activation) *Node {
 	return nil
 }
 
-// conv is a k×k (kMax×kMax variable) or 1×1 ([in, out] variable) convolution
-// + BatchNorm + activation.
-func (pn *pathNet) conv(scope string, x *Node, kMax, k, stride, out int, act blocks.Activation) *Node {
+// conv is a k×k (kMax×kMax variable; the average over kernels) or 1×1
+// ([in, out] variable, kMax 0) convolution + BatchNorm + activation.
+func (pn *pathNet) conv(scope string, x *Node, kMax int, kernels []int, stride, out int, act blocks.Activation) *Node {
 	in := x.Shape().Dimensions[3]
 	var y *Node
 	if kMax == 0 {
 		w := pn.weight(scope+"/weights", []int{0, 0}, []int{in, out})
 		y = pn.sn.ops.Pointwise(x, w, stride)
 	} else {
-		w := pn.kernelSlice(scope+"/weights", kMax, k, in, out)
+		w := pn.kernelSlice(scope+"/weights", kMax, kernels, in, out)
 		y = pn.sn.ops.Conv(x, w, stride)
 	}
 	return activate(pn.batchNorm(scope, y), act)
 }
 
-func (pn *pathNet) depthwise(scope string, x *Node, kMax, k, stride int, act blocks.Activation) *Node {
+func (pn *pathNet) depthwise(scope string, x *Node, kMax int, kernels []int, stride int, act blocks.Activation) *Node {
 	c := x.Shape().Dimensions[3]
-	w := pn.kernelSlice(scope+"/weights", kMax, k, c)
+	w := pn.kernelSlice(scope+"/weights", kMax, kernels, c)
 	return activate(pn.batchNorm(scope, pn.sn.ops.Depthwise(x, w, stride)), act)
 }
 
@@ -120,44 +153,97 @@ func (pn *pathNet) dense(scope string, x *Node, out int) *Node {
 func (pn *pathNet) logits(path *Path, images *Node) *Node {
 	a := path.Proxy
 	geo := &pn.sn.geo
-	x := pn.conv("stem", images, geo.stemK, a.Stem.Kernel, a.Stem.Stride, a.Stem.Out, a.Stem.Activation())
-	for i, b := range a.Blocks {
-		s, j := path.slots[i][0], path.slots[i][1]
-		p := slotPrefix(s, j)
-		km := geo.kernMax[s]
-		in := x.Shape().Dimensions[3]
-		e := b.ExpandedWidth(in)
-		act := b.Activation()
-		shortcut := x
-		switch b.Kind {
-		case blocks.KindIBN:
-			if b.HasExpandConv(in) {
-				x = pn.conv(p+"/ibn/expand", x, 0, 1, 1, e, act)
+	one := func(k int) []int { return []int{k} }
+	x := pn.conv("stem", images, geo.stemK, one(a.Stem.Kernel), a.Stem.Stride, a.Stem.Out, a.Stem.Activation())
+	i := 0
+	for s, end := range path.stageEnd {
+		var outs []*Node
+		for j := 0; i < end; i, j = i+1, j+1 {
+			x = pn.block(path.blocks[i], a.Blocks[i], x)
+			if slices.Contains(path.depthMix[s], j+1) {
+				outs = append(outs, x)
 			}
-			x = pn.depthwise(p+"/ibn/dw", x, km, b.Kernel, b.Stride, act)
-			x = pn.conv(p+"/ibn/project", x, 0, 1, 1, b.Out, "")
-		case blocks.KindFused:
-			stride := b.Stride
-			if b.HasExpandConv(in) {
-				x = pn.conv(p+"/fused/conv", x, km, b.Kernel, b.Stride, e, act)
-				stride = 1
-			}
-			x = pn.conv(p+"/fused/project", x, 0, 1, stride, b.Out, "")
-		default:
-			exceptions.Panicf("supernet: block kind %q is not supported", b.Kind)
 		}
-		if b.Residual(in) {
-			x = Add(x, shortcut)
+		if len(outs) > 0 {
+			x = mean(outs)
 		}
 	}
 	if a.Head.Conv > 0 {
-		x = pn.conv("head/conv", x, 0, 1, 1, a.Head.Conv, blocks.ReLU)
+		x = pn.conv("head/conv", x, 0, nil, 1, a.Head.Conv, blocks.ReLU)
 	}
 	x = ReduceMean(x, 1, 2)
 	if a.Head.Hidden > 0 {
 		x = activate(pn.dense("head/hidden", x, a.Head.Hidden), blocks.ReLU)
 	}
 	return pn.dense("classifier", x, a.Classes)
+}
+
+func mean(xs []*Node) *Node {
+	sum := xs[0]
+	for _, x := range xs[1:] {
+		sum = Add(sum, x)
+	}
+	if len(xs) == 1 {
+		return sum
+	}
+	return MulScalar(sum, 1/float64(len(xs)))
+}
+
+// block builds one block (b gives its stride, widths and expansion): the
+// average of its kinds' outputs, plus the residual.
+func (pn *pathNet) block(pb pathBlock, b blocks.Block, x *Node) *Node {
+	geo := &pn.sn.geo
+	p := slotPrefix(pb.slot[0], pb.slot[1])
+	km := geo.kernMax[pb.slot[0]]
+	in := x.Shape().Dimensions[3]
+	e := b.ExpandedWidth(in)
+	act := b.Activation()
+	expand := b.HasExpandConv(in) || pn.sn.cfg.ExpandOne == ExpandOneConv
+	// The fused IBN first: the IBN's shared expansion is the centre tap of
+	// its k×k window, and weight() needs the largest use first.
+	kinds := slices.Clone(pb.kinds)
+	slices.SortStableFunc(kinds, func(a, b blocks.Kind) int {
+		return boolInt(b == blocks.KindFused) - boolInt(a == blocks.KindFused)
+	})
+	var outs []*Node
+	for _, kind := range kinds {
+		y := x
+		switch kind {
+		case blocks.KindIBN:
+			if expand {
+				if geo.sharing == ShareExpandProject {
+					// The centre tap of the fused IBN's k×k expansion.
+					y = pn.conv(geo.blockVar(p, kind, "expand"), y, km, []int{1}, 1, e, act)
+				} else {
+					y = pn.conv(geo.blockVar(p, kind, "expand"), y, 0, nil, 1, e, act)
+				}
+			}
+			y = pn.depthwise(geo.blockVar(p, kind, "dw"), y, km, pb.kernels, b.Stride, act)
+			y = pn.conv(geo.blockVar(p, kind, "project"), y, 0, nil, 1, b.Out, "")
+		case blocks.KindFused:
+			stride := b.Stride
+			if expand {
+				y = pn.conv(geo.blockVar(p, kind, "expand"), y, km, pb.kernels, b.Stride, e, act)
+				stride = 1
+			}
+			y = pn.conv(geo.blockVar(p, kind, "project"), y, 0, nil, stride, b.Out, "")
+		default:
+			exceptions.Panicf("supernet: block kind %q is not supported", kind)
+		}
+		outs = append(outs, y)
+	}
+	y := mean(outs)
+	if b.Residual(in) {
+		y = Add(y, x)
+	}
+	return y
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // smoothedCrossEntropy is the mean cross-entropy of logits [B, C] against

@@ -52,6 +52,21 @@ type geometry struct {
 	head     blocks.Head
 	classes  int
 	channels int
+	sharing  Sharing
+}
+
+// blockVar returns the variable scope (relative to the supernet's) of op
+// ("expand", "dw", "project") of a block of the given kind at slot p, by
+// the sharing mode: shared ops drop the kind.
+func (g *geometry) blockVar(p string, kind blocks.Kind, op string) string {
+	shared := (op == "project" && g.sharing != ShareNothing) || (op == "expand" && g.sharing == ShareExpandProject)
+	if shared {
+		return p + "/" + op
+	}
+	if kind == blocks.KindFused && op == "expand" {
+		return p + "/fused/conv"
+	}
+	return p + "/" + string(kind) + "/" + op
 }
 
 // scaleWidth is blocks.Arch.WithWidth's rounding of one width.
@@ -62,8 +77,8 @@ func scaleWidth(n int, w float64) int {
 	return blocks.MakeDivisible(float64(n)*w, 8)
 }
 
-func newGeometry(s *nas.Space, width float64, proxyHead blocks.Head, channels, classes int) geometry {
-	g := geometry{stemK: s.Stem.Kernel, head: proxyHead, channels: channels, classes: classes}
+func newGeometry(s *nas.Space, width float64, sharing Sharing, proxyHead blocks.Head, channels, classes int) geometry {
+	g := geometry{stemK: s.Stem.Kernel, head: proxyHead, channels: channels, classes: classes, sharing: sharing}
 	var prev []int
 	for i := range s.Stem.Multipliers {
 		prev = append(prev, scaleWidth(s.Stem.Width(i), width))
@@ -125,16 +140,26 @@ func (g *geometry) vars() []varSpec {
 		for b := range g.inMax[s] {
 			p := slotPrefix(s, b)
 			in, e, out := g.inMax[s][b], g.expMax[s][b], g.outMax[s]
+			seen := map[string]bool{}
+			add := func(path string, shape []int, fanIn int, activated bool) {
+				if !seen[path] {
+					seen[path] = true
+					conv(path, shape, fanIn, activated)
+				}
+			}
 			for _, kind := range g.kinds[s] {
 				switch kind {
 				case blocks.KindIBN:
-					conv(p+"/ibn/expand", []int{in, e}, in, true)
-					conv(p+"/ibn/dw", []int{km, km, e}, km*km, true)
-					conv(p+"/ibn/project", []int{e, out}, e, false)
+					if v := g.blockVar(p, kind, "expand"); g.sharing == ShareExpandProject {
+						add(v, []int{km, km, in, e}, km*km*in, true)
+					} else {
+						add(v, []int{in, e}, in, true)
+					}
+					add(g.blockVar(p, kind, "dw"), []int{km, km, e}, km*km, true)
 				case blocks.KindFused:
-					conv(p+"/fused/conv", []int{km, km, in, e}, km*km*in, true)
-					conv(p+"/fused/project", []int{e, out}, e, false)
+					add(g.blockVar(p, kind, "expand"), []int{km, km, in, e}, km*km*in, true)
 				}
+				add(g.blockVar(p, kind, "project"), []int{e, out}, e, false)
 			}
 		}
 	}
@@ -154,26 +179,72 @@ func (g *geometry) vars() []varSpec {
 	return vs
 }
 
+// All is the option value of a kind, kernel or depth decision that averages
+// the outputs of all its options (TuNAS's op warm-up: every op enabled with
+// weight 1/n). Width and expansion decisions ("filters") take no All; their
+// warm-up uses the largest option.
+const All = -1
+
 // Path is one point of the space as the supernet trains it.
 type Path struct {
-	// Point is the point of the space.
+	// Point is the point of the space (it may hold All).
 	Point nas.Point
-	// Arch is the deployed architecture (space.Arch(Point)).
+	// Arch is the deployed architecture (space.Arch(Point)); with All, that
+	// of the representative point (All replaced by the first kind and kernel
+	// and the largest depth).
 	Arch *blocks.Arch
 	// Proxy is the architecture trained on the proxy task: Arch scaled by the
 	// proxy width and adapted to the input size.
 	Proxy *blocks.Arch
 	// Key identifies the proxy network (its stem and blocks in the text form,
-	// on one line; the head is the same for all): points that differ only in
-	// skipped blocks share it.
+	// on one line, with the mixed options; the head is the same for all):
+	// points that differ only in skipped blocks share it.
 	Key string
-	// slots[i] is the (stage, block) weight slot of Proxy.Blocks[i].
-	slots [][2]int
+	// Mixed reports whether the path averages options (All).
+	Mixed bool
+	// blocks[i] describes Proxy.Blocks[i] in the supernet.
+	blocks []pathBlock
+	// depthMix[s] lists the numbers of blocks of stage s whose outputs are
+	// averaged (nil: no mixing); stageEnd[s] is the index after its last block.
+	depthMix [][]int
+	stageEnd []int
 }
 
-// proxyOf returns the Path of point p.
+// pathBlock is one block of a path: its weight slot and the kinds and
+// kernels averaged (one each without mixing).
+type pathBlock struct {
+	slot    [2]int
+	kinds   []blocks.Kind
+	kernels []int
+}
+
+// isOp reports whether decision kind k may be All.
+func isOp(k nas.DecisionKind) bool {
+	return k == nas.DecideKind || k == nas.DecideKernel || k == nas.DecideDepth
+}
+
+// proxyOf returns the Path of point p (which may hold All).
 func proxyOf(s *nas.Space, p nas.Point, width float64, adapt train.Adapt, h, w, c, classes int) (*Path, error) {
-	a, err := s.Arch(p)
+	l := s.Layout()
+	if len(p) != len(l.Sizes) {
+		return nil, fmt.Errorf("space %q: point has %d decisions, want %d", s.Name, len(p), len(l.Sizes))
+	}
+	rep := slices.Clone(p)
+	mixed := false
+	for i, d := range s.Decisions() {
+		if p[i] != All {
+			continue
+		}
+		if !isOp(d.Kind) {
+			return nil, fmt.Errorf("space %q: decision %s (%s) cannot average its options", s.Name, d.Name, d.Kind)
+		}
+		mixed = true
+		rep[i] = 0
+		if d.Kind == nas.DecideDepth {
+			rep[i] = argmaxI(s.Stages[d.Stage].Depths)
+		}
+	}
+	a, err := s.Arch(rep)
 	if err != nil {
 		return nil, err
 	}
@@ -182,20 +253,43 @@ func proxyOf(s *nas.Space, p nas.Point, width float64, adapt train.Adapt, h, w, 
 		return nil, err
 	}
 	proxy.Name = "path"
-	l := s.Layout()
-	pt := &Path{Point: slices.Clone(p), Arch: a, Proxy: proxy}
-	for si := range s.Stages {
-		depth := s.Stages[si].Depths[p[l.Stages[si].Depth]]
-		for b := range depth {
-			pt.slots = append(pt.slots, [2]int{si, b})
-		}
-	}
-	if len(pt.slots) != len(proxy.Blocks) {
-		return nil, fmt.Errorf("supernet: internal error: %d block slots for %d blocks", len(pt.slots), len(proxy.Blocks))
-	}
+	pt := &Path{Point: slices.Clone(p), Arch: a, Proxy: proxy, Mixed: mixed}
 	keys := []string{proxy.Stem.String()}
-	for _, b := range proxy.Blocks {
-		keys = append(keys, b.String())
+	for si := range s.Stages {
+		st, sl := &s.Stages[si], &l.Stages[si]
+		depth := st.Depths[rep[sl.Depth]]
+		var mix []int
+		if p[sl.Depth] == All {
+			mix = slices.Clone(st.Depths)
+			slices.Sort(mix)
+			keys = append(keys, fmt.Sprintf("depth%v", mix))
+		}
+		for b := range depth {
+			d := sl.Blocks[b]
+			pb := pathBlock{slot: [2]int{si, b}}
+			if p[d[0]] == All {
+				pb.kinds = slices.Clone(st.Kinds)
+			} else {
+				pb.kinds = []blocks.Kind{st.Kinds[p[d[0]]]}
+			}
+			if p[d[1]] == All {
+				pb.kernels = slices.Clone(st.Kernels)
+			} else {
+				pb.kernels = []int{st.Kernels[p[d[1]]]}
+			}
+			blk := proxy.Blocks[len(pt.blocks)]
+			key := blk.String()
+			if len(pb.kinds) > 1 || len(pb.kernels) > 1 {
+				key = fmt.Sprintf("%s%v%v", key, pb.kinds, pb.kernels)
+			}
+			keys = append(keys, key)
+			pt.blocks = append(pt.blocks, pb)
+		}
+		pt.depthMix = append(pt.depthMix, mix)
+		pt.stageEnd = append(pt.stageEnd, len(pt.blocks))
+	}
+	if len(pt.blocks) != len(proxy.Blocks) {
+		return nil, fmt.Errorf("supernet: internal error: %d block slots for %d blocks", len(pt.blocks), len(proxy.Blocks))
 	}
 	pt.Key = strings.Join(keys, " ")
 	return pt, nil

@@ -56,10 +56,11 @@ func randBatch(rng *rand.Rand, n, h, w, c, classes int) Batch {
 	return b
 }
 
-// sharedSource names the supernet variable and the slice rule of a convnet
-// variable of block kind kind at slot (stage, block): "stem/weights" →
-// "stem/weights", "block_03/dw/weights" → "s2/b1/ibn/dw/weights", ...
-func sharedSource(convPath string, slots [][2]int, kinds []blocks.Kind) string {
+// sharedSource names the supernet variable of a convnet variable at the
+// path's block slots: "stem/weights" → "/supernet/stem/weights",
+// "block_03/dw/weights" → "/supernet/s2/b1/ibn/dw/weights", ... (by the
+// supernet's sharing mode).
+func sharedSource(sn *Supernet, convPath string, slots [][2]int, kinds []blocks.Kind) string {
 	rest := strings.TrimPrefix(convPath, "/model/")
 	if !strings.HasPrefix(rest, "block_") {
 		return "/supernet/" + rest
@@ -68,12 +69,29 @@ func sharedSource(convPath string, slots [][2]int, kinds []blocks.Kind) string {
 	if _, err := fmt.Sscanf(rest, "block_%02d", &i); err != nil {
 		panic(err)
 	}
-	op := rest[len("block_00/"):]
-	kind := string(kinds[i])
-	if strings.HasPrefix(op, "fused/") {
-		op = "conv/" + strings.TrimPrefix(op, "fused/")
+	op, leaf, _ := strings.Cut(rest[len("block_00/"):], "/")
+	if op == "fused" {
+		op = "expand"
 	}
-	return fmt.Sprintf("/supernet/%s/%s/%s", slotPrefix(slots[i][0], slots[i][1]), kind, op)
+	return "/supernet/" + sn.geo.blockVar(slotPrefix(slots[i][0], slots[i][1]), kinds[i], op) + "/" + leaf
+}
+
+func slotsOf(p *Path) [][2]int {
+	var s [][2]int
+	for _, b := range p.blocks {
+		s = append(s, b.slot)
+	}
+	return s
+}
+
+// sliceDims is the shape of the slice of a supernet variable shaped full
+// that a convnet variable shaped conv uses: a 1×1 expansion shared with a
+// k×k one is its centre tap.
+func sliceDims(full, conv []int) []int {
+	if len(full) == 4 && len(conv) == 2 {
+		return []int{1, 1, conv[0], conv[1]}
+	}
+	return conv
 }
 
 // extract returns the sub-array of full (row-major, shape full) of shape want:
@@ -131,13 +149,13 @@ func convnetRun(t *testing.T, sn *Supernet, path *Path, b Batch) (logits []float
 		if !v.Trainable {
 			continue
 		}
-		src := sharedSource(v.Path(), path.slots, kinds)
+		src := sharedSource(sn, v.Path(), slotsOf(path), kinds)
 		p := sn.byPath[src]
 		if p == nil {
 			t.Fatalf("convnet variable %s: no supernet variable %s", v.Path(), src)
 		}
 		d := v.Shape().Dimensions
-		if err := v.SetValue(tensors.FromFlatDataAndDimensions(extract(p.w, p.spec.shape, d), d...)); err != nil {
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(extract(p.w, p.spec.shape, sliceDims(p.spec.shape, d)), d...)); err != nil {
 			t.Fatal(err)
 		}
 		dims[v.Path()] = d
@@ -207,8 +225,13 @@ func TestPathEqualsStandaloneConvnet(t *testing.T) {
 	be := goBackend(t)
 	sgd := Optimizer{Kind: OptSGD}
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, width := range []float64{1, 0.5} {
-		sn, err := New(sp).Input(12, 12, 1, 10).WidthFactor(width).Optimizer(sgd).Backend(be).Seed(5).Build()
+	for _, mode := range []struct {
+		width   float64
+		sharing Sharing
+	}{{1, ShareExpandProject}, {0.5, ShareNothing}, {1, ShareProject}} {
+		width := mode.width
+		// The standalone network omits expansion-1 expansions, as ExpandOneSkip.
+		sn, err := New(sp).Input(12, 12, 1, 10).WidthFactor(width).Sharing(mode.sharing).ExpandOne(ExpandOneSkip).Optimizer(sgd).Backend(be).Seed(5).Build()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,10 +269,10 @@ func TestPathEqualsStandaloneConvnet(t *testing.T) {
 			}
 			touched := map[string]bool{}
 			for cp, gr := range grads {
-				src := sharedSource(cp, path.slots, kinds)
+				src := sharedSource(sn, cp, slotsOf(path), kinds)
 				q := sn.byPath[src]
 				touched[src] = true
-				dims := shapes[cp]
+				dims := sliceDims(q.spec.shape, shapes[cp])
 				delta := extract(q.w, q.spec.shape, dims)
 				old := extract(before[src], q.spec.shape, dims)
 				for i := range delta {
@@ -526,6 +549,122 @@ func TestForRuns(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("%v: got %v, want %v", tc, got, want)
+		}
+	}
+}
+
+// TestMixedPaths checks TuNAS's op warm-up mixtures on a network whose head
+// is linear (no head conv, no hidden layer): averaging a last block's kinds,
+// or the last stage's depths, averages the logits of the single choices.
+func TestMixedPaths(t *testing.T) {
+	sp := &nas.Space{Name: "linear-head", Resolution: 32, Channels: 1, Classes: 5,
+		Stem: nas.StemSpace{Kernel: 3, Stride: 2, BaseWidth: 8, Multipliers: []float64{1}},
+		Stages: []nas.StageSpace{{Stride: 1, BaseWidth: 16, Multipliers: []float64{1}, Depths: []int{1, 2, 3},
+			Kinds: []blocks.Kind{blocks.KindIBN, blocks.KindFused}, Kernels: []int{3, 5}, Expansions: []float64{1, 2}}}}
+	l := sp.Layout()
+	be := goBackend(t)
+	rng := rand.New(rand.NewPCG(5, 5))
+	b := randBatch(rng, 3, 10, 10, 1, 5)
+	for _, sharing := range Sharings {
+		sn, err := New(sp).Input(10, 10, 1, 5).Sharing(sharing).Backend(be).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits := func(p nas.Point) []float32 {
+			t.Helper()
+			out, err := sn.Logits(p, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		avg := func(ps ...nas.Point) []float32 {
+			var sum []float32
+			for _, p := range ps {
+				l := logits(p)
+				if sum == nil {
+					sum = make([]float32, len(l))
+				}
+				for i, v := range l {
+					sum[i] += v / float32(len(ps))
+				}
+			}
+			return sum
+		}
+		base := sp.Sample(rng, nil)
+		base[l.Stages[0].Depth] = 2 // three blocks
+		last := l.Stages[0].Blocks[2]
+		// The last block's kinds.
+		mix := slices.Clone(base)
+		mix[last[0]] = All
+		ibn, fused := slices.Clone(base), slices.Clone(base)
+		ibn[last[0]], fused[last[0]] = 0, 1
+		if d := maxRelDiff(logits(mix), avg(ibn, fused)); d > 1e-4 {
+			t.Errorf("%s: kind mixture differs from the average of the kinds by %.3g", sharing, d)
+		}
+		// The stage's depths.
+		mix = slices.Clone(base)
+		mix[l.Stages[0].Depth] = All
+		var depths []nas.Point
+		for i := range 3 {
+			p := slices.Clone(base)
+			p[l.Stages[0].Depth] = i
+			depths = append(depths, p)
+		}
+		if d := maxRelDiff(logits(mix), avg(depths...)); d > 1e-4 {
+			t.Errorf("%s: depth mixture differs from the average of the depths by %.3g", sharing, d)
+		}
+		// Everything mixed at once trains, and a filter decision cannot mix.
+		all := slices.Clone(base)
+		for i, d := range sp.Decisions() {
+			if isOp(d.Kind) {
+				all[i] = All
+			}
+		}
+		if _, _, err := sn.TrainStep(all, b, 0.1); err != nil {
+			t.Fatalf("%s: %v", sharing, err)
+		}
+		bad := slices.Clone(base)
+		bad[last[2]] = All
+		if _, err := sn.Logits(bad, b); err == nil || !strings.Contains(err.Error(), "cannot average") {
+			t.Errorf("All on an expansion: got %v", err)
+		}
+		sn.Close()
+	}
+}
+
+// TestKernelMixture checks the averaged kernel of kernels 3 and 5: the
+// centre 3×3 taps at full weight, the outer ring at half.
+func TestKernelMixture(t *testing.T) {
+	sn, err := New(tinySpace()).Input(12, 12, 1, 10).Backend(goBackend(t)).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close()
+	g := NewGraph(sn.Backend(), "mix")
+	defer g.Finalize()
+	pn := &pathNet{sn: sn, g: g, index: map[*param]int{}}
+	w := pn.kernelSlice("s1/b1/ibn/dw/weights", 5, []int{3, 5}, 2)
+	if err := g.Compile(w); err != nil {
+		t.Fatal(err)
+	}
+	ones := make([]float32, 50)
+	for i := range ones {
+		ones[i] = 1
+	}
+	out := g.Run(tensors.FromFlatDataAndDimensions(ones, 5, 5, 2))
+	got := tensors.MustCopyFlatData[float32](out[0])
+	for y := range 5 {
+		for x := range 5 {
+			want := float32(0.5)
+			if y >= 1 && y <= 3 && x >= 1 && x <= 3 {
+				want = 1
+			}
+			for c := range 2 {
+				if v := got[(y*5+x)*2+c]; v != want {
+					t.Fatalf("tap (%d,%d): weight %g, want %g", y, x, v, want)
+				}
+			}
 		}
 	}
 }

@@ -154,14 +154,22 @@ func jsonString(v any) string {
 	return string(b)
 }
 
-// writeResult writes search.json and the final architecture's spec files.
-func writeResult(dir string, res *Result) error {
-	b, err := json.MarshalIndent(res, "", " ")
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, ResultFile), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("search: %w", err)
+	}
+	return nil
+}
+
+// writeResult writes search.json and the final architecture's spec files.
+func writeResult(dir string, res *Result) error {
+	if err := writeJSON(filepath.Join(dir, ResultFile), res); err != nil {
+		return err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, ArchTextFile), []byte(res.Final.Text), 0o644); err != nil {
 		return fmt.Errorf("search: %w", err)

@@ -110,12 +110,13 @@ type Record struct {
 	ControllerLR float64 `json:"controller_lr"`
 	WeightLR     float64 `json:"weight_lr"`
 	// TrainLoss and TrainAcc are the weight step's batch loss and accuracy
-	// (0 with a synthetic quality); OpWarmup and FilterWarmup report whether
-	// the weight step's ops were uniform and its widths the largest.
+	// (0 with a synthetic quality); OpWarmup and FilterWarmup count the
+	// decisions of the weight step's path that the warm-up averaged over all
+	// options (ops) or set to their largest option (filters).
 	TrainLoss    float64 `json:"train_loss"`
 	TrainAcc     float64 `json:"train_acc"`
-	OpWarmup     bool    `json:"op_warmup,omitempty"`
-	FilterWarmup bool    `json:"filter_warmup,omitempty"`
+	OpWarmup     int     `json:"op_warmup,omitempty"`
+	FilterWarmup int     `json:"filter_warmup,omitempty"`
 }
 
 // Snapshot is the controller's probabilities after a step.
@@ -195,8 +196,8 @@ type run struct {
 	train *data.Stream
 	val   *data.Stream
 	sizes []int
-	ops   []int // decisions the op warm-up randomises (kind, kernel, expand, depth)
-	wide  []int // width decisions and the index of their largest option
+	ops   []int // decisions the op warm-up mixes (kind, kernel, depth)
+	wide  []int // "filter" decisions (widths, expansions) and their largest option
 	wideI []int
 
 	step      int
@@ -283,7 +284,7 @@ func (r *run) setup() error {
 		if r.sizes[i] < 2 {
 			continue
 		}
-		if d.Kind == nas.DecideWidth {
+		if d.Kind == nas.DecideWidth || d.Kind == nas.DecideExpand {
 			r.wide = append(r.wide, i)
 		} else {
 			r.ops = append(r.ops, i)
@@ -313,8 +314,7 @@ func (r *run) setup() error {
 	if r.val, err = ds.ValidationStream(cfg.ValidationBatch, cfg.Seed); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	r.sn, err = supernet.New(cfg.Space).Input(ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses()).
-		Adapt(cfg.Adapt).WidthFactor(cfg.WidthFactor).Optimizer(cfg.Optimizer).Seed(cfg.Seed).Backend(r.s.be).Build()
+	r.sn, err = cfg.supernet(ds).Backend(r.s.be).Build()
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
@@ -345,23 +345,32 @@ func (r *run) warmupProb(k int) float64 {
 	return math.Max(0, 1-float64(k)/n)
 }
 
-// weightPoint is the path of the weight step k.
-func (r *run) weightPoint(k int) (p nas.Point, opWarm, filterWarm bool) {
+// weightPoint is the path of the weight step k: the controller's sample,
+// where during the warm-up, independently per decision with probability
+// warmupProb(k) (TuNAS's controller.independent_sample), an op decision
+// (kind, kernel, depth) averages all its options (supernet.All) and a filter
+// decision (width, expansion) takes its largest option. It returns the
+// numbers of decisions so changed.
+func (r *run) weightPoint(k int) (p nas.Point, ops, filters int) {
 	rng := r.rng(streamWeightPath, k)
 	p = r.ctl.Sample(rng)
 	pw := r.warmupProb(k)
-	opWarm, filterWarm = rng.Float64() < pw, rng.Float64() < pw
-	if opWarm {
-		for _, d := range r.ops {
-			p[d] = rng.IntN(r.sizes[d])
+	if pw == 0 {
+		return p, 0, 0
+	}
+	for _, d := range r.ops {
+		if rng.Float64() < pw {
+			p[d] = supernet.All
+			ops++
 		}
 	}
-	if filterWarm {
-		for i, d := range r.wide {
+	for i, d := range r.wide {
+		if rng.Float64() < pw {
 			p[d] = r.wideI[i]
+			filters++
 		}
 	}
-	return p, opWarm, filterWarm
+	return p, ops, filters
 }
 
 func (r *run) ckptInterval() int {
@@ -391,8 +400,8 @@ func (r *run) loop() error {
 		k := r.step
 		rec := Record{Step: k, WeightLR: r.plan.LearningRate(k)}
 		// 1. Weight step.
-		wp, opWarm, filterWarm := r.weightPoint(k)
-		rec.OpWarmup, rec.FilterWarmup = opWarm, filterWarm
+		wp, ops, filters := r.weightPoint(k)
+		rec.OpWarmup, rec.FilterWarmup = ops, filters
 		if r.sn != nil {
 			if err := r.train.Fill(k, r.trainImg, r.trainLab); err != nil {
 				return fmt.Errorf("search: %w", err)

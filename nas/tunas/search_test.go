@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -250,5 +251,42 @@ func TestSearchBadInput(t *testing.T) {
 	cfg.Dataset = filepath.Join(t.TempDir(), "missing")
 	if _, err := New(cfg).Run(context.Background()); err == nil {
 		t.Error("a missing dataset did not fail the search")
+	}
+}
+
+// TestBaselinesOverTrainedSupernet runs random search and evolution over the
+// supernet of a short search and checks that their results are consistent.
+func TestBaselinesOverTrainedSupernet(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinySearchConfig(8)
+	ds := tinyDataset(t)
+	if _, err := New(cfg).Dataset(ds).Out(dir).Backend(goBackend(t)).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, algo := range []string{AlgoRandom, AlgoEvolution} {
+		bc := DefaultBaseline(algo)
+		bc.Queries, bc.EvalBatches = 12, 2
+		bc.Evolution = nas.EvolutionConfig{Population: 4, Sample: 2}
+		res, err := RunBaseline(context.Background(), dir, bc, ds, goBackend(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Trials) != 12 || res.Best == nil || res.Controller == nil {
+			t.Fatalf("%s: %d trials, best %v, controller %v", algo, len(res.Trials), res.Best, res.Controller)
+		}
+		for _, tr := range res.Trials {
+			if tr.Reward > res.Best.Reward {
+				t.Fatalf("%s: trial reward %g above the best %g", algo, tr.Reward, res.Best.Reward)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "baseline-"+algo+".json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := RunBaseline(context.Background(), dir, DefaultBaseline("annealing"), ds, goBackend(t), nil); err == nil {
+		t.Error("unknown baseline algorithm accepted")
+	}
+	if _, err := RunBaseline(context.Background(), t.TempDir(), DefaultBaseline(AlgoRandom), ds, goBackend(t), nil); err == nil || !strings.Contains(err.Error(), "no search checkpoint") {
+		t.Errorf("baseline without a search: got %v", err)
 	}
 }
