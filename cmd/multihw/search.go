@@ -2,16 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
@@ -210,5 +218,382 @@ func runBaseline(ctx context.Context, f *searchFlags) error {
 	show("best", res.Best)
 	show("controller's architecture", res.Controller)
 	fmt.Printf("written: %s/baseline-%s.json\n", f.supernetDir, f.algo)
+	return nil
+}
+
+func init() {
+	register(&command{name: "search bench", summary: "supernet design measurements: sliced path graphs (build, first run, step) vs the maximal network a masked graph runs", run: runSearchBench})
+	register(&command{name: "search ablation", summary: "how well supernet variants learn: one-shot accuracy of random paths after a uniform-policy training", run: runSearchAblation})
+}
+
+// benchRow is one measurement of `multihw search bench`.
+type benchRow struct {
+	What    string  `json:"what"`
+	MS      float64 `json:"ms"`
+	BuildMS float64 `json:"build_ms,omitempty"`
+	FirstMS float64 `json:"first_run_ms,omitempty"`
+	MMACs   float64 `json:"proxy_mmacs"`
+}
+
+func runSearchBench(args []string) error {
+	fs := newFlags("search bench", "[--width W] [--batch B] [--points N] [--repeats R] [--quick] [--json]")
+	width := fs.Float64("width", tunas.DefaultWidthFactor, "proxy width factor")
+	batch := fs.Int("batch", tunas.DefaultBatchSize, "training batch size")
+	points := fs.Int("points", 6, "random paths measured")
+	repeats := fs.Int("repeats", 3, "cached steps timed per path (median)")
+	seed := fs.Uint64("seed", 1, "seed of the random paths")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *points < 1 || *repeats < 1 || *batch < 1 {
+		return fmt.Errorf("--points, --repeats and --batch must be positive")
+	}
+	rows, err := supernetBench(*width, *batch, *points, *repeats, *seed)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(rows)
+	}
+	for _, r := range rows {
+		fmt.Printf("%-44s %9.1f ms/step  build %7.1f ms  first run %7.1f ms  proxy %7.1f M MACs\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)
+	}
+	return nil
+}
+
+func runSearchAblation(args []string) error {
+	fs := newFlags("search ablation", "[--steps N] [--width W] [--batch B] [--points N] [--variants LIST] [--json]")
+	steps := fs.Int("steps", 400, "training steps per variant")
+	width := fs.Float64("width", 0.25, "proxy width factor")
+	batch := fs.Int("batch", 32, "training batch size")
+	points := fs.Int("points", 8, "random paths scored per variant")
+	batches := fs.Int("batches", 1, "validation batches (of 256) per path")
+	variants := fs.String("variants", "expand+project/conv/warmup,project/conv/warmup,none/conv/warmup,expand+project/skip/warmup,expand+project/conv/uniform",
+		"comma-separated SHARING/EXPANDONE/warmup|uniform variants")
+	dataset := fs.String("dataset", "fashion-mnist", "dataset: "+data.SpecHelp)
+	seed := fs.Uint64("seed", 1, "seed")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ds, err := data.NewLoader(*dataset).Validation(0.1).Load()
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Variant        string    `json:"variant"`
+		Scores         []float64 `json:"scores"`
+		Mean, Min, Max float64
+		Seconds        float64 `json:"seconds"`
+	}
+	var rows []row
+	for _, v := range splitList(*variants) {
+		parts := strings.Split(v, "/")
+		if len(parts) != 3 || (parts[2] != "warmup" && parts[2] != "uniform") {
+			return fmt.Errorf("variant %q: want SHARING/EXPANDONE/warmup|uniform", v)
+		}
+		cfg := tunas.DefaultConfig()
+		cfg.Steps, cfg.WidthFactor, cfg.BatchSize, cfg.ValidationBatch = *steps, *width, *batch, 256
+		cfg.WeightLR = 0.165 * float64(*batch) / 256
+		cfg.Seed, cfg.Snapshots = *seed, 0
+		cfg.Sharing, cfg.ExpandOne = supernet.Sharing(parts[0]), supernet.ExpandOne(parts[1])
+		if parts[2] == "uniform" {
+			cfg.OpWarmup = 0
+		}
+		fmt.Fprintf(os.Stderr, "variant %s: %d steps...\n", v, *steps)
+		scores, res, err := tunas.RandomPathScores(context.Background(), cfg, ds, nil, *points, *batches, *seed)
+		if err != nil {
+			return fmt.Errorf("variant %s: %w", v, err)
+		}
+		r := row{Variant: v, Scores: scores, Min: scores[0], Max: scores[0], Seconds: res.Stats.Seconds}
+		for _, s := range scores {
+			r.Mean += s / float64(len(scores))
+			r.Min, r.Max = min(r.Min, s), max(r.Max, s)
+		}
+		rows = append(rows, r)
+	}
+	if *asJSON {
+		return printJSON(rows)
+	}
+	fmt.Printf("%-34s %6s %6s %6s %8s\n", "sharing/expand-one/op-warm-up", "mean", "min", "max", "seconds")
+	for _, r := range rows {
+		fmt.Printf("%-34s %6.3f %6.3f %6.3f %8.0f\n", r.Variant, r.Mean, r.Min, r.Max, r.Seconds)
+	}
+	return nil
+}
+
+// supernetBench measures, interleaved, the step of random sliced paths (fresh:
+// graph build + first run; cached: later steps) against the fully mixed
+// maximal path, which computes what a TuNAS masked graph computes at every
+// step (both kinds, the largest kernel, expansion, width and depth).
+func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]benchRow, error) {
+	sp := nas.MultiHWSpace()
+	sn, err := supernet.New(sp).WidthFactor(width).Build()
+	if err != nil {
+		return nil, err
+	}
+	defer sn.Close()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	b := supernet.Batch{Images: make([]float32, batch*28*28), Labels: make([]int32, batch), Size: batch}
+	for i := range b.Images {
+		b.Images[i] = float32(rng.NormFloat64())
+	}
+	for i := range b.Labels {
+		b.Labels[i] = int32(rng.IntN(10))
+	}
+	var pts []nas.Point
+	for range points {
+		pts = append(pts, sp.Sample(rng, nil))
+	}
+	masked := supernet.MaxPoint(sp)
+	for i, d := range sp.Decisions() {
+		if d.Kind == nas.DecideKind || d.Kind == nas.DecideKernel || d.Kind == nas.DecideDepth {
+			masked[i] = supernet.All
+		}
+	}
+	pts = append(pts, masked)
+	type acc struct{ build, first float64 }
+	fresh := make([]acc, len(pts))
+	steps := make([][]float64, len(pts))
+	for i, p := range pts {
+		before := sn.Stats()
+		if _, _, err := sn.TrainStep(p, b, 0.001); err != nil {
+			return nil, err
+		}
+		after := sn.Stats()
+		fresh[i] = acc{after.BuildSeconds - before.BuildSeconds, after.FirstRunSeconds - before.FirstRunSeconds + after.UpdateSeconds - before.UpdateSeconds}
+	}
+	for range repeats {
+		for i, p := range pts {
+			t0 := time.Now()
+			if _, _, err := sn.TrainStep(p, b, 0.001); err != nil {
+				return nil, err
+			}
+			steps[i] = append(steps[i], time.Since(t0).Seconds())
+		}
+	}
+	median := func(v []float64) float64 {
+		s := slices.Clone(v)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	macs := func(p nas.Point) float64 {
+		path, err := sn.Path(p)
+		if err != nil {
+			return 0
+		}
+		an, err := blocks.Analyze(path.Proxy, 0)
+		if err != nil {
+			return 0
+		}
+		return float64(an.MACs) / 1e6
+	}
+	var rows []benchRow
+	var avg benchRow
+	for i := range points {
+		r := benchRow{What: fmt.Sprintf("random path %d", i+1), MS: 1000 * median(steps[i]), BuildMS: 1000 * fresh[i].build, FirstMS: 1000 * fresh[i].first, MMACs: macs(pts[i])}
+		rows = append(rows, r)
+		avg.MS += r.MS / float64(points)
+		avg.BuildMS += r.BuildMS / float64(points)
+		avg.FirstMS += r.FirstMS / float64(points)
+		avg.MMACs += r.MMACs / float64(points)
+	}
+	avg.What = "random paths: mean"
+	m := benchRow{What: "masked graph (mixed maximal path)", MS: 1000 * median(steps[points]), BuildMS: 1000 * fresh[points].build, FirstMS: 1000 * fresh[points].first}
+	ibn, fused := supernet.MaxPoint(sp), supernet.MaxPoint(sp)
+	l := sp.Layout()
+	for _, st := range l.Stages {
+		for _, d := range st.Blocks {
+			ibn[d[0]] = 0
+		}
+	}
+	m.MMACs = macs(ibn) + macs(fused)
+	rows = append(rows, avg, m,
+		benchRow{What: "ratio masked / random cached step", MS: m.MS / avg.MS},
+		benchRow{What: "ratio masked / random fresh (build+1st run)", MS: m.MS / (avg.BuildMS + avg.FirstMS)})
+	return rows, nil
+}
+
+func init() {
+	register(&command{name: "search report", summary: "write the markdown report of searches, baselines and retrained models (nas/SEARCH_REPORT.md)", run: runSearchReport})
+}
+
+// parsePairs parses "name=dir,name=dir".
+func parsePairs(s, flagName string) ([][2]string, error) {
+	var out [][2]string
+	for _, kv := range splitList(s) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--%s: %q is not NAME=DIR", flagName, kv)
+		}
+		out = append(out, [2]string{k, v})
+	}
+	return out, nil
+}
+
+func runSearchReport(args []string) error {
+	fs := newFlags("search report", "--search NAME=DIR,... [--trained NAME=DIR,...] [--bench FILE] [--ablation FILE] [--commands FILE] [--out FILE]")
+	searches := fs.String("search", "", "searches: NAME=DIR (output directories of `multihw search`)")
+	trained := fs.String("trained", "", "retrained models: NAME=DIR (output directories of `multihw train`)")
+	benchFile := fs.String("bench", "", "JSON output of `multihw search bench --json`")
+	ablationFile := fs.String("ablation", "", "JSON output of `multihw search ablation --json`")
+	commands := fs.String("commands", "", "text file with the commands that produced the runs (quoted verbatim)")
+	out := fs.String("out", "", "output file (default: stdout)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ss, err := parsePairs(*searches, "search")
+	if err != nil {
+		return err
+	}
+	ts, err := parsePairs(*trained, "trained")
+	if err != nil {
+		return err
+	}
+	md, err := searchReport(ss, ts, *benchFile, *ablationFile, *commands)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = os.Stdout.WriteString(md)
+		return err
+	}
+	return atomicfile.WriteFile(*out, []byte(md), 0o644)
+}
+
+func searchReport(searches, trained [][2]string, benchFile, ablationFile, commandsFile string) (string, error) {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# One-shot multi-hardware search: report\n\n")
+	p("Generated by `multihw search report` from the run directories below; every number is read from them.\n\n")
+	if commandsFile != "" {
+		raw, err := os.ReadFile(commandsFile)
+		if err != nil {
+			return "", err
+		}
+		p("## Commands\n\n```\n%s```\n\n", strings.TrimRight(string(raw), "\n")+"\n")
+	}
+	if benchFile != "" {
+		var rows []benchRow
+		if err := readJSONFile(benchFile, &rows); err != nil {
+			return "", err
+		}
+		p("## Design: sliced path graphs vs a masked graph (Go backend)\n\n")
+		p("One training step of the supernet (`multihw search bench`). A *fresh* path builds and compiles its graph, then runs it once (that first run allocates); a *cached* path reruns its compiled graph. The masked graph of TuNAS computes, at every step, both block kinds with the largest kernel, expansion, width and depth: its cost is that of the fully mixed maximal path measured here.\n\n")
+		p("| measurement | step (ms) | build (ms) | first run (ms) | proxy MMACs |\n|---|---:|---:|---:|---:|\n")
+		for _, r := range rows {
+			if strings.HasPrefix(r.What, "ratio") {
+				p("| **%s** | **%.1f×** | | | |\n", r.What, r.MS)
+				continue
+			}
+			p("| %s | %.1f | %.1f | %.1f | %.1f |\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)
+		}
+		p("\n")
+	}
+	if ablationFile != "" {
+		var rows []struct {
+			Variant        string
+			Mean, Min, Max float64
+			Seconds        float64
+		}
+		if err := readJSONFile(ablationFile, &rows); err != nil {
+			return "", err
+		}
+		p("## Design: what lets the supernet learn\n\n")
+		p("One-shot validation accuracy of random paths after training the supernet with a uniform policy (`multihw search ablation`): sharing between IBN and fused IBN (none / projection / expansion centre tap + projection), expansion-1 blocks with or without their expansion in the supernet, and TuNAS's op/filter warm-up (mixtures of all ops, largest filters) or uniform paths from the start.\n\n")
+		p("| sharing / expansion 1 / warm-up | mean | min | max | seconds |\n|---|---:|---:|---:|---:|\n")
+		for _, r := range rows {
+			p("| %s | %.3f | %.3f | %.3f | %.0f |\n", r.Variant, r.Mean, r.Min, r.Max, r.Seconds)
+		}
+		p("\n")
+	}
+	m, err := hwcost.NewMetric().ReferenceModel(hwcost.DefaultReference).Done()
+	if err != nil {
+		return "", err
+	}
+	archOf := map[string]*blocks.Arch{}
+	if len(searches) > 0 {
+		p("## Searches\n\n")
+		p("| search | objective | T0 | β | steps | steps/min | final T | AVG | MAX | P(final) | Q first 10%% | Q last 10%% | entropy start → end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, s := range searches {
+			res, err := tunas.ReadResult(filepath.Join(s[1], tunas.ResultFile))
+			if err != nil {
+				return "", err
+			}
+			n := len(res.History)
+			meanQ := func(from, to int) float64 {
+				var q float64
+				for _, r := range res.History[from:to] {
+					q += r.Q
+				}
+				return q / float64(max(1, to-from))
+			}
+			tenth := max(1, n/10)
+			c := res.Config
+			p("| %s | %s | %g | %g | %d | %.1f | %.3f | %.3f | %.3f | %.3g | %.3f | %.3f | %.1f → %.1f |\n", s[0], c.Objective, c.Reward.T0, c.Reward.Beta, res.Steps,
+				res.Stats.StepsPerMinute, res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max, res.Final.Probability,
+				meanQ(0, tenth), meanQ(n-tenth, n), res.History[0].Entropy, res.History[n-1].Entropy)
+			archOf[s[0]] = res.Final.Arch
+		}
+		p("\n")
+		for _, s := range searches {
+			res, _ := tunas.ReadResult(filepath.Join(s[1], tunas.ResultFile))
+			p("### %s: final architecture (%s)\n\n```\n%s```\n\n", s[0], s[1], res.Final.Text)
+			for _, algo := range []string{tunas.AlgoRandom, tunas.AlgoEvolution} {
+				var br tunas.BaselineResult
+				if err := readJSONFile(filepath.Join(s[1], "baseline-"+algo+".json"), &br); err != nil {
+					continue
+				}
+				if br.Best == nil || br.Controller == nil {
+					continue
+				}
+				p("Baseline %s (%d queries on the trained supernet, Q = one-shot accuracy on %d validation batches): best reward %.4f (Q %.4f, T %.3f) vs the controller's architecture %.4f (Q %.4f, T %.3f).\n\n",
+					algo, len(br.Trials), br.Config.EvalBatches, br.Best.Reward, br.Best.Q, br.Best.T, br.Controller.Reward, br.Controller.Q, br.Controller.T)
+			}
+		}
+	}
+	if len(trained) > 0 {
+		p("## Retrained on Fashion-MNIST, with the multi-hardware cost\n\n")
+		names := m.TargetNames()
+		p("| model | test accuracy | params | MMACs (224) |")
+		for _, n := range names {
+			p(" %s |", n)
+		}
+		p(" AVG | MAX | recipe |\n|---|---:|---:|---:|")
+		for range names {
+			p("---:|")
+		}
+		p("---:|---:|---|\n")
+		for _, t := range trained {
+			var res train.Result
+			if err := readJSONFile(filepath.Join(t[1], train.ResultFile), &res); err != nil {
+				p("| %s | (not finished: %v) |\n", t[0], err)
+				continue
+			}
+			cost, err := m.Evaluate(res.Arch)
+			if err != nil {
+				return "", err
+			}
+			p("| %s | %.2f%% | %.2f M | %.0f |", t[0], 100*res.Test.Accuracy, float64(cost.Params)/1e6, float64(cost.MACs)/1e6)
+			for _, n := range names {
+				p(" %.3f |", cost.Normalized[n])
+			}
+			p(" %.3f | %.3f | %s, %d steps, batch %d, %s |\n", cost.Avg, cost.Max, res.Recipe.Optimizer, res.Steps, res.Recipe.BatchSize, res.Adapt)
+		}
+		p("\nNormalised latency: the analytic hwcost models of the paper's Pixel 4 targets, relative to MobileNetV2 1.0 at 224 px (1.0 = MobileNetV2); accuracy on the Fashion-MNIST test set (10,000 images) after the same short recipe for every model.\n")
+	}
+	_ = archOf
+	return b.String(), nil
+}
+
+func readJSONFile(path string, v any) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	return nil
 }

@@ -1,37 +1,54 @@
 // Package supernet is the weight-sharing one-shot model of a nas.Space
 // (TuNAS-style), trained on a small proxy task with gomlx.
 //
-// Every decision of the space shares weights with its larger options:
+// Every decision of the space shares weights with its other options:
 //
 //   - widths (stem and stage multipliers) and expansion ratios use the first
 //     C channels of a variable sized for the largest option;
 //   - kernels use the centre k×k taps of the largest kernel;
 //   - depth: blocks beyond a stage's depth are skipped (identity);
-//   - block kinds: IBN and fused IBN have separate weight sets — the IBN's
-//     1×1 expand + k×k depthwise, the fused IBN's k×k full-conv expand — and
-//     separate 1×1 projections: the projection's input differs in kind (after
-//     a depthwise vs after a full conv), so sharing it would couple two
-//     unrelated feature distributions for no saving in compute.
+//   - block kinds (see Sharing; default ShareExpandProject): IBN and fused
+//     IBN share their 1×1 projection, and the IBN's 1×1 expansion is the
+//     centre tap of the fused IBN's k×k expansion; the IBN's depthwise is its
+//     own. Without that sharing the two kinds compute unrelated features and
+//     a supernet mixing them barely learns (measured by `multihw search
+//     ablation`, see nas/SEARCH_REPORT.md).
+//
+// Blocks of expansion 1 keep their 1×1 (or k×k) expansion in the supernet
+// (ExpandOneConv, as TuNAS's masked supernet); the deployed and retrained
+// architectures omit it, as package blocks does (see ExpandOne).
 //
 // A point of the space is trained and evaluated as a path: a gomlx graph built
-// for that path alone, with every weight a static slice of its shared
-// variable. Gradients flow only to those slices and the optimizer updates only
-// them (weights and optimizer slots, written back with DynamicUpdateSlice),
-// while the slots cover the full variables. Compiled path graphs are cached by
-// the path's proxy architecture (LRU): once the controller converges, paths
-// repeat. Why slicing and not TuNAS's masking (one static graph at maximal
-// shapes): on the pure-Go backend a masked step costs the maximal network
-// every step, many times an average path, while building and compiling a path
-// graph costs less than one average step (see BenchmarkPathVsMax and
-// nas/SEARCH_REPORT.md).
+// for that path alone, whose inputs are the slices of the shared variables it
+// uses and whose outputs (training) are the gradients of those slices. The
+// variables and the optimizer slots (RMSProp or SGD) are Go arrays at the
+// maximal shapes; the optimizer updates only the slices a path used (a lazy
+// update: weights and slots elsewhere stay as they are). Compiled path graphs
+// are cached by the path's proxy architecture (LRU): once the controller
+// converges, paths repeat.
+//
+// Why slicing and not TuNAS's masking (one static graph at maximal shapes
+// with mask tensors): on the pure-Go backend a masked graph pays for both
+// block kinds at the largest kernel, expansion, width and depth at every step,
+// many times an average path, while building and compiling a path graph costs
+// a fraction of one step (`multihw search bench`). Keeping the variables in Go
+// rather than in a gomlx store also keeps a step's cost proportional to the
+// path: a graph that updated full variables in place would copy every
+// maximal-shaped weight (the fused 5×5 expansions of the widest stages hold
+// tens of millions) at every step.
+//
+// TuNAS's op warm-up is supported by All: a kind, kernel or depth decision
+// with value All averages the outputs of all its options (kernels: one
+// convolution with the average of the centred kernels; kinds: the average of
+// the block outputs; depths: the average of the stage outputs), as TuNAS's
+// masks of 1/n do.
 //
 // BatchNorm always uses the batch statistics (no moving averages): with
-// weight sharing, moving averages mix the statistics of different paths, so
-// TuNAS evaluates sampled paths in training mode too. The supernet has no
-// dropout.
+// weight sharing, moving averages would mix the statistics of different
+// paths. The supernet has no dropout.
 //
-// The trained proxy of a point is the same adaptation the train package
-// retrains with: space.Arch(point) (the deployed, costed architecture at 224
-// px), scaled by the proxy width factor (blocks.Arch.WithWidth), then
+// The trained proxy of a point is the adaptation the train package retrains
+// with: space.Arch(point) (the deployed, costed architecture at 224 px),
+// scaled by the proxy width factor (blocks.Arch.WithWidth), then
 // train.ProxyArch for the dataset's image size.
 package supernet

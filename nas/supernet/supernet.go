@@ -161,8 +161,8 @@ type Builder struct {
 // DefaultSharing is the default sharing between block kinds.
 const DefaultSharing = ShareExpandProject
 
-// DefaultCacheSize is the number of compiled path graphs kept (per kind:
-// training and evaluation).
+// DefaultCacheSize is the number of compiled path graphs kept (training and
+// evaluation graphs together).
 const DefaultCacheSize = 32
 
 // New starts the configuration of the supernet of space. Defaults: inputs
@@ -253,7 +253,7 @@ func (b *Builder) Backend(be compute.Backend) *Builder { b.be = be; return b }
 // Lowered forces the convolution flavour (see convnet.Builder.Lowered).
 func (b *Builder) Lowered(l bool) *Builder { b.lowered = &l; return b }
 
-// CacheSize sets how many compiled path graphs of each kind are kept (>= 1).
+// CacheSize sets how many compiled path graphs are kept (>= 1).
 func (b *Builder) CacheSize(n int) *Builder {
 	if n < 1 {
 		return b.fail("cache size must be at least 1, got %d", n)

@@ -45,7 +45,9 @@ type Search struct {
 	onStep    func(Record)
 	ckptSteps int
 	ckptTime  time.Duration
-	err       error
+	// after, when set, is called with the trained supernet before Run frees it.
+	after func(*run) error
+	err   error
 }
 
 // New starts the configuration of a search. Defaults: no output directory,
@@ -264,7 +266,15 @@ func (s *Search) Run(ctx context.Context) (res *Result, err error) {
 	if err := r.loop(); err != nil {
 		return nil, err
 	}
-	return r.finish()
+	if res, err = r.finish(); err != nil {
+		return nil, err
+	}
+	if s.after != nil {
+		if err := s.after(r); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // setup builds the cost, controller, supernet and data streams.

@@ -290,3 +290,30 @@ func TestBaselinesOverTrainedSupernet(t *testing.T) {
 		t.Errorf("baseline without a search: got %v", err)
 	}
 }
+
+func TestRandomPathScores(t *testing.T) {
+	cfg := tinySearchConfig(6)
+	scores, res, err := RandomPathScores(context.Background(), cfg, tinyDataset(t), goBackend(t), 3, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scores) != 3 || res.Steps != 6 {
+		t.Fatalf("%d scores after %d steps", len(scores), res.Steps)
+	}
+	for _, s := range scores {
+		if !(s >= 0 && s <= 1) {
+			t.Fatalf("score %g", s)
+		}
+	}
+	// The policy stays uniform: the controller's learning rate is 0.
+	for _, probs := range res.Probs {
+		for _, q := range probs {
+			if math.Abs(q-probs[0]) > 1e-12 {
+				t.Fatalf("probabilities moved: %v", probs)
+			}
+		}
+	}
+	if _, _, err := RandomPathScores(context.Background(), cfg, tinyDataset(t), goBackend(t), 0, 1, 1); err == nil {
+		t.Error("zero points accepted")
+	}
+}
