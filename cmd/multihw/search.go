@@ -21,6 +21,7 @@ import (
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/nas/tunas"
+	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
 )
@@ -440,6 +441,7 @@ func runSearchReport(args []string) error {
 	ablationFile := fs.String("ablation", "", "JSON output of `multihw search ablation --json`")
 	commands := fs.String("commands", "", "text file with the commands that produced the runs (quoted verbatim)")
 	out := fs.String("out", "", "output file (default: stdout)")
+	figures := fs.String("figures", "", "also write figures (search curves, decision probabilities, accuracy vs latency) as PNG+SVG into this directory, linked from the report")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -451,7 +453,13 @@ func runSearchReport(args []string) error {
 	if err != nil {
 		return err
 	}
-	md, err := searchReport(ss, ts, *benchFile, *ablationFile, *commands)
+	figRel := ""
+	if *figures != "" && *out != "" {
+		if figRel, err = filepath.Rel(filepath.Dir(*out), *figures); err != nil {
+			figRel = *figures
+		}
+	}
+	md, err := searchReport(ss, ts, *benchFile, *ablationFile, *commands, *figures, figRel)
 	if err != nil {
 		return err
 	}
@@ -462,7 +470,14 @@ func runSearchReport(args []string) error {
 	return atomicfile.WriteFile(*out, []byte(md), 0o644)
 }
 
-func searchReport(searches, trained [][2]string, benchFile, ablationFile, commandsFile string) (string, error) {
+func searchReport(searches, trained [][2]string, benchFile, ablationFile, commandsFile, figDir, figRel string) (string, error) {
+	var figs []*plots.Figure
+	link := func(name, caption string) string {
+		if figRel == "" {
+			return ""
+		}
+		return fmt.Sprintf("![%s](%s/%s.png)\n\n", caption, figRel, name)
+	}
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# One-shot multi-hardware search: report\n\n")
@@ -540,6 +555,15 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 		for _, s := range searches {
 			res, _ := tunas.ReadResult(filepath.Join(s[1], tunas.ResultFile))
 			p("### %s: final architecture (%s)\n\n```\n%s```\n\n", s[0], s[1], res.Final.Text)
+			if figDir != "" {
+				curves, probs, err := searchFigures(s[0], res)
+				if err != nil {
+					return "", err
+				}
+				figs = append(figs, curves, probs)
+				p("%s", link(curves.Name, s[0]+": search curves"))
+				p("%s", link(probs.Name, s[0]+": decision probabilities"))
+			}
 			for _, algo := range []string{tunas.AlgoRandom, tunas.AlgoEvolution} {
 				var br tunas.BaselineResult
 				if err := readJSONFile(filepath.Join(s[1], "baseline-"+algo+".json"), &br); err != nil {
@@ -556,6 +580,7 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 	if len(trained) > 0 {
 		p("## Retrained on Fashion-MNIST, with the multi-hardware cost\n\n")
 		names := m.TargetNames()
+		var models []plots.Model
 		p("| model | test accuracy | params | MMACs (224) |")
 		for _, n := range names {
 			p(" %s |", n)
@@ -580,11 +605,76 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 				p(" %.3f |", cost.Normalized[n])
 			}
 			p(" %.3f | %.3f | %s, %d steps, batch %d, %s |\n", cost.Avg, cost.Max, res.Recipe.Optimizer, res.Steps, res.Recipe.BatchSize, res.Adapt)
+			group := "reference"
+			if strings.HasPrefix(t[0], "search") {
+				group = "searched"
+			}
+			models = append(models, plots.Model{Name: t[0], Group: group, Accuracy: 100 * res.Test.Accuracy, Avg: cost.Avg, Max: cost.Max})
+		}
+		if figDir != "" && len(models) > 0 {
+			f, err := plots.Tradeoff(plots.TradeoffData{Title: "Fashion-MNIST test accuracy vs normalised latency (Pixel 4 CPU/GPU/DSP/EdgeTPU)",
+				Models: models, AccuracyLabel: "Fashion-MNIST test accuracy (%)"})
+			if err != nil {
+				return "", err
+			}
+			f.Name = "search_tradeoff"
+			figs = append(figs, f)
+			p("\n%s", link(f.Name, "accuracy vs AVG and MAX latency"))
 		}
 		p("\nNormalised latency: the analytic hwcost models of the paper's Pixel 4 targets, relative to MobileNetV2 1.0 at 224 px (1.0 = MobileNetV2); accuracy on the Fashion-MNIST test set (10,000 images) after the same short recipe for every model.\n")
 	}
 	_ = archOf
+	if figDir != "" && len(figs) > 0 {
+		if _, err := plots.WriteFiles(figDir, 1, figs...); err != nil {
+			return "", err
+		}
+	}
 	return b.String(), nil
+}
+
+// searchFigures draws a search's curves (reward, Q, T against T0, entropy)
+// and the probabilities of its stage-level and first-block decisions.
+func searchFigures(name string, res *tunas.Result) (curves, probs *plots.Figure, err error) {
+	n := len(res.History)
+	steps := make([]float64, n)
+	cols := make([][]float64, 4)
+	for i, r := range res.History {
+		steps[i] = float64(r.Step)
+		for j, v := range []float64{r.Reward, r.Q, r.T, r.Entropy} {
+			cols[j] = append(cols[j], v)
+		}
+	}
+	curves, err = plots.Curves(plots.CurvesData{Title: name + ": search", Steps: steps, Smoothing: 0.98, Curves: []plots.Curve{
+		{Name: "reward", Values: cols[0]},
+		{Name: "one-shot accuracy Q", Values: cols[1]},
+		{Name: "cost T (" + res.Config.Objective + ")", Unit: "× MobileNetV2", Values: cols[2], Target: res.Config.Reward.T0, TargetName: "T0"},
+		{Name: "controller entropy", Unit: "nats", Values: cols[3]},
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	curves.Name = "search_" + name + "_curves"
+	var snapSteps []float64
+	for _, sn := range res.Snapshots {
+		snapSteps = append(snapSteps, float64(sn.Step))
+	}
+	var decs []plots.Decision
+	for d, dec := range res.Decisions {
+		if dec.Block > 0 {
+			continue // stage-level decisions and each stage's first block
+		}
+		pd := plots.Decision{Name: dec.Name, Options: dec.Options}
+		for _, sn := range res.Snapshots {
+			pd.Probs = append(pd.Probs, sn.Probs[d])
+		}
+		decs = append(decs, pd)
+	}
+	probs, err = plots.ControllerProbs(plots.ControllerData{Title: name + ": decision probabilities", Steps: snapSteps, Decisions: decs})
+	if err != nil {
+		return nil, nil, err
+	}
+	probs.Name = "search_" + name + "_probs"
+	return curves, probs, nil
 }
 
 func readJSONFile(path string, v any) error {
