@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // trainedRun trains the tiny model for 20 steps into a new directory.
@@ -180,5 +181,26 @@ func TestInterruptSavesCheckpoint(t *testing.T) {
 	}
 	if ck.Step != 15 || ck.Final {
 		t.Errorf("checkpoint at step %d (final %v), want 15 (the third evaluation), not final", ck.Step, ck.Final)
+	}
+}
+
+func TestTimeBudget(t *testing.T) {
+	ds, _ := toyDataset(t)
+	r := tinyRecipe()
+	r.Steps = 100000
+	out := t.TempDir()
+	res, err := New(tinyArch(t), ds).Recipe(r).Out(out).TimeBudget(300 * time.Millisecond).Backend(goBackend(t)).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != "time budget" || res.Steps == 0 || res.Steps >= r.Steps || res.Test == nil {
+		t.Fatalf("stopped %q after %d of %d steps (test %v)", res.Stopped, res.Steps, r.Steps, res.Test)
+	}
+	ck, err := LoadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ck.Final || ck.Stopped != "time budget" || ck.Step != res.Steps {
+		t.Errorf("final checkpoint: step %d final %v stopped %q", ck.Step, ck.Final, ck.Stopped)
 	}
 }

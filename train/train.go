@@ -342,7 +342,10 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 	if err := r.setup(ck); err != nil {
 		return nil, err
 	}
-	defer r.store.Finalize()
+	defer func() {
+		r.trainer.ResetComputationGraphs() // frees the compiled graphs now, not at GC
+		r.store.Finalize()
+	}()
 	if ck != nil && ck.Final {
 		// The run is complete: evaluate the final state again.
 		r.stopped = ck.Stopped
