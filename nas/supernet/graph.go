@@ -211,22 +211,22 @@ func (pn *pathNet) block(pb pathBlock, b blocks.Block, x *Node) *Node {
 		switch kind {
 		case blocks.KindIBN:
 			if expand {
-				if geo.sharing == ShareExpandProject {
+				if geo.centreExpand(pb.slot[0]) {
 					// The centre tap of the fused IBN's k×k expansion.
-					y = pn.conv(geo.blockVar(p, kind, "expand"), y, km, []int{1}, 1, e, act)
+					y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "expand"), y, km, []int{1}, 1, e, act)
 				} else {
-					y = pn.conv(geo.blockVar(p, kind, "expand"), y, 0, nil, 1, e, act)
+					y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "expand"), y, 0, nil, 1, e, act)
 				}
 			}
-			y = pn.depthwise(geo.blockVar(p, kind, "dw"), y, km, pb.kernels, b.Stride, act)
-			y = pn.conv(geo.blockVar(p, kind, "project"), y, 0, nil, 1, b.Out, "")
+			y = pn.depthwise(geo.blockVar(pb.slot[0], p, kind, "dw"), y, km, pb.kernels, b.Stride, act)
+			y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "project"), y, 0, nil, 1, b.Out, "")
 		case blocks.KindFused:
 			stride := b.Stride
 			if expand {
-				y = pn.conv(geo.blockVar(p, kind, "expand"), y, km, pb.kernels, b.Stride, e, act)
+				y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "expand"), y, km, pb.kernels, b.Stride, e, act)
 				stride = 1
 			}
-			y = pn.conv(geo.blockVar(p, kind, "project"), y, 0, nil, stride, b.Out, "")
+			y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "project"), y, 0, nil, stride, b.Out, "")
 		default:
 			exceptions.Panicf("supernet: block kind %q is not supported", kind)
 		}

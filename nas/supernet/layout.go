@@ -55,11 +55,18 @@ type geometry struct {
 	sharing  Sharing
 }
 
+// centreExpand reports whether the IBN expansions of stage s are the centre
+// taps of the fused IBN's k×k ones: with ShareExpandProject, in stages that
+// offer both kinds (a single-kind stage keeps plain variables).
+func (g *geometry) centreExpand(s int) bool {
+	return g.sharing == ShareExpandProject && slices.Contains(g.kinds[s], blocks.KindIBN) && slices.Contains(g.kinds[s], blocks.KindFused)
+}
+
 // blockVar returns the variable scope (relative to the supernet's) of op
-// ("expand", "dw", "project") of a block of the given kind at slot p, by
-// the sharing mode: shared ops drop the kind.
-func (g *geometry) blockVar(p string, kind blocks.Kind, op string) string {
-	shared := (op == "project" && g.sharing != ShareNothing) || (op == "expand" && g.sharing == ShareExpandProject)
+// ("expand", "dw", "project") of a block of the given kind at slot p (of
+// stage s), by the sharing mode: shared ops drop the kind.
+func (g *geometry) blockVar(s int, p string, kind blocks.Kind, op string) string {
+	shared := (op == "project" && g.sharing != ShareNothing) || (op == "expand" && g.centreExpand(s))
 	if shared {
 		return p + "/" + op
 	}
@@ -150,16 +157,16 @@ func (g *geometry) vars() []varSpec {
 			for _, kind := range g.kinds[s] {
 				switch kind {
 				case blocks.KindIBN:
-					if v := g.blockVar(p, kind, "expand"); g.sharing == ShareExpandProject {
+					if v := g.blockVar(s, p, kind, "expand"); g.centreExpand(s) {
 						add(v, []int{km, km, in, e}, km*km*in, true)
 					} else {
 						add(v, []int{in, e}, in, true)
 					}
-					add(g.blockVar(p, kind, "dw"), []int{km, km, e}, km*km, true)
+					add(g.blockVar(s, p, kind, "dw"), []int{km, km, e}, km*km, true)
 				case blocks.KindFused:
-					add(g.blockVar(p, kind, "expand"), []int{km, km, in, e}, km*km*in, true)
+					add(g.blockVar(s, p, kind, "expand"), []int{km, km, in, e}, km*km*in, true)
 				}
-				add(g.blockVar(p, kind, "project"), []int{e, out}, e, false)
+				add(g.blockVar(s, p, kind, "project"), []int{e, out}, e, false)
 			}
 		}
 	}

@@ -73,7 +73,7 @@ func sharedSource(sn *Supernet, convPath string, slots [][2]int, kinds []blocks.
 	if op == "fused" {
 		op = "expand"
 	}
-	return "/supernet/" + sn.geo.blockVar(slotPrefix(slots[i][0], slots[i][1]), kinds[i], op) + "/" + leaf
+	return "/supernet/" + sn.geo.blockVar(slots[i][0], slotPrefix(slots[i][0], slots[i][1]), kinds[i], op) + "/" + leaf
 }
 
 func slotsOf(p *Path) [][2]int {
@@ -446,6 +446,26 @@ func TestPaperSpacePathsTrain(t *testing.T) {
 		p := sp.Sample(rng, nil)
 		if _, _, err := sn.TrainStep(p, randBatch(rng, 2, 28, 28, 1, 10), 0.01); err != nil {
 			t.Fatalf("point %v: %v", p, err)
+		}
+	}
+}
+
+// TestOtherSpaces trains a step on paths of the TuNAS MobileNetV3-like space
+// (IBN only, kernels up to 7): single-kind stages keep 1×1 expansions.
+func TestOtherSpaces(t *testing.T) {
+	sp := nas.MobileNetV3LikeSpace()
+	sn, err := New(sp).WidthFactor(0.25).Backend(goBackend(t)).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close()
+	if v := sn.byPath["/supernet/s2/b1/ibn/expand/weights"]; v == nil || len(v.spec.shape) != 2 {
+		t.Fatalf("IBN-only stage: expansion variable %v, want a 1×1 [in, e] variable", v)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for range 2 {
+		if _, _, err := sn.TrainStep(sp.Sample(rng, nil), randBatch(rng, 2, 28, 28, 1, 10), 0.01); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
