@@ -58,7 +58,7 @@ func (f *searchFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.width, "width", def.WidthFactor, "proxy width factor of the supernet's networks")
 	fs.StringVar(&f.adapt, "adapt", string(def.Adapt), "proxy adaptation to small images (see train.Adapt)")
 	fs.Float64Var(&f.lr, "lr", 0, "peak weight learning rate (default 0.165·batch/256)")
-	fs.Float64Var(&f.controllerLR, "controller-lr", 0, "controller learning rate (default 10/steps)")
+	fs.Float64Var(&f.controllerLR, "controller-lr", 0, "controller learning rate (default 100/steps)")
 	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of every random choice")
 	fs.StringVar(&f.out, "out", "", "output directory (checkpoint, search.json, arch.txt, arch.json)")
 	fs.BoolVar(&f.resume, "resume", false, "resume the search in --out from its checkpoint")

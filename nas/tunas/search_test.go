@@ -71,7 +71,7 @@ func syntheticConfig(steps int) Config {
 // optimum: the final architecture takes the best option of every decision
 // whose advantage exceeds the noise of a few hundred samples.
 func TestSearchConvergesOnSyntheticObjective(t *testing.T) {
-	const steps = 2000
+	const steps = 4000
 	cfg := syntheticConfig(steps)
 	sizes := cfg.Space.Layout().Sizes
 	syn := newSynthetic(rand.New(rand.NewPCG(11, 12)), sizes)
