@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -171,6 +172,9 @@ func runSearch(args []string) error {
 	s := tunas.New(cfg).Out(f.out).Resume(f.resume).Progress(os.Stderr).CheckpointEvery(0, time.Duration(f.ckptMinutes)*time.Minute)
 	res, err := s.Run(ctx)
 	if err != nil {
+		if errors.Is(err, context.Canceled) && f.out != "" {
+			return fmt.Errorf("interrupted (checkpoint saved); continue with the same flags and --resume")
+		}
 		return err
 	}
 	if f.asJSON {
