@@ -534,7 +534,7 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 	archOf := map[string]*blocks.Arch{}
 	if len(searches) > 0 {
 		p("## Searches\n\n")
-		p("| search | objective | T0 | β | steps | steps/min | final T | AVG | MAX | P(final) | Q first 10%% | Q last 10%% | entropy start → end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		p("| search | objective | T0 | β | steps | controller lr | steps/min | final T | AVG | MAX | P(final) | Q first 10%% | Q last 10%% | entropy start → end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, s := range searches {
 			res, err := tunas.ReadResult(filepath.Join(s[1], tunas.ResultFile))
 			if err != nil {
@@ -550,8 +550,8 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 			}
 			tenth := max(1, n/10)
 			c := res.Config
-			p("| %s | %s | %g | %g | %d | %.1f | %.3f | %.3f | %.3f | %.3g | %.3f | %.3f | %.1f → %.1f |\n", s[0], c.Objective, c.Reward.T0, c.Reward.Beta, res.Steps,
-				res.Stats.StepsPerMinute, res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max, res.Final.Probability,
+			p("| %s | %s | %g | %g | %d | %.3g | %.1f | %.3f | %.3f | %.3f | %.3g | %.3f | %.3f | %.1f → %.1f |\n", s[0], c.Objective, c.Reward.T0, c.Reward.Beta, res.Steps,
+				c.Controller.LR, res.Stats.StepsPerMinute, res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max, res.Final.Probability,
 				meanQ(0, tenth), meanQ(n-tenth, n), res.History[0].Entropy, res.History[n-1].Entropy)
 			archOf[s[0]] = res.Final.Arch
 		}
