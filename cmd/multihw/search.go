@@ -444,6 +444,7 @@ func runSearchReport(args []string) error {
 	benchFile := fs.String("bench", "", "JSON output of `multihw search bench --json`")
 	ablationFile := fs.String("ablation", "", "JSON output of `multihw search ablation --json`")
 	commands := fs.String("commands", "", "text file with the commands that produced the runs (quoted verbatim)")
+	notes := fs.String("notes", "", "markdown file appended verbatim (hand-written discussion)")
 	out := fs.String("out", "", "output file (default: stdout)")
 	figures := fs.String("figures", "", "also write figures (search curves, decision probabilities, accuracy vs latency) as PNG+SVG into this directory, linked from the report")
 	if err := parse(fs, args); err != nil {
@@ -466,6 +467,13 @@ func runSearchReport(args []string) error {
 	md, err := searchReport(ss, ts, *benchFile, *ablationFile, *commands, *figures, figRel)
 	if err != nil {
 		return err
+	}
+	if *notes != "" {
+		raw, err := os.ReadFile(*notes)
+		if err != nil {
+			return err
+		}
+		md += "\n" + string(raw)
 	}
 	if *out == "" {
 		_, err = os.Stdout.WriteString(md)
