@@ -442,7 +442,7 @@ func runSearchReport(args []string) error {
 	searches := fs.String("search", "", "searches: NAME=DIR (output directories of `multihw search`)")
 	trained := fs.String("trained", "", "retrained models: NAME=DIR (output directories of `multihw train`)")
 	benchFile := fs.String("bench", "", "JSON output of `multihw search bench --json`")
-	ablationFile := fs.String("ablation", "", "JSON output of `multihw search ablation --json`")
+	ablationFile := fs.String("ablation", "", "JSON outputs of `multihw search ablation --json` (comma-separated: one column per run)")
 	commands := fs.String("commands", "", "text file with the commands that produced the runs (quoted verbatim)")
 	notes := fs.String("notes", "", "markdown file appended verbatim (hand-written discussion)")
 	out := fs.String("out", "", "output file (default: stdout)")
@@ -519,19 +519,50 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 		p("\n")
 	}
 	if ablationFile != "" {
-		var rows []struct {
+		type abl struct {
 			Variant        string
+			Scores         []float64
 			Mean, Min, Max float64
 			Seconds        float64
 		}
-		if err := readJSONFile(ablationFile, &rows); err != nil {
-			return "", err
+		files := splitList(ablationFile)
+		var order []string
+		byVariant := map[string][]abl{}
+		for _, f := range files {
+			var rows []abl
+			if err := readJSONFile(f, &rows); err != nil {
+				return "", err
+			}
+			for _, r := range rows {
+				if _, ok := byVariant[r.Variant]; !ok {
+					order = append(order, r.Variant)
+				}
+				byVariant[r.Variant] = append(byVariant[r.Variant], r)
+			}
 		}
 		p("## Design: what lets the supernet learn\n\n")
-		p("One-shot validation accuracy of random paths after training the supernet with a uniform policy (`multihw search ablation`): sharing between IBN and fused IBN (none / projection / expansion centre tap + projection), expansion-1 blocks with or without their expansion in the supernet, and TuNAS's op/filter warm-up (mixtures of all ops, largest filters) or uniform paths from the start.\n\n")
-		p("| sharing / expansion 1 / warm-up | mean | min | max | seconds |\n|---|---:|---:|---:|---:|\n")
-		for _, r := range rows {
-			p("| %s | %.3f | %.3f | %.3f | %.0f |\n", r.Variant, r.Mean, r.Min, r.Max, r.Seconds)
+		p("One-shot validation accuracy of random paths after training the supernet with a uniform policy (`multihw search ablation`): sharing between IBN and fused IBN (none / projection / expansion centre tap + projection), expansion-1 blocks with (conv) or without (skip) their expansion in the supernet, and TuNAS's op/filter warm-up (mixtures of all ops, largest filters) or uniform paths from the start. %d run(s) with different seeds (the seed draws the initial weights, batches and scored paths).\n\n", len(files))
+		p("| sharing / expansion 1 / warm-up |")
+		for i := range files {
+			p(" mean (run %d) |", i+1)
+		}
+		p(" min | max | seconds (run 1) |\n|---|")
+		for range files {
+			p("---:|")
+		}
+		p("---:|---:|---:|\n")
+		for _, v := range order {
+			rs := byVariant[v]
+			lo, hi := rs[0].Min, rs[0].Max
+			p("| %s |", v)
+			for _, r := range rs {
+				p(" %.3f |", r.Mean)
+				lo, hi = min(lo, r.Min), max(hi, r.Max)
+			}
+			for range len(files) - len(rs) {
+				p(" |")
+			}
+			p(" %.3f | %.3f | %.0f |\n", lo, hi, rs[0].Seconds)
 		}
 		p("\n")
 	}
