@@ -1,0 +1,192 @@
+package figset
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/multihw/multihw/nas/tunas"
+	"github.com/multihw/multihw/train"
+)
+
+// MaxRunDepth is how many directory levels below the runs directory FindRuns
+// looks (DIR/train/NAME is depth 2).
+const MaxRunDepth = 4
+
+// SearchRun is a finished search: a directory holding tunas.ResultFile.
+type SearchRun struct {
+	// Name is the directory relative to the runs directory, with '/'
+	// separators ("avg", "ablation/seed2"); the directory's base name when the
+	// runs directory is the run itself.
+	Name   string
+	Dir    string
+	Result *tunas.Result
+}
+
+// TrainRun is a finished training run: a directory holding train.ResultFile
+// and train.MetricsFile.
+type TrainRun struct {
+	// Name is as SearchRun.Name ("train/search_avg").
+	Name    string
+	Dir     string
+	Result  *train.Result
+	Records []train.Record
+}
+
+// Runs are the runs found under a directory, each list sorted by name.
+type Runs struct {
+	Dir      string
+	Searches []SearchRun
+	Trains   []TrainRun
+	// Pending lists directories that look like unfinished runs (a checkpoint
+	// but no result yet), one line each.
+	Pending []string
+}
+
+// FindRuns walks dir (up to MaxRunDepth levels, not into hidden directories nor
+// checkpoint directories) and reads every finished search and training run.
+// An unreadable result file is an error naming it.
+func FindRuns(dir string) (*Runs, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("figset: runs: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("figset: runs %s: not a directory", dir)
+	}
+	runs := &Runs{Dir: dir}
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		if rel != "." {
+			if strings.HasPrefix(d.Name(), ".") || d.Name() == train.CheckpointsDir {
+				return fs.SkipDir
+			}
+			if strings.Count(rel, string(filepath.Separator))+1 > MaxRunDepth {
+				return fs.SkipDir
+			}
+		}
+		name := filepath.ToSlash(rel)
+		if rel == "." {
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return err
+			}
+			name = filepath.Base(abs)
+		}
+		switch s, err := ReadSearch(path); {
+		case err == nil:
+			s.Name = name
+			runs.Searches = append(runs.Searches, *s)
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
+		case exists(filepath.Join(path, tunas.CheckpointFile)):
+			runs.Pending = append(runs.Pending, fmt.Sprintf("%s: search not finished (a checkpoint, no %s yet)", name, tunas.ResultFile))
+		}
+		switch t, err := ReadTrain(path); {
+		case err == nil:
+			t.Name = name
+			runs.Trains = append(runs.Trains, *t)
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
+		case exists(filepath.Join(path, train.CheckpointsDir)):
+			runs.Pending = append(runs.Pending, fmt.Sprintf("%s: training not finished (checkpoints, no %s yet)", name, train.ResultFile))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("figset: runs %s: %w", dir, err)
+	}
+	slices.SortFunc(runs.Searches, func(a, b SearchRun) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(runs.Trains, func(a, b TrainRun) int { return strings.Compare(a.Name, b.Name) })
+	return runs, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// ReadSearch reads the search in dir (its tunas.ResultFile). A missing file is
+// an error wrapping fs.ErrNotExist. Name is dir's base name.
+func ReadSearch(dir string) (*SearchRun, error) {
+	path := filepath.Join(dir, tunas.ResultFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	res, err := tunas.ReadResult(path)
+	if err != nil {
+		return nil, err
+	}
+	if res.Final.Arch == nil || len(res.History) == 0 {
+		return nil, fmt.Errorf("%s: no final architecture or no history", path)
+	}
+	return &SearchRun{Name: filepath.Base(dir), Dir: dir, Result: res}, nil
+}
+
+// ReadTrain reads the training run in dir (train.ResultFile and
+// train.MetricsFile). A missing result file is an error wrapping
+// fs.ErrNotExist. Name is dir's base name.
+func ReadTrain(dir string) (*TrainRun, error) {
+	path := filepath.Join(dir, train.ResultFile)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &TrainRun{Name: filepath.Base(dir), Dir: dir, Result: &train.Result{}}
+	if err := json.Unmarshal(raw, r.Result); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Result.Arch == nil {
+		return nil, fmt.Errorf("%s: no architecture", path)
+	}
+	mpath := filepath.Join(dir, train.MetricsFile)
+	raw, err = os.ReadFile(mpath)
+	if err != nil {
+		return nil, fmt.Errorf("training run %s: %w", dir, err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var rec train.Record
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", mpath, i+1, err)
+		}
+		r.Records = append(r.Records, rec)
+	}
+	return r, nil
+}
+
+// shortNames returns each name's last path element where that is unique
+// among names, the whole name otherwise: labels for figures.
+func shortNames(names []string) []string {
+	count := map[string]int{}
+	for _, n := range names {
+		count[pathBase(n)]++
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		if b := pathBase(n); count[b] == 1 {
+			out[i] = b
+		} else {
+			out[i] = n
+		}
+	}
+	return out
+}
+
+func pathBase(name string) string { return name[strings.LastIndex(name, "/")+1:] }
