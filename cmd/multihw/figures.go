@@ -19,7 +19,7 @@ type figureSkip = figset.Skip
 
 // runFigures is a thin CLI over package plots/figset, which notebook 05 uses too.
 func runFigures(args []string) error {
-	fs := newFlags("figures", "--out DIR [--runs DIR] [--only LIST] [--hardware LIST] [--reference NAME] [--scale S] [--seed N] [--list] [--json]")
+	fs := newFlags("figures", "--out DIR [--runs DIR] [--only LIST] [--hardware LIST] [--reference NAME] [--scale S] [--seed N] [--png-only] [--list] [--json]")
 	out := fs.String("out", "", "output directory (created if needed); every figure is written as NAME.png and NAME.svg")
 	runs := fs.String("runs", "", "directory searched for runs: searches (DIR/.../search.json) and training runs (DIR/.../result.json), e.g. DIR/avg, DIR/train/NAME")
 	only := fs.String("only", "", "comma-separated sources to run (see --list; default all)")
@@ -27,6 +27,7 @@ func runFigures(args []string) error {
 	ref := fs.String("reference", hwcost.DefaultReference, "reference model of the normalised latencies")
 	scale := fs.Float64("scale", 1, "pixel scale of the PNGs (2: twice the pixels, same layout)")
 	seed := fs.Uint64("seed", 1, "seed of the predictor's training draw")
+	pngOnly := fs.Bool("png-only", false, "write NAME.png only (e.g. small images for a README: --scale 0.7)")
 	list := fs.Bool("list", false, "list the figure sources and exit")
 	asJSON := fs.Bool("json", false, "print the files written and the sources skipped as JSON")
 	if err := parse(fs, args); err != nil {
@@ -52,7 +53,11 @@ func runFigures(args []string) error {
 	if err != nil {
 		return err
 	}
-	written, err := res.Write(*out, *scale)
+	write := res.Write
+	if *pngOnly {
+		write = res.WritePNG
+	}
+	written, err := write(*out, *scale)
 	if err != nil {
 		return err
 	}
@@ -63,7 +68,11 @@ func runFigures(args []string) error {
 			Skipped []figureSkip  `json:"skipped"`
 		}{*out, written, res.Skipped})
 	}
-	fmt.Printf("%d figures (PNG + SVG) in %s", len(written), *out)
+	formats := "PNG + SVG"
+	if *pngOnly {
+		formats = "PNG"
+	}
+	fmt.Printf("%d figures (%s) in %s", len(written), formats, *out)
 	if len(res.Skipped) > 0 {
 		fmt.Printf("; %d sources skipped", len(res.Skipped))
 	}

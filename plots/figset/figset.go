@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/plots"
 )
 
@@ -176,6 +178,33 @@ func (r *Result) Write(dir string, scale float64) ([]File, error) {
 	files := make([]File, len(r.Figures))
 	for i, f := range r.Figures {
 		files[i] = File{Source: f.Source, Name: f.Name, Files: paths[2*i : 2*i+2]}
+	}
+	return files, nil
+}
+
+// WritePNG writes only the PNGs (NAME.png, e.g. small images committed for a
+// README), at scale times each figure's default size, atomically; every
+// figure is rendered before any file is written.
+func (r *Result) WritePNG(dir string, scale float64) ([]File, error) {
+	if !(scale > 0 && scale <= 8) {
+		return nil, fmt.Errorf("figset: scale must be in (0, 8], got %g", scale)
+	}
+	pngs := make([][]byte, len(r.Figures))
+	for i, f := range r.Figures {
+		w, h := f.DefaultSize()
+		w, h = max(1, int(float64(w)*scale+0.5)), max(1, int(float64(h)*scale+0.5))
+		var err error
+		if pngs[i], err = f.PNG(w, h); err != nil {
+			return nil, fmt.Errorf("figset: %s: %w", f.Name, err)
+		}
+	}
+	files := make([]File, len(r.Figures))
+	for i, f := range r.Figures {
+		path := filepath.Join(dir, f.Name+".png")
+		if err := atomicfile.WriteFile(path, pngs[i], 0o644); err != nil {
+			return files[:i], err
+		}
+		files[i] = File{Source: f.Source, Name: f.Name, Files: []string{path}}
 	}
 	return files, nil
 }

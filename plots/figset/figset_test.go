@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,6 +162,21 @@ func TestRuns(t *testing.T) {
 		}
 	}
 
+	pngDir := filepath.Join(t.TempDir(), "png")
+	files, err = res.WritePNG(pngDir, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(pngDir)
+	if len(files) != len(want) || len(entries) != len(want) || len(files[0].Files) != 1 {
+		t.Errorf("WritePNG: %d files, %d entries, want %d PNGs only", len(files), len(entries), len(want))
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(must(os.ReadFile(files[0].Files[0])))); err != nil {
+		t.Error(err)
+	} else if w, _ := res.Figures[0].DefaultSize(); cfg.Width != (w+1)/2 {
+		t.Errorf("WritePNG at scale 0.5: width %d, want %d", cfg.Width, (w+1)/2)
+	}
+
 	// A second dataset gets its own trade-off figure.
 	writeTrain(t, filepath.Join(runs, "cifar", "multi_avg"), model(t, "multi_avg"), "cifar10", 0.7)
 	res, err = New().Runs(runs).Only("train").Make()
@@ -249,4 +265,29 @@ func TestTrainedGroup(t *testing.T) {
 	if g := TrainedGroup(&a, nil); g != GroupSearched {
 		t.Errorf("an architecture named search_max: %q", g)
 	}
+}
+
+func TestNotebookRuns(t *testing.T) {
+	t.Setenv(RootEnv, "/repo")
+	t.Setenv(RunsEnv, "/evidence")
+	for full, want := range map[bool]string{false: "/repo/notebooks/.out/runs", true: "/evidence"} {
+		if got, err := NotebookRuns(full); err != nil || got != want {
+			t.Errorf("full=%v: %q, %v; want %q", full, got, err, want)
+		}
+	}
+	t.Setenv(RunsEnv, "")
+	if got, _ := NotebookRuns(true); got != "/repo/out/runs" {
+		t.Errorf("full without %s: %q", RunsEnv, got)
+	}
+	t.Setenv(RootEnv, "")
+	if _, err := NotebookRuns(false); err == nil || !strings.Contains(err.Error(), RootEnv) {
+		t.Errorf("without %s: error %v", RootEnv, err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -190,3 +190,31 @@ func shortNames(names []string) []string {
 }
 
 func pathBase(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+
+// Environment of the notebooks' runs directory (see NotebookRuns).
+const (
+	// RootEnv is the repository's path (set by make notebooks and make jupyter).
+	RootEnv = "MULTIHW_ROOT"
+	// RunsEnv overrides the runs directory of full notebook runs.
+	RunsEnv = "MULTIHW_RUNS"
+)
+
+// NotebookRuns returns the runs directory that notebooks 03 to 05 share (each
+// runs in its own kernel, so the search of 03 reaches 04 and 05 through
+// files): with quick settings $MULTIHW_ROOT/notebooks/.out/runs (git-ignored,
+// replaced by every quick run); with full settings $MULTIHW_RUNS, by default
+// $MULTIHW_ROOT/out/runs. Searches go to RUNS/OBJECTIVE, training runs to
+// RUNS/train/NAME, the layout FindRuns discovers.
+func NotebookRuns(full bool) (string, error) {
+	if dir := os.Getenv(RunsEnv); full && dir != "" {
+		return dir, nil
+	}
+	root := os.Getenv(RootEnv)
+	if root == "" {
+		return "", fmt.Errorf("figset: %s is not set (make notebooks and make jupyter set it to the repository)", RootEnv)
+	}
+	if full {
+		return filepath.Join(root, "out", "runs"), nil
+	}
+	return filepath.Join(root, "notebooks", ".out", "runs"), nil
+}

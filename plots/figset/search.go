@@ -90,12 +90,7 @@ func searchFigures(e *env) ([]*plots.Figure, error) {
 		names[i] = s.Name
 	}
 	labels := shortNames(names)
-	bars, err := ReferenceBars(e.metric, FinalBarsModels)
-	if err != nil {
-		return nil, err
-	}
-	bars.Title = fmt.Sprintf("Searched architectures on each target, normalised to %s", e.metric.Reference())
-	for i, s := range e.runs.Searches {
+	for _, s := range e.runs.Searches {
 		curves, err := SearchCurves(s.Name, s.Result)
 		if err != nil {
 			return nil, err
@@ -107,12 +102,19 @@ func searchFigures(e *env) ([]*plots.Figure, error) {
 		} else if len(s.Result.Snapshots) > 0 {
 			return nil, err
 		}
+	}
+	bars, err := ReferenceBars(e.metric, FinalBarsModels)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range e.runs.Searches {
 		row, err := latencyRow(e.metric, "search "+labels[i], s.Result.Final.Arch)
 		if err != nil {
 			return nil, err
 		}
 		bars.Models = append(bars.Models, row)
 	}
+	bars.Title = fmt.Sprintf("Searched architectures on each target, normalised to %s", e.metric.Reference())
 	f, err := plots.TargetBars(bars)
 	if err != nil {
 		return nil, err

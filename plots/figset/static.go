@@ -17,17 +17,31 @@ import (
 // -MAX), drawn as "searched" among the published models.
 var PaperSearched = []string{"multi_avg", "multi_max"}
 
-// ReferenceBars returns the normalised latency of each of models on every
-// target of m as plots.TargetBars data, AVG and MAX under each name.
+// ReferenceBars returns the normalised latency of each of the zoo's models
+// (blocks.Model names) on every target of m as plots.TargetBars data.
 func ReferenceBars(m *hwcost.Metric, models []string) (plots.TargetBarsData, error) {
-	d := plots.TargetBarsData{Targets: m.TargetNames(), Reference: 1, ReferenceName: m.Reference(),
-		Title: fmt.Sprintf("Modelled latency per target, normalised to %s", m.Reference())}
-	for _, name := range models {
+	archs := make([]*blocks.Arch, len(models))
+	for i, name := range models {
 		a, err := blocks.Model(name)
 		if err != nil {
-			return d, err
+			return plots.TargetBarsData{}, err
 		}
-		row, err := latencyRow(m, name, a)
+		archs[i] = a
+	}
+	return LatencyBars(m, archs...)
+}
+
+// LatencyBars returns the normalised latency of each architecture on every
+// target of m as plots.TargetBars data: bars named after the architectures,
+// with AVG and MAX under each name and a line at the reference.
+func LatencyBars(m *hwcost.Metric, archs ...*blocks.Arch) (plots.TargetBarsData, error) {
+	d := plots.TargetBarsData{Targets: m.TargetNames(), Reference: 1, ReferenceName: m.Reference(),
+		Title: fmt.Sprintf("Modelled latency per target, normalised to %s", m.Reference())}
+	for _, a := range archs {
+		if a == nil {
+			return d, fmt.Errorf("latency bars: nil architecture")
+		}
+		row, err := latencyRow(m, a.Name, a)
 		if err != nil {
 			return d, err
 		}
