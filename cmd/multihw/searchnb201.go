@@ -92,7 +92,7 @@ func nb201ParseFloats(flagName, s string) ([]float64, error) {
 // searchFlags configure the non-exhaustive algorithms.
 type nb201SearchFlags struct {
 	population, sample, retries int
-	keepOldest                  bool
+	keepOldest, costByQuery     bool
 	lr, guideBeta               float64
 	maxEval                     int
 }
@@ -107,6 +107,7 @@ func (s *nb201SearchFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&s.guideBeta, "guide-beta", nb201.DefaultGuideBeta,
 		"budget reward: β of the search guide Q·min(1,T/T0)^β (the answer is still the best within-budget cell)")
 	fs.IntVar(&s.maxEval, "max-evaluations", 0, "bound on all lookups, repeats included (default 20 × queries)")
+	fs.BoolVar(&s.costByQuery, "cost-by-query", false, "budget reward: a cell's cost is revealed only by its query (default: known without one, as from a latency table or cost model, so cells over the budget are skipped before they are looked up)")
 }
 
 func (s *nb201SearchFlags) config(r nas.Reward) nb201.SearchConfig {
@@ -115,6 +116,7 @@ func (s *nb201SearchFlags) config(r nas.Reward) nb201.SearchConfig {
 		Evolution:      nas.EvolutionConfig{Population: s.population, Sample: s.sample, Retries: s.retries, RemoveWorst: !s.keepOldest},
 		ReinforceLR:    s.lr,
 		MaxEvaluations: s.maxEval,
+		CostByQuery:    s.costByQuery,
 	}
 	if r.Kind == nas.RewardBudget {
 		cfg.Guide = nas.Reward{Kind: nas.RewardMnasHard, T0: r.T0, Beta: s.guideBeta}
@@ -283,6 +285,15 @@ func runSearchNB201Bench(args []string) error {
 			return err
 		}
 		rep.MoreConfig = mc
+	}
+	if *report != "" && !cfg.Search.CostByQuery {
+		// The report also shows the harder setting where the cost costs a query.
+		bc := cfg
+		bc.Search.CostByQuery = true
+		if rep.ByQuery, err = bn.Rates(bc); err != nil {
+			return err
+		}
+		rep.ByQueryConfig = bc
 	}
 	if *report != "" {
 		cb, err := nb201ParseFloats("--compare", *compare)

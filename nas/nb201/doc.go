@@ -22,7 +22,11 @@
 // Queries: a search may look up Queries distinct candidate cells; repeats
 // come from a cache and proposals of non-candidate cells cost nothing (the
 // algorithm skips them, [nas.ErrSkipPoint]), as NAS-Bench-101 searches do
-// not count invalid graphs. Outcome.Evaluations counts every lookup.
+// not count invalid graphs. Outcome.Evaluations counts every lookup. A
+// cell's cost is known without a query (the latency table plays the cost
+// model, as TuNAS's lookup tables do), so budget searches skip over-budget
+// cells for free, as Once-for-All's constrained evolution does;
+// SearchConfig.CostByQuery makes the cost cost a query instead.
 //
 // Guide: the budget reward (maximise accuracy subject to T <= T0) ranks
 // every over-budget cell below every feasible one. On these tables that

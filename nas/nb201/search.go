@@ -91,7 +91,13 @@ type distinct struct {
 	inner        nas.Problem
 	queries, max int
 	evaluations  int
-	seen         map[devicedata.Cell]cached
+	// limit: cells costing more are skipped without a query (+Inf: none).
+	limit float64
+	// budget is the budget reward's T0 (+Inf for other rewards); over
+	// counts queries spent on cells above it.
+	budget float64
+	over   int
+	seen   map[devicedata.Cell]cached
 }
 
 type cached struct {
@@ -118,11 +124,18 @@ func (d *distinct) Evaluate(pt nas.Point) (float64, float64, error) {
 		// public), as NAS-Bench-101 does not count invalid graphs.
 		return 0, 0, fmt.Errorf("cell %s: %w", c, nas.ErrSkipPoint)
 	}
+	if d.bn.cost[c.Code()] > d.limit {
+		// Over the budget, and the cost is known without a query.
+		return 0, 0, fmt.Errorf("cell %s over the budget: %w", c, nas.ErrSkipPoint)
+	}
 	if len(d.seen) >= d.queries {
 		return 0, 0, nas.ErrStopSearch
 	}
 	q, t, err := d.inner.Evaluate(pt)
 	d.seen[c] = cached{q, t, err}
+	if err == nil && t > d.budget {
+		d.over++
+	}
 	return q, t, err
 }
 
@@ -151,6 +164,13 @@ type SearchConfig struct {
 	Seed uint64
 	// Evolution configures evolution (zero: [DefaultEvolution]).
 	Evolution nas.EvolutionConfig
+	// CostByQuery says a cell's cost is revealed only by its query, as if
+	// every latency had to be measured. By default the cost is known without
+	// a query, as it is when it comes from a latency table or a cost model
+	// (TuNAS, Once-for-All): only accuracy costs a query, so a budget search
+	// skips cells over the budget before looking them up and spends every
+	// query on feasible cells.
+	CostByQuery bool
 	// ReinforceLR is the controller's Adam learning rate (0:
 	// [DefaultReinforceLR]). The tabular search has no supernet to warm up,
 	// so the rate is constant.
@@ -196,9 +216,12 @@ type Outcome struct {
 	RewardValue float64 `json:"reward_value"`
 	// Queries counts distinct cells looked up, Evaluations all lookups
 	// (exhaustive: every candidate once).
-	Queries     int    `json:"queries"`
-	Evaluations int    `json:"evaluations"`
-	Seed        uint64 `json:"seed"`
+	Queries     int `json:"queries"`
+	Evaluations int `json:"evaluations"`
+	// QueriesOverBudget counts queries spent on cells over the budget reward's
+	// T0: zero unless SearchConfig.CostByQuery.
+	QueriesOverBudget int    `json:"queries_over_budget"`
+	Seed              uint64 `json:"seed"`
 	// Candidates and Excluded describe the space (see [Bench.Candidates]).
 	Candidates int `json:"candidates"`
 	Excluded   int `json:"excluded"`
@@ -284,7 +307,14 @@ func (bn *Bench) Search(cfg SearchConfig) (*Outcome, error) {
 	if err := guide.Validate(); err != nil {
 		return nil, fmt.Errorf("search guide: %w", err)
 	}
-	d := &distinct{bn: bn, inner: bn.Problem(), queries: cfg.Queries, max: maxEval, seen: make(map[devicedata.Cell]cached, cfg.Queries)}
+	d := &distinct{bn: bn, inner: bn.Problem(), queries: cfg.Queries, max: maxEval, limit: math.Inf(1),
+		budget: math.Inf(1), seen: make(map[devicedata.Cell]cached, cfg.Queries)}
+	if cfg.Reward.Kind == nas.RewardBudget {
+		d.budget = cfg.Reward.T0
+		if !cfg.CostByQuery {
+			d.limit = cfg.Reward.T0
+		}
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6e62323031)) // stream "nb201"
 	var res *nas.Result
 	var err error
@@ -316,6 +346,7 @@ func (bn *Bench) Search(cfg SearchConfig) (*Outcome, error) {
 	out := bn.outcome(cfg.Algorithm, cfg.Reward)
 	out.Guide = &guide
 	out.Queries, out.Evaluations, out.Seed = len(d.seen), d.evaluations, cfg.Seed
+	out.QueriesOverBudget = d.over
 	// The answer: the best trial under the user's reward, whatever guided.
 	best, bestR := -1, 0.0
 	for _, tr := range res.Trials {
