@@ -270,7 +270,7 @@ type run struct {
 	builder   *convnet.Builder
 	stream    *data.Stream
 	records   []Record
-	prog      *progress
+	prog      *progressLine
 
 	step        int
 	resumedFrom int

@@ -23,6 +23,7 @@ import (
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots"
+	"github.com/multihw/multihw/plots/figset"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
 )
@@ -599,7 +600,11 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 			res, _ := tunas.ReadResult(filepath.Join(s[1], tunas.ResultFile))
 			p("### %s: final architecture (%s)\n\n```\n%s```\n\n", s[0], s[1], res.Final.Text)
 			if figDir != "" {
-				curves, probs, err := searchFigures(s[0], res)
+				curves, err := figset.SearchCurves(s[0], res)
+				if err != nil {
+					return "", err
+				}
+				probs, err := figset.SearchProbs(s[0], res)
 				if err != nil {
 					return "", err
 				}
@@ -673,51 +678,6 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 		}
 	}
 	return b.String(), nil
-}
-
-// searchFigures draws a search's curves (reward, Q, T against T0, entropy)
-// and the probabilities of its stage-level and first-block decisions.
-func searchFigures(name string, res *tunas.Result) (curves, probs *plots.Figure, err error) {
-	n := len(res.History)
-	steps := make([]float64, n)
-	cols := make([][]float64, 4)
-	for i, r := range res.History {
-		steps[i] = float64(r.Step)
-		for j, v := range []float64{r.Reward, r.Q, r.T, r.Entropy} {
-			cols[j] = append(cols[j], v)
-		}
-	}
-	curves, err = plots.Curves(plots.CurvesData{Title: name + ": search", Steps: steps, Smoothing: 0.98, Curves: []plots.Curve{
-		{Name: "reward", Values: cols[0]},
-		{Name: "one-shot accuracy Q", Values: cols[1]},
-		{Name: "cost T (" + res.Config.Objective + ")", Unit: "× MobileNetV2", Values: cols[2], Target: res.Config.Reward.T0, TargetName: "T0"},
-		{Name: "controller entropy", Unit: "nats", Values: cols[3]},
-	}})
-	if err != nil {
-		return nil, nil, err
-	}
-	curves.Name = "search_" + name + "_curves"
-	var snapSteps []float64
-	for _, sn := range res.Snapshots {
-		snapSteps = append(snapSteps, float64(sn.Step))
-	}
-	var decs []plots.Decision
-	for d, dec := range res.Decisions {
-		if dec.Block > 0 {
-			continue // stage-level decisions and each stage's first block
-		}
-		pd := plots.Decision{Name: dec.Name, Options: dec.Options}
-		for _, sn := range res.Snapshots {
-			pd.Probs = append(pd.Probs, sn.Probs[d])
-		}
-		decs = append(decs, pd)
-	}
-	probs, err = plots.ControllerProbs(plots.ControllerData{Title: name + ": decision probabilities", Steps: snapSteps, Decisions: decs})
-	if err != nil {
-		return nil, nil, err
-	}
-	probs.Name = "search_" + name + "_probs"
-	return curves, probs, nil
 }
 
 func readJSONFile(path string, v any) error {

@@ -78,7 +78,7 @@ type oneShot struct {
 	batch []supernet.Batch
 	sizes []int
 	n     int
-	prog  *progress
+	prog  *progressLine
 	start time.Time
 	total int
 }
@@ -98,10 +98,9 @@ func (o *oneShot) Evaluate(p nas.Point) (float64, float64, error) {
 		return 0, 0, err
 	}
 	o.n++
-	if o.prog.w != nil && (time.Since(o.prog.last) >= o.prog.every || o.n == o.total) {
-		o.prog.last = time.Now()
-		o.prog.line(fmt.Sprintf("query %d/%d: Q %.3f T %.3f | %.1f queries/min", o.n, o.total, q, t,
-			float64(o.n)/time.Since(o.start).Minutes()), o.prog.tty)
+	if o.prog.Due(o.n == o.total) {
+		o.prog.Line(fmt.Sprintf("query %d/%d: Q %.3f T %.3f | %.1f queries/min", o.n, o.total, q, t,
+			float64(o.n)/time.Since(o.start).Minutes()), o.prog.TTY())
 	}
 	return q, t, nil
 }

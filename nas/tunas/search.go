@@ -209,7 +209,7 @@ type run struct {
 	resumes   int
 	start     time.Time
 	lastCkpt  time.Time
-	prog      *progress
+	prog      *progressLine
 
 	trainImg []float32
 	trainLab []int32
