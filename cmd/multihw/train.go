@@ -247,6 +247,26 @@ type evalOutput struct {
 	Cost      *hwcost.Result `json:"cost"`
 }
 
+// loadCheckpointData loads a checkpoint and, when spec is set, that dataset
+// with the checkpoint's validation split (nil: the checkpoint's own dataset).
+func loadCheckpointData(ckPath, spec string, quiet bool) (*train.Checkpoint, *data.Dataset, error) {
+	if ckPath == "" {
+		return nil, nil, fmt.Errorf("missing --checkpoint")
+	}
+	ck, err := train.LoadCheckpoint(ckPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if spec == "" {
+		return ck, nil, nil
+	}
+	ds, err := loadDataset(spec, ck.Dataset.ValidationFraction(), quiet)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ck, ds, nil
+}
+
 func runEval(args []string) error {
 	fs := newFlags("eval", "--checkpoint DIR|FILE [--dataset SPEC] [--split test|validation] [--json]")
 	ckPath := fs.String("checkpoint", "", "checkpoint file, or a run directory (its newest checkpoint)")
@@ -258,18 +278,9 @@ func runEval(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *ckPath == "" {
-		return fmt.Errorf("missing --checkpoint")
-	}
-	ck, err := train.LoadCheckpoint(*ckPath)
+	ck, ds, err := loadCheckpointData(*ckPath, *dataset, *asJSON)
 	if err != nil {
 		return err
-	}
-	var ds *data.Dataset
-	if *dataset != "" {
-		if ds, err = loadDataset(*dataset, ck.Dataset.ValidationFraction(), *asJSON); err != nil {
-			return err
-		}
 	}
 	res, err := train.EvaluateCheckpoint(ck, ds, *split, nil, *batch)
 	if err != nil {
@@ -359,18 +370,9 @@ func runConsistency(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *ckPath == "" {
-		return fmt.Errorf("missing --checkpoint")
-	}
-	ck, err := train.LoadCheckpoint(*ckPath)
+	ck, ds, err := loadCheckpointData(*ckPath, *dataset, *asJSON)
 	if err != nil {
 		return err
-	}
-	var ds *data.Dataset
-	if *dataset != "" {
-		if ds, err = loadDataset(*dataset, ck.Dataset.ValidationFraction(), *asJSON); err != nil {
-			return err
-		}
 	}
 	res, err := export.Consistency(ck, ds, strings.Split(*backends, ","), *batch, *limit)
 	if err != nil {
