@@ -38,9 +38,14 @@ setup-apt:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The kernel is (re)installed unless kernel.json already runs this clone's
+# gonb. GoNB copies a binary that lives under /tmp next to kernel.json, so
+# after installing, the check is only that kernel.json runs an executable.
 setup-go: $(DEPS)/bin/goimports $(DEPS)/bin/gonb
 	@k=$(HOME)/.local/share/jupyter/kernels/gonb/kernel.json; \
-	grep -qs '"$(DEPS)/bin/gonb"' $$k || { $(DEPS)/bin/gonb --install --force_deps --logtostderr=false && grep -qs '"$(DEPS)/bin/gonb"' $$k; }
+	grep -qs '"$(DEPS)/bin/gonb"' $$k || $(DEPS)/bin/gonb --install --force_deps --logtostderr=false || exit 1; \
+	bin=$$(grep -o '"argv": *\["[^"]*"' $$k | sed 's/.*\["//; s/"$$//'); \
+	test -x "$$bin" || { echo "GoNB kernel not installed: $$k does not run an executable ($$bin)"; exit 1; }
 
 $(DEPS)/bin/goimports:
 	GOBIN=$(DEPS)/bin go install golang.org/x/tools/cmd/goimports@latest
