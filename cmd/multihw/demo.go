@@ -44,7 +44,9 @@ func runDemo(args []string) error {
 		return err
 	}
 
-	step := func(n int, what string) { fmt.Printf("\n== %d/5 %s (%s)\n\n", n, what, time.Since(start).Round(time.Second)) }
+	step := func(n int, what string) {
+		fmt.Printf("\n== %d/5 %s (%s)\n\n", n, what, time.Since(start).Round(time.Second))
+	}
 	step(1, "the reference models")
 	if err := runModels(nil); err != nil {
 		return err
