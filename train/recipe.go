@@ -105,6 +105,19 @@ func DefaultRecipe() Recipe {
 	}
 }
 
+// QuickRecipe is DefaultRecipe shortened to a smoke run of steps steps, for
+// demonstrations and notebooks: batches of 64 with the peak learning rate
+// scaled linearly from the default's batch of 128, a short warm-up and the
+// BatchNorm recalibration on 10 batches.
+func QuickRecipe(steps int) Recipe {
+	r := DefaultRecipe()
+	r.LearningRate *= 64.0 / float64(r.BatchSize)
+	r.Steps, r.BatchSize = steps, 64
+	r.WarmupEpochs = 0.02
+	r.BNRecalibrationBatches = 10
+	return r
+}
+
 // withDefaults fills the optimizer-specific fields left at zero.
 func (r Recipe) withDefaults() Recipe {
 	switch r.Optimizer {

@@ -134,3 +134,15 @@ func TestProxyArch(t *testing.T) {
 		t.Error("ProxyArch modified its input")
 	}
 }
+
+func TestQuickRecipe(t *testing.T) {
+	r := QuickRecipe(150)
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultRecipe()
+	// Linear scaling: the same peak learning rate per image as the default.
+	if r.Steps != 150 || r.BatchSize != 64 || r.LearningRate/float64(r.BatchSize) != d.LearningRate/float64(d.BatchSize) {
+		t.Errorf("QuickRecipe(150): %d steps, batch %d, lr %g; want 150, 64 and the default's lr per image", r.Steps, r.BatchSize, r.LearningRate)
+	}
+}

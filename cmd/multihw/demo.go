@@ -96,11 +96,7 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	r := train.DefaultRecipe()
-	r.Steps, r.BatchSize = *steps, 64
-	r.LearningRate = 0.1 * 64 / 128 // the default peak for batches of 128, scaled to 64
-	r.WarmupEpochs = 0.02
-	r.BNRecalibrationBatches = 10
+	r := train.QuickRecipe(*steps)
 	trainDir := filepath.Join(*out, "train")
 	tr, err := train.New(found, ds).Recipe(r).Seed(*seed).Out(trainDir).EvalEvery(*steps).Progress(os.Stdout).Run(ctx)
 	if err != nil {
