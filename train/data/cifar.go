@@ -41,6 +41,9 @@ func cifarDir(dir string) string {
 }
 
 func loadCIFAR10(dir string) (*Dataset, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("cifar10: %s is not a directory (want the binary batches data_batch_1..5.bin and test_batch.bin, or the tarball's cifar-10-batches-bin folder)", dir)
+	}
 	dir = cifarDir(dir)
 	classes, err := readCIFARMeta(filepath.Join(dir, "batches.meta.txt"))
 	if err != nil {

@@ -196,6 +196,7 @@ func TestSpecsAndOptions(t *testing.T) {
 		"folder:":              "needs a directory",
 		"fashion-mnist:/nope/": "no such file",
 		"folder:/nope/":        "no such file",
+		"cifar10:/nope/":       "/nope/ is not a directory",
 	} {
 		_, err := Load(spec)
 		wantErr(t, err, want)
