@@ -669,7 +669,7 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 			figs = append(figs, f)
 			p("\n%s", link(f.Name, "accuracy vs AVG and MAX latency"))
 		}
-		p("\nNormalised latency: the analytic hwcost models of the paper's Pixel 4 targets, relative to MobileNetV2 1.0 at 224 px (1.0 = MobileNetV2); accuracy on the Fashion-MNIST test set (10,000 images) after the same short recipe for every model.\n")
+		p("\nNormalised latency: the analytic hwcost models of the paper's Pixel 4 targets, relative to MobileNetV2 1.0 at 224 px (1.0 = MobileNetV2); accuracy on the Fashion-MNIST test set (10,000 images) after the training recipe in the last column (optimizer, steps, batch, small-input adaptation).\n")
 	}
 	_ = archOf
 	if figDir != "" && len(figs) > 0 {
