@@ -571,15 +571,21 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 	if err != nil {
 		return "", err
 	}
-	archOf := map[string]*blocks.Arch{}
-	if len(searches) > 0 {
+	// Each search is read once: search.json holds the whole history (MBs).
+	var runs []figset.SearchRun
+	for _, s := range searches {
+		r, err := figset.ReadSearch(s[1])
+		if err != nil {
+			return "", err
+		}
+		r.Name = s[0]
+		runs = append(runs, *r)
+	}
+	if len(runs) > 0 {
 		p("## Searches\n\n")
 		p("| search | objective | T0 | β | steps | controller lr | steps/min | final T | AVG | MAX | P(final) | Q first 10%% | Q last 10%% | entropy start → end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
-		for _, s := range searches {
-			res, err := tunas.ReadResult(filepath.Join(s[1], tunas.ResultFile))
-			if err != nil {
-				return "", err
-			}
+		for _, s := range runs {
+			res := s.Result
 			n := len(res.History)
 			meanQ := func(from, to int) float64 {
 				var q float64
@@ -590,31 +596,30 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 			}
 			tenth := max(1, n/10)
 			c := res.Config
-			p("| %s | %s | %g | %g | %d | %.3g | %.1f | %.3f | %.3f | %.3f | %.3g | %.3f | %.3f | %.1f → %.1f |\n", s[0], c.Objective, c.Reward.T0, c.Reward.Beta, res.Steps,
+			p("| %s | %s | %g | %g | %d | %.3g | %.1f | %.3f | %.3f | %.3f | %.3g | %.3f | %.3f | %.1f → %.1f |\n", s.Name, c.Objective, c.Reward.T0, c.Reward.Beta, res.Steps,
 				c.Controller.LR, res.Stats.StepsPerMinute, res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max, res.Final.Probability,
 				meanQ(0, tenth), meanQ(n-tenth, n), res.History[0].Entropy, res.History[n-1].Entropy)
-			archOf[s[0]] = res.Final.Arch
 		}
 		p("\n")
-		for _, s := range searches {
-			res, _ := tunas.ReadResult(filepath.Join(s[1], tunas.ResultFile))
-			p("### %s: final architecture (%s)\n\n```\n%s```\n\n", s[0], s[1], res.Final.Text)
+		for _, s := range runs {
+			res := s.Result
+			p("### %s: final architecture (%s)\n\n```\n%s```\n\n", s.Name, s.Dir, res.Final.Text)
 			if figDir != "" {
-				curves, err := figset.SearchCurves(s[0], res)
+				curves, err := figset.SearchCurves(s.Name, res)
 				if err != nil {
 					return "", err
 				}
-				probs, err := figset.SearchProbs(s[0], res)
+				probs, err := figset.SearchProbs(s.Name, res)
 				if err != nil {
 					return "", err
 				}
 				figs = append(figs, curves, probs)
-				p("%s", link(curves.Name, s[0]+": search curves"))
-				p("%s", link(probs.Name, s[0]+": decision probabilities"))
+				p("%s", link(curves.Name, s.Name+": search curves"))
+				p("%s", link(probs.Name, s.Name+": decision probabilities"))
 			}
 			for _, algo := range []string{tunas.AlgoRandom, tunas.AlgoEvolution} {
 				var br tunas.BaselineResult
-				if err := readJSONFile(filepath.Join(s[1], "baseline-"+algo+".json"), &br); err != nil {
+				if err := readJSONFile(filepath.Join(s.Dir, "baseline-"+algo+".json"), &br); err != nil {
 					continue
 				}
 				if br.Best == nil || br.Controller == nil {
@@ -628,7 +633,7 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 	if len(trained) > 0 {
 		p("## Retrained on Fashion-MNIST, with the multi-hardware cost\n\n")
 		names := m.TargetNames()
-		var models []plots.Model
+		var trainRuns []figset.TrainRun
 		p("| model | test accuracy | params | MMACs (224) |")
 		for _, n := range names {
 			p(" %s |", n)
@@ -639,11 +644,14 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 		}
 		p("---:|---:|---|\n")
 		for _, t := range trained {
-			var res train.Result
-			if err := readJSONFile(filepath.Join(t[1], train.ResultFile), &res); err != nil {
+			run, err := figset.ReadTrain(t[1])
+			if err != nil {
 				p("| %s | (not finished: %v) |\n", t[0], err)
 				continue
 			}
+			run.Name = t[0]
+			trainRuns = append(trainRuns, *run)
+			res := run.Result
 			cost, err := m.Evaluate(res.Arch)
 			if err != nil {
 				return "", err
@@ -653,25 +661,19 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 				p(" %.3f |", cost.Normalized[n])
 			}
 			p(" %.3f | %.3f | %s, %d steps, batch %d, %s |\n", cost.Avg, cost.Max, res.Recipe.Optimizer, res.Steps, res.Recipe.BatchSize, res.Adapt)
-			group := "reference"
-			if strings.HasPrefix(t[0], "search") {
-				group = "searched"
-			}
-			models = append(models, plots.Model{Name: t[0], Group: group, Accuracy: 100 * res.Test.Accuracy, Avg: cost.Avg, Max: cost.Max})
 		}
-		if figDir != "" && len(models) > 0 {
-			f, err := plots.Tradeoff(plots.TradeoffData{Title: "Fashion-MNIST test accuracy vs normalised latency (Pixel 4 CPU/GPU/DSP/EdgeTPU)",
-				Models: models, AccuracyLabel: "Fashion-MNIST test accuracy (%)"})
+		if figDir != "" && len(trainRuns) > 0 {
+			tradeoffs, err := figset.TrainedTradeoff(m, trainRuns, runs)
 			if err != nil {
 				return "", err
 			}
-			f.Name = "search_tradeoff"
-			figs = append(figs, f)
-			p("\n%s", link(f.Name, "accuracy vs AVG and MAX latency"))
+			for _, f := range tradeoffs {
+				figs = append(figs, f)
+				p("\n%s", link(f.Name, "accuracy vs AVG and MAX latency"))
+			}
 		}
 		p("\nNormalised latency: the analytic hwcost models of the paper's Pixel 4 targets, relative to MobileNetV2 1.0 at 224 px (1.0 = MobileNetV2); accuracy on the Fashion-MNIST test set (10,000 images) after the training recipe in the last column (optimizer, steps, batch, small-input adaptation).\n")
 	}
-	_ = archOf
 	if figDir != "" && len(figs) > 0 {
 		if _, err := plots.WriteFiles(figDir, 1, figs...); err != nil {
 			return "", err
