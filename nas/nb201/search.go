@@ -91,8 +91,9 @@ type distinct struct {
 	inner        nas.Problem
 	queries, max int
 	evaluations  int
-	// limit: cells costing more are skipped without a query (+Inf: none).
-	limit float64
+	// skipOver: cells over budget are skipped without a query (the cost is
+	// known, SearchConfig.CostByQuery unset).
+	skipOver bool
 	// budget is the budget reward's T0 (+Inf for other rewards); over
 	// counts queries spent on cells above it.
 	budget float64
@@ -124,7 +125,7 @@ func (d *distinct) Evaluate(pt nas.Point) (float64, float64, error) {
 		// public), as NAS-Bench-101 does not count invalid graphs.
 		return 0, 0, fmt.Errorf("cell %s: %w", c, nas.ErrSkipPoint)
 	}
-	if d.bn.cost[c.Code()] > d.limit {
+	if d.skipOver && d.bn.cost[c.Code()] > d.budget {
 		// Over the budget, and the cost is known without a query.
 		return 0, 0, fmt.Errorf("cell %s over the budget: %w", c, nas.ErrSkipPoint)
 	}
@@ -307,13 +308,10 @@ func (bn *Bench) Search(cfg SearchConfig) (*Outcome, error) {
 	if err := guide.Validate(); err != nil {
 		return nil, fmt.Errorf("search guide: %w", err)
 	}
-	d := &distinct{bn: bn, inner: bn.Problem(), queries: cfg.Queries, max: maxEval, limit: math.Inf(1),
-		budget: math.Inf(1), seen: make(map[devicedata.Cell]cached, cfg.Queries)}
+	d := &distinct{bn: bn, inner: bn.Problem(), queries: cfg.Queries, max: maxEval,
+		budget: math.Inf(1), skipOver: !cfg.CostByQuery, seen: make(map[devicedata.Cell]cached, cfg.Queries)}
 	if cfg.Reward.Kind == nas.RewardBudget {
-		d.budget = cfg.Reward.T0
-		if !cfg.CostByQuery {
-			d.limit = cfg.Reward.T0
-		}
+		d.budget = cfg.Reward.T0 // other rewards have no budget: +Inf skips nothing
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6e62323031)) // stream "nb201"
 	var res *nas.Result
