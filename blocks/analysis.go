@@ -13,7 +13,7 @@ import (
 // on them).
 type Op string
 
-// Primitive ops produced by Analyze.
+// Primitive ops of plans (Block.Plan) and Analyze.
 const (
 	OpConv  Op = "conv"  // full k×k convolution (k > 1), e.g. the stem
 	OpFused Op = "fused" // the k×k full-conv expansion of a fused IBN
@@ -81,9 +81,11 @@ type Analysis struct {
 }
 
 // Analyze computes the per-layer and total figures of a at the given input
-// resolution (0 means a.Resolution). It validates a first.
+// resolution (0 means a.Resolution). It validates a first. The layers are the
+// ops of a's plan (Arch.Plan), in order, named by LayerName.
 func Analyze(a *Arch, resolution int) (*Analysis, error) {
-	if err := a.Validate(); err != nil {
+	np, err := a.Plan()
+	if err != nil {
 		return nil, err
 	}
 	if resolution == 0 {
@@ -94,25 +96,13 @@ func Analyze(a *Arch, resolution int) (*Analysis, error) {
 	}
 	an := &Analysis{Name: a.Name, Resolution: resolution, Classes: a.Classes,
 		Layers: make([]Layer, 0, 4*len(a.Blocks)+8)}
-	st := &walker{an: an, size: resolution, c: a.Channels}
-	st.block = -1
-	st.conv("stem", a.Stem.Kernel, a.Stem.Stride, a.Stem.Out, convOp(a.Stem.Kernel, OpConv), true)
-	for i, b := range a.Blocks {
-		st.block = i
-		st.addBlock(b)
+	size := resolution
+	n := len(a.Blocks)
+	size = an.addPlan(np.Stem, -1, n, size)
+	for i, p := range np.Blocks {
+		size = an.addPlan(p, i, n, size)
 	}
-	st.block = len(a.Blocks)
-	h := a.Head
-	if h.Conv > 0 {
-		st.conv("head.conv", 1, 1, h.Conv, OpPW, true)
-	}
-	st.add(Layer{Name: "head.pool", Op: OpPool, Kernel: st.size, Stride: 1, InSize: st.size, InC: st.c, OutSize: 1, OutC: st.c,
-		InElems: int64(st.size * st.size * st.c), OutElems: int64(st.c)})
-	st.size = 1
-	if h.Hidden > 0 {
-		st.fc("head.hidden", h.Hidden, true)
-	}
-	st.fc("classifier", a.Classes, false)
+	an.addPlan(np.Head, n, n, size)
 	for _, l := range an.Layers {
 		an.MACs += l.MACs
 		an.Params += l.Params
@@ -121,92 +111,60 @@ func Analyze(a *Arch, resolution int) (*Analysis, error) {
 	return an, nil
 }
 
-// walker tracks the feature-map shape while layers are appended.
-type walker struct {
-	an    *Analysis
-	block int
-	size  int // spatial size
-	c     int // channels
-}
-
-func convOp(kernel int, big Op) Op {
-	if kernel == 1 {
-		return OpPW
-	}
-	return big
-}
-
-func (w *walker) add(l Layer) {
-	l.Block = w.block
-	w.an.Layers = append(w.an.Layers, l)
-}
-
-// conv appends a convolution (full, or depthwise when op is OpDW).
-func (w *walker) conv(name string, kernel, stride, out int, op Op, act bool) {
-	outSize := (w.size + stride - 1) / stride
-	cinPerGroup := w.c
-	if op == OpDW {
-		cinPerGroup = 1
-		out = w.c
-	}
-	k := int64(kernel * kernel * cinPerGroup * out)
-	w.add(Layer{Name: name, Op: op, Kernel: kernel, Stride: stride,
-		InSize: w.size, InC: w.c, OutSize: outSize, OutC: out,
-		MACs:    k * int64(outSize*outSize),
-		Params:  k + 4*int64(out),
-		Weights: k + int64(out),
-		InElems: int64(w.size * w.size * w.c), OutElems: int64(outSize * outSize * out),
-		Activated: act})
-	w.size, w.c = outSize, out
-}
-
-func (w *walker) fc(name string, out int, act bool) {
-	k := int64(w.c * out)
-	w.add(Layer{Name: name, Op: OpFC, Kernel: 1, Stride: 1, InSize: 1, InC: w.c, OutSize: 1, OutC: out,
-		MACs: k, Params: k + int64(out), Weights: k + int64(out),
-		InElems: int64(w.c), OutElems: int64(out), Activated: act})
-	w.c = out
-}
-
-func (w *walker) addBlock(b Block) {
-	in := w.c
-	p := fmt.Sprintf("b%d.", w.block)
-	e := b.ExpandedWidth(in)
-	switch b.Kind {
-	case KindConv:
-		w.conv(p+"conv", b.Kernel, b.Stride, b.Out, convOp(b.Kernel, OpConv), true)
-	case KindIBN:
-		if b.HasExpandConv(in) {
-			w.conv(p+"expand", 1, 1, e, OpPW, true)
+// addPlan appends the layers of plan p (part block of n blocks) whose input
+// has the given spatial size, and returns the output's size. Convolutions use
+// SAME padding: output size = ceil(input size / stride).
+func (an *Analysis) addPlan(p Plan, block, n, size int) int {
+	sizes := make([]int, len(p.Ops)) // spatial size of each op's output
+	sizeOf := func(v int) int {
+		if v == PlanInput {
+			return size
 		}
-		w.conv(p+"dw", b.Kernel, b.Stride, 0, OpDW, true)
-		w.conv(p+"project", 1, 1, b.Out, OpPW, false)
-	case KindFused:
-		stride := b.Stride
-		if b.HasExpandConv(in) {
-			w.conv(p+"fused", b.Kernel, b.Stride, e, convOp(b.Kernel, OpFused), true)
-			stride = 1
+		return sizes[v]
+	}
+	for i, op := range p.Ops {
+		in := sizeOf(op.Inputs[0])
+		l := Layer{Block: block, Name: LayerName(block, n, op.Name), Op: op.Op, Kernel: op.Kernel, Stride: op.Stride,
+			InSize: in, InC: op.In, OutC: op.Out, Activated: op.Act != ""}
+		for _, v := range op.Inputs {
+			s := sizeOf(v)
+			l.InElems += int64(s * s * op.In)
 		}
-		w.conv(p+"project", 1, stride, b.Out, OpPW, false)
-	case KindUIB:
-		if b.StartKernel > 0 {
-			s := b.Stride
-			if b.Kernel > 0 {
-				s = 1
+		var k int64 // kernel weights
+		switch op.Op {
+		case OpPool:
+			l.OutSize = 1
+			if op.Kernel == 0 { // global: the kernel is the whole map
+				l.Kernel = in
+			} else {
+				l.OutSize = (in + op.Stride - 1) / op.Stride
 			}
-			w.conv(p+"start_dw", b.StartKernel, s, 0, OpDW, false)
+		case OpAdd:
+			l.OutSize = in
+		case OpFC:
+			l.OutSize = 1
+			k = int64(op.In) * int64(op.Out)
+			l.MACs = k
+		default: // convolutions
+			l.OutSize = (in + op.Stride - 1) / op.Stride
+			k = int64(op.Kernel*op.Kernel) * int64(op.In/op.Groups) * int64(op.Out)
+			l.MACs = k * int64(l.OutSize*l.OutSize)
 		}
-		w.conv(p+"expand", 1, 1, e, OpPW, true)
-		if b.Kernel > 0 {
-			w.conv(p+"mid_dw", b.Kernel, b.Stride, 0, OpDW, true)
+		l.OutElems = int64(l.OutSize * l.OutSize * op.Out)
+		l.Params, l.Weights = k, k
+		if op.Norm {
+			// gamma, beta, moving mean and variance; folded into a bias.
+			l.Params += 4 * int64(op.Out)
+			l.Weights += int64(op.Out)
 		}
-		w.conv(p+"project", 1, 1, b.Out, OpPW, false)
+		if op.Bias {
+			l.Params += int64(op.Out)
+			l.Weights += int64(op.Out)
+		}
+		sizes[i] = l.OutSize
+		an.Layers = append(an.Layers, l)
 	}
-	if b.Residual(in) {
-		n := int64(w.size * w.size * w.c)
-		w.add(Layer{Name: p + "add", Op: OpAdd, Kernel: 1, Stride: 1, InSize: w.size, InC: w.c, OutSize: w.size, OutC: w.c,
-			InElems: 2 * n, OutElems: n})
-	}
+	return sizes[len(sizes)-1]
 }
 
 // MACsOf returns the total MACs of each op kind.

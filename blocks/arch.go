@@ -13,9 +13,10 @@
 //   - [KindConv]: plain k×k convolution + BatchNorm + activation (stems, heads,
 //     MobileNetV4's "cn" layers).
 //   - [KindIBN]: inverted bottleneck (MobileNetV2): 1×1 expand → k×k depthwise →
-//     1×1 linear projection. With expansion 1 the expand conv is omitted.
+//     1×1 linear projection. Where the expanded width equals the input width
+//     (expansion 1) the expand conv is omitted, unless KeepExpand is set.
 //   - [KindFused]: fused IBN (EdgeTPU, EfficientNetV2): k×k full conv expand → 1×1
-//     linear projection. With expansion 1 the expand conv is omitted too.
+//     linear projection. With expansion 1 likewise.
 //   - [KindUIB]: MobileNetV4's universal inverted bottleneck: optional depthwise
 //     before the expansion (StartKernel), 1×1 expand, optional depthwise between
 //     expansion and projection (Kernel), 1×1 projection. It covers ExtraDW (both),
@@ -24,6 +25,8 @@
 // Every convolution is followed by BatchNorm; the projection of IBN, fused IBN
 // and UIB is linear (no activation). A block has a residual connection when its
 // stride is 1 and its input and output widths are equal, unless NoSkip is set.
+// [Block.Plan] turns a block into its primitive ops; everything that builds or
+// counts a network starts from that plan.
 package blocks
 
 import (
@@ -82,6 +85,12 @@ type Block struct {
 	Act Activation `json:"act,omitempty"`
 	// NoSkip disables the residual connection even where the residual rule allows one.
 	NoSkip bool `json:"no_skip,omitempty"`
+	// KeepExpand keeps the expansion conv of an IBN or fused IBN whose
+	// expanded width equals its input width (expansion 1), which is otherwise
+	// omitted (the TF-slim/Model Garden convention of the reference models).
+	// TuNAS's search spaces keep it: an expansion-1 block there is a 1×1 (or
+	// k×k) in→in conv, depthwise, projection. Text form: the token "keepexp".
+	KeepExpand bool `json:"keep_expand,omitempty"`
 }
 
 // Head is the part after the last block: an optional 1×1 conv + BN + act on the
@@ -135,11 +144,12 @@ func (b Block) ExpandedWidth(in int) int {
 // HasExpandConv reports whether the block has its expansion op. IBN and fused
 // IBN omit it when the expanded width equals the input width (the TF-slim and
 // Model Garden convention: MobileNetV2's first block, MobileNet-EdgeTPU's first
-// fused block); UIB always has its 1×1 expansion (timm and MobileNetV4).
+// fused block) unless KeepExpand is set (TuNAS's search spaces); UIB always has
+// its 1×1 expansion (timm and MobileNetV4).
 func (b Block) HasExpandConv(in int) bool {
 	switch b.Kind {
 	case KindIBN, KindFused:
-		return b.ExpandedWidth(in) != in
+		return b.KeepExpand || b.ExpandedWidth(in) != in
 	case KindUIB:
 		return true
 	}
@@ -310,6 +320,9 @@ func (b Block) validate(in int) error {
 		}
 	} else if b.Expand != 0 || b.Expanded != 0 {
 		return fmt.Errorf("field expand: not valid for kind %q", KindConv)
+	}
+	if b.KeepExpand && b.Kind != KindIBN && b.Kind != KindFused {
+		return fmt.Errorf("field keep_expand: only valid for kinds %q and %q (a %s block's expansion is fixed)", KindIBN, KindFused, b.Kind)
 	}
 	switch b.Act {
 	case "", ReLU, ReLU6:

@@ -66,6 +66,9 @@ func randomArch(rng *rand.Rand) *Arch {
 				b.Expand = []float64{1, 2, 2.5, 3, 4, 6}[rng.IntN(6)]
 			}
 		}
+		if (b.Kind == KindIBN || b.Kind == KindFused) && rng.IntN(3) == 0 {
+			b.KeepExpand = true
+		}
 		a.Blocks = append(a.Blocks, b)
 		// Sometimes repeat the block (stride 1), to exercise folding.
 		for range rng.IntN(3) {
@@ -163,6 +166,8 @@ func TestValidationErrors(t *testing.T) {
 		{"zero classes", func(a *Arch) { a.Classes = 0 }, []string{"classes"}},
 		{"dropout 1", func(a *Arch) { a.Head.Dropout = 1 }, []string{"head", "dropout"}},
 		{"negative head width", func(a *Arch) { a.Head.Hidden = -1 }, []string{"head"}},
+		{"keep_expand on UIB", func(a *Arch) { a.Blocks[1].KeepExpand = true }, []string{"block 1", "keep_expand"}},
+		{"keep_expand on the stem", func(a *Arch) { a.Stem.KeepExpand = true }, []string{"stem", "keep_expand"}},
 	}
 	for _, c := range cases {
 		a := base()

@@ -26,7 +26,8 @@ import (
 // inverted bottleneck). Options: r<N> repeat, k<K> kernel, a<K> UIB start
 // kernel, s<S> stride, e<X> expansion ratio, m<N> absolute expanded width,
 // c<N> output width, nre (ReLU, the default) or nr6 (ReLU6) activation, noskip
-// (no residual connection). Missing name, input and classes default to "",
+// (no residual connection), keepexp (an ir/er block of expansion 1 keeps its
+// expansion conv; see Block.KeepExpand). Missing name, input and classes default to "",
 // 224x224x3 and 1001; the stem and head lines are required.
 
 var kindPrefix = map[Kind]string{KindConv: "cn", KindIBN: "ir", KindFused: "er", KindUIB: "uir"}
@@ -62,6 +63,9 @@ func (b Block) format(repeat int) string {
 	}
 	if b.NoSkip {
 		t = append(t, "noskip")
+	}
+	if b.KeepExpand {
+		t = append(t, "keepexp")
 	}
 	return strings.Join(t, "_")
 }
@@ -228,6 +232,9 @@ func parseBlock(s string) ([]Block, error) {
 			continue
 		case "noskip":
 			b.NoSkip = true
+			continue
+		case "keepexp":
+			b.KeepExpand = true
 			continue
 		case "":
 			return nil, fmt.Errorf("block %q: empty token", s)
