@@ -45,6 +45,11 @@ func ArchDiagram(a *blocks.Arch) (*Figure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("architecture diagram: %w", err)
 	}
+	// What a block contains (expansion, residual) comes from its op plan.
+	np, err := a.Plan()
+	if err != nil {
+		return nil, fmt.Errorf("architecture diagram: %w", err)
+	}
 	// Output spatial size of every block (the last layer of the block has it).
 	outSize := make([]int, len(a.Blocks))
 	stemSize := 0
@@ -83,12 +88,11 @@ func ArchDiagram(a *blocks.Arch) (*Figure, error) {
 	x := 0.0
 	addBox(archKindNames[blocks.KindConv], archKindColors[blocks.KindConv], box(x, a.Stem.Out))
 	p.XTicks = append(p.XTicks, Tick{Value: x, Label: fmt.Sprintf("stem\nk%d\n%d²", a.Stem.Kernel, stemSize)})
-	in := a.Stem.Out
 	var resX []float64
 	for i, b := range a.Blocks {
 		x++
-		if b.HasExpandConv(in) {
-			e := b.ExpandedWidth(in)
+		plan := np.Blocks[i]
+		if e, ok := plan.Expansion(); ok {
 			expanded.Bars = append(expanded.Bars, box(x, e))
 			maxC = max(maxC, e)
 		}
@@ -101,11 +105,10 @@ func ArchDiagram(a *blocks.Arch) (*Figure, error) {
 			strideLines = append(strideLines, &s)
 			label += fmt.Sprintf("\n%d²", outSize[i])
 		}
-		if b.Residual(in) {
+		if plan.Residual() {
 			resX = append(resX, x)
 		}
 		p.XTicks = append(p.XTicks, Tick{Value: x, Label: label})
-		in = b.Out
 	}
 	if a.Head.Conv > 0 {
 		x++

@@ -111,3 +111,34 @@ func TestArchDiagramErrors(t *testing.T) {
 	_, err = ArchDiagram(a)
 	wantErr(t, "invalid block", err, "block 3")
 }
+
+// TestArchDiagramExpandOne: the expanded-width box follows the block's op
+// plan, so an expansion-1 block shows one exactly when it keeps its
+// expansion conv (keepexp).
+func TestArchDiagramExpandOne(t *testing.T) {
+	for _, c := range []struct {
+		spec string
+		want int
+	}{
+		{"stem cn_k3_s2_c16\ner_k5_s1_e1_c16\nir_k3_s1_e1_c16\nhead none", 0},
+		{"stem cn_k3_s2_c16\ner_k5_s1_e1_c16_keepexp\nir_k3_s1_e1_c16_keepexp\nhead none", 2},
+	} {
+		a, err := blocks.Parse(c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ArchDiagram(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, s := range f.Panels[0].SeriesOf(KindBars) {
+			if s.Name == "expanded width" {
+				n = len(s.Bars)
+			}
+		}
+		if n != c.want {
+			t.Errorf("%q: %d expanded boxes, want %d", c.spec, n, c.want)
+		}
+	}
+}

@@ -170,68 +170,91 @@ func (n *Net) Stem(scope *model.Scope, images *Node, b blocks.Block) *Node {
 	if b.Kind != blocks.KindConv {
 		exceptions.Panicf("stem must be of kind %q, got %q", blocks.KindConv, b.Kind)
 	}
-	return n.conv(scope.In("stem"), images, b.Kernel, b.Stride, b.Out, b.Activation())
+	p := b.Plan(images.Shape().Dimensions[3])
+	p.Ops[0].Name = blocks.OpNameStem
+	return n.Plan(scope, images, p)
 }
 
-// Head builds the head h and a classifier of the given width: the head conv
-// under scope/head/conv, global average pooling, the hidden layer under
-// scope/head/hidden, dropout (training only) and scope/classifier.
+// Head builds the head h and a classifier of the given width (h.Plan): the
+// head conv under scope/head/conv, global average pooling, the hidden layer
+// under scope/head/hidden, dropout (training only) and scope/classifier.
 func (n *Net) Head(scope *model.Scope, x *Node, h blocks.Head, classes int) *Node {
-	head := scope.In("head")
-	if h.Conv > 0 {
-		x = n.conv(head.In("conv"), x, 1, 1, h.Conv, blocks.ReLU)
-	}
-	x = ReduceMean(x, 1, 2) // Global average pooling.
-	if h.Hidden > 0 {
-		x = activate(n.dense(head.In("hidden"), x, h.Hidden, 2), blocks.ReLU)
-	}
-	x = layers.DropoutStatic(scope, x, h.Dropout)
-	return n.dense(scope.In("classifier"), x, classes, 1)
+	return n.Plan(scope, x, h.Plan(x.Shape().Dimensions[3], classes))
 }
 
-// Block builds one blocks.Block under scope (Builder uses
-// scope.In(BlockScope(i)) for block i); op placement follows blocks.Analyze.
+// Block builds one blocks.Block (its plan, blocks.Block.Plan) under scope
+// (Builder uses scope.In(BlockScope(i)) for block i).
 func (n *Net) Block(scope *model.Scope, x *Node, b blocks.Block) *Node {
-	in := x.Shape().Dimensions[3]
-	act := b.Activation()
-	e := b.ExpandedWidth(in)
-	shortcut := x
-	switch b.Kind {
-	case blocks.KindConv:
-		x = n.conv(scope.In("conv"), x, b.Kernel, b.Stride, b.Out, act)
-	case blocks.KindIBN:
-		if b.HasExpandConv(in) {
-			x = n.conv(scope.In("expand"), x, 1, 1, e, act)
+	return n.Plan(scope, x, b.Plan(x.Shape().Dimensions[3]))
+}
+
+// Plan builds the ops of plan p on x, each under the scope its name gives
+// (ScopeOfLayer: "expand" → scope/expand, "head.conv" → scope/head/conv), and
+// returns the last op's output. Convolutions are followed by BatchNorm and
+// their activation; fully connected layers have a bias; OpAdd sums its inputs.
+func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
+	if x.Shape().Dimensions[x.Rank()-1] != p.In {
+		exceptions.Panicf("plan for %d input channels applied to %s", p.In, x.Shape())
+	}
+	vals := make([]*Node, len(p.Ops))
+	val := func(v int) *Node {
+		if v == blocks.PlanInput {
+			return x
 		}
-		x = n.depthwise(scope.In("dw"), x, b.Kernel, b.Stride, act)
-		x = n.conv(scope.In("project"), x, 1, 1, b.Out, "")
-	case blocks.KindFused:
-		stride := b.Stride
-		if b.HasExpandConv(in) {
-			x = n.conv(scope.In("fused"), x, b.Kernel, b.Stride, e, act)
-			stride = 1
+		return vals[v]
+	}
+	// gomlx lets a graph enter each sub-scope once: "head.conv" and
+	// "head.hidden" share the one "head" scope.
+	scopes := map[string]*model.Scope{"": scope}
+	var sub func(name string) *model.Scope
+	sub = func(name string) *model.Scope {
+		if s, ok := scopes[name]; ok {
+			return s
 		}
-		x = n.conv(scope.In("project"), x, 1, stride, b.Out, "")
-	case blocks.KindUIB:
-		if b.StartKernel > 0 {
-			s := b.Stride
-			if b.Kernel > 0 {
-				s = 1
+		parent, leaf := "", name
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			parent, leaf = name[:i], name[i+1:]
+		}
+		s := sub(parent).In("%s", leaf)
+		scopes[name] = s
+		return s
+	}
+	for i, op := range p.Ops {
+		s := sub(op.Name)
+		in := val(op.Inputs[0])
+		switch op.Op {
+		case blocks.OpConv, blocks.OpFused, blocks.OpPW:
+			if op.Groups != 1 || !op.Norm {
+				exceptions.Panicf("op %s: only ungrouped convolutions followed by BatchNorm are built (groups %d, norm %v)", op.Name, op.Groups, op.Norm)
 			}
-			x = n.depthwise(scope.In("start_dw"), x, b.StartKernel, s, "")
+			vals[i] = n.conv(s, in, op.Kernel, op.Stride, op.Out, op.Act)
+		case blocks.OpDW:
+			vals[i] = n.depthwise(s, in, op.Kernel, op.Stride, op.Act)
+		case blocks.OpAdd:
+			sum := in
+			for _, v := range op.Inputs[1:] {
+				sum = Add(sum, val(v))
+			}
+			vals[i] = activate(sum, op.Act)
+		case blocks.OpPool:
+			if op.Kernel != 0 {
+				exceptions.Panicf("op %s: only global pooling is built", op.Name)
+			}
+			vals[i] = ReduceMean(in, 1, 2)
+		case blocks.OpFC:
+			if op.Dropout > 0 {
+				in = layers.DropoutStatic(scope, in, op.Dropout)
+			}
+			gain := 1.0
+			if op.Act != "" {
+				gain = 2
+			}
+			vals[i] = activate(n.dense(s, in, op.Out, gain), op.Act)
+		default:
+			exceptions.Panicf("op %s: unknown primitive %q", op.Name, op.Op)
 		}
-		x = n.conv(scope.In("expand"), x, 1, 1, e, act)
-		if b.Kernel > 0 {
-			x = n.depthwise(scope.In("mid_dw"), x, b.Kernel, b.Stride, act)
-		}
-		x = n.conv(scope.In("project"), x, 1, 1, b.Out, "")
-	default:
-		exceptions.Panicf("unknown block kind %q", b.Kind)
 	}
-	if b.Residual(in) {
-		x = Add(x, shortcut)
-	}
-	return x
+	return vals[len(vals)-1]
 }
 
 // conv is a k×k (or 1×1) convolution + BatchNorm + activation ("" = linear).

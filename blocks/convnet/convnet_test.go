@@ -3,6 +3,7 @@ package convnet
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,13 @@ func buildVariables(t *testing.T, b *Builder, arch *blocks.Arch, res int) map[st
 // model, the variables of each layer's scope hold exactly the layer's Params
 // (kernel + 4 BatchNorm values per channel, or kernel + bias).
 func TestParamsMatchAnalysis(t *testing.T) {
-	for _, r := range blocks.References {
+	// The references, and blocks of expansion 1 that keep their expansion.
+	keep, err := blocks.Parse(strings.ReplaceAll(tinySpec, "e1_c16", "e1_c16_keepexp") + "\nname keep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := append(slices.Clone(blocks.References), &blocks.Reference{Name: "keep", Spec: keep.String()})
+	for _, r := range refs {
 		arch := r.Arch()
 		an, err := blocks.Analyze(arch, 0)
 		if err != nil {
@@ -122,9 +129,15 @@ func TestVariableNames(t *testing.T) {
 			t.Errorf("missing variable %s", want)
 		}
 	}
-	// er_k3_s1_e1: expanded width == input width, so no expansion conv.
+	// er_k3_s1_e1: expanded width == input width, so no expansion conv ...
 	if _, ok := vars["/model/block_03/fused/weights"]; ok {
 		t.Errorf("block_03 (fused IBN, expansion 1) should have no expansion conv")
+	}
+	// ... unless the block keeps it (keepexp).
+	arch.Blocks[3].KeepExpand = true
+	vars = buildVariables(t, New(arch), arch, 16)
+	if s := vars["/model/block_03/fused/weights"]; !s.Equal(shapes.Make(dtypes.Float32, 3, 3, 16, 16)) {
+		t.Errorf("block_03 (fused IBN, expansion 1, keepexp): expansion weights shaped %s, want [3 3 16 16]", s)
 	}
 	if s := vars["/model/block_01/dw/weights"]; !s.Equal(shapes.Make(dtypes.Float32, 5, 5, 24)) {
 		t.Errorf("block_01 depthwise weights shaped %s, want [5 5 24]", s)
