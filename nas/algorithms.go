@@ -236,8 +236,17 @@ type ReinforceConfig struct {
 	Warmup, Growth float64
 }
 
-// Reinforce samples from a controller and updates it with each reward; the
-// best feasible trial seen is reported, as for the other algorithms.
+// HierarchicalProblem is a Problem whose points do not use every decision
+// (a nas.Space's skipped blocks): Reinforce updates only the active ones.
+type HierarchicalProblem interface {
+	Problem
+	// Active reports which decisions of p shape what is evaluated.
+	Active(p Point) ([]bool, error)
+}
+
+// Reinforce samples from a controller and updates it with each reward (on the
+// decisions active in the sample, for a HierarchicalProblem); the best
+// feasible trial seen is reported, as for the other algorithms.
 func Reinforce(prob Problem, r Reward, queries int, cfg ReinforceConfig, rng *rand.Rand) (*Result, *Controller, error) {
 	if err := r.Validate(); err != nil {
 		return nil, nil, err
@@ -258,7 +267,13 @@ func Reinforce(prob Problem, r Reward, queries int, cfg ReinforceConfig, rng *ra
 		if cfg.Growth > 0 {
 			scale = LRScale(i, queries, cfg.Warmup, cfg.Growth)
 		}
-		if _, err := ctl.Update(tr.Point, tr.Reward, scale); err != nil {
+		var active []bool
+		if h, ok := prob.(HierarchicalProblem); ok {
+			if active, err = h.Active(tr.Point); err != nil {
+				return nil, nil, err
+			}
+		}
+		if _, err := ctl.Update(tr.Point, active, tr.Reward, scale); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -28,6 +28,11 @@ func DefaultControllerConfig(lr float64) ControllerConfig {
 // Controller is TuNAS's policy: one independent categorical distribution per
 // decision, logits starting at 0 (uniform), trained with REINFORCE:
 // loss = −(R − b)·log π(a), b an exponential moving average of the reward.
+// Sampling is hierarchical as in TuNAS (controller.py): a point draws every
+// decision, but only those active in its architecture (Space.Active: not the
+// kind, kernel and expansion of blocks beyond a stage's depth) enter log π(a),
+// so only they get a gradient and an Adam update; the others keep their
+// logits and moments.
 // Its exported fields are its whole state (JSON-serialisable, for checkpoints).
 type Controller struct {
 	Config ControllerConfig `json:"config"`
@@ -122,22 +127,29 @@ func (c *Controller) Entropy() float64 {
 	return h
 }
 
-// LogProb returns log π(p).
-func (c *Controller) LogProb(p Point) float64 {
+// LogProb returns log π(p) over the decisions active in p (nil active: all).
+func (c *Controller) LogProb(p Point, active []bool) float64 {
 	var s float64
 	for d, probs := range c.Probs() {
-		s += math.Log(probs[p[d]])
+		if active == nil || active[d] {
+			s += math.Log(probs[p[d]])
+		}
 	}
 	return s
 }
 
 // Update applies one REINFORCE step for the sampled point p with reward r at
-// learning-rate scale lrScale (the schedule: 0 during warm-up). The baseline
+// learning-rate scale lrScale (the schedule: 0 during warm-up): the gradient
+// of −(r − b)·log π(p) over the decisions active in p (nil active: all;
+// see Space.Active), and an Adam step on those decisions only. The baseline
 // is updated after computing the advantage, also during warm-up. It returns
 // the advantage r − b.
-func (c *Controller) Update(p Point, r float64, lrScale float64) (float64, error) {
+func (c *Controller) Update(p Point, active []bool, r float64, lrScale float64) (float64, error) {
 	if len(p) != len(c.Logits) {
 		return 0, fmt.Errorf("controller: point has %d decisions, want %d", len(p), len(c.Logits))
+	}
+	if active != nil && len(active) != len(p) {
+		return 0, fmt.Errorf("controller: active mask has %d decisions, want %d", len(active), len(p))
 	}
 	if math.IsNaN(r) || math.IsInf(r, 0) {
 		return 0, fmt.Errorf("controller: reward is %v", r)
@@ -160,6 +172,9 @@ func (c *Controller) Update(p Point, r float64, lrScale float64) (float64, error
 	corr1 := 1 - math.Pow(b1, float64(c.Steps))
 	corr2 := 1 - math.Pow(b2, float64(c.Steps))
 	for d, probs := range c.Probs() {
+		if active != nil && !active[d] {
+			continue // not in log π(p): no gradient, no Adam step
+		}
 		for i, q := range probs {
 			// d(−adv·log π(a))/d logit_i = −adv·(1[i=a] − q).
 			g := adv * q

@@ -65,7 +65,7 @@ func TestControllerConvergesToToyOptimum(t *testing.T) {
 	for range 3000 {
 		p := ctl.Sample(rng)
 		q, _, _ := prob.Evaluate(p)
-		if _, err := ctl.Update(p, q, 1); err != nil {
+		if _, err := ctl.Update(p, nil, q, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,7 +76,7 @@ func TestControllerConvergesToToyOptimum(t *testing.T) {
 			t.Fatalf("decision %d: argmax %d, optimum %d (probs %v)", d, got[d], want[d], ctl.Probs()[d])
 		}
 	}
-	if p := math.Exp(ctl.LogProb(want)); p < 0.5 {
+	if p := math.Exp(ctl.LogProb(want, nil)); p < 0.5 {
 		t.Errorf("probability of the optimum %.3f, want > 0.5", p)
 	}
 	if h := ctl.Entropy(); h > h0/4 {
@@ -87,7 +87,7 @@ func TestControllerConvergesToToyOptimum(t *testing.T) {
 func TestControllerZeroLRLeavesPolicyUniformButTracksBaseline(t *testing.T) {
 	ctl := NewController([]int{4}, DefaultControllerConfig(0.1))
 	for _, r := range []float64{1, 2, 3} {
-		if _, err := ctl.Update(Point{1}, r, 0); err != nil {
+		if _, err := ctl.Update(Point{1}, nil, r, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,10 +100,10 @@ func TestControllerZeroLRLeavesPolicyUniformButTracksBaseline(t *testing.T) {
 	if math.Abs(ctl.Baseline-1.1475) > 1e-12 {
 		t.Errorf("baseline %v, want 1.1475", ctl.Baseline)
 	}
-	if _, err := ctl.Update(Point{9, 9}, 1, 1); err == nil {
+	if _, err := ctl.Update(Point{9, 9}, nil, 1, 1); err == nil {
 		t.Error("wrong-length point accepted")
 	}
-	if _, err := ctl.Update(Point{0}, math.NaN(), 1); err == nil {
+	if _, err := ctl.Update(Point{0}, nil, math.NaN(), 1); err == nil {
 		t.Error("NaN reward accepted")
 	}
 }
@@ -206,4 +206,160 @@ func quantile(x []float64, q float64) float64 {
 	s := slices.Clone(x)
 	slices.Sort(s)
 	return s[int(q*float64(len(s)-1))]
+}
+
+// TestControllerUpdatesOnlyActiveDecisions: TuNAS's hierarchical sampling.
+// A decision outside log π(a) keeps its logits and Adam moments exactly; an
+// active one moves by the hand-derived step. Derivation: the first reward
+// only sets the baseline (advantage 0); the second, r = 1 against baseline
+// 0, has advantage 1; for a uniform decision of n options and chosen a, the
+// gradient of −adv·log π(a) is q − 1[i=a] = 1/n − 1[i=a]; with β1 = 0, Adam's
+// first step is lr·g/(√(v/(1−β2)) + ε) with v = (1−β2)·g², i.e. lr·sign(g)
+// up to ε: the chosen logit rises by lr, the others fall by lr.
+func TestControllerUpdatesOnlyActiveDecisions(t *testing.T) {
+	const lr = 0.1
+	ctl := NewController([]int{2, 3, 4}, DefaultControllerConfig(lr))
+	p := Point{1, 2, 0}
+	active := []bool{true, false, true}
+	for _, r := range []float64{0, 1} {
+		if _, err := ctl.Update(p, active, r, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d, act := range active {
+		for i, l := range ctl.Logits[d] {
+			want := 0.0
+			if act {
+				want = -lr
+				if i == p[d] {
+					want = lr
+				}
+			}
+			if math.Abs(l-want) > 1e-6 {
+				t.Errorf("decision %d (active %v) option %d: logit %g, want %g", d, act, i, l, want)
+			}
+			if !act && (ctl.M[d][i] != 0 || ctl.V[d][i] != 0) {
+				t.Errorf("inactive decision %d: Adam moments changed (%g, %g)", d, ctl.M[d][i], ctl.V[d][i])
+			}
+		}
+	}
+	// More steps with other rewards: the inactive decision stays untouched.
+	for _, r := range []float64{0.3, -2, 5} {
+		if _, err := ctl.Update(p, active, r, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range ctl.Logits[1] {
+		if ctl.Logits[1][i] != 0 || ctl.M[1][i] != 0 || ctl.V[1][i] != 0 {
+			t.Fatalf("inactive decision moved: logits %v, m %v, v %v", ctl.Logits[1], ctl.M[1], ctl.V[1])
+		}
+	}
+	// log π(p) counts the active decisions only.
+	probs := ctl.Probs()
+	want := math.Log(probs[0][1]) + math.Log(probs[2][0])
+	if got := ctl.LogProb(p, active); math.Abs(got-want) > 1e-12 {
+		t.Errorf("LogProb %g, want %g", got, want)
+	}
+	if _, err := ctl.Update(p, []bool{true}, 1, 1); err == nil {
+		t.Error("short active mask accepted")
+	}
+}
+
+// TestSkippedBlocksNeverMove: over a space's points of depth 1 (blocks 2-4 of
+// every stage skipped), Space.Active keeps their decisions out of every
+// update.
+func TestSkippedBlocksNeverMove(t *testing.T) {
+	s := MultiHWSpace()
+	l := s.Layout()
+	prob := &spaceProblem{s: s}
+	ctl := NewController(prob.Sizes(), DefaultControllerConfig(0.5))
+	rng := rand.New(rand.NewPCG(4, 4))
+	for range 200 {
+		p := ctl.Sample(rng)
+		for _, sl := range l.Stages {
+			p[sl.Depth] = 0
+		}
+		q, _, _ := prob.Evaluate(p)
+		act, err := prob.Active(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ctl.Update(p, act, q+rng.NormFloat64()*0.1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sl := range l.Stages {
+		for _, d := range sl.Blocks[1:] {
+			for _, i := range []int{d.Kind, d.Kernel, d.Expand} {
+				for _, v := range ctl.Logits[i] {
+					if v != 0 {
+						t.Fatalf("decision %d of a skipped block moved: %v", i, ctl.Logits[i])
+					}
+				}
+			}
+		}
+		if d := sl.Blocks[0]; slicesAllZero(ctl.Logits[d.Kind]) {
+			t.Fatalf("decision %d of an active block never moved", d.Kind)
+		}
+	}
+}
+
+func slicesAllZero(v []float64) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// spaceProblem is a HierarchicalProblem over a space with a quality that
+// prefers fused blocks.
+type spaceProblem struct{ s *Space }
+
+func (sp *spaceProblem) Sizes() []int { return sp.s.Layout().Sizes }
+
+func (sp *spaceProblem) Evaluate(p Point) (float64, float64, error) {
+	a, err := sp.s.Arch(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	q := 0.0
+	for _, b := range a.Blocks {
+		if b.Kind == "fused" {
+			q++
+		}
+	}
+	return q / float64(len(a.Blocks)), 1, nil
+}
+
+func (sp *spaceProblem) Active(p Point) ([]bool, error) { return sp.s.Active(p) }
+
+// TestReinforceUsesActiveMask: nas.Reinforce asks a HierarchicalProblem
+// which decisions a point uses; one it never uses keeps its logits.
+func TestReinforceUsesActiveMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	prob := &maskedToy{toy: newToy(rng, []int{3, 4, 2})}
+	res, ctl, err := Reinforce(prob, Reward{Kind: RewardAbs, T0: 1, Beta: -0.1}, 300,
+		ReinforceConfig{Controller: DefaultControllerConfig(0.2)}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Trials) != 300 || slicesAllZero(ctl.Logits[0]) {
+		t.Fatalf("%d trials; active decision 0 logits %v", len(res.Trials), ctl.Logits[0])
+	}
+	if !slicesAllZero(ctl.Logits[1]) {
+		t.Errorf("never-active decision 1 moved: %v", ctl.Logits[1])
+	}
+}
+
+// maskedToy is the toy problem with decision 1 never active.
+type maskedToy struct{ *toy }
+
+func (m *maskedToy) Active(p Point) ([]bool, error) {
+	a := make([]bool, len(p))
+	for i := range a {
+		a[i] = i != 1
+	}
+	return a, nil
 }

@@ -7,12 +7,20 @@
 // fixed value. The same structure drives sampling, the supernet, the cost
 // tables and printing. The decisions, in canonical order, are:
 //
-//	stem/width                      stem width multiplier
-//	sN/width, sN/depth              per stage: width multiplier, number of blocks
+//	stem/width                      stem width
+//	sN/width, sN/depth              per stage: width, number of blocks
 //	sN/bM/kind, /kernel, /expand    per block: block kind, kernel, expansion ratio
 //
+// Widths are declared as multipliers of a base width, rounded with
+// blocks.MakeDivisible(·, 8); multipliers that round to the same width give
+// one option (the stem's 0.625, 0.75 and 1.0 × 16 are all 16 channels), so
+// the uniform prior and the controller see each width once.
+//
 // A Point holds one option index per decision. Blocks beyond a stage's depth
-// are skipped: their decisions exist but do not change the architecture.
+// are skipped: their decisions exist but are inactive (Space.Active): they do
+// not change the architecture and the controller does not learn from them.
+// Space.Walk is the one walk over a point's blocks that Space.Arch, Encode,
+// Active, the cost tables (nas/tunas) and the supernet (nas/supernet) share.
 package nas
 
 import (
@@ -21,6 +29,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,10 +46,38 @@ type Space struct {
 	Channels   int               `json:"channels"`
 	Classes    int               `json:"classes"`
 	Act        blocks.Activation `json:"act,omitempty"`
-	Stem       StemSpace         `json:"stem"`
-	Stages     []StageSpace      `json:"stages"`
-	Head       blocks.Head       `json:"head"`
+	// ExpandOne says how blocks of expansion 1 are built ("" = ExpandOneKeep).
+	ExpandOne ExpandOne    `json:"expand_one,omitempty"`
+	Stem      StemSpace    `json:"stem"`
+	Stages    []StageSpace `json:"stages"`
+	Head      blocks.Head  `json:"head"`
 }
+
+// ExpandOne is how a space builds IBN and fused IBN blocks of expansion 1,
+// whose expanded width equals their input width. The rule is part of the
+// space: Space.Arch writes it into every block (blocks.Block.KeepExpand), so
+// the supernet, the cost and the retrained network follow the same one.
+type ExpandOne string
+
+// ExpandOne rules.
+const (
+	// ExpandOneKeep keeps the expansion conv (1×1 for IBN, k×k for fused
+	// IBN, in → in channels), as TuNAS's search spaces do (its supernet masks
+	// the expansion's channels, it never removes the op). The default: the
+	// supernet's shared expansion then always feeds the depthwise and the
+	// projection the same kind of features, which it needs to learn (see
+	// `multihw search ablation`).
+	ExpandOneKeep ExpandOne = "keep"
+	// ExpandOneOmit omits it, as the Model Garden and TF-slim reference
+	// models do: an expansion-1 IBN is depthwise + projection, an
+	// expansion-1 fused IBN a lone strided 1×1 projection (its kernel
+	// decision is then inactive).
+	ExpandOneOmit ExpandOne = "omit"
+)
+
+// keepExpand reports whether the space's expansion-1 blocks keep their
+// expansion conv.
+func (s *Space) keepExpand() bool { return s.ExpandOne != ExpandOneOmit }
 
 // StemSpace is the stem convolution: its width is BaseWidth × a multiplier,
 // rounded with blocks.MakeDivisible(·, 8).
@@ -67,14 +104,30 @@ type StageSpace struct {
 // MaxDepth is the largest number of blocks of the stage.
 func (st *StageSpace) MaxDepth() int { return maxInt(st.Depths) }
 
-// Width returns the stage's output width for multiplier option i.
-func (st *StageSpace) Width(i int) int {
-	return blocks.MakeDivisible(float64(st.BaseWidth)*st.Multipliers[i], 8)
-}
+// Widths returns the options of the stage's width decision: the distinct
+// widths MakeDivisible(BaseWidth·m, 8) of its multipliers, in the order of
+// the multipliers.
+func (st *StageSpace) Widths() []int { return distinctWidths(st.BaseWidth, st.Multipliers) }
 
-// Width returns the stem width for multiplier option i.
-func (s *StemSpace) Width(i int) int {
-	return blocks.MakeDivisible(float64(s.BaseWidth)*s.Multipliers[i], 8)
+// Width returns the stage's output width for width option i.
+func (st *StageSpace) Width(i int) int { return st.Widths()[i] }
+
+// Widths returns the options of the stem's width decision (see
+// StageSpace.Widths).
+func (s *StemSpace) Widths() []int { return distinctWidths(s.BaseWidth, s.Multipliers) }
+
+// Width returns the stem width for width option i.
+func (s *StemSpace) Width(i int) int { return s.Widths()[i] }
+
+func distinctWidths(base int, mults []float64) []int {
+	var ws []int
+	for _, m := range mults {
+		w := blocks.MakeDivisible(float64(base)*m, 8)
+		if !slices.Contains(ws, w) {
+			ws = append(ws, w)
+		}
+	}
+	return ws
 }
 
 // DecisionKind says what a decision chooses.
@@ -105,12 +158,12 @@ type Point []int
 
 // Decisions lists the decisions in canonical order.
 func (s *Space) Decisions() []Decision {
-	ds := []Decision{{Name: "stem/width", Kind: DecideWidth, Stage: -1, Block: -1, Options: floats(s.Stem.Multipliers)}}
+	ds := []Decision{{Name: "stem/width", Kind: DecideWidth, Stage: -1, Block: -1, Options: ints(s.Stem.Widths())}}
 	for i := range s.Stages {
 		st := &s.Stages[i]
 		p := fmt.Sprintf("s%d/", i+1)
 		ds = append(ds,
-			Decision{Name: p + "width", Kind: DecideWidth, Stage: i, Block: -1, Options: floats(st.Multipliers)},
+			Decision{Name: p + "width", Kind: DecideWidth, Stage: i, Block: -1, Options: ints(st.Widths())},
 			Decision{Name: p + "depth", Kind: DecideDepth, Stage: i, Block: -1, Options: ints(st.Depths)})
 		kinds := make([]string, len(st.Kinds))
 		for k, v := range st.Kinds {
@@ -138,8 +191,13 @@ type Layout struct {
 // StageLayout holds the decision indices of one stage.
 type StageLayout struct {
 	Width, Depth int
-	// Blocks[b] holds the decision indices of block b: kind, kernel, expand.
-	Blocks [][3]int
+	// Blocks[b] holds the decision indices of block b.
+	Blocks []BlockDecisions
+}
+
+// BlockDecisions are the indices (into a Point) of one block's decisions.
+type BlockDecisions struct {
+	Kind, Kernel, Expand int
 }
 
 // Layout returns the decision indices of the space.
@@ -162,15 +220,15 @@ func (s *Space) Layout() Layout {
 		default:
 			st := &l.Stages[d.Stage]
 			for len(st.Blocks) <= d.Block {
-				st.Blocks = append(st.Blocks, [3]int{})
+				st.Blocks = append(st.Blocks, BlockDecisions{})
 			}
 			switch d.Kind {
 			case DecideKind:
-				st.Blocks[d.Block][0] = i
+				st.Blocks[d.Block].Kind = i
 			case DecideKernel:
-				st.Blocks[d.Block][1] = i
+				st.Blocks[d.Block].Kernel = i
 			case DecideExpand:
-				st.Blocks[d.Block][2] = i
+				st.Blocks[d.Block].Expand = i
 			}
 		}
 	}
@@ -186,6 +244,11 @@ func (s *Space) Validate() error {
 	case "", blocks.ReLU, blocks.ReLU6:
 	default:
 		return fmt.Errorf("space %q: unsupported activation %q (relu, relu6)", s.Name, s.Act)
+	}
+	switch s.ExpandOne {
+	case "", ExpandOneKeep, ExpandOneOmit:
+	default:
+		return fmt.Errorf("space %q: unknown expand_one rule %q (%s, %s)", s.Name, s.ExpandOne, ExpandOneKeep, ExpandOneOmit)
 	}
 	if err := checkChoice("stem multipliers", s.Stem.Multipliers, func(v float64) bool { return v > 0 }); err != nil {
 		return fmt.Errorf("space %q: %w", s.Name, err)
@@ -254,141 +317,6 @@ func (s *Space) CheckPoint(p Point) error {
 	return nil
 }
 
-// Arch converts a point into the deployed architecture (at the space's
-// resolution and classes).
-func (s *Space) Arch(p Point) (*blocks.Arch, error) {
-	if err := s.CheckPoint(p); err != nil {
-		return nil, err
-	}
-	l := s.Layout()
-	a := &blocks.Arch{Name: s.Name, Resolution: s.Resolution, Channels: s.Channels, Classes: s.Classes, Head: s.Head}
-	act := s.Act
-	if act == blocks.ReLU {
-		act = ""
-	}
-	a.Stem = blocks.Block{Kind: blocks.KindConv, Kernel: s.Stem.Kernel, Stride: s.Stem.Stride, Out: s.Stem.Width(p[l.StemWidth]), Act: act}
-	for i := range s.Stages {
-		st, sl := &s.Stages[i], &l.Stages[i]
-		width := st.Width(p[sl.Width])
-		for b := 0; b < st.Depths[p[sl.Depth]]; b++ {
-			d := sl.Blocks[b]
-			blk := blocks.Block{Kind: st.Kinds[p[d[0]]], Kernel: st.Kernels[p[d[1]]], Stride: 1, Out: width,
-				Expand: st.Expansions[p[d[2]]], Act: act}
-			if b == 0 {
-				blk.Stride = st.Stride
-			}
-			a.Blocks = append(a.Blocks, blk)
-		}
-	}
-	if err := a.Validate(); err != nil {
-		return nil, fmt.Errorf("space %q: point %v: %w", s.Name, p, err)
-	}
-	return a, nil
-}
-
-// Encode finds a point whose architecture equals a (ignoring the name; the
-// decisions of skipped blocks are set to 0). It fails if a is not in the space.
-// Where consecutive stages could share blocks (a stride-1 stage of the same
-// width), the earliest stages take as many blocks as they can.
-func (s *Space) Encode(a *blocks.Arch) (Point, error) {
-	l := s.Layout()
-	p := make(Point, len(l.Sizes))
-	fail := func(format string, args ...any) (Point, error) {
-		return nil, fmt.Errorf("architecture %q is not in space %q: %s", a.Name, s.Name, fmt.Sprintf(format, args...))
-	}
-	if a.Stem.Kernel != s.Stem.Kernel || a.Stem.Stride != s.Stem.Stride || a.Stem.Activation() != s.activation() {
-		return fail("stem %s does not match k%d s%d %s", a.Stem, s.Stem.Kernel, s.Stem.Stride, s.activation())
-	}
-	var ok bool
-	if p[l.StemWidth], ok = indexWhere(len(s.Stem.Multipliers), func(i int) bool { return s.Stem.Width(i) == a.Stem.Out }); !ok {
-		return fail("no stem multiplier gives width %d", a.Stem.Out)
-	}
-	if a.Head != s.Head {
-		return fail("head %s, want %s", a.Head, s.Head)
-	}
-	var why string
-	if !s.encodeStages(a.Blocks, 0, p, &l, &why) {
-		return fail("%s", why)
-	}
-	return p, nil
-}
-
-// encodeStages assigns blks to stages i.. by backtracking over stage depths.
-func (s *Space) encodeStages(blks []blocks.Block, i int, p Point, l *Layout, why *string) bool {
-	if i == len(s.Stages) {
-		if len(blks) > 0 {
-			*why = fmt.Sprintf("%d blocks left after the last stage", len(blks))
-			return false
-		}
-		return true
-	}
-	st, sl := &s.Stages[i], &l.Stages[i]
-	for di := len(st.Depths) - 1; di >= 0; di-- {
-		depth := st.Depths[di]
-		if depth > len(blks) {
-			continue
-		}
-		if !s.encodeStage(blks[:depth], i, p, sl, why) {
-			continue
-		}
-		p[sl.Depth] = di
-		if s.encodeStages(blks[depth:], i+1, p, l, why) {
-			return true
-		}
-	}
-	if *why == "" {
-		*why = fmt.Sprintf("no depth of stage %d fits", i+1)
-	}
-	return false
-}
-
-// encodeStage sets the decisions of stage i from its blocks.
-func (s *Space) encodeStage(blks []blocks.Block, i int, p Point, sl *StageLayout, why *string) bool {
-	st := &s.Stages[i]
-	var ok bool
-	if p[sl.Width], ok = indexWhere(len(st.Multipliers), func(k int) bool { return st.Width(k) == blks[0].Out }); !ok {
-		*why = fmt.Sprintf("stage %d width %d is not %d x a multiplier", i+1, blks[0].Out, st.BaseWidth)
-		return false
-	}
-	for b, blk := range blks {
-		d := sl.Blocks[b]
-		stride := 1
-		if b == 0 {
-			stride = st.Stride
-		}
-		if blk.Stride != stride || blk.Out != blks[0].Out || blk.Expanded != 0 || blk.NoSkip || blk.StartKernel != 0 ||
-			blk.Activation() != s.activation() {
-			*why = fmt.Sprintf("stage %d block %d (%s) does not fit the stage", i+1, b+1, blk)
-			return false
-		}
-		if p[d[0]], ok = indexWhere(len(st.Kinds), func(k int) bool { return st.Kinds[k] == blk.Kind }); !ok {
-			*why = fmt.Sprintf("stage %d block %d: kind %q not in the space", i+1, b+1, blk.Kind)
-			return false
-		}
-		if p[d[1]], ok = indexWhere(len(st.Kernels), func(k int) bool { return st.Kernels[k] == blk.Kernel }); !ok {
-			*why = fmt.Sprintf("stage %d block %d: kernel %d not in the space", i+1, b+1, blk.Kernel)
-			return false
-		}
-		if p[d[2]], ok = indexWhere(len(st.Expansions), func(k int) bool { return st.Expansions[k] == blk.Expand }); !ok {
-			*why = fmt.Sprintf("stage %d block %d: expansion %g not in the space", i+1, b+1, blk.Expand)
-			return false
-		}
-	}
-	for b := len(blks); b < len(sl.Blocks); b++ {
-		for _, d := range sl.Blocks[b] {
-			p[d] = 0
-		}
-	}
-	return true
-}
-
-func (s *Space) activation() blocks.Activation {
-	if s.Act == "" {
-		return blocks.ReLU
-	}
-	return s.Act
-}
-
 // Sample draws a point, option i of decision d with probability probs[d][i];
 // nil probs (or a nil row) means uniform.
 func (s *Space) Sample(rng *rand.Rand, probs [][]float64) Point {
@@ -413,19 +341,26 @@ func (s *Space) Sample(rng *rand.Rand, probs [][]float64) Point {
 }
 
 // Count returns the number of architectures of the space with the decisions
-// of skipped blocks collapsed: each stage contributes Σ_depth
-// (kinds·kernels·expansions)^depth times its width options. (Two points can
-// still give the same network where a stride-1 stage has the same width as
-// the stage before it; Count does not merge those.)
+// of inactive blocks collapsed: each stage contributes Σ_depth ops^depth
+// times its width options, ops being the distinct blocks of a slot
+// (kinds·kernels·expansions, less the kernels of expansion-1 fused blocks
+// where ExpandOneOmit makes them a lone projection). (Two points can still
+// give the same network where a stride-1 stage has the same width as the
+// stage before it; Count does not merge those.)
 func (s *Space) Count() *big.Int {
-	total := big.NewInt(int64(len(s.Stem.Multipliers)))
-	for _, st := range s.Stages {
-		per := big.NewInt(int64(len(st.Kinds) * len(st.Kernels) * len(st.Expansions)))
+	total := big.NewInt(int64(len(s.Stem.Widths())))
+	for i := range s.Stages {
+		st := &s.Stages[i]
+		ops := len(st.Kinds) * len(st.Kernels) * len(st.Expansions)
+		if !s.keepExpand() && slices.Contains(st.Kinds, blocks.KindFused) && slices.Contains(st.Expansions, 1) {
+			ops -= len(st.Kernels) - 1 // every width is a multiple of 8: e=1 expands in to in
+		}
+		per := big.NewInt(int64(ops))
 		sum := new(big.Int)
 		for _, d := range st.Depths {
 			sum.Add(sum, new(big.Int).Exp(per, big.NewInt(int64(d)), nil))
 		}
-		sum.Mul(sum, big.NewInt(int64(len(st.Multipliers))))
+		sum.Mul(sum, big.NewInt(int64(len(st.Widths()))))
 		total.Mul(total, sum)
 	}
 	return total
@@ -551,6 +486,7 @@ func MobileNetV3LikeSpace() *Space {
 	}
 }
 
+// floats formats option values.
 func floats(v []float64) []string {
 	s := make([]string, len(v))
 	for i, x := range v {

@@ -1,6 +1,7 @@
 package nas
 
 import (
+	"encoding/json"
 	"math/big"
 	"math/rand/v2"
 	"reflect"
@@ -26,15 +27,23 @@ func TestPredefinedSpacesValidate(t *testing.T) {
 }
 
 func TestCountMatchesFormulaAndEnumeration(t *testing.T) {
-	// Hand count for multihw: stem 7; per stage 7·(24+24²+24³+24⁴).
+	// Hand count for multihw: the seven multipliers 0.5 … 2 give distinct
+	// widths 8, 16, 24, 32 for base 16 (the stem and stage 1: 0.625·16 = 10
+	// rounds up to 16, 0.75·16 = 12 to 16, 1.25·16 = 20 to 24), 16, 24, 32,
+	// 40, 48, 64 for base 32 (0.625·32 = 20 rounds to 24) and seven for 64,
+	// 128, 256; per stage, per width, 24+24²+24³+24⁴ blocks (2 kinds · 2
+	// kernels · 6 expansions = 24 per slot).
 	s := MultiHWSpace()
 	per := big.NewInt(24 + 24*24 + 24*24*24 + 24*24*24*24)
-	want := big.NewInt(7)
-	for range 5 {
-		want.Mul(want, new(big.Int).Mul(big.NewInt(7), per))
+	want := big.NewInt(4)
+	for _, widths := range []int64{4, 6, 7, 7, 7} {
+		want.Mul(want, new(big.Int).Mul(big.NewInt(widths), per))
 	}
 	if got := s.Count(); got.Cmp(want) != 0 {
 		t.Errorf("Count = %s, want %s", got, want)
+	}
+	if got := s.Stem.Widths(); !reflect.DeepEqual(got, []int{8, 16, 24, 32}) {
+		t.Errorf("stem widths %v, want [8 16 24 32]", got)
 	}
 	// A tiny space where enumeration is possible: distinct text forms must
 	// equal Count when stages cannot share blocks.
@@ -45,6 +54,24 @@ func TestCountMatchesFormulaAndEnumeration(t *testing.T) {
 			{Stride: 2, BaseWidth: 32, Multipliers: []float64{0.5, 1}, Depths: []int{1}, Kinds: []blocks.Kind{blocks.KindIBN}, Kernels: []int{3, 5}, Expansions: []float64{2}},
 		},
 		Head: blocks.Head{Conv: 64}}
+	// Duplicate multipliers (1 and 1.05 both give 16 channels) are one option.
+	tiny.Stages[0].Multipliers = []float64{1, 1.05}
+	if n := len(tiny.Stages[0].Widths()); n != 1 {
+		t.Fatalf("stage 1 of tiny has %d width options, want 1", n)
+	}
+	for _, mode := range []ExpandOne{ExpandOneKeep, ExpandOneOmit} {
+		tiny.ExpandOne = mode
+		// With omit, the fused e=1 blocks of stage 1 lose their (single)
+		// kernel: nothing to merge. Give it two kernels to make it count.
+		tiny.Stages[0].Kernels = []int{3, 5}
+		enumerateCount(t, tiny)
+	}
+}
+
+// enumerateCount checks Count against the distinct networks (op plans) of
+// every point of a small space whose stages cannot share blocks.
+func enumerateCount(t *testing.T, tiny *Space) {
+	t.Helper()
 	seen := map[string]bool{}
 	sizes := tiny.Layout().Sizes
 	p := make(Point, len(sizes))
@@ -55,7 +82,15 @@ func TestCountMatchesFormulaAndEnumeration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen[a.String()] = true
+			// The network, not its spelling: with ExpandOneOmit an
+			// expansion-1 fused block's kernel is in its text but not in
+			// its ops.
+			np, err := a.Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := json.Marshal(np)
+			seen[string(key)] = true
 			return
 		}
 		for i := 0; i < sizes[d]; i++ {
@@ -65,7 +100,7 @@ func TestCountMatchesFormulaAndEnumeration(t *testing.T) {
 	}
 	walk(0)
 	if got := tiny.Count().Int64(); got != int64(len(seen)) {
-		t.Errorf("tiny Count = %d, enumeration found %d distinct architectures", got, len(seen))
+		t.Errorf("tiny (expand_one %q) Count = %d, enumeration found %d distinct architectures", tiny.ExpandOne, got, len(seen))
 	}
 }
 
@@ -131,10 +166,10 @@ func TestSampleFollowsProbabilities(t *testing.T) {
 	s := MultiHWSpace()
 	n := len(s.Layout().Sizes)
 	probs := make([][]float64, n)
-	probs[0] = []float64{0, 0, 0, 0, 0, 0, 1} // stem multiplier 2.0 always
+	probs[0] = []float64{0, 0, 0, 1} // stem width 32 always
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 100 {
-		if p := s.Sample(rng, probs); p[0] != 6 {
+		if p := s.Sample(rng, probs); p[0] != 3 {
 			t.Fatalf("sample ignored a one-hot distribution: %v", p[0])
 		}
 	}
