@@ -2,6 +2,7 @@ package nas
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/multihw/multihw/blocks"
 )
@@ -307,6 +308,108 @@ func (s *Space) encodeStage(blks []blocks.Block, i, prev int, p Point, sl *Stage
 func canonical(b blocks.Block) blocks.Block {
 	if b.Act == blocks.ReLU {
 		b.Act = ""
+	}
+	return b
+}
+
+// CoveringPoints returns a few points that together take every option of
+// every decision with the option active (every width and depth, and every
+// kind, kernel and expansion of every block slot), and in every stage every
+// (kind, kernel, expansion) combination in some block the point keeps.
+// Equality tests run them to check a property for every option (the
+// supernet against the retrained network, the cost tables against hwcost).
+// The design is greedy: each new point's blocks take the combination that
+// covers the most not yet covered (stage combination first).
+func (s *Space) CoveringPoints() []Point {
+	l := s.Layout()
+	type stageCover struct {
+		combo map[int]bool
+		slot  []map[[2]int]bool // per block: (field, option) covered; field 0 kind, 1 kernel, 2 expand
+	}
+	cover := make([]stageCover, len(s.Stages))
+	for i := range s.Stages {
+		cover[i].combo = map[int]bool{}
+		for range s.Stages[i].MaxDepth() {
+			cover[i].slot = append(cover[i].slot, map[[2]int]bool{})
+		}
+	}
+	done := func(k int) bool {
+		if k < len(s.Stem.Widths()) {
+			return false
+		}
+		for i := range s.Stages {
+			st := &s.Stages[i]
+			if k < len(st.Widths()) || len(cover[i].combo) < len(st.Kinds)*len(st.Kernels)*len(st.Expansions) {
+				return false
+			}
+			for _, sc := range cover[i].slot {
+				if len(sc) < len(st.Kinds)+len(st.Kernels)+len(st.Expansions) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	var pts []Point
+	for k := 0; !done(k); k++ {
+		p := make(Point, len(l.Sizes))
+		p[l.StemWidth] = k % len(s.Stem.Widths())
+		for i := range s.Stages {
+			st, sl, sc := &s.Stages[i], &l.Stages[i], &cover[i]
+			p[sl.Width] = k % len(st.Widths())
+			p[sl.Depth] = argmaxInt(st.Depths)
+			nK, nE := len(st.Kernels), len(st.Expansions)
+			for b, d := range sl.Blocks {
+				best, bestScore := 0, -1
+				for c := range len(st.Kinds) * nK * nE {
+					opt := [3]int{c / (nK * nE), c / nE % nK, c % nE}
+					score := 0
+					if !sc.combo[c] {
+						score += 4
+					}
+					for f, o := range opt {
+						if !sc.slot[b][[2]int{f, o}] {
+							score++
+						}
+					}
+					if score > bestScore {
+						best, bestScore = c, score
+					}
+				}
+				opt := [3]int{best / (nK * nE), best / nE % nK, best % nE}
+				sc.combo[best] = true
+				for f, o := range opt {
+					sc.slot[b][[2]int{f, o}] = true
+				}
+				p[d.Kind], p[d.Kernel], p[d.Expand] = opt[0], opt[1], opt[2]
+			}
+		}
+		pts = append(pts, p)
+	}
+	// The other depths: copies of the first points where every stage takes
+	// its depth option j (if it has one other than its largest).
+	for j := 0; ; j++ {
+		p, changed := slices.Clone(pts[j%len(pts)]), false
+		for i := range s.Stages {
+			if st := &s.Stages[i]; j < len(st.Depths) && j != argmaxInt(st.Depths) {
+				p[l.Stages[i].Depth], changed = j, true
+			}
+		}
+		if changed {
+			pts = append(pts, p)
+		}
+		if !slices.ContainsFunc(s.Stages, func(st StageSpace) bool { return j+1 < len(st.Depths) }) {
+			return pts
+		}
+	}
+}
+
+func argmaxInt(v []int) int {
+	b := 0
+	for i, x := range v {
+		if x > v[b] {
+			b = i
+		}
 	}
 	return b
 }

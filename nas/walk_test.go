@@ -190,3 +190,44 @@ func TestWidthOptionsAreDistinct(t *testing.T) {
 		t.Errorf("stage 2 has %d width options, want 6 (16 24 32 40 48 64)", got)
 	}
 }
+
+// TestCoveringPoints: every option of every decision is taken while active.
+func TestCoveringPoints(t *testing.T) {
+	for _, s := range []*Space{MultiHWSpace(), MobileNetV3LikeSpace()} {
+		l := s.Layout()
+		pts := s.CoveringPoints()
+		seen := make([]map[int]bool, len(l.Sizes))
+		for i := range seen {
+			seen[i] = map[int]bool{}
+		}
+		combos := map[[3]int]bool{}
+		for _, p := range pts {
+			act, err := s.Active(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for d, a := range act {
+				if a {
+					seen[d][p[d]] = true
+				}
+			}
+			w, _ := s.Walk(p)
+			for _, site := range w.Sites {
+				combos[[3]int{site.Stage, site.Choice.Kind*100 + site.Choice.Kernel*10 + site.Choice.Expand, 0}] = true
+			}
+		}
+		for d, n := range l.Sizes {
+			if len(seen[d]) != n {
+				t.Errorf("%s: decision %d: options %v taken while active, want all %d", s.Name, d, seen[d], n)
+			}
+		}
+		want := 0
+		for _, st := range s.Stages {
+			want += len(st.Kinds) * len(st.Kernels) * len(st.Expansions)
+		}
+		if len(combos) != want {
+			t.Errorf("%s: %d (stage, kind, kernel, expansion) combinations, want %d", s.Name, len(combos), want)
+		}
+		t.Logf("%s: %d covering points", s.Name, len(pts))
+	}
+}

@@ -14,9 +14,12 @@
 //     a supernet mixing them barely learns (measured by `multihw search
 //     ablation`, see nas/SEARCH_REPORT.md).
 //
-// Blocks of expansion 1 keep their 1×1 (or k×k) expansion in the supernet
-// (ExpandOneConv, as TuNAS's masked supernet); the deployed and retrained
-// architectures omit it, as package blocks does (see ExpandOne).
+// A path is built from the op plans (blocks.Block.Plan) of the proxy of
+// space.Arch(point): the same ops, widths, strides and residuals as the
+// network blocks/convnet retrains and package hwcost costs, with every
+// weight a slice of a shared variable. Whether a block of expansion 1 has
+// its expansion conv is the space's rule (nas.ExpandOne, written into the
+// blocks by nas.Space.Arch), never the supernet's.
 //
 // A point of the space is trained and evaluated as a path: a gomlx graph built
 // for that path alone, whose inputs are the slices of the shared variables it
@@ -37,11 +40,11 @@
 // maximal-shaped weight (the fused 5×5 expansions of the widest stages hold
 // tens of millions) at every step.
 //
-// TuNAS's op warm-up is supported by All: a kind, kernel or depth decision
-// with value All averages the outputs of all its options (kernels: one
-// convolution with the average of the centred kernels; kinds: the average of
-// the block outputs; depths: the average of the stage outputs), as TuNAS's
-// masks of 1/n do.
+// TuNAS's op warm-up is supported by mixed paths (Supernet.MixedPath,
+// TrainMixed): a kind, kernel or depth decision marked as averaged averages
+// the outputs of all its options (kernels: one convolution with the average
+// of the centred kernels; kinds: the average of the block outputs; depths:
+// the average of the stage outputs), as TuNAS's masks of 1/n do.
 //
 // BatchNorm always uses the batch statistics (no moving averages): with
 // weight sharing, moving averages would mix the statistics of different

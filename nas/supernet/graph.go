@@ -3,6 +3,7 @@ package supernet
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -148,13 +149,18 @@ func (pn *pathNet) dense(scope string, x *Node, out int) *Node {
 	return Add(MatMul(x, w), Reshape(b, 1, out))
 }
 
-// logits builds the path's network on images; op placement follows
-// blocks/convnet (and so blocks.Analyze) exactly.
+// logits builds the path's network on images from the op plans of its proxy
+// architecture (blocks.Arch.Plan), as blocks/convnet does, with every weight
+// a slice of a shared variable.
 func (pn *pathNet) logits(path *Path, images *Node) *Node {
 	a := path.Proxy
+	np, err := a.Plan()
+	if err != nil {
+		exceptions.Panicf("supernet: %v", err)
+	}
 	geo := &pn.sn.geo
-	one := func(k int) []int { return []int{k} }
-	x := pn.conv("stem", images, geo.stemK, one(a.Stem.Kernel), a.Stem.Stride, a.Stem.Out, a.Stem.Activation())
+	stem := np.Stem.Ops[0]
+	x := pn.conv("stem", images, geo.stemK, []int{stem.Kernel}, stem.Stride, stem.Out, stem.Act)
 	i := 0
 	for s, end := range path.stageEnd {
 		var outs []*Node
@@ -168,14 +174,20 @@ func (pn *pathNet) logits(path *Path, images *Node) *Node {
 			x = mean(outs)
 		}
 	}
-	if a.Head.Conv > 0 {
-		x = pn.conv("head/conv", x, 0, nil, 1, a.Head.Conv, blocks.ReLU)
+	for _, op := range np.Head.Ops {
+		scope := strings.ReplaceAll(op.Name, ".", "/")
+		switch op.Op {
+		case blocks.OpPW:
+			x = pn.conv(scope, x, 0, nil, op.Stride, op.Out, op.Act)
+		case blocks.OpPool:
+			x = ReduceMean(x, 1, 2)
+		case blocks.OpFC: // no dropout in the supernet
+			x = activate(pn.dense(scope, x, op.Out), op.Act)
+		default:
+			exceptions.Panicf("supernet: head op %s (%s) is not supported", op.Name, op.Op)
+		}
 	}
-	x = ReduceMean(x, 1, 2)
-	if a.Head.Hidden > 0 {
-		x = activate(pn.dense("head/hidden", x, a.Head.Hidden), blocks.ReLU)
-	}
-	return pn.dense("classifier", x, a.Classes)
+	return x
 }
 
 func mean(xs []*Node) *Node {
@@ -189,16 +201,16 @@ func mean(xs []*Node) *Node {
 	return MulScalar(sum, 1/float64(len(xs)))
 }
 
-// block builds one block (b gives its stride, widths and expansion): the
-// average of its kinds' outputs, plus the residual.
+// block builds one block: the plan (blocks.Block.Plan) of b for each of the
+// path's kinds, with the path's kernels, averaged. Plan ops map to the slot's
+// shared variables by name (geometry.blockVar); strides, widths, activations
+// and the residual come from the plan.
 func (pn *pathNet) block(pb pathBlock, b blocks.Block, x *Node) *Node {
 	geo := &pn.sn.geo
-	p := slotPrefix(pb.slot[0], pb.slot[1])
-	km := geo.kernMax[pb.slot[0]]
+	s := pb.stage
+	p := slotPrefix(s, pb.index)
+	km := geo.kernMax[s]
 	in := x.Shape().Dimensions[3]
-	e := b.ExpandedWidth(in)
-	act := b.Activation()
-	expand := b.HasExpandConv(in) || pn.sn.cfg.ExpandOne == ExpandOneConv
 	// The fused IBN first: the IBN's shared expansion is the centre tap of
 	// its k×k window, and weight() needs the largest use first.
 	kinds := slices.Clone(pb.kinds)
@@ -207,36 +219,41 @@ func (pn *pathNet) block(pb pathBlock, b blocks.Block, x *Node) *Node {
 	})
 	var outs []*Node
 	for _, kind := range kinds {
-		y := x
-		switch kind {
-		case blocks.KindIBN:
-			if expand {
-				if geo.centreExpand(pb.slot[0]) {
-					// The centre tap of the fused IBN's k×k expansion.
-					y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "expand"), y, km, []int{1}, 1, e, act)
-				} else {
-					y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "expand"), y, 0, nil, 1, e, act)
-				}
+		kb := b
+		kb.Kind = kind
+		plan := kb.Plan(in)
+		vals := make([]*Node, len(plan.Ops))
+		val := func(v int) *Node {
+			if v == blocks.PlanInput {
+				return x
 			}
-			y = pn.depthwise(geo.blockVar(pb.slot[0], p, kind, "dw"), y, km, pb.kernels, b.Stride, act)
-			y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "project"), y, 0, nil, 1, b.Out, "")
-		case blocks.KindFused:
-			stride := b.Stride
-			if expand {
-				y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "expand"), y, km, pb.kernels, b.Stride, e, act)
-				stride = 1
-			}
-			y = pn.conv(geo.blockVar(pb.slot[0], p, kind, "project"), y, 0, nil, stride, b.Out, "")
-		default:
-			exceptions.Panicf("supernet: block kind %q is not supported", kind)
+			return vals[v]
 		}
-		outs = append(outs, y)
+		for i, op := range plan.Ops {
+			y := val(op.Inputs[0])
+			v := geo.blockVar(s, p, kind, op.Name)
+			switch {
+			case op.Op == blocks.OpAdd:
+				for _, w := range op.Inputs[1:] {
+					y = Add(y, val(w))
+				}
+			case op.Name == blocks.OpNameDW:
+				y = pn.depthwise(v, y, km, pb.kernels, op.Stride, op.Act)
+			case op.Name == blocks.OpNameFused:
+				y = pn.conv(v, y, km, pb.kernels, op.Stride, op.Out, op.Act)
+			case op.Name == blocks.OpNameExpand && geo.centreExpand(s):
+				// The centre tap of the fused IBN's k×k expansion.
+				y = pn.conv(v, y, km, []int{1}, op.Stride, op.Out, op.Act)
+			case op.Name == blocks.OpNameExpand || op.Name == blocks.OpNameProject:
+				y = pn.conv(v, y, 0, nil, op.Stride, op.Out, op.Act)
+			default:
+				exceptions.Panicf("supernet: op %s of a %s block has no shared weights", op.Name, kind)
+			}
+			vals[i] = y
+		}
+		outs = append(outs, vals[len(vals)-1])
 	}
-	y := mean(outs)
-	if b.Residual(in) {
-		y = Add(y, x)
-	}
-	return y
+	return mean(outs)
 }
 
 func boolInt(b bool) int {

@@ -41,7 +41,6 @@ func slotPrefix(stage, block int) string { return fmt.Sprintf("s%d/b%d", stage+1
 // geometry holds the maximal widths of every weight slot of a space at a
 // proxy width factor, so that every option's weights are slices of them.
 type geometry struct {
-	kMax     int
 	stemK    int
 	stemMax  int
 	inMax    [][]int // [stage][block]: maximal input width
@@ -62,15 +61,20 @@ func (g *geometry) centreExpand(s int) bool {
 	return g.sharing == ShareExpandProject && slices.Contains(g.kinds[s], blocks.KindIBN) && slices.Contains(g.kinds[s], blocks.KindFused)
 }
 
-// blockVar returns the variable scope (relative to the supernet's) of op
-// ("expand", "dw", "project") of a block of the given kind at slot p (of
-// stage s), by the sharing mode: shared ops drop the kind.
+// blockVar returns the variable scope (relative to the supernet's) of plan
+// op name ("expand", "fused", "dw", "project"; blocks.Block.Plan) of a block
+// of the given kind at slot p (of stage s), by the sharing mode: shared ops
+// drop the kind. The fused IBN's k×k expansion and the IBN's 1×1 one are both
+// the slot's "expansion".
 func (g *geometry) blockVar(s int, p string, kind blocks.Kind, op string) string {
-	shared := (op == "project" && g.sharing != ShareNothing) || (op == "expand" && g.centreExpand(s))
+	if op == blocks.OpNameFused {
+		op = blocks.OpNameExpand
+	}
+	shared := (op == blocks.OpNameProject && g.sharing != ShareNothing) || (op == blocks.OpNameExpand && g.centreExpand(s))
 	if shared {
 		return p + "/" + op
 	}
-	if kind == blocks.KindFused && op == "expand" {
+	if kind == blocks.KindFused && op == blocks.OpNameExpand {
 		return p + "/fused/conv"
 	}
 	return p + "/" + string(kind) + "/" + op
@@ -84,23 +88,24 @@ func scaleWidth(n int, w float64) int {
 	return blocks.MakeDivisible(float64(n)*w, 8)
 }
 
+func scaleAll(ws []int, w float64) []int {
+	out := make([]int, len(ws))
+	for i, n := range ws {
+		out[i] = scaleWidth(n, w)
+	}
+	return out
+}
+
 func newGeometry(s *nas.Space, width float64, sharing Sharing, proxyHead blocks.Head, channels, classes int) geometry {
 	g := geometry{stemK: s.Stem.Kernel, head: proxyHead, channels: channels, classes: classes, sharing: sharing}
-	var prev []int
-	for i := range s.Stem.Multipliers {
-		prev = append(prev, scaleWidth(s.Stem.Width(i), width))
-	}
+	prev := scaleAll(s.Stem.Widths(), width)
 	g.stemMax = slices.Max(prev)
 	for si := range s.Stages {
 		st := &s.Stages[si]
-		var outs []int
-		for i := range st.Multipliers {
-			outs = append(outs, scaleWidth(st.Width(i), width))
-		}
+		outs := scaleAll(st.Widths(), width)
 		g.outMax = append(g.outMax, slices.Max(outs))
 		g.kinds = append(g.kinds, slices.Clone(st.Kinds))
 		g.kernMax = append(g.kernMax, slices.Max(st.Kernels))
-		g.kMax = max(g.kMax, slices.Max(st.Kernels))
 		ins, exps := make([]int, st.MaxDepth()), make([]int, st.MaxDepth())
 		for b := range st.MaxDepth() {
 			in := prev
@@ -121,10 +126,25 @@ func newGeometry(s *nas.Space, width float64, sharing Sharing, proxyHead blocks.
 	return g
 }
 
-// vars lists the shared variables (weights and BatchNorm scales/offsets).
+// maxPlan is the plan of a block of the given kind at slot (s, b) with every
+// width, the expansion and the kernel at their maxima (and the expansion
+// conv present): its ops are the slot's weights at their full shapes.
+func (g *geometry) maxPlan(s, b int, kind blocks.Kind) blocks.Plan {
+	blk := blocks.Block{Kind: kind, Kernel: g.kernMax[s], Stride: 1, Out: g.outMax[s], Expanded: g.expMax[s][b], KeepExpand: true}
+	return blk.Plan(g.inMax[s][b])
+}
+
+// vars lists the shared variables (weights and BatchNorm scales/offsets):
+// one per op of the maximal plans of every slot and kind, of the stem and of
+// the head, the ops that share weights (blockVar) listed once.
 func (g *geometry) vars() []varSpec {
 	var vs []varSpec
+	seen := map[string]bool{}
 	conv := func(scope string, shape []int, fanIn int, activated bool) {
+		if seen[scope] {
+			return
+		}
+		seen[scope] = true
 		gain := 1.0
 		if activated {
 			gain = 2
@@ -143,62 +163,55 @@ func (g *geometry) vars() []varSpec {
 	k := g.stemK
 	conv("stem", []int{k, k, g.channels, g.stemMax}, k*k*g.channels, true)
 	for s := range g.inMax {
-		km := g.kernMax[s]
 		for b := range g.inMax[s] {
 			p := slotPrefix(s, b)
-			in, e, out := g.inMax[s][b], g.expMax[s][b], g.outMax[s]
-			seen := map[string]bool{}
-			add := func(path string, shape []int, fanIn int, activated bool) {
-				if !seen[path] {
-					seen[path] = true
-					conv(path, shape, fanIn, activated)
-				}
-			}
 			for _, kind := range g.kinds[s] {
-				switch kind {
-				case blocks.KindIBN:
-					if v := g.blockVar(s, p, kind, "expand"); g.centreExpand(s) {
-						add(v, []int{km, km, in, e}, km*km*in, true)
-					} else {
-						add(v, []int{in, e}, in, true)
+				for _, op := range g.maxPlan(s, b, kind).Ops {
+					v := g.blockVar(s, p, kind, op.Name)
+					switch {
+					case op.Op == blocks.OpAdd:
+					case op.Op == blocks.OpDW:
+						conv(v, []int{op.Kernel, op.Kernel, op.In}, op.Kernel*op.Kernel, op.Act != "")
+					case op.Name == blocks.OpNameFused || op.Name == blocks.OpNameExpand && g.centreExpand(s):
+						// The IBN's shared expansion is the centre tap of this k×k one.
+						kk := g.kernMax[s]
+						conv(v, []int{kk, kk, op.In, op.Out}, kk*kk*op.In, op.Act != "")
+					default:
+						conv(v, []int{op.In, op.Out}, op.In, op.Act != "")
 					}
-					add(g.blockVar(s, p, kind, "dw"), []int{km, km, e}, km*km, true)
-				case blocks.KindFused:
-					add(g.blockVar(s, p, kind, "expand"), []int{km, km, in, e}, km*km*in, true)
 				}
-				add(g.blockVar(s, p, kind, "project"), []int{e, out}, e, false)
 			}
 		}
 	}
-	c := g.outMax[len(g.outMax)-1]
-	if g.head.Conv > 0 {
-		conv("head/conv", []int{c, g.head.Conv}, c, true)
-		c = g.head.Conv
+	for _, op := range g.head.Plan(g.outMax[len(g.outMax)-1], g.classes).Ops {
+		scope := strings.ReplaceAll(op.Name, ".", "/")
+		switch op.Op {
+		case blocks.OpPW:
+			conv(scope, []int{op.In, op.Out}, op.In, op.Act != "")
+		case blocks.OpFC:
+			gain := 1.0
+			if op.Act != "" {
+				gain = 2
+			}
+			dense(scope, op.In, op.Out, gain)
+		}
 	}
-	if g.head.Hidden > 0 {
-		dense("head/hidden", c, g.head.Hidden, 2)
-		c = g.head.Hidden
-	}
-	dense("classifier", c, g.classes, 1)
 	for i := range vs {
 		vs[i].path = weightsScope + "/" + vs[i].path
 	}
 	return vs
 }
 
-// All is the option value of a kind, kernel or depth decision that averages
-// the outputs of all its options (TuNAS's op warm-up: every op enabled with
-// weight 1/n). Width and expansion decisions ("filters") take no All; their
-// warm-up uses the largest option.
-const All = -1
-
 // Path is one point of the space as the supernet trains it.
 type Path struct {
-	// Point is the point of the space (it may hold All).
+	// Point is the point of the space.
 	Point nas.Point
-	// Arch is the deployed architecture (space.Arch(Point)); with All, that
-	// of the representative point (All replaced by the first kind and kernel
-	// and the largest depth).
+	// Avg marks the op decisions (kind, kernel, depth) whose options the path
+	// averages (TuNAS's op warm-up); nil: none.
+	Avg []bool
+	// Arch is the deployed architecture (space.Arch(Point)); with Avg, that
+	// of the representative point (averaged decisions replaced by the first
+	// kind and kernel and the largest depth).
 	Arch *blocks.Arch
 	// Proxy is the architecture trained on the proxy task: Arch scaled by the
 	// proxy width and adapted to the input size.
@@ -207,7 +220,7 @@ type Path struct {
 	// on one line, with the mixed options; the head is the same for all):
 	// points that differ only in skipped blocks share it.
 	Key string
-	// Mixed reports whether the path averages options (All).
+	// Mixed reports whether the path averages options.
 	Mixed bool
 	// blocks[i] describes Proxy.Blocks[i] in the supernet.
 	blocks []pathBlock
@@ -217,29 +230,34 @@ type Path struct {
 	stageEnd []int
 }
 
-// pathBlock is one block of a path: its weight slot and the kinds and
-// kernels averaged (one each without mixing).
+// pathBlock is one block of a path: its weight slot (stage, index) and the
+// kinds and kernels averaged (one each without mixing).
 type pathBlock struct {
-	slot    [2]int
-	kinds   []blocks.Kind
-	kernels []int
+	stage, index int
+	kinds        []blocks.Kind
+	kernels      []int
 }
 
-// isOp reports whether decision kind k may be All.
+// isOp reports whether decision kind k may be averaged.
 func isOp(k nas.DecisionKind) bool {
 	return k == nas.DecideKind || k == nas.DecideKernel || k == nas.DecideDepth
 }
 
-// proxyOf returns the Path of point p (which may hold All).
-func proxyOf(s *nas.Space, p nas.Point, width float64, adapt train.Adapt, h, w, c, classes int) (*Path, error) {
+// proxyOf returns the Path of point p with the op decisions avg marks
+// averaged (nil: none). The blocks come from the space's walk of the
+// representative point (nas.Space.Walk), the proxy from train.ProxyArch.
+func proxyOf(s *nas.Space, p nas.Point, avg []bool, width float64, adapt train.Adapt, h, w, c, classes int) (*Path, error) {
 	l := s.Layout()
 	if len(p) != len(l.Sizes) {
 		return nil, fmt.Errorf("space %q: point has %d decisions, want %d", s.Name, len(p), len(l.Sizes))
 	}
+	if avg != nil && len(avg) != len(p) {
+		return nil, fmt.Errorf("space %q: averaging mask has %d decisions, want %d", s.Name, len(avg), len(p))
+	}
 	rep := slices.Clone(p)
 	mixed := false
 	for i, d := range s.Decisions() {
-		if p[i] != All {
+		if avg == nil || !avg[i] {
 			continue
 		}
 		if !isOp(d.Kind) {
@@ -251,6 +269,10 @@ func proxyOf(s *nas.Space, p nas.Point, width float64, adapt train.Adapt, h, w, 
 			rep[i] = argmaxI(s.Stages[d.Stage].Depths)
 		}
 	}
+	walk, err := s.Walk(rep)
+	if err != nil {
+		return nil, err
+	}
 	a, err := s.Arch(rep)
 	if err != nil {
 		return nil, err
@@ -261,39 +283,41 @@ func proxyOf(s *nas.Space, p nas.Point, width float64, adapt train.Adapt, h, w, 
 	}
 	proxy.Name = "path"
 	pt := &Path{Point: slices.Clone(p), Arch: a, Proxy: proxy, Mixed: mixed}
+	if mixed {
+		pt.Avg = slices.Clone(avg)
+	}
+	averaged := func(d int) bool { return avg != nil && avg[d] }
 	keys := []string{proxy.Stem.String()}
 	for si := range s.Stages {
 		st, sl := &s.Stages[si], &l.Stages[si]
-		depth := st.Depths[rep[sl.Depth]]
 		var mix []int
-		if p[sl.Depth] == All {
+		if averaged(sl.Depth) {
 			mix = slices.Clone(st.Depths)
 			slices.Sort(mix)
 			keys = append(keys, fmt.Sprintf("depth%v", mix))
 		}
-		for b := range depth {
-			d := sl.Blocks[b]
-			pb := pathBlock{slot: [2]int{si, b}}
-			if p[d[0]] == All {
-				pb.kinds = slices.Clone(st.Kinds)
-			} else {
-				pb.kinds = []blocks.Kind{st.Kinds[p[d[0]]]}
-			}
-			if p[d[1]] == All {
-				pb.kernels = slices.Clone(st.Kernels)
-			} else {
-				pb.kernels = []int{st.Kernels[p[d[1]]]}
-			}
-			blk := proxy.Blocks[len(pt.blocks)]
-			key := blk.String()
-			if len(pb.kinds) > 1 || len(pb.kernels) > 1 {
-				key = fmt.Sprintf("%s%v%v", key, pb.kinds, pb.kernels)
-			}
-			keys = append(keys, key)
-			pt.blocks = append(pt.blocks, pb)
-		}
 		pt.depthMix = append(pt.depthMix, mix)
-		pt.stageEnd = append(pt.stageEnd, len(pt.blocks))
+	}
+	for i, site := range walk.Sites {
+		st, d := &s.Stages[site.Stage], site.Decisions
+		pb := pathBlock{stage: site.Stage, index: site.Index, kinds: []blocks.Kind{site.Block.Kind}, kernels: []int{site.Block.Kernel}}
+		if averaged(d.Kind) {
+			pb.kinds = slices.Clone(st.Kinds)
+		}
+		if averaged(d.Kernel) {
+			pb.kernels = slices.Clone(st.Kernels)
+		}
+		key := proxy.Blocks[i].String()
+		if len(pb.kinds) > 1 || len(pb.kernels) > 1 {
+			key = fmt.Sprintf("%s%v%v", key, pb.kinds, pb.kernels)
+		}
+		keys = append(keys, key)
+		pt.blocks = append(pt.blocks, pb)
+	}
+	end := 0
+	for _, depth := range walk.Depths {
+		end += depth
+		pt.stageEnd = append(pt.stageEnd, end)
 	}
 	if len(pt.blocks) != len(proxy.Blocks) {
 		return nil, fmt.Errorf("supernet: internal error: %d block slots for %d blocks", len(pt.blocks), len(proxy.Blocks))

@@ -92,9 +92,7 @@ type Config struct {
 	// WidthFactor scales every width of the proxy (blocks.Arch.WithWidth).
 	WidthFactor float64 `json:"width_factor"`
 	// Sharing says which weights IBN and fused IBN share.
-	Sharing Sharing `json:"sharing"`
-	// ExpandOne says how blocks of expansion 1 are trained.
-	ExpandOne ExpandOne `json:"expand_one"`
+	Sharing   Sharing   `json:"sharing"`
 	Optimizer Optimizer `json:"optimizer"`
 	// BNEpsilon is BatchNorm's variance epsilon.
 	BNEpsilon float64 `json:"bn_epsilon"`
@@ -118,32 +116,6 @@ const (
 	// BatchNorm), so an expanded channel means the same in both kinds.
 	ShareExpandProject Sharing = "expand+project"
 )
-
-// ExpandOne says how the supernet trains a block whose expanded width
-// equals its input width (expansion 1).
-type ExpandOne string
-
-// ExpandOne modes.
-const (
-	// ExpandOneSkip omits the expansion, as the deployed architecture does
-	// (blocks.Block.HasExpandConv): an IBN is depthwise + projection, a fused
-	// IBN a strided projection. The proxy equals the retrained network, but
-	// the shared depthwise and projection then see the block's input instead
-	// of expanded features: with expansion 1 sampled among others, the
-	// supernet barely learns (random paths of the multihw space stayed below
-	// 35% on Fashion-MNIST after 400 steps, against 45-61% without
-	// expansion 1).
-	ExpandOneSkip ExpandOne = "skip"
-	// ExpandOneConv keeps the expansion with width in (TuNAS's masked
-	// supernet does the same): every expansion ratio shares the leading
-	// channels of one expansion. The deployed and retrained architectures
-	// still omit it; only the one-shot accuracy of expansion-1 blocks is that
-	// of a slightly larger block.
-	ExpandOneConv ExpandOne = "conv"
-)
-
-// DefaultExpandOne is the default ExpandOne mode.
-const DefaultExpandOne = ExpandOneConv
 
 // Sharings lists the sharing modes.
 var Sharings = []Sharing{ShareNothing, ShareProject, ShareExpandProject}
@@ -171,7 +143,7 @@ const DefaultCacheSize = 32
 // DefaultCacheSize graphs.
 func New(space *nas.Space) *Builder {
 	return &Builder{cfg: Config{Space: space, Height: 28, Width: 28, Channels: 1, Classes: 10, Adapt: train.DefaultAdapt,
-		WidthFactor: 1, Sharing: DefaultSharing, ExpandOne: DefaultExpandOne, Optimizer: DefaultOptimizer(), BNEpsilon: convnet.DefaultBatchNormEpsilon, Seed: 1},
+		WidthFactor: 1, Sharing: DefaultSharing, Optimizer: DefaultOptimizer(), BNEpsilon: convnet.DefaultBatchNormEpsilon, Seed: 1},
 		cache: DefaultCacheSize}
 }
 
@@ -223,15 +195,6 @@ func (b *Builder) Sharing(s Sharing) *Builder {
 		return b.fail("unknown sharing %q (valid: %v)", s, Sharings)
 	}
 	b.cfg.Sharing = s
-	return b
-}
-
-// ExpandOne sets how blocks of expansion 1 are trained (see ExpandOne).
-func (b *Builder) ExpandOne(m ExpandOne) *Builder {
-	if m != ExpandOneSkip && m != ExpandOneConv {
-		return b.fail("unknown expansion-1 mode %q (valid: %s, %s)", m, ExpandOneSkip, ExpandOneConv)
-	}
-	b.cfg.ExpandOne = m
 	return b
 }
 
@@ -340,9 +303,6 @@ func (b *Builder) Build() (sn *Supernet, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("supernet: %w", err)
 	}
-	if cfg.ExpandOne != ExpandOneSkip && cfg.ExpandOne != ExpandOneConv {
-		return nil, fmt.Errorf("supernet: unknown expansion-1 mode %q (valid: %s, %s)", cfg.ExpandOne, ExpandOneSkip, ExpandOneConv)
-	}
 	if !slices.Contains(Sharings, cfg.Sharing) {
 		return nil, fmt.Errorf("supernet: unknown sharing %q (valid: %v)", cfg.Sharing, Sharings)
 	}
@@ -424,10 +384,16 @@ func fill(v []float32, x float32) {
 }
 
 // Path returns the path of point p: its deployed and proxy architectures.
-// Kind, kernel and depth decisions may be All (see there).
-func (sn *Supernet) Path(p nas.Point) (*Path, error) {
+func (sn *Supernet) Path(p nas.Point) (*Path, error) { return sn.MixedPath(p, nil) }
+
+// MixedPath returns the path of point p whose op decisions (kind, kernel,
+// depth) marked in avg average the outputs of all their options, as TuNAS's
+// op warm-up enables every op with weight 1/n: kernels by one convolution
+// with the average of the centred kernels, kinds by the average of the
+// block outputs, depths by the average of the stage outputs. nil avg: none.
+func (sn *Supernet) MixedPath(p nas.Point, avg []bool) (*Path, error) {
 	c := sn.cfg
-	return proxyOf(c.Space, p, c.WidthFactor, c.Adapt, c.Height, c.Width, c.Channels, c.Classes)
+	return proxyOf(c.Space, p, avg, c.WidthFactor, c.Adapt, c.Height, c.Width, c.Channels, c.Classes)
 }
 
 // Close frees the compiled graphs.
@@ -520,11 +486,11 @@ func (sn *Supernet) checkBatch(b Batch) error {
 
 // run executes the path graph of p (compiling it if needed) on batch b and
 // returns its outputs; inputs are the batch and the path's weight slices.
-func (sn *Supernet) run(p nas.Point, b Batch, training bool) (c *compiled, out []*tensors.Tensor, err error) {
+func (sn *Supernet) run(p nas.Point, avg []bool, b Batch, training bool) (c *compiled, out []*tensors.Tensor, err error) {
 	if err := sn.checkBatch(b); err != nil {
 		return nil, nil, err
 	}
-	path, err := sn.Path(p)
+	path, err := sn.MixedPath(p, avg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("supernet: %w", err)
 	}
@@ -606,10 +572,16 @@ func (sn *Supernet) compile(path *Path, batch int, training bool) (c *compiled, 
 // returns the batch's loss (with label smoothing) and accuracy. Only the
 // weight slices the path uses, and their optimizer slots, change.
 func (sn *Supernet) TrainStep(p nas.Point, b Batch, lr float64) (loss, acc float64, err error) {
+	return sn.TrainMixed(p, nil, b, lr)
+}
+
+// TrainMixed is TrainStep on the path of p whose op decisions marked in avg
+// average their options (see MixedPath).
+func (sn *Supernet) TrainMixed(p nas.Point, avg []bool, b Batch, lr float64) (loss, acc float64, err error) {
 	if !(lr >= 0) || math.IsInf(lr, 0) {
 		return 0, 0, fmt.Errorf("supernet: learning rate must be finite and >= 0, got %g", lr)
 	}
-	c, out, err := sn.run(p, b, true)
+	c, out, err := sn.run(p, avg, b, true)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -708,7 +680,13 @@ func forRuns(shape, starts, dims []int, fn func(full, part, n int)) {
 // Logits runs the path of p on a batch (BatchNorm with the batch's
 // statistics, nothing updated) and returns the logits, Size×Classes values.
 func (sn *Supernet) Logits(p nas.Point, b Batch) ([]float32, error) {
-	_, out, err := sn.run(p, b, false)
+	return sn.MixedLogits(p, nil, b)
+}
+
+// MixedLogits is Logits of the path of p whose op decisions marked in avg
+// average their options (see MixedPath).
+func (sn *Supernet) MixedLogits(p nas.Point, avg []bool, b Batch) ([]float32, error) {
+	_, out, err := sn.run(p, avg, b, false)
 	if err != nil {
 		return nil, err
 	}
@@ -755,15 +733,15 @@ func finalize(ts []*tensors.Tensor) {
 func MaxPoint(s *nas.Space) nas.Point {
 	l := s.Layout()
 	p := make(nas.Point, len(l.Sizes))
-	p[l.StemWidth] = argmaxF(s.Stem.Multipliers)
+	p[l.StemWidth] = argmaxI(s.Stem.Widths())
 	for i, st := range s.Stages {
 		sl := l.Stages[i]
-		p[sl.Width] = argmaxF(st.Multipliers)
+		p[sl.Width] = argmaxI(st.Widths())
 		p[sl.Depth] = argmaxI(st.Depths)
 		for _, d := range sl.Blocks {
-			p[d[0]] = len(st.Kinds) - 1
-			p[d[1]] = argmaxI(st.Kernels)
-			p[d[2]] = argmaxF(st.Expansions)
+			p[d.Kind] = len(st.Kinds) - 1
+			p[d.Kernel] = argmaxI(st.Kernels)
+			p[d.Expand] = argmaxF(st.Expansions)
 		}
 	}
 	return p

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -19,12 +20,14 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/backend"
 )
 
 // tinySpace has every decision kind with two options, both kinds, strides 1
-// and 2, kernels 3 and 5, an expansion of 1 (no expand conv) and widths that
-// change between stages (no residual) or not (residual).
+// and 2, kernels 3 and 5, an expansion of 1 (with or without its expansion
+// conv, by the space's ExpandOne rule) and widths that change between stages
+// (no residual) or not (residual).
 func tinySpace() *nas.Space {
 	st := func(stride, base int) nas.StageSpace {
 		return nas.StageSpace{Stride: stride, BaseWidth: base, Multipliers: []float64{0.5, 1}, Depths: []int{1, 2},
@@ -70,16 +73,13 @@ func sharedSource(sn *Supernet, convPath string, slots [][2]int, kinds []blocks.
 		panic(err)
 	}
 	op, leaf, _ := strings.Cut(rest[len("block_00/"):], "/")
-	if op == "fused" {
-		op = "expand"
-	}
 	return "/supernet/" + sn.geo.blockVar(slots[i][0], slotPrefix(slots[i][0], slots[i][1]), kinds[i], op) + "/" + leaf
 }
 
 func slotsOf(p *Path) [][2]int {
 	var s [][2]int
 	for _, b := range p.blocks {
-		s = append(s, b.slot)
+		s = append(s, [2]int{b.stage, b.index})
 	}
 	return s
 }
@@ -214,93 +214,158 @@ func maxRelDiff(a, b []float32) float64 {
 	return num / math.Max(den, 1e-12)
 }
 
-// TestPathEqualsStandaloneConvnet is the strong check of the weight sharing:
-// for several points, the supernet's path graph computes the same logits as
-// blocks/convnet's build of the same proxy architecture with the weights
-// copied from the shared variables by the sharing rule (centred kernels,
-// leading channels), and one plain SGD step changes exactly those slices, by
-// −lr × convnet's gradient.
+// TestPathEqualsStandaloneConvnet is the strong check of the weight sharing
+// and of the one-network rule: for points that take every option of every
+// decision (nas.Space.CoveringPoints: every kind × kernel × expansion,
+// expansion 1 included, every width and depth), under both expansion-1 rules,
+// the supernet's path graph computes the same logits as blocks/convnet's
+// build of the architecture the space deploys (train.ProxyArch of
+// space.Arch(point) at the proxy width, built here independently of the
+// supernet) with the weights copied from the shared variables by the sharing
+// rule (centred kernels, leading channels); one plain SGD step changes
+// exactly those slices, by −lr × convnet's gradient; and the path uses one
+// weight slice per variable of that network, whose layers are those
+// blocks.Analyze counts.
 func TestPathEqualsStandaloneConvnet(t *testing.T) {
-	sp := tinySpace()
 	be := goBackend(t)
 	sgd := Optimizer{Kind: OptSGD}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, mode := range []struct {
 		width   float64
 		sharing Sharing
-	}{{1, ShareExpandProject}, {0.5, ShareNothing}, {1, ShareProject}} {
+		rule    nas.ExpandOne
+	}{{1, ShareExpandProject, nas.ExpandOneKeep}, {0.5, ShareNothing, nas.ExpandOneKeep}, {1, ShareProject, nas.ExpandOneKeep},
+		{1, ShareExpandProject, nas.ExpandOneOmit}, {0.5, ShareProject, nas.ExpandOneOmit}} {
+		sp := tinySpace()
+		sp.ExpandOne = mode.rule
 		width := mode.width
-		// The standalone network omits expansion-1 expansions, as ExpandOneSkip.
-		sn, err := New(sp).Input(12, 12, 1, 10).WidthFactor(width).Sharing(mode.sharing).ExpandOne(ExpandOneSkip).Optimizer(sgd).Backend(be).Seed(5).Build()
+		sn, err := New(sp).Input(12, 12, 1, 10).WidthFactor(width).Sharing(mode.sharing).Optimizer(sgd).Backend(be).Seed(5).Build()
 		if err != nil {
 			t.Fatal(err)
 		}
-		points := []nas.Point{MaxPoint(sp), make(nas.Point, len(sp.Layout().Sizes))}
-		for range 4 {
-			points = append(points, sp.Sample(rng, nil))
-		}
+		points := append([]nas.Point{MaxPoint(sp), make(nas.Point, len(sp.Layout().Sizes))}, sp.CoveringPoints()...)
 		for _, p := range points {
-			path, err := sn.Path(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := randBatch(rng, 4, 12, 12, 1, 10)
-			want, grads, shapes := convnetRun(t, sn, path, b)
-			got, err := sn.Logits(p, b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := maxRelDiff(got, want); d > 1e-4 {
-				t.Fatalf("width %g, path %s: logits differ from convnet's by %.3g (relative)", width, path.Key, d)
-			}
-			// One SGD step without momentum, weight decay or smoothing: the
-			// used slices move by −lr·grad, everything else stays.
-			before := map[string][]float32{}
-			for _, q := range sn.params {
-				before[q.spec.path] = append([]float32(nil), q.w...)
-			}
-			const lr = 0.5
-			if _, _, err := sn.TrainStep(p, b, lr); err != nil {
-				t.Fatal(err)
-			}
-			kinds := make([]blocks.Kind, len(path.Proxy.Blocks))
-			for i, blk := range path.Proxy.Blocks {
-				kinds[i] = blk.Kind
-			}
-			touched := map[string]bool{}
-			for cp, gr := range grads {
-				src := sharedSource(sn, cp, slotsOf(path), kinds)
-				q := sn.byPath[src]
-				touched[src] = true
-				dims := sliceDims(q.spec.shape, shapes[cp])
-				delta := extract(q.w, q.spec.shape, dims)
-				old := extract(before[src], q.spec.shape, dims)
-				for i := range delta {
-					delta[i] = (old[i] - delta[i]) / lr
-				}
-				// Absolute floor: some gradients are zero up to rounding
-				// (a BatchNorm offset followed by a conv and a BatchNorm).
-				if d := maxAbsDiff(delta, gr); d > 2e-3*maxAbs(gr)+1e-5 {
-					t.Fatalf("width %g, path %s: update of %s differs from −lr × convnet's gradient of %s by %.3g", width, path.Key, src, cp, d)
-				}
-				// Outside the slice: unchanged. Compare whole arrays after
-				// writing the slice back from before.
-				if n := changedOutside(before[src], q.w, q.spec.shape, dims); n > 0 {
-					t.Fatalf("path %s: %d values of %s outside the used slice changed", path.Key, n, src)
-				}
-			}
-			for _, q := range sn.params {
-				if touched[q.spec.path] {
-					continue
-				}
-				for i, v := range q.w {
-					if v != before[q.spec.path][i] {
-						t.Fatalf("path %s: unused variable %s changed", path.Key, q.spec.path)
-					}
-				}
-			}
+			checkPathEqualsStandalone(t, sn, p, rng)
 		}
 		sn.Close()
+	}
+}
+
+// checkPathEqualsStandalone is TestPathEqualsStandaloneConvnet's check of one
+// point (the supernet has plain SGD, no momentum nor weight decay).
+func checkPathEqualsStandalone(t *testing.T, sn *Supernet, p nas.Point, rng *rand.Rand) {
+	t.Helper()
+	sp, cfg := sn.space, sn.cfg
+	width := cfg.WidthFactor
+	h, w, c, classes := cfg.Height, cfg.Width, cfg.Channels, cfg.Classes
+
+	path, err := sn.Path(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployed, err := sp.Arch(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	standalone, err := train.ProxyArch(deployed.WithWidth(width), cfg.Adapt, h, w, c, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	standalone.Name = path.Proxy.Name
+	if !reflect.DeepEqual(standalone, path.Proxy) {
+		t.Fatalf("%s: the path trains\n%s\nbut the space deploys (as proxy)\n%s", sp.ExpandOne, path.Proxy, standalone)
+	}
+	b := randBatch(rng, 4, h, w, c, classes)
+	want, grads, shapes := convnetRun(t, sn, path, b)
+	got, err := sn.Logits(p, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxRelDiff(got, want); d > 1e-4 {
+		t.Fatalf("%s, width %g, path %s: logits differ from convnet's by %.3g (relative)", sp.ExpandOne, width, path.Key, d)
+	}
+	checkPlanDrivesAll(t, sn, path, grads)
+	// One SGD step without momentum, weight decay or smoothing: the
+	// used slices move by −lr·grad, everything else stays.
+	before := map[string][]float32{}
+	for _, q := range sn.params {
+		before[q.spec.path] = append([]float32(nil), q.w...)
+	}
+	const lr = 0.5
+	if _, _, err := sn.TrainStep(p, b, lr); err != nil {
+		t.Fatal(err)
+	}
+	kinds := make([]blocks.Kind, len(path.Proxy.Blocks))
+	for i, blk := range path.Proxy.Blocks {
+		kinds[i] = blk.Kind
+	}
+	touched := map[string]bool{}
+	for cp, gr := range grads {
+		src := sharedSource(sn, cp, slotsOf(path), kinds)
+		q := sn.byPath[src]
+		touched[src] = true
+		dims := sliceDims(q.spec.shape, shapes[cp])
+		delta := extract(q.w, q.spec.shape, dims)
+		old := extract(before[src], q.spec.shape, dims)
+		for i := range delta {
+			delta[i] = (old[i] - delta[i]) / lr
+		}
+		// Absolute floor: some gradients are zero up to rounding
+		// (a BatchNorm offset followed by a conv and a BatchNorm), more so
+		// in the 20 blocks of the paper space.
+		if d := maxAbsDiff(delta, gr); d > 2e-3*maxAbs(gr)+1e-4 {
+			t.Fatalf("width %g, path %s: update of %s differs from −lr × convnet's gradient of %s by %.3g (max gradient %.3g)", width, path.Key, src, cp, d, maxAbs(gr))
+		}
+		// Outside the slice: unchanged. Compare whole arrays after
+		// writing the slice back from before.
+		if n := changedOutside(before[src], q.w, q.spec.shape, dims); n > 0 {
+			t.Fatalf("path %s: %d values of %s outside the used slice changed", path.Key, n, src)
+		}
+	}
+	for _, q := range sn.params {
+		if touched[q.spec.path] {
+			continue
+		}
+		for i, v := range q.w {
+			if v != before[q.spec.path][i] {
+				t.Fatalf("path %s: unused variable %s changed", path.Key, q.spec.path)
+			}
+		}
+	}
+}
+
+// checkPlanDrivesAll ties the three builders to the one plan: the layers
+// blocks.Analyze counts (with parameters) are the scopes of blocks/convnet's
+// trainable variables, and the supernet's path takes exactly one weight
+// slice per such variable.
+func checkPlanDrivesAll(t *testing.T, sn *Supernet, path *Path, grads map[string][]float32) {
+	t.Helper()
+	an, err := blocks.Analyze(path.Proxy, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := map[string]bool{}
+	for _, l := range an.Layers {
+		if l.Params > 0 {
+			layers[convnet.ScopeOfLayer(l.Name)] = true
+		}
+	}
+	scopes := map[string]bool{}
+	for v := range grads {
+		p := strings.TrimPrefix(v, "/model/")
+		p = strings.TrimSuffix(p[:strings.LastIndex(p, "/")], "/bn")
+		scopes[p] = true
+	}
+	if !reflect.DeepEqual(layers, scopes) {
+		t.Fatalf("path %s: analysis layers %v, convnet scopes %v", path.Key, layers, scopes)
+	}
+	c, err := sn.compile(path, 2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.g.Finalize()
+	if len(c.uses) != len(grads) {
+		t.Fatalf("path %s: the supernet uses %d weight slices, convnet has %d variables", path.Key, len(c.uses), len(grads))
 	}
 }
 
@@ -431,6 +496,29 @@ func TestEverySampledPointTrains(t *testing.T) {
 	}
 	if got := sn.Stats().Hits - before; got < 1 {
 		t.Errorf("repeating a path gave %d cache hits", got)
+	}
+}
+
+// TestPaperSpacePathsEqualStandalone runs the equality check on the paper's
+// space: its covering points take every width (4, 6 or 7 per stage), depth
+// 1-4, and every kind × kernel × expansion 1-6 of every block slot, under
+// both expansion-1 rules. The input is 24 px so that no map shrinks to 1×1,
+// where BatchNorm over a batch of 4 values makes single gradients
+// ill-conditioned (at 12 px, 1 in ~40 slices misses the 0.2% tolerance while
+// the logits agree).
+func TestPaperSpacePathsEqualStandalone(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 7))
+	for _, rule := range []nas.ExpandOne{nas.ExpandOneKeep, nas.ExpandOneOmit} {
+		sp := nas.MultiHWSpace()
+		sp.ExpandOne = rule
+		sn, err := New(sp).Input(24, 24, 1, 10).WidthFactor(0.25).Optimizer(Optimizer{Kind: OptSGD}).Backend(goBackend(t)).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range sp.CoveringPoints() {
+			checkPathEqualsStandalone(t, sn, p, rng)
+		}
+		sn.Close()
 	}
 }
 
@@ -614,40 +702,49 @@ func TestMixedPaths(t *testing.T) {
 		base := sp.Sample(rng, nil)
 		base[l.Stages[0].Depth] = 2 // three blocks
 		last := l.Stages[0].Blocks[2]
+		mixed := func(p nas.Point, decisions ...int) []float32 {
+			t.Helper()
+			m := make([]bool, len(p))
+			for _, d := range decisions {
+				m[d] = true
+			}
+			out, err := sn.MixedLogits(p, m, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
 		// The last block's kinds.
-		mix := slices.Clone(base)
-		mix[last[0]] = All
 		ibn, fused := slices.Clone(base), slices.Clone(base)
-		ibn[last[0]], fused[last[0]] = 0, 1
-		if d := maxRelDiff(logits(mix), avg(ibn, fused)); d > 1e-4 {
+		ibn[last.Kind], fused[last.Kind] = 0, 1
+		if d := maxRelDiff(mixed(base, last.Kind), avg(ibn, fused)); d > 1e-4 {
 			t.Errorf("%s: kind mixture differs from the average of the kinds by %.3g", sharing, d)
 		}
 		// The stage's depths.
-		mix = slices.Clone(base)
-		mix[l.Stages[0].Depth] = All
 		var depths []nas.Point
 		for i := range 3 {
 			p := slices.Clone(base)
 			p[l.Stages[0].Depth] = i
 			depths = append(depths, p)
 		}
-		if d := maxRelDiff(logits(mix), avg(depths...)); d > 1e-4 {
+		if d := maxRelDiff(mixed(base, l.Stages[0].Depth), avg(depths...)); d > 1e-4 {
 			t.Errorf("%s: depth mixture differs from the average of the depths by %.3g", sharing, d)
 		}
 		// Everything mixed at once trains, and a filter decision cannot mix.
-		all := slices.Clone(base)
+		all := make([]bool, len(base))
 		for i, d := range sp.Decisions() {
-			if isOp(d.Kind) {
-				all[i] = All
-			}
+			all[i] = isOp(d.Kind)
 		}
-		if _, _, err := sn.TrainStep(all, b, 0.1); err != nil {
+		if _, _, err := sn.TrainMixed(base, all, b, 0.1); err != nil {
 			t.Fatalf("%s: %v", sharing, err)
 		}
-		bad := slices.Clone(base)
-		bad[last[2]] = All
-		if _, err := sn.Logits(bad, b); err == nil || !strings.Contains(err.Error(), "cannot average") {
-			t.Errorf("All on an expansion: got %v", err)
+		bad := make([]bool, len(base))
+		bad[last.Expand] = true
+		if _, err := sn.MixedLogits(base, bad, b); err == nil || !strings.Contains(err.Error(), "cannot average") {
+			t.Errorf("averaging an expansion: got %v", err)
+		}
+		if _, err := sn.MixedLogits(base, bad[1:], b); err == nil || !strings.Contains(err.Error(), "averaging mask") {
+			t.Errorf("short averaging mask: got %v", err)
 		}
 		sn.Close()
 	}
