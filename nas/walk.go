@@ -139,10 +139,16 @@ func (s *Space) Walk(p Point) (*Walk, error) {
 		w.Depths = append(w.Depths, depth)
 		prev = width
 	}
-	last := len(s.Stages) - 1
-	w.OutWidth, w.Out = prev, s.Stages[last].Width(prev)
-	w.OutSize = ceilDiv(s.SlotSize(last, 0), s.Stages[last].Stride)
+	w.OutWidth, w.Out = prev, s.Stages[len(s.Stages)-1].Width(prev)
+	w.OutSize = s.HeadSize()
 	return w, nil
+}
+
+// HeadSize returns the spatial size the head reads in the deployed
+// architecture (after every stride).
+func (s *Space) HeadSize() int {
+	last := len(s.Stages) - 1
+	return ceilDiv(s.SlotSize(last, 0), s.Stages[last].Stride)
 }
 
 // Arch returns the architecture of the walk (named after the space, at its

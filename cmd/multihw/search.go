@@ -275,8 +275,8 @@ func runSearchAblation(args []string) error {
 	batch := fs.Int("batch", 32, "training batch size")
 	points := fs.Int("points", 8, "random paths scored per variant")
 	batches := fs.Int("batches", 1, "validation batches (of 256) per path")
-	variants := fs.String("variants", "expand+project/conv/warmup,project/conv/warmup,none/conv/warmup,expand+project/skip/warmup,expand+project/conv/uniform",
-		"comma-separated SHARING/EXPANDONE/warmup|uniform variants")
+	variants := fs.String("variants", "expand+project/keep/warmup,project/keep/warmup,none/keep/warmup,expand+project/omit/warmup,expand+project/keep/uniform",
+		"comma-separated SHARING/EXPANDONE/warmup|uniform variants (EXPANDONE: keep or omit, the space's expansion-1 rule; conv and skip are the old names)")
 	dataset := fs.String("dataset", "fashion-mnist", "dataset: "+data.SpecHelp)
 	seed := fs.Uint64("seed", 1, "seed")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -303,7 +303,15 @@ func runSearchAblation(args []string) error {
 		cfg.Steps, cfg.WidthFactor, cfg.BatchSize, cfg.ValidationBatch = *steps, *width, *batch, 256
 		cfg.WeightLR = 0.165 * float64(*batch) / 256
 		cfg.Seed, cfg.Snapshots = *seed, 0
-		cfg.Sharing, cfg.ExpandOne = supernet.Sharing(parts[0]), supernet.ExpandOne(parts[1])
+		cfg.Sharing = supernet.Sharing(parts[0])
+		switch parts[1] {
+		case "conv", string(nas.ExpandOneKeep):
+			cfg.Space.ExpandOne = nas.ExpandOneKeep
+		case "skip", string(nas.ExpandOneOmit):
+			cfg.Space.ExpandOne = nas.ExpandOneOmit
+		default:
+			return fmt.Errorf("variant %q: expansion-1 rule %q (valid: keep, omit)", v, parts[1])
+		}
 		if parts[2] == "uniform" {
 			cfg.OpWarmup = 0
 		}
@@ -352,19 +360,19 @@ func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]be
 	for range points {
 		pts = append(pts, sp.Sample(rng, nil))
 	}
-	masked := supernet.MaxPoint(sp)
+	// The masked graph: the maximal point with every op decision averaged.
+	pts = append(pts, supernet.MaxPoint(sp))
+	mix := make([][]bool, len(pts))
+	mix[points] = make([]bool, len(pts[points]))
 	for i, d := range sp.Decisions() {
-		if d.Kind == nas.DecideKind || d.Kind == nas.DecideKernel || d.Kind == nas.DecideDepth {
-			masked[i] = supernet.All
-		}
+		mix[points][i] = d.Kind == nas.DecideKind || d.Kind == nas.DecideKernel || d.Kind == nas.DecideDepth
 	}
-	pts = append(pts, masked)
 	type acc struct{ build, first float64 }
 	fresh := make([]acc, len(pts))
 	steps := make([][]float64, len(pts))
 	for i, p := range pts {
 		before := sn.Stats()
-		if _, _, err := sn.TrainStep(p, b, 0.001); err != nil {
+		if _, _, err := sn.TrainMixed(p, mix[i], b, 0.001); err != nil {
 			return nil, err
 		}
 		after := sn.Stats()
@@ -373,7 +381,7 @@ func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]be
 	for range repeats {
 		for i, p := range pts {
 			t0 := time.Now()
-			if _, _, err := sn.TrainStep(p, b, 0.001); err != nil {
+			if _, _, err := sn.TrainMixed(p, mix[i], b, 0.001); err != nil {
 				return nil, err
 			}
 			steps[i] = append(steps[i], time.Since(t0).Seconds())
@@ -411,7 +419,7 @@ func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]be
 	l := sp.Layout()
 	for _, st := range l.Stages {
 		for _, d := range st.Blocks {
-			ibn[d[0]] = 0
+			ibn[d.Kind] = 0
 		}
 	}
 	m.MMACs = macs(ibn) + macs(fused)
@@ -542,7 +550,7 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 			}
 		}
 		p("## Design: what lets the supernet learn\n\n")
-		p("One-shot validation accuracy of random paths after training the supernet with a uniform policy (`multihw search ablation`): sharing between IBN and fused IBN (none / projection / expansion centre tap + projection), expansion-1 blocks with (conv) or without (skip) their expansion in the supernet, and TuNAS's op/filter warm-up (mixtures of all ops, largest filters) or uniform paths from the start. %d run(s) with different seeds (the seed draws the initial weights, batches and scored paths).\n\n", len(files))
+		p("One-shot validation accuracy of random paths after training the supernet with a uniform policy (`multihw search ablation`): sharing between IBN and fused IBN (none / projection / expansion centre tap + projection), the space's expansion-1 rule (keep: expansion-1 blocks keep their expansion conv, as TuNAS; omit: they drop it, as the reference models; supernet, cost and retraining alike), and TuNAS's op/filter warm-up (mixtures of all ops, largest filters) or uniform paths from the start. %d run(s) with different seeds (the seed draws the initial weights, batches and scored paths).\n\n", len(files))
 		p("| sharing / expansion 1 / warm-up |")
 		for i := range files {
 			p(" mean (run %d) |", i+1)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/multihw/multihw/internal/atomicfile"
@@ -41,7 +42,17 @@ type checkpoint struct {
 	offset int64  // of the supernet state
 }
 
-const checkpointFormat = "multihw-search-checkpoint/1"
+// checkpointFormat names the checkpoint header's format; see ResultFormat
+// for what changed in version 2.
+const checkpointFormat = "multihw-search-checkpoint/2"
+
+// formatHint explains a format of an earlier version.
+func formatHint(got string) string {
+	if strings.HasSuffix(got, "/1") {
+		return " (written before the supernet, cost and retrained network were one network and before width options were distinct: its points and supernet mean something else now; rerun the search)"
+	}
+	return ""
+}
 
 // checkpoint saves the search state.
 func (r *run) checkpoint() error {
@@ -104,7 +115,7 @@ func loadCheckpoint(path string) (*checkpoint, error) {
 		return nil, fmt.Errorf("search: checkpoint %s: %w", path, err)
 	}
 	if ck.Format != checkpointFormat {
-		return nil, fmt.Errorf("search: checkpoint %s has format %q, want %q", path, ck.Format, checkpointFormat)
+		return nil, fmt.Errorf("search: checkpoint %s has format %q, want %q%s", path, ck.Format, checkpointFormat, formatHint(ck.Format))
 	}
 	ck.path, ck.offset = path, int64(16+n)
 	return ck, nil
@@ -191,7 +202,7 @@ func ReadResult(path string) (*Result, error) {
 		return nil, fmt.Errorf("search result %s: %w", path, err)
 	}
 	if res.Format != ResultFormat {
-		return nil, fmt.Errorf("search result %s has format %q, want %q", path, res.Format, ResultFormat)
+		return nil, fmt.Errorf("search result %s has format %q, want %q%s", path, res.Format, ResultFormat, formatHint(res.Format))
 	}
 	return res, nil
 }

@@ -67,10 +67,10 @@ type Config struct {
 	// dataset's image size (train.ProxyArch, as retraining does).
 	WidthFactor float64     `json:"width_factor"`
 	Adapt       train.Adapt `json:"adapt"`
-	// Sharing and ExpandOne configure the supernet's weight sharing (see
-	// package supernet).
-	Sharing   supernet.Sharing   `json:"sharing"`
-	ExpandOne supernet.ExpandOne `json:"expand_one"`
+	// Sharing configures the supernet's weight sharing (see package
+	// supernet). How expansion-1 blocks are built is the space's rule
+	// (nas.Space.ExpandOne).
+	Sharing supernet.Sharing `json:"sharing"`
 
 	Controller nas.ControllerConfig `json:"controller"`
 	// ControllerWarmup is the fraction of steps with a zero controller
@@ -115,7 +115,7 @@ func DefaultConfig() Config {
 		WeightLR: 0.165 * DefaultBatchSize / 256, WeightWarmup: 0.025,
 		Optimizer:   supernet.DefaultOptimizer(),
 		WidthFactor: DefaultWidthFactor, Adapt: train.DefaultAdapt,
-		Sharing: supernet.DefaultSharing, ExpandOne: supernet.DefaultExpandOne,
+		Sharing:          supernet.DefaultSharing,
 		Controller:       nas.DefaultControllerConfig(ControllerLR(DefaultSteps)),
 		ControllerWarmup: 0.25, ControllerGrowth: 10, OpWarmup: 0.25,
 		Snapshots: 50,
@@ -150,7 +150,7 @@ func (c Config) Quick() Config {
 // supernet returns the configured supernet builder for dataset ds.
 func (c *Config) supernet(ds *data.Dataset) *supernet.Builder {
 	return supernet.New(c.Space).Input(ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses()).
-		Adapt(c.Adapt).WidthFactor(c.WidthFactor).Sharing(c.Sharing).ExpandOne(c.ExpandOne).
+		Adapt(c.Adapt).WidthFactor(c.WidthFactor).Sharing(c.Sharing).
 		Optimizer(c.Optimizer).Seed(c.Seed)
 }
 

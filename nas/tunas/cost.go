@@ -23,7 +23,7 @@ const (
 // computed from an hwcost.Table filled once per option, so an evaluation
 // costs a few hundred additions. It is not safe for concurrent use.
 //
-// Table positions: the stem (one option per width multiplier); per stage,
+// Table positions: the stem (one option per width); per stage,
 // its first block (options: previous width × own width × kind × kernel ×
 // expansion, its input width being the previous stage's choice) and each
 // further block (own width × kind × kernel × expansion, plus "skipped" at no
@@ -69,33 +69,29 @@ func (c *Cost) Metric() *hwcost.Metric { return c.metric }
 // Objective returns the objective.
 func (c *Cost) Objective() string { return c.objective }
 
-func (c *Cost) act() blocks.Activation {
-	if c.space.Act == blocks.ReLU {
-		return ""
-	}
-	return c.space.Act
-}
-
-// ops returns the number of (kind, kernel, expansion) combinations of stage
-// st and the block of combination o.
+// stageOps returns the number of (kind, kernel, expansion) combinations of
+// stage st; opChoice the block choice of combination o at width option w.
 func stageOps(st *nas.StageSpace) int { return len(st.Kinds) * len(st.Kernels) * len(st.Expansions) }
 
-func opBlock(st *nas.StageSpace, o, stride, out int, act blocks.Activation) blocks.Block {
-	e := st.Expansions[o%len(st.Expansions)]
-	o /= len(st.Expansions)
-	k := st.Kernels[o%len(st.Kernels)]
-	o /= len(st.Kernels)
-	return blocks.Block{Kind: st.Kinds[o], Kernel: k, Stride: stride, Out: out, Expand: e, Act: act}
+func opChoice(st *nas.StageSpace, o, w int) nas.BlockChoice {
+	nK, nE := len(st.Kernels), len(st.Expansions)
+	return nas.BlockChoice{Width: w, Kind: o / (nK * nE), Kernel: o / nE % nK, Expand: o % nE}
 }
 
+func opIndex(st *nas.StageSpace, c nas.BlockChoice) int {
+	return (c.Kind*len(st.Kernels)+c.Kernel)*len(st.Expansions) + c.Expand
+}
+
+// fill costs every option of every position. Blocks come from the space's
+// Site (the block Space.Arch deploys there, expansion-1 rule included), with
+// the input width and size the walk gives them.
 func (c *Cost) fill() error {
 	s := c.space
-	var opts []int
-	nPrev := len(s.Stem.Multipliers)
-	opts = append(opts, nPrev)
+	nPrev := len(s.Stem.Widths())
+	opts := []int{nPrev}
 	for i := range s.Stages {
 		st := &s.Stages[i]
-		nw, no := len(st.Multipliers), stageOps(st)
+		nw, no := len(st.Widths()), stageOps(st)
 		opts = append(opts, nPrev*nw*no)
 		for range st.MaxDepth() - 1 {
 			opts = append(opts, nw*(no+1))
@@ -108,29 +104,21 @@ func (c *Cost) fill() error {
 		return err
 	}
 	c.table = t
-	act := c.act()
-	size := s.Resolution
-	stem := func(i int) blocks.Block {
-		return blocks.Block{Kind: blocks.KindConv, Kernel: s.Stem.Kernel, Stride: s.Stem.Stride, Out: s.Stem.Width(i), Act: act}
-	}
-	for i := range s.Stem.Multipliers {
-		if err := t.Set(0, i, hwcost.StemSegment(stem(i), s.Channels, size)); err != nil {
+	for w := range s.Stem.Widths() {
+		if err := t.Set(0, w, hwcost.StemSegment(s.StemBlock(w), s.Channels, s.Resolution)); err != nil {
 			return err
 		}
 	}
-	size = (size + s.Stem.Stride - 1) / s.Stem.Stride
-	prevWidth := s.Stem.Width
-	nPrev = len(s.Stem.Multipliers)
+	seg := func(site nas.Site) hwcost.Segment { return hwcost.BlockSegment(site.Block, site.In, site.InSize) }
+	nPrev = len(s.Stem.Widths())
 	pos := 1
 	for i := range s.Stages {
 		st := &s.Stages[i]
-		nw, no := len(st.Multipliers), stageOps(st)
-		out := (size + st.Stride - 1) / st.Stride
+		nw, no := len(st.Widths()), stageOps(st)
 		for pm := range nPrev {
 			for w := range nw {
 				for o := range no {
-					b := opBlock(st, o, st.Stride, st.Width(w), act)
-					if err := t.Set(pos, (pm*nw+w)*no+o, hwcost.BlockSegment(b, prevWidth(pm), size)); err != nil {
+					if err := t.Set(pos, (pm*nw+w)*no+o, seg(s.Site(i, 0, pm, opChoice(st, o, w)))); err != nil {
 						return err
 					}
 				}
@@ -139,8 +127,7 @@ func (c *Cost) fill() error {
 		for j := 1; j < st.MaxDepth(); j++ {
 			for w := range nw {
 				for o := range no {
-					b := opBlock(st, o, 1, st.Width(w), act)
-					if err := t.Set(pos+j, w*(no+1)+o, hwcost.BlockSegment(b, st.Width(w), out)); err != nil {
+					if err := t.Set(pos+j, w*(no+1)+o, seg(s.Site(i, j, w, opChoice(st, o, w)))); err != nil {
 						return err
 					}
 				}
@@ -148,46 +135,47 @@ func (c *Cost) fill() error {
 			}
 		}
 		pos += st.MaxDepth()
-		size, prevWidth, nPrev = out, st.Width, nw
+		nPrev = nw
 	}
+	last := &s.Stages[len(s.Stages)-1]
 	for w := range nPrev {
-		if err := t.Set(pos, w, hwcost.HeadSegment(s.Head, s.Classes, prevWidth(w), size)); err != nil {
+		if err := t.Set(pos, w, hwcost.HeadSegment(s.Head, s.Classes, last.Width(w), s.HeadSize())); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// choose fills c.choices for point p.
+// choose fills c.choices for point p from its walk.
 func (c *Cost) choose(p nas.Point) error {
-	if err := c.space.CheckPoint(p); err != nil {
+	w, err := c.space.Walk(p)
+	if err != nil {
 		return err
 	}
 	s, l := c.space, &c.layout
-	c.choices[0] = p[l.StemWidth]
-	prev, nPrev := p[l.StemWidth], len(s.Stem.Multipliers)
+	c.choices[0] = w.StemWidth
 	pos := 1
+	start := make([]int, len(s.Stages)) // position of each stage's first block
 	for i := range s.Stages {
-		st, sl := &s.Stages[i], &l.Stages[i]
-		nw, no := len(st.Multipliers), stageOps(st)
-		w := p[sl.Width]
-		depth := st.Depths[p[sl.Depth]]
-		for j, d := range sl.Blocks {
-			o := (p[d[0]]*len(st.Kernels)+p[d[1]])*len(st.Expansions) + p[d[2]]
-			switch {
-			case j == 0:
-				c.choices[pos] = (prev*nw+w)*no + o
-			case j < depth:
-				c.choices[pos+j] = w*(no+1) + o
-			default:
-				c.choices[pos+j] = w*(no+1) + no
-			}
+		st := &s.Stages[i]
+		start[i] = pos
+		// Skipped blocks: the "skipped" option of the stage's width.
+		wi, no := p[l.Stages[i].Width], stageOps(st)
+		for j := 1; j < st.MaxDepth(); j++ {
+			c.choices[pos+j] = wi*(no+1) + no
 		}
-		pos += len(sl.Blocks)
-		prev, nPrev = w, nw
+		pos += st.MaxDepth()
 	}
-	_ = nPrev
-	c.choices[pos] = prev
+	for _, site := range w.Sites {
+		st := &s.Stages[site.Stage]
+		nw, no, o := len(st.Widths()), stageOps(st), opIndex(st, site.Choice)
+		if site.Index == 0 {
+			c.choices[start[site.Stage]] = (site.InWidth*nw+site.Choice.Width)*no + o
+		} else {
+			c.choices[start[site.Stage]+site.Index] = site.Choice.Width*(no+1) + o
+		}
+	}
+	c.choices[pos] = w.OutWidth
 	return nil
 }
 

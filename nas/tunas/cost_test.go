@@ -16,10 +16,20 @@ import (
 )
 
 // TestCostMatchesMetric checks the table-based T against the metric's
-// generic path (blocks.Analyze of space.Arch) on random points of the paper's
-// space, for every objective, and on MultiAVG/MAX encoded in the space.
+// generic path (hwcost on blocks.Analyze of space.Arch) to 1e-12, for every
+// objective, under both expansion-1 rules, on points that take every option
+// of every decision (nas.Space.CoveringPoints: every width and depth, every
+// kind × kernel × expansion of every block slot, expansion 1 included),
+// random points of the paper's space, and MultiAVG/MAX encoded in it.
 func TestCostMatchesMetric(t *testing.T) {
-	sp := nas.MultiHWSpace()
+	for _, rule := range []nas.ExpandOne{nas.ExpandOneKeep, nas.ExpandOneOmit} {
+		sp := nas.MultiHWSpace()
+		sp.ExpandOne = rule
+		checkCostMatchesMetric(t, sp)
+	}
+}
+
+func checkCostMatchesMetric(t *testing.T, sp *nas.Space) {
 	m, err := hwcost.NewMetric().ReferenceModel("mobilenet_v2").Done()
 	if err != nil {
 		t.Fatal(err)
@@ -34,15 +44,17 @@ func TestCostMatchesMetric(t *testing.T) {
 	t.Logf("4 cost tables in %v", time.Since(start))
 	rng := rand.New(rand.NewPCG(1, 2))
 	buf := make([]float64, m.NumTargets())
-	points := []nas.Point{}
+	points := sp.CoveringPoints()
 	for range 200 {
 		points = append(points, sp.Sample(rng, nil))
 	}
 	for _, name := range []string{"multi_avg", "multi_max"} {
 		a, _ := blocks.Model(name)
-		if p, err := sp.Encode(a); err == nil {
-			points = append(points, p)
+		p, err := sp.Encode(a)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
+		points = append(points, p)
 	}
 	for _, p := range points {
 		a, err := sp.Arch(p)
@@ -59,7 +71,7 @@ func TestCostMatchesMetric(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if math.Abs(got-want[obj]) > 1e-9*math.Max(1, want[obj]) {
+			if math.Abs(got-want[obj]) > 1e-12*math.Max(1, want[obj]) {
 				t.Fatalf("point %v, objective %s: table T %.12g, metric %.12g", p, obj, got, want[obj])
 			}
 		}
@@ -67,7 +79,7 @@ func TestCostMatchesMetric(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(bd.Avg-sc.Avg) > 1e-9 || bd.T != bd.Max {
+		if math.Abs(bd.Avg-sc.Avg) > 1e-12 || bd.T != bd.Max {
 			t.Fatalf("breakdown %+v vs scores %+v", bd, sc)
 		}
 	}

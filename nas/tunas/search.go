@@ -133,7 +133,8 @@ type Final struct {
 	Arch  *blocks.Arch `json:"arch"`
 	// Text is Arch in the text form (blocks.Parse).
 	Text string `json:"text"`
-	// Probability is the policy's probability of Point.
+	// Probability is the policy's probability of Point's architecture (the
+	// product over its active decisions).
 	Probability float64 `json:"probability"`
 	Costs       Costs   `json:"costs"`
 	MACs        int64   `json:"macs"`
@@ -170,8 +171,10 @@ type Result struct {
 	Synthetic bool        `json:"synthetic,omitempty"`
 }
 
-// ResultFormat names search.json's format.
-const ResultFormat = "multihw-search/1"
+// ResultFormat names search.json's format. Version 2: distinct width options
+// (points of version 1 encode widths differently), the space's expansion-1
+// rule, a hierarchical controller.
+const ResultFormat = "multihw-search/2"
 
 // Metric builds the hwcost metric of the configuration.
 func (c *Config) Metric() (*hwcost.Metric, error) {
@@ -358,19 +361,20 @@ func (r *run) warmupProb(k int) float64 {
 // weightPoint is the path of the weight step k: the controller's sample,
 // where during the warm-up, independently per decision with probability
 // warmupProb(k) (TuNAS's controller.independent_sample), an op decision
-// (kind, kernel, depth) averages all its options (supernet.All) and a filter
-// decision (width, expansion) takes its largest option. It returns the
-// numbers of decisions so changed.
-func (r *run) weightPoint(k int) (p nas.Point, ops, filters int) {
+// (kind, kernel, depth) averages all its options (marked in avg, see
+// supernet.MixedPath) and a filter decision (width, expansion) takes its
+// largest option. It returns the numbers of decisions so changed.
+func (r *run) weightPoint(k int) (p nas.Point, avg []bool, ops, filters int) {
 	rng := r.rng(streamWeightPath, k)
 	p = r.ctl.Sample(rng)
 	pw := r.warmupProb(k)
 	if pw == 0 {
-		return p, 0, 0
+		return p, nil, 0, 0
 	}
+	avg = make([]bool, len(p))
 	for _, d := range r.ops {
 		if rng.Float64() < pw {
-			p[d] = supernet.All
+			avg[d] = true
 			ops++
 		}
 	}
@@ -380,7 +384,7 @@ func (r *run) weightPoint(k int) (p nas.Point, ops, filters int) {
 			filters++
 		}
 	}
-	return p, ops, filters
+	return p, avg, ops, filters
 }
 
 func (r *run) ckptInterval() int {
@@ -410,13 +414,13 @@ func (r *run) loop() error {
 		k := r.step
 		rec := Record{Step: k, WeightLR: r.plan.LearningRate(k)}
 		// 1. Weight step.
-		wp, ops, filters := r.weightPoint(k)
+		wp, avg, ops, filters := r.weightPoint(k)
 		rec.OpWarmup, rec.FilterWarmup = ops, filters
 		if r.sn != nil {
 			if err := r.train.Fill(k, r.trainImg, r.trainLab); err != nil {
 				return fmt.Errorf("search: %w", err)
 			}
-			loss, acc, err := r.sn.TrainStep(wp, supernet.Batch{Images: r.trainImg, Labels: r.trainLab, Size: cfg.BatchSize}, rec.WeightLR)
+			loss, acc, err := r.sn.TrainMixed(wp, avg, supernet.Batch{Images: r.trainImg, Labels: r.trainLab, Size: cfg.BatchSize}, rec.WeightLR)
 			if err != nil {
 				return fmt.Errorf("search: step %d: %w", k, err)
 			}
@@ -436,7 +440,11 @@ func (r *run) loop() error {
 		rec.Reward = cfg.Reward.Value(q, t)
 		scale := nas.LRScale(k, cfg.Steps, cfg.ControllerWarmup, cfg.ControllerGrowth)
 		rec.ControllerLR = cfg.Controller.LR * scale
-		if _, err := r.ctl.Update(cp, rec.Reward, scale); err != nil {
+		active, err := cfg.Space.Active(cp)
+		if err != nil {
+			return fmt.Errorf("search: step %d: %w", k, err)
+		}
+		if _, err := r.ctl.Update(cp, active, rec.Reward, scale); err != nil {
 			return fmt.Errorf("search: step %d: %w", k, err)
 		}
 		rec.Baseline, rec.Entropy = r.ctl.Baseline, r.ctl.Entropy()
@@ -494,7 +502,11 @@ func (r *run) finish() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Final = Final{Point: p, Arch: a, Text: a.String(), Probability: math.Exp(r.ctl.LogProb(p)), Costs: costs, MACs: an.MACs, Params: an.Params}
+	active, err := cfg.Space.Active(p)
+	if err != nil {
+		return nil, fmt.Errorf("search: final architecture: %w", err)
+	}
+	res.Final = Final{Point: p, Arch: a, Text: a.String(), Probability: math.Exp(r.ctl.LogProb(p, active)), Costs: costs, MACs: an.MACs, Params: an.Params}
 	res.Stats = Stats{Seconds: r.seconds(), Resumes: r.resumes}
 	if res.Stats.Seconds > 0 {
 		res.Stats.StepsPerMinute = float64(r.step) / res.Stats.Seconds * 60
