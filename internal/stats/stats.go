@@ -1,5 +1,6 @@
 // Package stats holds the few statistics the project reports about cost
-// models and predictors: rank correlation and ratio errors.
+// models, predictors and the search: rank correlations (Spearman, Kendall's
+// τ_b), bootstrap confidence intervals, top-k regret and ratio errors.
 package stats
 
 import (

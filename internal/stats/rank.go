@@ -1,0 +1,136 @@
+package stats
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+
+	"gonum.org/v1/gonum/stat"
+)
+
+// KendallTauB returns Kendall's τ_b of x and y, the rank correlation that
+// corrects for ties (Kendall 1945; scipy.stats.kendalltau's default):
+//
+//	τ_b = (n_c − n_d) / √((n_0 − n_1)(n_0 − n_2))
+//
+// with n_c and n_d the concordant and discordant pairs, n_0 = n(n−1)/2, and
+// n_1, n_2 the pairs tied in x and in y. A pair tied in x or y is neither
+// concordant nor discordant. Accuracies measured on a finite set tie often,
+// which τ_a (gonum's stat.Kendall, which also counts ties as concordant)
+// does not handle. NaN if the lengths differ, n < 2, or x or y is constant.
+func KendallTauB(x, y []float64) float64 {
+	n := len(x)
+	if n != len(y) || n < 2 {
+		return math.NaN()
+	}
+	var nc, nd, tx, ty float64
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			dx, dy := x[j]-x[i], y[j]-y[i]
+			switch {
+			case dx == 0 && dy == 0:
+				tx++
+				ty++
+			case dx == 0:
+				tx++
+			case dy == 0:
+				ty++
+			case (dx > 0) == (dy > 0):
+				nc++
+			default:
+				nd++
+			}
+		}
+	}
+	n0 := float64(n*(n-1)) / 2
+	den := math.Sqrt((n0 - tx) * (n0 - ty))
+	if den == 0 {
+		return math.NaN()
+	}
+	return (nc - nd) / den
+}
+
+// Interval is a confidence interval.
+type Interval struct {
+	Lo float64 `json:"lo"`
+	Hi float64 `json:"hi"`
+}
+
+// Contains reports whether v lies in the interval.
+func (ci Interval) Contains(v float64) bool { return v >= ci.Lo && v <= ci.Hi }
+
+// Bootstrap returns the percentile bootstrap confidence interval at level
+// (e.g. 0.95) of a statistic of n paired observations: reps resamples of n
+// indices drawn with replacement from a stream seeded by seed, the statistic
+// of each (stat receives the indices), and the (1−level)/2 and (1+level)/2
+// quantiles of those values (linear interpolation). Resamples whose
+// statistic is NaN (e.g. every index the same, so no ranking) are dropped;
+// if more than half are, the interval is NaN. (Efron & Tibshirani 1993,
+// ch. 13.)
+func Bootstrap(n, reps int, level float64, seed uint64, stat func(idx []int) float64) Interval {
+	nan := Interval{math.NaN(), math.NaN()}
+	if n < 2 || reps < 1 || !(level > 0 && level < 1) {
+		return nan
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xb007))
+	idx := make([]int, n)
+	vals := make([]float64, 0, reps)
+	for range reps {
+		for i := range idx {
+			idx[i] = rng.IntN(n)
+		}
+		if v := stat(idx); !math.IsNaN(v) {
+			vals = append(vals, v)
+		}
+	}
+	if 2*len(vals) < reps {
+		return nan
+	}
+	sort.Float64s(vals)
+	return Interval{Lo: quantile((1-level)/2, vals), Hi: quantile((1+level)/2, vals)}
+}
+
+func quantile(p float64, sorted []float64) float64 {
+	return stat.Quantile(p, stat.LinInterp, sorted, nil)
+}
+
+// Pick returns x at the given indices (a bootstrap resample).
+func Pick(x []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for i, j := range idx {
+		out[i] = x[j]
+	}
+	return out
+}
+
+// TopKRegret is how much of truth the k best by score miss: the largest
+// truth overall minus the largest truth among the k items of highest score
+// (ties in score broken by index, so the result is deterministic). Ranking
+// architectures by a proxy (one-shot accuracy) and training the top k, it is
+// the accuracy lost against training all of them. NaN for empty input, k < 1
+// or mismatched lengths.
+func TopKRegret(score, truth []float64, k int) float64 {
+	n := len(score)
+	if n == 0 || n != len(truth) || k < 1 {
+		return math.NaN()
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case score[a] > score[b]:
+			return -1
+		case score[a] < score[b]:
+			return 1
+		}
+		return 0
+	})
+	best := math.Inf(-1)
+	for _, i := range order[:min(k, n)] {
+		best = math.Max(best, truth[i])
+	}
+	return slices.Max(truth) - best
+}
