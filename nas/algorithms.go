@@ -133,7 +133,9 @@ var DefaultEvolution = EvolutionConfig{Population: 50, Sample: 10}
 
 // Evolution runs regularised (aging) evolution: a random initial population,
 // then repeatedly the best of a random tournament is mutated in one decision
-// and replaces the oldest individual.
+// and replaces the oldest individual. On a HierarchicalProblem the mutated
+// decision is one the parent's architecture uses: changing an inactive one
+// would give the same architecture.
 func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *rand.Rand) (*Result, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -161,7 +163,14 @@ func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *ra
 						best = c
 					}
 				}
-				p = mutate(rng, best.Point, sizes)
+				var active []bool
+				if h, ok := prob.(HierarchicalProblem); ok {
+					var err error
+					if active, err = h.Active(best.Point); err != nil {
+						return nil, err
+					}
+				}
+				p = mutate(rng, best.Point, sizes, active)
 			}
 			if dup = seen != nil && seen[pointKey(p)]; !dup {
 				break
@@ -210,12 +219,13 @@ func pointKey(p Point) string {
 	return string(b)
 }
 
-// mutate changes one decision (with more than one option) to another option.
-func mutate(rng *rand.Rand, p Point, sizes []int) Point {
+// mutate changes one decision (with more than one option and, if active is
+// not nil, active) to another option.
+func mutate(rng *rand.Rand, p Point, sizes []int, active []bool) Point {
 	q := slices.Clone(p)
 	var free []int
 	for i, n := range sizes {
-		if n > 1 {
+		if n > 1 && (active == nil || active[i]) {
 			free = append(free, i)
 		}
 	}

@@ -363,3 +363,27 @@ func (m *maskedToy) Active(p Point) ([]bool, error) {
 	}
 	return a, nil
 }
+
+// TestMutateKeepsInactiveDecisions: evolution's mutation changes exactly
+// one decision, always an active one.
+func TestMutateKeepsInactiveDecisions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	sizes := []int{3, 4, 2, 5}
+	active := []bool{false, true, false, true}
+	p := Point{1, 2, 0, 4}
+	for range 200 {
+		q := mutate(rng, p, sizes, active)
+		changed := 0
+		for d := range p {
+			if q[d] != p[d] {
+				changed++
+				if !active[d] {
+					t.Fatalf("inactive decision %d mutated: %v → %v", d, p, q)
+				}
+			}
+		}
+		if changed != 1 {
+			t.Fatalf("%d decisions changed: %v → %v", changed, p, q)
+		}
+	}
+}

@@ -69,8 +69,8 @@ func (f *searchFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	fs.StringVar(&f.algo, "algo", "tunas", "tunas (the one-shot search), or a baseline over a trained supernet: random, evolution")
 	fs.StringVar(&f.supernetDir, "supernet", "", "for --algo random|evolution: the output directory of a finished search")
-	fs.IntVar(&f.queries, "queries", 300, "baselines: points evaluated")
-	fs.IntVar(&f.evalBatches, "eval-batches", 4, "baselines: validation batches per point")
+	fs.IntVar(&f.queries, "queries", 0, "baselines: reward evaluations (default: the controller's after its warm-up, an equal budget)")
+	fs.IntVar(&f.evalBatches, "eval-batches", 0, "baselines: score every point on the same N validation batches (default: query i on the controller's i-th batch after its warm-up)")
 	fs.IntVar(&f.population, "population", nas.DefaultEvolution.Population, "evolution: population")
 	fs.IntVar(&f.tournament, "tournament", nas.DefaultEvolution.Sample, "evolution: tournament size")
 }
@@ -218,12 +218,13 @@ func runBaseline(ctx context.Context, f *searchFlags) error {
 			fmt.Printf("%s: none\n", name)
 			return
 		}
-		fmt.Printf("%s: one-shot Q %.4f, T %.3f (avg %.3f, max %.3f), reward %.4f\n%s", name, c.Q, c.T, c.Costs.Avg, c.Costs.Max, c.Reward, c.Text)
+		fmt.Printf("%s: one-shot Q %.4f (whole validation split %.4f), T %.3f (avg %.3f, max %.3f), reward %.4f\n%s", name, c.Q, c.QValidation, c.T, c.Costs.Avg, c.Costs.Max, c.Reward, c.Text)
 	}
-	fmt.Printf("%s over the supernet of %s: %d queries in %.0f s\n", f.algo, f.supernetDir, len(res.Trials), res.Seconds)
+	fmt.Printf("%s over the supernet of %s: %d queries (the controller made %d reward evaluations after its warm-up) in %.0f s\n",
+		f.algo, f.supernetDir, len(res.Trials), res.ControllerEvaluations, res.Seconds)
 	show("best", res.Best)
 	show("controller's architecture", res.Controller)
-	fmt.Printf("written: %s/baseline-%s.json\n", f.supernetDir, f.algo)
+	fmt.Printf("written: %s/%s\n", f.supernetDir, tunas.BaselineFile(f.algo))
 	return nil
 }
 

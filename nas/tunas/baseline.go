@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -28,54 +29,94 @@ const (
 // BaselineConfig configures a baseline search on the same objective as a
 // finished one-shot search, over its trained supernet.
 type BaselineConfig struct {
-	// Algo is AlgoRandom or AlgoEvolution; Queries the number of points
-	// evaluated.
-	Algo    string `json:"algo"`
-	Queries int    `json:"queries"`
-	// EvalBatches validation batches (of the search's validation batch
-	// size, the same for every point) give the one-shot accuracy Q.
+	// Algo is AlgoRandom or AlgoEvolution.
+	Algo string `json:"algo"`
+	// Queries is the number of reward evaluations; 0 gives the controller's
+	// budget: as many as the search made after its controller warm-up (the
+	// steps whose controller learning rate was positive).
+	Queries int `json:"queries"`
+	// EvalBatches > 0 scores every point on the same first EvalBatches
+	// validation batches (of the search's validation batch size). 0 scores
+	// query i on the validation batch of the controller's i-th evaluation
+	// after its warm-up (then i-th before it, if Queries exceeds them): the
+	// same data, batch size and noise as the controller's rewards.
 	EvalBatches int                 `json:"eval_batches"`
 	Seed        uint64              `json:"seed"`
 	Evolution   nas.EvolutionConfig `json:"evolution"`
 }
 
-// DefaultBaseline is 300 queries, 4 validation batches, population 50 and
-// tournaments of 10.
+// DefaultBaseline is the equal-budget baseline: the controller's number of
+// reward evaluations after its warm-up, on its validation batches;
+// evolution with a population of 50 and tournaments of 10.
 func DefaultBaseline(algo string) BaselineConfig {
-	return BaselineConfig{Algo: algo, Queries: 300, EvalBatches: 4, Seed: 1, Evolution: nas.DefaultEvolution}
+	return BaselineConfig{Algo: algo, Seed: 1, Evolution: nas.DefaultEvolution}
+}
+
+// controllerSteps returns the steps of a search's history at which the
+// controller learned (positive learning rate), then the others: the
+// validation batches of its reward evaluations after the warm-up first.
+func controllerSteps(history []Record) (learning, all []int) {
+	var warm []int
+	for _, r := range history {
+		if r.ControllerLR > 0 {
+			learning = append(learning, r.Step)
+		} else {
+			warm = append(warm, r.Step)
+		}
+	}
+	return learning, append(slices.Clone(learning), warm...)
 }
 
 // Candidate is one architecture scored by a baseline.
 type Candidate struct {
-	Point   nas.Point    `json:"point"`
-	Arch    *blocks.Arch `json:"arch"`
-	Text    string       `json:"text"`
-	Q       float64      `json:"q"`
-	T       float64      `json:"t"`
-	Reward  float64      `json:"reward"`
-	Costs   Costs        `json:"costs"`
-	Queries int          `json:"queries,omitempty"`
+	Point nas.Point    `json:"point"`
+	Arch  *blocks.Arch `json:"arch"`
+	Text  string       `json:"text"`
+	// Q is the one-shot accuracy the search scored it with (the baseline's
+	// winning trial: its query's batch; the controller's architecture: the
+	// whole validation split), Reward R(Q, T).
+	Q      float64 `json:"q"`
+	T      float64 `json:"t"`
+	Reward float64 `json:"reward"`
+	// QValidation is the one-shot accuracy on the whole validation split.
+	QValidation float64 `json:"q_validation"`
+	Costs       Costs   `json:"costs"`
+	Queries     int     `json:"queries,omitempty"`
 }
 
 // BaselineResult is the content of baseline-ALGO.json.
 type BaselineResult struct {
 	Config BaselineConfig `json:"config"`
 	Search Config         `json:"search"`
+	// ControllerEvaluations is the number of reward evaluations the
+	// search's controller made after its warm-up; Queries the baseline's.
+	ControllerEvaluations int `json:"controller_evaluations"`
+	Queries               int `json:"queries"`
 	// Best is the baseline's best point; Controller the one-shot search's
-	// final architecture scored the same way, for comparison.
+	// final architecture, scored on the whole validation split (as Best's
+	// QValidation), for comparison.
 	Best       *Candidate  `json:"best"`
 	Controller *Candidate  `json:"controller"`
 	Trials     []nas.Trial `json:"trials"`
 	Seconds    float64     `json:"seconds"`
 }
 
+// BaselineFile is the name of the result file of baseline algo in a search's
+// directory.
+func BaselineFile(algo string) string { return "baseline-" + algo + ".json" }
+
 // oneShot is the nas.Problem of a trained supernet: Q is the accuracy on a
-// fixed set of validation batches, T the search's cost.
+// fixed set of validation batches, or on batch steps[n] of the controller's
+// validation stream at the n-th query; T is the search's cost.
 type oneShot struct {
 	ctx   context.Context
 	sn    *supernet.Supernet
 	cost  *Cost
+	space *nas.Space
 	batch []supernet.Batch
+	val   *data.Stream
+	steps []int
+	vbuf  supernet.Batch
 	sizes []int
 	n     int
 	prog  *progressLine
@@ -84,6 +125,10 @@ type oneShot struct {
 }
 
 func (o *oneShot) Sizes() []int { return o.sizes }
+
+// Active makes the problem hierarchical: evolution mutates only decisions
+// that change the architecture.
+func (o *oneShot) Active(p nas.Point) ([]bool, error) { return o.space.Active(p) }
 
 func (o *oneShot) Evaluate(p nas.Point) (float64, float64, error) {
 	if err := o.ctx.Err(); err != nil {
@@ -106,6 +151,13 @@ func (o *oneShot) Evaluate(p nas.Point) (float64, float64, error) {
 }
 
 func (o *oneShot) quality(p nas.Point) (float64, error) {
+	if o.val != nil {
+		// The controller's batch of this query.
+		if err := o.val.Fill(o.steps[o.n%len(o.steps)], o.vbuf.Images, o.vbuf.Labels); err != nil {
+			return 0, err
+		}
+		return o.sn.Accuracy(p, o.vbuf)
+	}
 	var sum float64
 	for _, b := range o.batch {
 		acc, err := o.sn.Accuracy(p, b)
@@ -121,41 +173,75 @@ func (o *oneShot) quality(p nas.Point) (float64, error) {
 // from its checkpoint, with the dataset it was trained on (loaded from the
 // configuration unless ds is given).
 func LoadSupernet(dir string, ds *data.Dataset, be compute.Backend) (*supernet.Supernet, Config, *data.Dataset, error) {
+	sn, ck, ds, err := loadTrained(dir, ds, be, false)
+	if err != nil {
+		return nil, Config{}, nil, err
+	}
+	return sn, ck.Config, ds, nil
+}
+
+// loadTrained is LoadSupernet also returning the checkpoint's header; with
+// finished, a search that has not run all its steps is an error.
+func loadTrained(dir string, ds *data.Dataset, be compute.Backend, finished bool) (*supernet.Supernet, *checkpoint, *data.Dataset, error) {
 	ck, err := loadCheckpoint(filepath.Join(dir, CheckpointFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("search: %s holds no search checkpoint", dir)
 		}
-		return nil, Config{}, nil, err
+		return nil, nil, nil, err
 	}
 	if ck.Synthetic {
-		return nil, Config{}, nil, fmt.Errorf("search: %s is a synthetic-quality search without a supernet", dir)
+		return nil, nil, nil, fmt.Errorf("search: %s is a synthetic-quality search without a supernet", dir)
+	}
+	if finished && ck.Step < ck.Config.Steps {
+		return nil, nil, nil, fmt.Errorf("search: the search in %s stopped at step %d of %d; resume it to the end first", dir, ck.Step, ck.Config.Steps)
 	}
 	cfg := ck.Config
 	if ds == nil {
 		if ds, err = data.NewLoader(cfg.Dataset).Validation(cfg.Validation).Load(); err != nil {
-			return nil, cfg, nil, fmt.Errorf("search: %w", err)
+			return nil, nil, nil, fmt.Errorf("search: %w", err)
 		}
 	}
 	sn, err := cfg.supernet(ds).Backend(be).Build()
 	if err != nil {
-		return nil, cfg, nil, fmt.Errorf("search: %w", err)
+		return nil, nil, nil, fmt.Errorf("search: %w", err)
 	}
 	f, err := os.Open(ck.path)
 	if err != nil {
 		sn.Close()
-		return nil, cfg, nil, fmt.Errorf("search: %w", err)
+		return nil, nil, nil, fmt.Errorf("search: %w", err)
 	}
 	defer f.Close()
 	if _, err := f.Seek(ck.offset, io.SeekStart); err != nil {
 		sn.Close()
-		return nil, cfg, nil, fmt.Errorf("search: %w", err)
+		return nil, nil, nil, fmt.Errorf("search: %w", err)
 	}
 	if err := sn.ReadState(bufio.NewReaderSize(f, 1<<20)); err != nil {
 		sn.Close()
-		return nil, cfg, nil, fmt.Errorf("search: checkpoint %s: %w", ck.path, err)
+		return nil, nil, nil, fmt.Errorf("search: checkpoint %s: %w", ck.path, err)
 	}
-	return sn, cfg, ds, nil
+	return sn, ck, ds, nil
+}
+
+// OneShotAccuracy is the accuracy of the supernet's path of p on the whole
+// validation split of ds, in batches of batch images (BatchNorm normalises
+// each batch with its own statistics, as during the search; the last,
+// partial batch runs at its own size rather than padded).
+func OneShotAccuracy(sn *supernet.Supernet, ds *data.Dataset, batch int, p nas.Point) (float64, error) {
+	ev, err := ds.Eval(ds.Validation, batch)
+	if err != nil {
+		return 0, fmt.Errorf("one-shot accuracy: %w", err)
+	}
+	n := ds.Height() * ds.Width() * ds.Channels()
+	correct := 0.0
+	for b := range ev.All() {
+		acc, err := sn.Accuracy(p, supernet.Batch{Images: b.Images[:b.Valid*n], Labels: b.Labels[:b.Valid], Size: b.Valid})
+		if err != nil {
+			return 0, err
+		}
+		correct += acc * float64(b.Valid)
+	}
+	return correct / float64(ev.Len()), nil
 }
 
 // RunBaseline runs random search or regularised evolution on the objective
@@ -170,14 +256,22 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 	if bc.Algo != AlgoRandom && bc.Algo != AlgoEvolution {
 		return nil, fmt.Errorf("baseline: unknown algorithm %q (valid: %s, %s)", bc.Algo, AlgoRandom, AlgoEvolution)
 	}
-	if bc.Queries <= 0 || bc.EvalBatches <= 0 {
-		return nil, fmt.Errorf("baseline: queries and evaluation batches must be positive, got %d and %d", bc.Queries, bc.EvalBatches)
+	if bc.Queries < 0 || bc.EvalBatches < 0 {
+		return nil, fmt.Errorf("baseline: queries and evaluation batches must be >= 0, got %d and %d", bc.Queries, bc.EvalBatches)
 	}
-	sn, cfg, ds, err := LoadSupernet(dir, ds, be)
+	sn, ck, ds, err := loadTrained(dir, ds, be, true)
 	if err != nil {
 		return nil, err
 	}
 	defer sn.Close()
+	cfg := ck.Config
+	learning, steps := controllerSteps(ck.History)
+	queries := bc.Queries
+	if queries == 0 {
+		if queries = len(learning); queries == 0 {
+			return nil, fmt.Errorf("baseline: the search in %s made no controller update after its warm-up: no budget to match (give the queries)", dir)
+		}
+	}
 	m, err := cfg.Metric()
 	if err != nil {
 		return nil, err
@@ -190,8 +284,13 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	prob := &oneShot{ctx: ctx, sn: sn, cost: cost, sizes: cfg.Space.Layout().Sizes, prog: newProgress(progressW),
-		start: time.Now(), total: bc.Queries}
+	prob := &oneShot{ctx: ctx, sn: sn, cost: cost, space: cfg.Space, sizes: cfg.Space.Layout().Sizes, prog: newProgress(progressW),
+		start: time.Now(), total: queries}
+	if bc.EvalBatches == 0 {
+		n := ds.Height() * ds.Width() * ds.Channels()
+		prob.val, prob.steps = val, steps
+		prob.vbuf = supernet.Batch{Images: make([]float32, cfg.ValidationBatch*n), Labels: make([]int32, cfg.ValidationBatch), Size: cfg.ValidationBatch}
+	}
 	for i := range bc.EvalBatches {
 		b, err := val.Batch(i)
 		if err != nil {
@@ -202,14 +301,14 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 	rng := rand.New(rand.NewPCG(bc.Seed, 0xba5e))
 	var r *nas.Result
 	if bc.Algo == AlgoRandom {
-		r, err = nas.RandomSearch(prob, cfg.Reward, bc.Queries, rng)
+		r, err = nas.RandomSearch(prob, cfg.Reward, queries, rng)
 	} else {
-		r, err = nas.Evolution(prob, cfg.Reward, bc.Queries, bc.Evolution, rng)
+		r, err = nas.Evolution(prob, cfg.Reward, queries, bc.Evolution, rng)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", bc.Algo, err)
 	}
-	res = &BaselineResult{Config: bc, Search: cfg, Trials: r.Trials, Seconds: time.Since(prob.start).Seconds()}
+	res = &BaselineResult{Config: bc, Search: cfg, ControllerEvaluations: len(learning), Queries: len(r.Trials), Trials: r.Trials}
 	candidate := func(p nas.Point, q float64, name string) (*Candidate, error) {
 		a, err := cfg.Space.Arch(p)
 		if err != nil {
@@ -220,7 +319,15 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 		if err != nil {
 			return nil, err
 		}
-		return &Candidate{Point: p, Arch: a, Text: a.String(), Q: q, T: costs.T, Reward: cfg.Reward.Value(q, costs.T), Costs: costs}, nil
+		full, err := OneShotAccuracy(sn, ds, cfg.ValidationBatch, p)
+		if err != nil {
+			return nil, err
+		}
+		if q < 0 {
+			q = full
+		}
+		return &Candidate{Point: p, Arch: a, Text: a.String(), Q: q, QValidation: full, T: costs.T,
+			Reward: cfg.Reward.Value(q, costs.T), Costs: costs}, nil
 	}
 	if r.Best != nil {
 		if res.Best, err = candidate(r.Best.Point, r.Best.Quality, fmt.Sprintf("%s_%s", bc.Algo, cfg.Objective)); err != nil {
@@ -229,15 +336,12 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 		res.Best.Queries = len(r.Trials)
 	}
 	if sr, err := ReadResult(filepath.Join(dir, ResultFile)); err == nil {
-		q, err := prob.quality(sr.Final.Point)
-		if err != nil {
-			return nil, err
-		}
-		if res.Controller, err = candidate(sr.Final.Point, q, sr.Final.Arch.Name); err != nil {
+		if res.Controller, err = candidate(sr.Final.Point, -1, sr.Final.Arch.Name); err != nil {
 			return nil, err
 		}
 	}
-	if err := writeJSON(filepath.Join(dir, "baseline-"+bc.Algo+".json"), res); err != nil {
+	res.Seconds = time.Since(prob.start).Seconds()
+	if err := writeJSON(filepath.Join(dir, BaselineFile(bc.Algo)), res); err != nil {
 		return nil, err
 	}
 	return res, nil

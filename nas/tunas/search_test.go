@@ -11,6 +11,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -324,38 +325,94 @@ func TestSearchBadInput(t *testing.T) {
 
 // TestBaselinesOverTrainedSupernet runs random search and evolution over the
 // supernet of a short search and checks that their results are consistent.
+// TestBaselinesOverTrainedSupernet: by default a baseline gets the
+// controller's budget (its reward evaluations after the warm-up) and scores
+// query i on the controller's i-th such validation batch; with EvalBatches it
+// scores every point on the same batches.
 func TestBaselinesOverTrainedSupernet(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tinySearchConfig(8)
 	ds := tinyDataset(t)
-	if _, err := New(cfg).Dataset(ds).Out(dir).Backend(goBackend(t)).Run(context.Background()); err != nil {
+	sres, err := New(cfg).Dataset(ds).Out(dir).Backend(goBackend(t)).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	learning, _ := controllerSteps(sres.History)
+	if len(learning) != 6 { // warm-up: 25% of 8 steps
+		t.Fatalf("%d controller evaluations after the warm-up, want 6", len(learning))
+	}
+	sn, _, _, err := LoadSupernet(dir, ds, goBackend(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close()
+	val, err := ds.ValidationStream(cfg.ValidationBatch, cfg.Seed)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, algo := range []string{AlgoRandom, AlgoEvolution} {
 		bc := DefaultBaseline(algo)
-		bc.Queries, bc.EvalBatches = 12, 2
 		bc.Evolution = nas.EvolutionConfig{Population: 4, Sample: 2}
 		res, err := RunBaseline(context.Background(), dir, bc, ds, goBackend(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Trials) != 12 || res.Best == nil || res.Controller == nil {
-			t.Fatalf("%s: %d trials, best %v, controller %v", algo, len(res.Trials), res.Best, res.Controller)
+		if res.ControllerEvaluations != 6 || res.Queries != 6 || len(res.Trials) != 6 || res.Best == nil || res.Controller == nil {
+			t.Fatalf("%s: budget %d, %d queries, %d trials, best %v, controller %v", algo, res.ControllerEvaluations, res.Queries, len(res.Trials), res.Best, res.Controller)
 		}
-		for _, tr := range res.Trials {
+		for i, tr := range res.Trials {
 			if tr.Reward > res.Best.Reward {
 				t.Fatalf("%s: trial reward %g above the best %g", algo, tr.Reward, res.Best.Reward)
 			}
+			b, err := val.Batch(learning[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := sn.Accuracy(tr.Point, supernet.Batch{Images: b.Images, Labels: b.Labels, Size: cfg.ValidationBatch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q != tr.Quality {
+				t.Fatalf("%s: query %d scored %g, the controller's batch of step %d gives %g", algo, i, tr.Quality, learning[i], q)
+			}
 		}
-		if _, err := os.Stat(filepath.Join(dir, "baseline-"+algo+".json")); err != nil {
+		full, err := OneShotAccuracy(sn, ds, cfg.ValidationBatch, sres.Final.Point)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if res.Controller.QValidation != full || res.Controller.Q != full || !(res.Best.QValidation >= 0 && res.Best.QValidation <= 1) {
+			t.Fatalf("%s: controller scored %g/%g, one-shot accuracy on the validation split %g", algo, res.Controller.Q, res.Controller.QValidation, full)
+		}
+		if _, err := os.Stat(filepath.Join(dir, BaselineFile(algo))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Fixed batches and an explicit number of queries.
+	bc := DefaultBaseline(AlgoRandom)
+	bc.Queries, bc.EvalBatches = 12, 2
+	if res, err := RunBaseline(context.Background(), dir, bc, ds, goBackend(t), nil); err != nil || len(res.Trials) != 12 {
+		t.Fatalf("12 queries on 2 batches: %v", err)
 	}
 	if _, err := RunBaseline(context.Background(), dir, DefaultBaseline("annealing"), ds, goBackend(t), nil); err == nil {
 		t.Error("unknown baseline algorithm accepted")
 	}
 	if _, err := RunBaseline(context.Background(), t.TempDir(), DefaultBaseline(AlgoRandom), ds, goBackend(t), nil); err == nil || !strings.Contains(err.Error(), "no search checkpoint") {
 		t.Errorf("baseline without a search: got %v", err)
+	}
+	// A search stopped half-way has no trained supernet to compare on yet.
+	half := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = New(cfg).Dataset(ds).Out(half).Backend(goBackend(t)).OnStep(func(r Record) {
+		if r.Step == 3 {
+			cancel()
+		}
+	}).Run(ctx)
+	if err == nil {
+		t.Fatal("cancelled search returned no error")
+	}
+	if _, err := RunBaseline(context.Background(), half, DefaultBaseline(AlgoRandom), ds, goBackend(t), nil); err == nil || !strings.Contains(err.Error(), "stopped at step 4 of 8") {
+		t.Errorf("baseline on an unfinished search: got %v", err)
 	}
 }
 
