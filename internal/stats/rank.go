@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -51,14 +52,18 @@ func KendallTauB(x, y []float64) float64 {
 	return (nc - nd) / den
 }
 
-// Interval is a confidence interval.
+// Interval is a confidence interval (NaN bounds, null in JSON, when it is
+// undefined).
 type Interval struct {
-	Lo float64 `json:"lo"`
-	Hi float64 `json:"hi"`
+	Lo Float `json:"lo"`
+	Hi Float `json:"hi"`
 }
 
+// NaNInterval is the undefined interval.
+var NaNInterval = Interval{Float(math.NaN()), Float(math.NaN())}
+
 // Contains reports whether v lies in the interval.
-func (ci Interval) Contains(v float64) bool { return v >= ci.Lo && v <= ci.Hi }
+func (ci Interval) Contains(v float64) bool { return v >= float64(ci.Lo) && v <= float64(ci.Hi) }
 
 // Bootstrap returns the percentile bootstrap confidence interval at level
 // (e.g. 0.95) of a statistic of n paired observations: reps resamples of n
@@ -69,7 +74,7 @@ func (ci Interval) Contains(v float64) bool { return v >= ci.Lo && v <= ci.Hi }
 // if more than half are, the interval is NaN. (Efron & Tibshirani 1993,
 // ch. 13.)
 func Bootstrap(n, reps int, level float64, seed uint64, stat func(idx []int) float64) Interval {
-	nan := Interval{math.NaN(), math.NaN()}
+	nan := NaNInterval
 	if n < 2 || reps < 1 || !(level > 0 && level < 1) {
 		return nan
 	}
@@ -88,7 +93,7 @@ func Bootstrap(n, reps int, level float64, seed uint64, stat func(idx []int) flo
 		return nan
 	}
 	sort.Float64s(vals)
-	return Interval{Lo: quantile((1-level)/2, vals), Hi: quantile((1+level)/2, vals)}
+	return Interval{Lo: Float(quantile((1-level)/2, vals)), Hi: Float(quantile((1+level)/2, vals))}
 }
 
 func quantile(p float64, sorted []float64) float64 {
@@ -133,4 +138,32 @@ func TopKRegret(score, truth []float64, k int) float64 {
 		best = math.Max(best, truth[i])
 	}
 	return slices.Max(truth) - best
+}
+
+// Float is a float64 whose JSON form is null when it is NaN (a statistic
+// that is undefined, e.g. a correlation over fewer than two values):
+// encoding/json refuses NaN.
+type Float float64
+
+// MarshalJSON writes null for NaN and ±Inf.
+func (f Float) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads null as NaN.
+func (f *Float) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = Float(math.NaN())
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = Float(v)
+	return nil
 }

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -53,7 +54,7 @@ func TestBootstrap(t *testing.T) {
 	if math.Abs(est-20.0/28) > 1e-12 {
 		t.Fatalf("τ = %v, want 20/28", est)
 	}
-	if !(ci.Lo < est && est < ci.Hi && ci.Hi <= 1 && ci.Lo > -1) {
+	if !(float64(ci.Lo) < est && est < float64(ci.Hi) && ci.Hi <= 1 && ci.Lo > -1) {
 		t.Errorf("95%% interval %+v does not bracket the estimate %v", ci, est)
 	}
 	// Reproducible for a seed, wider at a higher level.
@@ -76,14 +77,14 @@ func TestBootstrap(t *testing.T) {
 		}
 		return s / float64(len(idx))
 	}
-	if ci := Bootstrap(len(v), 2000, 0.95, 3, mean); !(ci.Lo < 4.5 && ci.Hi > 4.5 && ci.Lo > 1.5 && ci.Hi < 7.5) {
+	if ci := Bootstrap(len(v), 2000, 0.95, 3, mean); !(ci.Contains(4.5) && ci.Lo > 1.5 && ci.Hi < 7.5) {
 		t.Errorf("mean interval %+v", ci)
 	}
-	if ci := Bootstrap(1, 10, 0.95, 1, mean); !math.IsNaN(ci.Lo) {
+	if ci := Bootstrap(1, 10, 0.95, 1, mean); !math.IsNaN(float64(ci.Lo)) {
 		t.Errorf("one observation: %+v, want NaN", ci)
 	}
 	// Mostly undefined statistics give NaN.
-	if ci := Bootstrap(4, 100, 0.95, 1, func([]int) float64 { return math.NaN() }); !math.IsNaN(ci.Hi) {
+	if ci := Bootstrap(4, 100, 0.95, 1, func([]int) float64 { return math.NaN() }); !math.IsNaN(float64(ci.Hi)) {
 		t.Errorf("NaN statistic: %+v", ci)
 	}
 }
@@ -104,5 +105,22 @@ func TestTopKRegret(t *testing.T) {
 	}
 	if !math.IsNaN(TopKRegret(nil, nil, 1)) || !math.IsNaN(TopKRegret(score, truth, 0)) {
 		t.Error("bad input: want NaN")
+	}
+}
+
+func TestFloatJSON(t *testing.T) {
+	b, err := json.Marshal(struct {
+		A, B Float
+		C    Interval
+	}{Float(math.NaN()), 0.25, NaNInterval})
+	if err != nil || string(b) != `{"A":null,"B":0.25,"C":{"lo":null,"hi":null}}` {
+		t.Fatalf("marshal: %s, %v", b, err)
+	}
+	var back struct {
+		A, B Float
+		C    Interval
+	}
+	if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(float64(back.A)) || back.B != 0.25 || !math.IsNaN(float64(back.C.Hi)) {
+		t.Fatalf("unmarshal: %+v, %v", back, err)
 	}
 }
