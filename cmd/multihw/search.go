@@ -448,8 +448,9 @@ func parsePairs(s, flagName string) ([][2]string, error) {
 }
 
 func runSearchReport(args []string) error {
-	fs := newFlags("search report", "--search NAME=DIR,... [--trained NAME=DIR,...] [--bench FILE] [--ablation FILE] [--commands FILE] [--out FILE]")
-	searches := fs.String("search", "", "searches: NAME=DIR (output directories of `multihw search`)")
+	fs := newFlags("search report", "--search NAME=DIR,... [--rank NAME=DIR,...] [--trained NAME=DIR,...] [--bench FILE] [--ablation FILE] [--commands FILE] [--out FILE]")
+	searches := fs.String("search", "", "searches: NAME=DIR (output directories of `multihw search`; their baseline-*.json give the equal-budget section)")
+	ranks := fs.String("rank", "", "ranking studies: NAME=DIR (output directories of `multihw search rank`)")
 	trained := fs.String("trained", "", "retrained models: NAME=DIR (output directories of `multihw train`)")
 	benchFile := fs.String("bench", "", "JSON output of `multihw search bench --json`")
 	ablationFile := fs.String("ablation", "", "JSON outputs of `multihw search ablation --json` (comma-separated: one column per run)")
@@ -468,13 +469,17 @@ func runSearchReport(args []string) error {
 	if err != nil {
 		return err
 	}
+	rs, err := parsePairs(*ranks, "rank")
+	if err != nil {
+		return err
+	}
 	figRel := ""
 	if *figures != "" && *out != "" {
 		if figRel, err = filepath.Rel(filepath.Dir(*out), *figures); err != nil {
 			figRel = *figures
 		}
 	}
-	md, err := searchReport(ss, ts, *benchFile, *ablationFile, *commands, *figures, figRel)
+	md, err := searchReport(ss, ts, rs, *benchFile, *ablationFile, *commands, *figures, figRel)
 	if err != nil {
 		return err
 	}
@@ -492,7 +497,7 @@ func runSearchReport(args []string) error {
 	return atomicfile.WriteFile(*out, []byte(md), 0o644)
 }
 
-func searchReport(searches, trained [][2]string, benchFile, ablationFile, commandsFile, figDir, figRel string) (string, error) {
+func searchReport(searches, trained, ranks [][2]string, benchFile, ablationFile, commandsFile, figDir, figRel string) (string, error) {
 	var figs []*plots.Figure
 	link := func(name, caption string) string {
 		if figRel == "" {
@@ -626,19 +631,25 @@ func searchReport(searches, trained [][2]string, benchFile, ablationFile, comman
 				p("%s", link(curves.Name, s.Name+": search curves"))
 				p("%s", link(probs.Name, s.Name+": decision probabilities"))
 			}
-			for _, algo := range []string{tunas.AlgoRandom, tunas.AlgoEvolution} {
-				var br tunas.BaselineResult
-				if err := readJSONFile(filepath.Join(s.Dir, "baseline-"+algo+".json"), &br); err != nil {
-					continue
-				}
-				if br.Best == nil || br.Controller == nil {
-					continue
-				}
-				p("Baseline %s (%d queries on the trained supernet, Q = one-shot accuracy on %d validation batches): best reward %.4f (Q %.4f, T %.3f) vs the controller's architecture %.4f (Q %.4f, T %.3f).\n\n",
-					algo, len(br.Trials), br.Config.EvalBatches, br.Best.Reward, br.Best.Q, br.Best.T, br.Controller.Reward, br.Controller.Q, br.Controller.T)
-			}
 		}
 	}
+	// Ranking studies, read once.
+	var studies []rankStudy
+	for _, r := range ranks {
+		res, err := tunas.ReadRank(filepath.Join(r[1], tunas.RankResultFile))
+		if err != nil {
+			return "", err
+		}
+		studies = append(studies, rankStudy{name: r[0], dir: r[1], res: res})
+	}
+	if err := baselineSection(&b, runs, studies); err != nil {
+		return "", err
+	}
+	rfigs, err := rankSection(&b, studies, figDir != "", link)
+	if err != nil {
+		return "", err
+	}
+	figs = append(figs, rfigs...)
 	if len(trained) > 0 {
 		p("## Retrained on Fashion-MNIST, with the multi-hardware cost\n\n")
 		names := m.TargetNames()

@@ -594,3 +594,99 @@ func readJSON(path string, v any) error {
 	}
 	return nil
 }
+
+// Arch returns the study's architecture of the given name.
+func (res *RankResult) Arch(name string) (*RankArch, bool) {
+	for i := range res.Archs {
+		if res.Archs[i].Name == name {
+			return &res.Archs[i], true
+		}
+	}
+	return nil, false
+}
+
+// Compare returns the difference of the mean stand-alone test accuracies of
+// architectures a and b and its standard error from the pooled seed-to-seed
+// SD: SD·√(1/k_a + 1/k_b) for k seeds each. ok is false if either is missing
+// or the SD is unknown (fewer than 2 seeds anywhere).
+func (res *RankResult) Compare(a, b string) (diff, se float64, ok bool) {
+	x, okA := res.Arch(a)
+	y, okB := res.Arch(b)
+	sd := float64(res.SeedSD)
+	if !okA || !okB || math.IsNaN(sd) || len(x.StandAlone) == 0 || len(y.StandAlone) == 0 {
+		return 0, 0, false
+	}
+	return x.Mean - y.Mean, sd * math.Sqrt(1/float64(len(x.StandAlone))+1/float64(len(y.StandAlone))), true
+}
+
+// Findings states in plain sentences what the study's numbers support and
+// what they do not: whether each correlation's 95% interval excludes chance,
+// how it compares with the noise ceiling, and whether the top-1 regret and
+// the differences between the search's architecture and the others exceed
+// twice their standard error from seed noise.
+func (res *RankResult) Findings() []string {
+	f3 := func(v stats.Float) string { return fmt.Sprintf("%.3f", float64(v)) }
+	ci := func(c stats.Interval) string { return "[" + f3(c.Lo) + ", " + f3(c.Hi) + "]" }
+	undefined := func(v stats.Float, c stats.Interval) bool {
+		return math.IsNaN(float64(v)) || math.IsNaN(float64(c.Lo)) || math.IsNaN(float64(c.Hi))
+	}
+	chance := func(what string, v stats.Float, c stats.Interval, n int) string {
+		switch {
+		case math.IsNaN(float64(v)):
+			return fmt.Sprintf("%s is undefined (%d architectures, or accuracies all tied).", what, n)
+		case undefined(v, c):
+			return fmt.Sprintf("%s is %s over %d architectures, too few for an interval: no conclusion.", what, f3(v), n)
+		case c.Lo > 0:
+			return fmt.Sprintf("%s is %s, 95%% interval %s over %d architectures: better than chance (the interval excludes 0).", what, f3(v), ci(c), n)
+		case c.Hi < 0:
+			return fmt.Sprintf("%s is %s, 95%% interval %s over %d architectures: the ranking is inverted (the interval lies below 0).", what, f3(v), ci(c), n)
+		}
+		return fmt.Sprintf("%s is %s, 95%% interval %s over %d architectures: not distinguishable from chance (the interval includes 0).", what, f3(v), ci(c), n)
+	}
+	var out []string
+	out = append(out, chance("Kendall's τ between one-shot and stand-alone accuracy", res.KendallTau, res.KendallTauCI, res.N))
+	if undefined(res.NoiseCeilingTau, res.NoiseCeilingCI) {
+		out = append(out, fmt.Sprintf("The noise ceiling is unknown (%d architectures with two seeds): nothing says how well training itself repeats.", res.NoiseCeilingN))
+	} else {
+		s := fmt.Sprintf("Two stand-alone seeds agree with τ = %s %s over %d architectures (the noise ceiling; seed-to-seed SD %.2f points)", f3(res.NoiseCeilingTau),
+			ci(res.NoiseCeilingCI), res.NoiseCeilingN, 100*float64(res.SeedSD))
+		switch {
+		case undefined(res.KendallTau, res.KendallTauCI):
+		case res.KendallTauCI.Hi < res.NoiseCeilingCI.Lo:
+			s += ": the supernet ranks clearly below what a second training run achieves."
+		default:
+			s += ": the supernet's τ is not resolved from this ceiling (the intervals overlap)."
+		}
+		out = append(out, s)
+	}
+	out = append(out, chance(fmt.Sprintf("Inside the cost band |T/T0 − 1| ≤ %g, where the search chooses, τ", res.Config.Band), res.BandTau, res.BandCI, res.BandN))
+	sd := float64(res.SeedSD)
+	for _, r := range res.TopK {
+		if r.K != 1 || math.IsNaN(float64(r.Regret)) {
+			continue
+		}
+		s := fmt.Sprintf("Training only the architecture the supernet ranks first loses %.2f points of stand-alone test accuracy against the best of the %d", 100*float64(r.Regret), res.N)
+		if !math.IsNaN(sd) {
+			if float64(r.Regret) > 2*sd {
+				s += fmt.Sprintf(", more than twice the seed-to-seed SD (%.2f): a real loss.", 100*sd)
+			} else {
+				s += fmt.Sprintf(", within twice the seed-to-seed SD (%.2f): not resolved from seed noise.", 100*sd)
+			}
+		} else {
+			s += " (seed noise unknown)."
+		}
+		out = append(out, s)
+	}
+	for _, other := range []string{"multi_avg", "multi_max", AlgoRandom + "-best", AlgoEvolution + "-best"} {
+		d, se, ok := res.Compare("final", other)
+		if !ok {
+			continue
+		}
+		verdict := "not resolved (within two standard errors of seed noise)"
+		if math.Abs(d) > 2*se {
+			verdict = "resolved (beyond two standard errors of seed noise)"
+		}
+		out = append(out, fmt.Sprintf("The search's architecture trains to %+.2f points against %s (± %.2f standard error): %s.", 100*d, other, 100*se, verdict))
+	}
+	return out
+}

@@ -252,3 +252,36 @@ func TestRankResumeAfterKill(t *testing.T) {
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
+
+// TestRankFindings: the sentences follow the intervals.
+func TestRankFindings(t *testing.T) {
+	iv := func(lo, hi float64) stats.Interval { return stats.Interval{Lo: stats.Float(lo), Hi: stats.Float(hi)} }
+	res := &RankResult{Config: RankConfig{Band: 0.1}, N: 24,
+		KendallTau: 0.3, KendallTauCI: iv(0.05, 0.5),
+		NoiseCeilingTau: 0.8, NoiseCeilingCI: iv(0.6, 0.95), NoiseCeilingN: 8, SeedSD: 0.002,
+		BandTau: 0.1, BandCI: iv(-0.3, 0.5), BandN: 9,
+		TopK:  []Regret{{K: 1, Regret: 0.01}},
+		Archs: []RankArch{{Name: "final", StandAlone: []float64{0.91, 0.912}, Mean: 0.911}, {Name: "multi_avg", StandAlone: []float64{0.905, 0.909}, Mean: 0.907}},
+	}
+	got := strings.Join(res.Findings(), "\n")
+	for _, want := range []string{
+		"0.300, 95% interval [0.050, 0.500] over 24 architectures: better than chance",
+		"the supernet ranks clearly below what a second training run achieves",
+		"τ is 0.100, 95% interval [-0.300, 0.500] over 9 architectures: not distinguishable from chance",
+		"loses 1.00 points", "more than twice the seed-to-seed SD (0.20): a real loss",
+		// 0.911 − 0.907 = 0.4 points, SE 0.2·√(1/2+1/2) = 0.2: resolved.
+		"+0.40 points against multi_avg (± 0.20 standard error): resolved",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("findings lack %q:\n%s", want, got)
+		}
+	}
+	res.KendallTauCI = iv(-0.1, 0.7)
+	res.SeedSD = stats.Float(math.NaN())
+	got = strings.Join(res.Findings(), "\n")
+	for _, want := range []string{"not distinguishable from chance (the interval includes 0)", "seed noise unknown"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("findings lack %q:\n%s", want, got)
+		}
+	}
+}
