@@ -24,7 +24,7 @@ ORT_VERSION := 1.30.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -timeout 60m
 
-.PHONY: all setup setup-apt setup-go setup-ort build demo test test-go notebooks jupyter bench fmt vet clean
+.PHONY: all setup setup-apt setup-go setup-ort build demo test test-go notebooks jupyter bench fmt vet clean search-evidence
 
 all: build
 
@@ -114,6 +114,30 @@ jupyter: setup-go
 
 bench: build
 	$(MULTIHW) bench train
+
+# The search evidence of nas/SEARCH_REPORT.md: the AVG and MAX searches, the
+# equal-budget baselines on each trained supernet, a ranking study of each
+# (24 architectures, 2 seeds for a third of them), then the report. Hours on 2
+# cores; every step resumes where it stopped, so rerun the target after a kill.
+# A smoke run: make search-evidence RUNS=/tmp/ev SEARCH_FLAGS=--quick RANK_FLAGS=--quick REPORT=/tmp/ev/report.md
+# REPORT_FLAGS adds the report's other inputs (--trained, --bench, --ablation, --commands, --notes).
+RUNS ?= runs/search
+SEARCH_FLAGS ?=
+RANK_FLAGS ?= --archs 24 --seeds 2
+REPORT ?= nas/SEARCH_REPORT.md
+REPORT_FIGURES ?= $(dir $(REPORT))search_figures
+REPORT_FLAGS ?=
+search-evidence: build
+	@mkdir -p $(RUNS)
+	@set -e; for obj in avg max; do \
+	  $(MULTIHW) search --objective $$obj --t0 1.0 --out $(RUNS)/$$obj --resume $(SEARCH_FLAGS); \
+	  for algo in random evolution; do \
+	    test -f $(RUNS)/$$obj/baseline-$$algo.json || $(MULTIHW) search --algo $$algo --supernet $(RUNS)/$$obj; \
+	  done; \
+	  $(MULTIHW) search rank --supernet $(RUNS)/$$obj --out $(RUNS)/$$obj/rank $(RANK_FLAGS); \
+	done
+	$(MULTIHW) search report --search avg=$(RUNS)/avg,max=$(RUNS)/max --rank avg=$(RUNS)/avg/rank,max=$(RUNS)/max/rank \
+	  --figures $(REPORT_FIGURES) --out $(REPORT) $(REPORT_FLAGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

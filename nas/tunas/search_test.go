@@ -321,10 +321,32 @@ func TestSearchBadInput(t *testing.T) {
 	if _, err := New(cfg).Run(context.Background()); err == nil {
 		t.Error("a missing dataset did not fail the search")
 	}
+	// Searches of format 1 (before the one-network fix and distinct width
+	// options) are refused with a message saying why.
+	dir := t.TempDir()
+	if _, err := New(syntheticConfig(4)).Out(dir).SyntheticQuality(func(nas.Point) float64 { return 0.5 }).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{ResultFile, CheckpointFile} {
+		path := filepath.Join(dir, f)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := strings.Replace(string(raw), ResultFormat, "multihw-search/1", 1)
+		old = strings.Replace(old, checkpointFormat, "multihw-search-checkpoint/1", 1)
+		if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ReadResult(filepath.Join(dir, ResultFile)); err == nil || !strings.Contains(err.Error(), "rerun the search") {
+		t.Errorf("search.json of format 1: got %v", err)
+	}
+	if _, err := New(syntheticConfig(4)).Out(dir).Resume(true).SyntheticQuality(func(nas.Point) float64 { return 0.5 }).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "rerun the search") {
+		t.Errorf("resuming a checkpoint of format 1: got %v", err)
+	}
 }
 
-// TestBaselinesOverTrainedSupernet runs random search and evolution over the
-// supernet of a short search and checks that their results are consistent.
 // TestBaselinesOverTrainedSupernet: by default a baseline gets the
 // controller's budget (its reward evaluations after the warm-up) and scores
 // query i on the controller's i-th such validation batch; with EvalBatches it
