@@ -1,6 +1,7 @@
 package nas
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -363,7 +364,7 @@ func (s *Space) CoveringPoints() []Point {
 		for i := range s.Stages {
 			st, sl, sc := &s.Stages[i], &l.Stages[i], &cover[i]
 			p[sl.Width] = k % len(st.Widths())
-			p[sl.Depth] = argmaxInt(st.Depths)
+			p[sl.Depth] = argmax(st.Depths)
 			nK, nE := len(st.Kernels), len(st.Expansions)
 			for b, d := range sl.Blocks {
 				best, bestScore := 0, -1
@@ -397,7 +398,7 @@ func (s *Space) CoveringPoints() []Point {
 	for j := 0; ; j++ {
 		p, changed := slices.Clone(pts[j%len(pts)]), false
 		for i := range s.Stages {
-			if st := &s.Stages[i]; j < len(st.Depths) && j != argmaxInt(st.Depths) {
+			if st := &s.Stages[i]; j < len(st.Depths) && j != argmax(st.Depths) {
 				p[l.Stages[i].Depth], changed = j, true
 			}
 		}
@@ -410,12 +411,25 @@ func (s *Space) CoveringPoints() []Point {
 	}
 }
 
-func argmaxInt(v []int) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
+// MaxPoint returns the point with every decision at its largest option
+// (widths, depths, kernels, expansions; the last kind): the supernet's
+// filter warm-up and the largest path.
+func (s *Space) MaxPoint() Point {
+	l := s.Layout()
+	p := make(Point, len(l.Sizes))
+	p[l.StemWidth] = argmax(s.Stem.Widths())
+	for i, st := range s.Stages {
+		sl := l.Stages[i]
+		p[sl.Width] = argmax(st.Widths())
+		p[sl.Depth] = argmax(st.Depths)
+		for _, d := range sl.Blocks {
+			p[d.Kind] = len(st.Kinds) - 1
+			p[d.Kernel] = argmax(st.Kernels)
+			p[d.Expand] = argmax(st.Expansions)
 		}
 	}
-	return b
+	return p
 }
+
+// argmax is the index of the first largest value.
+func argmax[T cmp.Ordered](v []T) int { return slices.Index(v, slices.Max(v)) }

@@ -362,7 +362,7 @@ func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]be
 		pts = append(pts, sp.Sample(rng, nil))
 	}
 	// The masked graph: the maximal point with every op decision averaged.
-	pts = append(pts, supernet.MaxPoint(sp))
+	pts = append(pts, sp.MaxPoint())
 	mix := make([][]bool, len(pts))
 	mix[points] = make([]bool, len(pts[points]))
 	for i, d := range sp.Decisions() {
@@ -416,7 +416,7 @@ func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]be
 	}
 	avg.What = "random paths: mean"
 	m := benchRow{What: "masked graph (mixed maximal path)", MS: 1000 * median(steps[points]), BuildMS: 1000 * fresh[points].build, FirstMS: 1000 * fresh[points].first}
-	ibn, fused := supernet.MaxPoint(sp), supernet.MaxPoint(sp)
+	ibn, fused := sp.MaxPoint(), sp.MaxPoint()
 	l := sp.Layout()
 	for _, st := range l.Stages {
 		for _, d := range st.Blocks {

@@ -266,7 +266,7 @@ func proxyOf(s *nas.Space, p nas.Point, avg []bool, width float64, adapt train.A
 		mixed = true
 		rep[i] = 0
 		if d.Kind == nas.DecideDepth {
-			rep[i] = argmaxI(s.Stages[d.Stage].Depths)
+			rep[i] = slices.Index(s.Stages[d.Stage].Depths, slices.Max(s.Stages[d.Stage].Depths))
 		}
 	}
 	walk, err := s.Walk(rep)

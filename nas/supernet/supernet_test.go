@@ -243,7 +243,7 @@ func TestPathEqualsStandaloneConvnet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		points := append([]nas.Point{MaxPoint(sp), make(nas.Point, len(sp.Layout().Sizes))}, sp.CoveringPoints()...)
+		points := append([]nas.Point{sp.MaxPoint(), make(nas.Point, len(sp.Layout().Sizes))}, sp.CoveringPoints()...)
 		for _, p := range points {
 			checkPathEqualsStandalone(t, sn, p, rng)
 		}
@@ -462,7 +462,7 @@ func TestEverySampledPointTrains(t *testing.T) {
 	}
 	defer sn.Close()
 	rng := rand.New(rand.NewPCG(9, 9))
-	points := []nas.Point{MaxPoint(sp), make(nas.Point, len(sp.Layout().Sizes))}
+	points := []nas.Point{sp.MaxPoint(), make(nas.Point, len(sp.Layout().Sizes))}
 	for range 30 {
 		points = append(points, sp.Sample(rng, nil))
 	}

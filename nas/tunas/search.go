@@ -303,7 +303,7 @@ func (r *run) setup() error {
 			r.ops = append(r.ops, i)
 		}
 	}
-	maxP := supernet.MaxPoint(cfg.Space)
+	maxP := cfg.Space.MaxPoint()
 	for _, i := range r.wide {
 		r.wideI = append(r.wideI, maxP[i])
 	}

@@ -75,19 +75,8 @@ func (s *synthetic) optimum() (nas.Point, []float64) {
 	p := make(nas.Point, len(l.Sizes))
 	gap := make([]float64, len(l.Sizes))
 	best := func(d int) (int, float64, float64) {
-		v := s.value[d]
-		b, sec := 0, -1
-		for i := range v {
-			if v[i] > v[b] {
-				b = i
-			}
-		}
-		for i := range v {
-			if i != b && (sec < 0 || v[i] > v[sec]) {
-				sec = i
-			}
-		}
-		return b, v[b], v[b] - v[sec]
+		b, gap := top2(s.value[d])
+		return b, s.value[d][b], gap
 	}
 	set := func(d int) float64 {
 		b, val, g := best(d)
@@ -108,18 +97,8 @@ func (s *synthetic) optimum() (nas.Point, []float64) {
 				}
 			}
 		}
-		bi, sec := 0, -1
-		for di := range totals {
-			if totals[di] > totals[bi] {
-				bi = di
-			}
-		}
-		for di := range totals {
-			if di != bi && (sec < 0 || totals[di] > totals[sec]) {
-				sec = di
-			}
-		}
-		p[sl.Depth], gap[sl.Depth] = bi, totals[bi]-totals[sec]
+		bi, g := top2(totals)
+		p[sl.Depth], gap[sl.Depth] = bi, g
 		for _, bd := range sl.Blocks[:depths[bi]] {
 			for _, d := range []int{bd.Kind, bd.Kernel, bd.Expand} {
 				set(d)
@@ -127,6 +106,22 @@ func (s *synthetic) optimum() (nas.Point, []float64) {
 		}
 	}
 	return p, gap
+}
+
+// top2 returns the index of the largest value and its lead over the second.
+func top2(v []float64) (best int, gap float64) {
+	sec := -1
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	for i := range v {
+		if i != best && (sec < 0 || v[i] > v[sec]) {
+			sec = i
+		}
+	}
+	return best, v[best] - v[sec]
 }
 
 func syntheticConfig(steps int) Config {
