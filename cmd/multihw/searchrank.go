@@ -100,12 +100,7 @@ func printRank(res *tunas.RankResult) {
 		}
 		fmt.Println()
 	}
-	f := func(v float64) string {
-		if math.IsNaN(v) {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.3f", v)
-	}
+	f := fmtStat
 	fmt.Printf("n = %d: Kendall τ %s [%s, %s], Spearman %s [%s, %s] (95%% bootstrap intervals)\n", res.N,
 		f(float64(res.KendallTau)), f(float64(res.KendallTauCI.Lo)), f(float64(res.KendallTauCI.Hi)),
 		f(float64(res.Spearman)), f(float64(res.SpearmanCI.Lo)), f(float64(res.SpearmanCI.Hi)))
@@ -130,13 +125,8 @@ type rankStudy struct {
 var rankGroupNames = map[string]string{"search": "search", "reference": "reference", "baseline": "baseline winners",
 	"uniform": "uniform random", "band": "random in the cost band"}
 
-// fmtStat formats a statistic that may be undefined.
-func fmtStat(v float64) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3f", v)
-}
+// fmtStat formats a statistic that may be undefined ("n/a").
+func fmtStat(v float64) string { return stats.Float(v).String() }
 
 func fmtCI(ci stats.Interval) string {
 	return "[" + fmtStat(float64(ci.Lo)) + ", " + fmtStat(float64(ci.Hi)) + "]"

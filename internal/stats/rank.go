@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/gonum/stat"
 )
@@ -144,6 +145,14 @@ func TopKRegret(score, truth []float64, k int) float64 {
 // that is undefined, e.g. a correlation over fewer than two values):
 // encoding/json refuses NaN.
 type Float float64
+
+// String formats f with three decimals, "n/a" when it is NaN.
+func (f Float) String() string {
+	if math.IsNaN(float64(f)) {
+		return "n/a"
+	}
+	return strconv.FormatFloat(float64(f), 'f', 3, 64)
+}
 
 // MarshalJSON writes null for NaN and ±Inf.
 func (f Float) MarshalJSON() ([]byte, error) {

@@ -338,8 +338,7 @@ func (r *Rank) Run(ctx context.Context) (res *RankResult, err error) {
 	if err := writeJSON(filepath.Join(r.out, RankResultFile), res); err != nil {
 		return nil, err
 	}
-	prog.Line(fmt.Sprintf("rank: %d architectures: Kendall τ %.3f [%.3f, %.3f], noise ceiling %.3f", res.N, float64(res.KendallTau),
-		float64(res.KendallTauCI.Lo), float64(res.KendallTauCI.Hi), float64(res.NoiseCeilingTau)), false)
+	prog.Line(fmt.Sprintf("rank: %d architectures: Kendall τ %s, noise ceiling %s", res.N, res.KendallTau, res.NoiseCeilingTau), false)
 	return res, nil
 }
 
