@@ -34,16 +34,27 @@ func smoothedCrossEntropy(eps float64) func(labels, predictions []*Node) *Node {
 	}
 }
 
-// normalizeGraph turns raw pixels (0..255) into the training inputs:
-// (x/255 − mean)/std per channel, as data.Stream does.
+// PixelNormalization returns the per-channel constants with which a graph
+// turns raw pixels (0..255) into the training inputs: x ↦ (x − sub)·mul with
+// sub = 255·mean and mul = 1/(255·std) in float32, i.e. (x/255 − mean)/std as
+// data.Stream computes it. The inference graphs (InferenceOptions.RawPixels)
+// and the ONNX deployment graph (train/export) both normalise with these.
+func PixelNormalization(norm data.Norm) (sub, mul []float32) {
+	c := len(norm.Mean)
+	sub = make([]float32, c)
+	mul = make([]float32, c)
+	for i := range c {
+		sub[i] = norm.Mean[i] * 255
+		mul[i] = 1 / (norm.Std[i] * 255)
+	}
+	return sub, mul
+}
+
+// normalizeGraph turns raw pixels (0..255) into the training inputs
+// (PixelNormalization).
 func normalizeGraph(x *Node, norm data.Norm) *Node {
 	c := len(norm.Mean)
-	mean := make([]float32, c)
-	inv := make([]float32, c)
-	for i := range c {
-		mean[i] = norm.Mean[i] * 255
-		inv[i] = 1 / (norm.Std[i] * 255)
-	}
+	mean, inv := PixelNormalization(norm)
 	g := x.Graph()
 	m := Const(g, tensors.FromFlatDataAndDimensions(mean, 1, 1, 1, c))
 	s := Const(g, tensors.FromFlatDataAndDimensions(inv, 1, 1, 1, c))

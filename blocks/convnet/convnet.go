@@ -124,9 +124,9 @@ func (b *Builder) Build(scope *model.Scope, images *Node) (logits *Node, err err
 //
 // Variable scopes are stable and follow blocks.Analyze's layer names: stem,
 // block_03/expand, block_03/dw, block_03/project, block_05/fused,
-// block_07/start_dw, block_07/mid_dw, head/conv, head/hidden, classifier. A
-// conv scope holds "weights" and a "bn" sub-scope; fully connected ones
-// "weights" and "biases".
+// block_07/start_dw, block_07/mid_dw, head/conv, head/hidden, classifier
+// (ScopeOfLayer). A conv scope holds VarWeights and a ScopeBN sub-scope;
+// fully connected ones VarWeights and VarBiases.
 func (b *Builder) Logits(scope *model.Scope, images *Node) *Node {
 	if b.err != nil {
 		panic(b.err)
@@ -142,6 +142,15 @@ func (b *Builder) Logits(scope *model.Scope, images *Node) *Node {
 	}
 	return n.Head(scope, x, a.Head, a.Classes)
 }
+
+// Names of the variables in a layer's scope (ScopeOfLayer) and of its
+// BatchNorm sub-scope (holding BNGamma, BNBeta, BNMovingMean,
+// BNMovingVariance). Weight layouts: see Ops.
+const (
+	VarWeights = "weights"
+	VarBiases  = "biases"
+	ScopeBN    = "bn"
+)
 
 // BlockScope is the scope name of block i.
 func BlockScope(i int) string { return fmt.Sprintf("block_%02d", i) }
@@ -268,7 +277,7 @@ func (n *Net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.A
 		w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, in, out), k*k*in, act != "")
 		y = n.ops.Conv(x, w, stride)
 	}
-	return activate(BatchNorm(scope.In("bn"), y, n.momentum, n.epsilon), act)
+	return activate(BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
 }
 
 // depthwise is a k×k depthwise convolution + BatchNorm + activation.
@@ -276,16 +285,16 @@ func (n *Net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.A
 	c := x.Shape().Dimensions[3]
 	w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, c), k*k, act != "")
 	y := n.ops.Depthwise(x, w, stride)
-	return activate(BatchNorm(scope.In("bn"), y, n.momentum, n.epsilon), act)
+	return activate(BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
 }
 
 // dense is a fully connected layer with bias on x [batch, features].
 func (n *Net) dense(scope *model.Scope, x *Node, out int, gain float64) *Node {
 	in := x.Shape().Dimensions[1]
 	w := scope.WithInitializer(varianceScaling(scope.Store(), in, gain)).
-		VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
+		VariableWithShape(VarWeights, shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
 	bias := scope.WithInitializer(initializer.Zero).
-		VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(x.Graph())
+		VariableWithShape(VarBiases, shapes.Make(x.DType(), out)).NodeValue(x.Graph())
 	return Add(MatMul(x, w), Reshape(bias, 1, out))
 }
 
@@ -297,7 +306,7 @@ func weights(scope *model.Scope, g *Graph, shape shapes.Shape, fanIn int, activa
 		gain = 2
 	}
 	return scope.WithInitializer(varianceScaling(scope.Store(), fanIn, gain)).
-		VariableWithShape("weights", shape).NodeValue(g)
+		VariableWithShape(VarWeights, shape).NodeValue(g)
 }
 
 // varianceScaling draws N(0, gain/fanIn) from the store's (seedable) RNG.

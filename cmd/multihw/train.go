@@ -325,37 +325,61 @@ func runEval(args []string) error {
 }
 
 func runExport(args []string) error {
-	fs := newFlags("export", "--checkpoint DIR|FILE --onnx FILE [--batch B] [--lowered] [--json]")
+	fs := newFlags("export", "--checkpoint DIR|FILE --onnx FILE [--opset N] [--lowered [--batch B]] [--check N] [--json]")
 	ckPath := fs.String("checkpoint", "", "checkpoint file, or a run directory (its newest checkpoint)")
 	path := fs.String("onnx", "", "ONNX file to write")
-	batch := fs.Int("batch", 1, "fixed batch size of the exported graph")
-	lowered := fs.Bool("lowered", false, "export the MatMul/window lowering instead of standard Conv nodes")
-	check := fs.Int("check", 0, "random images compared between the reloaded file and the Go backend (default 2 batches)")
+	opset := fs.Int("opset", export.DefaultOpset, fmt.Sprintf("ONNX opset of the deployment graph (%d to %d)", export.MinOpset, export.MaxOpset))
+	lowered := fs.Bool("lowered", false, "write instead the Go backend's MatMul/window lowering as gomlx converts it (a diagnostic: BatchNorm at run time, fixed batch, the converter's opset)")
+	batch := fs.Int("batch", 1, "with --lowered: the graph's fixed batch size (the deployment graph's batch is dynamic)")
+	check := fs.Int("check", 0, "random images compared between the reloaded file and the Go backend (default 4)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *ckPath == "" || *path == "" {
 		return fmt.Errorf("missing --checkpoint or --onnx")
 	}
-	if *batch < 1 || *check < 0 {
-		return fmt.Errorf("--batch must be positive and --check >= 0")
+	opts := export.Options{CheckImages: *check, Lowered: *lowered}
+	switch {
+	case *check < 0:
+		return fmt.Errorf("--check must be >= 0, got %d", *check)
+	case *lowered && set["opset"]:
+		return fmt.Errorf("--opset applies to the deployment graph; the --lowered graph has the opset of gomlx's converter")
+	case !*lowered && set["batch"]:
+		return fmt.Errorf("--batch applies to --lowered only: the deployment graph's batch dimension is dynamic")
+	case *lowered && *batch < 1:
+		return fmt.Errorf("--batch must be positive, got %d", *batch)
+	case *lowered:
+		opts.Batch = *batch
+	default:
+		if err := export.CheckOpset(*opset); err != nil {
+			return fmt.Errorf("--opset: %w", err)
+		}
+		opts.Opset = *opset
 	}
 	ck, err := train.LoadCheckpoint(*ckPath)
 	if err != nil {
 		return err
 	}
-	rep, err := export.ONNX(ck, *path, export.Options{Batch: *batch, Lowered: *lowered, CheckImages: *check})
+	rep, err := export.ONNX(ck, *path, opts)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return printJSON(rep)
 	}
-	fmt.Printf("wrote %s (%.1f KB): input %q float32 %v (raw pixels 0..255, NHWC), output %q [%d, %d]\n",
-		rep.Path, float64(rep.Bytes)/1024, rep.Input, rep.InputShape, rep.Output, rep.InputShape[0], len(rep.Classes))
-	fmt.Printf("reloaded with ONNX Runtime: %d random images, max |logit difference| vs the Go backend %.3g, top-1 agreement %.4f\n",
-		rep.CheckImages, rep.MaxAbsLogitDiff, rep.Top1Agreement)
+	g := rep.Graph
+	batchDim := fmt.Sprint(rep.InputShape[0])
+	if rep.InputShape[0] < 0 {
+		batchDim = export.BatchDim
+	}
+	fmt.Printf("wrote %s (%.1f KB): ONNX IR %d, opset %d, %d nodes (%s)\n", rep.Path, float64(rep.Bytes)/1024, g.IRVersion, g.Opset, g.Nodes, g.Histogram())
+	fmt.Printf("input %q float32 [%s %d %d %d] (raw pixels 0..255, NHWC), output %q [%s %d]\n",
+		rep.Input, batchDim, rep.InputShape[1], rep.InputShape[2], rep.InputShape[3], rep.Output, batchDim, len(rep.Classes))
+	fmt.Printf("reloaded with ONNX Runtime: %d random images in batches of %v, max |logit difference| vs the Go backend %.3g, top-1 agreement %.4f\n",
+		rep.CheckImages, rep.CheckBatches, rep.MaxAbsLogitDiff, rep.Top1Agreement)
 	return nil
 }
 

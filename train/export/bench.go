@@ -56,7 +56,11 @@ func BenchInfer(arch *blocks.Arch, runs, warmup int, lowered bool, seed uint64, 
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "model.onnx")
-	rep, err := ONNX(ck, path, Options{Batch: 1, Lowered: lowered, CheckImages: 1, Seed: seed})
+	opts := Options{Lowered: lowered, CheckImages: 1, Seed: seed}
+	if lowered {
+		opts.Batch = 1
+	}
+	rep, err := ONNX(ck, path, opts)
 	if err != nil {
 		return nil, err
 	}

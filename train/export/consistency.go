@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"strings"
 	"time"
@@ -80,9 +81,11 @@ func openBackend(name string) (compute.Backend, string) {
 }
 
 // Consistency runs checkpoint c on the test split of ds (nil: reloaded) on
-// each backend and compares the logits with the first available one. Each
-// backend uses its default convolution flavour (lowered on go and onnx,
-// native on XLA). limit > 0 evaluates only the first limit test images.
+// each backend and compares the logits with the first available one. Every
+// backend gets the same raw pixels. "onnx" runs the exported deployment graph
+// (DeployModel at DefaultOpset) in ONNX Runtime; the others run the
+// checkpoint's gomlx graph in their default convolution flavour (lowered on
+// go, native on XLA). limit > 0 evaluates only the first limit test images.
 func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch, limit int) (*ConsistencyResult, error) {
 	var err error
 	if ds == nil {
@@ -107,10 +110,9 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 	if test.Len() == 0 {
 		return nil, fmt.Errorf("consistency: empty test split")
 	}
-	// The checkpoint's normalisation (the model was trained with it).
-	dsn := *ds
-	dsn.Norm = c.Dataset.Norm
-	ev, err := dsn.Eval(test, batch)
+	// Raw pixels: every backend normalises them in its graph, with the
+	// checkpoint's statistics, as the exported file does.
+	ev, err := newRawEval(test, batch, c.Dataset)
 	if err != nil {
 		return nil, err
 	}
@@ -124,23 +126,23 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 			continue
 		}
 		start := time.Now()
-		inf, err := train.NewInference(c, be, train.InferenceOptions{})
+		run, err := newRunner(c, name, be)
 		if err != nil {
 			return nil, fmt.Errorf("consistency: %s: %w", name, err)
 		}
 		logits := make([]float32, 0, test.Len()*classes)
 		labels := make([]int32, 0, test.Len())
-		for b := range ev.All() {
-			out, err := inf.Logits(b.Images, ev.BatchSize(), ds.Height(), ds.Width(), ds.Channels())
+		for b := range ev.all() {
+			out, err := run.logits(b.images, ev.batch)
 			if err != nil {
-				inf.Finalize()
+				run.finalize()
 				return nil, fmt.Errorf("consistency: %s: %w", name, err)
 			}
-			logits = append(logits, out[:b.Valid*classes]...)
-			labels = append(labels, b.Labels[:b.Valid]...)
+			logits = append(logits, out[:b.valid*classes]...)
+			labels = append(labels, b.labels...)
 		}
-		inf.Finalize()
-		st := BackendStats{Name: name, Backend: be.String(), Lowered: convnet.DefaultLowered(be), Seconds: time.Since(start).Seconds(), Top1Agreement: 1}
+		run.finalize()
+		st := BackendStats{Name: name, Backend: run.describe, Lowered: run.lowered, Seconds: time.Since(start).Seconds(), Top1Agreement: 1}
 		correct := 0
 		for i, l := range labels {
 			if argmax(logits[i*classes:(i+1)*classes]) == int(l) {
@@ -168,4 +170,82 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 		res.Skipped = nil
 	}
 	return res, nil
+}
+
+// runner computes logits of raw-pixel image batches on one backend.
+type runner struct {
+	logits   func(images []float32, batch int) ([]float32, error)
+	finalize func()
+	describe string
+	lowered  bool
+}
+
+// newRunner returns the runner of backend name: the deployment graph in ONNX
+// Runtime for "onnx", else the checkpoint's inference graph on be.
+func newRunner(c *train.Checkpoint, name string, be compute.Backend) (*runner, error) {
+	d := c.Dataset
+	if name == "onnx" {
+		model, err := DeployBytes(c, DefaultOpset)
+		if err != nil {
+			return nil, err
+		}
+		m, err := loadORT(be, model, d)
+		if err != nil {
+			return nil, err
+		}
+		return &runner{logits: m.logits, finalize: m.Finalize,
+			describe: fmt.Sprintf("%s, exported deployment graph (opset %d)", be.String(), DefaultOpset)}, nil
+	}
+	inf, err := train.NewInference(c, be, train.InferenceOptions{RawPixels: true})
+	if err != nil {
+		return nil, err
+	}
+	return &runner{
+		logits: func(images []float32, batch int) ([]float32, error) {
+			return inf.Logits(images, batch, d.Height, d.Width, d.Channels)
+		},
+		finalize: inf.Finalize, describe: be.String(), lowered: convnet.DefaultLowered(be)}, nil
+}
+
+// rawEval walks a split in order in batches of raw pixel values (0..255 as
+// float32), the last one padded with zero images.
+type rawEval struct {
+	split *data.Split
+	batch int
+}
+
+type rawBatch struct {
+	images []float32
+	labels []int32 // of the valid rows
+	valid  int
+}
+
+// newRawEval checks that split's images are those checkpoint d was trained on.
+func newRawEval(split *data.Split, batch int, d train.DatasetInfo) (*rawEval, error) {
+	if split.Height != d.Height || split.Width != d.Width || split.Channels != d.Channels {
+		return nil, fmt.Errorf("consistency: test images are %dx%dx%d, the checkpoint was trained on %dx%dx%d",
+			split.Height, split.Width, split.Channels, d.Height, d.Width, d.Channels)
+	}
+	if len(split.Pixels) != split.Len()*split.ImageSize() {
+		return nil, fmt.Errorf("consistency: the test split holds %d pixel values for %d images", len(split.Pixels), split.Len())
+	}
+	return &rawEval{split: split, batch: batch}, nil
+}
+
+// all yields every batch; the yielded images buffer is reused.
+func (e *rawEval) all() iter.Seq[rawBatch] {
+	return func(yield func(rawBatch) bool) {
+		n := e.split.ImageSize()
+		images := make([]float32, e.batch*n)
+		for first := 0; first < e.split.Len(); first += e.batch {
+			valid := min(e.batch, e.split.Len()-first)
+			for i, p := range e.split.Pixels[first*n : (first+valid)*n] {
+				images[i] = float32(p)
+			}
+			clear(images[valid*n:])
+			if !yield(rawBatch{images: images, labels: e.split.Labels[first : first+valid], valid: valid}) {
+				return
+			}
+		}
+	}
 }

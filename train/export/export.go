@@ -2,24 +2,29 @@
 // the same answers on every backend: the pure-Go backend, ONNX Runtime and
 // XLA (where installed).
 //
-// The exported graph is self-contained: input "images" float32 [B, H, W, C]
-// with raw pixel values 0..255 (NHWC, like the datasets), normalised inside
-// the graph with the training statistics; output "logits" float32
-// [B, classes]. BatchNorm is folded into a per-channel scale and shift.
-// Convolutions are exported as standard ONNX Conv nodes by default (the
-// native flavour of blocks/convnet), or as the MatMul/Slice lowering the Go
-// backend trains with.
+// The exported file is a deployment graph written from the architecture's
+// op plan (DeployModel): input "images" float32 [batch, H, W, C] with raw
+// pixel values 0..255 (NHWC, like the datasets) and a symbolic batch
+// dimension, normalised inside the graph with the training statistics;
+// output "logits" float32 [batch, classes]. BatchNorm is folded into the
+// convolutions' weights and biases (convnet.FoldBatchNorm), weights are
+// stored in the layout the ONNX ops read, and the graph is one Conv, Add,
+// GlobalAveragePool or Gemm node (plus activation) per op of the plan, at
+// an opset from MinOpset to MaxOpset (default DefaultOpset). Options.Lowered
+// writes instead the MatMul/window lowering the Go backend runs, as gomlx's
+// ONNX converter emits it: a diagnostic (e.g. for timing the lowering in ONNX
+// Runtime), not a deployment file.
 //
 // ONNX needs the build tag onnx (the Makefile sets it) and ONNX Runtime
 // (`make setup` installs libonnxruntime.so.1 into .deps/onnxruntime).
 package export
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -56,13 +61,19 @@ func ONNXRuntime() (compute.Backend, error) {
 
 // Options configure ONNX.
 type Options struct {
-	// Batch is the fixed batch size of the exported graph (default 1).
-	Batch int
-	// Lowered exports the MatMul/shifted-window lowering instead of standard
-	// Conv nodes.
+	// Opset of the deployment graph, MinOpset..MaxOpset (0: DefaultOpset).
+	Opset int
+	// Lowered exports the Go backend's MatMul/shifted-window lowering
+	// through gomlx's converter (BatchNorm at run time, a fixed batch, the
+	// converter's opset) instead of the deployment graph.
 	Lowered bool
-	// CheckImages is the number of images used to compare the reloaded file
-	// with the Go backend (default 2·Batch; 0 after defaults means Batch).
+	// Batch is the fixed batch size of the lowered graph (default 1); the
+	// deployment graph's batch is symbolic, so Batch must be 0 without Lowered.
+	Batch int
+	// CheckImages is the number of random images run through the reloaded
+	// file and through the Go backend (default 4). The deployment graph runs
+	// them as two batches of different sizes (n−1 and 1) in one session, which
+	// checks its dynamic batch; the lowered graph in batches of Batch.
 	CheckImages int
 	// Seed of the random check images.
 	Seed uint64
@@ -71,66 +82,171 @@ type Options struct {
 // Report describes an exported file and the check that it loads back and
 // matches the Go backend.
 type Report struct {
-	Path       string   `json:"path"`
-	Bytes      int64    `json:"bytes"`
-	Input      string   `json:"input"`
+	Path  string `json:"path"`
+	Bytes int64  `json:"bytes"`
+	Input string `json:"input"`
+	// InputShape is [batch, H, W, C]; batch is -1 when symbolic (BatchDim).
 	InputShape []int    `json:"input_shape"`
 	Output     string   `json:"output"`
 	Classes    []string `json:"classes"`
 	Lowered    bool     `json:"lowered"`
+	// Graph describes the file: IR version, opset, nodes per op type.
+	Graph *Summary `json:"graph"`
 	// CheckImages random images (raw pixels 0..255) were run through the
-	// reloaded file on ONNX Runtime and through the checkpoint on the Go
-	// backend.
+	// reloaded file on ONNX Runtime, in batches of CheckBatches images, and
+	// through the checkpoint on the Go backend.
 	CheckImages     int     `json:"check_images"`
+	CheckBatches    []int   `json:"check_batches"`
 	MaxAbsLogitDiff float64 `json:"max_abs_logit_diff"`
 	Top1Agreement   float64 `json:"top1_agreement"`
 }
 
+// checkTolerance bounds the difference between the reloaded file's logits
+// and the Go backend's, relative to the largest logit (at least 1): float32
+// rounding differs by orders of magnitude less; a file beyond it computes
+// another function, and ONNX fails rather than write it.
+const checkTolerance = 1e-3
+
 // ONNX exports the inference graph of checkpoint c to path (written
 // atomically), reloads the file with ONNX Runtime and compares its logits
-// with the Go backend's on random images.
+// with the Go backend's on random images. A file that disagrees with the Go
+// backend beyond float32 rounding is an error (and is not written).
 func ONNX(c *train.Checkpoint, path string, opts Options) (rep *Report, err error) {
-	if opts.Batch <= 0 {
-		opts.Batch = 1
+	if opts.Lowered {
+		if opts.Opset != 0 {
+			return nil, fmt.Errorf("export: the opset is chosen for the deployment graph only; the lowered graph has the opset of gomlx's converter")
+		}
+		if opts.Batch <= 0 {
+			opts.Batch = 1
+		}
+	} else {
+		if opts.Batch != 0 {
+			return nil, fmt.Errorf("export: a fixed batch (%d) applies to the lowered graph only; the deployment graph's batch dimension is symbolic", opts.Batch)
+		}
+		if opts.Opset == 0 {
+			opts.Opset = DefaultOpset
+		}
+		if err := CheckOpset(opts.Opset); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
 	}
-	if opts.CheckImages <= 0 {
-		opts.CheckImages = 2 * opts.Batch
+	if opts.CheckImages < 0 {
+		return nil, fmt.Errorf("export: %d check images", opts.CheckImages)
+	}
+	if opts.CheckImages == 0 {
+		opts.CheckImages = 4
 	}
 	ort, err := ONNXRuntime()
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	lowered := opts.Lowered
-	inf, err := train.NewInference(c, ort, train.InferenceOptions{RawPixels: true, Lowered: &lowered})
+	var model []byte
+	if opts.Lowered {
+		model, err = lowered(c, ort, opts.Batch)
+	} else {
+		model, err = DeployBytes(c, opts.Opset)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	defer inf.Finalize()
-	d := c.Dataset
-	inShape := []int{opts.Batch, d.Height, d.Width, d.Channels}
-	err = atomicfile.Write(path, 0o644, func(f *os.File) error {
-		return safe(func() error {
-			return onnx.Save(ort, inf.Exec(), f, []shapes.Shape{shapes.Make(dtypes.Float32, inShape...)}, []string{InputName}, []string{OutputName})
-		})
-	})
+	sum, err := Summarize(model)
 	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	d := c.Dataset
+	rep = &Report{Input: InputName, InputShape: []int{-1, d.Height, d.Width, d.Channels}, Output: OutputName,
+		Classes: d.Classes, Lowered: opts.Lowered, Graph: sum}
+	batches := []int{opts.CheckImages}
+	if opts.Lowered {
+		rep.InputShape[0] = opts.Batch
+		batches = nil
+		for n := 0; n < opts.CheckImages; n += opts.Batch {
+			batches = append(batches, opts.Batch)
+		}
+	} else if opts.CheckImages > 1 {
+		batches = []int{opts.CheckImages - 1, 1}
+	}
+	if err := check(c, model, ort, batches, opts.Seed, rep); err != nil {
+		return nil, fmt.Errorf("export: checking the %s graph: %w", map[bool]string{false: "deployment", true: "lowered"}[opts.Lowered], err)
+	}
+	if err := atomicfile.WriteFile(path, model, 0o644); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	rep = &Report{Path: path, Bytes: st.Size(), Input: InputName, InputShape: inShape, Output: OutputName,
-		Classes: d.Classes, Lowered: lowered}
-	if err := check(c, path, ort, opts, rep); err != nil {
-		return nil, fmt.Errorf("export: checking %s: %w", filepath.Base(path), err)
-	}
+	rep.Path, rep.Bytes = path, st.Size()
 	return rep, nil
 }
 
-// check reloads path on ort and compares with the Go backend.
-func check(c *train.Checkpoint, path string, ort compute.Backend, opts Options, rep *Report) error {
-	loaded, err := onnx.LoadFromFile(ort, path)
+// lowered converts the Go backend's lowered inference graph of c with gomlx's
+// ONNX converter, for a fixed batch.
+func lowered(c *train.Checkpoint, ort compute.Backend, batch int) ([]byte, error) {
+	yes := true
+	inf, err := train.NewInference(c, ort, train.InferenceOptions{RawPixels: true, Lowered: &yes})
+	if err != nil {
+		return nil, err
+	}
+	defer inf.Finalize()
+	d := c.Dataset
+	var buf bytes.Buffer
+	err = safe(func() error {
+		return onnx.Save(ort, inf.Exec(), &buf, []shapes.Shape{shapes.Make(dtypes.Float32, batch, d.Height, d.Width, d.Channels)}, []string{InputName}, []string{OutputName})
+	})
+	return buf.Bytes(), err
+}
+
+// ortModel is an ONNX model loaded in ONNX Runtime that maps raw-pixel image
+// batches to logits.
+type ortModel struct {
+	exec    *onnx.Executable
+	h, w, c int
+	classes int
+}
+
+func loadORT(ort compute.Backend, model []byte, d train.DatasetInfo) (*ortModel, error) {
+	var exec *onnx.Executable
+	err := safe(func() (err error) {
+		exec, err = onnx.Load(ort, bytes.NewReader(model))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading the ONNX model in ONNX Runtime: %w", err)
+	}
+	return &ortModel{exec: exec, h: d.Height, w: d.Width, c: d.Channels, classes: len(d.Classes)}, nil
+}
+
+// logits runs batch images (NHWC raw pixels, flat) and returns batch×classes logits.
+func (m *ortModel) logits(images []float32, batch int) (logits []float32, err error) {
+	err = safe(func() error {
+		out, err := m.exec.Call(tensors.FromFlatDataAndDimensions(images, batch, m.h, m.w, m.c))
+		if err != nil {
+			return err
+		}
+		defer func() {
+			for _, t := range out {
+				_ = t.FinalizeAll()
+			}
+		}()
+		if len(out) != 1 {
+			return fmt.Errorf("the model has %d outputs, want 1", len(out))
+		}
+		logits, err = tensors.CopyFlatData[float32](out[0])
+		return err
+	})
+	if err == nil && len(logits) != batch*m.classes {
+		err = fmt.Errorf("the model gives %d logits for %d images of %d classes", len(logits), batch, m.classes)
+	}
+	return logits, err
+}
+
+func (m *ortModel) Finalize() { m.exec.Finalize() }
+
+// check runs model on ort and the checkpoint on the Go backend on random
+// raw-pixel images in batches of the given sizes, and records the comparison.
+func check(c *train.Checkpoint, model []byte, ort compute.Backend, batches []int, seed uint64, rep *Report) error {
+	loaded, err := loadORT(ort, model, c.Dataset)
 	if err != nil {
 		return err
 	}
@@ -146,39 +262,32 @@ func check(c *train.Checkpoint, path string, ort compute.Backend, opts Options, 
 	defer ref.Finalize()
 	d := c.Dataset
 	n := d.Height * d.Width * d.Channels
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x6578706f7274))
+	rng := rand.New(rand.NewPCG(seed, 0x6578706f7274))
 	var got, want []float32
-	for done := 0; done < opts.CheckImages; done += opts.Batch {
-		img := make([]float32, opts.Batch*n)
+	for _, b := range batches {
+		img := make([]float32, b*n)
 		for i := range img {
 			img[i] = float32(rng.IntN(256))
 		}
-		w, err := ref.Logits(img, opts.Batch, d.Height, d.Width, d.Channels)
+		w, err := ref.Logits(img, b, d.Height, d.Width, d.Channels)
 		if err != nil {
 			return err
 		}
-		var out []*tensors.Tensor
-		err = safe(func() (err error) {
-			out, err = loaded.Call(tensors.FromFlatDataAndDimensions(img, opts.Batch, d.Height, d.Width, d.Channels))
-			return err
-		})
+		g, err := loaded.logits(img, b)
 		if err != nil {
-			return err
-		}
-		if len(out) != 1 {
-			return fmt.Errorf("the model has %d outputs, want 1", len(out))
-		}
-		g, err := tensors.CopyFlatData[float32](out[0])
-		if err != nil {
-			return err
-		}
-		if len(g) != len(w) {
-			return fmt.Errorf("the model gives %d logits per batch, want %d", len(g), len(w))
+			return fmt.Errorf("batch of %d: %w", b, err)
 		}
 		got, want = append(got, g...), append(want, w...)
 	}
-	rep.CheckImages = len(want) / len(d.Classes)
+	rep.CheckImages, rep.CheckBatches = len(want)/len(d.Classes), batches
 	rep.MaxAbsLogitDiff, rep.Top1Agreement = compare(want, got, len(d.Classes))
+	scale := 1.0
+	for _, v := range want {
+		scale = max(scale, math.Abs(float64(v)))
+	}
+	if !(rep.MaxAbsLogitDiff <= checkTolerance*scale) {
+		return fmt.Errorf("the file's logits differ from the Go backend's by up to %.3g (largest logit %.3g): not the trained network", rep.MaxAbsLogitDiff, scale)
+	}
 	return nil
 }
 

@@ -54,14 +54,30 @@ func TestONNXExport(t *testing.T) {
 	ck, _ := tinyCheckpoint(t)
 	for _, lowered := range []bool{false, true} {
 		path := filepath.Join(t.TempDir(), "tiny.onnx")
-		rep, err := ONNX(ck, path, Options{Batch: 3, Lowered: lowered, CheckImages: 9})
+		opts := Options{CheckImages: 9}
+		if lowered {
+			opts.Lowered, opts.Batch = true, 3
+		}
+		rep, err := ONNX(ck, path, opts)
 		if err != nil {
 			t.Fatalf("lowered=%v: %v", lowered, err)
 		}
-		t.Logf("lowered=%v: %+v", lowered, rep)
+		t.Logf("lowered=%v: %+v; %d nodes: %s", lowered, rep, rep.Graph.Nodes, rep.Graph.Histogram())
 		if rep.CheckImages != 9 || rep.Top1Agreement != 1 || rep.MaxAbsLogitDiff > 1e-4 || rep.Bytes < 1000 {
 			t.Errorf("lowered=%v: %d images, agreement %g, max diff %g, %d bytes", lowered, rep.CheckImages, rep.Top1Agreement, rep.MaxAbsLogitDiff, rep.Bytes)
 		}
+		if lowered {
+			continue
+		}
+		// The deployment graph of the trained checkpoint (BatchNorm statistics
+		// recalibrated on data): dynamic batch checked with two batch sizes,
+		// the default opset, BatchNorm folded.
+		g := rep.Graph
+		if !slices.Equal(rep.CheckBatches, []int{8, 1}) || rep.InputShape[0] != -1 || g.InputDims[0] != BatchDim ||
+			g.Opset != DefaultOpset || g.IRVersion != 7 {
+			t.Errorf("deployment graph: batches %v, input %v (%v), opset %d, IR %d", rep.CheckBatches, rep.InputShape, g.InputDims, g.Opset, g.IRVersion)
+		}
+		checkDeployGraph(t, ck.TrainArch, g)
 	}
 }
 
