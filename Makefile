@@ -15,11 +15,14 @@ export ONNXRUNTIME_SHARED_LIBRARY_PATH := $(CURDIR)/.deps/onnxruntime/libonnxrun
 export MULTIHW_ROOT := $(CURDIR)
 # `make setup` installs the Debian dataset, so tests that use it must find it.
 export MULTIHW_REQUIRE_FASHION_MNIST := 1
+# ... and ONNX Runtime and Debian's python3-onnx (onnx.checker on exported
+# files): tests that need them fail instead of skipping.
+export MULTIHW_REQUIRE_ONNX := 1
 
 DEPS := $(CURDIR)/.deps
 BIN := $(CURDIR)/bin
 MULTIHW := $(BIN)/multihw
-APT_PACKAGES := jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client dataset-fashion-mnist
+APT_PACKAGES := jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client dataset-fashion-mnist python3-onnx
 ORT_VERSION := 1.30.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -timeout 60m

@@ -38,9 +38,10 @@ import (
 // first with Clip's bounds as inputs) to 17; 17 is the newest opset the
 // checker of onnx 1.12 (Debian's python3-onnx, the widely installed
 // release) validates, so every accepted opset is checked in the tests.
-// The default, 13 (ONNX 1.8, IR 7), is the default of tf2onnx and of
-// PyTorch 1.12's exporter and loads in ONNX Runtime ≥ 1.6, TensorRT ≥ 7.2
-// and OpenVINO.
+// The default, 13 (ONNX 1.8, IR 7), loads in ONNX Runtime ≥ 1.6; it was
+// the default of tf2onnx (1.9 to 1.13) and of PyTorch's exporter from 1.12
+// on, chosen there as the newest opset of 18 months before, old enough for
+// most ONNX implementations to run (pytorch/pytorch#73898).
 const (
 	MinOpset     = 11
 	MaxOpset     = 17

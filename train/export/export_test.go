@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/testenv"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
@@ -48,9 +49,8 @@ func tinyCheckpoint(t *testing.T) (*train.Checkpoint, *data.Dataset) {
 }
 
 func TestONNXExport(t *testing.T) {
-	if _, err := ONNXRuntime(); err != nil {
-		t.Skipf("ONNX Runtime unavailable: %v", err)
-	}
+	_, err := ONNXRuntime()
+	testenv.NeedONNX(t, err)
 	ck, _ := tinyCheckpoint(t)
 	for _, lowered := range []bool{false, true} {
 		path := filepath.Join(t.TempDir(), "tiny.onnx")
@@ -82,9 +82,8 @@ func TestONNXExport(t *testing.T) {
 }
 
 func TestConsistency(t *testing.T) {
-	if _, err := ONNXRuntime(); err != nil {
-		t.Skipf("ONNX Runtime unavailable: %v", err)
-	}
+	_, err := ONNXRuntime()
+	testenv.NeedONNX(t, err)
 	ck, ds := tinyCheckpoint(t)
 	start := time.Now()
 	res, err := Consistency(ck, ds, []string{"go", "onnx", "xla", "tpu9000"}, 32, 0)
@@ -115,9 +114,8 @@ func TestConsistency(t *testing.T) {
 }
 
 func TestBenchInfer(t *testing.T) {
-	if _, err := ONNXRuntime(); err != nil {
-		t.Skipf("ONNX Runtime unavailable: %v", err)
-	}
+	_, err := ONNXRuntime()
+	testenv.NeedONNX(t, err)
 	arch, err := blocks.Parse(toydata.Spec)
 	if err != nil {
 		t.Fatal(err)
