@@ -174,7 +174,7 @@ func (n *network) compareORT(t *testing.T, ort compute.Backend, model []byte, se
 			maxRel = d
 		}
 	}
-	t.Logf("%s: largest |logit| %.3g, first logits go %v onnx %v", n.arch.Name, scale, want[:min(4, len(want))], got[:min(4, len(got))])
+	t.Logf("%s: largest |logit| %.3g", n.arch.Name, scale)
 	_, agree = compare(want, got, n.arch.Classes)
 	return maxRel, agree
 }
@@ -337,6 +337,42 @@ func TestDeployMultiAVG(t *testing.T) {
 	t.Logf("multi_avg: max relative |Δlogit| %.2g, top-1 agreement %g", rel, agree)
 	if rel > 1e-4 || agree != 1 {
 		t.Errorf("multi_avg: max relative logit difference %g, top-1 agreement %g", rel, agree)
+	}
+	path := filepath.Join(t.TempDir(), "multi_avg.onnx")
+	if err := os.WriteFile(path, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := onnxCheck(t, testenv.PythonONNX(t), path), "ir 7 opset 13 output [batch, 1001]"; got != want {
+		t.Errorf("multi_avg: checker says %q, want %q", got, want)
+	}
+}
+
+// TestConsistencyRunsDeployedGraph: consistency's "onnx" backend is the
+// exported deployment graph in ONNX Runtime, and it agrees with the Go
+// backend on the test images.
+func TestConsistencyRunsDeployedGraph(t *testing.T) {
+	needORT(t)
+	ck, ds := tinyCheckpoint(t)
+	res, err := Consistency(ck, ds, []string{"go", "onnx"}, 16, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.PerBackend) != 2 {
+		t.Fatalf("backends %v", res.Backends)
+	}
+	o := res.PerBackend[1]
+	t.Logf("%+v", o)
+	if !strings.Contains(o.Backend, "exported deployment graph") || o.Lowered || res.N != 40 {
+		t.Errorf("onnx ran %q (lowered %v) on %d images, want the exported deployment graph on 40", o.Backend, o.Lowered, res.N)
+	}
+	if o.Top1Agreement != 1 || o.MaxAbsLogitDiff > 1e-4 || o.Accuracy != res.PerBackend[0].Accuracy {
+		t.Errorf("go vs deployed graph: agreement %g, max |Δlogit| %g, accuracies %g and %g", o.Top1Agreement, o.MaxAbsLogitDiff, res.PerBackend[0].Accuracy, o.Accuracy)
+	}
+	// Test images of another size than the checkpoint's are refused.
+	small := *ds
+	small.Test = &data.Split{Height: 8, Width: 8, Channels: 1, Pixels: make([]uint8, 64), Labels: []int32{0}}
+	if _, err := Consistency(ck, &small, []string{"go", "onnx"}, 16, 0); err == nil || !strings.Contains(err.Error(), "test images are 8x8x1") {
+		t.Errorf("8x8 test images: %v", err)
 	}
 }
 
