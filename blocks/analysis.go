@@ -20,12 +20,17 @@ const (
 	OpPW    Op = "pw"    // 1×1 convolution
 	OpDW    Op = "dw"    // k×k depthwise convolution
 	OpFC    Op = "fc"    // fully connected (after pooling)
-	OpPool  Op = "pool"  // global average pooling
-	OpAdd   Op = "add"   // residual addition
+	OpPool  Op = "pool"  // average pooling: global (kernel 0 in a plan), or k×k with a stride
+	OpAdd   Op = "add"   // residual addition, or a sum of several inputs
+	// Element-wise primitives of the benchmark networks (nb201.go, fbnet.go).
+	OpAct     Op = "act"     // a standalone activation (the ReLU of ReLU-Conv-BN)
+	OpNorm    Op = "norm"    // a standalone BatchNorm + activation (NAS-Bench-201's lastact)
+	OpZero    Op = "zero"    // multiplication by zero (NAS-Bench-201's none edge)
+	OpShuffle Op = "shuffle" // channel shuffle after a grouped 1×1 conv
 )
 
 // Ops lists all primitive ops.
-var Ops = []Op{OpConv, OpFused, OpPW, OpDW, OpFC, OpPool, OpAdd}
+var Ops = []Op{OpConv, OpFused, OpPW, OpDW, OpFC, OpPool, OpAdd, OpAct, OpNorm, OpZero, OpShuffle}
 
 // Layer is one primitive op of an architecture at a given input resolution.
 // Convolutions use SAME padding: output size = ceil(input size / stride).
@@ -57,6 +62,14 @@ type Layer struct {
 	OutElems int64 `json:"out_elems"`
 	// Activated reports a ReLU/ReLU6 after the op.
 	Activated bool `json:"activated"`
+	// Groups is the group count of a convolution (1 dense, the channels for
+	// a depthwise one; 0 for other ops).
+	Groups int `json:"groups,omitempty"`
+	// Dead marks an op whose result cannot reach the output (PlanOp.Dead, or
+	// every op of a network with a constant block, Plan.Constant): a graph
+	// compiler removes it, an eager runtime still runs it. Dead layers count
+	// in the totals of the analysis, as in the benchmarks' own figures.
+	Dead bool `json:"dead,omitempty"`
 }
 
 // WeightBytes is the size of the deployed weights at the given bytes per element
@@ -99,10 +112,15 @@ func Analyze(a *Arch, resolution int) (*Analysis, error) {
 	size := resolution
 	n := len(a.Blocks)
 	size = an.addPlan(np.Stem, -1, n, size)
+	constant := false
 	for i, p := range np.Blocks {
 		size = an.addPlan(p, i, n, size)
+		constant = constant || p.Constant
 	}
 	an.addPlan(np.Head, n, n, size)
+	for i := range an.Layers {
+		an.Layers[i].Dead = an.Layers[i].Dead || constant
+	}
 	for _, l := range an.Layers {
 		an.MACs += l.MACs
 		an.Params += l.Params
@@ -125,7 +143,7 @@ func (an *Analysis) addPlan(p Plan, block, n, size int) int {
 	for i, op := range p.Ops {
 		in := sizeOf(op.Inputs[0])
 		l := Layer{Block: block, Name: LayerName(block, n, op.Name), Op: op.Op, Kernel: op.Kernel, Stride: op.Stride,
-			InSize: in, InC: op.In, OutC: op.Out, Activated: op.Act != ""}
+			InSize: in, InC: op.In, OutC: op.Out, Activated: op.Act != "", Dead: op.Dead}
 		for _, v := range op.Inputs {
 			s := sizeOf(v)
 			l.InElems += int64(s * s * op.In)
@@ -139,7 +157,7 @@ func (an *Analysis) addPlan(p Plan, block, n, size int) int {
 			} else {
 				l.OutSize = (in + op.Stride - 1) / op.Stride
 			}
-		case OpAdd:
+		case OpAdd, OpAct, OpNorm, OpZero, OpShuffle:
 			l.OutSize = in
 		case OpFC:
 			l.OutSize = 1
@@ -149,13 +167,18 @@ func (an *Analysis) addPlan(p Plan, block, n, size int) int {
 			l.OutSize = (in + op.Stride - 1) / op.Stride
 			k = int64(op.Kernel*op.Kernel) * int64(op.In/op.Groups) * int64(op.Out)
 			l.MACs = k * int64(l.OutSize*l.OutSize)
+			l.Groups = op.Groups
 		}
 		l.OutElems = int64(l.OutSize * l.OutSize * op.Out)
 		l.Params, l.Weights = k, k
 		if op.Norm {
-			// gamma, beta, moving mean and variance; folded into a bias.
+			// gamma, beta, moving mean and variance; folded into a bias, or
+			// a scale and a shift when no conv precedes it.
 			l.Params += 4 * int64(op.Out)
 			l.Weights += int64(op.Out)
+			if op.Op == OpNorm {
+				l.Weights += int64(op.Out)
+			}
 		}
 		if op.Bias {
 			l.Params += int64(op.Out)

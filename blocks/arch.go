@@ -21,6 +21,8 @@
 //     before the expansion (StartKernel), 1×1 expand, optional depthwise between
 //     expansion and projection (Kernel), 1×1 projection. It covers ExtraDW (both),
 //     IB (mid only), ConvNext-like (start only) and FFN (neither).
+//   - [KindCell] and [KindResBasic]: the NAS-Bench-201 cell and its residual
+//     reduction block, for the benchmark networks (see nb201.go, [NB201Network]).
 //
 // Every convolution is followed by BatchNorm; the projection of IBN, fused IBN
 // and UIB is linear (no activation). A block has a residual connection when its
@@ -48,10 +50,14 @@ const (
 	KindIBN   Kind = "ibn"
 	KindFused Kind = "fused"
 	KindUIB   Kind = "uib"
+	// KindCell is a NAS-Bench-201 cell (Block.Cell), KindResBasic a ResNet
+	// basic block in ReLU-Conv-BN order (NAS-Bench-201's reduction block).
+	KindCell     Kind = "cell"
+	KindResBasic Kind = "res"
 )
 
 // Kinds lists the valid block kinds.
-var Kinds = []Kind{KindConv, KindIBN, KindFused, KindUIB}
+var Kinds = []Kind{KindConv, KindIBN, KindFused, KindUIB, KindCell, KindResBasic}
 
 // Activation is the non-linearity after the non-linear convolutions of a block.
 type Activation string
@@ -61,6 +67,8 @@ type Activation string
 const (
 	ReLU  Activation = "relu"
 	ReLU6 Activation = "relu6"
+	// Linear is no activation: NAS-Bench-201's stem is conv + BN only.
+	Linear Activation = "linear"
 )
 
 // Block is one layer group of an architecture.
@@ -91,6 +99,13 @@ type Block struct {
 	// TuNAS's search spaces keep it: an expansion-1 block there is a 1×1 (or
 	// k×k) in→in conv, depthwise, projection. Text form: the token "keepexp".
 	KeepExpand bool `json:"keep_expand,omitempty"`
+	// Groups is the group count of the 1×1 expansion and projection of an IBN
+	// or UIB, with a channel shuffle after the expansion when above 1
+	// (ShuffleNet; FBNet's "g2" ops). 0 and 1 mean dense.
+	Groups int `json:"groups,omitempty"`
+	// Cell is the NAS-Bench-201 cell of a KindCell block, as the standard
+	// arch_str (see ParseCell).
+	Cell string `json:"cell,omitempty"`
 }
 
 // Head is the part after the last block: an optional 1×1 conv + BN + act on the
@@ -104,6 +119,9 @@ type Head struct {
 	Hidden int `json:"hidden,omitempty"`
 	// Dropout before the classifier, used only in training.
 	Dropout float64 `json:"dropout,omitempty"`
+	// Norm adds BatchNorm + ReLU on the feature map before pooling, after the
+	// conv if any (NAS-Bench-201's "lastact").
+	Norm bool `json:"norm,omitempty"`
 }
 
 // Arch is an architecture: input, stem, blocks, head and classifier.
@@ -132,7 +150,7 @@ func (b Block) Activation() Activation {
 // in channels. For KindConv it is the output width.
 func (b Block) ExpandedWidth(in int) int {
 	switch {
-	case b.Kind == KindConv:
+	case b.Kind == KindConv || b.Kind == KindCell || b.Kind == KindResBasic:
 		return b.Out
 	case b.Expanded > 0:
 		return b.Expanded
@@ -156,10 +174,21 @@ func (b Block) HasExpandConv(in int) bool {
 	return false
 }
 
-// Residual reports whether the block has a residual connection for input width in.
+// Residual reports whether the block ends with the addition of its input for
+// input width in. Cells have their own skip edges; a ResNet basic block adds
+// its input only when its shortcut is the identity (see nb201.go).
 func (b Block) Residual(in int) bool {
-	return !b.NoSkip && b.Kind != KindConv && b.Stride == 1 && in == b.Out
+	switch b.Kind {
+	case KindConv, KindCell:
+		return false
+	case KindResBasic: // an identity shortcut (else its shortcut has ops)
+		return b.Stride == 1 && in == b.Out
+	}
+	return !b.NoSkip && b.Stride == 1 && in == b.Out
 }
+
+// groups returns the group count of the block's 1×1 convs (1 when dense).
+func (b Block) groups() int { return max(b.Groups, 1) }
 
 // MakeDivisible rounds v to the nearest multiple of divisor, never going below
 // divisor nor more than 10% below v (the rule of the MobileNet reference code).
@@ -276,6 +305,8 @@ func validKernel(k int) bool { return k > 0 && k%2 == 1 }
 func (b Block) validate(in int) error {
 	switch b.Kind {
 	case KindConv, KindIBN, KindFused, KindUIB:
+	case KindCell, KindResBasic:
+		return b.validateBench(in)
 	case "":
 		return fmt.Errorf("field kind: missing (valid kinds: %s)", kindList())
 	default:
@@ -325,9 +356,15 @@ func (b Block) validate(in int) error {
 		return fmt.Errorf("field keep_expand: only valid for kinds %q and %q (a %s block's expansion is fixed)", KindIBN, KindFused, b.Kind)
 	}
 	switch b.Act {
-	case "", ReLU, ReLU6:
+	case "", ReLU, ReLU6, Linear:
 	default:
-		return fmt.Errorf("field act: unsupported activation %q (supported: relu, relu6)", b.Act)
+		return fmt.Errorf("field act: unsupported activation %q (supported: relu, relu6, linear)", b.Act)
+	}
+	if err := b.validateGroups(in); err != nil {
+		return err
+	}
+	if b.Cell != "" {
+		return fmt.Errorf("field cell: only valid for kind %q", KindCell)
 	}
 	return nil
 }
@@ -362,6 +399,9 @@ func (a *Arch) applyDefaults() {
 	norm := func(b *Block) {
 		if b.Act == ReLU {
 			b.Act = ""
+		}
+		if b.Groups == 1 {
+			b.Groups = 0
 		}
 	}
 	norm(&a.Stem)

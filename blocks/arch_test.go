@@ -59,7 +59,25 @@ func randomArch(rng *rand.Rand) *Arch {
 				b.Stride = 1
 			}
 		}
-		if b.Kind != KindConv {
+		switch b.Kind {
+		case KindCell: // keeps the width and resolution; its kernels are its ops'
+			var c Cell
+			for e := range c {
+				c[e] = CellOp(rng.IntN(NumCellOps))
+			}
+			in := a.Stem.Out
+			if n := len(a.Blocks); n > 0 {
+				in = a.Blocks[n-1].Out
+			}
+			b = Block{Kind: KindCell, Stride: 1, Out: in, Cell: c.String()}
+		case KindResBasic:
+			b.Kernel, b.Act, b.NoSkip = pick(1, 3, 5), "", false
+		case KindIBN, KindUIB:
+			if rng.IntN(4) == 0 {
+				b.Groups = 2 // every width and ratio drawn here keeps the widths even
+			}
+		}
+		if b.Kind != KindConv && b.Kind != KindCell && b.Kind != KindResBasic {
 			if rng.IntN(4) == 0 {
 				b.Expanded = 8 * (1 + rng.IntN(32))
 			} else {
@@ -79,7 +97,7 @@ func randomArch(rng *rand.Rand) *Arch {
 			a.Blocks = append(a.Blocks, b)
 		}
 	}
-	a.Head = Head{Conv: pick(0, 64, 960), Hidden: pick(0, 0, 1280), Dropout: []float64{0, 0.2, 0.5}[rng.IntN(3)]}
+	a.Head = Head{Conv: pick(0, 64, 960), Hidden: pick(0, 0, 1280), Dropout: []float64{0, 0.2, 0.5}[rng.IntN(3)], Norm: rng.IntN(4) == 0}
 	return a
 }
 

@@ -50,6 +50,11 @@ type PlanOp struct {
 	// Inputs are the values the op reads: PlanInput or the index of an
 	// earlier op. Convolutions, pooling and fc read one; OpAdd sums two or more.
 	Inputs []int `json:"inputs"`
+	// Dead marks an op whose result cannot reach the block's output (a
+	// NAS-Bench-201 edge off every input-output path, a none edge, an
+	// addition of such an edge): a graph compiler removes it, an eager
+	// runtime runs it (see Layer.Dead).
+	Dead bool `json:"dead,omitempty"`
 }
 
 // Plan is the op plan of one part of an architecture (the stem, a block or
@@ -59,6 +64,10 @@ type Plan struct {
 	In  int      `json:"in"`
 	Out int      `json:"out"`
 	Ops []PlanOp `json:"ops"`
+	// Constant says that the block's output does not depend on its input (a
+	// disconnected NAS-Bench-201 cell): then nothing of the network affects
+	// its output, and Analyze marks every layer Dead.
+	Constant bool `json:"constant,omitempty"`
 }
 
 // Plan op names of the blocks (see PlanOp.Name).
@@ -73,6 +82,7 @@ const (
 	OpNameAdd        = "add"      // residual addition
 	OpNameStem       = "stem"
 	OpNameHeadConv   = "head.conv"
+	OpNameHeadNorm   = "head.norm"
 	OpNameHeadPool   = "head.pool"
 	OpNameHeadHidden = "head.hidden"
 	OpNameClassifier = "classifier"
@@ -109,6 +119,9 @@ func (pl *planner) push(op PlanOp) {
 // conv appends a convolution + BatchNorm (+ act): full when groups is 1,
 // depthwise when groups is 0 (groups = channels).
 func (pl *planner) conv(name string, kernel, stride, out, groups int, big Op, act Activation) {
+	if act == Linear {
+		act = ""
+	}
 	op := convOp(kernel, big)
 	if groups == 0 {
 		op, out, groups = OpDW, pl.c, pl.c
@@ -139,6 +152,11 @@ func convOp(kernel int, big Op) Op {
 //   - KindUIB: [start depthwise, linear] → 1×1 expand → [middle depthwise] →
 //     linear 1×1 project; the stride goes to the middle depthwise if there is
 //     one, else to the start depthwise.
+//   - KindCell, KindResBasic: the NAS-Bench-201 cell and reduction block
+//     (nb201.go).
+//
+// With Groups > 1 the 1×1 expansion and projection of IBN and UIB are grouped
+// and a channel shuffle follows the expansion (prims.go).
 //
 // The bracketed expansion of IBN and fused IBN exists by HasExpandConv. Every
 // convolution is followed by BatchNorm; a residual add follows by Residual.
@@ -151,10 +169,10 @@ func (b Block) Plan(in int) Plan {
 		pl.conv(OpNameConv, b.Kernel, b.Stride, b.Out, 1, OpConv, act)
 	case KindIBN:
 		if b.HasExpandConv(in) {
-			pl.conv(OpNameExpand, 1, 1, e, 1, OpPW, act)
+			pl.expand(e, b.groups(), act)
 		}
 		pl.conv(OpNameDW, b.Kernel, b.Stride, 0, 0, OpDW, act)
-		pl.conv(OpNameProject, 1, 1, b.Out, 1, OpPW, "")
+		pl.conv(OpNameProject, 1, 1, b.Out, b.groups(), OpPW, "")
 	case KindFused:
 		stride := b.Stride
 		if b.HasExpandConv(in) {
@@ -170,11 +188,15 @@ func (b Block) Plan(in int) Plan {
 			}
 			pl.conv(OpNameStartDW, b.StartKernel, s, 0, 0, OpDW, "")
 		}
-		pl.conv(OpNameExpand, 1, 1, e, 1, OpPW, act)
+		pl.expand(e, b.groups(), act)
 		if b.Kernel > 0 {
 			pl.conv(OpNameMidDW, b.Kernel, b.Stride, 0, 0, OpDW, act)
 		}
-		pl.conv(OpNameProject, 1, 1, b.Out, 1, OpPW, "")
+		pl.conv(OpNameProject, 1, 1, b.Out, b.groups(), OpPW, "")
+	case KindCell:
+		pl.cell(b)
+	case KindResBasic:
+		pl.resBasic(b)
 	default:
 		panic(fmt.Sprintf("blocks: plan of unknown block kind %q", b.Kind))
 	}
@@ -193,6 +215,9 @@ func (h Head) Plan(in, classes int) Plan {
 	pl := newPlanner(in)
 	if h.Conv > 0 {
 		pl.conv(OpNameHeadConv, 1, 1, h.Conv, 1, OpPW, ReLU)
+	}
+	if h.Norm {
+		pl.norm(OpNameHeadNorm)
 	}
 	pl.push(PlanOp{Name: OpNameHeadPool, Op: OpPool, Kernel: 0, Stride: 1, Out: pl.c, Groups: 1})
 	if h.Hidden > 0 {

@@ -25,12 +25,16 @@ import (
 // (inverted bottleneck), er (fused IBN, timm's "edge residual"), uir (universal
 // inverted bottleneck). Options: r<N> repeat, k<K> kernel, a<K> UIB start
 // kernel, s<S> stride, e<X> expansion ratio, m<N> absolute expanded width,
-// c<N> output width, nre (ReLU, the default) or nr6 (ReLU6) activation, noskip
-// (no residual connection), keepexp (an ir/er block of expansion 1 keeps its
-// expansion conv; see Block.KeepExpand). Missing name, input and classes default to "",
-// 224x224x3 and 1001; the stem and head lines are required.
+// c<N> output width, g<N> groups of the 1×1 convs, nre (ReLU, the default),
+// nr6 (ReLU6) or nlin (none) activation, noskip (no residual connection),
+// keepexp (an ir/er block of expansion 1 keeps its expansion conv; see
+// Block.KeepExpand). The benchmark networks add cell (a NAS-Bench-201 cell,
+// o<6 digits>: the op of each edge, see Cell.Digits) and res (ResNet basic
+// block in ReLU-Conv-BN order), and the head option bn (BatchNorm + ReLU
+// before pooling). Missing name, input and classes default to "", 224x224x3
+// and 1001; the stem and head lines are required.
 
-var kindPrefix = map[Kind]string{KindConv: "cn", KindIBN: "ir", KindFused: "er", KindUIB: "uir"}
+var kindPrefix = map[Kind]string{KindConv: "cn", KindIBN: "ir", KindFused: "er", KindUIB: "uir", KindCell: "cell", KindResBasic: "res"}
 
 // String returns the text form of a block (without repeat).
 func (b Block) String() string { return b.format(1) }
@@ -47,8 +51,16 @@ func (b Block) format(repeat int) string {
 	if b.Kind == KindUIB {
 		t = append(t, fmt.Sprintf("a%d", b.StartKernel))
 	}
+	if b.Kind == KindCell {
+		if c, err := ParseCell(b.Cell); err == nil {
+			t = append(t, "o"+c.Digits())
+		} else {
+			t = append(t, "o?") // Validate reports it.
+		}
+		return strings.Join(append(t, fmt.Sprintf("c%d", b.Out)), "_")
+	}
 	t = append(t, fmt.Sprintf("k%d", b.Kernel), fmt.Sprintf("s%d", b.Stride))
-	if b.Kind != KindConv {
+	if b.Kind != KindConv && b.Kind != KindResBasic {
 		if b.Expanded > 0 {
 			t = append(t, fmt.Sprintf("m%d", b.Expanded))
 		} else {
@@ -56,8 +68,13 @@ func (b Block) format(repeat int) string {
 		}
 	}
 	t = append(t, fmt.Sprintf("c%d", b.Out))
+	if b.Groups > 1 {
+		t = append(t, fmt.Sprintf("g%d", b.Groups))
+	}
 	if b.Act == ReLU6 {
 		t = append(t, "nr6")
+	} else if b.Act == Linear {
+		t = append(t, "nlin")
 	} else if b.Act != "" && b.Act != ReLU {
 		t = append(t, "n"+string(b.Act))
 	}
@@ -81,6 +98,9 @@ func (h Head) String() string {
 	}
 	if h.Dropout > 0 {
 		t = append(t, "d"+strconv.FormatFloat(h.Dropout, 'g', -1, 64))
+	}
+	if h.Norm {
+		t = append(t, "bn")
 	}
 	if len(t) == 0 {
 		return "none"
@@ -217,8 +237,12 @@ func parseBlock(s string) ([]Block, error) {
 		b.Kind = KindFused
 	case "uir":
 		b.Kind = KindUIB
+	case "cell":
+		b.Kind = KindCell
+	case "res":
+		b.Kind = KindResBasic
 	default:
-		return nil, fmt.Errorf("block %q: unknown block kind %q (valid: cn, ir, er, uir)", s, tokens[0])
+		return nil, fmt.Errorf("block %q: unknown block kind %q (valid: cn, ir, er, uir, cell, res)", s, tokens[0])
 	}
 	repeat := 1
 	seen := map[byte]bool{}
@@ -229,6 +253,9 @@ func parseBlock(s string) ([]Block, error) {
 			continue
 		case "nr6":
 			b.Act = ReLU6
+			continue
+		case "nlin":
+			b.Act = Linear
 			continue
 		case "noskip":
 			b.NoSkip = true
@@ -244,6 +271,14 @@ func parseBlock(s string) ([]Block, error) {
 			return nil, fmt.Errorf("block %q: option %q given twice", s, string(key))
 		}
 		seen[key] = true
+		if key == 'o' && b.Kind == KindCell {
+			c, err := CellFromDigits(val)
+			if err != nil {
+				return nil, fmt.Errorf("block %q: %w", s, err)
+			}
+			b.Cell = c.String()
+			continue
+		}
 		if key == 'e' {
 			e, err := strconv.ParseFloat(val, 64)
 			if err != nil {
@@ -269,6 +304,8 @@ func parseBlock(s string) ([]Block, error) {
 			b.Expanded = v
 		case 'c':
 			b.Out = v
+		case 'g':
+			b.Groups = v
 		default:
 			return nil, fmt.Errorf("block %q: unknown option %q", s, t)
 		}
@@ -279,8 +316,12 @@ func parseBlock(s string) ([]Block, error) {
 	if !seen['c'] {
 		return nil, fmt.Errorf("block %q: missing output width c<N>", s)
 	}
-	if b.Kind != KindConv && !seen['e'] && !seen['m'] {
-		b.Expand = 1
+	switch b.Kind {
+	case KindConv, KindCell, KindResBasic:
+	default:
+		if !seen['e'] && !seen['m'] {
+			b.Expand = 1
+		}
 	}
 	if repeat < 1 || repeat > 64 {
 		return nil, fmt.Errorf("block %q: repeat must be in [1, 64], got %d", s, repeat)
@@ -300,6 +341,10 @@ func parseHead(s string) (Head, error) {
 		return h, nil
 	}
 	for _, t := range strings.Split(s, "_") {
+		if t == "bn" {
+			h.Norm = true
+			continue
+		}
 		if len(t) < 2 {
 			return h, fmt.Errorf("head %q: bad token %q", s, t)
 		}
@@ -321,7 +366,7 @@ func parseHead(s string) (Head, error) {
 			}
 			h.Dropout = v
 		default:
-			return h, fmt.Errorf("head %q: unknown option %q (valid: c<N>, h<N>, d<X>)", s, t)
+			return h, fmt.Errorf("head %q: unknown option %q (valid: c<N>, h<N>, d<X>, bn)", s, t)
 		}
 	}
 	return h, nil

@@ -4,76 +4,31 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
+
+	"github.com/multihw/multihw/blocks"
 )
 
-// FBNetOp is the choice at one position of an FBNet-space architecture: an
-// inverted bottleneck with a kernel size, an expansion ratio and an optional
-// group convolution, or skip (the layer is absent).
-type FBNetOp uint8
+// The FBNet space is defined once, in package blocks (which also builds its
+// networks); these are its names in this package.
+
+// FBNetOp is the choice at one position of an FBNet-space architecture.
+type FBNetOp = blocks.FBNetOp
 
 // NumFBNetOps is the number of FBNet op choices; FBNetSkip is the last.
 const (
-	NumFBNetOps    = 9
-	FBNetSkip      = FBNetOp(8)
-	FBNetPositions = 22 // searchable layers of an FBNet-space architecture
+	NumFBNetOps    = blocks.NumFBNetOps
+	FBNetSkip      = blocks.FBNetSkip
+	FBNetPositions = blocks.FBNetPositions
 )
 
-// FBNetOpNames are HELP's names of the FBNet ops, indexed by FBNetOp:
-// kernel size, expansion ratio and group count ("g2").
-var FBNetOpNames = [NumFBNetOps]string{"k3_e1", "k3_e1_g2", "k3_e3", "k3_e6", "k5_e1", "k5_e1_g2", "k5_e3", "k5_e6", "skip"}
-
-// String returns HELP's name of o.
-func (o FBNetOp) String() string {
-	if int(o) < NumFBNetOps {
-		return FBNetOpNames[o]
-	}
-	return fmt.Sprintf("FBNetOp(%d)", int(o))
-}
+// FBNetOpNames are HELP's names of the FBNet ops, indexed by FBNetOp.
+var FBNetOpNames = blocks.FBNetOpNames
 
 // FBNetArch is an FBNet-space architecture: the op at each of the 22 positions.
-type FBNetArch [FBNetPositions]FBNetOp
+type FBNetArch = blocks.FBNetArch
 
-// ParseFBNetArch parses HELP's op_idx_list: 22 space-separated op indices.
-func ParseFBNetArch(s string) (FBNetArch, error) {
-	var a FBNetArch
-	f := strings.Fields(s)
-	if len(f) != FBNetPositions {
-		return a, fmt.Errorf("op list %q: want %d op indices, got %d", s, FBNetPositions, len(f))
-	}
-	for i, x := range f {
-		v, err := strconv.Atoi(x)
-		if err != nil || v < 0 || v >= NumFBNetOps {
-			return a, fmt.Errorf("op list %q: position %d: %q is not an op index 0..%d", s, i, x, NumFBNetOps-1)
-		}
-		a[i] = FBNetOp(v)
-	}
-	return a, nil
-}
-
-// String returns the op_idx_list form of a.
-func (a FBNetArch) String() string {
-	var b strings.Builder
-	for i, op := range a {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(int(op)))
-	}
-	return b.String()
-}
-
-// Names returns the op_names form of a.
-func (a FBNetArch) Names() string {
-	var b strings.Builder
-	for i, op := range a {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(op.String())
-	}
-	return b.String()
-}
+// ParseFBNetArch parses HELP's op_idx_list (see [blocks.ParseFBNetArch]).
+func ParseFBNetArch(s string) (FBNetArch, error) { return blocks.ParseFBNetArch(s) }
 
 // FBNetTable is a table of FBNet-space architectures (HELP's 5,000 samples).
 type FBNetTable struct {
