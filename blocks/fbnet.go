@@ -78,6 +78,7 @@ func (a FBNetArch) Names() string {
 	}
 	return b.String()
 }
+
 // fbnetOps holds the kernel, expansion ratio and 1×1 group count of each
 // op, as its name spells them (skip: zeros).
 var fbnetOps = [NumFBNetOps]struct{ kernel, expansion, groups int }{

@@ -13,18 +13,26 @@ type Params struct {
 	// PeakGMACs is the sustained MAC rate of large 1×1 convolutions, in 10⁹ MAC/s.
 	PeakGMACs float64 `json:"peak_gmacs"`
 	// Efficiencies of the other op kinds relative to a 1×1 convolution
-	// (dimensionless): full k×k convolution (stems, MobileNetV4 "cn" layers),
-	// the k×k expansion of a fused IBN, depthwise, fully connected.
+	// (dimensionless). A full k×k convolution is costed by the shape of its
+	// GEMM: EffConv when it reads fewer than FeatureChannels channels per
+	// group (the stem on the image: a short reduction), EffFused otherwise (a
+	// dense conv on feature maps: fused-IBN expansions, MobileNetV4 "cn"
+	// layers, NAS-Bench-201 and ResNet convs). Then depthwise, fully
+	// connected, and average pooling, whose work is k² additions per output.
 	EffConv  float64 `json:"eff_conv"`
 	EffFused float64 `json:"eff_fused"`
 	EffDW    float64 `json:"eff_dw"`
 	EffFC    float64 `json:"eff_fc"`
+	EffPool  float64 `json:"eff_pool"`
 	// BandwidthGBs is the memory bandwidth for activations and streamed
 	// weights, in GB/s. PeakGMACs / BandwidthGBs is the ridge point (MACs/byte).
 	BandwidthGBs float64 `json:"bandwidth_gbs"`
-	// LayerOverheadUs is the fixed cost of each primitive op (dispatch,
-	// synchronisation), in µs.
+	// LayerOverheadUs is the fixed cost of each primitive op with weights
+	// (convolutions, fully connected), in µs: dispatch, synchronisation.
 	LayerOverheadUs float64 `json:"layer_overhead_us"`
+	// EltwiseOverheadUs is the same for the ops without weights (additions,
+	// pooling, standalone activations, channel shuffles), in µs.
+	EltwiseOverheadUs float64 `json:"eltwise_overhead_us"`
 	// FixedOverheadMs is the cost of one inference independent of the model
 	// (invocation, driver round trip, input/output copies), in ms.
 	FixedOverheadMs float64 `json:"fixed_overhead_ms"`
@@ -32,7 +40,20 @@ type Params struct {
 	// in MB; 0 means weights are streamed with every layer. With caching, only
 	// the weights beyond OnChipMB are streamed, once per inference.
 	OnChipMB float64 `json:"on_chip_mb"`
+	// RunsDeadOps says whether the runtime executes ops that cannot affect
+	// the output (blocks.Layer.Dead): eager frameworks (PyTorch) do, graph
+	// compilers (TFLite, SNPE, EdgeTPU) remove them.
+	RunsDeadOps bool `json:"runs_dead_ops,omitempty"`
+	// Unfused says that the BatchNorm and activation after a convolution
+	// run as kernels of their own (eager GPU frameworks), each costing
+	// EltwiseOverheadUs and a read and a write of the output.
+	Unfused bool `json:"unfused,omitempty"`
 }
+
+// FeatureChannels is the input depth (per group) from which a full k×k
+// convolution counts as a dense conv on feature maps (Params.EffFused) rather
+// than a conv on the image (Params.EffConv).
+const FeatureChannels = 8
 
 // RidgePoint returns PeakGMACs / BandwidthGBs in MACs per byte.
 func (p Params) RidgePoint() float64 { return p.PeakGMACs / p.BandwidthGBs }
@@ -44,7 +65,7 @@ func (p Params) Validate() error {
 		name string
 		v    float64
 	}{{"peak_gmacs", p.PeakGMACs}, {"eff_conv", p.EffConv}, {"eff_fused", p.EffFused}, {"eff_dw", p.EffDW},
-		{"eff_fc", p.EffFC}, {"bandwidth_gbs", p.BandwidthGBs}}
+		{"eff_fc", p.EffFC}, {"eff_pool", p.EffPool}, {"bandwidth_gbs", p.BandwidthGBs}}
 	for _, f := range pos {
 		if !(f.v > 0) || math.IsInf(f.v, 0) {
 			return fmt.Errorf("parameter %s must be positive and finite, got %g", f.name, f.v)
@@ -53,7 +74,8 @@ func (p Params) Validate() error {
 	nonneg := []struct {
 		name string
 		v    float64
-	}{{"layer_overhead_us", p.LayerOverheadUs}, {"fixed_overhead_ms", p.FixedOverheadMs}, {"on_chip_mb", p.OnChipMB}}
+	}{{"layer_overhead_us", p.LayerOverheadUs}, {"eltwise_overhead_us", p.EltwiseOverheadUs},
+		{"fixed_overhead_ms", p.FixedOverheadMs}, {"on_chip_mb", p.OnChipMB}}
 	for _, f := range nonneg {
 		if !(f.v >= 0) || math.IsInf(f.v, 0) {
 			return fmt.Errorf("parameter %s must be non-negative and finite, got %g", f.name, f.v)
@@ -69,14 +91,19 @@ const (
 	opPW
 	opDW
 	opFC
-	opOther // pool, add: no MACs
+	opPool  // windowed average pooling: k² additions per output
+	opOther // global pooling, additions, activations, shuffles: memory only
 	numOps
 )
 
-func opIndex(op blocks.Op) int {
-	switch op {
+// opClass returns the rate class of a layer (see Params).
+func opClass(l *blocks.Layer) int {
+	switch l.Op {
 	case blocks.OpConv:
-		return opConv
+		if l.InC/max(l.Groups, 1) < FeatureChannels {
+			return opConv
+		}
+		return opFused
 	case blocks.OpFused:
 		return opFused
 	case blocks.OpPW:
@@ -85,16 +112,24 @@ func opIndex(op blocks.Op) int {
 		return opDW
 	case blocks.OpFC:
 		return opFC
+	case blocks.OpPool:
+		if l.OutSize > 1 || l.Kernel < l.InSize {
+			return opPool // windowed
+		}
 	}
-	return opOther
+	return opOther // global pooling and the element-wise ops
 }
 
 // Analytic is the roofline latency model of one target. Per primitive layer:
 //
-//	ms = max(MACs / (PeakGMACs · eff[op]), bytes / BandwidthGBs) + LayerOverheadUs
+//	ms = max(work / (PeakGMACs · eff[op]), bytes / BandwidthGBs) + overhead
 //
-// where bytes are the input and output activations plus, without on-chip
-// caching, the weights, all at the target's precision. Per inference it adds
+// where work is the MACs (k² additions per output for average pooling), bytes
+// are the input and output activations plus, without on-chip caching, the
+// weights, all at the target's precision, and the overhead is
+// LayerOverheadUs for layers with weights, EltwiseOverheadUs for the others.
+// Dead layers cost nothing unless RunsDeadOps; Unfused adds the separate
+// BatchNorm and activation kernels of convolutions. Per inference it adds
 // FixedOverheadMs and, with caching, the streaming of the weights beyond
 // OnChipMB. Its cost vectors are [layer ms, weight bytes].
 type Analytic struct {
@@ -105,6 +140,7 @@ type Analytic struct {
 	msPerMAC  [numOps]float64
 	msPerByte float64
 	ovhMs     float64
+	eltOvhMs  float64
 	cache     bool
 	onChipB   float64
 }
@@ -132,10 +168,12 @@ func (t *Analytic) setRates() {
 		opPW:    perMAC,
 		opDW:    perMAC / p.EffDW,
 		opFC:    perMAC / p.EffFC,
+		opPool:  perMAC / p.EffPool,
 		opOther: 0,
 	}
 	t.msPerByte = 1 / (p.BandwidthGBs * 1e6)
 	t.ovhMs = p.LayerOverheadUs / 1e3
+	t.eltOvhMs = p.EltwiseOverheadUs / 1e3
 	t.cache = p.OnChipMB > 0
 	t.onChipB = p.OnChipMB * 1e6
 }
@@ -159,26 +197,51 @@ type Bound string
 const (
 	ComputeBound Bound = "compute"
 	MemoryBound  Bound = "memory"
+	// Removed is a dead layer on a runtime that drops dead ops.
+	Removed Bound = "removed"
 )
 
 // LayerMs returns the latency of one layer in ms (including the per-layer
 // overhead, excluding per-inference costs) and what bounds it.
 func (t *Analytic) LayerMs(l *blocks.Layer) (float64, Bound) {
-	c := float64(l.MACs) * t.msPerMAC[opIndex(l.Op)]
+	if l.Dead && !t.p.RunsDeadOps {
+		return 0, Removed
+	}
+	cls := opClass(l)
+	work, ovh := float64(l.MACs), t.ovhMs
+	switch cls {
+	case opPool:
+		work, ovh = float64(l.Kernel*l.Kernel)*float64(l.OutElems), t.eltOvhMs
+	case opOther:
+		ovh = t.eltOvhMs
+	}
+	c := work * t.msPerMAC[cls]
 	bytes := float64(l.InElems + l.OutElems)
 	if !t.cache {
 		bytes += float64(l.Weights)
 	}
 	m := bytes * t.bytes * t.msPerByte
-	if c >= m {
-		return c + t.ovhMs, ComputeBound
+	if t.p.Unfused && cls != opFC && cls != opPool && cls != opOther && l.Params > l.Weights {
+		// BatchNorm (a conv with BatchNorm has more parameters than deployed
+		// weights) and the activation, unfused.
+		k := 1.0
+		if l.Activated {
+			k = 2
+		}
+		ovh += k * (t.eltOvhMs + 2*float64(l.OutElems)*t.bytes*t.msPerByte)
 	}
-	return m + t.ovhMs, MemoryBound
+	if c >= m {
+		return c + ovh, ComputeBound
+	}
+	return m + ovh, MemoryBound
 }
 
 // AddLayerCost implements LayerTarget. len(acc) must be Dims() (2).
 func (t *Analytic) AddLayerCost(l *blocks.Layer, acc []float64) {
-	ms, _ := t.LayerMs(l)
+	ms, b := t.LayerMs(l)
+	if b == Removed {
+		return
+	}
 	acc[0] += ms
 	acc[1] += float64(l.Weights) * t.bytes
 }
@@ -240,7 +303,9 @@ func (t *Analytic) Breakdown(an *blocks.Analysis) Breakdown {
 		ms, b := t.LayerMs(l)
 		bd.Layers[i] = LayerTime{Name: l.Name, Block: l.Block, Op: l.Op, Ms: ms, Bound: b}
 		sum += ms
-		w += float64(l.Weights) * t.bytes
+		if b != Removed {
+			w += float64(l.Weights) * t.bytes
+		}
 	}
 	bd.SpillMs = t.spillMs(w)
 	bd.TotalMs = sum + bd.FixedMs + bd.SpillMs

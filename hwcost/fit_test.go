@@ -1,44 +1,60 @@
 package hwcost
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// The committed params.json, FIT_REPORT.md and fit_pairs.csv must be what
-// `multihw cost fit` produces from the embedded anchors today.
+// The full fit takes about 20 s: tests share one run.
+var (
+	fitOnce sync.Once
+	fitRes  *FitResult
+	fitErr  error
+)
+
+func fullFit(t *testing.T) *FitResult {
+	t.Helper()
+	fitOnce.Do(func() { fitRes, fitErr = NewFitter().Run() })
+	if fitErr != nil {
+		t.Fatal(fitErr)
+	}
+	return fitRes
+}
+
+// The committed params.json, fit_pairs.csv and the fit sections of
+// FIT_REPORT.md must be what `multihw cost fit` produces today.
 func TestFitReproducesCommitted(t *testing.T) {
-	res, err := NewFitter().Run()
+	res := fullFit(t)
+	report, err := res.Report(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	def := DefaultParams()
-	for _, n := range TargetNames() {
-		got, want := res.Params.Targets[n], def.Targets[n]
-		g := []float64{got.PeakGMACs, got.EffConv, got.EffFused, got.EffDW, got.EffFC, got.BandwidthGBs, got.LayerOverheadUs, got.FixedOverheadMs, got.OnChipMB}
-		w := []float64{want.PeakGMACs, want.EffConv, want.EffFused, want.EffDW, want.EffFC, want.BandwidthGBs, want.LayerOverheadUs, want.FixedOverheadMs, want.OnChipMB}
-		for i := range g {
-			if math.Abs(g[i]-w[i]) > 1e-6*math.Abs(w[i]) {
-				t.Errorf("%s: refit parameter %d = %.9g, committed %.9g (rerun `multihw cost fit`)", n, i, g[i], w[i])
-			}
-		}
-	}
-	report, err := res.Report()
+	committed, err := os.ReadFile("FIT_REPORT.md")
 	if err != nil {
 		t.Fatal(err)
+	}
+	head, _, ok := strings.Cut(string(committed), ValidationHeading)
+	if !ok {
+		t.Fatalf("FIT_REPORT.md has no %q section (rerun `multihw cost fit` without --no-studies)", ValidationHeading)
 	}
 	for _, f := range []struct {
-		name string
-		got  string
-	}{{"FIT_REPORT.md", report}, {"fit_pairs.csv", string(res.PairsCSV())}} {
-		want, err := os.ReadFile(f.name)
-		if err != nil {
-			t.Fatal(err)
+		name      string
+		got, want string
+	}{{"params.json", string(res.Params.JSON()), ""}, {"fit_pairs.csv", string(res.PairsCSV()), ""}, {"FIT_REPORT.md", report, head}} {
+		want := f.want
+		if want == "" {
+			b, err := os.ReadFile(f.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = string(b)
 		}
-		if f.got != string(want) {
-			t.Errorf("%s differs from a fresh fit (rerun `multihw cost fit`); first difference near: %q", f.name, firstDiff(f.got, string(want)))
+		if f.got != want {
+			t.Errorf("%s differs from a fresh fit (rerun `multihw cost fit`); first difference near: %q", f.name, firstDiff(f.got, want))
 		}
 	}
 }
@@ -53,17 +69,75 @@ func firstDiff(a, b string) string {
 	return "(length)"
 }
 
-// The fitted models must beat plain MACs on held-out error everywhere, and on
-// held-out rank where the rows are not near-ties (see FIT_REPORT.md: on the
-// Pixel 4 DSP, Pixel 8 EdgeTPU, Pixel 7 GPU and iPhone ANE they do not).
-func TestFitBeatsMACs(t *testing.T) {
-	res, err := NewFitter().Run()
+// One reference device and one row of each study must match the committed
+// files (the full studies take about a minute).
+func TestReferenceAndStudiesReproduce(t *testing.T) {
+	committed, err := ReferenceDevices()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ps := DefaultParams()
+	dev, err := fitReferenceColumn("1080ti_256", ReferenceRows, referenceStarts(ps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, d := range committed.Devices {
+		if d.Name == dev.Name {
+			found = true
+			want := (&ReferenceSet{Devices: []ReferenceDevice{d}}).JSON()
+			if got := (&ReferenceSet{Devices: []ReferenceDevice{*dev}}).JSON(); !bytes.Equal(got, want) {
+				t.Errorf("reference device %s differs from reference_devices.json (rerun `multihw cost fit`): %q", dev.Name, firstDiff(string(got), string(want)))
+			}
+		}
+	}
+	if !found {
+		t.Errorf("reference device %s missing from reference_devices.json", dev.Name)
+	}
+	report, err := os.ReadFile("FIT_REPORT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := LibraryFrom(ps, committed)
+	for _, c := range []struct {
+		data, device string
+		train        int
+	}{{"nb201-help", "fpga", 10}, {"nb201-brpnas", "mobile-gpu-snapdragon-450-adreno-506-int8", 20}, {"fbnet-help", "samsung_a50", 20}} {
+		rows, err := AdaptStudy(lib, c.data, []string{c.device}, c.train, StudySeeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		writeAdaptTable(&b, rows, HELPAnchors)
+		line := strings.Split(b.String(), "\n")[2]
+		if !strings.Contains(string(report), line) {
+			t.Errorf("FIT_REPORT.md lacks the fresh study row (rerun `multihw cost fit`):\n%s", line)
+		}
+	}
+}
+
+// The fitted models must beat plain MACs on held-out error everywhere, rank
+// the Pixel 4 targets at least as well as MACs held out, and reach the
+// Spearman target on every held-out benchmark column.
+func TestFitBeatsMACs(t *testing.T) {
+	res := fullFit(t)
 	byName := map[string]TargetFit{}
 	for _, tf := range res.Targets {
 		byName[tf.Target] = tf
+		for _, b := range tf.Bench {
+			if !(b.HeldOut.Spearman >= BenchTarget) || b.HeldOut.N < 10000 {
+				t.Errorf("%s on %s: held-out Spearman %.4f on %d networks, want ≥ %.2f", tf.Target, b.Column, b.HeldOut.Spearman, b.HeldOut.N, BenchTarget)
+			}
+			if !(b.HeldOut.Spearman > b.MACsSpearman) {
+				t.Errorf("%s on %s: held-out Spearman %.4f not above MACs' %.4f", tf.Target, b.Column, b.HeldOut.Spearman, b.MACsSpearman)
+			}
+		}
+		if len(tf.Rows) == 0 {
+			if len(tf.Bench) == 0 {
+				t.Errorf("%s: neither rows nor benchmark data", tf.Target)
+			}
+			continue
+		}
 		if len(tf.Rows) < 5 {
 			t.Errorf("%s: %d usable rows, expected at least 5", tf.Target, len(tf.Rows))
 		}
@@ -74,17 +148,20 @@ func TestFitBeatsMACs(t *testing.T) {
 			t.Errorf("%s: in-sample median error %.3f above 15%%", tf.Target, tf.Fit.MedianAbsErr)
 		}
 	}
-	for _, n := range []string{"pixel4-edgetpu", "s23-gpu"} {
-		tf := byName[n]
-		if !(tf.HeldOut.Spearman > tf.MACs.Spearman) {
+	for _, n := range []string{"pixel4-dsp", "pixel4-edgetpu", "s23-gpu"} {
+		if tf := byName[n]; !(tf.HeldOut.Spearman > tf.MACs.Spearman) {
 			t.Errorf("%s: held-out Spearman %.3f not above MACs' %.3f", n, tf.HeldOut.Spearman, tf.MACs.Spearman)
 		}
 	}
 	for _, n := range []string{"pixel4-cpu", "pixel4-gpu", "pixel6-cpu", "s23-cpu"} {
-		tf := byName[n]
-		if tf.HeldOut.Spearman < tf.MACs.Spearman-1e-9 {
+		if tf := byName[n]; tf.HeldOut.Spearman < tf.MACs.Spearman-1e-9 {
 			t.Errorf("%s: held-out Spearman %.3f below MACs' %.3f", n, tf.HeldOut.Spearman, tf.MACs.Spearman)
 		}
+	}
+	// pixel4-edgetpu takes coral-edgetpu's fitted efficiencies as priors.
+	pe, coral := byName["pixel4-edgetpu"], byName["coral-edgetpu"]
+	if pe.Transfer == nil || pe.Transfer.From != "coral-edgetpu" || pe.Prior.EffFused != coral.Fitted.EffFused {
+		t.Errorf("pixel4-edgetpu prior eff_fused %g, coral-edgetpu fitted %g; transfer %+v", pe.Prior.EffFused, coral.Fitted.EffFused, pe.Transfer)
 	}
 }
 
@@ -121,7 +198,7 @@ func TestFitRecoversSyntheticLatencies(t *testing.T) {
 		}
 		synth = append(synth, a)
 	}
-	res, err := NewFitter().Anchors(synth, "synthetic").Targets("pixel4-dsp").SigmaObs(0.005).Run()
+	res, err := NewFitter().Anchors(synth, "synthetic").Targets("pixel4-dsp").NoBench().SigmaObs(0.005).Run()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,16 +212,29 @@ func TestFitRecoversSyntheticLatencies(t *testing.T) {
 	if r := tf.Fitted.PeakGMACs / truth.PeakGMACs; r < 0.8 || r > 1.25 {
 		t.Errorf("peak %.0f GMAC/s, truth %.0f", tf.Fitted.PeakGMACs, truth.PeakGMACs)
 	}
+	// The posterior must be narrower than the prior where the rows see the
+	// parameter (peak) and keep the prior where nothing does (eff_pool: no
+	// pooling in these models).
+	po := tf.Posterior
+	if k := paramIndex("peak_gmacs"); !po.Constrained(k) {
+		t.Errorf("peak: posterior ×%.2f, prior ×%.2f: want constrained", math.Exp(po.SD(k)), math.Exp(po.Prior[k]))
+	}
+	if k := paramIndex("eff_pool"); math.Abs(po.SD(k)-po.Prior[k]) > 1e-3*po.Prior[k] {
+		t.Errorf("eff_pool: posterior sd %.4f, prior %.4f: want the prior kept", po.SD(k), po.Prior[k])
+	}
 }
 
 func TestFitterErrors(t *testing.T) {
 	if _, err := NewFitter().SigmaObs(0).Run(); err == nil {
 		t.Error("sigma_obs 0: no error")
 	}
+	if _, err := NewFitter().BenchRows(1).Run(); err == nil {
+		t.Error("bench rows 1: no error")
+	}
 	if _, err := NewFitter().Targets("pixel4-npu").Run(); err == nil || !strings.Contains(err.Error(), "valid targets") {
 		t.Errorf("unknown target: got %v", err)
 	}
-	res, err := NewFitter().Anchors(nil, "none").Targets("pixel4-gpu").Run()
+	res, err := NewFitter().Anchors(nil, "none").Targets("pixel4-gpu").NoBench().Run()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +242,6 @@ func TestFitterErrors(t *testing.T) {
 		t.Errorf("no rows: want the prior kept with a note, got %+v", tf)
 	}
 }
-
 func TestAnchors(t *testing.T) {
 	anchors, err := EmbeddedAnchors()
 	if err != nil {

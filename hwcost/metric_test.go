@@ -191,8 +191,9 @@ func TestExpandTargets(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("got %v, want %s", got, want)
 	}
-	if all, _ := ExpandTargets([]string{"all"}); len(all) != 10 {
-		t.Errorf("all: %d targets, want 10", len(all))
+	// The paper's 4, MobileNetV4's 7 (the Pixel 4 DSP in both), the Coral Edge TPU.
+	if all, _ := ExpandTargets([]string{"all"}); len(all) != 11 || all[len(all)-1] != "coral-edgetpu" {
+		t.Errorf("all: %v, want 11 targets ending with coral-edgetpu", all)
 	}
 }
 

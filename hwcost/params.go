@@ -21,6 +21,9 @@ type ParamSet struct {
 	Anchors string `json:"anchors,omitempty"`
 	// Targets maps target names to their parameters.
 	Targets map[string]Params `json:"targets"`
+	// Posteriors holds the fitted targets' parameter uncertainty (see
+	// Posterior); targets without one keep their priors' widths.
+	Posteriors map[string]*Posterior `json:"posteriors,omitempty"`
 }
 
 //go:embed params.json
@@ -64,6 +67,12 @@ func (ps *ParamSet) Clone() *ParamSet {
 	for k, v := range ps.Targets {
 		c.Targets[k] = v
 	}
+	if ps.Posteriors != nil {
+		c.Posteriors = make(map[string]*Posterior, len(ps.Posteriors))
+		for k, v := range ps.Posteriors {
+			c.Posteriors[k] = v // read-only
+		}
+	}
 	return &c
 }
 
@@ -87,6 +96,14 @@ func ParseParams(data []byte) (*ParamSet, error) {
 		}
 		if err := ps.Targets[n].Validate(); err != nil {
 			return nil, fmt.Errorf("hardware parameters of %s: %w", n, err)
+		}
+	}
+	for n, po := range ps.Posteriors {
+		if _, ok := ps.Targets[n]; !ok {
+			return nil, fmt.Errorf("hardware parameters: posterior of %s, which has no parameters", n)
+		}
+		if err := po.Validate(); err != nil {
+			return nil, fmt.Errorf("hardware parameters: posterior of %s: %w", n, err)
 		}
 	}
 	return ps, nil

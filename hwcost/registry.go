@@ -72,6 +72,22 @@ func resolveTargets(names []string, ps *ParamSet) ([]Target, error) {
 		if n == "" {
 			continue
 		}
+		if IsTargetFile(n) {
+			tf, err := LoadTargetFile(n)
+			if err != nil {
+				return nil, err
+			}
+			if slices.Contains(seen, tf.Target) {
+				return nil, fmt.Errorf("target %s (%s) given twice", tf.Target, n)
+			}
+			t, err := tf.Analytic()
+			if err != nil {
+				return nil, err
+			}
+			seen = append(seen, tf.Target)
+			ts = append(ts, t)
+			continue
+		}
 		registryMu.RLock()
 		r, ok := registry[n]
 		registryMu.RUnlock()

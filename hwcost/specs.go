@@ -1,5 +1,7 @@
 package hwcost
 
+import "github.com/multihw/multihw/hwcost/devicedata"
+
 // The built-in targets and the priors of their parameters.
 //
 // Priors are deliberately rough, physically motivated values: a peak MAC rate
@@ -20,6 +22,13 @@ package hwcost
 const mnEdgeTPUCPU = "different protocol: the MobileNet-EdgeTPU README times one big core (thread count not in its table), " +
 	"the other Pixel 4 CPU rows use 4 threads"
 
+// sd855 is a Snapdragon 855 column of BRP-NAS: the Pixel 4's silicon, timed
+// by BRP-NAS's LatBench, not with the TFLite delegates of the published rows.
+func sd855(column string, p Precision) BenchColumn {
+	return BenchColumn{Table: devicedata.NameBRPNAS, Column: column, Precision: p,
+		Runtime: "BRP-NAS LatBench on a Snapdragon 855 board (Dudziak et al. 2020), NAS-Bench-201 networks, " + string(p)}
+}
+
 var specs = []Spec{
 	{
 		Name:      "pixel4-cpu",
@@ -38,6 +47,7 @@ var specs = []Spec{
 		},
 		PriorNotes:     "Snapdragon 855 big-core throughput; ridge point of the MNv4 paper's Pixel 6 CPU (31.2 MACs/byte)",
 		AnchorHardware: "Pixel 4 CPU", AnchorPrecision: "int8",
+		Bench: []BenchColumn{sd855(devicedata.SD855CPU, Int8)},
 		AnchorSkip: map[string]string{
 			"MobileNet-EdgeTPU dm1.0":  mnEdgeTPUCPU,
 			"MobileNet-EdgeTPU dm0.75": mnEdgeTPUCPU,
@@ -57,6 +67,7 @@ var specs = []Spec{
 		},
 		PriorNotes:     "Adreno 640 published throughput; LPDDR4X bandwidth",
 		AnchorHardware: "Pixel 4 GPU (Adreno 640)", AnchorPrecision: "fp16",
+		Bench: []BenchColumn{sd855(devicedata.SD855GPU, Int8)},
 	},
 	{
 		Name:      "pixel4-dsp",
@@ -72,6 +83,7 @@ var specs = []Spec{
 		},
 		PriorNotes:     "Hexagon 690 HVX throughput; FastRPC overhead of ~1 ms; MNv4 ridge point 347.3 reported for comparison",
 		AnchorHardware: "Pixel 4 Hexagon DSP", AnchorPrecision: "int8",
+		Bench: []BenchColumn{sd855(devicedata.SD855DSP, Int8)},
 	},
 	{
 		Name:      "pixel4-edgetpu",
@@ -89,8 +101,10 @@ var specs = []Spec{
 			FixedOverheadMs: 0.5, // delegate invocation and I/O
 			OnChipMB:        8,   // Coral Edge TPU SRAM for parameter caching; Pixel Neural Core size unpublished (?)
 		},
-		PriorNotes:     "Edge TPU datasheet class (4 TOPS, 8 MB parameter cache); MobileNet-EdgeTPU paper on depthwise inefficiency",
+		PriorNotes: "Edge TPU datasheet class (4 TOPS, 8 MB parameter cache); MobileNet-EdgeTPU paper on depthwise inefficiency; " +
+			"op efficiencies from the fit of coral-edgetpu (PriorFrom)",
 		AnchorHardware: "Pixel 4 EdgeTPU", AnchorPrecision: "int8",
+		PriorFrom: "coral-edgetpu",
 	},
 	{
 		Name:      "pixel6-cpu",
@@ -122,6 +136,7 @@ var specs = []Spec{
 		},
 		PriorNotes:     "Edge TPU class; MNv4 ridge point 433.8 reported for comparison",
 		AnchorHardware: "Pixel 8 EdgeTPU", AnchorPrecision: "int8",
+		PriorFrom: "coral-edgetpu",
 	},
 	{
 		Name:      "pixel7-gpu",
@@ -167,6 +182,7 @@ var specs = []Spec{
 		},
 		PriorNotes:     "Adreno 740 throughput; LPDDR5X bandwidth",
 		AnchorHardware: "Samsung S23 GPU (Adreno 740)", AnchorPrecision: "fp16",
+		PriorFrom: "pixel4-gpu",
 	},
 	{
 		Name:      "iphone13-ane",
@@ -183,4 +199,39 @@ var specs = []Spec{
 		PriorNotes:     "A15 Neural Engine published 15.8 TOPS; LPDDR4X bandwidth",
 		AnchorHardware: "iPhone 13 CoreML (ANE)", AnchorPrecision: "fp16",
 	},
+	{
+		Name:      "coral-edgetpu",
+		Device:    "Google Coral Edge TPU",
+		Runtime:   "TFLite EdgeTPU (BRP-NAS LatBench), int8",
+		Precision: Int8, Group: "bench",
+		Prior: Params{
+			PeakGMACs:       1000, // 4 TOPS = 2 TMAC/s peak; ~50% on large convs
+			EffConv:         0.3,  // 3-channel stem fills the systolic array poorly
+			EffFused:        1.0,  // dense convs are what the array is for
+			EffDW:           0.1,  // depthwise uses one array column per channel
+			EffFC:           0.2,
+			BandwidthGBs:    8,   // off-chip streaming
+			LayerOverheadUs: 5,   // compiled graph
+			FixedOverheadMs: 0.5, // host round trip and I/O
+			OnChipMB:        8,   // 8 MB SRAM for parameter caching (Coral datasheet)
+		},
+		PriorNotes:     "Coral Edge TPU datasheet (4 TOPS, 8 MB SRAM); the same priors as the Pixel 4's Edge TPU-class Neural Core",
+		AnchorHardware: "Coral Edge TPU", AnchorPrecision: "int8",
+		Bench: []BenchColumn{{Table: devicedata.NameBRPNAS, Column: devicedata.EdgeTPU, Precision: Int8, SameRuntime: true,
+			Runtime: "BRP-NAS LatBench (Dudziak et al. 2020), NAS-Bench-201 networks, int8"}},
+	},
+}
+
+func init() {
+	for i := range specs {
+		p := &specs[i].Prior
+		// A k×k average pool is a depthwise conv with constant weights; ops
+		// without weights dispatch like the others. Unless a spec says more.
+		if p.EffPool == 0 {
+			p.EffPool = p.EffDW
+		}
+		if p.EltwiseOverheadUs == 0 {
+			p.EltwiseOverheadUs = p.LayerOverheadUs
+		}
+	}
 }

@@ -147,7 +147,8 @@ type Spec struct {
 	Device, Runtime string
 	Precision       Precision
 	// Group is "paper" for the four targets of Chu et al., "mnv4" for the
-	// MobileNetV4 paper's targets.
+	// MobileNetV4 paper's targets, "bench" for devices known from benchmark
+	// measurements only.
 	Group string
 	// Prior is the physically motivated starting point the fit is regularised
 	// towards; PriorNotes says where its values come from.
@@ -159,6 +160,11 @@ type Spec struct {
 	// AnchorSkip leaves out the rows of the named models, with the reason
 	// (e.g. a measurement protocol that differs from the target's other rows).
 	AnchorSkip map[string]string
+	// Bench lists benchmark measurements the target is fitted to as well.
+	Bench []BenchColumn
+	// PriorFrom names a target whose fitted op efficiencies, widened by
+	// TransferSigma, are this target's priors for them (see Transfer).
+	PriorFrom string
 }
 
 // TargetNames returns the names of the built-in targets, paper targets first.

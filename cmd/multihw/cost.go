@@ -7,10 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/progress"
 )
 
 func init() {
@@ -157,16 +159,18 @@ func writeBreakdowns(arch *blocks.Arch, bds []hwcost.Breakdown) error {
 }
 
 func runCostFit(args []string) error {
-	fs := newFlags("cost fit", "[--anchors FILE] [--hardware LIST] [--out DIR] [--dry-run] [--json]")
+	fs := newFlags("cost fit", "[--anchors FILE] [--hardware LIST] [--bench-rows N] [--no-studies] [--out DIR] [--dry-run] [--json]")
 	anchorsPath := fs.String("anchors", "", "latency anchors CSV (default: the copy embedded in hwcost, hwcost/data/latency_anchors.csv)")
 	hw := fs.String("hardware", "all", "targets to fit (comma-separated, groups paper, mnv4, all)")
-	out := fs.String("out", "", "directory for params.json, FIT_REPORT.md and fit_pairs.csv (default: the hwcost package of the repository: $MULTIHW_ROOT/hwcost or ./hwcost)")
+	benchRows := fs.Int("bench-rows", hwcost.DefaultBenchRows, "benchmark networks per source in the fit (the rest are held out)")
+	noStudies := fs.Bool("no-studies", false, "skip the reference devices and the adapt studies (the report's validation sections; about 2 minutes)")
+	out := fs.String("out", "", "directory for params.json, reference_devices.json, FIT_REPORT.md and fit_pairs.csv (default: the hwcost package of the repository: $MULTIHW_ROOT/hwcost or ./hwcost)")
 	dry := fs.Bool("dry-run", false, "fit and print, but write nothing")
 	asJSON := fs.Bool("json", false, "print the fit result (per-target figures, rows and predicted-vs-measured pairs) as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f := hwcost.NewFitter().Targets(strings.Split(*hw, ",")...)
+	f := hwcost.NewFitter().Targets(strings.Split(*hw, ",")...).BenchRows(*benchRows)
 	if *anchorsPath != "" {
 		data, err := os.ReadFile(*anchorsPath)
 		if err != nil {
@@ -178,12 +182,28 @@ func runCostFit(args []string) error {
 		}
 		f = f.Anchors(rows, hwcost.AnchorsID(*anchorsPath, data))
 	}
-	fmt.Fprintf(os.Stderr, "fitting %s ...\n", *hw)
+	pr := progress.New(os.Stderr)
+	start := time.Now()
+	pr.Line(fmt.Sprintf("fitting %s ...", *hw), false)
 	res, err := f.Run()
 	if err != nil {
 		return err
 	}
-	report, err := res.Report()
+	var refs *hwcost.ReferenceSet
+	var studies *hwcost.Studies
+	if !*noStudies {
+		pr.Line(fmt.Sprintf("fitted in %s; reference devices ...", progress.Duration(time.Since(start).Seconds())), false)
+		if refs, err = hwcost.FitReferenceDevices(hwcost.ReferenceRows, res.Params); err != nil {
+			return err
+		}
+		pr.Line(fmt.Sprintf("reference devices done at %s; adapt studies (HELP, BRP-NAS, FBNet; %d seeds) ...",
+			progress.Duration(time.Since(start).Seconds()), len(hwcost.StudySeeds)), false)
+		if studies, err = hwcost.RunStudies(hwcost.LibraryFrom(res.Params, refs)); err != nil {
+			return err
+		}
+		pr.Line(fmt.Sprintf("studies done at %s", progress.Duration(time.Since(start).Seconds())), false)
+	}
+	report, err := res.Report(refs, studies)
 	if err != nil {
 		return err
 	}
@@ -198,6 +218,14 @@ func runCostFit(args []string) error {
 			name string
 			data []byte
 		}{{"params.json", res.Params.JSON()}, {"FIT_REPORT.md", []byte(report)}, {"fit_pairs.csv", res.PairsCSV()}}
+		if refs != nil {
+			files = append(files, struct {
+				name string
+				data []byte
+			}{"reference_devices.json", refs.JSON()})
+		} else {
+			fmt.Fprintln(os.Stderr, "--no-studies: FIT_REPORT.md has no validation sections and reference_devices.json is unchanged")
+		}
 		for _, fl := range files {
 			p := filepath.Join(dir, fl.name)
 			if err := atomicfile.WriteFile(p, fl.data, 0o644); err != nil {
@@ -207,13 +235,20 @@ func runCostFit(args []string) error {
 		}
 	}
 	if *asJSON {
-		return printJSON(res)
+		return printJSON(struct {
+			*hwcost.FitResult
+			Studies *hwcost.Studies `json:"studies,omitempty"`
+		}{res, studies})
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "target\trows\tfit err\tfit rho\theld-out err\theld-out rho\tMACs held-out err\tMACs rho\t\n")
+	fmt.Fprintf(tw, "target\trows\tfit err\tfit rho\theld-out err\theld-out rho\tMACs held-out err\tMACs rho\tbench held-out rho\t\n")
 	for _, t := range res.Targets {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.3f\t%.1f%%\t%.3f\t%.1f%%\t%.3f\t\n", t.Target, len(t.Rows), 100*t.Fit.MedianAbsErr,
-			t.Fit.Spearman, 100*t.HeldOut.MedianAbsErr, t.HeldOut.Spearman, 100*t.MACsHeldOut.MedianAbsErr, t.MACs.Spearman)
+		bench := ""
+		for _, b := range t.Bench {
+			bench += fmt.Sprintf("%.4f ", b.HeldOut.Spearman)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.3f\t%.1f%%\t%.3f\t%.1f%%\t%.3f\t%s\t\n", t.Target, len(t.Rows), 100*t.Fit.MedianAbsErr,
+			t.Fit.Spearman, 100*t.HeldOut.MedianAbsErr, t.HeldOut.Spearman, 100*t.MACsHeldOut.MedianAbsErr, t.MACs.Spearman, bench)
 	}
 	return tw.Flush()
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/multihw/multihw/blocks"
+
 	"github.com/multihw/multihw/internal/stats"
 )
 
@@ -180,4 +182,18 @@ func (t *Table) CompareStats(keys ...string) ([]StatComparison, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// Measurements returns the table's whole-model measurements, in key order:
+// each model's architecture and its timing (ms, the table's statistic). They
+// are what `multihw cost adapt --data local` fits an analytic target to.
+func (t *Table) Measurements() ([]*blocks.Arch, []float64) {
+	var archs []*blocks.Arch
+	var ms []float64
+	for _, k := range t.ModelKeys() {
+		e := t.Models[k]
+		archs = append(archs, e.Arch)
+		ms = append(ms, e.Timing.Value(t.Stat))
+	}
+	return archs, ms
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/hwcost/measure"
+	"github.com/multihw/multihw/train/backend"
+)
+
+func init() {
+	register(&command{name: "cost adapt", summary: "fit an analytic target to N measured architectures of a new device (benchmark column or `cost measure` table); score it on the rest; write a target file", run: runCostAdapt})
+}
+
+func runCostAdapt(args []string) error {
+	fs := newFlags("cost adapt", "--data FILE|NAME|local --device COLUMN --train N [--seed S] [--name NAME] [--out TARGET.json] [--json]")
+	data := fs.String("data", "", "embedded benchmark table ("+strings.Join(latencyTables(), ", ")+"), a CSV of the same format, "+
+		"\"local\" (the whole-model timings of `multihw cost measure` for the current backend) or a `cost measure` table (.json)")
+	device := fs.String("device", "", "device column (exact name, or a substring matching one column); not used with local tables")
+	train := fs.Int("train", 10, "number of measured architectures to fit on, drawn at random with --seed; the others are the test set")
+	seed := fs.Uint64("seed", 1, "seed of the draw")
+	name := fs.String("name", "", "name of the fitted target (default adapted-<column>)")
+	out := fs.String("out", "", "write the fitted target here (JSON), usable as `multihw cost --hardware FILE` and `multihw search --targets FILE`")
+	asJSON := fs.Bool("json", false, "print JSON: spearman, mape, within10, n_train, n_test, params, ...")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return fmt.Errorf("missing --data (one of %s, a CSV path, local, or a `cost measure` table)", strings.Join(latencyTables(), ", "))
+	}
+	cfg := hwcost.AdaptConfig{Data: *data, Device: *device, Train: *train, Seed: *seed, Name: *name}
+	var res *hwcost.AdaptResult
+	var err error
+	if *data == "local" || strings.HasSuffix(*data, ".json") {
+		res, err = adaptLocal(*data, cfg)
+	} else {
+		if *device == "" {
+			d, err := devicedata.Open(*data)
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("missing --device; columns of %s: %s", *data, strings.Join(d.Table().Columns(), ", "))
+		}
+		res, err = hwcost.Adapt(cfg)
+	}
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := res.Target.Save(*out); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Printf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
+		res.Device, res.Data, res.NTrain, res.NTest, res.Spearman, res.MAPE, res.Within10, res.MACsSpearman, res.Prior)
+	if *out != "" {
+		fmt.Printf("wrote target %s to %s (use it as --hardware %s)\n", res.Target.Target, *out, *out)
+	}
+	return nil
+}
+
+// adaptLocal fits to the whole-model timings of a `cost measure` table.
+func adaptLocal(path string, cfg hwcost.AdaptConfig) (*hwcost.AdaptResult, error) {
+	if path == "local" {
+		var err error
+		if path, err = measure.DefaultPath(measure.BackendKey(backend.Config())); err != nil {
+			return nil, err
+		}
+	}
+	t, err := measure.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no measured table at %s: run `multihw cost measure --model mobilenet_v2,multi_avg,...` (whole models) first", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	archs, ms := t.Measurements()
+	if cfg.Name == "" {
+		cfg.Name = "adapted-local-" + t.Backend
+	}
+	return hwcost.AdaptArchs("local:"+t.Backend, archs, ms, cfg)
+}
+
+// latencyTables are the embedded tables of latencies.
+func latencyTables() []string {
+	var n []string
+	for _, name := range devicedata.Names() {
+		if name != devicedata.NameAccuracy {
+			n = append(n, name)
+		}
+	}
+	return n
+}

@@ -1,0 +1,343 @@
+package hwcost
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/stats"
+)
+
+// A new device from a few measurements (HELP's setting, Lee et al. NeurIPS
+// 2021): Adapt fits an analytic target to N measured architectures of one
+// device column. It starts from the closest known target — among the
+// built-in targets and the reference devices (Library), the one whose model,
+// up to a speed factor and a fixed overhead, best explains the N
+// measurements — and takes that target's parameters as the prior centre of a
+// MAP fit of all free parameters. Other devices' data enter only through the
+// library; the device contributes its N rows and nothing else.
+
+// Candidate is a known target Adapt can start from.
+type Candidate struct {
+	// Name is a built-in target or a reference device ("table:column").
+	Name   string `json:"name"`
+	Spec   Spec   `json:"-"`
+	Params Params `json:"params"`
+	// Columns are the device columns (devicedata) whose data the candidate
+	// was fitted to: adapting one of them must not start from it.
+	Columns []string `json:"columns,omitempty"`
+}
+
+// AdaptSigmaObs is the log-space noise Adapt assumes for one measurement.
+const AdaptSigmaObs = 0.1
+
+// AdaptCandidates is how many of the closest candidates Adapt fits in full.
+var AdaptCandidates = 1
+
+// MinAdaptRows is the fewest training rows Adapt accepts.
+const MinAdaptRows = 3
+
+// AdaptConfig configures Adapt.
+type AdaptConfig struct {
+	// Data is an embedded devicedata table name or a CSV path; Device a
+	// column of it (exact, or a substring matching one column).
+	Data, Device string
+	// Train is the number of measured architectures to fit on, drawn at
+	// random with Seed; the other measured ones are the test set.
+	Train int
+	Seed  uint64
+	// Library overrides the candidates (default: Library()).
+	Library []Candidate
+	// Name names the fitted target (default "adapted-<column>").
+	Name string
+}
+
+// AdaptResult is the outcome of Adapt. Spearman, MAPE and Within10 compare
+// predictions with measurements on the test set.
+type AdaptResult struct {
+	Data     string  `json:"data"`
+	Device   string  `json:"device"`
+	Spearman float64 `json:"spearman"`
+	MAPE     float64 `json:"mape"`
+	Within10 float64 `json:"within10"`
+	NTrain   int     `json:"n_train"`
+	NTest    int     `json:"n_test"`
+	Seed     uint64  `json:"seed"`
+	// Prior is the candidate the fit started from; Params the fitted values.
+	Prior  string `json:"prior"`
+	Params Params `json:"params"`
+	// MACsSpearman is the test-set rank correlation of plain MACs.
+	MACsSpearman float64 `json:"macs_spearman"`
+	// Target is the fitted target, ready to save (TargetFile.Save).
+	Target *TargetFile `json:"-"`
+}
+
+// adaptRows is a device's measured architectures, compiled.
+type adaptRows struct {
+	source string
+	column string
+	design *Design
+	meas   []float64
+	macs   []float64
+}
+
+// benchRows returns the measured rows of a device column of a benchmark
+// table, or a clear error.
+func benchRows(data, device string) (*adaptRows, error) {
+	if data == devicedata.NameAccuracy {
+		return nil, fmt.Errorf("%s holds accuracies, not latencies", data)
+	}
+	bt, err := loadBench(data)
+	if err != nil {
+		return nil, err
+	}
+	tab := bt.data.Table()
+	ci, err := tab.ColumnIndex(device)
+	if err != nil {
+		return nil, err
+	}
+	col := tab.Columns()[ci]
+	rows := tab.Measured(ci)
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: device column %q has no measured rows (every value is missing)", data, col)
+	}
+	ar := &adaptRows{source: data, column: col, design: bt.design.Subset(rows)}
+	for _, r := range rows {
+		v, _ := tab.Value(r, ci)
+		ar.meas = append(ar.meas, v)
+		ar.macs = append(ar.macs, bt.macs[r])
+	}
+	return ar, nil
+}
+
+// Adapt fits a target to cfg.Train measured architectures of one device.
+func Adapt(cfg AdaptConfig) (*AdaptResult, error) {
+	rows, err := benchRows(cfg.Data, cfg.Device)
+	if err != nil {
+		return nil, err
+	}
+	return adaptTo(rows, cfg)
+}
+
+func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
+	n := len(rows.meas)
+	if cfg.Train < MinAdaptRows {
+		return nil, fmt.Errorf("adapt: --train %d: need at least %d training architectures", cfg.Train, MinAdaptRows)
+	}
+	if cfg.Train >= n {
+		return nil, fmt.Errorf("adapt: %s of %s has %d measured architectures: too few rows to train on %d and test on the rest",
+			rows.column, rows.source, n, cfg.Train)
+	}
+	lib := cfg.Library
+	if lib == nil {
+		var err error
+		if lib, err = Library(); err != nil {
+			return nil, err
+		}
+	}
+	var cands []Candidate
+	for _, c := range lib {
+		if !slices.Contains(c.Columns, rows.column) {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, errors.New("adapt: no known target to start from")
+	}
+	perm := rand.New(rand.NewPCG(cfg.Seed, 0xada97)).Perm(n)
+	trainIdx, testIdx := perm[:cfg.Train], perm[cfg.Train:]
+	train := rows.design.Subset(trainIdx)
+	trainMeas := pick(rows.meas, trainIdx)
+
+	// The closest candidates: each in every runtime mode, with its best
+	// speed factor and fixed overhead, ranked by squared log error; the
+	// AdaptCandidates best are fitted in full, and the one with the highest
+	// posterior density at its optimum wins.
+	type ranked struct {
+		c      Candidate
+		centre Params
+		loss   float64
+	}
+	var rk []ranked
+	for _, c := range cands {
+		for _, mode := range runtimeModes {
+			p := c.Params
+			p.RunsDeadOps, p.Unfused = mode.dead, mode.unfused
+			scaled, loss, err := fitSpeed(c.Spec, p, train, trainMeas)
+			if err != nil {
+				return nil, err
+			}
+			if !math.IsInf(loss, 1) && !math.IsNaN(loss) {
+				rk = append(rk, ranked{c, scaled, loss})
+			}
+		}
+	}
+	if len(rk) == 0 {
+		return nil, errors.New("adapt: no candidate predicts the training rows")
+	}
+	slices.SortStableFunc(rk, func(a, b ranked) int { return cmp.Compare(a.loss, b.loss) })
+	name := cfg.Name
+	if name == "" {
+		name = "adapted-" + sanitizeName(rows.column)
+	}
+	sigma := make([]float64, len(targetParams))
+	for k, fp := range targetParams {
+		sigma[k] = fp.sigma
+	}
+	var (
+		spec     Spec
+		fitted   Params
+		post     *Posterior
+		bestCand Candidate
+		bestJ    = math.Inf(1)
+	)
+	for _, r := range rk[:min(AdaptCandidates, len(rk))] {
+		sp := r.c.Spec
+		sp.Name, sp.Group, sp.Bench, sp.PriorFrom = name, "adapted", nil, ""
+		sp.Device = fmt.Sprintf("%s of %s", rows.column, rows.source)
+		sp.Prior = r.centre
+		src, err := newFitSource(rows.column, train, trainMeas, AdaptSigmaObs, sp, r.centre)
+		if err != nil {
+			return nil, err
+		}
+		pr := newProblem(r.centre, sigma, []*fitSource{src})
+		theta := pr.minimize(nil)
+		if j := pr.objective(theta); j < bestJ {
+			p := pr.params(theta)
+			if err := p.Validate(); err != nil {
+				continue
+			}
+			bestJ, spec, fitted, bestCand = j, sp, p, r.c
+			post = pr.laplace(theta, p)
+		}
+	}
+	if math.IsInf(bestJ, 1) {
+		return nil, errors.New("adapt: no candidate fits the training rows with valid parameters")
+	}
+
+	t, err := NewAnalytic(spec, fitted)
+	if err != nil {
+		return nil, err
+	}
+	test := rows.design.Subset(testIdx)
+	testMeas := pick(rows.meas, testIdx)
+	st := predictStats(test, testMeas, t)
+	res := &AdaptResult{Data: rows.source, Device: rows.column, Spearman: st.Spearman, MAPE: st.MAPE, Within10: st.Within10,
+		NTrain: cfg.Train, NTest: len(testIdx), Seed: cfg.Seed, Prior: bestCand.Name, Params: fitted,
+		MACsSpearman: spearmanOf(pick(rows.macs, testIdx), testMeas)}
+	res.Target = &TargetFile{Target: name, Device: spec.Device, Runtime: bestCand.Spec.Runtime, Precision: spec.Precision,
+		Params: fitted, Posterior: post,
+		Note: fmt.Sprintf("multihw cost adapt --data %s --device %s --train %d --seed %d: prior %s; test set (%d architectures) spearman %.4f, mape %.4f, within10 %.3f",
+			rows.source, rows.column, cfg.Train, cfg.Seed, bestCand.Name, res.NTest, res.Spearman, res.MAPE, res.Within10)}
+	return res, nil
+}
+
+// runtimeModes are the ways a runtime can treat dead ops and the BatchNorm
+// and activation of convolutions: a graph compiler, an eager framework that
+// fuses them (CPU libraries), one that does not (GPU kernels).
+var runtimeModes = []struct{ dead, unfused bool }{{false, false}, {true, false}, {true, true}}
+
+// fitSpeed fits a speed factor s (every layer's time × s) and the fixed
+// overhead of p to the rows and returns the scaled parameters and the sum of
+// squared log errors.
+func fitSpeed(spec Spec, p Params, d *Design, meas []float64) (Params, float64, error) {
+	base := p
+	base.FixedOverheadMs = 0
+	t, err := NewAnalytic(spec, base)
+	if err != nil {
+		return p, math.Inf(1), err
+	}
+	layer := make([]float64, d.Len())
+	d.Latencies(t, layer, nil)
+	loss := func(x []float64) float64 {
+		s, f := math.Exp(x[0]), math.Exp(x[1])
+		var j float64
+		for i, l := range layer {
+			e := math.Log(s*l+f) - math.Log(meas[i])
+			j += e * e
+		}
+		if math.IsNaN(j) {
+			return math.Inf(1)
+		}
+		return j
+	}
+	x0 := []float64{0, math.Log(max(p.FixedOverheadMs, 1e-3))}
+	r, err := optimize.Minimize(optimize.Problem{Func: loss}, x0, &optimize.Settings{FuncEvaluations: 2000}, &optimize.NelderMead{})
+	x := x0
+	if err == nil || r != nil {
+		if r != nil && r.F < loss(x0) {
+			x = r.X
+		}
+	}
+	s, f := math.Exp(x[0]), math.Exp(x[1])
+	q := p
+	q.PeakGMACs /= s
+	q.BandwidthGBs /= s
+	q.LayerOverheadUs *= s
+	q.EltwiseOverheadUs *= s
+	q.FixedOverheadMs = f
+	return q, loss(x), nil
+}
+
+func pick(v []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
+
+func spearmanOf(x, y []float64) float64 {
+	if len(x) < 3 {
+		return math.NaN()
+	}
+	return stats.Spearman(x, y)
+}
+
+// sanitizeName keeps letters, digits, '-', '_' and '.' of s.
+func sanitizeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// AdaptArchs is Adapt on measured whole architectures (e.g. the models timed
+// by `multihw cost measure`, package hwcost/measure): archs[i] took ms[i]
+// milliseconds on the device named source. cfg.Data and cfg.Device are
+// ignored.
+func AdaptArchs(source string, archs []*blocks.Arch, ms []float64, cfg AdaptConfig) (*AdaptResult, error) {
+	if len(archs) != len(ms) {
+		return nil, fmt.Errorf("adapt: %d architectures, %d latencies", len(archs), len(ms))
+	}
+	if len(archs) == 0 {
+		return nil, fmt.Errorf("adapt: %s has no measured architectures", source)
+	}
+	rows := &adaptRows{source: source, column: source}
+	ans := make([]*blocks.Analysis, len(archs))
+	for i, a := range archs {
+		an, err := blocks.Analyze(a, 0)
+		if err != nil {
+			return nil, fmt.Errorf("adapt: %s: %w", source, err)
+		}
+		if !(ms[i] > 0) || math.IsInf(ms[i], 0) {
+			return nil, fmt.Errorf("adapt: %s: latency of %s must be positive and finite, got %g", source, a.Name, ms[i])
+		}
+		ans[i] = an
+		rows.meas = append(rows.meas, ms[i])
+		rows.macs = append(rows.macs, float64(an.MACs))
+	}
+	rows.design = NewDesign(ans)
+	return adaptTo(rows, cfg)
+}

@@ -1,0 +1,104 @@
+package hwcost
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/multihw/multihw/internal/atomicfile"
+)
+
+// TargetFile is an analytic target saved as JSON: what `multihw cost adapt
+// --out` writes. Wherever a target name is accepted (MetricConfig.Targets,
+// `multihw cost --hardware`, `multihw search --targets`, the notebooks), a
+// path to such a file is accepted too (see IsTargetFile).
+type TargetFile struct {
+	// Target is the target's name; it must differ from the built-in ones.
+	Target    string    `json:"target"`
+	Device    string    `json:"device,omitempty"`
+	Runtime   string    `json:"runtime,omitempty"`
+	Precision Precision `json:"precision"`
+	Params    Params    `json:"params"`
+	// Posterior is the parameters' uncertainty, for `multihw cost sensitivity`.
+	Posterior *Posterior `json:"posterior,omitempty"`
+	// Note says how the file was made.
+	Note string `json:"note,omitempty"`
+}
+
+// IsTargetFile reports whether a target name is a path to a target file: it
+// ends in ".json" or contains a path separator.
+func IsTargetFile(name string) bool {
+	return strings.HasSuffix(name, ".json") || strings.ContainsRune(name, '/') || strings.ContainsRune(name, filepath.Separator)
+}
+
+// ParseTargetFile decodes and validates a target file. Unknown fields are errors.
+func ParseTargetFile(data []byte) (*TargetFile, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	tf := &TargetFile{}
+	if err := dec.Decode(tf); err != nil {
+		return nil, fmt.Errorf("parsing target file: %w", err)
+	}
+	if err := tf.Validate(); err != nil {
+		return nil, err
+	}
+	return tf, nil
+}
+
+// Validate checks the name, precision, parameters and posterior.
+func (tf *TargetFile) Validate() error {
+	if tf.Target == "" || strings.ContainsAny(tf.Target, ", \t\n/") || IsTargetFile(tf.Target) {
+		return fmt.Errorf("target file: target name %q must be non-empty, without commas, spaces or '/', and not end in .json", tf.Target)
+	}
+	if _, err := LookupSpec(tf.Target); err == nil || tf.Target == "paper" || tf.Target == "mnv4" || tf.Target == "all" {
+		return fmt.Errorf("target file: name %q is taken by a built-in target or group", tf.Target)
+	}
+	if _, err := tf.Precision.Bytes(); err != nil {
+		return fmt.Errorf("target file %s: %w", tf.Target, err)
+	}
+	if err := tf.Params.Validate(); err != nil {
+		return fmt.Errorf("target file %s: %w", tf.Target, err)
+	}
+	if tf.Posterior != nil {
+		if err := tf.Posterior.Validate(); err != nil {
+			return fmt.Errorf("target file %s: %w", tf.Target, err)
+		}
+	}
+	return nil
+}
+
+// LoadTargetFile reads a target file.
+func LoadTargetFile(path string) (*TargetFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading target file: %w", err)
+	}
+	tf, err := ParseTargetFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tf, nil
+}
+
+// JSON returns the indented JSON form.
+func (tf *TargetFile) JSON() []byte {
+	b, err := json.MarshalIndent(tf, "", "  ")
+	if err != nil { // plain values only
+		panic(err)
+	}
+	return append(b, '\n')
+}
+
+// Save writes the file atomically.
+func (tf *TargetFile) Save(path string) error { return atomicfile.WriteFile(path, tf.JSON(), 0o644) }
+
+// Spec returns the target's description.
+func (tf *TargetFile) Spec() Spec {
+	return Spec{Name: tf.Target, Device: tf.Device, Runtime: tf.Runtime, Precision: tf.Precision, Group: "file", Prior: tf.Params}
+}
+
+// Analytic returns the target's model.
+func (tf *TargetFile) Analytic() (*Analytic, error) { return NewAnalytic(tf.Spec(), tf.Params) }

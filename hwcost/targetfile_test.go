@@ -1,0 +1,126 @@
+package hwcost
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+func TestTargetFile(t *testing.T) {
+	dir := t.TempDir()
+	tf := &TargetFile{Target: "my-phone", Device: "a phone", Precision: FP32, Params: DefaultParams().Targets["pixel4-cpu"],
+		Posterior: DefaultParams().Posteriors["pixel4-cpu"]}
+	path := filepath.Join(dir, "my-phone.json")
+	if err := tf.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadTargetFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Params != tf.Params || back.Target != tf.Target || back.Posterior == nil {
+		t.Errorf("round trip: %+v", back)
+	}
+	// A target file is a target like any other: named in a metric, it costs
+	// what its parameters say.
+	m, err := NewMetric().Targets("pixel4-cpu", path).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := blocks.Model("multi_avg")
+	res, err := m.Evaluate(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same parameters, precision fp32 instead of int8: only the memory-bound
+	// layers differ, and the file's target is named as the file says.
+	if _, ok := res.Normalized["my-phone"]; !ok || res.Normalized["pixel4-cpu"] == 0 {
+		t.Errorf("metric with a target file: %+v", res.Normalized)
+	}
+	for _, tc := range []struct {
+		content, want string
+	}{
+		{`{"target": "x", "precision": "int8", "params": {`, "parsing target file"},
+		{`{"target": "x", "precision": "int8", "params": {}, "colour": 1}`, "unknown field"},
+		{`{"target": "x", "precision": "int4", "params": {}}`, "unknown precision"},
+		{`{"target": "x", "precision": "int8", "params": {"peak_gmacs": 1}}`, "must be positive"},
+		{`{"target": "pixel4-cpu", "precision": "int8", "params": {}}`, "taken by a built-in"},
+		{`{"target": "a b", "precision": "int8", "params": {}}`, "without commas, spaces"},
+	} {
+		p := filepath.Join(dir, "bad.json")
+		if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewMetric().Targets(p).Done(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.content, err, tc.want)
+		}
+	}
+	if _, err := NewMetric().Targets(filepath.Join(dir, "missing.json")).Done(); err == nil || !strings.Contains(err.Error(), "reading target file") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestSensitivity(t *testing.T) {
+	var archs []*blocks.Arch
+	for _, n := range []string{"multi_avg", "multi_max", "mobilenet_v3_large_min"} {
+		a, _ := blocks.Model(n)
+		archs = append(archs, a)
+	}
+	cfg := SensitivityConfig{Archs: archs, Draws: 300, Seed: 7}
+	r1, err := Sensitivity(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := Sensitivity(cfg)
+	if r1.Archs[0].Avg != r2.Archs[0].Avg {
+		t.Errorf("same seed, different draws: %+v vs %+v", r1.Archs[0].Avg, r2.Archs[0].Avg)
+	}
+	cfg.Seed = 8
+	if r3, _ := Sensitivity(cfg); r3.Archs[0].Avg == r1.Archs[0].Avg {
+		t.Errorf("another seed, same draws")
+	}
+	// The fitted value is the metric under the fitted parameters.
+	m, _ := NewMetric().Done()
+	want, _ := m.Evaluate(archs[0])
+	if got := r1.Archs[0].Avg.Fitted; math.Abs(got-want.Avg) > 1e-12 {
+		t.Errorf("fitted AVG %g, metric says %g", got, want.Avg)
+	}
+	s := r1.Archs[0].Max
+	if !(s.P05 <= s.P50 && s.P50 <= s.P95 && s.SD > 0) {
+		t.Errorf("spread %+v", s)
+	}
+	// One ordering per pair and metric (avg, max, 4 targets).
+	if len(r1.Orderings) != 3*6 {
+		t.Errorf("%d orderings, want 18", len(r1.Orderings))
+	}
+	for _, o := range r1.Orderings {
+		if o.P < 0 || o.P > 1 {
+			t.Errorf("ordering %+v", o)
+		}
+	}
+	// Zero-width posteriors: every draw is the fit.
+	ps := DefaultParams().Clone()
+	ps.Posteriors = map[string]*Posterior{}
+	for n, po := range DefaultParams().Posteriors {
+		z := *po
+		z.Cov = make([][]float64, len(po.Cov))
+		for i := range z.Cov {
+			z.Cov[i] = make([]float64, len(po.Cov))
+		}
+		ps.Posteriors[n] = &z
+	}
+	r0, err := Sensitivity(SensitivityConfig{Archs: archs, Params: ps, Draws: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r0.Archs[1].Avg; a.SD > 1e-12 || math.Abs(a.Mean-a.Fitted) > 1e-9 {
+		t.Errorf("zero posterior: spread %+v", a)
+	}
+	if _, err := Sensitivity(SensitivityConfig{}); err == nil {
+		t.Error("no architectures: no error")
+	}
+}

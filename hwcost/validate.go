@@ -1,0 +1,180 @@
+package hwcost
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/stats"
+)
+
+// Studies of Adapt over devices and seeds: the validation sections of the
+// fit report (HELP's few-shot setting on NAS-Bench-201, the BRP-NAS devices,
+// the analytic model form on FBNet-space networks).
+
+// AdaptRow is Adapt on one device column, averaged over seeds.
+type AdaptRow struct {
+	Data   string `json:"data"`
+	Device string `json:"device"`
+	Train  int    `json:"n_train"`
+	NTest  int    `json:"n_test"`
+	Seeds  int    `json:"seeds"`
+	// Spearman is the mean over seeds of the test-set rank correlation,
+	// SpearmanSD its standard deviation over seeds; MAPE, Within10 and
+	// MACsSpearman are means too.
+	Spearman     float64 `json:"spearman"`
+	SpearmanSD   float64 `json:"spearman_sd"`
+	MAPE         float64 `json:"mape"`
+	Within10     float64 `json:"within10"`
+	MACsSpearman float64 `json:"macs_spearman"`
+	// Ceiling is, for a column of whole milliseconds, the Spearman a
+	// predictor equal to the true latency would reach against the rounded
+	// measurements (RoundingCeiling); NaN otherwise.
+	Ceiling float64 `json:"ceiling"`
+	// Priors counts the candidates the fits started from.
+	Priors map[string]int `json:"priors"`
+}
+
+// AdaptStudy runs Adapt with library lib on each device with train rows and
+// each seed.
+func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds []uint64) ([]AdaptRow, error) {
+	var out []AdaptRow
+	for _, dev := range devices {
+		rows, err := benchRows(data, dev)
+		if err != nil {
+			return nil, err
+		}
+		r := AdaptRow{Data: data, Device: rows.column, Train: train, Seeds: len(seeds), Priors: map[string]int{},
+			Ceiling: math.NaN()}
+		var rhos []float64
+		for _, s := range seeds {
+			res, err := adaptTo(rows, AdaptConfig{Data: data, Device: dev, Train: train, Seed: s, Library: lib})
+			if err != nil {
+				return nil, fmt.Errorf("%s seed %d: %w", dev, s, err)
+			}
+			rhos = append(rhos, res.Spearman)
+			r.MAPE += res.MAPE / float64(len(seeds))
+			r.Within10 += res.Within10 / float64(len(seeds))
+			r.MACsSpearman += res.MACsSpearman / float64(len(seeds))
+			r.NTest = res.NTest
+			r.Priors[res.Prior]++
+		}
+		r.Spearman, r.SpearmanSD = meanSD(rhos)
+		if wholeMs(rows.meas) {
+			r.Ceiling = RoundingCeiling(rows.meas, 1)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func meanSD(x []float64) (mean, sd float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	if len(x) < 2 {
+		return mean, math.NaN()
+	}
+	for _, v := range x {
+		sd += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(sd / float64(len(x)-1))
+}
+
+// wholeMs reports whether every value is a whole number of milliseconds.
+func wholeMs(v []float64) bool {
+	for _, x := range v {
+		if x != math.Round(x) {
+			return false
+		}
+	}
+	return len(v) > 0
+}
+
+// RoundingCeiling estimates the rank correlation a perfect predictor reaches
+// against measurements rounded to whole multiples of step: measured values
+// tie within a step while the true latencies do not. It assumes the true
+// latency uniform within its step and returns the mean, over 5 draws (seed
+// 1), of Spearman(y + U(−step/2, step/2), y).
+func RoundingCeiling(y []float64, step float64) float64 {
+	rng := rand.New(rand.NewPCG(1, 0xce11))
+	x := make([]float64, len(y))
+	var s float64
+	const draws = 5
+	for range draws {
+		for i, v := range y {
+			x[i] = v + (rng.Float64()-0.5)*step
+		}
+		s += stats.Spearman(x, y)
+	}
+	return s / draws
+}
+
+// Study settings of the fit report.
+var (
+	// HELPTestDevices are HELP's meta-test devices on NAS-Bench-201 with the
+	// Spearman HELP reaches from 10 samples (HELP README, Table 2).
+	HELPTestDevices = []string{"titan_rtx_256", "gold_6226", "fpga", "pixel2", "raspi4", "eyeriss"}
+	HELPAnchors     = map[string]float64{"titan_rtx_256": 0.987, "gold_6226": 0.989, "fpga": 0.985, "pixel2": 0.802,
+		"raspi4": 0.890, "eyeriss": 0.940}
+	// HELPFLOPsMean is the mean Spearman of FLOPs alone in the same table.
+	HELPFLOPsMean = 0.787
+	// FBNetPhones are the measured phones of the FBNet table.
+	FBNetPhones = []string{"pixel2", "samsung_a50", "samsung_s7", "essential_ph_1"}
+	// StudySeeds are the seeds of every study (10).
+	StudySeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+)
+
+// BRPNASDevices returns the 13 device columns of the BRP-NAS table.
+func BRPNASDevices() ([]string, error) {
+	d, err := devicedata.Open(devicedata.NameBRPNAS)
+	if err != nil {
+		return nil, err
+	}
+	return d.Table().Columns(), nil
+}
+
+// Studies are the adapt studies of the fit report.
+type Studies struct {
+	HELP   []AdaptRow `json:"help"`
+	BRPNAS []AdaptRow `json:"brpnas"`
+	FBNet  []AdaptRow `json:"fbnet"`
+}
+
+// RunStudies runs the three studies with library lib: HELP's test devices
+// with 10 samples, the BRP-NAS devices with 20, the FBNet phones with 20,
+// each over StudySeeds.
+func RunStudies(lib []Candidate) (*Studies, error) {
+	st := &Studies{}
+	var err error
+	if st.HELP, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, 10, StudySeeds); err != nil {
+		return nil, err
+	}
+	brp, err := BRPNASDevices()
+	if err != nil {
+		return nil, err
+	}
+	if st.BRPNAS, err = AdaptStudy(lib, devicedata.NameBRPNAS, brp, 20, StudySeeds); err != nil {
+		return nil, err
+	}
+	if st.FBNet, err = AdaptStudy(lib, devicedata.NameHELPFBNet, FBNetPhones, 20, StudySeeds); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// meanOf returns the mean Spearman of the rows (optionally of the named devices only).
+func meanOf(rows []AdaptRow, only []string) float64 {
+	var s float64
+	var n int
+	for _, r := range rows {
+		if only == nil || slices.Contains(only, r.Device) {
+			s += r.Spearman
+			n++
+		}
+	}
+	return s / float64(n)
+}
