@@ -143,6 +143,9 @@ type Analytic struct {
 	eltOvhMs  float64
 	cache     bool
 	onChipB   float64
+	// post is the parameters' uncertainty when known (the fit's Posterior),
+	// for Sensitivity.
+	post *Posterior
 }
 
 // NewAnalytic returns the analytic model of spec with parameters p.
@@ -186,6 +189,10 @@ func (t *Analytic) Spec() Spec { return t.spec }
 
 // Params returns the target's parameters.
 func (t *Analytic) Params() Params { return t.p }
+
+// Posterior returns the uncertainty of the target's parameters (nil when
+// unknown, e.g. priors).
+func (t *Analytic) Posterior() *Posterior { return t.post }
 
 // Dims implements Target: [layer ms, weight bytes].
 func (t *Analytic) Dims() int { return 2 }

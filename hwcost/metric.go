@@ -135,6 +135,7 @@ func (c *MetricConfig) Done() (*Metric, error) {
 	} else if m.refName = ref.Name; m.refName == "" {
 		m.refName = "reference"
 	}
+	m.ref = ref
 	m.refMs = make([]float64, len(ts))
 	if err := m.Latencies(ref, m.refMs); err != nil {
 		return nil, fmt.Errorf("metric reference %s: %w", m.refName, err)
@@ -159,6 +160,7 @@ type Metric struct {
 	offs    []int // offs[i] is the offset of target i's cost vector in a combined vector
 	dims    int
 	refName string
+	ref     *blocks.Arch
 	refMs   []float64
 	invRef  []float64
 }

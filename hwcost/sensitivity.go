@@ -22,15 +22,18 @@ import (
 
 // SensitivityConfig configures Sensitivity.
 type SensitivityConfig struct {
+	// Metric gives the targets, their parameters and the reference; without
+	// it they come from Targets, Params and Reference.
+	Metric *Metric
 	// Targets are target names, groups or target files (default: paper).
 	Targets []string
-	// Archs are the architectures compared (at their own resolutions).
-	Archs []*blocks.Arch
-	// Reference normalises latencies (default: DefaultReference).
-	Reference *blocks.Arch
 	// Params are the built-in targets' parameters and posteriors (default
 	// DefaultParams()).
 	Params *ParamSet
+	// Reference normalises latencies (default: DefaultReference).
+	Reference *blocks.Arch
+	// Archs are the architectures compared (at their own resolutions).
+	Archs []*blocks.Arch
 	// Draws is the number of parameter sets (default 2000); Seed makes the
 	// draws reproducible.
 	Draws int
@@ -154,29 +157,28 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 	if cfg.Draws < 2 {
 		return nil, fmt.Errorf("sensitivity: draws must be at least 2, got %d", cfg.Draws)
 	}
-	ps := cfg.Params
-	if ps == nil {
-		ps = DefaultParams()
-	}
-	names := cfg.Targets
-	if len(names) == 0 {
-		names = []string{"paper"}
-	}
-	ts, err := resolveTargets(names, ps)
-	if err != nil {
-		return nil, err
-	}
-	ref := cfg.Reference
-	if ref == nil {
-		if ref, err = blocks.Model(DefaultReference); err != nil {
+	m := cfg.Metric
+	if m == nil {
+		names := cfg.Targets
+		if len(names) == 0 {
+			names = []string{"paper"}
+		}
+		mc := NewMetric().Targets(names...).Params(cfg.Params)
+		if cfg.Reference != nil {
+			mc = mc.Reference(cfg.Reference)
+		}
+		var err error
+		if m, err = mc.Done(); err != nil {
 			return nil, err
 		}
 	}
+	ts, ref := m.targets, m.ref
+	var err error
 	ans := make([]*blocks.Analysis, len(cfg.Archs)+1)
 	if ans[0], err = blocks.Analyze(ref, 0); err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
-	res := &SensitivityResult{Reference: ref.Name, Draws: cfg.Draws, Seed: cfg.Seed}
+	res := &SensitivityResult{Reference: m.Reference(), Draws: cfg.Draws, Seed: cfg.Seed}
 	archNames := make([]string, len(cfg.Archs))
 	for i, a := range cfg.Archs {
 		if ans[i+1], err = blocks.Analyze(a, 0); err != nil {
@@ -210,10 +212,7 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 			}
 			continue
 		}
-		po := ps.Posteriors[t.Name()]
-		if tf, err := targetFileOf(names, t.Name()); err == nil && tf != nil {
-			po = tf.Posterior
-		}
+		po := a.post
 		if po == nil {
 			res.Priors = append(res.Priors, t.Name())
 		}
@@ -307,22 +306,6 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 		}
 	}
 	return res, nil
-}
-
-// targetFileOf returns the target file among names whose target is name.
-func targetFileOf(names []string, name string) (*TargetFile, error) {
-	for _, n := range names {
-		if IsTargetFile(n) {
-			tf, err := LoadTargetFile(n)
-			if err != nil {
-				return nil, err
-			}
-			if tf.Target == name {
-				return tf, nil
-			}
-		}
-	}
-	return nil, nil
 }
 
 func spreadOf(fitted float64, xs []float64) Spread {

@@ -224,7 +224,11 @@ func Lookup(name string, ps *ParamSet) (*Analytic, error) {
 	if !ok {
 		p = spec.Prior
 	}
-	return NewAnalytic(spec, p)
+	t, err := NewAnalytic(spec, p)
+	if err == nil && ok {
+		t.post = ps.Posteriors[name]
+	}
+	return t, err
 }
 
 // ExpandTargets resolves a list of target names in which "paper", "mnv4" and

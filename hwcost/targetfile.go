@@ -100,5 +100,11 @@ func (tf *TargetFile) Spec() Spec {
 	return Spec{Name: tf.Target, Device: tf.Device, Runtime: tf.Runtime, Precision: tf.Precision, Group: "file", Prior: tf.Params}
 }
 
-// Analytic returns the target's model.
-func (tf *TargetFile) Analytic() (*Analytic, error) { return NewAnalytic(tf.Spec(), tf.Params) }
+// Analytic returns the target's model (with its posterior).
+func (tf *TargetFile) Analytic() (*Analytic, error) {
+	t, err := NewAnalytic(tf.Spec(), tf.Params)
+	if err == nil {
+		t.post = tf.Posterior
+	}
+	return t, err
+}

@@ -54,6 +54,27 @@ func TestTradeoff(t *testing.T) {
 		t.Errorf("AVG range x %g..%g y %g..%g does not hold the data", avg.XMin, avg.XMax, avg.YMin, avg.YMax)
 	}
 
+	// Uncertainty bands: one horizontal segment per model that has one, at
+	// its accuracy, under the markers (before the point series).
+	banded := tradeoffFixture()
+	banded.Models[0].AvgBand = [2]float64{0.8, 1.1}
+	banded.Models[1].AvgBand = [2]float64{0.7, 0.75}
+	fb, err := Tradeoff(banded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := fb.Panels[0].SeriesOf(KindLine)
+	if len(lines) != 3 || !reflect.DeepEqual(lines[1].X, []float64{0.8, 1.1}) || lines[1].Y[0] != banded.Models[0].Accuracy || lines[1].Name != "" {
+		t.Errorf("AVG bands: %+v", lines)
+	}
+	if n := len(fb.Panels[1].SeriesOf(KindLine)); n != 1 {
+		t.Errorf("MAX panel: %d lines, want the front only (no MAX bands)", n)
+	}
+	banded.Models[2].MaxBand = [2]float64{-1, 2}
+	if _, err := Tradeoff(banded); err == nil {
+		t.Error("negative band: no error")
+	}
+
 	// Per-group fronts.
 	d.FrontGroups = []string{"searched", "reference"}
 	f, err = Tradeoff(d)

@@ -18,6 +18,10 @@ type Model struct {
 	// Avg and Max are the normalised latencies (1 = the reference model)
 	// averaged and maximised over the targets; 0 means unknown.
 	Avg, Max float64
+	// AvgBand and MaxBand are their 5% and 95% quantiles under the cost
+	// models' parameter uncertainty (hwcost.Sensitivity), drawn as horizontal
+	// bars; zero: none.
+	AvgBand, MaxBand [2]float64
 }
 
 // TradeoffData is the input of [Tradeoff].
@@ -50,7 +54,8 @@ func Tradeoff(d TradeoffData) (*Figure, error) {
 		for _, v := range []struct {
 			what string
 			x    float64
-		}{{"AVG latency", m.Avg}, {"MAX latency", m.Max}} {
+		}{{"AVG latency", m.Avg}, {"MAX latency", m.Max}, {"AVG band", m.AvgBand[0]}, {"AVG band", m.AvgBand[1]},
+			{"MAX band", m.MaxBand[0]}, {"MAX band", m.MaxBand[1]}} {
 			if math.IsNaN(v.x) || math.IsInf(v.x, 0) || v.x < 0 {
 				return nil, fmt.Errorf("tradeoff figure: model %d (%q): %s %g must be > 0 (or 0 for unknown)", i, m.Name, v.what, v.x)
 			}
@@ -90,13 +95,16 @@ func Tradeoff(d TradeoffData) (*Figure, error) {
 	type metric struct {
 		name, label string
 		get         func(Model) float64
+		band        func(Model) [2]float64
 	}
 	var metrics []metric
 	if haveAvg {
-		metrics = append(metrics, metric{"AVG", "normalised latency, AVG over targets (× reference)", func(m Model) float64 { return m.Avg }})
+		metrics = append(metrics, metric{"AVG", "normalised latency, AVG over targets (× reference)",
+			func(m Model) float64 { return m.Avg }, func(m Model) [2]float64 { return m.AvgBand }})
 	}
 	if haveMax {
-		metrics = append(metrics, metric{"MAX", "normalised latency, MAX over targets (× reference)", func(m Model) float64 { return m.Max }})
+		metrics = append(metrics, metric{"MAX", "normalised latency, MAX over targets (× reference)",
+			func(m Model) float64 { return m.Max }, func(m Model) [2]float64 { return m.MaxBand }})
 	}
 	for _, mt := range metrics {
 		p := newPanel(mt.name+" latency", mt.label, accLabel)
@@ -120,6 +128,13 @@ func Tradeoff(d TradeoffData) (*Figure, error) {
 				if s := frontSeries(xs, ys, grp, g, "Pareto front ("+g+")", c); s != nil {
 					p.add(s)
 				}
+			}
+		}
+		// Uncertainty bands under the markers.
+		for _, m := range d.Models {
+			if b := mt.band(m); mt.get(m) > 0 && b[1] > b[0] && b[0] > 0 {
+				c, _ := groupStyle(m.Group, indexOf(groups, m.Group))
+				p.add(&Series{Kind: KindLine, Color: c, Width: 1, X: []float64{b[0], b[1]}, Y: []float64{m.Accuracy, m.Accuracy}})
 			}
 		}
 		for gi, g := range groups {

@@ -663,6 +663,27 @@ func searchReport(searches, trained, ranks [][2]string, benchFile, ablationFile,
 			p("---:|")
 		}
 		p("---:|---:|---|\n")
+		// The cost models' parameter uncertainty (hwcost.Sensitivity): each
+		// distinct architecture once.
+		var archs []*blocks.Arch
+		archIndex := map[string]int{}
+		for _, t := range trained {
+			if run, err := figset.ReadTrain(t[1]); err == nil && run.Result.Arch != nil {
+				if _, ok := archIndex[run.Result.Arch.String()]; !ok {
+					archIndex[run.Result.Arch.String()] = len(archs)
+					a := run.Result.Arch.Clone()
+					a.Name = t[0]
+					archs = append(archs, a)
+				}
+			}
+		}
+		var sens *hwcost.SensitivityResult
+		if len(archs) > 0 {
+			if sens, err = hwcost.Sensitivity(hwcost.SensitivityConfig{Metric: m, Archs: archs, Draws: figset.TradeoffDraws, Seed: 1}); err != nil {
+				return "", err
+			}
+		}
+		band := func(s hwcost.Spread) string { return fmt.Sprintf("%.3f [%.2f, %.2f]", s.Fitted, s.P05, s.P95) }
 		for _, t := range trained {
 			run, err := figset.ReadTrain(t[1])
 			if err != nil {
@@ -680,7 +701,36 @@ func searchReport(searches, trained, ranks [][2]string, benchFile, ablationFile,
 			for _, n := range names {
 				p(" %.3f |", cost.Normalized[n])
 			}
-			p(" %.3f | %.3f | %s, %d steps, batch %d, %s |\n", cost.Avg, cost.Max, res.Recipe.Optimizer, res.Steps, res.Recipe.BatchSize, res.Adapt)
+			sp := sens.Archs[archIndex[res.Arch.String()]]
+			p(" %s | %s | %s, %d steps, batch %d, %s |\n", band(sp.Avg), band(sp.Max), res.Recipe.Optimizer, res.Steps, res.Recipe.BatchSize, res.Adapt)
+		}
+		if sens != nil && len(sens.Archs) > 1 {
+			p("\nAVG and MAX with their 5%%-95%% band over %d parameter sets drawn from the cost models' fitted uncertainty (`multihw cost sensitivity`, seed 1). ", sens.Draws)
+			p("Probability that the row's architecture has the lower AVG / MAX than the column's:\n\n|  |")
+			for _, a := range sens.Archs {
+				p(" %s |", a.Name)
+			}
+			p("\n|---|")
+			for range sens.Archs {
+				p("---|")
+			}
+			p("\n")
+			prob := map[[3]string]float64{}
+			for _, o := range sens.Orderings {
+				prob[[3]string{o.A, o.B, o.Metric}] = o.P
+				prob[[3]string{o.B, o.A, o.Metric}] = 1 - o.P
+			}
+			for _, a := range sens.Archs {
+				p("| %s |", a.Name)
+				for _, b := range sens.Archs {
+					if a.Name == b.Name {
+						p(" |")
+						continue
+					}
+					p(" %.2f / %.2f |", prob[[3]string{a.Name, b.Name, "avg"}], prob[[3]string{a.Name, b.Name, "max"}])
+				}
+				p("\n")
+			}
 		}
 		if figDir != "" && len(trainRuns) > 0 {
 			tradeoffs, err := figset.TrainedTradeoff(m, trainRuns, runs)

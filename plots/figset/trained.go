@@ -86,18 +86,36 @@ func TrainedGroup(a *blocks.Arch, searches []SearchRun) string {
 	return GroupReference
 }
 
+// TradeoffDraws is the number of parameter draws behind the uncertainty
+// bands of TrainedTradeoff.
+const TradeoffDraws = 1000
+
 // TrainedTradeoff draws the test accuracy of trained runs against the
 // normalised AVG and MAX latency (under m) of their deployed architectures,
 // with the Pareto front: one figure per dataset, named tradeoff_trained (one
 // dataset) or tradeoff_trained_KIND. Models are grouped by TrainedGroup and
 // labelled by run name (the last path element when unique). Runs without a
-// test evaluation are left out; none at all is an error.
+// test evaluation are left out; none at all is an error. Each point carries
+// the 5%-95% band of its AVG and MAX under the cost models' parameter
+// uncertainty (hwcost.Sensitivity, TradeoffDraws draws, seed 1).
 func TrainedTradeoff(m *hwcost.Metric, runs []TrainRun, searches []SearchRun) ([]*plots.Figure, error) {
 	names := make([]string, len(runs))
+	var archs []*blocks.Arch
 	for i, r := range runs {
 		names[i] = r.Name
+		if r.Result != nil && r.Result.Test != nil && r.Result.Arch != nil {
+			archs = append(archs, r.Result.Arch)
+		}
 	}
 	labels := shortNames(names)
+	var spreads []hwcost.ArchSpread
+	if len(archs) > 0 {
+		sens, err := hwcost.Sensitivity(hwcost.SensitivityConfig{Metric: m, Archs: archs, Draws: TradeoffDraws, Seed: 1})
+		if err != nil {
+			return nil, err
+		}
+		spreads = sens.Archs
+	}
 	byKind := map[string]*plots.TradeoffData{}
 	steps := map[string][]int{}
 	for i, r := range runs {
@@ -114,8 +132,11 @@ func TrainedTradeoff(m *hwcost.Metric, runs []TrainRun, searches []SearchRun) ([
 			d = &plots.TradeoffData{AccuracyLabel: kind + " test accuracy (%)"}
 			byKind[kind] = d
 		}
+		sp := spreads[0]
+		spreads = spreads[1:]
 		d.Models = append(d.Models, plots.Model{Name: labels[i], Group: TrainedGroup(r.Result.Arch, searches),
-			Accuracy: 100 * r.Result.Test.Accuracy, Avg: res.Avg, Max: res.Max})
+			Accuracy: 100 * r.Result.Test.Accuracy, Avg: res.Avg, Max: res.Max,
+			AvgBand: [2]float64{sp.Avg.P05, sp.Avg.P95}, MaxBand: [2]float64{sp.Max.P05, sp.Max.P95}})
 		steps[kind] = append(steps[kind], r.Result.Steps)
 	}
 	if len(byKind) == 0 {
