@@ -19,11 +19,20 @@
 // (int8 on CPU/DSP/EdgeTPU, fp16 on GPU/ANE), weights left out when the target
 // caches parameters on chip; per inference a fixed overhead and the streaming of
 // the weights that do not fit on chip are added. The parameters are data
-// ([Params], with units), fitted to published latencies by [Fitter] (rerun with
-// `multihw cost fit`), embedded in params.json and used by default
-// ([DefaultParams]); the priors they are regularised towards are in specs.go
-// with their sources. A measured per-segment lookup table ([Measured]) is a
-// Target too.
+// ([Params], with units), fitted by [Fitter] (rerun with `multihw cost fit`)
+// to published latencies and, for the Pixel 4 CPU/GPU/DSP and the Coral Edge
+// TPU, to thousands of NAS-Bench-201 networks timed on the same silicon
+// ([BenchColumn]; the benchmark networks are blocks.NB201Network and
+// blocks.FBNetNetwork, costed like any architecture), embedded in params.json
+// with their uncertainty ([Posterior]) and used by default ([DefaultParams]);
+// the priors they are regularised towards are in specs.go with their sources.
+// A measured per-segment lookup table ([Measured]) is a Target too, and so is
+// a [TargetFile]: an analytic target saved as JSON, e.g. by [Adapt], which fits
+// a new device from a few measured architectures.
+//
+// [Sensitivity] draws parameter sets from the fits' posteriors and reports
+// how far normalised latencies, AVG and MAX spread and how likely each
+// ordering of two architectures is.
 //
 // # Metric
 //

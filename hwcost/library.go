@@ -85,13 +85,7 @@ func ParseReferenceSet(data []byte) (*ReferenceSet, error) {
 }
 
 // JSON returns the indented JSON form.
-func (rs *ReferenceSet) JSON() []byte {
-	b, err := json.MarshalIndent(rs, "", "  ")
-	if err != nil { // plain values only
-		panic(err)
-	}
-	return append(b, '\n')
-}
+func (rs *ReferenceSet) JSON() []byte { return indentJSON(rs) }
 
 // Library returns Adapt's candidates: the built-in targets with the embedded
 // fitted parameters, then the embedded reference devices.

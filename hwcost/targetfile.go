@@ -84,8 +84,11 @@ func LoadTargetFile(path string) (*TargetFile, error) {
 }
 
 // JSON returns the indented JSON form.
-func (tf *TargetFile) JSON() []byte {
-	b, err := json.MarshalIndent(tf, "", "  ")
+func (tf *TargetFile) JSON() []byte { return indentJSON(tf) }
+
+// indentJSON is the indented JSON form of a value made of plain values.
+func indentJSON(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil { // plain values only
 		panic(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(&command{name: "cost", summary: "per-hardware latency, normalised latency, AVG and MAX of an architecture", run: runCost})
-	register(&command{name: "cost fit", summary: "fit the hardware latency models to the published latencies; write params and report", run: runCostFit})
+	register(&command{name: "cost fit", summary: "fit the hardware latency models to published latencies and benchmark networks; write params, reference devices and FIT_REPORT.md (with the adapt studies)", run: runCostFit})
 }
 
 func runCost(args []string) error {
@@ -38,13 +38,9 @@ func runCost(args []string) error {
 	if err != nil {
 		return err
 	}
-	ps, err := hwcost.LoadParams(*params)
+	ps, refArch, err := loadCostBasis(*params, *ref)
 	if err != nil {
 		return err
-	}
-	refArch, err := blocks.Model(*ref)
-	if err != nil {
-		return fmt.Errorf("--reference: %w", err)
 	}
 	if *refRes < 0 {
 		return fmt.Errorf("--reference-resolution must be positive, got %d", *refRes)
@@ -105,6 +101,19 @@ func runCost(args []string) error {
 		return writeBreakdowns(arch, bds)
 	}
 	return nil
+}
+
+// loadCostBasis loads the --params and --reference of the cost commands.
+func loadCostBasis(params, ref string) (*hwcost.ParamSet, *blocks.Arch, error) {
+	ps, err := hwcost.LoadParams(params)
+	if err != nil {
+		return nil, nil, err
+	}
+	refArch, err := blocks.Model(ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--reference: %w", err)
+	}
+	return ps, refArch, nil
 }
 
 func paramsName(flag string, ps *hwcost.ParamSet) string {

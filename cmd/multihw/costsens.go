@@ -45,13 +45,9 @@ func runCostSensitivity(args []string) error {
 	if len(archs) == 0 {
 		return fmt.Errorf("give the architectures with --model LIST and/or --spec LIST")
 	}
-	ps, err := hwcost.LoadParams(*params)
+	ps, refArch, err := loadCostBasis(*params, *ref)
 	if err != nil {
 		return err
-	}
-	refArch, err := blocks.Model(*ref)
-	if err != nil {
-		return fmt.Errorf("--reference: %w", err)
 	}
 	res, err := hwcost.Sensitivity(hwcost.SensitivityConfig{Targets: strings.Split(*hw, ","), Archs: archs, Reference: refArch,
 		Params: ps, Draws: *draws, Seed: *seed})
