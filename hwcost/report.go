@@ -146,8 +146,8 @@ func (r *FitResult) Report(refs *ReferenceSet, st *Studies) (string, error) {
 	if len(worse) == 0 {
 		w("No target ranks worse than MACs held out.\n\n")
 	} else {
-		w("Ranking worse than MACs held out: %s. These targets have 7 rows each, rounded to 0.1 ms with near-ties ", strings.Join(worse, ", "))
-		w("(the pairs column counts only pairs 20%% apart), and no benchmark networks.\n\n")
+		w("Ranking worse than MACs held out: %s. Their rows are few and rounded to 0.1 ms, with near-ties ", strings.Join(worse, ", "))
+		w("(the pairs column counts only pairs %.0f%% apart), and no benchmark networks constrain them.\n\n", 100*(DistinctRatio-1))
 	}
 	for _, t := range r.Targets {
 		if t.Note != "" {

@@ -220,17 +220,24 @@ func writeStudies(b *strings.Builder, refs *ReferenceSet, st *Studies) {
 	w("| **mean** | | **%.4f** | | | | %.4f | | |\n\n", meanOf(st.BRPNAS, nil), meanMACs(st.BRPNAS))
 	w("Mean %.4f (target 0.95: %s). The desktop CPU and GPU columns are nearly identical upstream (one is probably ", meanOf(st.BRPNAS, nil),
 		yesNo(meanOf(st.BRPNAS, nil) >= 0.95))
-	w("mislabelled) and count twice here. What limits the desktop GPU/CPU and the Jetson: their latency depends on which ")
-	w("edges share an input (two 3×3 convs of one node cost less than two of different nodes, as when a runtime merges ")
-	w("or overlaps parallel kernels), which a per-layer model cannot express; fitted on 1000 networks instead of 20 the ")
-	w("analytic model reaches about 0.92 (desktop GPU) and 0.95 (Jetson fp16) there.\n\n")
+	w("mislabelled) and count twice here. What the analytic model reaches on the devices below %.2f when fitted on %d ", BenchTarget, LargeTrain)
+	w("networks instead of 20 (seed 1), i.e. the limit of the model form rather than of the few samples:")
+	for i, r := range st.BRPNASLarge {
+		sep := ","
+		if i == len(st.BRPNASLarge)-1 {
+			sep = "."
+		}
+		w(" %s %.4f%s", r.Device, r.Spearman, sep)
+	}
+	w(" On the desktop GPU/CPU, networks with the same live ops differ in latency with the cell's wiring (as when a runtime ")
+	w("overlaps or merges parallel kernels), which a per-layer model cannot express.\n\n")
 
 	w("### The analytic model form on FBNet-space networks: measured phones, 20 samples\n\n")
 	w("Inverted bottlenecks with depthwise 3×3/5×5, expansion 1/3/6 and grouped 1×1 convs (HW-NAS-Bench's CIFAR-100 ")
 	w("setting), timed on phones (HELP, whole milliseconds). The ceiling column is the Spearman a predictor equal to the ")
 	w("true latency would reach against the whole-millisecond measurements (true latency uniform within each millisecond): ")
-	w("rounding is not what limits these columns. Predictors trained on 900 networks (hwcost/predict/REPORT.md) reach ")
-	w("about the same figures, so the limit is the measurements' noise as much as the model form.\n\n")
+	w("where it is near 1, rounding is not what limits a column. For what predictors trained on 900 networks reach on ")
+	w("the same columns, see hwcost/predict/REPORT.md.\n\n")
 	writeAdaptTable(b, st.FBNet, nil)
 	w("\n")
 }
