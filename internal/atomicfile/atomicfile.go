@@ -3,9 +3,12 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 )
 
 // WriteFile writes data to path via a temporary file in the same directory,
@@ -20,10 +23,15 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // Write creates path atomically with the content written by fill.
 func Write(path string, perm os.FileMode, fill func(f *os.File) error) (err error) {
 	dir := filepath.Dir(path)
+	// The rename would replace whatever is at path: a directory fails, but a
+	// device node, FIFO or symbolic link would be silently swapped for a file.
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("writing %s: refusing to replace it: not a regular file (%s)", path, st.Mode().Type())
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -55,4 +63,60 @@ func Write(path string, perm os.FileMode, fill func(f *os.File) error) (err erro
 		_ = d.Close()
 	}
 	return nil
+}
+
+// tempPrefix is the name prefix of Write's temporary files for path:
+// os.CreateTemp appends random decimal digits.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// tempName matches Write's temporary files: "." + target + ".tmp-" + digits.
+var tempName = regexp.MustCompile(`^\.(.+)\.tmp-[0-9]+$`)
+
+// TargetOfTemp returns the file name a temporary file of Write was going to
+// become, and whether name is such a temporary file.
+func TargetOfTemp(name string) (string, bool) {
+	m := tempName.FindStringSubmatch(name)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// Stale is a temporary file removed by RemoveStale.
+type Stale struct {
+	Path  string
+	Bytes int64
+}
+
+// RemoveStale removes the temporary files that a killed Write left in dir,
+// but only those whose target name owns accepts: the caller names the files
+// it writes, so nothing it did not create is removed. Only call it while no
+// other process can be writing into dir (e.g. under a run directory's lock).
+func RemoveStale(dir string, owns func(target string) bool) ([]Stale, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var removed []Stale
+	var errs []error
+	for _, e := range entries {
+		target, ok := TargetOfTemp(e.Name())
+		if !ok || !e.Type().IsRegular() || strings.ContainsRune(target, os.PathSeparator) || !owns(target) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		var size int64
+		if info, err := e.Info(); err == nil {
+			size = info.Size()
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, Stale{Path: p, Bytes: size})
+	}
+	return removed, errors.Join(errs...)
 }

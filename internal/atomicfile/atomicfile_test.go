@@ -47,3 +47,78 @@ func TestFailedWriteKeepsOldContent(t *testing.T) {
 		t.Fatalf("temp file left behind: %d entries", len(entries))
 	}
 }
+
+// TestRefusesNonRegular: the rename would replace a device node, FIFO or
+// symbolic link by a regular file; Write refuses and leaves it alone.
+func TestRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink("/dev/null", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(link, []byte("x"), 0o644); err == nil {
+		t.Fatal("replaced a symbolic link")
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("link changed: %v %v", st, err)
+	}
+	if err := WriteFile(dir, []byte("x"), 0o644); err == nil {
+		t.Fatal("replaced a directory")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temp file left behind: %d entries", len(entries))
+	}
+}
+
+// TestRemoveStale removes only temporary files of names the caller owns:
+// not other hidden files, not temporaries of files it does not write.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // name -> removed
+		".result.json.tmp-123456":      true,
+		".ckpt-00000010.mhwc.tmp-9":    true,
+		".notes.txt.tmp-123":           false, // not a file the caller writes
+		".result.json.tmp-12ab":        false, // not CreateTemp's digits
+		"result.json.tmp-1":            false, // not hidden
+		".result.json.tmp-":            false,
+		"result.json":                  false,
+		".hidden":                      false,
+		".result.json.tmp-42.backup":   false,
+		".metrics.jsonl.tmp-777777777": true,
+	}
+	for name := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("data"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owns := func(target string) bool {
+		return target == "result.json" || target == "metrics.jsonl" || filepath.Ext(target) == ".mhwc"
+	}
+	removed, err := RemoveStale(dir, owns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for name, want := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != want {
+			t.Errorf("%s: removed %v, want %v", name, gone, want)
+		}
+		if want {
+			n++
+		}
+	}
+	if len(removed) != n || removed[0].Bytes != 4 {
+		t.Errorf("reported %+v, want %d files of 4 bytes", removed, n)
+	}
+	// A temp file from a real Write has the pattern RemoveStale matches.
+	var tmp string
+	_ = Write(filepath.Join(dir, "result.json"), 0o644, func(f *os.File) error {
+		tmp = filepath.Base(f.Name())
+		return errors.New("stop")
+	})
+	if target, ok := TargetOfTemp(tmp); !ok || target != "result.json" {
+		t.Errorf("Write's temp name %q not recognised (%q, %v)", tmp, target, ok)
+	}
+}
