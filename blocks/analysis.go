@@ -91,6 +91,7 @@ type Analysis struct {
 	Params     int64   `json:"params"`
 	Weights    int64   `json:"weights"`
 	Layers     []Layer `json:"layers"`
+	ck         sizeCheck
 }
 
 // Analyze computes the per-layer and total figures of a at the given input
@@ -107,6 +108,24 @@ func Analyze(a *Arch, resolution int) (*Analysis, error) {
 	if resolution <= 0 {
 		return nil, fmt.Errorf("analysis of %q: resolution must be positive, got %d", a.Name, resolution)
 	}
+	if resolution != a.Resolution {
+		if err := a.checkSize(resolution); err != nil {
+			return nil, fmt.Errorf("analysis: %w", err)
+		}
+	}
+	an := a.analyze(np, resolution)
+	if an.ck.overflow {
+		// Validate's size bounds make this unreachable; should they ever be
+		// loosened, an overflow is an error, never a wrapped negative size.
+		return nil, fmt.Errorf("analysis of %q: sizes overflow int64", a.Name)
+	}
+	return an, nil
+}
+
+// analyze computes the figures of plan np of a at resolution with checked
+// arithmetic (an.ck records an overflow); Validate uses it for the size
+// bounds, Analyze for its result.
+func (a *Arch) analyze(np *NetPlan, resolution int) *Analysis {
 	an := &Analysis{Name: a.Name, Resolution: resolution, Classes: a.Classes,
 		Layers: make([]Layer, 0, 4*len(a.Blocks)+8)}
 	size := resolution
@@ -122,11 +141,11 @@ func Analyze(a *Arch, resolution int) (*Analysis, error) {
 		an.Layers[i].Dead = an.Layers[i].Dead || constant
 	}
 	for _, l := range an.Layers {
-		an.MACs += l.MACs
-		an.Params += l.Params
-		an.Weights += l.Weights
+		an.MACs = an.ck.add(an.MACs, l.MACs)
+		an.Params = an.ck.add(an.Params, l.Params)
+		an.Weights = an.ck.add(an.Weights, l.Weights)
 	}
-	return an, nil
+	return an
 }
 
 // addPlan appends the layers of plan p (part block of n blocks) whose input
@@ -146,7 +165,7 @@ func (an *Analysis) addPlan(p Plan, block, n, size int) int {
 			InSize: in, InC: op.In, OutC: op.Out, Activated: op.Act != "", Dead: op.Dead}
 		for _, v := range op.Inputs {
 			s := sizeOf(v)
-			l.InElems += int64(s * s * op.In)
+			l.InElems = an.ck.add(l.InElems, an.ck.mul(s, s, op.In))
 		}
 		var k int64 // kernel weights
 		switch op.Op {
@@ -161,28 +180,28 @@ func (an *Analysis) addPlan(p Plan, block, n, size int) int {
 			l.OutSize = in
 		case OpFC:
 			l.OutSize = 1
-			k = int64(op.In) * int64(op.Out)
+			k = an.ck.mul(op.In, op.Out)
 			l.MACs = k
 		default: // convolutions
 			l.OutSize = (in + op.Stride - 1) / op.Stride
-			k = int64(op.Kernel*op.Kernel) * int64(op.In/op.Groups) * int64(op.Out)
-			l.MACs = k * int64(l.OutSize*l.OutSize)
+			k = an.ck.mul(op.Kernel, op.Kernel, op.In/op.Groups, op.Out)
+			l.MACs = an.ck.mul(int(k), l.OutSize, l.OutSize)
 			l.Groups = op.Groups
 		}
-		l.OutElems = int64(l.OutSize * l.OutSize * op.Out)
+		l.OutElems = an.ck.mul(l.OutSize, l.OutSize, op.Out)
 		l.Params, l.Weights = k, k
 		if op.Norm {
 			// gamma, beta, moving mean and variance; folded into a bias, or
 			// a scale and a shift when no conv precedes it.
-			l.Params += 4 * int64(op.Out)
-			l.Weights += int64(op.Out)
+			l.Params = an.ck.add(l.Params, an.ck.mul(4, op.Out))
+			l.Weights = an.ck.add(l.Weights, int64(op.Out))
 			if op.Op == OpNorm {
-				l.Weights += int64(op.Out)
+				l.Weights = an.ck.add(l.Weights, int64(op.Out))
 			}
 		}
 		if op.Bias {
-			l.Params += int64(op.Out)
-			l.Weights += int64(op.Out)
+			l.Params = an.ck.add(l.Params, int64(op.Out))
+			l.Weights = an.ck.add(l.Weights, int64(op.Out))
 		}
 		sizes[i] = l.OutSize
 		an.Layers = append(an.Layers, l)

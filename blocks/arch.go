@@ -32,13 +32,16 @@
 package blocks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/multihw/multihw/internal/memlimit"
+	"github.com/multihw/multihw/internal/strictjson"
 )
 
 // Kind is the type of a block.
@@ -193,6 +196,9 @@ func (b Block) groups() int { return max(b.Groups, 1) }
 // MakeDivisible rounds v to the nearest multiple of divisor, never going below
 // divisor nor more than 10% below v (the rule of the MobileNet reference code).
 func MakeDivisible(v float64, divisor int) int {
+	if !(v < 1<<52) { // NaN, infinite or beyond exact float64 integers: far above MaxWidth
+		return math.MaxInt
+	}
 	d := float64(divisor)
 	n := math.Max(d, math.Floor((v+d/2)/d)*d)
 	if n < 0.9*v {
@@ -268,20 +274,23 @@ func (a *Arch) Validate() error {
 		// JSON would replace invalid UTF-8.
 		return fmt.Errorf("architecture %q: name must be one word of valid UTF-8 without whitespace or '#'", a.Name)
 	}
-	if a.Resolution <= 0 {
-		return fmt.Errorf("architecture %q: resolution must be positive, got %d", a.Name, a.Resolution)
+	if a.Resolution <= 0 || a.Resolution > MaxResolution {
+		return fmt.Errorf("architecture %q: resolution must be in [1, %d], got %d", a.Name, MaxResolution, a.Resolution)
 	}
-	if a.Channels <= 0 {
-		return fmt.Errorf("architecture %q: input channels must be positive, got %d", a.Name, a.Channels)
+	if a.Channels <= 0 || a.Channels > MaxWidth {
+		return fmt.Errorf("architecture %q: input channels must be in [1, %d], got %d", a.Name, MaxWidth, a.Channels)
 	}
-	if a.Classes <= 0 {
-		return fmt.Errorf("architecture %q: classes must be positive, got %d", a.Name, a.Classes)
+	if a.Classes <= 0 || a.Classes > MaxClasses {
+		return fmt.Errorf("architecture %q: classes must be in [1, %d], got %d", a.Name, MaxClasses, a.Classes)
 	}
 	if a.Stem.Kind != KindConv {
 		return fmt.Errorf("architecture %q: stem must be of kind %q, got %q", a.Name, KindConv, a.Stem.Kind)
 	}
 	if err := a.Stem.validate(a.Channels); err != nil {
 		return fmt.Errorf("architecture %q: stem: %w", a.Name, err)
+	}
+	if len(a.Blocks) > MaxBlocks {
+		return fmt.Errorf("architecture %q: %d blocks, above the maximum %d", a.Name, len(a.Blocks), MaxBlocks)
 	}
 	in := a.Stem.Out
 	for i, b := range a.Blocks {
@@ -294,10 +303,13 @@ func (a *Arch) Validate() error {
 	if h.Conv < 0 || h.Hidden < 0 {
 		return fmt.Errorf("architecture %q: head: widths must not be negative (conv %d, hidden %d)", a.Name, h.Conv, h.Hidden)
 	}
-	if h.Dropout < 0 || h.Dropout >= 1 {
+	if h.Conv > MaxWidth || h.Hidden > MaxWidth {
+		return fmt.Errorf("architecture %q: head: widths must be at most %d (conv %d, hidden %d)", a.Name, MaxWidth, h.Conv, h.Hidden)
+	}
+	if !(h.Dropout >= 0 && h.Dropout < 1) { // also NaN
 		return fmt.Errorf("architecture %q: head: dropout must be in [0, 1), got %g", a.Name, h.Dropout)
 	}
-	return nil
+	return a.checkSize(a.Resolution)
 }
 
 func validKernel(k int) bool { return k > 0 && k%2 == 1 }
@@ -311,6 +323,12 @@ func (b Block) validate(in int) error {
 		return fmt.Errorf("field kind: missing (valid kinds: %s)", kindList())
 	default:
 		return fmt.Errorf("field kind: unknown kind %q (valid kinds: %s)", b.Kind, kindList())
+	}
+	if err := checkBound("kernel", b.Kernel, MaxKernel); err != nil {
+		return err
+	}
+	if err := checkBound("start_kernel", b.StartKernel, MaxKernel); err != nil {
+		return err
 	}
 	if b.Kind == KindUIB {
 		if b.Kernel != 0 && !validKernel(b.Kernel) {
@@ -336,6 +354,12 @@ func (b Block) validate(in int) error {
 	if b.Out <= 0 {
 		return fmt.Errorf("field out: width must be positive, got %d", b.Out)
 	}
+	if err := checkBound("out", b.Out, MaxWidth); err != nil {
+		return err
+	}
+	if in <= 0 || in > MaxWidth {
+		return fmt.Errorf("input width %d is not in [1, %d]", in, MaxWidth)
+	}
 	if b.Kind != KindConv {
 		if b.Expanded != 0 && b.Expand != 0 {
 			return fmt.Errorf("field expand: set either the ratio (expand) or the width (expanded), not both")
@@ -346,8 +370,14 @@ func (b Block) validate(in int) error {
 		if b.Expanded == 0 && !(b.Expand > 0) {
 			return fmt.Errorf("field expand: expansion ratio must be positive (or set expanded), got %g", b.Expand)
 		}
-		if e := b.ExpandedWidth(in); e <= 0 {
-			return fmt.Errorf("field expand: expanded width must be positive, got %d", e)
+		if !(b.Expand <= MaxExpand) { // also NaN and +Inf
+			return fmt.Errorf("field expand: expansion ratio must be at most %g, got %g", MaxExpand, b.Expand)
+		}
+		if err := checkBound("expanded", b.Expanded, MaxWidth); err != nil {
+			return err
+		}
+		if e := b.ExpandedWidth(in); e <= 0 || e > MaxWidth {
+			return fmt.Errorf("field expand: expanded width must be in [1, %d], got %d", MaxWidth, e)
 		}
 	} else if b.Expand != 0 || b.Expanded != 0 {
 		return fmt.Errorf("field expand: not valid for kind %q", KindConv)
@@ -377,24 +407,36 @@ func kindList() string {
 	return strings.Join(s, ", ")
 }
 
-// ParseJSON decodes and validates an architecture from JSON. Unknown fields are
-// errors (a typo in a spec should not silently change the architecture).
-// Missing resolution, channels and classes default to 224, 3 and 1001.
+// ParseJSON decodes and validates an architecture from JSON, strictly (see
+// package internal/strictjson): unknown keys, keys in another letter case,
+// duplicated keys and anything after the object are errors (a typo in a spec
+// should not silently change the architecture); a leading UTF-8 byte-order
+// mark is accepted. Missing resolution, channels and classes default to 224,
+// 3 and 1001; given explicitly, they must be valid (0 is an error, not the
+// default).
 func ParseJSON(data []byte) (*Arch, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
 	a := &Arch{}
-	if err := dec.Decode(a); err != nil {
+	if err := strictjson.Unmarshal(data, a); err != nil {
 		return nil, fmt.Errorf("parsing architecture JSON: %w", err)
 	}
-	a.applyDefaults()
+	// Which of the defaulted fields the document sets (the strict decode
+	// above already checked the keys).
+	var given struct {
+		Resolution, Channels, Classes *json.RawMessage
+	}
+	if err := json.Unmarshal(bytes.TrimPrefix(data, []byte(bom)), &given); err != nil {
+		return nil, fmt.Errorf("parsing architecture JSON: %w", err)
+	}
+	a.applyDefaults(given.Resolution != nil, given.Channels != nil, given.Classes != nil)
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *Arch) applyDefaults() {
+// applyDefaults fills the resolution, channels and classes the spec does not
+// give (have*: given, even if zero) and normalises spellings.
+func (a *Arch) applyDefaults(haveResolution, haveChannels, haveClasses bool) {
 	// One spelling per meaning, so that equal architectures compare equal.
 	norm := func(b *Block) {
 		if b.Act == ReLU {
@@ -411,13 +453,13 @@ func (a *Arch) applyDefaults() {
 	if len(a.Blocks) == 0 {
 		a.Blocks = nil // JSON's [] and null, and the text form's no block lines.
 	}
-	if a.Resolution == 0 {
+	if !haveResolution {
 		a.Resolution = 224
 	}
-	if a.Channels == 0 {
+	if !haveChannels {
 		a.Channels = 3
 	}
-	if a.Classes == 0 {
+	if !haveClasses {
 		a.Classes = 1001
 	}
 }
@@ -431,15 +473,20 @@ func (a *Arch) JSON() []byte {
 	return append(b, '\n')
 }
 
-// Load reads an architecture from a file, in JSON (when it starts with '{') or
-// in the text form.
+// MaxSpecBytes bounds the size of a spec file Load reads (a 1024-block
+// architecture is about 100 KB of JSON).
+const MaxSpecBytes = 4 << 20
+
+// Load reads an architecture from a file, in JSON (when it starts with '{',
+// after an optional UTF-8 byte-order mark and white space) or in the text
+// form. The file must be a regular file of at most MaxSpecBytes.
 func Load(path string) (*Arch, error) {
-	data, err := os.ReadFile(path)
+	data, err := memlimit.ReadFile(path, "architecture spec", MaxSpecBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading architecture spec: %w", err)
 	}
 	var a *Arch
-	if s := strings.TrimSpace(string(data)); strings.HasPrefix(s, "{") {
+	if s := strings.TrimSpace(strings.TrimPrefix(string(data), bom)); strings.HasPrefix(s, "{") {
 		a, err = ParseJSON(data)
 	} else {
 		a, err = Parse(string(data))
@@ -449,3 +496,6 @@ func Load(path string) (*Arch, error) {
 	}
 	return a, nil
 }
+
+// bom is the UTF-8 byte-order mark, accepted at the start of a spec.
+const bom = "\ufeff"

@@ -200,11 +200,8 @@ func TestValidationErrors(t *testing.T) {
 				t.Errorf("%s: error %q does not mention %q", c.name, err, w)
 			}
 		}
-		// The parsers report the same problems (ParseJSON fills a zero
-		// resolution and class count with defaults).
-		if c.name == "zero resolution" || c.name == "zero classes" {
-			continue
-		}
+		// The parsers report the same problems (an explicit zero resolution
+		// or class count is an error too, not a default).
 		if _, err := ParseJSON(a.JSON()); err == nil {
 			t.Errorf("%s: ParseJSON accepted it", c.name)
 		}

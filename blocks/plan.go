@@ -274,6 +274,11 @@ func (a *Arch) Plan() (*NetPlan, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
+	return a.plan(), nil
+}
+
+// plan is Plan without the validation (the fields must be valid).
+func (a *Arch) plan() *NetPlan {
 	np := &NetPlan{Stem: a.Stem.Plan(a.Channels)}
 	np.Stem.Ops[0].Name = OpNameStem
 	in := a.Stem.Out
@@ -282,7 +287,7 @@ func (a *Arch) Plan() (*NetPlan, error) {
 		in = b.Out
 	}
 	np.Head = a.Head.Plan(in, a.Classes)
-	return np, nil
+	return np
 }
 
 // LayerName is the name Analyze gives op name of part block (-1 the stem,

@@ -32,7 +32,10 @@ import (
 // o<6 digits>: the op of each edge, see Cell.Digits) and res (ResNet basic
 // block in ReLU-Conv-BN order), and the head option bn (BatchNorm + ReLU
 // before pooling). Missing name, input and classes default to "", 224x224x3
-// and 1001; the stem and head lines are required.
+// and 1001; the stem and head lines are required. Nothing is given twice (a
+// line, a block option, a head option) and values given explicitly are used
+// or rejected, never replaced by a default ("classes 0" is an error). A
+// leading UTF-8 byte-order mark is accepted.
 
 var kindPrefix = map[Kind]string{KindConv: "cn", KindIBN: "ir", KindFused: "er", KindUIB: "uir", KindCell: "cell", KindResBasic: "res"}
 
@@ -137,7 +140,8 @@ func (a *Arch) String() string {
 func Parse(text string) (*Arch, error) {
 	a := &Arch{}
 	var haveStem, haveHead bool
-	for n, line := range strings.Split(text, "\n") {
+	seen := map[string]bool{}
+	for n, line := range strings.Split(strings.TrimPrefix(text, bom), "\n") {
 		lineNo := n + 1
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
@@ -158,6 +162,10 @@ func Parse(text string) (*Arch, error) {
 			if len(fields) != 2 {
 				return nil, lineErr("%q takes exactly one value", key)
 			}
+			if seen[key] {
+				return nil, lineErr("%q given twice", key)
+			}
+			seen[key] = true
 		default:
 			if len(fields) != 1 {
 				return nil, lineErr("a block line holds one block string, got %d words", len(fields))
@@ -167,11 +175,18 @@ func Parse(text string) (*Arch, error) {
 		case "name":
 			a.Name = arg
 		case "input":
-			var h, w, c int
-			if k, err := fmt.Sscanf(arg, "%dx%dx%d", &h, &w, &c); err != nil || k != 3 || h != w {
+			dims := strings.Split(arg, "x")
+			var v [3]int
+			ok := len(dims) == 3
+			for i := 0; ok && i < 3; i++ {
+				var err error
+				v[i], err = strconv.Atoi(dims[i])
+				ok = err == nil
+			}
+			if !ok || v[0] != v[1] {
 				return nil, lineErr("input must be RxRxC with a square resolution, e.g. 224x224x3")
 			}
-			a.Resolution, a.Channels = h, c
+			a.Resolution, a.Channels = v[0], v[2]
 		case "classes":
 			c, err := strconv.Atoi(arg)
 			if err != nil {
@@ -204,6 +219,9 @@ func Parse(text string) (*Arch, error) {
 			if err != nil {
 				return nil, lineErr("%v", err)
 			}
+			if len(a.Blocks)+len(bs) > MaxBlocks {
+				return nil, lineErr("more than %d blocks", MaxBlocks)
+			}
 			a.Blocks = append(a.Blocks, bs...)
 		}
 	}
@@ -213,7 +231,7 @@ func Parse(text string) (*Arch, error) {
 	if !haveHead {
 		return nil, fmt.Errorf("architecture text has no head line")
 	}
-	a.applyDefaults()
+	a.applyDefaults(seen["input"], seen["input"], seen["classes"])
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -245,32 +263,45 @@ func parseBlock(s string) ([]Block, error) {
 		return nil, fmt.Errorf("block %q: unknown block kind %q (valid: cn, ir, er, uir, cell, res)", s, tokens[0])
 	}
 	repeat := 1
-	seen := map[byte]bool{}
+	seen := map[string]bool{}
 	for _, t := range tokens[1:] {
 		switch t {
-		case "nre":
-			b.Act = ReLU
-			continue
-		case "nr6":
-			b.Act = ReLU6
-			continue
-		case "nlin":
-			b.Act = Linear
-			continue
-		case "noskip":
-			b.NoSkip = true
+		case "nre", "nr6", "nlin", "noskip":
+			// The activation is one option (n), noskip another.
+			opt := t
+			if t != "noskip" {
+				opt = "n"
+			}
+			if seen[opt] {
+				return nil, fmt.Errorf("block %q: option %q given twice", s, opt)
+			}
+			seen[opt] = true
+			switch t {
+			case "nre":
+				b.Act = ReLU
+			case "nr6":
+				b.Act = ReLU6
+			case "nlin":
+				b.Act = Linear
+			default:
+				b.NoSkip = true
+			}
 			continue
 		case "keepexp":
+			if seen[t] {
+				return nil, fmt.Errorf("block %q: option %q given twice", s, t)
+			}
+			seen[t] = true
 			b.KeepExpand = true
 			continue
 		case "":
 			return nil, fmt.Errorf("block %q: empty token", s)
 		}
 		key, val := t[0], t[1:]
-		if seen[key] {
+		if seen[string(key)] {
 			return nil, fmt.Errorf("block %q: option %q given twice", s, string(key))
 		}
-		seen[key] = true
+		seen[string(key)] = true
 		if key == 'o' && b.Kind == KindCell {
 			c, err := CellFromDigits(val)
 			if err != nil {
@@ -310,16 +341,16 @@ func parseBlock(s string) ([]Block, error) {
 			return nil, fmt.Errorf("block %q: unknown option %q", s, t)
 		}
 	}
-	if !seen['s'] {
+	if !seen["s"] {
 		b.Stride = 1
 	}
-	if !seen['c'] {
+	if !seen["c"] {
 		return nil, fmt.Errorf("block %q: missing output width c<N>", s)
 	}
 	switch b.Kind {
 	case KindConv, KindCell, KindResBasic:
 	default:
-		if !seen['e'] && !seen['m'] {
+		if !seen["e"] && !seen["m"] {
 			b.Expand = 1
 		}
 	}
@@ -340,14 +371,22 @@ func parseHead(s string) (Head, error) {
 	if s == "none" {
 		return h, nil
 	}
+	seen := map[byte]bool{}
 	for _, t := range strings.Split(s, "_") {
 		if t == "bn" {
+			if h.Norm {
+				return h, fmt.Errorf("head %q: option \"bn\" given twice", s)
+			}
 			h.Norm = true
 			continue
 		}
 		if len(t) < 2 {
 			return h, fmt.Errorf("head %q: bad token %q", s, t)
 		}
+		if seen[t[0]] {
+			return h, fmt.Errorf("head %q: option %q given twice", s, t[:1])
+		}
+		seen[t[0]] = true
 		switch t[0] {
 		case 'c', 'h':
 			v, err := strconv.Atoi(t[1:])

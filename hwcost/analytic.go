@@ -2,7 +2,6 @@ package hwcost
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/multihw/multihw/blocks"
 )
@@ -58,8 +57,17 @@ const FeatureChannels = 8
 // RidgePoint returns PeakGMACs / BandwidthGBs in MACs per byte.
 func (p Params) RidgePoint() float64 { return p.PeakGMACs / p.BandwidthGBs }
 
+// Parameter bounds: rates and efficiencies in [MinRate, MaxParam], overheads
+// and on-chip memory in [0, MaxParam]. Far outside any hardware, they keep
+// every latency finite for any architecture within blocks' size bounds
+// (MaxMACs / MinRate is about 1e28 ms).
+const (
+	MinRate  = 1e-12
+	MaxParam = 1e12
+)
+
 // Validate checks that rates and efficiencies are positive and overheads and
-// on-chip memory non-negative, all finite.
+// on-chip memory non-negative, all finite and within the bounds above.
 func (p Params) Validate() error {
 	pos := []struct {
 		name string
@@ -67,8 +75,8 @@ func (p Params) Validate() error {
 	}{{"peak_gmacs", p.PeakGMACs}, {"eff_conv", p.EffConv}, {"eff_fused", p.EffFused}, {"eff_dw", p.EffDW},
 		{"eff_fc", p.EffFC}, {"eff_pool", p.EffPool}, {"bandwidth_gbs", p.BandwidthGBs}}
 	for _, f := range pos {
-		if !(f.v > 0) || math.IsInf(f.v, 0) {
-			return fmt.Errorf("parameter %s must be positive and finite, got %g", f.name, f.v)
+		if !(f.v >= MinRate && f.v <= MaxParam) {
+			return fmt.Errorf("parameter %s must be in [%g, %g], got %g", f.name, MinRate, MaxParam, f.v)
 		}
 	}
 	nonneg := []struct {
@@ -77,8 +85,8 @@ func (p Params) Validate() error {
 	}{{"layer_overhead_us", p.LayerOverheadUs}, {"eltwise_overhead_us", p.EltwiseOverheadUs},
 		{"fixed_overhead_ms", p.FixedOverheadMs}, {"on_chip_mb", p.OnChipMB}}
 	for _, f := range nonneg {
-		if !(f.v >= 0) || math.IsInf(f.v, 0) {
-			return fmt.Errorf("parameter %s must be non-negative and finite, got %g", f.name, f.v)
+		if !(f.v >= 0 && f.v <= MaxParam) {
+			return fmt.Errorf("parameter %s must be in [0, %g], got %g", f.name, MaxParam, f.v)
 		}
 	}
 	return nil

@@ -62,7 +62,14 @@ func ReadAnchors(r io.Reader) ([]Anchor, error) {
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		col[strings.TrimSpace(h)] = i
+		h = strings.TrimSpace(h)
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff") // spreadsheets add a byte-order mark
+		}
+		if _, dup := col[h]; dup {
+			return nil, fmt.Errorf("latency anchors: column %q given twice", h)
+		}
+		col[h] = i
 	}
 	for _, c := range anchorColumns {
 		if _, ok := col[c]; !ok {

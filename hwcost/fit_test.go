@@ -296,6 +296,12 @@ func TestAnchors(t *testing.T) {
 	if _, err := ReadAnchors(strings.NewReader("model,task\nx,y\n")); err == nil || !strings.Contains(err.Error(), "missing column") {
 		t.Errorf("missing columns: got %v", err)
 	}
+	if _, err := ReadAnchors(strings.NewReader("model,task,model\nx,y,z\n")); err == nil || !strings.Contains(err.Error(), `column "model" given twice`) {
+		t.Errorf("duplicate column: got %v", err)
+	}
+	if _, err := ReadAnchors(strings.NewReader("\ufeff" + strings.Join(anchorColumns, ",") + "\n")); err != nil {
+		t.Errorf("header with a byte-order mark: %v", err)
+	}
 	bad := strings.Join(anchorColumns, ",") + "\nm,classification,224,int8,hw,CPU,c,fast,1,1,70,s,primary,\n"
 	if _, err := ReadAnchors(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "latency_ms") {
 		t.Errorf("bad number: got %v", err)

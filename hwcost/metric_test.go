@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -176,6 +177,23 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := ParseParams([]byte(`{"targets": {"pixel9-cpu": {}}}`)); err == nil {
 		t.Error("unknown target in params: no error")
+	}
+	// Target files are read strictly: a key in another case, a key given
+	// twice, trailing data and rates so small that latencies overflow are
+	// errors naming the problem.
+	good := string(PriorParams().JSON())
+	for _, c := range []struct{ js, want string }{
+		{strings.Replace(good, `"peak_gmacs"`, `"Peak_GMACs"`, 1), `did you mean "peak_gmacs"`},
+		{strings.Replace(good, `"bandwidth_gbs"`, `"bandwidth_gbs": 1, "bandwidth_gbs"`, 1), "given twice"},
+		{good + "[]", "after top-level value"},
+		{regexp.MustCompile(`"peak_gmacs": [0-9.e+-]+`).ReplaceAllString(good, `"peak_gmacs": 1e-300`), "must be in [1e-12, 1e+12]"},
+	} {
+		if _, err := ParseParams([]byte(c.js)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("params %q...: got %v, want %q", c.want, err, c.want)
+		}
+	}
+	if _, err := LoadParams("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("params from a device: %v", err)
 	}
 	if _, err := ExpandTargets([]string{"paper", "gpu"}); err == nil || !strings.Contains(err.Error(), "mnv4") {
 		t.Errorf("ExpandTargets: got %v", err)

@@ -4,12 +4,12 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/memlimit"
+	"github.com/multihw/multihw/internal/strictjson"
 )
 
 // ParamSet holds the parameters of the built-in targets, as written by the fit
@@ -76,13 +76,11 @@ func (ps *ParamSet) Clone() *ParamSet {
 	return &c
 }
 
-// ParseParams decodes and validates a parameter set. Unknown targets and
-// fields are errors.
+// ParseParams decodes and validates a parameter set, strictly (see
+// internal/strictjson). Unknown targets and fields are errors.
 func ParseParams(data []byte) (*ParamSet, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
 	ps := &ParamSet{}
-	if err := dec.Decode(ps); err != nil {
+	if err := strictjson.Unmarshal(data, ps); err != nil {
 		return nil, fmt.Errorf("parsing hardware parameters: %w", err)
 	}
 	names := make([]string, 0, len(ps.Targets))
@@ -118,7 +116,7 @@ func LoadParams(path string) (*ParamSet, error) {
 	case "prior":
 		return PriorParams(), nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := memlimit.ReadFile(path, "hardware parameters", 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("reading hardware parameters: %w", err)
 	}

@@ -26,6 +26,7 @@ package nas
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"os"
@@ -35,6 +36,8 @@ import (
 	"strings"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/memlimit"
+	"github.com/multihw/multihw/internal/strictjson"
 )
 
 // Space is a declarative search space over mobile architectures.
@@ -280,10 +283,31 @@ func (s *Space) Validate() error {
 			}
 		}
 	}
-	if s.Head.Conv < 0 || s.Head.Hidden < 0 || s.Head.Dropout < 0 || s.Head.Dropout >= 1 {
+	if s.Head.Conv < 0 || s.Head.Hidden < 0 || !(s.Head.Dropout >= 0 && s.Head.Dropout < 1) {
 		return fmt.Errorf("space %q: invalid head %+v", s.Name, s.Head)
 	}
+	// The largest network of the space must be a valid architecture: that
+	// puts every sample within blocks' size bounds (resolution, widths,
+	// kernels, expansions, MACs), so no point of the space overflows.
+	if _, err := s.Arch(s.largest()); err != nil {
+		return fmt.Errorf("space %q: its largest architecture is invalid: %w", s.Name, err)
+	}
 	return nil
+}
+
+// largest is the point with the largest option of every numeric decision.
+func (s *Space) largest() Point {
+	ds := s.Decisions()
+	p := make(Point, len(ds))
+	for i, d := range ds {
+		best := math.Inf(-1)
+		for j, o := range d.Options {
+			if v, err := strconv.ParseFloat(o, 64); err == nil && v > best {
+				best, p[i] = v, j
+			}
+		}
+	}
+	return p
 }
 
 func checkChoice[T comparable](name string, opts []T, ok func(T) bool) error {
@@ -390,12 +414,12 @@ func (s *Space) JSON() []byte {
 	return append(b, '\n')
 }
 
-// ParseSpace decodes and validates a space from JSON (unknown fields are errors).
+// ParseSpace decodes and validates a space from JSON, strictly (see
+// internal/strictjson: unknown, duplicated or wrongly-cased keys and trailing
+// data are errors; a byte-order mark is accepted).
 func ParseSpace(data []byte) (*Space, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
 	s := &Space{}
-	if err := dec.Decode(s); err != nil {
+	if err := strictjson.Unmarshal(data, s); err != nil {
 		return nil, fmt.Errorf("parsing search space JSON: %w", err)
 	}
 	if err := s.Validate(); err != nil {
@@ -410,7 +434,7 @@ func LoadSpace(nameOrFile string) (*Space, error) {
 		return f(), nil
 	}
 	if strings.HasSuffix(nameOrFile, ".json") || strings.ContainsRune(nameOrFile, os.PathSeparator) {
-		data, err := os.ReadFile(nameOrFile)
+		data, err := memlimit.ReadFile(nameOrFile, "search space", blocks.MaxSpecBytes)
 		if err != nil {
 			return nil, fmt.Errorf("reading search space: %w", err)
 		}

@@ -186,11 +186,20 @@ func TestSpaceJSONRoundTripAndErrors(t *testing.T) {
 	}
 	bad := []struct{ json, want string }{
 		{`{"name":"x"`, "parsing"},
-		{`{"name":"x","bogus":1}`, "unknown field"},
+		{`{"name":"x","bogus":1}`, `unknown key "bogus"`},
+		{strings.Replace(string(s.JSON()), `"resolution"`, `"Resolution"`, 1), `did you mean "resolution"`},
+		{strings.Replace(string(s.JSON()), `"classes": 1001`, `"classes": 1001, "classes": 10`, 1), `key "classes" given twice`},
+		{string(s.JSON()) + "{}", "after top-level value"},
+		{strings.Replace(string(s.JSON()), `"resolution": 224`, `"resolution": 100000`, 1), "largest architecture is invalid"},
+		{strings.Replace(string(s.JSON()), `"base_width": 256`, `"base_width": 1000000`, 1), "largest architecture is invalid"},
+		{strings.Replace(string(s.JSON()), `"dropout": 0.2`, `"dropout": 1e999`, 1), "/head/dropout"},
 		{strings.Replace(string(s.JSON()), `"stride": 1`, `"stride": 3`, 1), "stage 4: stride"},
 		{strings.Replace(string(s.JSON()), `"kernels": [
         3,`, `"kernels": [
         4,`, 1), "kernels: invalid option 4"},
+	}
+	if back, err := ParseSpace(append([]byte("\ufeff"), s.JSON()...)); err != nil || !reflect.DeepEqual(s, back) {
+		t.Errorf("space with a byte-order mark: %v", err)
 	}
 	for _, b := range bad {
 		if _, err := ParseSpace([]byte(b.json)); err == nil || !strings.Contains(err.Error(), b.want) {

@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/memlimit"
+	"github.com/multihw/multihw/internal/strictjson"
 )
 
 // FormatID identifies the JSON layout of a Table file.
@@ -287,9 +288,7 @@ func (e *SegmentEntry) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *SegmentEntry) UnmarshalJSON(data []byte) error {
 	var j segmentJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := strictjson.Unmarshal(data, &j); err != nil {
 		return err
 	}
 	var s hwcost.Segment
@@ -327,9 +326,7 @@ func (t *Table) JSON() ([]byte, error) {
 // segments, valid segments and architectures, valid timings.
 func ParseTable(data []byte) (*Table, error) {
 	t := &Table{}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(t); err != nil {
+	if err := strictjson.Unmarshal(data, t); err != nil {
 		return nil, fmt.Errorf("decoding the measured table: %w", err)
 	}
 	if t.Format != FormatID {
@@ -392,7 +389,7 @@ func ParseTable(data []byte) (*Table, error) {
 
 // Load reads a table file.
 func Load(path string) (*Table, error) {
-	data, err := os.ReadFile(path)
+	data, err := memlimit.ReadFile(path, "measured table", 256<<20)
 	if err != nil {
 		return nil, err
 	}
