@@ -26,6 +26,9 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/checked"
+	"github.com/multihw/multihw/internal/memlimit"
+	"github.com/multihw/multihw/internal/strictjson"
 	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 )
@@ -34,29 +37,40 @@ import (
 // atomically with internal/atomicfile, so a killed run leaves either the
 // previous set of files or the new one, never a torn file):
 //
-//	8 bytes   magic "MHWCKPT1"
+//	8 bytes   magic "MHWCKPT2"
 //	8 bytes   little-endian uint64 H, the length of the header
+//	8 bytes   little-endian uint64 D, the length of the data
+//	32 bytes  SHA-256 of the header and the data (everything after this field)
 //	H bytes   JSON header (Checkpoint): run description and variable table
-//	rest      the variables' raw little-endian bytes, in table order
+//	D bytes   the variables' raw little-endian bytes, in table order
 //
-// The header records the SHA-256 and length of the data section; a load
-// checks both, so truncated or corrupted files give an error naming the file.
+// The checksum covers the header: a changed normalisation, recipe or step is
+// as much a corruption as a changed weight. A load checks the magic, that the
+// declared sizes add up to the file's size and fit the memory limit, then the
+// checksum, before it decodes anything; a truncated or corrupted file gives
+// an error naming the file. Files of version 1 ("MHWCKPT1": magic, H, header,
+// data; only the data checksummed, in the header) are still read, with a note.
 //
 // gomlx's own ml/model/checkpoint is not used: it writes the .json and .bin
 // files in place (os.Create, no fsync, no rename), and lists a checkpoint as
 // soon as its .json exists, so a kill during a save can leave a torn newest
 // checkpoint that resume would pick.
 const (
-	checkpointMagic  = "MHWCKPT1"
-	checkpointFormat = "multihw-checkpoint"
-	checkpointVer    = 1
-	checkpointExt    = ".mhwc"
-	checkpointPrefix = "ckpt-"
+	checkpointMagic   = "MHWCKPT2"
+	checkpointMagicV1 = "MHWCKPT1"
+	checkpointPrefix2 = 8 + 8 + 8 + sha256.Size
+	checkpointFormat  = "multihw-checkpoint"
+	checkpointVer     = 2
+	checkpointExt     = ".mhwc"
+	checkpointPrefix  = "ckpt-"
 	// CheckpointsDir is the sub-directory of a run's output directory that
 	// holds its checkpoints.
 	CheckpointsDir = "checkpoints"
 	// maxHeaderBytes bounds the header a file may announce.
 	maxHeaderBytes = 64 << 20
+	// corruptSuffix is appended to a corrupted checkpoint set aside by a
+	// resumed run (it is kept, not deleted, and no longer listed).
+	corruptSuffix = ".corrupt"
 )
 
 // ErrNoCheckpoint is returned (wrapped) when a directory holds no checkpoint.
@@ -158,7 +172,10 @@ type Checkpoint struct {
 
 	// Path is the file the checkpoint was read from or written to.
 	Path string `json:"-"`
-	data []byte
+	// Notes say what the user should know about how it was read (newer
+	// checkpoints skipped as unreadable, an older format).
+	Notes []string `json:"-"`
+	data  []byte
 }
 
 // checkpointName is the file name of the checkpoint of step.
@@ -217,29 +234,62 @@ func ListCheckpoints(dir string) ([]string, error) {
 
 // LoadCheckpoint reads a checkpoint: path is a checkpoint file, or a run's
 // output directory (or its checkpoints sub-directory), in which case the
-// newest checkpoint is read. A corrupted or truncated file is an error naming
-// it (the newest one is not silently skipped: remove it explicitly to fall
-// back to the previous one).
+// newest valid checkpoint is read: a corrupted or truncated newer one (a disk
+// problem, a copy cut short) is skipped, and the returned checkpoint's Notes
+// say which and why. A checkpoint file given by name must be valid; errors
+// name the file. Only regular files are read, after their declared sizes are
+// checked against the file size and the memory limit (internal/memlimit).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	if st.IsDir() {
-		list, err := ListCheckpoints(path)
-		if err != nil {
-			return nil, err
-		}
-		if len(list) == 0 {
-			return nil, fmt.Errorf("checkpoint: %s: %w (expected %s/%s*%s files)", path, ErrNoCheckpoint, CheckpointsDir, checkpointPrefix, checkpointExt)
-		}
-		path = list[len(list)-1]
+	if !st.IsDir() {
+		return readCheckpoint(path)
 	}
-	raw, err := os.ReadFile(path)
+	list, err := ListCheckpoints(path)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, err
 	}
-	c, err := decodeCheckpoint(raw)
+	if len(list) == 0 {
+		return nil, fmt.Errorf("checkpoint: %s: %w (expected %s/%s*%s files)", path, ErrNoCheckpoint, CheckpointsDir, checkpointPrefix, checkpointExt)
+	}
+	c, bad, err := newestValid(list)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bad {
+		c.Notes = append(c.Notes, fmt.Sprintf("%v; using %s (step %d) instead", b.err, c.Path, c.Step))
+	}
+	return c, nil
+}
+
+// badCheckpoint is a checkpoint file that could not be read.
+type badCheckpoint struct {
+	path string
+	err  error
+}
+
+// newestValid reads the newest readable checkpoint of list (oldest first) and
+// returns the newer ones that failed; if none is readable, the newest's error.
+func newestValid(list []string) (*Checkpoint, []badCheckpoint, error) {
+	var bad []badCheckpoint
+	for i := len(list) - 1; i >= 0; i-- {
+		c, err := readCheckpoint(list[i])
+		if err == nil {
+			return c, bad, nil
+		}
+		bad = append(bad, badCheckpoint{list[i], err})
+	}
+	if len(bad) == 1 {
+		return nil, nil, bad[0].err
+	}
+	return nil, nil, fmt.Errorf("no readable checkpoint: %w (and %d older ones fail too)", bad[0].err, len(bad)-1)
+}
+
+// readCheckpoint reads one checkpoint file.
+func readCheckpoint(path string) (*Checkpoint, error) {
+	c, err := readCheckpointFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -247,24 +297,89 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	return c, nil
 }
 
-func decodeCheckpoint(raw []byte) (*Checkpoint, error) {
-	if len(raw) < 16 || string(raw[:8]) != checkpointMagic {
-		return nil, fmt.Errorf("not a multihw checkpoint (bad magic; %d bytes)", len(raw))
+func readCheckpointFile(path string) (*Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	h := binary.LittleEndian.Uint64(raw[8:16])
-	if h > maxHeaderBytes || uint64(len(raw)-16) < h {
-		return nil, fmt.Errorf("truncated or corrupted: header of %d bytes announced, %d bytes follow", h, len(raw)-16)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+	}
+	size := st.Size()
+	var pre [checkpointPrefix2]byte
+	n, err := io.ReadFull(f, pre[:min(int64(len(pre)), size)])
+	if err != nil {
+		return nil, err
+	}
+	if n < 16 || (string(pre[:8]) != checkpointMagic && string(pre[:8]) != checkpointMagicV1) {
+		return nil, fmt.Errorf("not a multihw checkpoint (bad magic; %d bytes)", size)
+	}
+	if string(pre[:8]) == checkpointMagicV1 {
+		return readCheckpointV1(f, size)
+	}
+	if n < checkpointPrefix2 {
+		return nil, fmt.Errorf("truncated or corrupted: %d bytes, shorter than the %d-byte preamble", size, checkpointPrefix2)
+	}
+	h, d := binary.LittleEndian.Uint64(pre[8:16]), binary.LittleEndian.Uint64(pre[16:24])
+	if h > maxHeaderBytes || d > math.MaxInt64/2 || uint64(size) != checkpointPrefix2+h+d {
+		return nil, fmt.Errorf("truncated or corrupted: header of %d and data of %d bytes announced, the file has %d bytes after the %d-byte preamble",
+			h, d, size-checkpointPrefix2, checkpointPrefix2)
+	}
+	if err := memlimit.Check(fmt.Sprintf("loading checkpoint %s", path), int64(h+d)); err != nil {
+		return nil, err
+	}
+	rest := make([]byte, h+d)
+	if _, err := io.ReadFull(f, rest); err != nil {
+		return nil, fmt.Errorf("truncated while reading: %w", err)
+	}
+	if sum := sha256.Sum256(rest); !bytes.Equal(sum[:], pre[24:24+sha256.Size]) {
+		return nil, fmt.Errorf("corrupted: checksum mismatch (header or data changed)")
+	}
+	return decodeCheckpoint(rest[:h], rest[h:], checkpointVer)
+}
+
+// readCheckpointV1 reads a version-1 file (magic, header length, header,
+// data; the data's checksum in the header).
+func readCheckpointV1(f *os.File, size int64) (*Checkpoint, error) {
+	if _, err := f.Seek(8, io.SeekStart); err != nil {
+		return nil, err
+	}
+	var hb [8]byte
+	if _, err := io.ReadFull(f, hb[:]); err != nil {
+		return nil, fmt.Errorf("truncated or corrupted: %w", err)
+	}
+	h := binary.LittleEndian.Uint64(hb[:])
+	if h > maxHeaderBytes || uint64(size-16) < h {
+		return nil, fmt.Errorf("truncated or corrupted: header of %d bytes announced, %d bytes follow", h, size-16)
+	}
+	if err := memlimit.Check("loading a checkpoint", size); err != nil {
+		return nil, err
+	}
+	rest := make([]byte, size-16)
+	if _, err := io.ReadFull(f, rest); err != nil {
+		return nil, fmt.Errorf("truncated while reading: %w", err)
+	}
+	c, err := decodeCheckpoint(rest[:h], rest[h:], 1)
+	if err != nil {
+		return nil, err
+	}
+	c.Notes = append(c.Notes, "version-1 checkpoint (written by an earlier multihw): its header is not covered by a checksum")
+	return c, nil
+}
+
+func decodeCheckpoint(hdr, body []byte, version int) (*Checkpoint, error) {
 	c := &Checkpoint{}
-	dec := json.NewDecoder(bytes.NewReader(raw[16 : 16+h]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
+	if err := strictjson.Unmarshal(hdr, c); err != nil {
 		return nil, fmt.Errorf("corrupted header: %w", err)
 	}
-	if c.Format != checkpointFormat || c.Version != checkpointVer {
-		return nil, fmt.Errorf("unsupported checkpoint format %q version %d (want %q version %d)", c.Format, c.Version, checkpointFormat, checkpointVer)
+	if c.Format != checkpointFormat || c.Version != version {
+		return nil, fmt.Errorf("unsupported checkpoint format %q version %d (want %q version %d)", c.Format, c.Version, checkpointFormat, version)
 	}
-	body := raw[16+h:]
 	if int64(len(body)) != c.DataBytes {
 		return nil, fmt.Errorf("truncated or corrupted: %d data bytes, header says %d", len(body), c.DataBytes)
 	}
@@ -278,17 +393,27 @@ func decodeCheckpoint(raw []byte) (*Checkpoint, error) {
 		if err != nil {
 			return nil, fmt.Errorf("variable %s: unknown dtype %q", v.Path, v.DType)
 		}
-		n := int64(shapes.Make(dt, v.Shape...).ByteSize())
-		if v.Offset != off || v.Bytes != n {
-			return nil, fmt.Errorf("variable %s: bad table entry (offset %d, %d bytes; want %d, %d)", v.Path, v.Offset, v.Bytes, off, n)
+		dims := make([]int64, len(v.Shape))
+		for i, d := range v.Shape {
+			dims[i] = int64(d)
 		}
-		off += n
+		elems, ok := checked.Mul(dims...)
+		n, ok2 := checked.Mul(elems, int64(dt.Size()))
+		if !ok || !ok2 || v.Offset != off || v.Bytes != n {
+			return nil, fmt.Errorf("variable %s: bad table entry (offset %d, %d bytes, shape %v)", v.Path, v.Offset, v.Bytes, v.Shape)
+		}
+		if off, ok = checked.Add(off, n); !ok {
+			return nil, fmt.Errorf("variable %s: bad table entry", v.Path)
+		}
 	}
 	if off != c.DataBytes {
 		return nil, fmt.Errorf("variable table covers %d bytes of %d", off, c.DataBytes)
 	}
 	if c.Arch == nil || c.TrainArch == nil {
 		return nil, fmt.Errorf("header lacks the architecture")
+	}
+	if err := c.Arch.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid architecture: %w", err)
 	}
 	if err := c.TrainArch.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid training architecture: %w", err)
@@ -405,12 +530,15 @@ func (c *Checkpoint) encode(store *model.Store) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 16, 16+len(hdr)+body.Len())
+	out := make([]byte, checkpointPrefix2, checkpointPrefix2+len(hdr)+body.Len())
 	copy(out, checkpointMagic)
 	binary.LittleEndian.PutUint64(out[8:], uint64(len(hdr)))
+	binary.LittleEndian.PutUint64(out[16:], uint64(body.Len()))
 	out = append(out, hdr...)
 	out = append(out, body.Bytes()...)
-	c.data = out[16+len(hdr):]
+	all := sha256.Sum256(out[checkpointPrefix2:])
+	copy(out[24:], all[:])
+	c.data = out[checkpointPrefix2+len(hdr):]
 	return out, nil
 }
 
@@ -447,6 +575,9 @@ func (c *Checkpoint) save(dir string, store *model.Store, keep int) error {
 func InitCheckpoint(arch *blocks.Arch, seed uint64) (ck *Checkpoint, err error) {
 	defer recoverErr(&err, "initialising a checkpoint")
 	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckMemory("initialising "+arch.Name, arch, 1, false); err != nil {
 		return nil, err
 	}
 	be, err := backend.New("go")

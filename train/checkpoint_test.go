@@ -125,14 +125,41 @@ func TestCorruptedCheckpoints(t *testing.T) {
 		t.Errorf("with a leftover temporary file: %v (step %v)", err, got)
 	}
 
-	// Resuming from a corrupted newest checkpoint fails and names it.
+	// Loading the run falls back to the newest valid checkpoint and says so;
+	// a named file must be valid.
 	if err := os.WriteFile(ck.Path, raw[:len(raw)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	got, err := LoadCheckpoint(out)
+	if err != nil || got.Step != 10 || len(got.Notes) != 1 || !strings.Contains(got.Notes[0], ck.Path) || !strings.Contains(got.Notes[0], "truncated") {
+		t.Errorf("newest checkpoint truncated: %v, %+v", err, got)
+	}
+	if _, err := LoadCheckpoint(ck.Path); err == nil || !strings.Contains(err.Error(), ck.Path) {
+		t.Errorf("truncated file by name: %v", err)
+	}
+	// Resuming from a truncated newest checkpoint falls back to the newest
+	// valid one, sets the bad one aside (kept, renamed) and says so.
 	ds, _ := toyDataset(t)
-	_, err = New(nil, ds).Out(out).Resume(true).Backend(goBackend(t)).Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), ck.Path) {
-		t.Errorf("resume from a corrupted checkpoint: got %v, want an error naming %s", err, ck.Path)
+	var progress strings.Builder
+	res, err := New(nil, ds).Out(out).Resume(true).Backend(goBackend(t)).Progress(&progress).Run(context.Background())
+	if err != nil {
+		t.Fatalf("resume past a truncated newest checkpoint: %v", err)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	if res.ResumedFrom != 10 || res.Steps != 20 || !strings.Contains(notes, "kept as ckpt-00000020.mhwc.corrupt; resuming from the newest valid checkpoint, ckpt-00000010.mhwc (step 10)") ||
+		!strings.Contains(progress.String(), "note: ") {
+		t.Errorf("resumed from %d to %d, notes %q", res.ResumedFrom, res.Steps, res.Notes)
+	}
+	// The temporary file the kill left (tmp above) is removed by the resumed
+	// run, which holds the directory, and the removal is reported.
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) || !strings.Contains(notes, "removed "+tmp) {
+		t.Errorf("stale temporary file: %v; notes %q", err, res.Notes)
+	}
+	if b, err := os.ReadFile(ck.Path + corruptSuffix); err != nil || len(b) != len(raw)/2 {
+		t.Errorf("the truncated checkpoint was not kept aside: %v", err)
+	}
+	if got, err := LoadCheckpoint(out); err != nil || got.Step != 20 || !got.Final || len(got.Notes) != 0 {
+		t.Errorf("after the resumed run: %v %+v", err, got)
 	}
 }
 

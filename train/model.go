@@ -260,6 +260,9 @@ func (m *Inference) Evaluate(ds *data.Dataset, split *data.Split, name string, b
 	if ds.Channels() != m.Arch.Channels || ds.NumClasses() != m.Arch.Classes {
 		return nil, fmt.Errorf("evaluate: dataset has %d channels and %d classes, the model %d and %d", ds.Channels(), ds.NumClasses(), m.Arch.Channels, m.Arch.Classes)
 	}
+	if err := CheckMemory("evaluating "+m.Arch.Name, m.Arch, batch, false); err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
 	h, w, c := ds.Height(), ds.Width(), ds.Channels()
 	return evaluate(func(images []float32, b int) ([]float32, error) {
 		return m.Logits(images, b, h, w, c)

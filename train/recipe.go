@@ -180,11 +180,20 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("recipe: BatchNorm momentum must be in [0, 1), got %g", r.BNMomentum)
 	case r.BNRecalibrationBatches < 0:
 		return fmt.Errorf("recipe: BatchNorm recalibration batches must be >= 0, got %d", r.BNRecalibrationBatches)
-	case r.Augment != nil && r.Augment.Pad < 0:
-		return fmt.Errorf("recipe: augmentation padding must be >= 0, got %d", r.Augment.Pad)
+	case r.Augment != nil && (r.Augment.Pad < 0 || r.Augment.Pad > MaxPad):
+		return fmt.Errorf("recipe: augmentation padding must be in [0, %d], got %d", MaxPad, r.Augment.Pad)
 	}
 	return nil
 }
+
+// Bounds of a recipe: far beyond any run, they keep step counts and padded
+// image sizes from overflowing.
+const (
+	// MaxSteps is the largest number of training steps.
+	MaxSteps = 1_000_000_000_000
+	// MaxPad is the largest augmentation padding, in pixels.
+	MaxPad = 256
+)
 
 // Plan is a Recipe resolved against a training split: the number of steps
 // and the learning rate of each step.
@@ -207,9 +216,16 @@ func (r Recipe) Plan(trainLen int) (Plan, error) {
 	perEpoch := float64(trainLen) / float64(r.BatchSize)
 	total := r.Steps
 	if total == 0 {
-		total = max(1, int(math.Ceil(r.Epochs*perEpoch)))
+		steps := math.Ceil(r.Epochs * perEpoch)
+		if !(steps <= MaxSteps) {
+			return Plan{}, fmt.Errorf("recipe: %g epochs are %.3g steps, above the maximum %.0e", r.Epochs, steps, float64(MaxSteps))
+		}
+		total = max(1, int(steps))
 	}
-	warmup := min(int(math.Round(r.WarmupEpochs*perEpoch)), total/2)
+	if total > MaxSteps {
+		return Plan{}, fmt.Errorf("recipe: %d steps, above the maximum %.0e", total, float64(MaxSteps))
+	}
+	warmup := int(min(math.Round(r.WarmupEpochs*perEpoch), float64(total/2)))
 	final := r.LearningRate * r.FinalLRFraction
 	if r.Schedule == SchedConstant {
 		final = r.LearningRate

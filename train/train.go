@@ -23,6 +23,8 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/jsondiff"
+	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
@@ -40,21 +42,22 @@ const (
 // Config configures a training run. Create it with New, chain the options,
 // then call Run. Options record the first invalid value, which Run reports.
 type Config struct {
-	arch     *blocks.Arch
-	ds       *data.Dataset
-	recipe   Recipe
-	adapt    Adapt
-	seed     uint64
-	out      string
-	resume   bool
-	budget   time.Duration
-	evalStep int
-	ckptTime time.Duration
-	ckptStep int
-	keep     int
-	progress io.Writer
-	be       compute.Backend
-	onEval   func(Record)
+	arch      *blocks.Arch
+	ds        *data.Dataset
+	recipe    Recipe
+	adapt     Adapt
+	seed      uint64
+	out       string
+	resume    bool
+	overwrite bool
+	budget    time.Duration
+	evalStep  int
+	ckptTime  time.Duration
+	ckptStep  int
+	keep      int
+	progress  io.Writer
+	be        compute.Backend
+	onEval    func(Record)
 
 	recipeSet, adaptSet, seedSet bool
 	err                          error
@@ -99,10 +102,17 @@ func (c *Config) Seed(s uint64) *Config { c.seed, c.seedSet = s, true; return c 
 // files are written.
 func (c *Config) Out(dir string) *Config { c.out = dir; return c }
 
-// Resume continues the run in the output directory from its newest
-// checkpoint (a fresh run if there is none). Without Resume, an output
-// directory that already holds checkpoints is an error.
+// Resume continues the run in the output directory from its newest valid
+// checkpoint (a fresh run, with a note saying so, if there is none). Without
+// Resume or Overwrite, an output directory that already holds checkpoints is
+// an error.
 func (c *Config) Resume(resume bool) *Config { c.resume = resume; return c }
+
+// Overwrite starts afresh in an output directory that holds a training run:
+// that run's checkpoints, metrics log and result are removed first. Other
+// content of the directory is never removed (a directory that is not a
+// training run is refused, as always).
+func (c *Config) Overwrite(o bool) *Config { c.overwrite = o; return c }
 
 // TimeBudget stops training once the run's training wall time (over all
 // resumes) exceeds d, then evaluates and saves as at a normal end. The
@@ -214,6 +224,10 @@ type Result struct {
 	Checkpoint string `json:"checkpoint,omitempty"`
 	// Params counts the trained model's variables (blocks.Analyze's count).
 	Params int `json:"params"`
+	// Notes say what the run did that the user should know: a resume that
+	// found no checkpoint, newer checkpoints skipped as unreadable, stale
+	// temporary files removed.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // DivergedError reports a non-finite loss (or weights): the run stopped and
@@ -283,6 +297,7 @@ type run struct {
 	ema         trainEMA
 	evalEvery   int // from the checkpoint being resumed
 	stopped     string
+	notes       []string
 }
 
 func (r *run) seconds() float64 { return r.priorSecs + time.Since(r.start).Seconds() }
@@ -299,39 +314,54 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 	if c.ds == nil {
 		return nil, errors.New("train: no dataset")
 	}
+	if c.resume && c.overwrite {
+		return nil, errors.New("train: resume or overwrite, not both")
+	}
 	r := &run{c: c, ctx: ctx, arch: c.arch, recipe: c.recipe, adapt: c.adapt, seed: c.seed, resumedFrom: -1}
 	ds := *c.ds // a shallow copy whose Augment the recipe may replace
 	r.ds = &ds
+	// What can be checked without the output directory is checked before
+	// the directory is created or changed.
+	if r.arch != nil {
+		if r.trainArch, err = ProxyArch(r.arch, r.adapt, r.ds.Height(), r.ds.Width(), r.ds.Channels(), r.ds.NumClasses()); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if err := CheckMemory("training "+r.trainArch.Name, r.trainArch, r.recipe.BatchSize, true); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if r.plan, err = r.recipe.Plan(r.ds.Train.Len()); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	} else if c.out == "" || !c.resume {
+		return nil, errors.New("train: no architecture (and no checkpoint to resume)")
+	} else if list, err := ListCheckpoints(c.out); err != nil {
+		return nil, err
+	} else if len(list) == 0 {
+		return nil, fmt.Errorf("train: --resume: %s holds no checkpoint to resume, and no architecture was given to start a new run", c.out)
+	}
 	var ck *Checkpoint
 	if c.out != "" {
-		list, err := ListCheckpoints(c.out)
+		dir, err := rundir.Open(c.out, runKind)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("train: %w", err)
 		}
-		if len(list) > 0 {
-			if !c.resume {
-				return nil, fmt.Errorf("train: %s already holds a run (%s); resume it or choose another output directory", c.out, filepath.Base(list[len(list)-1]))
-			}
-			if ck, err = LoadCheckpoint(list[len(list)-1]); err != nil {
-				return nil, fmt.Errorf("train: resuming: %w", err)
-			}
+		defer dir.Close()
+		r.note(dir.Notes...)
+		if ck, err = r.openRun(); err != nil {
+			return nil, err
 		}
 	}
 	if ck != nil {
 		if err := r.adopt(ck); err != nil {
 			return nil, err
 		}
-	} else if r.arch == nil {
-		return nil, errors.New("train: no architecture (and no checkpoint to resume)")
+		if err := CheckMemory("training "+r.trainArch.Name, r.trainArch, r.recipe.BatchSize, true); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 	}
 	if r.be = c.be; r.be == nil {
 		if r.be, err = backend.Default(); err != nil {
 			return nil, err
-		}
-	}
-	if r.trainArch == nil {
-		if r.trainArch, err = ProxyArch(r.arch, r.adapt, r.ds.Height(), r.ds.Width(), r.ds.Channels(), r.ds.NumClasses()); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
 		}
 	}
 	if r.plan.TotalSteps == 0 {
@@ -357,15 +387,106 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 	return r.finish(true)
 }
 
+// runKind describes a training run's output directory (internal/rundir):
+// before markers existed, a training run was recognisable by its files.
+var runKind = rundir.Kind{
+	Name:   "train",
+	Legacy: func(names []string) bool { return rundir.HasAny(names, CheckpointsDir, MetricsFile, ResultFile) },
+	Owns: func(rel string) bool {
+		dir, base := filepath.Split(rel)
+		switch filepath.Clean(dir) {
+		case ".":
+			return base == MetricsFile || base == ResultFile
+		case CheckpointsDir:
+			return stepOfName(base) >= 0
+		}
+		return false
+	},
+	Subdirs: []string{CheckpointsDir},
+}
+
+// note records a note for the result and shows it on the progress writer.
+func (r *run) note(notes ...string) {
+	for _, n := range notes {
+		r.notes = append(r.notes, n)
+		if r.c.progress != nil {
+			fmt.Fprintf(r.c.progress, "note: %s\n", n)
+		}
+	}
+}
+
+// openRun handles what the (locked) output directory holds: with Overwrite
+// the previous run's files are removed; an existing run is resumed (from its
+// newest valid checkpoint: unreadable newer ones are set aside, renamed to
+// *.corrupt, and named in a note) or refused.
+func (r *run) openRun() (*Checkpoint, error) {
+	c := r.c
+	if c.overwrite {
+		if err := removeRunFiles(c.out); err != nil {
+			return nil, fmt.Errorf("train: replacing the run in %s: %w", c.out, err)
+		}
+	}
+	list, err := ListCheckpoints(c.out)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		if c.resume {
+			r.note(fmt.Sprintf("--resume: %s holds no checkpoint yet: starting a new run", c.out))
+		}
+		return nil, nil
+	}
+	if !c.resume {
+		return nil, fmt.Errorf("train: %s already holds a run (%s); resume it, overwrite it or choose another output directory", c.out, filepath.Base(list[len(list)-1]))
+	}
+	ck, bad, err := newestValid(list)
+	if err != nil {
+		return nil, fmt.Errorf("train: resuming: %w", err)
+	}
+	for _, b := range bad {
+		aside := b.path + corruptSuffix
+		if err := os.Rename(b.path, aside); err != nil {
+			return nil, fmt.Errorf("train: setting aside the unreadable %s: %w", b.path, err)
+		}
+		r.note(fmt.Sprintf("%v: kept as %s; resuming from the newest valid checkpoint, %s (step %d)", b.err, filepath.Base(aside), filepath.Base(ck.Path), ck.Step))
+	}
+	r.note(ck.Notes...)
+	return ck, nil
+}
+
+// removeRunFiles removes the files a training run writes in dir (for
+// Overwrite): checkpoints (also set-aside corrupt ones), metrics log, result.
+func removeRunFiles(dir string) error {
+	var errs []error
+	cdir := filepath.Join(dir, CheckpointsDir)
+	entries, err := os.ReadDir(cdir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for _, e := range entries {
+		if name := e.Name(); e.Type().IsRegular() && stepOfName(strings.TrimSuffix(name, corruptSuffix)) >= 0 {
+			errs = append(errs, os.Remove(filepath.Join(cdir, name)))
+		}
+	}
+	for _, name := range []string{MetricsFile, ResultFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // adopt takes the run description from a checkpoint being resumed, checking
 // it against what the caller configured explicitly.
 func (r *run) adopt(ck *Checkpoint) error {
 	c := r.c
 	if r.arch != nil && !sameJSON(r.arch, ck.Arch) {
-		return fmt.Errorf("train: cannot resume %s: it trains architecture %q, not the %q given", ck.Path, ck.Arch.Name, r.arch.Name)
+		return fmt.Errorf("train: cannot resume %s: it trains architecture %q, not the %q given (%s)", ck.Path, ck.Arch.Name, r.arch.Name,
+			jsondiff.Describe(ck.Arch, r.arch, "checkpoint", "given", 4))
 	}
 	if c.recipeSet && !sameJSON(c.recipe, ck.Recipe) {
-		return fmt.Errorf("train: cannot resume %s: its recipe %s differs from the one given %s", ck.Path, jsonString(ck.Recipe), jsonString(c.recipe))
+		return fmt.Errorf("train: cannot resume %s: its recipe differs from the one given: %s", ck.Path,
+			jsondiff.Describe(ck.Recipe, c.recipe, "checkpoint", "given", 6))
 	}
 	if c.adaptSet && c.adapt != ck.Adapt {
 		return fmt.Errorf("train: cannot resume %s: it uses adaptation %q, not %q", ck.Path, ck.Adapt, c.adapt)
@@ -690,6 +811,7 @@ func (r *run) finish(trained bool) (*Result, error) {
 	}
 	res.TrainSeconds = r.seconds()
 	res.Checkpoint = r.lastCkptOK
+	res.Notes = r.notes
 	r.prog.final(rec)
 	if r.c.out != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
