@@ -26,7 +26,6 @@ package nas
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/big"
 	"math/rand/v2"
 	"os"
@@ -289,25 +288,10 @@ func (s *Space) Validate() error {
 	// The largest network of the space must be a valid architecture: that
 	// puts every sample within blocks' size bounds (resolution, widths,
 	// kernels, expansions, MACs), so no point of the space overflows.
-	if _, err := s.Arch(s.largest()); err != nil {
+	if _, err := s.Arch(s.MaxPoint()); err != nil {
 		return fmt.Errorf("space %q: its largest architecture is invalid: %w", s.Name, err)
 	}
 	return nil
-}
-
-// largest is the point with the largest option of every numeric decision.
-func (s *Space) largest() Point {
-	ds := s.Decisions()
-	p := make(Point, len(ds))
-	for i, d := range ds {
-		best := math.Inf(-1)
-		for j, o := range d.Options {
-			if v, err := strconv.ParseFloat(o, 64); err == nil && v > best {
-				best, p[i] = v, j
-			}
-		}
-	}
-	return p
 }
 
 func checkChoice[T comparable](name string, opts []T, ok func(T) bool) error {

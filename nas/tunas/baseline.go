@@ -1,7 +1,6 @@
 package tunas
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/train/data"
@@ -183,7 +183,7 @@ func LoadSupernet(dir string, ds *data.Dataset, be compute.Backend) (*supernet.S
 // loadTrained is LoadSupernet also returning the checkpoint's header; with
 // finished, a search that has not run all its steps is an error.
 func loadTrained(dir string, ds *data.Dataset, be compute.Backend, finished bool) (*supernet.Supernet, *checkpoint, *data.Dataset, error) {
-	ck, err := loadCheckpoint(filepath.Join(dir, CheckpointFile))
+	ck, err := loadNewest(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("search: %s holds no search checkpoint", dir)
@@ -206,19 +206,9 @@ func loadTrained(dir string, ds *data.Dataset, be compute.Backend, finished bool
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("search: %w", err)
 	}
-	f, err := os.Open(ck.path)
-	if err != nil {
+	if err := ck.readState(sn); err != nil {
 		sn.Close()
-		return nil, nil, nil, fmt.Errorf("search: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Seek(ck.offset, io.SeekStart); err != nil {
-		sn.Close()
-		return nil, nil, nil, fmt.Errorf("search: %w", err)
-	}
-	if err := sn.ReadState(bufio.NewReaderSize(f, 1<<20)); err != nil {
-		sn.Close()
-		return nil, nil, nil, fmt.Errorf("search: checkpoint %s: %w", ck.path, err)
+		return nil, nil, nil, err
 	}
 	return sn, ck, ds, nil
 }
@@ -259,6 +249,16 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 	if bc.Queries < 0 || bc.EvalBatches < 0 {
 		return nil, fmt.Errorf("baseline: queries and evaluation batches must be >= 0, got %d and %d", bc.Queries, bc.EvalBatches)
 	}
+	// The baseline writes into the search's directory: hold it, so that it
+	// reads a settled checkpoint and no search writes at the same time.
+	if kind, err := rundir.Inspect(dir, runKind); err != nil || kind != runKind.Name {
+		return nil, fmt.Errorf("search: %s holds no search checkpoint", dir)
+	}
+	rd, err := rundir.Open(dir, runKind)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	defer rd.Close()
 	sn, ck, ds, err := loadTrained(dir, ds, be, true)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/multihw/multihw/internal/checked"
+	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/train"
@@ -154,6 +156,31 @@ func (c *Config) supernet(ds *data.Dataset) *supernet.Builder {
 		Optimizer(c.Optimizer).Seed(c.Seed)
 }
 
+// MaxSteps is the largest number of search steps (the history keeps a
+// record per step).
+const MaxSteps = 10_000_000
+
+// checkMemory refuses a configuration whose supernet cannot fit the memory
+// limit (internal/memlimit): the estimate is that of training the space's
+// largest proxy network (train.MemoryEstimate) twice over, since the
+// supernet holds both block kinds' weights and the paths' compiled graphs.
+func (c *Config) checkMemory(ds *data.Dataset) error {
+	a, err := c.Space.Arch(c.Space.MaxPoint())
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	proxy, err := train.ProxyArch(a.WithWidth(c.WidthFactor), c.Adapt, ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses())
+	if err != nil {
+		return fmt.Errorf("search: the space's largest proxy network at width %g: %w", c.WidthFactor, err)
+	}
+	est, err := train.MemoryEstimate(proxy, max(c.BatchSize, c.ValidationBatch), true)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	return memlimit.Check(fmt.Sprintf("the supernet of the %s space at width %g with batches of %d", c.Space.Name, c.WidthFactor, max(c.BatchSize, c.ValidationBatch)),
+		checked.SatMul(est, 2))
+}
+
 // Validate reports the first invalid field.
 func (c *Config) Validate() error {
 	frac := func(name string, v float64) error {
@@ -175,8 +202,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("search: %w", err)
 	}
 	switch {
-	case c.Steps <= 0:
-		return fmt.Errorf("search: steps must be positive, got %d", c.Steps)
+	case c.Steps <= 0 || c.Steps > MaxSteps:
+		return fmt.Errorf("search: steps must be in [1, %d], got %d", MaxSteps, c.Steps)
 	case c.BatchSize <= 0 || c.ValidationBatch <= 0:
 		return fmt.Errorf("search: batch sizes must be positive, got %d and %d", c.BatchSize, c.ValidationBatch)
 	case !(c.WeightLR > 0) || math.IsInf(c.WeightLR, 0):
@@ -187,8 +214,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("search: baseline momentum must be in [0, 1), got %g", c.Controller.BaselineMomentum)
 	case !(c.ControllerGrowth >= 1):
 		return fmt.Errorf("search: controller growth must be >= 1, got %g", c.ControllerGrowth)
-	case !(c.WidthFactor > 0):
-		return fmt.Errorf("search: width factor must be positive, got %g", c.WidthFactor)
+	case !(c.WidthFactor > 0 && c.WidthFactor <= 16):
+		return fmt.Errorf("search: width factor must be in (0, 16], got %g", c.WidthFactor)
 	case !slices.Contains(train.Adapts, c.Adapt):
 		return fmt.Errorf("search: unknown adaptation %q (valid: %v)", c.Adapt, train.Adapts)
 	case c.Snapshots < 0:

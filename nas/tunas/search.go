@@ -9,12 +9,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gomlx/compute"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/jsondiff"
+	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/train"
@@ -39,6 +42,7 @@ type Search struct {
 	ds        *data.Dataset
 	out       string
 	resume    bool
+	overwrite bool
 	progress  io.Writer
 	be        compute.Backend
 	quality   func(p nas.Point) float64
@@ -66,9 +70,15 @@ func (s *Search) Dataset(ds *data.Dataset) *Search { s.ds = ds; return s }
 func (s *Search) Out(dir string) *Search { s.out = dir; return s }
 
 // Resume continues the search of the output directory from its checkpoint
-// (a fresh search if there is none). Without it, a directory holding a
-// checkpoint is an error.
+// (a fresh search, with a note saying so, if there is none; the previous
+// checkpoint, with a note, if the newest is unreadable). Without Resume or
+// Overwrite, a directory holding a checkpoint is an error.
 func (s *Search) Resume(r bool) *Search { s.resume = r; return s }
+
+// Overwrite starts afresh in an output directory that holds a search: its
+// checkpoints, result, architecture files and baselines are removed first.
+// Nothing else is removed, and a directory that is not a search is refused.
+func (s *Search) Overwrite(o bool) *Search { s.overwrite = o; return s }
 
 // Progress reports progress on w: a progress line (in place on a terminal,
 // every 30 s elsewhere) with reward, accuracy, cost and entropy.
@@ -169,6 +179,10 @@ type Result struct {
 	History   []Record    `json:"history"`
 	Stats     Stats       `json:"stats"`
 	Synthetic bool        `json:"synthetic,omitempty"`
+	// Notes say what the run did that the user should know (a resume that
+	// found no checkpoint, an unreadable checkpoint skipped, stale temporary
+	// files removed).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // ResultFormat names search.json's format. Version 2: distinct width options
@@ -198,6 +212,7 @@ type run struct {
 	sn    *supernet.Supernet
 	ctl   *nas.Controller
 	plan  train.Plan
+	ds    *data.Dataset
 	train *data.Stream
 	val   *data.Stream
 	sizes []int
@@ -213,6 +228,7 @@ type run struct {
 	start     time.Time
 	lastCkpt  time.Time
 	prog      *progressLine
+	notes     []string
 
 	trainImg []float32
 	trainLab []int32
@@ -232,30 +248,34 @@ func (s *Search) Run(ctx context.Context) (res *Result, err error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	if s.resume && s.overwrite {
+		return nil, errors.New("search: resume or overwrite, not both")
+	}
 	cfg := s.cfg
 	r := &run{s: s, ctx: ctx, prog: newProgress(s.progress)}
-	var ck *checkpoint
-	if s.out != "" {
-		if ck, err = loadCheckpoint(filepath.Join(s.out, CheckpointFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		if ck != nil && !s.resume {
-			return nil, fmt.Errorf("search: %s already holds a search (step %d of %d); resume it or choose another directory", s.out, ck.Step, ck.Config.Steps)
-		}
-		if ck != nil {
-			if !sameJSON(ck.Config, cfg) {
-				return nil, fmt.Errorf("search: cannot resume %s: its configuration differs from the one given:\n  checkpoint: %s\n  given:      %s", s.out, jsonString(ck.Config), jsonString(cfg))
-			}
-			if ck.Synthetic != (s.quality != nil) {
-				return nil, fmt.Errorf("search: cannot resume %s: synthetic-quality and supernet searches do not mix", s.out)
-			}
-		}
-	}
+	// Everything that can be checked without the output directory (the
+	// configuration, the dataset, the memory the supernet needs) is checked
+	// before the directory is created or changed.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	r.cfg = cfg
 	if err := r.setup(); err != nil {
+		return nil, err
+	}
+	var ck *checkpoint
+	if s.out != "" {
+		dir, err := rundir.Open(s.out, runKind)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		defer dir.Close()
+		r.note(dir.Notes...)
+		if ck, err = r.openRun(); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.buildSupernet(); err != nil {
 		return nil, err
 	}
 	if r.sn != nil {
@@ -280,7 +300,69 @@ func (s *Search) Run(ctx context.Context) (res *Result, err error) {
 	return res, nil
 }
 
-// setup builds the cost, controller, supernet and data streams.
+// runKind describes a search's output directory (internal/rundir).
+var runKind = rundir.Kind{
+	Name:   "search",
+	Legacy: func(names []string) bool { return rundir.HasAny(names, CheckpointFile, ResultFile) },
+	Owns:   func(rel string) bool { return slices.Contains(runFiles, rel) },
+}
+
+// runFiles are the files a search (and its baselines) write.
+var runFiles = []string{CheckpointFile, PrevCheckpointFile, ResultFile, ArchTextFile, ArchJSONFile,
+	"baseline-" + AlgoRandom + ".json", "baseline-" + AlgoEvolution + ".json"}
+
+// note records a note for the result and shows it on the progress writer.
+func (r *run) note(notes ...string) {
+	for _, n := range notes {
+		r.notes = append(r.notes, n)
+		if r.s.progress != nil {
+			fmt.Fprintf(r.s.progress, "note: %s\n", n)
+		}
+	}
+}
+
+// openRun handles what the (locked) output directory holds: Overwrite
+// removes a previous search's files; a checkpoint is resumed (its
+// configuration must be the one given) or refused.
+func (r *run) openRun() (*checkpoint, error) {
+	s := r.s
+	if s.overwrite {
+		var errs []error
+		for _, f := range runFiles {
+			if err := os.Remove(filepath.Join(s.out, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("search: replacing the search in %s: %w", s.out, err)
+		}
+	}
+	ck, err := loadNewest(s.out)
+	if errors.Is(err, os.ErrNotExist) {
+		if s.resume {
+			r.note(fmt.Sprintf("--resume: %s holds no search checkpoint yet: starting a new search", s.out))
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.resume {
+		return nil, fmt.Errorf("search: %s already holds a search (step %d of %d); resume it, overwrite it or choose another directory", s.out, ck.Step, ck.Config.Steps)
+	}
+	if !sameJSON(ck.Config, r.cfg) {
+		return nil, fmt.Errorf("search: cannot resume %s: its configuration differs from the one given: %s", s.out,
+			jsondiff.Describe(ck.Config, r.cfg, "checkpoint", "given", 6))
+	}
+	if ck.Synthetic != (s.quality != nil) {
+		return nil, fmt.Errorf("search: cannot resume %s: synthetic-quality and supernet searches do not mix", s.out)
+	}
+	r.note(ck.notes...)
+	return ck, nil
+}
+
+// setup builds the cost, controller and data streams, after checking that
+// the supernet fits the memory limit (buildSupernet builds it).
 func (r *run) setup() error {
 	cfg := &r.cfg
 	m, err := cfg.Metric()
@@ -321,12 +403,27 @@ func (r *run) setup() error {
 	if ds.Validation.Len() == 0 {
 		return fmt.Errorf("search: dataset %s has no validation split (the reward needs one)", ds.Kind)
 	}
+	if err := cfg.checkMemory(ds); err != nil {
+		return err
+	}
 	if r.train, err = ds.TrainStream(cfg.BatchSize, cfg.Seed); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
 	if r.val, err = ds.ValidationStream(cfg.ValidationBatch, cfg.Seed); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	r.ds = ds
+	return nil
+}
+
+// buildSupernet builds the supernet and the batch buffers (not for a
+// synthetic quality).
+func (r *run) buildSupernet() error {
+	if r.ds == nil {
+		return nil
+	}
+	cfg, ds := &r.cfg, r.ds
+	var err error
 	r.sn, err = cfg.supernet(ds).Backend(r.s.be).Build()
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
@@ -508,6 +605,7 @@ func (r *run) finish() (*Result, error) {
 	}
 	res.Final = Final{Point: p, Arch: a, Text: a.String(), Probability: math.Exp(r.ctl.LogProb(p, active)), Costs: costs, MACs: an.MACs, Params: an.Params}
 	res.Stats = Stats{Seconds: r.seconds(), Resumes: r.resumes}
+	res.Notes = r.notes
 	if res.Stats.Seconds > 0 {
 		res.Stats.StepsPerMinute = float64(r.step) / res.Stats.Seconds * 60
 	}

@@ -296,7 +296,7 @@ func TestSearchBadInput(t *testing.T) {
 		{"weights", func(c *Config) { c.Objective, c.Weights = ObjectiveWeighted, []float64{1, 2} }, "weights"},
 		{"reward", func(c *Config) { c.Reward.Kind = "gold" }, `unknown reward "gold"`},
 		{"t0", func(c *Config) { c.Reward.T0 = 0 }, "T0 must be positive"},
-		{"steps", func(c *Config) { c.Steps = 0 }, "steps must be positive"},
+		{"steps", func(c *Config) { c.Steps = 0 }, "steps must be in [1, "},
 		{"space", func(c *Config) { c.Space = nil }, "no search space"},
 		{"warmup", func(c *Config) { c.OpWarmup = 2 }, "op warm-up"},
 	} {
@@ -329,11 +329,16 @@ func TestSearchBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		old := strings.Replace(string(raw), ResultFormat, "multihw-search/1", 1)
-		old = strings.Replace(old, checkpointFormat, "multihw-search-checkpoint/1", 1)
+		if f == CheckpointFile {
+			// A file of format 1: magic MHWSRCH1, no checksum trailer.
+			old = strings.Replace(old[:len(old)-32], checkpointFormat, "multihw-search-checkpoint/1", 1)
+			old = checkpointMagicV1 + old[len(checkpointMagic):]
+		}
 		if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	_ = os.Remove(filepath.Join(dir, PrevCheckpointFile))
 	if _, err := ReadResult(filepath.Join(dir, ResultFile)); err == nil || !strings.Contains(err.Error(), "rerun the search") {
 		t.Errorf("search.json of format 1: got %v", err)
 	}
