@@ -24,6 +24,7 @@ import (
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/jsondiff"
+	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/train/backend"
@@ -560,7 +561,7 @@ func (r *run) loadRecords() error {
 	if r.c.out == "" || r.resumedFrom < 0 {
 		return nil
 	}
-	raw, err := os.ReadFile(filepath.Join(r.c.out, MetricsFile))
+	raw, err := memlimit.ReadFile(filepath.Join(r.c.out, MetricsFile), "metrics log", 1<<30)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
 )
@@ -142,7 +143,7 @@ func ReadSearch(dir string) (*SearchRun, error) {
 // fs.ErrNotExist. Name is dir's base name.
 func ReadTrain(dir string) (*TrainRun, error) {
 	path := filepath.Join(dir, train.ResultFile)
-	raw, err := os.ReadFile(path)
+	raw, err := memlimit.ReadFile(path, "training result", 1<<30)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func ReadTrain(dir string) (*TrainRun, error) {
 		return nil, fmt.Errorf("%s: no architecture", path)
 	}
 	mpath := filepath.Join(dir, train.MetricsFile)
-	raw, err = os.ReadFile(mpath)
+	raw, err = memlimit.ReadFile(mpath, "metrics log", 1<<30)
 	if err != nil {
 		return nil, fmt.Errorf("training run %s: %w", dir, err)
 	}

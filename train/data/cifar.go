@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/multihw/multihw/internal/memlimit"
 )
 
 // CIFAR10Classes are the standard CIFAR-10 class names, used when the folder
@@ -62,7 +64,7 @@ func loadCIFAR10(dir string) (*Dataset, error) {
 
 // readCIFARMeta reads the class names, one per non-empty line.
 func readCIFARMeta(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := memlimit.ReadFile(path, "cifar10 class names", 1<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		return append([]string(nil), CIFAR10Classes...), nil
 	}
@@ -90,7 +92,8 @@ func readCIFARFiles(dir string, names []string, numClasses int) (*Split, error) 
 	for i, name := range names {
 		wg.Go(func() {
 			path := filepath.Join(dir, name)
-			b, err := os.ReadFile(path)
+			// 10,000 records per official batch; allow 20× that.
+			b, err := memlimit.ReadFile(path, "cifar10 batch", 200_000*cifarRecord)
 			if err != nil {
 				errs[i] = fmt.Errorf("cifar10: %w", err)
 				return

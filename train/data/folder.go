@@ -5,6 +5,7 @@ import (
 	"image"
 	_ "image/jpeg" // registers the JPEG decoder
 	_ "image/png"  // registers the PNG decoder
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,7 +13,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/multihw/multihw/internal/checked"
+	"github.com/multihw/multihw/internal/memlimit"
 )
+
+// MaxImageSide is the largest width or height of an image a folder dataset
+// may hold (64 K pixels per side; the memory limit usually binds first).
+const MaxImageSide = 1 << 16
 
 // imageExts are the file extensions read as images (case-insensitive);
 // other files and hidden files in class folders are ignored.
@@ -157,6 +165,10 @@ func seededSplit(files [][]string, fraction float64, seed uint64) (train, test [
 // The first failing file (in list order) is reported.
 func decodeAll(items []labelled, size, channels int, progress func(done, total int)) ([]uint8, error) {
 	n := size * size * channels
+	if err := memlimit.Check(fmt.Sprintf("folder: %d images of %dx%dx%d", len(items), size, size, channels),
+		checked.SatMul(int64(len(items)), int64(n))); err != nil {
+		return nil, err
+	}
 	pixels := make([]uint8, len(items)*n)
 	errs := make([]error, len(items))
 	jobs := make(chan int)
@@ -209,6 +221,29 @@ func decodeOne(path string, size, channels int, dst []uint8) (err error) {
 		return fmt.Errorf("folder: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("folder: %s is not a regular file", path)
+	}
+	// The header declares the dimensions: check what decoding would
+	// allocate before decoding (a small PNG can declare 10⁵×10⁵ pixels).
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return fmt.Errorf("folder: decoding %s: %w", path, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Errorf("folder: %s is an empty image (%dx%d)", path, cfg.Width, cfg.Height)
+	}
+	if cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return fmt.Errorf("folder: %s declares %dx%d pixels, more than the %d per side an image may have", path, cfg.Width, cfg.Height, MaxImageSide)
+	}
+	// Decoding holds up to 8 bytes per pixel (16-bit RGBA), in every worker.
+	est := checked.SatMul(int64(cfg.Width), int64(cfg.Height), 8, int64(max(1, runtime.GOMAXPROCS(0))))
+	if err := memlimit.Check(fmt.Sprintf("folder: decoding %s (%dx%d pixels, %d at a time)", path, cfg.Width, cfg.Height, max(1, runtime.GOMAXPROCS(0))), est); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("folder: %w", err)
+	}
 	img, _, err := image.Decode(f)
 	if err != nil {
 		return fmt.Errorf("folder: decoding %s: %w", path, err)

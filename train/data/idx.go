@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/multihw/multihw/internal/memlimit"
 )
 
 // FashionMNISTClasses are the Fashion-MNIST class names, by label.
@@ -91,6 +93,10 @@ func openMaybeGzip(path string) (io.Reader, func() error, string, error) {
 	if err != nil {
 		return nil, nil, path, err
 	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, path, fmt.Errorf("%s is not a regular file", path)
+	}
 	br := bufio.NewReaderSize(f, 1<<20)
 	magic, _ := br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -133,6 +139,9 @@ func readIDX(path string, wantDims int) (dims []int, data []byte, err error) {
 		}
 		size *= d
 		dims = append(dims, d)
+	}
+	if err := memlimit.Check(fmt.Sprintf("reading %s (%v)", path, dims), int64(size)); err != nil {
+		return nil, nil, err
 	}
 	data = make([]byte, size)
 	if n, err := io.ReadFull(r, data); err != nil {
