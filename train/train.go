@@ -406,6 +406,14 @@ var runKind = rundir.Kind{
 	Subdirs: []string{CheckpointsDir},
 }
 
+// CheckOutputDir reports (a *rundir.ForeignError) when dir exists and holds
+// anything but a training run, without changing anything: Run refuses such
+// a directory; a command checks it before it loads data.
+func CheckOutputDir(dir string) error {
+	_, err := rundir.Check(dir, runKind)
+	return err
+}
+
 // note records a note for the result and shows it on the progress writer.
 func (r *run) note(notes ...string) {
 	for _, n := range notes {

@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
+	"github.com/multihw/multihw/internal/testenv"
 	"github.com/multihw/multihw/train/backend"
 )
 
@@ -262,16 +263,16 @@ func TestRelu(t *testing.T) {
 // compares them with the native ops on the Go backend. Skipped when ONNX
 // Runtime is not installed (make setup installs it).
 func TestLoweredOnONNX(t *testing.T) {
-	if _, err := backend.ONNXRuntimeLibrary(); err != nil {
-		t.Skipf("ONNX Runtime not available: %v", err)
-	}
+	_, err := backend.ONNXRuntimeLibrary()
+	testenv.NeedONNX(t, err)
 	var notices strings.Builder
 	backend.Notices = &notices
 	defer func() { backend.Notices = os.Stderr }()
 	ob, err := backend.New("onnx")
-	if err != nil || ob.Name() != "onnxruntime" {
-		t.Skipf("ONNX Runtime backend unavailable: %v %s", err, notices.String())
+	if err == nil && ob.Name() != "onnxruntime" {
+		err = fmt.Errorf("the onnx backend fell back to %s: %s", ob.Name(), notices.String())
 	}
+	testenv.NeedONNX(t, err)
 	rng := rand.New(rand.NewPCG(10, 11))
 	type opFn func(o Ops, x, w *Node) *Node
 	for _, c := range []struct {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/multihw/multihw/blocks"
@@ -44,7 +43,7 @@ func runModels(args []string) error {
 	if *asJSON {
 		return printJSON(rows)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "model\tinput\tclasses\tMACs (M)\tparams (M)\tpublished MACs / params\n")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.3f\t%.1f M / %.3f M\n", r.Name, r.Resolution, r.Classes,
@@ -67,7 +66,7 @@ func runArch(args []string) error {
 		return err
 	}
 	if *text {
-		fmt.Print(arch.String())
+		printf("%s", arch.String())
 		return nil
 	}
 	an, err := blocks.Analyze(arch, 0)
@@ -80,7 +79,7 @@ func runArch(args []string) error {
 			Arch *blocks.Arch `json:"arch"`
 		}{an, arch})
 	}
-	fmt.Print(arch.String())
-	fmt.Println()
-	return an.WriteTable(os.Stdout)
+	printf("%s", arch.String())
+	printLine()
+	return an.WriteTable(stdout)
 }

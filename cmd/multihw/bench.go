@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/stats"
+	multihwtrain "github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/export"
 )
@@ -73,6 +75,9 @@ func runBenchTrain(args []string) error {
 	arch = arch.WithWidth(0.5)
 	arch.Resolution, arch.Channels, arch.Classes = 32, 3, 10
 	if err := arch.Validate(); err != nil {
+		return err
+	}
+	if err := multihwtrain.CheckMemory("bench train on "+arch.Name, arch, *batch, true); err != nil {
 		return err
 	}
 	images, labels := benchBatch(*batch, arch)
@@ -136,18 +141,24 @@ func runBenchTrain(args []string) error {
 		speedup := ms / res.FastStepMS
 		res.StockStepMS, res.Speedup, res.StockStepsMS = &ms, &speedup, stock.times
 	}
+	// A comparison that could not run both sides fails (after showing what
+	// it measured): a speed-up of one variant alone is no result.
+	var incomplete error
+	if stock.err != nil {
+		incomplete = fmt.Errorf("the stock variant cannot train on %s, so there is no comparison: %s", be, benchFirstLine(res.StockError))
+	}
 	if *asJSON {
-		return printJSON(res)
+		return errors.Join(printJSON(res), incomplete)
 	}
-	fmt.Printf("%s training step on %s, batch %d, %dx%d, median of %d steps after %d warm-up:\n",
+	printf("%s training step on %s, batch %d, %dx%d, median of %d steps after %d warm-up:\n",
 		res.Model, res.Backend, res.Batch, res.Resolution, res.Resolution, res.Steps, res.Warmup)
-	fmt.Printf("  lowered blocks (fast):   %8.1f ms\n", res.FastStepMS)
+	printf("  lowered blocks (fast):   %8.1f ms\n", res.FastStepMS)
 	if res.StockStepMS == nil {
-		fmt.Printf("  graph.Convolve (stock):  cannot train on this backend (%s)\n", benchFirstLine(res.StockError))
-		return nil
+		printf("  graph.Convolve (stock):  cannot train on this backend (%s)\n", benchFirstLine(res.StockError))
+		return incomplete
 	}
-	fmt.Printf("  graph.Convolve (stock):  %8.1f ms\n", *res.StockStepMS)
-	fmt.Printf("  speedup:                 %8.2fx\n", *res.Speedup)
+	printf("  graph.Convolve (stock):  %8.1f ms\n", *res.StockStepMS)
+	printf("  speedup:                 %8.2fx\n", *res.Speedup)
 	return nil
 }
 
@@ -211,10 +222,10 @@ func runBenchInfer(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	fmt.Printf("%s batch 1, %dx%d, median of %d interleaved runs after %d warm-up:\n", res.Model, res.Resolution, res.Resolution, res.Runs, res.Warmup)
-	fmt.Printf("  Go backend (lowered ops):      %8.1f ms\n", res.GoMS)
-	fmt.Printf("  ONNX Runtime (exported model): %8.1f ms\n", res.ONNXMS)
-	fmt.Printf("  ratio go/onnx:                 %8.2fx\n", res.Ratio)
-	fmt.Printf("  export check: max |logit difference| %.3g\n", res.Export.MaxAbsLogitDiff)
+	printf("%s batch 1, %dx%d, median of %d interleaved runs after %d warm-up:\n", res.Model, res.Resolution, res.Resolution, res.Runs, res.Warmup)
+	printf("  Go backend (lowered ops):      %8.1f ms\n", res.GoMS)
+	printf("  ONNX Runtime (exported model): %8.1f ms\n", res.ONNXMS)
+	printf("  ratio go/onnx:                 %8.2fx\n", res.Ratio)
+	printf("  export check: max |logit difference| %.3g\n", res.Export.MaxAbsLogitDiff)
 	return nil
 }

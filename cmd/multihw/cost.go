@@ -12,6 +12,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/progress"
 )
 
@@ -85,9 +86,9 @@ func runCost(args []string) error {
 	if name == "" {
 		name = "architecture"
 	}
-	fmt.Printf("%s at %d px: %.1f M MACs, %.2f M params; reference %s; parameters: %s\n\n", name, res.Resolution,
+	printf("%s at %d px: %.1f M MACs, %.2f M params; reference %s; parameters: %s\n\n", name, res.Resolution,
 		float64(res.MACs)/1e6, float64(res.Params)/1e6, res.Reference, paramsName(*params, ps))
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "target\tlatency (ms)\treference (ms)\tnormalised\tweight\t\n")
 	for _, t := range res.Targets {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n", t, res.LatencyMs[t], res.ReferenceMs[t], res.Normalized[t], res.Weights[t])
@@ -95,9 +96,9 @@ func runCost(args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Printf("\nAVG %.3f  MAX %.3f  weighted %.3f\n", res.Avg, res.Max, res.Weighted)
+	printf("\nAVG %.3f  MAX %.3f  weighted %.3f\n", res.Avg, res.Max, res.Weighted)
 	if *layers {
-		fmt.Println()
+		printLine()
 		return writeBreakdowns(arch, bds)
 	}
 	return nil
@@ -131,7 +132,7 @@ func writeBreakdowns(arch *blocks.Arch, bds []hwcost.Breakdown) error {
 	if len(bds) == 0 {
 		return nil
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "layer\top\t")
 	for _, bd := range bds {
 		fmt.Fprintf(tw, "%s (ms)\t", bd.Target)
@@ -163,7 +164,7 @@ func writeBreakdowns(arch *blocks.Arch, bds []hwcost.Breakdown) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Println("(m: memory-bound layer)")
+	printLine("(m: memory-bound layer)")
 	return nil
 }
 
@@ -181,7 +182,7 @@ func runCostFit(args []string) error {
 	}
 	f := hwcost.NewFitter().Targets(strings.Split(*hw, ",")...).BenchRows(*benchRows)
 	if *anchorsPath != "" {
-		data, err := os.ReadFile(*anchorsPath)
+		data, err := memlimit.ReadFile(*anchorsPath, "latency anchors", 64<<20)
 		if err != nil {
 			return fmt.Errorf("--anchors: %w", err)
 		}
@@ -249,7 +250,7 @@ func runCostFit(args []string) error {
 			Studies *hwcost.Studies `json:"studies,omitempty"`
 		}{res, studies})
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "target\trows\tfit err\tfit rho\theld-out err\theld-out rho\tMACs held-out err\tMACs rho\tbench held-out rho\t\n")
 	for _, t := range res.Targets {
 		bench := ""

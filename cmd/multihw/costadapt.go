@@ -58,10 +58,10 @@ func runCostAdapt(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	fmt.Printf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
+	printf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
 		res.Device, res.Data, res.NTrain, res.NTest, res.Spearman, res.MAPE, res.Within10, res.MACsSpearman, res.Prior)
 	if *out != "" {
-		fmt.Printf("wrote target %s to %s (use it as --hardware %s)\n", res.Target.Target, *out, *out)
+		printf("wrote target %s to %s (use it as --hardware %s)\n", res.Target.Target, *out, *out)
 	}
 	return nil
 }

@@ -68,10 +68,10 @@ func runCostEval(args []string) error {
 		lam, trees := s.Chosen()
 		extra = fmt.Sprintf(", λ %g, %d trees", lam, trees)
 	}
-	fmt.Printf("%s on %s: spearman %.4f  rel_rmse %.4f  within10 %.3f  (n_train %d, n_test %d%s)\n",
+	printf("%s on %s: spearman %.4f  rel_rmse %.4f  within10 %.3f  (n_train %d, n_test %d%s)\n",
 		p.Name(), ds.Source, m.Spearman, m.RelRMSE, m.Within10, m.NTrain, m.NTest, extra)
 	if s, ok := p.(*predict.Structured); ok && *explain {
-		return s.Explain(os.Stdout)
+		return s.Explain(stdout)
 	}
 	return nil
 }
@@ -109,7 +109,7 @@ func runCostEvalAll(train int, seed uint64, out string, asJSON bool) error {
 			wins++
 		}
 	}
-	fmt.Printf("structured beats lookup on %d of %d measured device columns; see %s\n", wins, measured, out)
+	printf("structured beats lookup on %d of %d measured device columns; see %s\n", wins, measured, out)
 	return nil
 }
 

@@ -194,9 +194,9 @@ func runCostMeasure(args []string) error {
 			return err
 		}
 	} else {
-		fmt.Printf("backend %s, table %s, call overhead %.4f ms (%s)\n\n", key, path, tbl.CallOverhead.Value(tbl.Stat), tbl.Stat)
+		printf("backend %s, table %s, call overhead %.4f ms (%s)\n\n", key, path, tbl.CallOverhead.Value(tbl.Stat), tbl.Stat)
 		if *showSegs {
-			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "segment\t%s (ms)\tmedian (ms)\tspread\truns\tmodels\n", tbl.Stat)
 			for _, r := range res.Segments {
 				fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.0f%%\t%d\t%s\n", r.Key, r.Timing.Value(tbl.Stat), r.Timing.MedianMs,
@@ -205,9 +205,9 @@ func runCostMeasure(args []string) error {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Println()
+			printLine()
 		}
-		if err := ev.WriteText(os.Stdout); err != nil {
+		if err := ev.WriteText(stdout); err != nil {
 			return err
 		}
 		if *check {
@@ -216,13 +216,13 @@ func runCostMeasure(args []string) error {
 				verdict = "FAIL"
 			}
 			for i, r := range repeats {
-				fmt.Printf("repeat %d (load %s): worst held-out error", i+1, r.LoadBefore)
+				printf("repeat %d (load %s): worst held-out error", i+1, r.LoadBefore)
 				for _, c := range r.Stats {
-					fmt.Printf("  %s %.1f%%", c.Stat, 100*c.MaxAbsHeldOutErr)
+					printf("  %s %.1f%%", c.Stat, 100*c.MaxAbsHeldOutErr)
 				}
-				fmt.Println()
+				printLine()
 			}
-			fmt.Printf("check: every held-out prediction (%s) within %.0f%% in every repeat: %s\n", tbl.Stat, 100**tol, verdict)
+			printf("check: every held-out prediction (%s) within %.0f%% in every repeat: %s\n", tbl.Stat, 100**tol, verdict)
 		}
 	}
 	if *check && !*res.Passed {

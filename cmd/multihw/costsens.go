@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -57,8 +56,8 @@ func runCostSensitivity(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	fmt.Printf("%d parameter draws (seed %d) from the fits' posteriors; normalised to %s. Fitted value [5%%, 95%%]:\n\n", res.Draws, res.Seed, res.Reference)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	printf("%d parameter draws (seed %d) from the fits' posteriors; normalised to %s. Fitted value [5%%, 95%%]:\n\n", res.Draws, res.Seed, res.Reference)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "architecture\t")
 	for _, t := range res.Targets {
 		fmt.Fprintf(tw, "%s\t", t)
@@ -76,8 +75,8 @@ func runCostSensitivity(args []string) error {
 		return err
 	}
 	if len(res.Orderings) > 0 {
-		fmt.Println("\nP(A below B) over the draws:")
-		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		printLine("\nP(A below B) over the draws:")
+		tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "A\tB\tAVG\tMAX\t\n")
 		byPair := map[[2]string]map[string]float64{}
 		var order [][2]string
@@ -97,10 +96,10 @@ func runCostSensitivity(args []string) error {
 		}
 	}
 	for _, n := range res.Priors {
-		fmt.Printf("%s has no fitted posterior: drawn from its prior widths\n", n)
+		printf("%s has no fitted posterior: drawn from its prior widths\n", n)
 	}
 	for _, n := range res.Fixed {
-		fmt.Printf("%s is not an analytic target: held fixed\n", n)
+		printf("%s is not an analytic target: held fixed\n", n)
 	}
 	return nil
 }

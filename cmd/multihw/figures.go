@@ -35,7 +35,7 @@ func runFigures(args []string) error {
 	}
 	if *list {
 		for _, s := range figset.Sources() {
-			fmt.Printf("%-17s %s\n", s.Name, s.Summary)
+			printf("%-17s %s\n", s.Name, s.Summary)
 		}
 		return nil
 	}
@@ -72,10 +72,10 @@ func runFigures(args []string) error {
 	if *pngOnly {
 		formats = "PNG"
 	}
-	fmt.Printf("%d figures (%s) in %s", len(written), formats, *out)
+	printf("%d figures (%s) in %s", len(written), formats, *out)
 	if len(res.Skipped) > 0 {
-		fmt.Printf("; %d sources skipped", len(res.Skipped))
+		printf("; %d sources skipped", len(res.Skipped))
 	}
-	fmt.Println()
+	printLine()
 	return nil
 }

@@ -5,44 +5,89 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/memlimit"
 )
 
 // errUsage reports that flag parsing already printed the problem.
 var errUsage = errors.New("usage")
 
-// newFlags returns a FlagSet for command name that reports errors instead of exiting.
+// memoryLimitFlag is the name of the flag every command has.
+const memoryLimitFlag = "memory-limit"
+
+// newFlags returns a FlagSet for command name that reports errors instead of
+// exiting. Every command gets --memory-limit.
 func newFlags(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet("multihw "+name, flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: multihw %s %s\n\nFlags:\n", name, usage)
 		fs.PrintDefaults()
 	}
+	fs.String(memoryLimitFlag, "", "refuse work whose memory estimate exceeds this (e.g. 8GiB; default $"+memlimit.Env+" or 90% of the machine's memory)")
 	return fs
 }
 
-// parse parses args, rejecting stray positional arguments.
+// parse parses args, rejecting stray positional arguments, numbers that are
+// not finite (strconv accepts "NaN" and "Inf", which no flag means), and a
+// bad --memory-limit, which it applies.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
-		}
-		return errUsage
+		return errUsage // the flag package printed the problem
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags go before nothing else; see -h)", fs.Arg(0))
+	}
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if g, ok := f.Value.(flag.Getter); ok && bad == nil {
+			if v, ok := g.Get().(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+				bad = fmt.Errorf("--%s must be a finite number, got %s", f.Name, f.Value)
+			}
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	memlimit.SetLimit(0)
+	if f := fs.Lookup(memoryLimitFlag); f != nil && f.Value.String() != "" {
+		n, err := memlimit.ParseSize(f.Value.String())
+		if err != nil {
+			return fmt.Errorf("--%s: %w", memoryLimitFlag, err)
+		}
+		memlimit.SetLimit(n)
 	}
 	return nil
 }
 
 // printJSON writes v as indented JSON to stdout.
 func printJSON(v any) error {
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// stdout is where commands print their results. It writes to os.Stdout (as
+// set at the time of the write) and remembers the first error, so that run
+// can fail a command whose output could not be written (a full disk, a
+// closed pipe, /dev/full) even where a print's error was not checked.
+var stdout = &outputWriter{}
+
+type outputWriter struct{ err error }
+
+func (w *outputWriter) Write(p []byte) (int, error) {
+	n, err := os.Stdout.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// printf and printLine write to stdout (errors are kept by stdout).
+func printf(format string, args ...any) { _, _ = fmt.Fprintf(stdout, format, args...) }
+func printLine(args ...any)             { _, _ = fmt.Fprintln(stdout, args...) }
 
 // archFlags are the flags every command that takes an architecture shares.
 type archFlags struct {
@@ -77,8 +122,8 @@ func (a *archFlags) load() (*blocks.Arch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.width <= 0 {
-		return nil, fmt.Errorf("--width must be positive, got %g", a.width)
+	if !(a.width > 0 && a.width <= 64) {
+		return nil, fmt.Errorf("--width must be in (0, 64], got %g", a.width)
 	}
 	arch = arch.WithWidth(a.width)
 	if a.resolution < 0 || a.classes < 0 {

@@ -51,7 +51,14 @@ func run(args []string) (code int) {
 			code = 1
 		}
 	}()
-	if err := c.run(rest); err != nil {
+	stdout.err = nil
+	err := c.run(rest)
+	if err == nil && stdout.err != nil {
+		// A result that could not be written is a failure, also where the
+		// command did not check a print's error.
+		err = fmt.Errorf("writing the output: %w", stdout.err)
+	}
+	if err != nil {
 		if err == errUsage {
 			return 2
 		}

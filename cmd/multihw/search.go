@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/nas/tunas"
@@ -38,7 +40,7 @@ type searchFlags struct {
 	t0, beta, width, lr, controllerLR, validation                                                 float64
 	steps, batch, valBatch, queries, evalBatches, ckptMinutes, population, tournament             int
 	seed                                                                                          uint64
-	resume, asJSON, quick                                                                         bool
+	resume, overwrite, asJSON, quick                                                              bool
 	set                                                                                           map[string]bool
 }
 
@@ -63,7 +65,8 @@ func (f *searchFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.controllerLR, "controller-lr", 0, "controller learning rate (default 100/steps)")
 	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of every random choice")
 	fs.StringVar(&f.out, "out", "", "output directory (checkpoint, search.json, arch.txt, arch.json)")
-	fs.BoolVar(&f.resume, "resume", false, "resume the search in --out from its checkpoint")
+	fs.BoolVar(&f.resume, "resume", false, "resume the search in --out from its checkpoint (a new search, with a note, if it holds none)")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace the search in --out (its checkpoints, result, architecture files and baselines; nothing else)")
 	fs.IntVar(&f.ckptMinutes, "checkpoint-minutes", 5, "checkpoint interval in minutes (also every steps/10 steps)")
 	fs.BoolVar(&f.quick, "quick", false, "short search for tests and notebooks (400 steps, width 0.25, small batches; < 3 min)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
@@ -166,11 +169,22 @@ func runSearch(args []string) error {
 	if f.resume && f.out == "" {
 		return fmt.Errorf("--resume needs --out DIR")
 	}
+	if f.overwrite && f.out == "" {
+		return fmt.Errorf("--overwrite needs --out DIR")
+	}
+	if f.ckptMinutes < 0 {
+		return fmt.Errorf("--checkpoint-minutes must not be negative, got %d", f.ckptMinutes)
+	}
 	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
-	s := tunas.New(cfg).Out(f.out).Resume(f.resume).Progress(os.Stderr).CheckpointEvery(0, time.Duration(f.ckptMinutes)*time.Minute)
+	if f.out != "" {
+		if err := tunas.CheckOutputDir(f.out); err != nil {
+			return err
+		}
+	}
+	s := tunas.New(cfg).Out(f.out).Resume(f.resume).Overwrite(f.overwrite).Progress(os.Stderr).CheckpointEvery(0, time.Duration(f.ckptMinutes)*time.Minute)
 	res, err := s.Run(ctx)
 	if err != nil {
 		if errors.Is(err, context.Canceled) && f.out != "" {
@@ -186,16 +200,16 @@ func runSearch(args []string) error {
 }
 
 func printSearchSummary(res *tunas.Result, out string) {
-	fmt.Printf("%s search, %d steps (%.1f steps/min), T0 %g, β %g\n", res.Config.Objective, res.Steps, res.Stats.StepsPerMinute,
+	printf("%s search, %d steps (%.1f steps/min), T0 %g, β %g\n", res.Config.Objective, res.Steps, res.Stats.StepsPerMinute,
 		res.Config.Reward.T0, res.Config.Reward.Beta)
-	fmt.Printf("final architecture (probability %.3g):\n%s", res.Final.Probability, res.Final.Text)
-	fmt.Printf("cost: T %.3f, avg %.3f, max %.3f;", res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max)
+	printf("final architecture (probability %.3g):\n%s", res.Final.Probability, res.Final.Text)
+	printf("cost: T %.3f, avg %.3f, max %.3f;", res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max)
 	for _, n := range res.Targets {
-		fmt.Printf(" %s %.3f", n, res.Final.Costs.Normalized[n])
+		printf(" %s %.3f", n, res.Final.Costs.Normalized[n])
 	}
-	fmt.Printf("\n%.1f M MACs, %.2f M params\n", float64(res.Final.MACs)/1e6, float64(res.Final.Params)/1e6)
+	printf("\n%.1f M MACs, %.2f M params\n", float64(res.Final.MACs)/1e6, float64(res.Final.Params)/1e6)
 	if out != "" {
-		fmt.Printf("written: %s/{%s,%s,%s}\n", out, tunas.ResultFile, tunas.ArchTextFile, tunas.ArchJSONFile)
+		printf("written: %s/{%s,%s,%s}\n", out, tunas.ResultFile, tunas.ArchTextFile, tunas.ArchJSONFile)
 	}
 }
 
@@ -215,16 +229,16 @@ func runBaseline(ctx context.Context, f *searchFlags) error {
 	}
 	show := func(name string, c *tunas.Candidate) {
 		if c == nil {
-			fmt.Printf("%s: none\n", name)
+			printf("%s: none\n", name)
 			return
 		}
-		fmt.Printf("%s: one-shot Q %.4f (whole validation split %.4f), T %.3f (avg %.3f, max %.3f), reward %.4f\n%s", name, c.Q, c.QValidation, c.T, c.Costs.Avg, c.Costs.Max, c.Reward, c.Text)
+		printf("%s: one-shot Q %.4f (whole validation split %.4f), T %.3f (avg %.3f, max %.3f), reward %.4f\n%s", name, c.Q, c.QValidation, c.T, c.Costs.Avg, c.Costs.Max, c.Reward, c.Text)
 	}
-	fmt.Printf("%s over the supernet of %s: %d queries (the controller made %d reward evaluations after its warm-up) in %.0f s\n",
+	printf("%s over the supernet of %s: %d queries (the controller made %d reward evaluations after its warm-up) in %.0f s\n",
 		f.algo, f.supernetDir, len(res.Trials), res.ControllerEvaluations, res.Seconds)
 	show("best", res.Best)
 	show("controller's architecture", res.Controller)
-	fmt.Printf("written: %s/%s\n", f.supernetDir, tunas.BaselineFile(f.algo))
+	printf("written: %s/%s\n", f.supernetDir, tunas.BaselineFile(f.algo))
 	return nil
 }
 
@@ -264,7 +278,7 @@ func runSearchBench(args []string) error {
 		return printJSON(rows)
 	}
 	for _, r := range rows {
-		fmt.Printf("%-44s %9.1f ms/step  build %7.1f ms  first run %7.1f ms  proxy %7.1f M MACs\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)
+		printf("%-44s %9.1f ms/step  build %7.1f ms  first run %7.1f ms  proxy %7.1f M MACs\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)
 	}
 	return nil
 }
@@ -331,9 +345,9 @@ func runSearchAblation(args []string) error {
 	if *asJSON {
 		return printJSON(rows)
 	}
-	fmt.Printf("%-34s %6s %6s %6s %8s\n", "sharing/expand-one/op-warm-up", "mean", "min", "max", "seconds")
+	printf("%-34s %6s %6s %6s %8s\n", "sharing/expand-one/op-warm-up", "mean", "min", "max", "seconds")
 	for _, r := range rows {
-		fmt.Printf("%-34s %6.3f %6.3f %6.3f %8.0f\n", r.Variant, r.Mean, r.Min, r.Max, r.Seconds)
+		printf("%-34s %6.3f %6.3f %6.3f %8.0f\n", r.Variant, r.Mean, r.Min, r.Max, r.Seconds)
 	}
 	return nil
 }
@@ -484,14 +498,14 @@ func runSearchReport(args []string) error {
 		return err
 	}
 	if *notes != "" {
-		raw, err := os.ReadFile(*notes)
+		raw, err := memlimit.ReadFile(*notes, "notes", 16<<20)
 		if err != nil {
 			return err
 		}
 		md += "\n" + string(raw)
 	}
 	if *out == "" {
-		_, err = os.Stdout.WriteString(md)
+		_, err = io.WriteString(stdout, md)
 		return err
 	}
 	return atomicfile.WriteFile(*out, []byte(md), 0o644)
@@ -510,7 +524,7 @@ func searchReport(searches, trained, ranks [][2]string, benchFile, ablationFile,
 	p("# One-shot multi-hardware search: report\n\n")
 	p("Generated by `multihw search report` from the run directories below; every number is read from them.\n\n")
 	if commandsFile != "" {
-		raw, err := os.ReadFile(commandsFile)
+		raw, err := memlimit.ReadFile(commandsFile, "commands", 16<<20)
 		if err != nil {
 			return "", err
 		}
@@ -534,11 +548,11 @@ func searchReport(searches, trained, ranks [][2]string, benchFile, ablationFile,
 		p("\n")
 	}
 	if ablationFile != "" {
-		type abl struct {
-			Variant        string
-			Scores         []float64
+		type abl struct { // the rows of `multihw search ablation --json`
+			Variant        string    `json:"variant"`
+			Scores         []float64 `json:"scores"`
 			Mean, Min, Max float64
-			Seconds        float64
+			Seconds        float64 `json:"seconds"`
 		}
 		files := splitList(ablationFile)
 		var order []string
@@ -753,7 +767,7 @@ func searchReport(searches, trained, ranks [][2]string, benchFile, ablationFile,
 }
 
 func readJSONFile(path string, v any) error {
-	raw, err := os.ReadFile(path)
+	raw, err := memlimit.ReadFile(path, "JSON input", 1<<30)
 	if err != nil {
 		return err
 	}

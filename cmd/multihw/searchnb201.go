@@ -181,22 +181,22 @@ func runSearchNB201(args []string) error {
 		}
 		return printJSON(withOpt{Outcome: out, Targets: bn.Targets(), Weights: bn.Weights(), Optimum: opt})
 	}
-	fmt.Println(bn.Describe())
+	printLine(bn.Describe())
 	if !out.Found {
-		fmt.Printf("%s: no cell within budget %g among the %d looked up (%d evaluations)\n", out.Algorithm, *budget, out.Queries, out.Evaluations)
+		printf("%s: no cell within budget %g among the %d looked up (%d evaluations)\n", out.Algorithm, *budget, out.Queries, out.Evaluations)
 		return nil
 	}
-	fmt.Printf("%s (%s reward, %d queries, %d evaluations): %s (#%d)\n", out.Algorithm, r.Kind, out.Queries, out.Evaluations, out.ArchStr, out.Index)
-	fmt.Printf("  accuracy %.2f%%  cost %.4f  AVG %.4f  MAX %.4f\n", out.Accuracy, out.Cost, out.AVG, out.MAX)
+	printf("%s (%s reward, %d queries, %d evaluations): %s (#%d)\n", out.Algorithm, r.Kind, out.Queries, out.Evaluations, out.ArchStr, out.Index)
+	printf("  accuracy %.2f%%  cost %.4f  AVG %.4f  MAX %.4f\n", out.Accuracy, out.Cost, out.AVG, out.MAX)
 	for k, t := range bn.Targets() {
-		fmt.Printf("  %-44s %.4f\n", t, out.Relative[k])
+		printf("  %-44s %.4f\n", t, out.Relative[k])
 	}
 	switch {
 	case opt == nil || !opt.Found:
 	case r.Kind == nas.RewardBudget:
-		fmt.Printf("exhaustive optimum: %.2f%% (%s); gap %.2f points\n", opt.Accuracy, opt.ArchStr, opt.Accuracy-out.Accuracy)
+		printf("exhaustive optimum: %.2f%% (%s); gap %.2f points\n", opt.Accuracy, opt.ArchStr, opt.Accuracy-out.Accuracy)
 	default:
-		fmt.Printf("exhaustive optimum: reward %.4f (%s, %.2f%%); found reward %.4f\n", opt.RewardValue, opt.ArchStr, opt.Accuracy, out.RewardValue)
+		printf("exhaustive optimum: reward %.4f (%s, %.2f%%); found reward %.4f\n", opt.RewardValue, opt.ArchStr, opt.Accuracy, out.RewardValue)
 	}
 	return nil
 }
@@ -233,8 +233,8 @@ func runSearchNB201Compare(args []string) error {
 	if *asJSON {
 		return printJSON(c)
 	}
-	fmt.Printf("Budget %g on each objective; %s accuracy; latency normalised to %s\n\n", c.Budget, nb201.DatasetLabel(c.Dataset), c.Reference)
-	return c.WriteTable(os.Stdout)
+	printf("Budget %g on each objective; %s accuracy; latency normalised to %s\n\n", c.Budget, nb201.DatasetLabel(c.Dataset), c.Reference)
+	return c.WriteTable(stdout)
 }
 
 func runSearchNB201Bench(args []string) error {
@@ -322,11 +322,11 @@ func runSearchNB201Bench(args []string) error {
 			More  []nb201.RateRow `json:"more,omitempty"`
 		}{rows, rep.More})
 	}
-	fmt.Println(bn.Describe())
-	fmt.Printf("success: within %g accuracy points of the exhaustive optimum, %d queries, seeds 0..%d\n\n", *tol, *queries, *seeds-1)
+	printLine(bn.Describe())
+	printf("success: within %g accuracy points of the exhaustive optimum, %d queries, seeds 0..%d\n\n", *tol, *queries, *seeds-1)
 	printNB201Rates(rows)
 	if len(rep.More) > 0 {
-		fmt.Printf("\nseeds %d..%d:\n\n", *moreOffset, *moreOffset+uint64(*more)-1)
+		printf("\nseeds %d..%d:\n\n", *moreOffset, *moreOffset+uint64(*more)-1)
 		printNB201Rates(rep.More)
 	}
 	return nil
@@ -343,20 +343,20 @@ func printNB201Rates(rows []nb201.RateRow) {
 			algos = append(algos, r.Algorithm)
 		}
 	}
-	fmt.Printf("%-10s", "algorithm")
+	printf("%-10s", "algorithm")
 	for _, b := range budgets {
-		fmt.Printf("  %-22s", fmt.Sprintf("budget %g", b))
+		printf("  %-22s", fmt.Sprintf("budget %g", b))
 	}
-	fmt.Println()
+	printLine()
 	for _, a := range algos {
-		fmt.Printf("%-10s", a)
+		printf("%-10s", a)
 		for _, b := range budgets {
 			for _, r := range rows {
 				if r.Algorithm == a && r.Budget == b {
-					fmt.Printf("  %-22s", fmt.Sprintf("%d/%d %3.0f%% gap %.2f", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap))
+					printf("  %-22s", fmt.Sprintf("%d/%d %3.0f%% gap %.2f", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap))
 				}
 			}
 		}
-		fmt.Println()
+		printLine()
 	}
 }

@@ -88,30 +88,30 @@ func runSearchRank(args []string) error {
 }
 
 func printRank(res *tunas.RankResult) {
-	fmt.Printf("%-16s %-9s %7s %5s %9s %s\n", "architecture", "source", "T", "band", "one-shot", "stand-alone (test, per seed)")
+	printf("%-16s %-9s %7s %5s %9s %s\n", "architecture", "source", "T", "band", "one-shot", "stand-alone (test, per seed)")
 	for _, a := range res.Archs {
 		band := ""
 		if a.InBand {
 			band = "yes"
 		}
-		fmt.Printf("%-16s %-9s %7.3f %5s %9.4f", a.Name, a.Source, a.T, band, a.OneShot)
+		printf("%-16s %-9s %7.3f %5s %9.4f", a.Name, a.Source, a.T, band, a.OneShot)
 		for _, v := range a.StandAlone {
-			fmt.Printf(" %.4f", v)
+			printf(" %.4f", v)
 		}
-		fmt.Println()
+		printLine()
 	}
 	f := fmtStat
-	fmt.Printf("n = %d: Kendall τ %s [%s, %s], Spearman %s [%s, %s] (95%% bootstrap intervals)\n", res.N,
+	printf("n = %d: Kendall τ %s [%s, %s], Spearman %s [%s, %s] (95%% bootstrap intervals)\n", res.N,
 		f(float64(res.KendallTau)), f(float64(res.KendallTauCI.Lo)), f(float64(res.KendallTauCI.Hi)),
 		f(float64(res.Spearman)), f(float64(res.SpearmanCI.Lo)), f(float64(res.SpearmanCI.Hi)))
-	fmt.Printf("noise ceiling (τ between seeds 1 and 2, %d architectures): %s [%s, %s]; seed-to-seed SD %s\n", res.NoiseCeilingN,
+	printf("noise ceiling (τ between seeds 1 and 2, %d architectures): %s [%s, %s]; seed-to-seed SD %s\n", res.NoiseCeilingN,
 		f(float64(res.NoiseCeilingTau)), f(float64(res.NoiseCeilingCI.Lo)), f(float64(res.NoiseCeilingCI.Hi)), f(float64(res.SeedSD)))
-	fmt.Printf("inside the ±%g cost band (%d architectures): τ %s [%s, %s]\n", res.Config.Band, res.BandN,
+	printf("inside the ±%g cost band (%d architectures): τ %s [%s, %s]\n", res.Config.Band, res.BandN,
 		f(float64(res.BandTau)), f(float64(res.BandCI.Lo)), f(float64(res.BandCI.Hi)))
 	for _, r := range res.TopK {
-		fmt.Printf("top-%d regret: %s\n", r.K, f(float64(r.Regret)))
+		printf("top-%d regret: %s\n", r.K, f(float64(r.Regret)))
 	}
-	fmt.Printf("%.0f s\n", res.Seconds)
+	printf("%.0f s\n", res.Seconds)
 }
 
 // rankStudy is one `multihw search rank` output read for the report.

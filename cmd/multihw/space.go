@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/multihw/multihw/nas"
 )
@@ -29,9 +28,9 @@ func runSpaceShow(args []string) error {
 		return err
 	}
 	if *asJSON {
-		_, err = os.Stdout.Write(s.JSON())
+		_, err = stdout.Write(s.JSON())
 		return err
 	}
-	fmt.Print(s.Describe())
+	printf("%s", s.Describe())
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -137,7 +138,8 @@ func runTrain(args []string) error {
 	adapt := fs.String("adapt", string(train.DefaultAdapt), fmt.Sprintf("small-input adaptation of the strides: %v", train.Adapts))
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and batch order")
 	out := fs.String("out", "", "output directory: checkpoints, metrics.jsonl, result.json")
-	resume := fs.Bool("resume", false, "continue the run in --out from its newest checkpoint")
+	resume := fs.Bool("resume", false, "continue the run in --out from its newest valid checkpoint (a new run, with a note, if it holds none)")
+	overwrite := fs.Bool("overwrite", false, "replace the training run in --out (its checkpoints, metrics and result; nothing else)")
 	budget := fs.Duration("time", 0, "stop training after this much training time (e.g. 30m); the schedule still follows --epochs/--steps")
 	evalEvery := fs.Int("eval-every", 0, "steps between validation evaluations (0: one per epoch)")
 	ckptEvery := fs.Duration("checkpoint-every", 5*time.Minute, "wall time between checkpoints (besides one at every evaluation)")
@@ -147,12 +149,33 @@ func runTrain(args []string) error {
 		return err
 	}
 	set := setFlags(fs)
+	// Flags first, then the output directory (read only), then the data.
+	if (*resume || *overwrite) && *out == "" {
+		return fmt.Errorf("--resume and --overwrite need --out DIR")
+	}
+	if *resume && *overwrite {
+		return fmt.Errorf("give --resume or --overwrite, not both")
+	}
+	r, err := rf.recipe()
+	if err != nil {
+		return err
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if !slices.Contains(train.Adapts, train.Adapt(*adapt)) {
+		return fmt.Errorf("unknown --adapt %q (valid: %v)", *adapt, train.Adapts)
+	}
+	if *keep < 1 || *evalEvery < 0 || *ckptEvery < 0 || *budget < 0 {
+		return fmt.Errorf("--keep must be positive; --eval-every, --checkpoint-every and --time must not be negative")
+	}
+	if *out != "" {
+		if err := train.CheckOutputDir(*out); err != nil {
+			return err
+		}
+	}
 	var ck *train.Checkpoint
 	if *resume {
-		if *out == "" {
-			return fmt.Errorf("--resume needs --out DIR")
-		}
-		var err error
 		if ck, err = train.LoadCheckpoint(*out); err != nil && !errors.Is(err, train.ErrNoCheckpoint) && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
@@ -172,7 +195,7 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := train.New(arch, ds).Out(*out).Resume(*resume).TimeBudget(*budget).EvalEvery(*evalEvery).
+	cfg := train.New(arch, ds).Out(*out).Resume(*resume).Overwrite(*overwrite).TimeBudget(*budget).EvalEvery(*evalEvery).
 		CheckpointEvery(*ckptEvery, 0).Keep(*keep)
 	// On resume the checkpoint's recipe, adaptation and seed apply; flags
 	// given explicitly must agree with them (Run checks).
@@ -181,10 +204,6 @@ func runTrain(args []string) error {
 		recipeGiven = recipeGiven || set[n]
 	}
 	if ck == nil || recipeGiven {
-		r, err := rf.recipe()
-		if err != nil {
-			return err
-		}
 		cfg.Recipe(r)
 	}
 	if ck == nil || set["adapt"] {
@@ -213,18 +232,18 @@ func runTrain(args []string) error {
 }
 
 func printTrainResult(res *train.Result) {
-	fmt.Printf("%s (trained as %s, adaptation %q) on %s\n", res.Arch.Name, res.TrainArch.Name, res.Adapt, res.Dataset.Spec())
-	fmt.Printf("  steps %d (%.2f epochs, batch %d), %.1f min of training, %.0f ms/step, %d parameters\n",
+	printf("%s (trained as %s, adaptation %q) on %s\n", res.Arch.Name, res.TrainArch.Name, res.Adapt, res.Dataset.Spec())
+	printf("  steps %d (%.2f epochs, batch %d), %.1f min of training, %.0f ms/step, %d parameters\n",
 		res.Steps, res.Epochs, res.Recipe.BatchSize, res.TrainSeconds/60, res.StepMS, res.Params)
 	if res.Stopped != "" {
-		fmt.Printf("  stopped early: %s\n", res.Stopped)
+		printf("  stopped early: %s\n", res.Stopped)
 	}
 	if res.Validation != nil {
-		fmt.Printf("  validation accuracy %.2f%% (%d images)\n", 100*res.Validation.Accuracy, res.Validation.N)
+		printf("  validation accuracy %.2f%% (%d images)\n", 100*res.Validation.Accuracy, res.Validation.N)
 	}
-	fmt.Printf("  test accuracy       %.2f%% (%d images)\n", 100*res.Test.Accuracy, res.Test.N)
+	printf("  test accuracy       %.2f%% (%d images)\n", 100*res.Test.Accuracy, res.Test.N)
 	if res.Checkpoint != "" {
-		fmt.Printf("  checkpoint %s\n", res.Checkpoint)
+		printf("  checkpoint %s\n", res.Checkpoint)
 	}
 }
 
@@ -257,6 +276,9 @@ func loadCheckpointData(ckPath, spec string, quiet bool) (*train.Checkpoint, *da
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, n := range ck.Notes {
+		fmt.Fprintf(os.Stderr, "note: %s\n", n)
+	}
 	if spec == "" {
 		return ck, nil, nil
 	}
@@ -278,15 +300,21 @@ func runEval(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *batch < 1 {
+		return fmt.Errorf("--batch must be positive, got %d", *batch)
+	}
+	if *split != train.SplitTest && *split != train.SplitValidation {
+		return fmt.Errorf("unknown --split %q (valid: %s, %s)", *split, train.SplitTest, train.SplitValidation)
+	}
+	metric, err := hwcost.NewMetric().Targets(strings.Split(*hardware, ",")...).Done()
+	if err != nil {
+		return err
+	}
 	ck, ds, err := loadCheckpointData(*ckPath, *dataset, *asJSON)
 	if err != nil {
 		return err
 	}
 	res, err := train.EvaluateCheckpoint(ck, ds, *split, nil, *batch)
-	if err != nil {
-		return err
-	}
-	metric, err := hwcost.NewMetric().Targets(strings.Split(*hardware, ",")...).Done()
 	if err != nil {
 		return err
 	}
@@ -298,9 +326,9 @@ func runEval(args []string) error {
 	if *asJSON {
 		return printJSON(out)
 	}
-	fmt.Printf("%s: %s step %d%s\n", ck.Path, ck.Arch.Name, ck.Step, map[bool]string{true: " (final)"}[ck.Final])
-	fmt.Printf("%s accuracy %.2f%% on %d images, mean cross-entropy %.4f\n\n", res.Split, 100*res.Accuracy, res.N, res.Loss)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 1, ' ', tabwriter.AlignRight)
+	printf("%s: %s step %d%s\n", ck.Path, ck.Arch.Name, ck.Step, map[bool]string{true: " (final)"}[ck.Final])
+	printf("%s accuracy %.2f%% on %d images, mean cross-entropy %.4f\n\n", res.Split, 100*res.Accuracy, res.N, res.Loss)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "true\\pred\t")
 	for i := range res.Classes {
 		fmt.Fprintf(tw, "%d\t", i)
@@ -316,11 +344,11 @@ func runEval(args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Printf("\nmulti-hardware cost of %s at %d px (normalised to %s):\n", ck.Arch.Name, cost.Resolution, cost.Reference)
+	printf("\nmulti-hardware cost of %s at %d px (normalised to %s):\n", ck.Arch.Name, cost.Resolution, cost.Reference)
 	for _, t := range cost.Targets {
-		fmt.Printf("  %-22s %7.2f ms  %5.3f\n", t, cost.LatencyMs[t], cost.Normalized[t])
+		printf("  %-22s %7.2f ms  %5.3f\n", t, cost.LatencyMs[t], cost.Normalized[t])
 	}
-	fmt.Printf("  AVG %.3f  MAX %.3f\n", cost.Avg, cost.Max)
+	printf("  AVG %.3f  MAX %.3f\n", cost.Avg, cost.Max)
 	return nil
 }
 
@@ -359,7 +387,10 @@ func runExport(args []string) error {
 		}
 		opts.Opset = *opset
 	}
-	ck, err := train.LoadCheckpoint(*ckPath)
+	if st, err := os.Lstat(*path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("--onnx %s exists and is not a regular file: refusing to replace it", *path)
+	}
+	ck, _, err := loadCheckpointData(*ckPath, "", *asJSON)
 	if err != nil {
 		return err
 	}
@@ -375,10 +406,10 @@ func runExport(args []string) error {
 	if rep.InputShape[0] < 0 {
 		batchDim = export.BatchDim
 	}
-	fmt.Printf("wrote %s (%.1f KB): ONNX IR %d, opset %d, %d nodes (%s)\n", rep.Path, float64(rep.Bytes)/1024, g.IRVersion, g.Opset, g.Nodes, g.Histogram())
-	fmt.Printf("input %q float32 [%s %d %d %d] (raw pixels 0..255, NHWC), output %q [%s %d]\n",
+	printf("wrote %s (%.1f KB): ONNX IR %d, opset %d, %d nodes (%s)\n", rep.Path, float64(rep.Bytes)/1024, g.IRVersion, g.Opset, g.Nodes, g.Histogram())
+	printf("input %q float32 [%s %d %d %d] (raw pixels 0..255, NHWC), output %q [%s %d]\n",
 		rep.Input, batchDim, rep.InputShape[1], rep.InputShape[2], rep.InputShape[3], rep.Output, batchDim, len(rep.Classes))
-	fmt.Printf("reloaded with ONNX Runtime: %d random images in batches of %v, max |logit difference| vs the Go backend %.3g, top-1 agreement %.4f\n",
+	printf("reloaded with ONNX Runtime: %d random images in batches of %v, max |logit difference| vs the Go backend %.3g, top-1 agreement %.4f\n",
 		rep.CheckImages, rep.CheckBatches, rep.MaxAbsLogitDiff, rep.Top1Agreement)
 	return nil
 }
@@ -386,13 +417,16 @@ func runExport(args []string) error {
 func runConsistency(args []string) error {
 	fs := newFlags("consistency", "--checkpoint DIR|FILE [--backends go,onnx,xla] [--dataset SPEC] [--limit N] [--json]")
 	ckPath := fs.String("checkpoint", "", "checkpoint file, or a run directory (its newest checkpoint)")
-	backends := fs.String("backends", "go,onnx,xla", "backends to compare; the first is the reference")
+	backends := fs.String("backends", "go,onnx,xla?", "backends to compare, the first the reference; each must run, except those marked optional with a trailing ? (skipped with a note when they cannot)")
 	dataset := fs.String("dataset", "", "dataset (default: the one the checkpoint was trained on): "+data.SpecHelp)
 	limit := fs.Int("limit", 0, "use only the first N test images (0: all)")
 	batch := fs.Int("batch", 100, "batch size")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *batch < 1 || *limit < 0 {
+		return fmt.Errorf("--batch must be positive and --limit >= 0")
 	}
 	ck, ds, err := loadCheckpointData(*ckPath, *dataset, *asJSON)
 	if err != nil {
@@ -405,13 +439,13 @@ func runConsistency(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	fmt.Printf("%s step %d on %d test images, reference %s:\n", ck.Arch.Name, ck.Step, res.N, res.Backends[0])
+	printf("%s step %d on %d test images, reference %s:\n", ck.Arch.Name, ck.Step, res.N, res.Backends[0])
 	for _, b := range res.PerBackend {
-		fmt.Printf("  %-6s %-14s lowered=%-5v accuracy %.2f%%  max |logit diff| %.3g  top-1 agreement %.4f  (%.1f s)\n",
+		printf("  %-6s %-14s lowered=%-5v accuracy %.2f%%  max |logit diff| %.3g  top-1 agreement %.4f  (%.1f s)\n",
 			b.Name, b.Backend, b.Lowered, 100*b.Accuracy, b.MaxAbsLogitDiff, b.Top1Agreement, b.Seconds)
 	}
 	for name, why := range res.Skipped {
-		fmt.Printf("  %-6s skipped: %s\n", name, why)
+		printf("  %-6s skipped: %s\n", name, why)
 	}
 	return nil
 }

@@ -181,6 +181,26 @@ func readMarker(dir string) (*marker, error) {
 	return m, nil
 }
 
+// Check reports whether dir can be the output directory of a run of kind k
+// without changing anything: nil for a missing or empty directory or a run
+// of this kind (existing tells which), a *ForeignError otherwise. Commands
+// call it to refuse a directory before they load data; Open calls it too.
+func Check(dir string, k Kind) (existing bool, err error) {
+	got, err := Inspect(dir, k)
+	var fe *ForeignError
+	if errors.As(err, &fe) {
+		fe.Want = k.Name
+		return false, fe
+	}
+	if err != nil {
+		return false, fmt.Errorf("run directory: %w", err)
+	}
+	if got != "" && got != k.Name {
+		return false, &ForeignError{Path: dir, Want: k.Name, Got: got}
+	}
+	return got != "", nil
+}
+
 // Open takes dir as the output directory of a run of kind k: it creates it
 // if needed, refuses a directory holding anything but a run of this kind
 // (*ForeignError, before writing anything), takes the directory's lock
@@ -190,22 +210,14 @@ func Open(dir string, k Kind) (*Dir, error) {
 	if dir == "" {
 		return nil, errors.New("run directory: empty path")
 	}
-	got, err := Inspect(dir, k)
-	var fe *ForeignError
-	if errors.As(err, &fe) {
-		fe.Want = k.Name
-		return nil, fe
-	}
+	existing, err := Check(dir, k)
 	if err != nil {
-		return nil, fmt.Errorf("run directory: %w", err)
-	}
-	if got != "" && got != k.Name {
-		return nil, &ForeignError{Path: dir, Want: k.Name, Got: got}
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
 	}
-	d := &Dir{Path: dir, Kind: k.Name, Existing: got != ""}
+	d := &Dir{Path: dir, Kind: k.Name, Existing: existing}
 	if err := d.lockDir(); err != nil {
 		return nil, err
 	}

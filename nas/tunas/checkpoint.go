@@ -314,7 +314,8 @@ func ReadResult(path string) (*Result, error) {
 		return nil, fmt.Errorf("search result: %w", err)
 	}
 	res := &Result{}
-	if err := strictjson.Unmarshal(raw, res); err != nil {
+	// A result is output, not a spec: fields of other versions are ignored.
+	if err := json.Unmarshal(raw, res); err != nil {
 		return nil, fmt.Errorf("search result %s: %w", path, err)
 	}
 	if res.Format != ResultFormat {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/progress"
+	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/train"
@@ -227,6 +228,16 @@ type Rank struct {
 	afterRun func(name string, seed uint64)
 }
 
+// rankKind describes a ranking study's output directory: its files and the
+// stand-alone training runs under RankRunsDir.
+var rankKind = rundir.Kind{
+	Name:   "rank",
+	Legacy: func(names []string) bool { return rundir.HasAny(names, RankPlanFile, RankOneShotFile, RankResultFile) },
+	Owns: func(rel string) bool {
+		return rel == RankPlanFile || rel == RankOneShotFile || rel == RankResultFile
+	},
+}
+
 // NewRank starts a study of the trained supernet of the search in
 // supernetDir, written to out (default: supernetDir/rank).
 func NewRank(supernetDir string, cfg RankConfig) *Rank {
@@ -270,8 +281,17 @@ func (r *Rank) Run(ctx context.Context) (res *RankResult, err error) {
 	defer sn.Close()
 	search := ck.Config
 	prog := progress.New(r.progress)
-	if err := os.MkdirAll(r.out, 0o755); err != nil {
+	// A run directory (internal/rundir): a new or empty directory or an
+	// earlier study, one process at a time.
+	dir, err := rundir.Open(r.out, rankKind)
+	if err != nil {
 		return nil, fmt.Errorf("rank: %w", err)
+	}
+	defer dir.Close()
+	for _, n := range dir.Notes {
+		if r.progress != nil {
+			fmt.Fprintf(r.progress, "note: %s\n", n)
+		}
 	}
 	plan, err := r.plan(search)
 	if err != nil {

@@ -309,7 +309,14 @@ var runKind = rundir.Kind{
 
 // runFiles are the files a search (and its baselines) write.
 var runFiles = []string{CheckpointFile, PrevCheckpointFile, ResultFile, ArchTextFile, ArchJSONFile,
-	"baseline-" + AlgoRandom + ".json", "baseline-" + AlgoEvolution + ".json"}
+	BaselineFile(AlgoRandom), BaselineFile(AlgoEvolution)}
+
+// CheckOutputDir reports (a *rundir.ForeignError) when dir exists and holds
+// anything but a search, without changing anything.
+func CheckOutputDir(dir string) error {
+	_, err := rundir.Check(dir, runKind)
+	return err
+}
 
 // note records a note for the result and shows it on the progress writer.
 func (r *run) note(notes ...string) {

@@ -81,23 +81,65 @@ func openBackend(name string) (compute.Backend, string) {
 }
 
 // Consistency runs checkpoint c on the test split of ds (nil: reloaded) on
-// each backend and compares the logits with the first available one. Every
-// backend gets the same raw pixels. "onnx" runs the exported deployment graph
-// (DeployModel at DefaultOpset) in ONNX Runtime; the others run the
-// checkpoint's gomlx graph in their default convolution flavour (lowered on
-// go, native on XLA). limit > 0 evaluates only the first limit test images.
+// each backend and compares the logits with the first. Every backend gets
+// the same raw pixels. "onnx" runs the exported deployment graph (DeployModel
+// at DefaultOpset) in ONNX Runtime; the others run the checkpoint's gomlx
+// graph in their default convolution flavour (lowered on go, native on XLA).
+// Every backend named must run: an unknown backend, or one that cannot run
+// here (ONNX Runtime not installed, XLA's plugin missing), is an error naming
+// it, since a comparison that quietly drops what was asked for reports
+// agreement it never measured. A name ending in "?" ("xla?") marks a backend
+// as optional: when it cannot run it is listed in Skipped with the reason.
+// At least two backends must run. limit > 0 evaluates only the first limit
+// test images.
 func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch, limit int) (*ConsistencyResult, error) {
 	var err error
-	if ds == nil {
-		if ds, err = c.LoadDataset(); err != nil {
-			return nil, err
-		}
-	}
 	if len(backends) == 0 {
 		return nil, fmt.Errorf("consistency: no backends")
 	}
 	if batch <= 0 {
 		batch = 100
+	}
+	type named struct {
+		name     string
+		optional bool
+		be       compute.Backend
+	}
+	// Open every backend first: a missing one fails before any work.
+	var open []named
+	skipped := map[string]string{}
+	seen := map[string]bool{}
+	for _, raw := range backends {
+		name := strings.TrimSpace(raw)
+		optional := strings.HasSuffix(name, "?")
+		name = strings.TrimSuffix(name, "?")
+		if name == "" {
+			return nil, fmt.Errorf("consistency: empty backend name in %q", strings.Join(backends, ","))
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("consistency: backend %q given twice", name)
+		}
+		seen[name] = true
+		be, reason := openBackend(name)
+		if be == nil {
+			if !optional {
+				return nil, fmt.Errorf("consistency: backend %q cannot run: %s (mark it optional as %q to skip it)", name, reason, name+"?")
+			}
+			skipped[name] = reason
+			continue
+		}
+		open = append(open, named{name, optional, be})
+	}
+	if len(open) < 2 {
+		return nil, fmt.Errorf("consistency: only %d backend(s) can run (%s), nothing to compare; skipped: %v", len(open), strings.Join(backends, ","), skipped)
+	}
+	if err := train.CheckMemory("consistency check of "+c.TrainArch.Name, c.TrainArch, batch, false); err != nil {
+		return nil, fmt.Errorf("consistency: %w", err)
+	}
+	if ds == nil {
+		if ds, err = c.LoadDataset(); err != nil {
+			return nil, err
+		}
 	}
 	test := ds.Test
 	if limit > 0 && limit < test.Len() {
@@ -116,15 +158,11 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 	if err != nil {
 		return nil, err
 	}
-	res := &ConsistencyResult{Skipped: map[string]string{}, N: test.Len(), Top1Agreement: 1}
+	res := &ConsistencyResult{Skipped: skipped, N: test.Len(), Top1Agreement: 1}
 	var ref []float32
 	classes := len(ds.Classes)
-	for _, name := range backends {
-		be, reason := openBackend(strings.TrimSpace(name))
-		if be == nil {
-			res.Skipped[name] = reason
-			continue
-		}
+	for _, o := range open {
+		name, be := o.name, o.be
 		start := time.Now()
 		run, err := newRunner(c, name, be)
 		if err != nil {
@@ -162,9 +200,6 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 		}
 		res.Backends = append(res.Backends, name)
 		res.PerBackend = append(res.PerBackend, st)
-	}
-	if len(res.Backends) == 0 {
-		return nil, fmt.Errorf("consistency: no backend available (%v)", res.Skipped)
 	}
 	if len(res.Skipped) == 0 {
 		res.Skipped = nil

@@ -136,6 +136,9 @@ func ONNX(c *train.Checkpoint, path string, opts Options) (rep *Report, err erro
 	if opts.CheckImages == 0 {
 		opts.CheckImages = 4
 	}
+	if err := train.CheckMemory("exporting "+c.TrainArch.Name, c.TrainArch, max(opts.Batch, opts.CheckImages), false); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
 	ort, err := ONNXRuntime()
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)

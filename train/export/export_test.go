@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,7 +87,7 @@ func TestConsistency(t *testing.T) {
 	testenv.NeedONNX(t, err)
 	ck, ds := tinyCheckpoint(t)
 	start := time.Now()
-	res, err := Consistency(ck, ds, []string{"go", "onnx", "xla", "tpu9000"}, 32, 0)
+	res, err := Consistency(ck, ds, []string{"go", "onnx", "xla?", "tpu9000?"}, 32, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestConsistency(t *testing.T) {
 		t.Errorf("accuracies %v and %v", res.PerBackend[0].Accuracy, res.PerBackend[1].Accuracy)
 	}
 	if res.Skipped["tpu9000"] == "" {
-		t.Errorf("unknown backend not reported as skipped: %v", res.Skipped)
+		t.Errorf("unknown optional backend not reported as skipped: %v", res.Skipped)
 	}
 	if !slices.Contains(res.Backends, "xla") && res.Skipped["xla"] == "" {
 		t.Errorf("xla neither run nor skipped with a reason")
@@ -110,6 +111,35 @@ func TestConsistency(t *testing.T) {
 	res, err = Consistency(ck, ds, []string{"go", "onnx"}, 32, 10)
 	if err != nil || res.N != 10 {
 		t.Errorf("limit 10: %v, n %v", err, res)
+	}
+}
+
+// TestConsistencyRunsWhatWasAsked: a backend named without "?" that cannot
+// run fails the check, and so does a comparison left with one backend (the
+// Go backend compared with itself would report agreement 1.0 and difference
+// 0 without comparing anything).
+func TestConsistencyRunsWhatWasAsked(t *testing.T) {
+	ck, ds := tinyCheckpoint(t)
+	for _, c := range []struct {
+		backends []string
+		want     string
+	}{
+		{[]string{"go", "tpu9000"}, `backend "tpu9000" cannot run: unknown backend`},
+		{[]string{"go", "tpu9000?"}, "only 1 backend(s) can run"},
+		{[]string{"go"}, "only 1 backend(s) can run"},
+		{[]string{"go", "go"}, `backend "go" given twice`},
+		{[]string{"go", " "}, "empty backend name"},
+	} {
+		res, err := Consistency(ck, ds, c.backends, 32, 10)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("backends %q: got %v (%+v), want an error containing %q", c.backends, err, res, c.want)
+		}
+	}
+	// XLA's plugin cannot be installed here: named explicitly it fails.
+	if be, _ := openBackend("xla"); be == nil {
+		if _, err := Consistency(ck, ds, []string{"go", "xla"}, 32, 10); err == nil || !strings.Contains(err.Error(), `backend "xla" cannot run`) {
+			t.Errorf("go,xla without XLA: %v", err)
+		}
 	}
 }
 

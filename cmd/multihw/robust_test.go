@@ -1,0 +1,241 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/internal/rundir"
+)
+
+// runAll runs the CLI with args and returns its exit code, stdout and stderr.
+func runAll(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	or, ow, _ := os.Pipe()
+	er, ew, _ := os.Pipe()
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = ow, ew
+	outc, errc := make(chan []byte), make(chan []byte)
+	go func() { b, _ := io.ReadAll(or); outc <- b }()
+	go func() { b, _ := io.ReadAll(er); errc <- b }()
+	code := run(args)
+	ow.Close()
+	ew.Close()
+	os.Stdout, os.Stderr = stdout, stderr
+	return code, string(<-outc), string(<-errc)
+}
+
+// folderDataset writes a two-class folder dataset of small solid images.
+func folderDataset(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for c, col := range []color.RGBA{{200, 30, 30, 255}, {30, 30, 200, 255}} {
+		dir := filepath.Join(root, fmt.Sprintf("class%d", c))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 12 {
+			img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+			for p := range 64 {
+				img.Set(p%8, p/8, color.RGBA{col.R + uint8(i), col.G, col.B, 255})
+			}
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%02d.png", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+	return "folder:" + root
+}
+
+const tinySpec = "name tiny\ninput 32x32x3\nclasses 2\nstem cn_k3_s2_c8\nir_k3_s2_e2_c8\nhead none\n"
+
+func writeSpec(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "spec.txt")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// trainArgs trains the tiny spec for 4 steps.
+func trainArgs(spec, dataset, out string, extra ...string) []string {
+	return append([]string{"train", "--spec", spec, "--dataset", dataset, "--out", out, "--steps", "4", "--batch", "4",
+		"--bn-recalibrate", "0", "--validation", "0.2", "--json"}, extra...)
+}
+
+// TestOutputDirectories: no command deletes or writes into what it did not
+// create; flags are validated before the output directory is touched; a
+// second writer is refused naming the holder; --resume without a run says
+// so; resume mismatches name the differing fields.
+func TestOutputDirectories(t *testing.T) {
+	user := t.TempDir()
+	precious := filepath.Join(user, "thesis.tex")
+	if err := os.WriteFile(precious, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string) {
+		t.Helper()
+		if b, err := os.ReadFile(precious); err != nil || string(b) != "precious" {
+			t.Fatalf("%s: the user's file is gone or changed: %v", what, err)
+		}
+		if es, _ := os.ReadDir(user); len(es) != 1 {
+			t.Fatalf("%s: something was written into the user's directory: %d entries", what, len(es))
+		}
+	}
+	// The demo used to remove --out before validating its other flags.
+	for _, args := range [][]string{
+		{"demo", "--out", user, "--objective", "typo"},
+		{"demo", "--out", user, "--train-steps", "0"},
+		{"demo", "--out", user, "--seed", "-1"},
+		{"demo", "--out", user},
+	} {
+		code, _, stderr := runAll(t, args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+		check(strings.Join(args, " "))
+		if len(args) == 3 && !strings.Contains(stderr, "not a multihw demo run directory") && !strings.Contains(stderr, "ONNX Runtime") && !strings.Contains(stderr, "dataset") {
+			t.Errorf("%v: %s", args, stderr)
+		}
+	}
+	spec := writeSpec(t, tinySpec)
+	ds := folderDataset(t)
+	for _, args := range [][]string{
+		trainArgs(spec, ds, user),
+		trainArgs(spec, ds, user, "--overwrite"),
+		trainArgs(spec, ds, user, "--resume"),
+		{"search", "--out", user, "--quick", "--steps", "2"},
+		{"search", "--out", user, "--overwrite", "--steps", "2"},
+	} {
+		code, _, stderr := runAll(t, args...)
+		if code == 0 || !strings.Contains(stderr, "thesis.tex") || !strings.Contains(stderr, "refusing to write into it") {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+		check(strings.Join(args, " "))
+	}
+
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runAll(t, trainArgs(spec, ds, out, "--resume")...)
+	if code != 0 || !strings.Contains(stdout, "holds no checkpoint yet: starting a new run") {
+		t.Fatalf("--resume into a new directory: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A second writer is refused, naming the holder.
+	d, err := rundir.Open(out, rundir.Kind{Name: "train"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runAll(t, trainArgs(spec, ds, out, "--resume")...)
+	d.Close()
+	if code == 0 || !strings.Contains(stderr, fmt.Sprintf("is in use by process %d", os.Getpid())) {
+		t.Errorf("second writer: exit %d, %s", code, stderr)
+	}
+	// A resume with another batch size names the field.
+	code, _, stderr = runAll(t, trainArgs(spec, ds, out, "--resume", "--batch", "2")...)
+	if code == 0 || !strings.Contains(stderr, "batch_size is 4 (checkpoint), 2 (given)") {
+		t.Errorf("resume mismatch: exit %d, %s", code, stderr)
+	}
+	// A search into a training run is refused.
+	code, _, stderr = runAll(t, "search", "--out", out, "--quick")
+	if code == 0 || !strings.Contains(stderr, "holds a train run, not a search run") {
+		t.Errorf("search into a training run: exit %d, %s", code, stderr)
+	}
+
+	// Consistency: a backend named explicitly that cannot run fails the
+	// command; so does a comparison of one backend with itself.
+	for _, c := range []struct{ backends, want string }{
+		{"go,tpu9000", `backend "tpu9000" cannot run`},
+		{"go", "nothing to compare"},
+		{"go,tpu9000?", "nothing to compare"},
+	} {
+		code, stdout, stderr := runAll(t, "consistency", "--checkpoint", out, "--backends", c.backends, "--limit", "4", "--batch", "4")
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("consistency --backends %s: exit %d, stdout %q, stderr %q", c.backends, code, stdout, stderr)
+		}
+	}
+	// A device as checkpoint is refused, not read forever.
+	for _, cmd := range []string{"eval", "export", "consistency"} {
+		args := []string{cmd, "--checkpoint", "/dev/zero"}
+		if cmd == "export" {
+			args = append(args, "--onnx", filepath.Join(t.TempDir(), "m.onnx"))
+		}
+		code, _, stderr := runAll(t, args...)
+		if code == 0 || !strings.Contains(stderr, "not a regular file") {
+			t.Errorf("%s --checkpoint /dev/zero: exit %d, %s", cmd, code, stderr)
+		}
+	}
+	code, _, stderr = runAll(t, "export", "--checkpoint", out, "--onnx", user)
+	if code == 0 || !strings.Contains(stderr, "not a regular file") {
+		t.Errorf("export --onnx DIR: exit %d, %s", code, stderr)
+	}
+	check("export --onnx DIR")
+}
+
+// TestWriteErrors: a command whose output cannot be written exits non-zero.
+func TestWriteErrors(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	for _, args := range [][]string{
+		{"models"}, {"models", "--json"}, {"arch", "--model", "multi_avg"}, {"arch", "--model", "multi_avg", "--text"},
+		{"cost", "--model", "multi_avg"}, {"cost", "--model", "multi_avg", "--layers"}, {"space", "show", "multihw"},
+		{"space", "show", "multihw", "--json"}, {"figures", "--list"}, {"search", "nb201", "--budget", "0.5"},
+	} {
+		stdout, stderr := os.Stdout, os.Stderr
+		os.Stdout = full
+		er, ew, _ := os.Pipe()
+		os.Stderr = ew
+		code := run(args)
+		ew.Close()
+		os.Stdout, os.Stderr = stdout, stderr
+		msg, _ := io.ReadAll(er)
+		if code == 0 || !strings.Contains(string(msg), "no space left on device") {
+			t.Errorf("%v to /dev/full: exit %d, stderr %q", args, code, msg)
+		}
+	}
+}
+
+// TestHostileFlags: non-finite numbers, zeros that used to mean "default",
+// memory estimates above the limit and oversized specs are errors naming the
+// problem.
+func TestHostileFlags(t *testing.T) {
+	spec := writeSpec(t, tinySpec)
+	ds := folderDataset(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cost", "--model", "multi_avg", "--width", "NaN"}, "--width must be a finite number"},
+		{[]string{"arch", "--model", "multi_avg", "--width", "1e9"}, "--width must be in (0, 64]"},
+		{[]string{"search", "--t0", "Inf"}, "--t0 must be a finite number"},
+		{[]string{"train", "--spec", spec, "--lr", "NaN"}, "--lr must be a finite number"},
+		{[]string{"arch", "--spec", writeSpec(t, "classes 0\nstem cn_k3_s2_c8\nhead none")}, "classes must be in [1, 1048576], got 0"},
+		{[]string{"arch", "--spec", writeSpec(t, "stem cn_k3_s2_c8\nhead dNaN")}, "dropout must be in [0, 1), got NaN"},
+		{[]string{"cost", "--spec", writeSpec(t, "input 8192x8192x3\nstem cn_k31_s1_c65536\ner_k31_s1_m65536_c65536\nhead c65536")}, "too large at 8192 px"},
+		{[]string{"arch", "--spec", "/dev/zero"}, "not a regular file"},
+		{[]string{"cost", "--model", "multi_avg", "--params", "/dev/zero"}, "not a regular file"},
+		{[]string{"arch", "--model", "multi_avg", "--memory-limit", "lots"}, "--memory-limit: bad memory size"},
+		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--batch", "1000000000000"), "needs an estimated"},
+		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--memory-limit", "1KiB"), "above the limit of 1.0 KiB (--memory-limit"},
+		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--augment", "pad=100000"), "augmentation padding must be in [0, 256]"},
+		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--epochs", "1e300", "--steps", "0"), "above the maximum"},
+	} {
+		code, _, stderr := runAll(t, c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
+		}
+	}
+}
