@@ -1,9 +1,13 @@
 # Every command goes through this Makefile: the toolchain and build settings live
-# here, not in the user's head.
+# here, not in the user's head. Each entry point installs what it needs, so any
+# of them can be the first command on a fresh machine (Debian with Go; the Go
+# toolchain named below, Debian packages, GoNB, ONNX Runtime and the dataset
+# are fetched on first use):
 #   make demo   - the main job on the embedded default backend (pure Go)
 #   make test   - installs what is missing (make setup), then runs all tests
 #   make notebooks - executes the GoNB notebooks headless (NB=02 for one)
 #   make jupyter   - Jupyter on notebooks/ with this environment
+#   make bench     - training-step speed, lowered blocks vs graph.Convolve
 SHELL := /bin/bash
 
 export GOTOOLCHAIN := go1.27.3
@@ -13,65 +17,88 @@ export GOFLAGS := -tags=onnx
 export PATH := $(CURDIR)/.deps/bin:$(PATH)
 export ONNXRUNTIME_SHARED_LIBRARY_PATH := $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1
 export MULTIHW_ROOT := $(CURDIR)
-# `make setup` installs the Debian dataset, so tests that use it must find it.
+# `make setup` installs the Debian dataset, ONNX Runtime and Debian's
+# python3-onnx (onnx.checker on exported files), so tests that use them must
+# find them: a missing one fails the tests instead of skipping them.
 export MULTIHW_REQUIRE_FASHION_MNIST := 1
-# ... and ONNX Runtime and Debian's python3-onnx (onnx.checker on exported
-# files): tests that need them fail instead of skipping.
 export MULTIHW_REQUIRE_ONNX := 1
 
 DEPS := $(CURDIR)/.deps
 BIN := $(CURDIR)/bin
 MULTIHW := $(BIN)/multihw
-APT_PACKAGES := jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client dataset-fashion-mnist python3-onnx
+# Debian packages: the dataset (the demo, tests, notebooks), the notebook
+# runner (notebooks, tests), the ONNX checker (tests of the exported files).
+APT_DATA := dataset-fashion-mnist
+APT_NOTEBOOKS := jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client
+APT_TEST := python3-onnx
+APT_PACKAGES := $(APT_NOTEBOOKS) $(APT_DATA) $(APT_TEST)
 ORT_VERSION := 1.30.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -timeout 60m
 
-.PHONY: all setup setup-apt setup-go setup-ort build demo test test-go notebooks jupyter bench fmt vet clean search-evidence
+.PHONY: all setup setup-apt setup-data setup-notebooks setup-go setup-ort check-go build demo test test-go notebooks jupyter bench fmt vet clean search-evidence
 
 all: build
 
 ## setup: idempotent installation of everything the project needs.
 setup: setup-apt setup-go setup-ort
 
-setup-apt:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# apt-install installs the Debian packages among $(1) that are missing.
+define apt-install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+setup-apt:
+	$(call apt-install,$(APT_PACKAGES))
+
+setup-data:
+	$(call apt-install,$(APT_DATA))
+
+setup-notebooks:
+	$(call apt-install,$(APT_NOTEBOOKS) $(APT_DATA))
+
+# Any Go (1.21 or later) fetches the toolchain GOTOOLCHAIN names on first use.
+check-go:
+	@command -v go >/dev/null || { echo "Go is not installed: install any Go >= 1.21 (Debian: apt-get install golang-go); it fetches Go $(GOTOOLCHAIN:go%=%) itself"; exit 1; }
 
 # The kernel is (re)installed unless kernel.json already runs this clone's
 # gonb. GoNB copies a binary that lives under /tmp next to kernel.json, so
 # after installing, the check is only that kernel.json runs an executable.
-setup-go: $(DEPS)/bin/goimports $(DEPS)/bin/gonb
+setup-go: check-go $(DEPS)/bin/goimports $(DEPS)/bin/gonb
 	@k=$(HOME)/.local/share/jupyter/kernels/gonb/kernel.json; \
 	grep -qs '"$(DEPS)/bin/gonb"' $$k || $(DEPS)/bin/gonb --install --force_deps --logtostderr=false || exit 1; \
 	bin=$$(grep -o '"argv": *\["[^"]*"' $$k | sed 's/.*\["//; s/"$$//'); \
 	test -x "$$bin" || { echo "GoNB kernel not installed: $$k does not run an executable ($$bin)"; exit 1; }
 
-$(DEPS)/bin/goimports:
+$(DEPS)/bin/goimports: | check-go
 	GOBIN=$(DEPS)/bin go install golang.org/x/tools/cmd/goimports@latest
 
 # GoNB comes from the `tool` line in go.mod, built to a stable path because
 # kernel.json records the absolute path of the binary that installed it.
-$(DEPS)/bin/gonb: go.mod go.sum
+$(DEPS)/bin/gonb: go.mod go.sum | check-go
 	go build -o $@ github.com/janpfeifer/gonb
 
 # ONNX Runtime shared library, from the npm package (git-ignored).
 setup-ort: $(DEPS)/onnxruntime/libonnxruntime.so.1
 
 $(DEPS)/onnxruntime/libonnxruntime.so.1:
+	@command -v npm >/dev/null || { echo "installing npm (to fetch ONNX Runtime)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
 	@mkdir -p $(DEPS)/onnxruntime/tmp
 	cd $(DEPS)/onnxruntime/tmp && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null && \
 	  tar -xzf onnxruntime-node-$(ORT_VERSION).tgz package/bin/napi-v6/linux/x64/libonnxruntime.so.1 && \
 	  mv package/bin/napi-v6/linux/x64/libonnxruntime.so.1 $@.tmp && mv $@.tmp $@
 	rm -rf $(DEPS)/onnxruntime/tmp
 
-build:
+build: check-go
 	go build -o $(MULTIHW) ./cmd/multihw
 
-demo: build
+# The demo trains on Fashion-MNIST and compares the Go backend with ONNX Runtime.
+demo: build setup-data setup-ort
 	$(MULTIHW) demo
 
 test: setup build vet test-go notebooks
@@ -91,7 +118,7 @@ NOTEBOOK_DIR := notebooks
 NOTEBOOK_TIMEOUT ?= 1800
 NOTEBOOKS = $(sort $(wildcard $(NOTEBOOK_DIR)/$(if $(NB),$(NB),[0-9][0-9]_)*.ipynb))
 
-notebooks: setup-apt setup-go
+notebooks: setup-notebooks setup-go setup-ort
 	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches $(NOTEBOOK_DIR)/$(NB)*.ipynb"; exit 1; }
 	@mkdir -p $(NOTEBOOK_DIR)/.out
 	@set -e; ran=""; for nb in $(NOTEBOOKS); do \
@@ -110,9 +137,8 @@ notebooks: setup-apt setup-go
 # ... are exported above, and the GoNB kernel inherits them). The notebook
 # server is installed on first use; JUPYTER_FLAGS adds options (e.g. --no-browser
 # --ip=0.0.0.0).
-jupyter: setup-go
-	@command -v jupyter-notebook >/dev/null || { echo "installing jupyter-notebook"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq jupyter-notebook >/dev/null; }
+jupyter: setup-notebooks setup-go setup-ort
+	$(call apt-install,jupyter-notebook)
 	jupyter notebook --notebook-dir=$(NOTEBOOK_DIR) $(JUPYTER_FLAGS)
 
 bench: build
@@ -130,7 +156,7 @@ RANK_FLAGS ?= --archs 24 --seeds 2
 REPORT ?= nas/SEARCH_REPORT.md
 REPORT_FIGURES ?= $(dir $(REPORT))search_figures
 REPORT_FLAGS ?=
-search-evidence: build
+search-evidence: build setup-data
 	@mkdir -p $(RUNS)
 	@set -e; for obj in avg max; do \
 	  $(MULTIHW) search --objective $$obj --t0 1.0 --out $(RUNS)/$$obj --resume $(SEARCH_FLAGS); \
