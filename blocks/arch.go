@@ -29,6 +29,12 @@
 // stride is 1 and its input and output widths are equal, unless NoSkip is set.
 // [Block.Plan] turns a block into its primitive ops; everything that builds or
 // counts a network starts from that plan.
+//
+// Every size has an upper bound (MaxResolution, MaxWidth, MaxClasses,
+// MaxKernel, MaxExpand, MaxBlocks, and MaxMACs, MaxParams and MaxElems for
+// the whole network), checked by Validate, so that the analysis of any
+// accepted architecture is exact and non-negative; both parsers are strict
+// (see Parse and ParseJSON) and fuzzed for these properties.
 package blocks
 
 import (

@@ -32,7 +32,11 @@
 // With an output directory, checkpoints are written at every evaluation, at
 // an interval of wall time and at the end, each as one self-checked file
 // written atomically (see Checkpoint for the format); the newest Keep are
-// kept. Resume(true) continues from the newest one. A checkpoint holds
+// kept. Resume(true) continues from the newest valid one (an unreadable
+// newer one is set aside as *.corrupt and named in Result.Notes). The output
+// directory is a run directory (internal/rundir): a directory holding
+// anything but a training run is refused, one process writes into it at a
+// time, and temporary files a killed save left are removed. A checkpoint holds
 // everything the continuation depends on: all variables (weights, BatchNorm
 // averages, optimizer slots, the global step, the dropout RNG state), the
 // moving averages shown in the logs, recipe, plan, seed, architectures and
