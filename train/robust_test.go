@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/rundir"
 )
@@ -166,15 +167,15 @@ func TestMemoryLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	est, err := MemoryEstimate(proxy, 128, true)
+	est, err := convnet.MemoryEstimate(proxy, 128, true)
 	if err != nil || est <= 0 || est > 64<<20 {
 		t.Errorf("estimate of the tiny model: %d, %v", est, err)
 	}
-	eval, _ := MemoryEstimate(proxy, 128, false)
+	eval, _ := convnet.MemoryEstimate(proxy, 128, false)
 	if eval >= est {
 		t.Errorf("inference estimate %d not below training's %d", eval, est)
 	}
-	if est, _ := MemoryEstimate(tinyArch(t), 1<<62, true); est != 1<<63-1 {
+	if est, _ := convnet.MemoryEstimate(tinyArch(t), 1<<62, true); est != 1<<63-1 {
 		t.Errorf("overflowing estimate %d, want saturation", est)
 	}
 	// Epochs or padding that would overflow the plan or the image buffers.

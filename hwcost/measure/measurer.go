@@ -16,6 +16,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/train/backend"
 )
 
@@ -227,6 +228,13 @@ func (p *program) close() {
 func (m *Measurer) compileModel(a *blocks.Arch, stream uint64) (*program, error) {
 	b := convnet.New(a)
 	if err := b.Err(); err != nil {
+		return nil, err
+	}
+	est, err := convnet.MemoryEstimate(a, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := memlimit.Check("measuring "+modelLabel(a), est); err != nil {
 		return nil, err
 	}
 	ops := m.ops()

@@ -26,6 +26,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/checked"
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas"
@@ -162,7 +163,7 @@ const MaxSteps = 10_000_000
 
 // checkMemory refuses a configuration whose supernet cannot fit the memory
 // limit (internal/memlimit): the estimate is that of training the space's
-// largest proxy network (train.MemoryEstimate) twice over, since the
+// largest proxy network (convnet.MemoryEstimate) twice over, since the
 // supernet holds both block kinds' weights and the paths' compiled graphs.
 func (c *Config) checkMemory(ds *data.Dataset) error {
 	a, err := c.Space.Arch(c.Space.MaxPoint())
@@ -173,7 +174,7 @@ func (c *Config) checkMemory(ds *data.Dataset) error {
 	if err != nil {
 		return fmt.Errorf("search: the space's largest proxy network at width %g: %w", c.WidthFactor, err)
 	}
-	est, err := train.MemoryEstimate(proxy, max(c.BatchSize, c.ValidationBatch), true)
+	est, err := convnet.MemoryEstimate(proxy, max(c.BatchSize, c.ValidationBatch), true)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
