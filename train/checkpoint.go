@@ -298,19 +298,11 @@ func readCheckpoint(path string) (*Checkpoint, error) {
 }
 
 func readCheckpointFile(path string) (*Checkpoint, error) {
-	f, err := os.Open(path)
+	f, size, err := memlimit.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
-	}
-	size := st.Size()
 	var pre [checkpointPrefix2]byte
 	n, err := io.ReadFull(f, pre[:min(int64(len(pre)), size)])
 	if err != nil {

@@ -298,7 +298,7 @@ type run struct {
 	ema         trainEMA
 	evalEvery   int // from the checkpoint being resumed
 	stopped     string
-	notes       []string
+	notes       rundir.Notes
 }
 
 func (r *run) seconds() float64 { return r.priorSecs + time.Since(r.start).Seconds() }
@@ -318,7 +318,8 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 	if c.resume && c.overwrite {
 		return nil, errors.New("train: resume or overwrite, not both")
 	}
-	r := &run{c: c, ctx: ctx, arch: c.arch, recipe: c.recipe, adapt: c.adapt, seed: c.seed, resumedFrom: -1}
+	r := &run{c: c, ctx: ctx, arch: c.arch, recipe: c.recipe, adapt: c.adapt, seed: c.seed, resumedFrom: -1,
+		notes: rundir.Notes{W: c.progress}}
 	ds := *c.ds // a shallow copy whose Augment the recipe may replace
 	r.ds = &ds
 	// What can be checked without the output directory is checked before
@@ -347,7 +348,7 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		defer dir.Close()
-		r.note(dir.Notes...)
+		r.notes.Add(dir.Notes...)
 		if ck, err = r.openRun(); err != nil {
 			return nil, err
 		}
@@ -414,16 +415,6 @@ func CheckOutputDir(dir string) error {
 	return err
 }
 
-// note records a note for the result and shows it on the progress writer.
-func (r *run) note(notes ...string) {
-	for _, n := range notes {
-		r.notes = append(r.notes, n)
-		if r.c.progress != nil {
-			fmt.Fprintf(r.c.progress, "note: %s\n", n)
-		}
-	}
-}
-
 // openRun handles what the (locked) output directory holds: with Overwrite
 // the previous run's files are removed; an existing run is resumed (from its
 // newest valid checkpoint: unreadable newer ones are set aside, renamed to
@@ -441,7 +432,7 @@ func (r *run) openRun() (*Checkpoint, error) {
 	}
 	if len(list) == 0 {
 		if c.resume {
-			r.note(fmt.Sprintf("--resume: %s holds no checkpoint yet: starting a new run", c.out))
+			r.notes.Add(fmt.Sprintf("--resume: %s holds no checkpoint yet: starting a new run", c.out))
 		}
 		return nil, nil
 	}
@@ -457,9 +448,9 @@ func (r *run) openRun() (*Checkpoint, error) {
 		if err := os.Rename(b.path, aside); err != nil {
 			return nil, fmt.Errorf("train: setting aside the unreadable %s: %w", b.path, err)
 		}
-		r.note(fmt.Sprintf("%v: kept as %s; resuming from the newest valid checkpoint, %s (step %d)", b.err, filepath.Base(aside), filepath.Base(ck.Path), ck.Step))
+		r.notes.Add(fmt.Sprintf("%v: kept as %s; resuming from the newest valid checkpoint, %s (step %d)", b.err, filepath.Base(aside), filepath.Base(ck.Path), ck.Step))
 	}
-	r.note(ck.Notes...)
+	r.notes.Add(ck.Notes...)
 	return ck, nil
 }
 
@@ -820,7 +811,7 @@ func (r *run) finish(trained bool) (*Result, error) {
 	}
 	res.TrainSeconds = r.seconds()
 	res.Checkpoint = r.lastCkptOK
-	res.Notes = r.notes
+	res.Notes = r.notes.List
 	r.prog.final(rec)
 	if r.c.out != "" {
 		b, err := json.MarshalIndent(res, "", "  ")

@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/multihw/multihw/internal/memlimit"
 )
 
 // Table holds one float column per device setting (or metric), one row per
@@ -227,16 +228,8 @@ func csvError(source string, err error) error {
 // openFile opens a plain or gzip-compressed file (detected by content, not
 // by name). The caller closes the returned reader.
 func openFile(path string) (io.ReadCloser, error) {
-	f, err := os.Open(path)
+	f, _, err := memlimit.OpenRegular(path)
 	if err != nil {
-		return nil, err
-	}
-	// A device or FIFO would be read forever.
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
-		}
 		return nil, err
 	}
 	br := bufio.NewReaderSize(f, 1<<16)

@@ -14,6 +14,7 @@ package memlimit
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -141,22 +142,18 @@ func Check(what string, estimate int64) error {
 // limit) after checking its size: a device, a FIFO or a directory is an
 // error, and so is a size above max (what names the kind of file in errors).
 func ReadFile(path, what string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, size, err := OpenRegular(path)
 	if err != nil {
+		if errors.Is(err, errNotRegular) {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+	if size > max {
+		return nil, fmt.Errorf("%s: %s has %s, more than the %s such a file can have", what, path, Format(size), Format(max))
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %s is not a regular file (%s)", what, path, st.Mode().Type())
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s: %s has %s, more than the %s such a file can have", what, path, Format(st.Size()), Format(max))
-	}
-	if err := Check(fmt.Sprintf("reading %s %s", what, path), st.Size()); err != nil {
+	if err := Check(fmt.Sprintf("reading %s %s", what, path), size); err != nil {
 		return nil, err
 	}
 	// The file may grow while it is read: read at most max+1 bytes.
@@ -170,14 +167,24 @@ func ReadFile(path, what string, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// Regular returns the size of path after checking that it is a regular file.
-func Regular(path, what string) (int64, error) {
-	st, err := os.Stat(path)
+var errNotRegular = errors.New("is not a regular file")
+
+// OpenRegular opens path for reading and returns it with its size, if it is
+// a regular file: a device (/dev/zero), a FIFO or a directory given where a
+// file is read would be read forever or fail obscurely. Errors other than
+// the open's own name path.
+func OpenRegular(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	if !st.Mode().IsRegular() {
-		return 0, fmt.Errorf("%s: %s is not a regular file (%s)", what, path, st.Mode().Type())
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s %w (%s)", path, errNotRegular, st.Mode().Type())
 	}
-	return st.Size(), nil
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
 }

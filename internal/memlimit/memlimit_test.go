@@ -69,8 +69,11 @@ func TestReadFile(t *testing.T) {
 		if _, err := ReadFile(bad, "spec", 1<<20); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 			t.Errorf("%s: %v", bad, err)
 		}
-		if _, err := Regular(bad, "spec"); err == nil {
-			t.Errorf("Regular(%s) accepted", bad)
+		if f, _, err := OpenRegular(bad); err == nil || !strings.Contains(err.Error(), bad+" is not a regular file") {
+			t.Errorf("OpenRegular(%s): %v", bad, err)
+			if f != nil {
+				f.Close()
+			}
 		}
 	}
 }

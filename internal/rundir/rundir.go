@@ -17,6 +17,7 @@ package rundir
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -306,4 +307,23 @@ func HasAny(names []string, want ...string) bool {
 		}
 	}
 	return false
+}
+
+// Notes are what a run tells its user besides its result (a resume that
+// found nothing to resume, a checkpoint skipped as unreadable, stale files
+// removed): each is kept in List, for the result, and shown as "note: ..."
+// on W when W is set.
+type Notes struct {
+	List []string
+	W    io.Writer
+}
+
+// Add records notes.
+func (n *Notes) Add(notes ...string) {
+	for _, s := range notes {
+		n.List = append(n.List, s)
+		if n.W != nil {
+			fmt.Fprintf(n.W, "note: %s\n", s)
+		}
+	}
 }

@@ -155,22 +155,14 @@ func loadNewest(dir string) (*checkpoint, error) {
 // loadCheckpoint reads and verifies one checkpoint file and decodes its
 // header (an error wrapping os.ErrNotExist when there is no file).
 func loadCheckpoint(path string) (*checkpoint, error) {
-	f, err := os.Open(path)
+	f, size, err := memlimit.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	fail := func(format string, args ...any) (*checkpoint, error) {
 		return nil, fmt.Errorf("search: checkpoint %s: %s", path, fmt.Sprintf(format, args...))
 	}
-	if !st.Mode().IsRegular() {
-		return fail("not a regular file (%s)", st.Mode().Type())
-	}
-	size := st.Size()
 	var pre [16]byte
 	if _, err := io.ReadFull(f, pre[:]); err != nil || (string(pre[:8]) != checkpointMagic && string(pre[:8]) != checkpointMagicV1) {
 		return fail("not a search checkpoint (bad magic; %d bytes)", size)

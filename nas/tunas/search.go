@@ -228,7 +228,7 @@ type run struct {
 	start     time.Time
 	lastCkpt  time.Time
 	prog      *progressLine
-	notes     []string
+	notes     rundir.Notes
 
 	trainImg []float32
 	trainLab []int32
@@ -252,7 +252,7 @@ func (s *Search) Run(ctx context.Context) (res *Result, err error) {
 		return nil, errors.New("search: resume or overwrite, not both")
 	}
 	cfg := s.cfg
-	r := &run{s: s, ctx: ctx, prog: newProgress(s.progress)}
+	r := &run{s: s, ctx: ctx, prog: newProgress(s.progress), notes: rundir.Notes{W: s.progress}}
 	// Everything that can be checked without the output directory (the
 	// configuration, the dataset, the memory the supernet needs) is checked
 	// before the directory is created or changed.
@@ -270,7 +270,7 @@ func (s *Search) Run(ctx context.Context) (res *Result, err error) {
 			return nil, fmt.Errorf("search: %w", err)
 		}
 		defer dir.Close()
-		r.note(dir.Notes...)
+		r.notes.Add(dir.Notes...)
 		if ck, err = r.openRun(); err != nil {
 			return nil, err
 		}
@@ -318,16 +318,6 @@ func CheckOutputDir(dir string) error {
 	return err
 }
 
-// note records a note for the result and shows it on the progress writer.
-func (r *run) note(notes ...string) {
-	for _, n := range notes {
-		r.notes = append(r.notes, n)
-		if r.s.progress != nil {
-			fmt.Fprintf(r.s.progress, "note: %s\n", n)
-		}
-	}
-}
-
 // openRun handles what the (locked) output directory holds: Overwrite
 // removes a previous search's files; a checkpoint is resumed (its
 // configuration must be the one given) or refused.
@@ -347,7 +337,7 @@ func (r *run) openRun() (*checkpoint, error) {
 	ck, err := loadNewest(s.out)
 	if errors.Is(err, os.ErrNotExist) {
 		if s.resume {
-			r.note(fmt.Sprintf("--resume: %s holds no search checkpoint yet: starting a new search", s.out))
+			r.notes.Add(fmt.Sprintf("--resume: %s holds no search checkpoint yet: starting a new search", s.out))
 		}
 		return nil, nil
 	}
@@ -364,7 +354,7 @@ func (r *run) openRun() (*checkpoint, error) {
 	if ck.Synthetic != (s.quality != nil) {
 		return nil, fmt.Errorf("search: cannot resume %s: synthetic-quality and supernet searches do not mix", s.out)
 	}
-	r.note(ck.notes...)
+	r.notes.Add(ck.notes...)
 	return ck, nil
 }
 
@@ -612,7 +602,7 @@ func (r *run) finish() (*Result, error) {
 	}
 	res.Final = Final{Point: p, Arch: a, Text: a.String(), Probability: math.Exp(r.ctl.LogProb(p, active)), Costs: costs, MACs: an.MACs, Params: an.Params}
 	res.Stats = Stats{Seconds: r.seconds(), Resumes: r.resumes}
-	res.Notes = r.notes
+	res.Notes = r.notes.List
 	if res.Stats.Seconds > 0 {
 		res.Stats.StepsPerMinute = float64(r.step) / res.Stats.Seconds * 60
 	}

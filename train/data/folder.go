@@ -216,14 +216,11 @@ func decodeOne(path string, size, channels int, dst []uint8) (err error) {
 			err = fmt.Errorf("folder: decoding %s: %v", path, r)
 		}
 	}()
-	f, err := os.Open(path)
+	f, _, err := memlimit.OpenRegular(path)
 	if err != nil {
 		return fmt.Errorf("folder: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("folder: %s is not a regular file", path)
-	}
 	// The header declares the dimensions: check what decoding would
 	// allocate before decoding (a small PNG can declare 10⁵×10⁵ pixels).
 	cfg, _, err := image.DecodeConfig(f)

@@ -84,18 +84,14 @@ func loadFashionMNIST(dir string) (*Dataset, error) {
 // openMaybeGzip opens path, or path without ".gz" when only that exists, and
 // returns a reader that decompresses if the content is gzip (by magic bytes).
 func openMaybeGzip(path string) (io.Reader, func() error, string, error) {
-	f, err := os.Open(path)
+	f, _, err := memlimit.OpenRegular(path)
 	if errors.Is(err, os.ErrNotExist) && strings.HasSuffix(path, ".gz") {
-		if f2, err2 := os.Open(strings.TrimSuffix(path, ".gz")); err2 == nil {
-			f, err, path = f2, nil, strings.TrimSuffix(path, ".gz")
+		if f2, _, err2 := memlimit.OpenRegular(strings.TrimSuffix(path, ".gz")); !errors.Is(err2, os.ErrNotExist) {
+			f, err, path = f2, err2, strings.TrimSuffix(path, ".gz")
 		}
 	}
 	if err != nil {
 		return nil, nil, path, err
-	}
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, path, fmt.Errorf("%s is not a regular file", path)
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
 	magic, _ := br.Peek(2)
