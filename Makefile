@@ -135,11 +135,11 @@ notebooks: setup-notebooks setup-go setup-ort
 
 # Jupyter with the project's environment (GOTOOLCHAIN, GOEXPERIMENT, MULTIHW_ROOT
 # ... are exported above, and the GoNB kernel inherits them). The notebook
-# server is installed on first use; JUPYTER_FLAGS adds options (e.g. --no-browser
-# --ip=0.0.0.0).
+# server is installed on first use (as root it runs with --allow-root);
+# JUPYTER_FLAGS adds options (e.g. --no-browser --ip=0.0.0.0).
 jupyter: setup-notebooks setup-go setup-ort
 	$(call apt-install,jupyter-notebook)
-	jupyter notebook --notebook-dir=$(NOTEBOOK_DIR) $(JUPYTER_FLAGS)
+	jupyter notebook --notebook-dir=$(NOTEBOOK_DIR) $(if $(SUDO),,--allow-root) $(JUPYTER_FLAGS)
 
 bench: build
 	$(MULTIHW) bench train
