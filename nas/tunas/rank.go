@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/progress"
 	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/internal/stats"
@@ -288,11 +289,7 @@ func (r *Rank) Run(ctx context.Context) (res *RankResult, err error) {
 		return nil, fmt.Errorf("rank: %w", err)
 	}
 	defer dir.Close()
-	for _, n := range dir.Notes {
-		if r.progress != nil {
-			fmt.Fprintf(r.progress, "note: %s\n", n)
-		}
-	}
+	(&rundir.Notes{W: r.progress}).Add(dir.Notes...)
 	plan, err := r.plan(search)
 	if err != nil {
 		return nil, err
@@ -604,7 +601,7 @@ func ReadRank(path string) (*RankResult, error) {
 // readJSON decodes the JSON file at path into v (os.ErrNotExist, wrapped,
 // when it is missing).
 func readJSON(path string, v any) error {
-	raw, err := os.ReadFile(path)
+	raw, err := memlimit.ReadFile(path, "ranking study file", maxSearchHeader)
 	if err != nil {
 		return err
 	}

@@ -150,3 +150,30 @@ func TestSearchMemoryLimit(t *testing.T) {
 		t.Errorf("output directory created before the check: %v", err)
 	}
 }
+
+// TestRankRunDirectory: a ranking study refuses a directory that is not a
+// study (before writing into it) and a second writer.
+func TestRankRunDirectory(t *testing.T) {
+	search := t.TempDir()
+	rankSearch(t, search)
+	user := t.TempDir()
+	_ = os.WriteFile(filepath.Join(user, "data.csv"), []byte("x"), 0o644)
+	_, err := newRank(t, search, user).Run(context.Background())
+	var fe *rundir.ForeignError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "data.csv") {
+		t.Errorf("user directory: %v", err)
+	}
+	if es, _ := os.ReadDir(user); len(es) != 1 {
+		t.Errorf("refused directory written into: %d entries", len(es))
+	}
+	out := filepath.Join(t.TempDir(), "rank")
+	d, err := rundir.Open(out, rankKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var be *rundir.BusyError
+	if _, err := newRank(t, search, out).Run(context.Background()); !errors.As(err, &be) {
+		t.Errorf("second writer: %v", err)
+	}
+}
