@@ -322,19 +322,26 @@ func validKernel(k int) bool { return k > 0 && k%2 == 1 }
 
 func (b Block) validate(in int) error {
 	switch b.Kind {
-	case KindConv, KindIBN, KindFused, KindUIB:
-	case KindCell, KindResBasic:
-		return b.validateBench(in)
+	case KindConv, KindIBN, KindFused, KindUIB, KindCell, KindResBasic:
 	case "":
 		return fmt.Errorf("field kind: missing (valid kinds: %s)", kindList())
 	default:
 		return fmt.Errorf("field kind: unknown kind %q (valid kinds: %s)", b.Kind, kindList())
 	}
-	if err := checkBound("kernel", b.Kernel, MaxKernel); err != nil {
-		return err
+	// The size bounds hold for every kind.
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{{"kernel", b.Kernel, MaxKernel}, {"start_kernel", b.StartKernel, MaxKernel}, {"out", b.Out, MaxWidth}, {"groups", b.Groups, MaxWidth}} {
+		if err := checkBound(f.name, f.v, f.limit); err != nil {
+			return err
+		}
 	}
-	if err := checkBound("start_kernel", b.StartKernel, MaxKernel); err != nil {
-		return err
+	if in <= 0 || in > MaxWidth {
+		return fmt.Errorf("input width %d is not in [1, %d]", in, MaxWidth)
+	}
+	if b.Kind == KindCell || b.Kind == KindResBasic {
+		return b.validateBench(in)
 	}
 	if b.Kind == KindUIB {
 		if b.Kernel != 0 && !validKernel(b.Kernel) {
@@ -359,12 +366,6 @@ func (b Block) validate(in int) error {
 	}
 	if b.Out <= 0 {
 		return fmt.Errorf("field out: width must be positive, got %d", b.Out)
-	}
-	if err := checkBound("out", b.Out, MaxWidth); err != nil {
-		return err
-	}
-	if in <= 0 || in > MaxWidth {
-		return fmt.Errorf("input width %d is not in [1, %d]", in, MaxWidth)
 	}
 	if b.Kind != KindConv {
 		if b.Expanded != 0 && b.Expand != 0 {

@@ -95,6 +95,10 @@ var fuzzSeeds = []string{
 	"classes 0\ninput 0x0x3\nstem cn_k3_s2_c16\nhead c0",
 	"stem cn_k3_s2_c9223372036854775807\nhead c64",
 	"\ufeffname bom\nstem cn_k3_c8\nhead none",
+	"input 32x32x3\nstem cn_k3_s1_c16_nlin\ncell_o123412_c16\nres_k3_s2_c32\ncell_o333333_c32\nhead bn",
+	"input 8192x8192x3\nstem cn_k3_s1_c65536\ncell_o333333_c65536\nhead none",
+	"stem cn_k3_s2_c24\nir_k3_e6_c24_g3\nuir_a3_k5_e4_c48_g4\nhead c64",
+	"stem cn_k3_s2_c16\nres_k31_s2_c65536\nhead h65536",
 }
 
 func FuzzSpecText(f *testing.F) {

@@ -34,6 +34,9 @@ func TestStrictText(t *testing.T) {
 		{"stem cn_k3_s2_c16\nir_k3_e1e300_c24\nhead c64", "expansion ratio must be at most 64"},
 		{"stem cn_k3_s2_c16\nir_k3_s0_e6_c24\nhead c64", "stride"},
 		{"stem cn_k3_s2_c16\nir_k3_m0_c24\nhead c64", "expansion ratio must be positive (or set expanded)"},
+		{"stem cn_k3_s2_c16\nir_k3_e2_c16_g0\nhead c64", "groups must be positive"},
+		{"stem cn_k3_s2_c16\nres_k3_s2_c32\nhead bn_bn", `option "bn" given twice`},
+		{"stem cn_k3_s2_c16_nlin_nre\nhead none", `option "n" given twice`},
 	} {
 		_, err := Parse(c.text)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -120,6 +123,8 @@ func TestSizeBounds(t *testing.T) {
 		{"stem cn_k3_s2_c4096\nir_k3_e64_c16\nhead c64", "expanded width must be in [1, 65536], got 262144"},
 		{"stem cn_k3_s2_c16\nhead c65537", "head: widths must be at most 65536"},
 		{"stem cn_k3_s2_c16\nhead h65537", "head: widths must be at most 65536"},
+		{"stem cn_k3_s2_c16\nres_k99_s2_c32\nhead none", "kernel: 99 is above the maximum 31"},
+		{"input 8192x8192x3\nstem cn_k3_s1_c65536\ncell_o333333_c65536\nhead none", "its MACs are more than an int64 holds"},
 		// Each field is within its maximum, the products are not: the
 		// overflow of the issue (kernel, width, resolution, expansion).
 		{"input 8192x8192x3\nstem cn_k31_s1_c65536\ner_k31_s1_m65536_c65536\nhead c65536", "too large at 8192 px: its MACs are"},

@@ -336,6 +336,9 @@ func parseBlock(s string) ([]Block, error) {
 		case 'c':
 			b.Out = v
 		case 'g':
+			if v < 1 {
+				return nil, fmt.Errorf("block %q: groups must be positive, got %q (omit g for 1)", s, t)
+			}
 			b.Groups = v
 		default:
 			return nil, fmt.Errorf("block %q: unknown option %q", s, t)

@@ -1,14 +1,13 @@
 package hwcost
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/strictjson"
 )
 
 // The reference devices are HELP's meta-training devices (Lee et al., NeurIPS
@@ -67,10 +66,8 @@ func ReferenceDevices() (*ReferenceSet, error) {
 
 // ParseReferenceSet decodes and validates a reference set.
 func ParseReferenceSet(data []byte) (*ReferenceSet, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	rs := &ReferenceSet{}
-	if err := dec.Decode(rs); err != nil {
+	if err := strictjson.Unmarshal(data, rs); err != nil {
 		return nil, fmt.Errorf("parsing reference devices: %w", err)
 	}
 	for _, d := range rs.Devices {

@@ -1,14 +1,14 @@
 package hwcost
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/memlimit"
+	"github.com/multihw/multihw/internal/strictjson"
 )
 
 // TargetFile is an analytic target saved as JSON: what `multihw cost adapt
@@ -34,12 +34,12 @@ func IsTargetFile(name string) bool {
 	return strings.HasSuffix(name, ".json") || strings.ContainsRune(name, '/') || strings.ContainsRune(name, filepath.Separator)
 }
 
-// ParseTargetFile decodes and validates a target file. Unknown fields are errors.
+// ParseTargetFile decodes and validates a target file, strictly (see
+// internal/strictjson: unknown, duplicated or wrongly-cased keys and trailing
+// data are errors; a byte-order mark is accepted).
 func ParseTargetFile(data []byte) (*TargetFile, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	tf := &TargetFile{}
-	if err := dec.Decode(tf); err != nil {
+	if err := strictjson.Unmarshal(data, tf); err != nil {
 		return nil, fmt.Errorf("parsing target file: %w", err)
 	}
 	if err := tf.Validate(); err != nil {
@@ -72,7 +72,7 @@ func (tf *TargetFile) Validate() error {
 
 // LoadTargetFile reads a target file.
 func LoadTargetFile(path string) (*TargetFile, error) {
-	data, err := os.ReadFile(path)
+	data, err := memlimit.ReadFile(path, "target file", 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("reading target file: %w", err)
 	}

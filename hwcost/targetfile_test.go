@@ -45,9 +45,12 @@ func TestTargetFile(t *testing.T) {
 		content, want string
 	}{
 		{`{"target": "x", "precision": "int8", "params": {`, "parsing target file"},
-		{`{"target": "x", "precision": "int8", "params": {}, "colour": 1}`, "unknown field"},
+		{`{"target": "x", "precision": "int8", "params": {}, "colour": 1}`, `unknown key "colour"`},
+		{`{"target": "x", "Precision": "int8", "params": {}}`, `did you mean "precision"`},
+		{`{"target": "x", "target": "y", "precision": "int8", "params": {}}`, `key "target" given twice`},
+		{`{"target": "x", "precision": "int8", "params": {}} {}`, "after top-level value"},
 		{`{"target": "x", "precision": "int4", "params": {}}`, "unknown precision"},
-		{`{"target": "x", "precision": "int8", "params": {"peak_gmacs": 1}}`, "must be positive"},
+		{`{"target": "x", "precision": "int8", "params": {"peak_gmacs": 1}}`, "must be in [1e-12, 1e+12]"},
 		{`{"target": "pixel4-cpu", "precision": "int8", "params": {}}`, "taken by a built-in"},
 		{`{"target": "a b", "precision": "int8", "params": {}}`, "without commas, spaces"},
 	} {
@@ -61,6 +64,9 @@ func TestTargetFile(t *testing.T) {
 	}
 	if _, err := NewMetric().Targets(filepath.Join(dir, "missing.json")).Done(); err == nil || !strings.Contains(err.Error(), "reading target file") {
 		t.Errorf("missing file: %v", err)
+	}
+	if _, err := LoadTargetFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("device as target file: %v", err)
 	}
 }
 
