@@ -58,12 +58,14 @@ const FeatureChannels = 8
 func (p Params) RidgePoint() float64 { return p.PeakGMACs / p.BandwidthGBs }
 
 // Parameter bounds: rates and efficiencies in [MinRate, MaxParam], overheads
-// and on-chip memory in [0, MaxParam]. Far outside any hardware, they keep
-// every latency finite for any architecture within blocks' size bounds
-// (MaxMACs / MinRate is about 1e28 ms).
+// and on-chip memory in [0, MaxParam]. They only keep the arithmetic finite
+// (a fit that the data do not constrain may still return a rate far above
+// any hardware): for any architecture within blocks' size bounds a latency
+// is at most about MaxMACs / MinRate = 1e28 ms plus overheads of at most
+// MaxParam per layer.
 const (
 	MinRate  = 1e-12
-	MaxParam = 1e12
+	MaxParam = 1e30
 )
 
 // Validate checks that rates and efficiencies are positive and overheads and

@@ -50,7 +50,7 @@ func TestTargetFile(t *testing.T) {
 		{`{"target": "x", "target": "y", "precision": "int8", "params": {}}`, `key "target" given twice`},
 		{`{"target": "x", "precision": "int8", "params": {}} {}`, "after top-level value"},
 		{`{"target": "x", "precision": "int4", "params": {}}`, "unknown precision"},
-		{`{"target": "x", "precision": "int8", "params": {"peak_gmacs": 1}}`, "must be in [1e-12, 1e+12]"},
+		{`{"target": "x", "precision": "int8", "params": {"peak_gmacs": 1}}`, "must be in [1e-12, 1e+30]"},
 		{`{"target": "pixel4-cpu", "precision": "int8", "params": {}}`, "taken by a built-in"},
 		{`{"target": "a b", "precision": "int8", "params": {}}`, "without commas, spaces"},
 	} {
