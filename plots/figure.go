@@ -69,6 +69,11 @@ const (
 	KindHeat Kind = "heat"
 	// KindDiagonal is the line y = x across the panel.
 	KindDiagonal Kind = "diagonal"
+	// KindErrorBars draws, for each point (X[i], Y[i]), a horizontal bar
+	// from XLo[i] to XHi[i] and a vertical one from YLo[i] to YHi[i] (NaN
+	// bounds, or nil slices: no bar on that axis). Markers are a separate
+	// points series.
+	KindErrorBars Kind = "errorbars"
 )
 
 // Glyph is the marker shape of a points series.
@@ -103,6 +108,8 @@ type Series struct {
 	BarLabelsInside bool
 	// Heat: heat.
 	Heat *Heat
+	// XLo, XHi, YLo, YHi: error bars (absolute bounds, one per point).
+	XLo, XHi, YLo, YHi []float64
 	// Dashed draws lines dashed; Width is the line width in points (0: 1.5).
 	Dashed bool
 	Width  float64
@@ -295,6 +302,10 @@ func (s *Series) check(p *Panel) error {
 		}
 		if !(h.X1 > h.X0) || !(h.Max > h.Min) {
 			return fmt.Errorf("heat map needs X0 < X1 and Min < Max, got X %g..%g, values %g..%g", h.X0, h.X1, h.Min, h.Max)
+		}
+	case KindErrorBars:
+		if err := s.checkErrorBars(p); err != nil {
+			return err
 		}
 	case KindDiagonal:
 	default:

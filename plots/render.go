@@ -314,6 +314,8 @@ func buildPlot(p *Panel) *plot.Plot {
 			pl.Add(lp)
 		case KindHeat:
 			pl.Add(&heatPlotter{s})
+		case KindErrorBars:
+			pl.Add(errorBarPlotters(s)...)
 		}
 	}
 	pl.Add(labelLayer...)
@@ -661,6 +663,7 @@ func logPanel(p *Panel) *Panel {
 	for i, s := range p.Series {
 		t := *s
 		t.X, t.Y = mapSlice(s.X, fx), mapSlice(s.Y, fy)
+		t.XLo, t.XHi, t.YLo, t.YHi = mapSlice(s.XLo, fx), mapSlice(s.XHi, fx), mapSlice(s.YLo, fy), mapSlice(s.YHi, fy)
 		switch s.Kind {
 		case KindHLine:
 			t.Value = fy(s.Value)

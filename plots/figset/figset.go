@@ -32,6 +32,7 @@ var sources = []Source{
 	{"nb201", "NAS-Bench-201 on real devices: winners of each single-target objective and of AVG/MAX at budgets 0.3 and 0.5", nb201Figures},
 	{"search", "searches under the runs directory: curves, decision probabilities, final architectures on each target", searchFigures},
 	{"train", "training runs under the runs directory: curves per run, test accuracy vs AVG/MAX latency with Pareto front", trainFigures},
+	{"study", "reproduction studies under the runs directory: T0 sweep, accuracy vs latency on every target with seed and cost spreads, cross-evaluation", studyFigures},
 }
 
 // Sources returns the producers in output order.

@@ -1,0 +1,449 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/nas/study"
+	"github.com/multihw/multihw/nas/tunas"
+	"github.com/multihw/multihw/train"
+)
+
+func init() {
+	register(&command{name: "study plan", summary: "plan a reproduction study (T0 sweeps, single- vs multi-target searches, retraining with seeds) in a directory", run: runStudyPlan})
+	register(&command{name: "study run", summary: "run (or resume) a planned study: every unfinished search and training, in order", run: runStudyRun})
+	register(&command{name: "study status", summary: "what a study has done, what is left, and what it cost", run: runStudyStatus})
+	register(&command{name: "study report", summary: "the study's report (nas/SEARCH_REPORT.md): `search report --study DIR`", run: runStudyReport})
+	register(&command{name: "study pilot", summary: "seed-spread pilot: train references with K seeds at a proxy setting; seeds needed per difference; the study's size", run: runStudyPilot})
+}
+
+// studyFlags are the flags that configure a study (plan and pilot).
+type studyFlags struct {
+	quick                                         bool
+	objectives, t0s, searchSeeds                  string
+	singleTargets, singleT0, singleSeeds          string
+	references, dataset                           string
+	searchSteps, searchBatch, trainSteps, seeds   int
+	searchWidth, trainWidth, epochs               float64
+	z, costProbability, costTolerance, nearPoints float64
+	set                                           map[string]bool
+}
+
+func (f *studyFlags) register(fs *flag.FlagSet) {
+	d := study.DefaultConfig()
+	t0s := make([]string, len(d.T0s))
+	for i, t := range d.T0s {
+		t0s[i] = t.String()
+	}
+	fs.BoolVar(&f.quick, "quick", false, "smoke run of the whole workflow: tiny searches and trainings (minutes; supports no claim)")
+	fs.StringVar(&f.objectives, "objectives", strings.Join(d.Objectives, ","), "multi-target objectives (avg, max), each swept over --t0 and --search-seeds")
+	fs.StringVar(&f.t0s, "t0", strings.Join(t0s, ","), "target costs of the multi-target searches: numbers, or a reference model whose cost on the objective is matched (multi_max), or MODEL@METRIC")
+	fs.StringVar(&f.searchSeeds, "search-seeds", "1,2", "seeds of the multi-target searches")
+	fs.StringVar(&f.singleTargets, "single-targets", "paper", "targets searched alone (comma-separated, a group, or none)")
+	fs.StringVar(&f.singleT0, "single-t0", d.SingleT0.String(), "target cost of the single-target searches")
+	fs.StringVar(&f.singleSeeds, "single-seeds", "1", "seeds of the single-target searches")
+	fs.StringVar(&f.references, "references", strings.Join(d.References, ","), "reference models retrained next to the searched ones")
+	fs.StringVar(&f.dataset, "dataset", d.Search.Dataset, "proxy dataset of the searches and the retraining")
+	fs.IntVar(&f.searchSteps, "search-steps", d.Search.Steps, "steps of every search")
+	fs.IntVar(&f.searchBatch, "search-batch", d.Search.BatchSize, "training batch of the searches (the reward's is twice that)")
+	fs.Float64Var(&f.searchWidth, "search-width", d.Search.WidthFactor, "proxy width factor of the supernet")
+	fs.Float64Var(&f.trainWidth, "train-width", 0, "proxy width factor of the retraining (default: --search-width, as the ranking study)")
+	fs.Float64Var(&f.epochs, "epochs", d.Recipe.Epochs, "retraining epochs (train.DefaultRecipe otherwise)")
+	fs.IntVar(&f.trainSteps, "train-steps", 0, "retraining steps (overrides --epochs)")
+	fs.IntVar(&f.seeds, "train-seeds", len(d.TrainSeeds), "retraining seeds of every architecture (1..K)")
+	fs.Float64Var(&f.z, "z", d.Rules.Z, "decision rule: differences beyond Z standard errors are resolved")
+	fs.Float64Var(&f.costProbability, "cost-probability", d.Rules.CostProbability, "decision rule: a latency ordering holding in this fraction of the cost draws is resolved")
+	fs.Float64Var(&f.costTolerance, "cost-tolerance", d.Rules.CostTolerance, "decision rule without cost draws: relative latency differences beyond this are resolved")
+	fs.Float64Var(&f.nearPoints, "near", d.Rules.NearAccuracy, "decision rule: accuracy margin (points) of \"near\" the Pareto front")
+}
+
+func parseSeeds(s, flagName string) ([]uint64, error) {
+	var out []uint64
+	for _, v := range splitList(s) {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a seed", flagName, v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// config turns the flags into a study configuration: the defaults (or their
+// quick form) with every flag given on the command line applied.
+func (f *studyFlags) config() (study.Config, error) {
+	c := study.DefaultConfig()
+	if f.quick {
+		c = c.Quick()
+	}
+	var err error
+	apply := map[string]func() error{
+		"objectives": func() error { c.Objectives = splitList(f.objectives); return nil },
+		"t0":         func() (err error) { c.T0s, err = study.ParseT0s(f.t0s); return err },
+		"search-seeds": func() (err error) {
+			c.SearchSeeds, err = parseSeeds(f.searchSeeds, "search-seeds")
+			return err
+		},
+		"single-targets": func() error {
+			switch f.singleTargets {
+			case "none", "":
+				c.SingleTargets = nil
+			case "paper":
+				c.SingleTargets = hwcost.PaperTargets()
+			default:
+				c.SingleTargets = splitList(f.singleTargets)
+			}
+			return nil
+		},
+		"single-t0": func() (err error) { c.SingleT0, err = study.ParseT0(f.singleT0); return err },
+		"single-seeds": func() (err error) {
+			c.SingleSeeds, err = parseSeeds(f.singleSeeds, "single-seeds")
+			return err
+		},
+		"references": func() error { c.References = splitList(f.references); return nil },
+		"dataset":    func() error { c.Search.Dataset = f.dataset; return nil },
+		"search-steps": func() error {
+			c.Search.Steps = f.searchSteps
+			c.Search.Controller.LR = tunas.ControllerLR(f.searchSteps)
+			return nil
+		},
+		"search-batch": func() error {
+			c.Search.BatchSize, c.Search.ValidationBatch = f.searchBatch, 2*f.searchBatch
+			c.Search.WeightLR = 0.165 * float64(f.searchBatch) / 256
+			return nil
+		},
+		"search-width": func() error {
+			c.Search.WidthFactor = f.searchWidth
+			if !f.set["train-width"] {
+				c.TrainWidth = f.searchWidth
+			}
+			return nil
+		},
+		"train-width": func() error { c.TrainWidth = f.trainWidth; return nil },
+		"epochs":      func() error { c.Recipe.Epochs, c.Recipe.Steps = f.epochs, 0; return nil },
+		"train-steps": func() error { c.Recipe.Steps = f.trainSteps; return nil },
+		"train-seeds": func() error {
+			if f.seeds < 1 {
+				return fmt.Errorf("--train-seeds must be at least 1, got %d", f.seeds)
+			}
+			c.TrainSeeds = nil
+			for s := 1; s <= f.seeds; s++ {
+				c.TrainSeeds = append(c.TrainSeeds, uint64(s))
+			}
+			return nil
+		},
+		"z":                func() error { c.Rules.Z = f.z; return nil },
+		"cost-probability": func() error { c.Rules.CostProbability = f.costProbability; return nil },
+		"cost-tolerance":   func() error { c.Rules.CostTolerance = f.costTolerance; return nil },
+		"near":             func() error { c.Rules.NearAccuracy = f.nearPoints; return nil },
+	}
+	// A fixed order: search-width before train-width.
+	for _, name := range []string{"objectives", "t0", "search-seeds", "single-targets", "single-t0", "single-seeds", "references", "dataset",
+		"search-steps", "search-batch", "search-width", "train-width", "epochs", "train-steps", "train-seeds", "z", "cost-probability", "cost-tolerance", "near"} {
+		if f.set[name] {
+			if err = apply[name](); err != nil {
+				return c, err
+			}
+		}
+	}
+	return c, c.Validate()
+}
+
+func studySignals() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func runStudyPlan(args []string) error {
+	fs := newFlags("study plan", "--dir DIR [--quick] [study flags] [--pilot DIR [--search-rate R]] [--json]")
+	dir := fs.String("dir", "", "study directory")
+	pilot := fs.String("pilot", "", "pilot directory (`study pilot --out`): estimate the study's size from its measurements")
+	rate := fs.Float64("search-rate", 0, "search steps per minute for the estimate (default: the pilot's timed search)")
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	f := &studyFlags{set: map[string]bool{}}
+	f.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if *dir == "" {
+		return errors.New("study plan needs --dir DIR")
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	p, err := study.NewPlan(cfg)
+	if err != nil {
+		return err
+	}
+	if *pilot != "" {
+		pr, err := study.ReadPilot(*pilot)
+		if err != nil {
+			return err
+		}
+		e, err := study.NewEstimate(cfg, pr, *pilot, *rate)
+		if err != nil {
+			return err
+		}
+		p.Estimate = &e
+	}
+	if p, err = study.WritePlan(*dir, p); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(p)
+	}
+	fmt.Printf("study in %s: %d searches of %d steps, %d references, %d training seeds each (%s)\n", *dir, len(p.Searches), cfg.Search.Steps,
+		len(cfg.References), len(cfg.TrainSeeds), recipeText(cfg.Recipe, cfg.TrainWidth))
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "search\tgroup\tobjective\tT0\tseed\t")
+	for _, s := range p.Searches {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s = %.4f\t%d\t\n", s.Name, s.Group, s.Objective, s.T0, s.T0Value, s.Seed)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if e := p.Estimate; e != nil {
+		for _, line := range estimateLines(e) {
+			fmt.Println(line)
+		}
+	}
+	fmt.Printf("run it: multihw study run --dir %s\n", *dir)
+	return nil
+}
+
+// recipeText describes a retraining recipe in a few words.
+func recipeText(r train.Recipe, width float64) string {
+	length := fmt.Sprintf("%g epochs", r.Epochs)
+	if r.Steps > 0 {
+		length = fmt.Sprintf("%d steps", r.Steps)
+	}
+	return fmt.Sprintf("%s, %s, batch %d, width ×%g", r.Optimizer, length, r.BatchSize, width)
+}
+
+// estimateLines is the sizing arithmetic of an estimate, in words.
+func estimateLines(e *study.Estimate) []string {
+	out := []string{
+		fmt.Sprintf("pilot %s: seed-to-seed SD %.2f points (%d seeds per model)", e.Pilot, 100*e.PilotSD, e.PilotSeeds),
+		fmt.Sprintf("searches: %d × %d steps / %.1f steps/min = %.2f h", e.Searches, e.SearchSteps, e.SearchStepsPerMinute, e.SearchHours),
+		fmt.Sprintf("retraining: at most %d architectures × %d seeds × %.0f s per run (pilot's mean run × %.2f steps ratio) = %.2f h",
+			e.Architectures, e.Seeds, e.RunSeconds, e.StepsRatio, e.TrainHours),
+		fmt.Sprintf("total: %.2f h on this machine; with %d seeds the study resolves accuracy differences of %.2f points (Z·SD·√(2/seeds))", e.TotalHours, e.Seeds, e.Resolvable),
+	}
+	for _, n := range e.Notes {
+		out = append(out, "note: "+n)
+	}
+	return out
+}
+
+func runStudyRun(args []string) error {
+	fs := newFlags("study run", "--dir DIR [--only search|train]")
+	dir := fs.String("dir", "", "study directory (planned with `study plan`)")
+	only := fs.String("only", "", "run only the jobs of one kind: search or train")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return errors.New("study run needs --dir DIR")
+	}
+	r := study.NewRunner(*dir).Progress(os.Stderr)
+	switch *only {
+	case "":
+	case study.KindSearch, study.KindTrain:
+		r = r.Only(*only)
+	default:
+		return fmt.Errorf("--only %q: want search or train", *only)
+	}
+	ctx, stop := studySignals()
+	defer stop()
+	st, err := r.Run(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d of %d jobs done in %s\n", st.Done(), len(st.Jobs), *dir)
+	if !st.Complete() {
+		fmt.Printf("not finished (blocked or not selected): run `multihw study status --dir %s`\n", *dir)
+	}
+	return nil
+}
+
+func runStudyStatus(args []string) error {
+	fs := newFlags("study status", "--dir DIR [--json]")
+	dir := fs.String("dir", "", "study directory")
+	asJSON := fs.Bool("json", false, "print the jobs and the summary as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return errors.New("study status needs --dir DIR")
+	}
+	st, err := study.Inspect(*dir)
+	if err != nil {
+		return err
+	}
+	sum, err := study.Summarize(*dir)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(struct {
+			Status  *study.Status  `json:"status"`
+			Summary *study.Summary `json:"summary"`
+		}{st, sum})
+	}
+	counts := map[string]map[string]int{}
+	for _, j := range st.Jobs {
+		if counts[j.Job.Kind] == nil {
+			counts[j.Job.Kind] = map[string]int{}
+		}
+		counts[j.Job.Kind][j.State]++
+	}
+	fmt.Println(sum.Marker())
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "jobs\tdone\tstarted\tpending\tblocked\twall (h)\tCPU (h)\t")
+	for _, k := range []string{study.KindSearch, study.KindTrain} {
+		c, t := counts[k], sum.Time[k]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t\n", k, c[study.StateDone], c[study.StateStarted], c[study.StatePending], c[study.StateBlocked],
+			t.WallSeconds/3600, t.CPUSeconds/3600)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, j := range st.Jobs {
+		if j.State == study.StateStarted {
+			fmt.Printf("started (resumed by the next `study run`): %s\n", j.Job.Name)
+		}
+	}
+	if e := st.Plan.Estimate; e != nil {
+		fmt.Printf("planned: %.2f h (%.2f searching, %.2f retraining)\n", e.TotalHours, e.SearchHours, e.TrainHours)
+	}
+	if sum.Spread == nil && st.Done() > 0 {
+		fmt.Printf("no cost spread yet: %s\n", sensitivityCommand(*dir, sum))
+	}
+	return nil
+}
+
+// sensitivityCommand is the command that writes the study's cost spread.
+func sensitivityCommand(dir string, s *study.Summary) string {
+	var specs []string
+	for _, m := range s.Models {
+		if m.Arch != nil {
+			specs = append(specs, filepath.Join(dir, study.ArchsDir, m.Name+".txt"))
+		}
+	}
+	return fmt.Sprintf("multihw cost sensitivity --spec %s --json > %s", strings.Join(specs, ","), study.StudySpreadPath(dir))
+}
+
+func runStudyReport(args []string) error {
+	fs := newFlags("study report", "--dir DIR [--out FILE] [--figures DIR] [other `search report` flags]")
+	dir := fs.String("dir", "", "study directory")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fs.Usage()
+		fmt.Fprintln(fs.Output(), "\nThe other flags are those of `multihw search report` (see `multihw search report -h`).")
+		return errUsage
+	}
+	// --dir is ours; everything else goes to search report.
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--dir" || a == "-dir":
+			if i+1 >= len(args) {
+				return errors.New("--dir needs a value")
+			}
+			*dir = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--dir=") || strings.HasPrefix(a, "-dir="):
+			*dir = a[strings.Index(a, "=")+1:]
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if *dir == "" {
+		return errors.New("study report needs --dir DIR")
+	}
+	return runSearchReport(append([]string{"--study", *dir}, rest...))
+}
+
+func runStudyPilot(args []string) error {
+	fs := newFlags("study pilot", "--out DIR [--models LIST] [--seeds K] [--timing-steps N] [study flags] [--json]")
+	out := fs.String("out", "", "pilot directory (rerun the same command to resume)")
+	models := fs.String("models", "multi_avg,mobilenet_v2", "reference models trained with every seed")
+	seeds := fs.Int("seeds", 4, "seeds per model (at least 2)")
+	diffs := fs.String("differences", "0.25,0.5,1", "accuracy differences (points) to size the seeds for")
+	timing := fs.Int("timing-steps", 0, "also time a search of this many steps at the study's search setting (0: none)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	f := &studyFlags{set: map[string]bool{}}
+	f.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if *out == "" {
+		return errors.New("study pilot needs --out DIR")
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	pc := study.PilotFor(cfg, splitList(*models), *seeds)
+	if pc.Differences, err = parseFloats(*diffs); err != nil {
+		return fmt.Errorf("--differences: %w", err)
+	}
+	pc.SearchSteps = *timing
+	ctx, stop := studySignals()
+	defer stop()
+	res, err := study.NewPilot(*out, pc).Progress(os.Stderr).Run(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted; run the same command again to resume: %w", err)
+		}
+		return err
+	}
+	if *asJSON {
+		return printJSON(res)
+	}
+	fmt.Printf("pilot at %s; test accuracy per seed:\n", recipeText(pc.Recipe, pc.Width))
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "model\tseeds (%)\tmean\tSD\tSE\trun (s)\tstep (ms)\t")
+	for _, m := range res.Models {
+		acc := make([]string, len(m.Accuracy))
+		for i, v := range m.Accuracy {
+			acc[i] = fmt.Sprintf("%.2f", 100*v)
+		}
+		var secs float64
+		for _, s := range m.TrainSeconds {
+			secs += s / float64(len(m.TrainSeconds))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", m.Name, strings.Join(acc, " "), 100*m.Mean, 100*m.SD, 100*m.SE, secs, m.StepMS[0])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("pooled seed SD %.2f points (%d degrees of freedom)\n", 100*res.PooledSD, res.PooledDF)
+	for _, n := range res.Needed {
+		fmt.Printf("to resolve %.2f points at %g SE: %d seeds per model\n", n.Points, pc.Z, n.Seeds)
+	}
+	if res.SearchStepsPerMinute > 0 {
+		fmt.Printf("search: %.1f steps/min over %d steps\n", res.SearchStepsPerMinute, pc.SearchSteps)
+	}
+	e, err := study.NewEstimate(cfg, res, *out, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Println("the study with these settings:")
+	for _, line := range estimateLines(&e) {
+		fmt.Println("  " + line)
+	}
+	return nil
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/multihw/multihw/nas/nb201"
+	"github.com/multihw/multihw/nas/study"
+	"github.com/multihw/multihw/plots"
+	"github.com/multihw/multihw/plots/figset"
+)
+
+// The sections `search report --study DIR` adds: the study's settings and
+// size, the claims with their decision rules (at the head of the report),
+// then the T0 sweep, the retraining with seeds, and the cross-evaluation
+// next to NAS-Bench-201's (after the searches table).
+
+// studyPrimary reports whether a study search gets its curves and decision
+// probabilities drawn: the first seed of each multi-target objective at the
+// matched T0 (or at the first T0), so that 16 searches do not give 32 figures.
+func studyPrimary(s *study.Summary, r study.SearchResult) bool {
+	c := s.Plan.Config
+	if r.Group != study.GroupMulti || len(c.SearchSeeds) == 0 || r.Seed != c.SearchSeeds[0] {
+		return false
+	}
+	for _, t := range c.T0s {
+		if t.Match != "" {
+			return r.T0 == t
+		}
+	}
+	return len(c.T0s) > 0 && r.T0 == c.T0s[0]
+}
+
+func studyHead(b *strings.Builder, s *study.Summary, figures bool, link func(name, caption string) string) ([]*plots.Figure, error) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	c := s.Plan.Config
+	p("## Reproduction study: settings and size\n\n")
+	if c.Smoke {
+		p("**Smoke run (`--quick`): tiny searches and trainings that exercise the workflow. Its numbers support no claim.**\n\n")
+	}
+	t0s := make([]string, len(c.T0s))
+	for i, t := range c.T0s {
+		t0s[i] = t.String()
+	}
+	p("Study directory `%s` (`multihw study`), %d of %d jobs done. Searches: objectives %s at T0 %s with search seeds %v; single-target searches of %s at T0 %s with seeds %v; %d steps each (batch %d, proxy width ×%g, %s). Retraining: every final architecture and the references %s, with one recipe (%s) and seeds %v; the cost is always that of the deployed 224-px, full-width architecture under today's cost model.\n\n",
+		s.Dir, s.Done, s.Jobs, strings.Join(c.Objectives, ", "), strings.Join(t0s, ", "), c.SearchSeeds, strings.Join(c.SingleTargets, ", "), c.SingleT0, c.SingleSeeds,
+		c.Search.Steps, c.Search.BatchSize, c.Search.WidthFactor, c.Search.Dataset, strings.Join(c.References, ", "), recipeText(c.Recipe, c.TrainWidth), c.TrainSeeds)
+	if e := s.Plan.Estimate; e != nil {
+		p("Sizing (from the seed-spread pilot in `%s`, `multihw study pilot`):\n\n", e.Pilot)
+		for _, line := range estimateLines(e) {
+			p("- %s\n", line)
+		}
+		p("\n")
+	}
+	p("| jobs | done / all | wall time (h) | CPU time (h, both cores) | the runs' own time (h) |\n|---|---:|---:|---:|---:|\n")
+	var wall, cpu float64
+	for _, k := range []string{study.KindSearch, study.KindTrain} {
+		t := s.Time[k]
+		done, all := 0, 0
+		if k == study.KindSearch {
+			for _, r := range s.Searches {
+				all++
+				if r.Done {
+					done++
+				}
+			}
+		} else {
+			done, all = trainCounts(s)
+		}
+		p("| %s | %d / %d | %.2f | %.2f | %.2f |\n", k, done, all, t.WallSeconds/3600, t.CPUSeconds/3600, t.RunSeconds/3600)
+		wall, cpu = wall+t.WallSeconds, cpu+t.CPUSeconds
+	}
+	p("| **total** | %d / %d | **%.2f** | **%.2f** | |\n\n", s.Done, s.Jobs, wall/3600, cpu/3600)
+	p("Wall and CPU time come from the study's ledger (`jobs/*.json`, saved every %s while a job runs, so a killed attempt loses at most that); the runs' own time is the searches' and trainings' step time over all resumes.\n\n", study.RecordInterval)
+
+	p("## Claims\n\n")
+	p("Each of the paper's claims, judged on this study by the rules below (`nas/study`, `Summary.Claims`).\n\n")
+	for _, r := range s.RulesText() {
+		p("- %s\n", r)
+	}
+	p("\n")
+	for _, cl := range s.Claims() {
+		p("### Claim %d: %s\n\n**%s**: %s.\n\n*Rule:* %s\n\n", cl.Number, cl.Statement, strings.ToUpper(string(cl.Verdict)), cl.Reason, cl.Rule)
+		if len(cl.Rows) > 0 {
+			writeTable(b, cl.Header, cl.Rows)
+			p("\n")
+		}
+	}
+	return nil, nil
+}
+
+// trainCounts counts the finished and all training runs (one per unit and
+// seed; blocked ones per model).
+func trainCounts(s *study.Summary) (done, all int) {
+	seen := map[string]bool{}
+	for _, m := range s.Models {
+		u := m.Unit
+		if u == "" {
+			u = m.Name
+		}
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		done += len(m.Accuracy)
+		all += len(s.Plan.Config.TrainSeeds)
+	}
+	return done, all
+}
+
+func writeTable(b *strings.Builder, header []string, rows [][]string) {
+	fmt.Fprintf(b, "| %s |\n|", strings.Join(header, " | "))
+	for range header {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s |\n", strings.Join(r, " | "))
+	}
+}
+
+// pts formats a fraction as points, "n/a" when undefined.
+func pts(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", 100*v)
+}
+
+// costCell is a model's latency on metric with its 5-95% spread when known.
+func costCell(m *study.ModelResult, metric string) string {
+	v, lo, hi := m.CostOf(metric)
+	if m.Cost == nil {
+		return "–"
+	}
+	if math.IsNaN(lo) {
+		return fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", v, lo, hi)
+}
+
+func studyBody(b *strings.Builder, s *study.Summary, figures bool, link func(name, caption string) string) ([]*plots.Figure, error) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	var figs []*plots.Figure
+	add := func(draw func(*study.Summary) (*plots.Figure, error), caption string) error {
+		if !figures {
+			return nil
+		}
+		f, err := draw(s)
+		if err != nil {
+			p("(figure not drawn: %v)\n\n", err)
+			return nil
+		}
+		figs = append(figs, f)
+		p("%s", link(f.Name, caption))
+		return nil
+	}
+
+	p("## T0 sweep of the multi-target searches\n\n")
+	p("Each multi-target search's final architecture: its cost on the search's own objective against the target cost T0 it was given (a search that lands on its target sits on y = x), and its retrained test accuracy (mean over the training seeds, 95%% interval).\n\n")
+	p("| search | objective | T0 | seed | final cost (at search) | final cost (today) | steps | steps/min | minutes | test accuracy (%%, mean [95%% CI]) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range s.Searches {
+		if !r.Done {
+			p("| %s | %s | %.3f | %d | (not finished) | | | | | |\n", r.Name, r.Objective, r.T0Value, r.Seed)
+			continue
+		}
+		acc := "(not retrained)"
+		if m, ok := s.Model(r.Name); ok && m.Trained() {
+			acc = fmt.Sprintf("%s [%s, %s] (%d seeds)", pts(m.Mean), pts(m.CILo), pts(m.CIHi), len(m.Accuracy))
+		}
+		p("| %s | %s | %.3f | %d | %.3f | %.3f | %d | %.1f | %.1f | %s |\n", r.Name, r.Objective, r.T0Value, r.Seed, r.FinalT, r.Cost, r.Steps, r.StepsPerMinute, r.Seconds/60, acc)
+	}
+	p("\n")
+	if err := add(figset.StudySweep, "T0 sweep"); err != nil {
+		return nil, err
+	}
+
+	p("## Retrained with seeds\n\n")
+	p("Every model trained with the same recipe (%s) on %s, each seed an ordinary training run; test accuracy on the test split. SD is the model's own seed SD; the 95%% interval uses the pooled seed SD (%s) and Student's t with its degrees of freedom. Latency: normalised to %s%s. Models with the same architecture share their runs.\n\n",
+		recipeText(s.Plan.Config.Recipe, s.Plan.Config.TrainWidth), s.Plan.Config.Search.Dataset, pooledLine(s), s.Plan.Config.Search.Reference, spreadLine(s))
+	header := []string{"model", "group", "seeds: test accuracy (%)", "mean", "SD", "95% CI", "params (M)", "MMACs"}
+	for _, m := range s.Metrics {
+		header = append(header, strings.ToUpper(strings.TrimPrefix(m, "pixel4-")))
+	}
+	header = append(header, "steps", "min per run")
+	var rows [][]string
+	for i := range s.Models {
+		m := &s.Models[i]
+		name := m.Name
+		if m.Unit != "" && m.Unit != m.Name {
+			name += " (= " + m.Unit + ")"
+		}
+		accs := make([]string, len(m.Accuracy))
+		for j, v := range m.Accuracy {
+			accs[j] = fmt.Sprintf("s%d %.2f", m.Seeds[j], 100*v)
+		}
+		row := []string{name, m.Group, strings.Join(accs, ", "), pts(m.Mean), pts(m.SD), "[" + pts(m.CILo) + ", " + pts(m.CIHi) + "]",
+			fmt.Sprintf("%.2f", float64(m.Params)/1e6), fmt.Sprintf("%.0f", float64(m.MACs)/1e6)}
+		for _, metric := range s.Metrics {
+			row = append(row, costCell(m, metric))
+		}
+		var mins float64
+		for _, t := range m.TrainSeconds {
+			mins += t / 60 / float64(len(m.TrainSeconds))
+		}
+		row = append(row, fmt.Sprint(m.Steps), fmt.Sprintf("%.1f", mins))
+		rows = append(rows, row)
+	}
+	writeTable(b, header, rows)
+	p("\n")
+	if err := add(figset.StudyTradeoff, "accuracy vs latency on every target, AVG and MAX"); err != nil {
+		return nil, err
+	}
+	p("The staircase is the Pareto front of the central values; whether a model is resolved on or off it is the claims' decision (above).\n\n")
+
+	p("## Cross-evaluation: single- and multi-target winners on every target\n\n")
+	p("The one-shot counterpart of the NAS-Bench-201 table below: each single-target search's final architecture and the multi-target ones at the matched T0, costed on every target. **Bold**: above the single-target searches' T0 (%s).\n\n", s.Plan.Config.SingleT0)
+	header = []string{"model", "test accuracy (%, mean ± SE)"}
+	for _, t := range s.Targets {
+		header = append(header, t)
+	}
+	header = append(header, "AVG", "MAX")
+	rows = nil
+	budget := math.NaN()
+	for _, sr := range s.Plan.Searches {
+		if sr.Group == study.GroupSingle {
+			budget = sr.T0Value
+			break
+		}
+	}
+	for _, m := range figset.CrossEvalModels(s) {
+		acc := "(not retrained)"
+		if m.Trained() {
+			acc = fmt.Sprintf("%s ± %s", pts(m.Mean), pts(m.SE))
+		}
+		row := []string{m.Name, acc}
+		for _, metric := range s.Metrics {
+			cell := costCell(m, metric)
+			if m.Cost != nil && m.Cost[metric] > budget && metric != study.MetricAvg && metric != study.MetricMax {
+				cell = "**" + cell + "**"
+			}
+			row = append(row, cell)
+		}
+		rows = append(rows, row)
+	}
+	writeTable(b, header, rows)
+	p("\n")
+	if err := add(figset.StudyCrossEval, "one-shot winners on every target"); err != nil {
+		return nil, err
+	}
+	p("NAS-Bench-201 with BRP-NAS latencies measured on the Snapdragon 855 CPU, GPU, DSP and the EdgeTPU (exhaustive winners; budgets relative to the all-3×3-conv cell; `multihw search nb201-compare`):\n\n")
+	bn, err := nb201.New().Build()
+	if err != nil {
+		return nil, err
+	}
+	for _, budget := range figset.NB201Budgets {
+		f, cmp, err := figset.NB201Comparison(bn, budget)
+		if err != nil {
+			return nil, err
+		}
+		p("Budget %g:\n\n", budget)
+		if err := cmp.WriteMarkdown(b); err != nil {
+			return nil, err
+		}
+		p("\n")
+		if figures {
+			figs = append(figs, f)
+			p("%s", link(f.Name, fmt.Sprintf("NAS-Bench-201 winners at budget %g", budget)))
+		}
+	}
+	return figs, nil
+}
+
+func pooledLine(s *study.Summary) string {
+	if math.IsNaN(s.PooledSD) {
+		return "unknown: no model has two seeds"
+	}
+	return fmt.Sprintf("%.2f points, %d degrees of freedom", 100*s.PooledSD, s.PooledDF)
+}
+
+func spreadLine(s *study.Summary) string {
+	if s.Spread == nil {
+		return fmt.Sprintf(" (fitted values; no cost spread: %s is absent)", study.SensitivityFile)
+	}
+	return fmt.Sprintf(", fitted value [5%%, 95%%] over %d parameter draws of the cost model", s.Spread.Draws)
+}
