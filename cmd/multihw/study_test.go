@@ -109,7 +109,9 @@ func syntheticStudy(t *testing.T, dir string) *study.Summary {
 	spread := study.CostSpread{Targets: sum.Targets, Reference: "mobilenet_v2", Draws: 200, Seed: 1}
 	for _, m := range sum.Models {
 		a := study.ArchCostSpread{Name: m.Name, Normalized: map[string]study.Spread{}}
-		sp := func(v float64) study.Spread { return study.Spread{Fitted: v, Mean: v, P05: 0.97 * v, P50: v, P95: 1.03 * v} }
+		sp := func(v float64) study.Spread {
+			return study.Spread{Fitted: v, Mean: v, P05: 0.97 * v, P50: v, P95: 1.03 * v}
+		}
 		for _, tg := range sum.Targets {
 			a.Normalized[tg] = sp(m.Cost[tg])
 		}
