@@ -153,3 +153,34 @@ func deviceComparisonFixture() DeviceComparisonData {
 		},
 	}
 }
+
+// tradeoffGridFixture: four models on two targets, AVG and MAX, with seed
+// intervals on accuracy and cost-draw intervals on latency.
+func tradeoffGridFixture() TradeoffGridData {
+	e := func(v, half float64) Estimate { return Estimate{Value: v, Lo: v - half, Hi: v + half} }
+	lat := func(cpu, gpu float64) []Estimate {
+		return []Estimate{e(cpu, 0.03), e(gpu, 0.04), e((cpu+gpu)/2, 0.03), e(math.Max(cpu, gpu), 0.04)}
+	}
+	return TradeoffGridData{
+		Title:   "Accuracy vs latency on every target",
+		Metrics: []string{"CPU", "GPU", "AVG", "MAX"},
+		Models: []GridModel{
+			{Name: "AVG 0.92 s1", Group: "AVG search", Accuracy: e(91.2, 0.2), Latency: lat(0.85, 0.80)},
+			{Name: "cpu only s1", Group: "single-target search", Accuracy: e(90.8, 0.2), Latency: lat(0.70, 1.20)},
+			{Name: "MobileNetV2", Group: "reference", Accuracy: e(90.5, 0.2), Latency: lat(1, 1)},
+			{Name: "MultiMAX", Group: "paper's MultiHW", Accuracy: Exact(90.9), Latency: []Estimate{Exact(0.95), Exact(0.94), Exact(0.945), Exact(0.95)}},
+		},
+	}
+}
+
+func sweepFixture() SweepData {
+	return SweepData{Title: "T0 sweep", Panels: []SweepPanel{
+		{Title: "cost", XLabel: "T0", YLabel: "cost", Diagonal: true, Series: []SweepSeries{
+			{Name: "AVG search (each seed)", Group: "AVG search", X: []float64{0.85, 0.85, 1, 1}, Y: []float64{0.84, 0.87, 0.97, 1.01}, PointsOnly: true, Faint: true},
+			{Name: "AVG search", X: []float64{1, 0.85}, Y: []float64{0.99, 0.855}},
+		}},
+		{Title: "accuracy", XLabel: "T0", YLabel: "accuracy (%)", Series: []SweepSeries{
+			{Name: "AVG search", X: []float64{0.85, 1}, Y: []float64{90.1, 90.9}, YLo: []float64{89.8, math.NaN()}, YHi: []float64{90.4, math.NaN()}},
+		}},
+	}}
+}

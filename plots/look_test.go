@@ -23,6 +23,8 @@ func allFixtureFigures(t testing.TB) []*Figure {
 	add(ControllerProbs(controllerFixture(9, 400)))
 	add(CostFit(costFitFixture(150)))
 	add(DeviceComparison(deviceComparisonFixture()))
+	add(TradeoffGrid(tradeoffGridFixture()))
+	add(Sweep(sweepFixture()))
 	return figs
 }
 

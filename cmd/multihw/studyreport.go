@@ -17,19 +17,11 @@ import (
 // next to NAS-Bench-201's (after the searches table).
 
 // studyPrimary reports whether a study search gets its curves and decision
-// probabilities drawn: the first seed of each multi-target objective at the
-// matched T0 (or at the first T0), so that 16 searches do not give 32 figures.
+// probabilities drawn: only the primary searches (study.Plan.Primary), so
+// that 16 searches do not give 32 figures.
 func studyPrimary(s *study.Summary, r study.SearchResult) bool {
-	c := s.Plan.Config
-	if r.Group != study.GroupMulti || len(c.SearchSeeds) == 0 || r.Seed != c.SearchSeeds[0] {
-		return false
-	}
-	for _, t := range c.T0s {
-		if t.Match != "" {
-			return r.T0 == t
-		}
-	}
-	return len(c.T0s) > 0 && r.T0 == c.T0s[0]
+	p, err := s.Plan.Primary(r.Objective)
+	return err == nil && p.Name == r.Name
 }
 
 func studyHead(b *strings.Builder, s *study.Summary, figures bool, link func(name, caption string) string) ([]*plots.Figure, error) {

@@ -35,6 +35,7 @@ import (
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
+	"github.com/multihw/multihw/train/data"
 )
 
 // T0 is a search's target cost: a normalised latency, or the cost of a
@@ -279,6 +280,42 @@ func (c Config) Quick() Config {
 	c.HoldoutEval = 1000
 	c.Smoke = true
 	return c
+}
+
+// NotebookConfig is the quick study notebooks 03-05 run when they are not
+// given a full one: Quick settings with AVG and MAX at T0 0.85 and matched to
+// MultiMAX, one search seed, the four single-target searches (8 searches) and
+// the four references, 2 training seeds.
+func NotebookConfig() Config {
+	c := DefaultConfig().Quick()
+	c.T0s = []T0{{Value: 0.85}, {Match: "multi_max"}}
+	c.SearchSeeds = []uint64{1}
+	return c
+}
+
+// LoadDataset loads the study's dataset as its runs see it: the search's
+// dataset with its validation fraction (loader seed 0), and with HoldoutEval
+// the validation and test splits cut to that many images (seeded by the
+// search seed). Every training run of the study records the training
+// split's normalisation, so its checkpoints evaluate only on this dataset.
+func (c Config) LoadDataset() (*data.Dataset, error) {
+	ds, err := data.NewLoader(c.Search.Dataset).Validation(c.Search.Validation).Load()
+	if err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	if n := c.HoldoutEval; n > 0 {
+		if ds.Validation != nil && ds.Validation.Len() > n {
+			if _, ds.Validation, err = ds.Validation.Holdout(n, c.Search.Seed); err != nil {
+				return nil, fmt.Errorf("study: %w", err)
+			}
+		}
+		if ds.Test.Len() > n {
+			if _, ds.Test, err = ds.Test.Holdout(n, c.Search.Seed); err != nil {
+				return nil, fmt.Errorf("study: %w", err)
+			}
+		}
+	}
+	return ds, nil
 }
 
 // Validate reports the first invalid field.

@@ -36,20 +36,19 @@ type PilotConfig struct {
 	// Models are reference models trained with Seeds seeds each (1..Seeds).
 	Models []string `json:"models"`
 	Seeds  int      `json:"seeds"`
-	// Recipe, Width, Adapt, Dataset, Validation and HoldoutEval are the
-	// candidate proxy setting (as in Config).
+	// Recipe, Width, Adapt and HoldoutEval are the candidate proxy
+	// setting (as in Config); the dataset is Search's.
 	Recipe      train.Recipe `json:"recipe"`
 	Width       float64      `json:"width"`
 	Adapt       train.Adapt  `json:"adapt"`
-	Dataset     string       `json:"dataset"`
-	Validation  float64      `json:"validation"`
 	HoldoutEval int          `json:"holdout_eval,omitempty"`
 	// Differences (accuracy points) for which the pilot reports the seeds
 	// that resolve them at Z standard errors.
 	Differences []float64 `json:"differences"`
 	Z           float64   `json:"z"`
-	// SearchSteps > 0 also times a search of that many steps with Search
-	// (the study's search configuration), for the study's search cost.
+	// Search is the study's search configuration: its dataset is the
+	// pilot's, and SearchSteps > 0 also times a search of that many steps
+	// with it, for the study's search cost.
 	Search      tunas.Config `json:"search"`
 	SearchSteps int          `json:"search_steps,omitempty"`
 }
@@ -58,8 +57,7 @@ type PilotConfig struct {
 // models trained with its recipe, width and adaptation, seeds seeds each.
 func PilotFor(c Config, models []string, seeds int) PilotConfig {
 	return PilotConfig{Models: models, Seeds: seeds, Recipe: c.Recipe, Width: c.TrainWidth, Adapt: c.TrainAdapt,
-		Dataset: c.Search.Dataset, Validation: c.Search.Validation, HoldoutEval: c.HoldoutEval,
-		Differences: []float64{0.25, 0.5, 1}, Z: c.Rules.Z, Search: c.Search}
+		HoldoutEval: c.HoldoutEval, Differences: []float64{0.25, 0.5, 1}, Z: c.Rules.Z, Search: c.Search}
 }
 
 // Validate reports the first invalid field.
@@ -180,13 +178,9 @@ func (p *Pilot) Run(ctx context.Context) (res *PilotResult, err error) {
 	}
 	ds := p.ds
 	if ds == nil {
-		if ds, err = data.NewLoader(cfg.Dataset).Validation(cfg.Validation).Load(); err != nil {
+		// The study's dataset, as its runs see it.
+		if ds, err = (Config{Search: cfg.Search, HoldoutEval: cfg.HoldoutEval}).LoadDataset(); err != nil {
 			return nil, fmt.Errorf("pilot: %w", err)
-		}
-		if n := cfg.HoldoutEval; n > 0 && ds.Test.Len() > n {
-			if _, ds.Test, err = ds.Test.Holdout(n, 1); err != nil {
-				return nil, fmt.Errorf("pilot: %w", err)
-			}
 		}
 	}
 	prog := progress.New(w)

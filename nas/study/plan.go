@@ -134,6 +134,29 @@ func (p *Plan) Search(name string) (SearchJob, bool) {
 	return SearchJob{}, false
 }
 
+// Primary returns the study's primary search of a multi-target objective:
+// its first search seed at the T0 matched to a reference model (or at the
+// first T0 if none is matched). Reports and notebooks show its curves.
+func (p *Plan) Primary(objective string) (SearchJob, error) {
+	c := p.Config
+	if len(c.SearchSeeds) == 0 || len(c.T0s) == 0 {
+		return SearchJob{}, fmt.Errorf("study: no multi-target searches")
+	}
+	t0 := c.T0s[0]
+	for _, t := range c.T0s {
+		if t.Match != "" {
+			t0 = t
+			break
+		}
+	}
+	for _, s := range p.Searches {
+		if s.Group == GroupMulti && s.Objective == objective && s.T0 == t0 && s.Seed == c.SearchSeeds[0] {
+			return s, nil
+		}
+	}
+	return SearchJob{}, fmt.Errorf("study: no %s search in the plan", objective)
+}
+
 // Model is an architecture the study retrains: a reference model or a
 // search's final architecture.
 type Model struct {

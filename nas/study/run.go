@@ -199,28 +199,14 @@ func lockStudy(dir string) (func(), error) {
 
 // dataset loads the study's dataset once.
 func (r *Runner) dataset(plan *Plan) (*data.Dataset, error) {
-	if r.ds != nil {
-		return r.ds, nil
-	}
-	c := plan.Config
-	ds, err := data.NewLoader(c.Search.Dataset).Validation(c.Search.Validation).Load()
-	if err != nil {
-		return nil, fmt.Errorf("study: %w", err)
-	}
-	if n := c.HoldoutEval; n > 0 {
-		if ds.Validation != nil && ds.Validation.Len() > n {
-			if _, ds.Validation, err = ds.Validation.Holdout(n, c.Search.Seed); err != nil {
-				return nil, fmt.Errorf("study: %w", err)
-			}
+	if r.ds == nil {
+		ds, err := plan.Config.LoadDataset()
+		if err != nil {
+			return nil, err
 		}
-		if ds.Test.Len() > n {
-			if _, ds.Test, err = ds.Test.Holdout(n, c.Search.Seed); err != nil {
-				return nil, fmt.Errorf("study: %w", err)
-			}
-		}
+		r.ds = ds
 	}
-	r.ds = ds
-	return ds, nil
+	return r.ds, nil
 }
 
 // runJob runs (or resumes) one job, keeping its ledger entry.

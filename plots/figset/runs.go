@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/multihw/multihw/internal/memlimit"
+	"github.com/multihw/multihw/nas/study"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
 )
@@ -47,10 +48,16 @@ type Runs struct {
 	// Pending lists directories that look like unfinished runs (a checkpoint
 	// but no result yet), one line each.
 	Pending []string
+	// Studies are the reproduction studies found (directories holding
+	// study.PlanFile); their runs are not listed in Searches and Trains:
+	// the study source draws them as a whole.
+	Studies []string
 }
 
 // FindRuns walks dir (up to MaxRunDepth levels, not into hidden directories nor
-// checkpoint directories) and reads every finished search and training run.
+// checkpoint directories) and reads every finished search and training run;
+// a reproduction study's directory (dir itself included) is listed in
+// Studies and not entered.
 // An unreadable result file is an error naming it.
 func FindRuns(dir string) (*Runs, error) {
 	st, err := os.Stat(dir)
@@ -79,6 +86,10 @@ func FindRuns(dir string) (*Runs, error) {
 			if strings.Count(rel, string(filepath.Separator))+1 > MaxRunDepth {
 				return fs.SkipDir
 			}
+		}
+		if _, err := os.Stat(filepath.Join(path, study.PlanFile)); err == nil {
+			runs.Studies = append(runs.Studies, path)
+			return fs.SkipDir
 		}
 		name := filepath.ToSlash(rel)
 		if rel == "." {
@@ -199,6 +210,18 @@ const (
 	// RunsEnv overrides the runs directory of full notebook runs.
 	RunsEnv = "MULTIHW_RUNS"
 )
+
+// NotebookStudy returns the reproduction study notebooks 03 to 05 share:
+// with quick settings NotebookRuns(false)/study (a small study the notebooks
+// run, study.NotebookConfig); with full settings the runs directory itself
+// ($MULTIHW_RUNS: the study `make study` ran, which the notebooks read).
+func NotebookStudy(full bool) (string, error) {
+	dir, err := NotebookRuns(full)
+	if err != nil || full {
+		return dir, err
+	}
+	return filepath.Join(dir, "study"), nil
+}
 
 // NotebookRuns returns the runs directory that notebooks 03 to 05 share (each
 // runs in its own kernel, so the search of 03 reaches 04 and 05 through

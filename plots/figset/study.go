@@ -3,9 +3,7 @@ package figset
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -260,38 +258,11 @@ func StudyFigures(s *study.Summary) ([]*plots.Figure, error) {
 	return figs, nil
 }
 
-// FindStudies returns the study directories at or below dir (a directory
-// holding study.PlanFile, up to MaxRunDepth levels down), sorted.
-func FindStudies(dir string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if rel != "." && (strings.HasPrefix(d.Name(), ".") || strings.Count(rel, string(filepath.Separator))+1 > MaxRunDepth) {
-			return fs.SkipDir
-		}
-		if _, err := os.Stat(filepath.Join(path, study.PlanFile)); err == nil {
-			out = append(out, path)
-			return fs.SkipDir // a study's runs are its own
-		}
-		return nil
-	})
-	return out, err
-}
-
 func studyFigures(e *env) ([]*plots.Figure, error) {
 	if e.runs == nil {
 		return nil, skipf("no runs directory given")
 	}
-	dirs, err := FindStudies(e.runs.Dir)
-	if err != nil {
-		return nil, err
-	}
+	dirs := e.runs.Studies
 	if len(dirs) == 0 {
 		return nil, skipf("no study (DIR/%s) under %s", study.PlanFile, e.runs.Dir)
 	}
