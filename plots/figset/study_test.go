@@ -2,10 +2,14 @@ package figset
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/multihw/multihw/nas/study"
 	"github.com/multihw/multihw/plots"
+	"github.com/multihw/multihw/train"
 )
 
 // studySummary is a small study summary built by hand: two AVG searches at
@@ -95,5 +99,46 @@ func TestStudyFigures(t *testing.T) {
 	figs, err = StudyFigures(s)
 	if err != nil || len(figs) != 1 {
 		t.Errorf("untrained study: %d figures, %v", len(figs), err)
+	}
+}
+
+// TestFindRunsStudies: a study's directory is listed as a study and not
+// entered, even when its runs would not parse as plain runs.
+func TestFindRunsStudies(t *testing.T) {
+	dir := t.TempDir()
+	sdir := filepath.Join(dir, "study")
+	p, err := study.NewPlan(study.DefaultConfig().Quick())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := study.WritePlan(sdir, p); err != nil {
+		t.Fatal(err)
+	}
+	// A broken result inside the study: FindRuns would fail if it looked.
+	bad := filepath.Join(sdir, study.TrainDir, "x", "seed1")
+	if err := os.MkdirAll(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, train.ResultFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := FindRuns(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs.Studies) != 1 || runs.Studies[0] != sdir || len(runs.Trains) != 0 {
+		t.Fatalf("studies %v, %d training runs", runs.Studies, len(runs.Trains))
+	}
+	if runs, err = FindRuns(sdir); err != nil || len(runs.Studies) != 1 {
+		t.Fatalf("the study as the runs directory: %v, %v", runs, err)
+	}
+	// The study source draws what the study has so far (nothing finished:
+	// skipped with a reason).
+	res, err := New().Runs(dir).Only("study").Make()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Reason, "no finished search") {
+		t.Errorf("skipped %+v", res.Skipped)
 	}
 }
