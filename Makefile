@@ -36,7 +36,7 @@ ORT_VERSION := 1.30.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -timeout 60m
 
-.PHONY: all setup setup-apt setup-data setup-notebooks setup-go setup-ort check-go build demo test test-go notebooks notebooks-full jupyter bench fmt vet clean search-evidence study study-sensitivity study-report study-quick
+.PHONY: all setup setup-apt setup-data setup-notebooks setup-go setup-ort check-go build demo test test-go notebooks notebooks-full jupyter bench fmt vet clean search-evidence study study-report study-quick
 
 all: build
 
@@ -171,8 +171,10 @@ search-evidence: build setup-data
 # The reproduction study (nas/study): AVG and MAX searches swept over T0 with
 # two search seeds, single-target searches of the four Pixel 4 targets, every
 # final architecture and the references retrained with one recipe and several
-# seeds, then nas/SEARCH_REPORT.md with the claims. Hours on 2 cores; every
-# job resumes where it stopped: rerun the target after a kill.
+# seeds, then nas/SEARCH_REPORT.md with the claims (latency spreads and
+# ordering probabilities from draws of the cost models' fitted parameters,
+# hwcost.Sensitivity). Hours on 2 cores; every job resumes where it stopped:
+# rerun the target after a kill.
 #   make study STUDY_FLAGS="--pilot runs/pilot"   # with the pilot's size estimate in the report
 #   make study-quick                              # the whole workflow with tiny settings (minutes)
 # STUDY_REPORT_FLAGS adds `search report` inputs (e.g. the evidence runs of
@@ -183,19 +185,14 @@ STUDY_REPORT_FLAGS ?=
 study: build
 	$(MULTIHW) study plan --dir $(STUDY) $(STUDY_FLAGS)
 	$(MULTIHW) study run --dir $(STUDY)
-	$(MAKE) --no-print-directory study-sensitivity study-report STUDY=$(STUDY) REPORT=$(REPORT) REPORT_FIGURES=$(REPORT_FIGURES)
-
-# The cost model's spread over parameter draws for every model of the study
-# (`multihw cost sensitivity`, from the cost recalibration); without that
-# command the report uses the fitted latencies and says so.
-study-sensitivity: build
-	@if $(MULTIHW) help 2>&1 | grep -q "cost sensitivity"; then 	  specs=$$(ls $(STUDY)/archs/*.txt | paste -sd, -); 	  $(MULTIHW) cost sensitivity --spec $$specs --json > $(STUDY)/cost-sensitivity.json.tmp && 	    mv $(STUDY)/cost-sensitivity.json.tmp $(STUDY)/cost-sensitivity.json; 	else echo "multihw has no cost sensitivity command yet: the report shows fitted latencies without their spread"; fi
+	$(MAKE) --no-print-directory study-report STUDY=$(STUDY) REPORT=$(REPORT) REPORT_FIGURES=$(REPORT_FIGURES)
 
 study-report: build
 	$(MULTIHW) study report --dir $(STUDY) --out $(REPORT) --figures $(REPORT_FIGURES) $(STUDY_REPORT_FLAGS)
 
 study-quick:
-	$(MAKE) --no-print-directory study STUDY=out/study-quick STUDY_FLAGS=--quick REPORT=out/study-quick/SEARCH_REPORT.md 	  REPORT_FIGURES=out/study-quick/search_figures
+	$(MAKE) --no-print-directory study STUDY=out/study-quick STUDY_FLAGS=--quick REPORT=out/study-quick/SEARCH_REPORT.md \
+	  REPORT_FIGURES=out/study-quick/search_figures
 
 # Notebooks 03-05 are committed with the outputs of the full study: this
 # executes them in place with MULTIHW_FULL=1 on the study in $(STUDY) (which
@@ -204,7 +201,11 @@ study-quick:
 FULL_NOTEBOOKS = $(sort $(wildcard $(NOTEBOOK_DIR)/0[345]_*.ipynb))
 notebooks-full: setup-apt setup-go
 	@test -f $(STUDY)/study.json || { echo "no study in $(STUDY): run make study first (STUDY=DIR)"; exit 1; }
-	@set -e; for nb in $(FULL_NOTEBOOKS); do 	  echo "executing $$nb on $(STUDY)"; 	  MULTIHW_FULL=1 MULTIHW_RUNS=$(abspath $(STUDY)) jupyter nbconvert --to notebook --execute --inplace $$nb 	    --ExecutePreprocessor.kernel_name=gonb --ExecutePreprocessor.timeout=$(NOTEBOOK_TIMEOUT); 	done
+	@set -e; for nb in $(FULL_NOTEBOOKS); do \
+	  echo "executing $$nb on $(STUDY)"; \
+	  MULTIHW_FULL=1 MULTIHW_RUNS=$(abspath $(STUDY)) jupyter nbconvert --to notebook --execute --inplace $$nb \
+	    --ExecutePreprocessor.kernel_name=gonb --ExecutePreprocessor.timeout=$(NOTEBOOK_TIMEOUT); \
+	done
 	go test -count=1 -run 'CommittedOutputs' ./$(NOTEBOOK_DIR)
 
 fmt:

@@ -502,9 +502,6 @@ func runSearchReport(args []string) error {
 			return err
 		}
 	}
-	if len(ss) == 0 && in.study == nil {
-		return fmt.Errorf("search report needs --search NAME=DIR or --study DIR")
-	}
 	md, err := searchReport(in)
 	if err != nil {
 		return err

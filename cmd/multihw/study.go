@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,6 +35,7 @@ type studyFlags struct {
 	searchSteps, searchBatch, trainSteps, seeds   int
 	searchWidth, trainWidth, epochs               float64
 	z, costProbability, costTolerance, nearPoints float64
+	costDraws                                     int
 	set                                           map[string]bool
 }
 
@@ -65,6 +65,7 @@ func (f *studyFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.costProbability, "cost-probability", d.Rules.CostProbability, "decision rule: a latency ordering holding in this fraction of the cost draws is resolved")
 	fs.Float64Var(&f.costTolerance, "cost-tolerance", d.Rules.CostTolerance, "decision rule without cost draws: relative latency differences beyond this are resolved")
 	fs.Float64Var(&f.nearPoints, "near", d.Rules.NearAccuracy, "decision rule: accuracy margin (points) of \"near\" the Pareto front")
+	fs.IntVar(&f.costDraws, "cost-draws", d.Rules.CostDraws, "parameter sets drawn from the cost models' uncertainty for latency spreads and ordering probabilities (0: fitted values only)")
 }
 
 func parseSeeds(s, flagName string) ([]uint64, error) {
@@ -146,10 +147,11 @@ func (f *studyFlags) config() (study.Config, error) {
 		"cost-probability": func() error { c.Rules.CostProbability = f.costProbability; return nil },
 		"cost-tolerance":   func() error { c.Rules.CostTolerance = f.costTolerance; return nil },
 		"near":             func() error { c.Rules.NearAccuracy = f.nearPoints; return nil },
+		"cost-draws":       func() error { c.Rules.CostDraws = f.costDraws; return nil },
 	}
 	// A fixed order: search-width before train-width.
 	for _, name := range []string{"objectives", "t0", "search-seeds", "single-targets", "single-t0", "single-seeds", "references", "dataset",
-		"search-steps", "search-batch", "search-width", "train-width", "epochs", "train-steps", "train-seeds", "z", "cost-probability", "cost-tolerance", "near"} {
+		"search-steps", "search-batch", "search-width", "train-width", "epochs", "train-steps", "train-seeds", "z", "cost-probability", "cost-tolerance", "near", "cost-draws"} {
 		if f.set[name] {
 			if err = apply[name](); err != nil {
 				return c, err
@@ -327,21 +329,7 @@ func runStudyStatus(args []string) error {
 	if e := st.Plan.Estimate; e != nil {
 		fmt.Printf("planned: %.2f h (%.2f searching, %.2f retraining)\n", e.TotalHours, e.SearchHours, e.TrainHours)
 	}
-	if sum.Spread == nil && st.Done() > 0 {
-		fmt.Printf("no cost spread yet: %s\n", sensitivityCommand(*dir, sum))
-	}
 	return nil
-}
-
-// sensitivityCommand is the command that writes the study's cost spread.
-func sensitivityCommand(dir string, s *study.Summary) string {
-	var specs []string
-	for _, m := range s.Models {
-		if m.Arch != nil {
-			specs = append(specs, filepath.Join(dir, study.ArchsDir, m.Name+".txt"))
-		}
-	}
-	return fmt.Sprintf("multihw cost sensitivity --spec %s --json > %s", strings.Join(specs, ","), study.StudySpreadPath(dir))
 }
 
 func runStudyReport(args []string) error {

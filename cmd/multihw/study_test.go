@@ -35,7 +35,7 @@ func TestStudyBadInput(t *testing.T) {
 		{runStudyReport, nil, "needs --dir DIR"},
 		{runStudyPilot, []string{"--out", empty, "--seeds", "1"}, "at least 2 seeds"},
 		{runStudyPilot, []string{"--out", empty, "--models", "resnet9000"}, "resnet9000"},
-		{runSearchReport, nil, "needs --search NAME=DIR or --study DIR"},
+		{runSearchReport, []string{"--study", empty}, "holds no study"},
 	} {
 		if err := tc.run(tc.args); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error containing %q", tc.args, err, tc.want)
@@ -57,7 +57,7 @@ func TestStudyBadInput(t *testing.T) {
 // syntheticStudy writes a study as its commands would, without training:
 // synthetic-quality searches (the controller and cost are real) and training
 // results written by hand with accuracies chosen per model, plus a cost
-// spread in the format of `multihw cost sensitivity --json`.
+// spread the study draws itself.
 func syntheticStudy(t *testing.T, dir string) *study.Summary {
 	t.Helper()
 	cfg := study.DefaultConfig().Quick()
@@ -106,36 +106,6 @@ func syntheticStudy(t *testing.T, dir string) *study.Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spread := study.CostSpread{Targets: sum.Targets, Reference: "mobilenet_v2", Draws: 200, Seed: 1}
-	for _, m := range sum.Models {
-		a := study.ArchCostSpread{Name: m.Name, Normalized: map[string]study.Spread{}}
-		sp := func(v float64) study.Spread {
-			return study.Spread{Fitted: v, Mean: v, P05: 0.97 * v, P50: v, P95: 1.03 * v}
-		}
-		for _, tg := range sum.Targets {
-			a.Normalized[tg] = sp(m.Cost[tg])
-		}
-		a.Avg, a.Max = sp(m.Cost["avg"]), sp(m.Cost["max"])
-		spread.Archs = append(spread.Archs, a)
-	}
-	for i, a := range sum.Models {
-		for _, b := range sum.Models[i+1:] {
-			for _, metric := range sum.Metrics {
-				pr := 0.5
-				switch r := a.Cost[metric] / b.Cost[metric]; {
-				case r < 0.97:
-					pr = 0.99
-				case r > 1.03:
-					pr = 0.01
-				}
-				spread.Orderings = append(spread.Orderings, study.CostOrdering{A: a.Name, B: b.Name, Metric: metric, P: pr})
-			}
-		}
-	}
-	writeJSONFile(t, study.StudySpreadPath(dir), spread)
-	if sum, err = study.Summarize(dir); err != nil {
-		t.Fatal(err)
-	}
 	return sum
 }
 
@@ -182,12 +152,12 @@ func TestStudyReport(t *testing.T) {
 	for _, want := range []string{
 		"`" + sum.Marker() + "`", "settings=quick",
 		"## Reproduction study: settings and size", "Smoke run (`--quick`)", "| search | 16 / 16 |",
-		"## Claims", "### Claim 1:", "### Claim 2:", "### Claim 3:", "within", "200 parameter draws",
+		"## Claims", "### Claim 1:", "### Claim 2:", "### Claim 3:", "200 parameter sets drawn from the cost models' fitted uncertainty",
 		"## Searches", "| avg_t0.85_s1 | avg | 0.85 |",
 		"## T0 sweep of the multi-target searches", "![T0 sweep](search_figures/study_t0_sweep.png)",
 		"## Retrained with seeds", fmt.Sprintf("| %s | reference | s1 %.2f, s2 %.2f |", mm.Name, 100*mm.Accuracy[0], 100*mm.Accuracy[1]),
 		// Seeds 0.1 points apart: every model's SD is 0.0707 points, pooled too.
-		"0.07 points", "[0.970, 1.030]",
+		"0.07 points", "over 200 parameter draws of the cost model",
 		"## Cross-evaluation: single- and multi-target winners on every target", "![one-shot winners on every target](search_figures/study_cross_eval.png)",
 		"Budget 0.3:", "| objective | accuracy |",
 		"![accuracy vs latency on every target, AVG and MAX](search_figures/study_tradeoff.png)",

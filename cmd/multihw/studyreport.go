@@ -273,7 +273,7 @@ func pooledLine(s *study.Summary) string {
 
 func spreadLine(s *study.Summary) string {
 	if s.Spread == nil {
-		return fmt.Sprintf(" (fitted values; no cost spread: %s is absent)", study.SensitivityFile)
+		return " (fitted values; the study draws no cost-model parameters)"
 	}
-	return fmt.Sprintf(", fitted value [5%%, 95%%] over %d parameter draws of the cost model", s.Spread.Draws)
+	return fmt.Sprintf(", fitted value [5%%, 95%%] over %d parameter draws of the cost model (hwcost.Sensitivity, seed %d)", s.Spread.Draws, s.Spread.Seed)
 }

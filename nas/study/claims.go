@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/multihw/multihw/hwcost"
 )
 
 // Verdict is the outcome of a claim under the study's decision rules.
@@ -55,7 +57,7 @@ func (s *Summary) costOrder(a, b *ModelResult, metric string) int {
 		return 0
 	}
 	r := s.Plan.Config.Rules
-	if p, ok := s.Spread.below(a.Name, b.Name, metric); ok {
+	if p, ok := s.below(a, b, metric); ok {
 		switch {
 		case p >= r.CostProbability:
 			return 1
@@ -131,15 +133,26 @@ func (s *Summary) RulesText() []string {
 			pooledText(s), r.Z, nearText(r)),
 	}
 	if s.Spread != nil {
-		out = append(out, fmt.Sprintf("Cost: a latency ordering of two models on a metric (a target, AVG or MAX) is resolved when it holds in at least %.0f%% of the cost model's %d parameter draws (`cost sensitivity`, seed %d).",
-			100*r.CostProbability, s.Spread.Draws, s.Spread.Seed))
+		out = append(out, fmt.Sprintf("Cost: a latency ordering of two models on a metric (a target, AVG or MAX) is resolved when it holds in at least %.0f%% of %d parameter sets drawn from the cost models' fitted uncertainty (hwcost.Sensitivity, as `multihw cost sensitivity`; seed %d)%s.",
+			100*r.CostProbability, s.Spread.Draws, s.Spread.Seed, priorText(s.Spread)))
 	} else {
-		out = append(out, fmt.Sprintf("Cost: without the cost model's parameter draws (no %s in the study directory), a latency ordering is resolved when the fitted normalised latencies differ by more than %.0f%%: the cost model's own uncertainty is not included.",
-			SensitivityFile, 100*r.CostTolerance))
+		out = append(out, fmt.Sprintf("Cost: without draws of the cost model's parameters (cost draws 0), a latency ordering is resolved when the fitted normalised latencies differ by more than %.0f%%: the cost model's own uncertainty is not included.",
+			100*r.CostTolerance))
 	}
 	out = append(out,
 		"Dominance: model B dominates model A on a metric when B is resolved more accurate and resolved cheaper. A model is *on* the Pareto front when every other trained model is resolved less accurate or resolved costlier; *off* it when another model dominates it; otherwise its position is not resolved (*?*).",
 		"The comparisons are not corrected for multiplicity: with many pairs, a few resolved differences can come from noise.")
+	return out
+}
+
+func priorText(sr *hwcost.SensitivityResult) string {
+	out := ""
+	if len(sr.Priors) > 0 {
+		out += fmt.Sprintf("; %s drawn from prior widths (no fitted posterior)", strings.Join(sr.Priors, ", "))
+	}
+	if len(sr.Fixed) > 0 {
+		out += fmt.Sprintf("; %s held fixed (not analytic)", strings.Join(sr.Fixed, ", "))
+	}
 	return out
 }
 

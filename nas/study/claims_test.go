@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/multihw/multihw/hwcost"
 )
 
 // TestSeedsNeeded: n is the smallest integer with z·sd·√(2/n) < d.
@@ -185,7 +187,8 @@ func TestCostOrder(t *testing.T) {
 	if got := s.costOrder(pa, pb, "gpu"); got != 0 {
 		t.Errorf("equal costs: %d, want 0", got)
 	}
-	s.Spread = &CostSpread{Draws: 100, Orderings: []CostOrdering{{A: "b", B: "a", Metric: "cpu", P: 0.2}, {A: "a", B: "b", Metric: "gpu", P: 0.97}}}
+	pa.SpreadName, pb.SpreadName = "a", "b"
+	s.Spread = &hwcost.SensitivityResult{Draws: 100, Orderings: []hwcost.Ordering{{A: "b", B: "a", Metric: "cpu", P: 0.2}, {A: "a", B: "b", Metric: "gpu", P: 0.97}}}
 	// P(a < b on cpu) = 1 − 0.2 = 0.8 < 0.95: not resolved despite the fitted 5%.
 	if got := s.costOrder(pa, pb, "cpu"); got != 0 {
 		t.Errorf("cpu with draws: %d, want 0", got)

@@ -13,8 +13,7 @@
 //	DIR/searches/NAME/             one ordinary search run (tunas) per search
 //	DIR/train/UNIT/seedK/          one ordinary training run (train) per architecture and seed
 //	DIR/jobs/NAME.json             per job: attempts, wall and CPU time, steps/min (the study's ledger)
-//	DIR/archs/NAME.txt             every model's deployed architecture (for `multihw cost sensitivity`)
-//	DIR/cost-sensitivity.json      optional: the cost model's spread over parameter draws (CostSpread)
+//	DIR/archs/NAME.txt             every model's deployed architecture (text form)
 //
 // Every job is an ordinary resumable run: Run skips finished jobs, resumes
 // interrupted ones from their checkpoints, and only then starts new ones, so
@@ -154,16 +153,22 @@ type Rules struct {
 	// CostTolerance: without draws, an ordering is resolved when the
 	// relative difference of the fitted latencies exceeds this.
 	CostTolerance float64 `json:"cost_tolerance"`
+	// CostDraws parameter sets are drawn from the cost models' fitted
+	// uncertainty (hwcost.Sensitivity, seeded by CostSeed) to give every
+	// latency its spread and every ordering its probability; 0: none (the
+	// fitted values and CostTolerance decide).
+	CostDraws int    `json:"cost_draws"`
+	CostSeed  uint64 `json:"cost_seed"`
 	// NearAccuracy (points): a model counts as dominated only when the other
 	// model is more accurate by more than this as well as by Z standard
 	// errors: the "near" of "on or near the Pareto front".
 	NearAccuracy float64 `json:"near_accuracy_points"`
 }
 
-// DefaultRules: 2 standard errors, 95% of the cost draws, 2% without draws,
-// no extra accuracy margin.
+// DefaultRules: 2 standard errors, 95% of 2000 cost draws (2% without
+// draws), no extra accuracy margin.
 func DefaultRules() Rules {
-	return Rules{Z: 2, CostProbability: 0.95, CostTolerance: 0.02}
+	return Rules{Z: 2, CostProbability: 0.95, CostTolerance: 0.02, CostDraws: 2000, CostSeed: 1}
 }
 
 // Validate reports the first invalid rule.
@@ -177,6 +182,8 @@ func (r Rules) Validate() error {
 		return fmt.Errorf("rules: cost tolerance must be in [0, 1), got %g", r.CostTolerance)
 	case !(r.NearAccuracy >= 0) || math.IsInf(r.NearAccuracy, 0):
 		return fmt.Errorf("rules: near-accuracy margin must be >= 0, got %g", r.NearAccuracy)
+	case r.CostDraws < 0 || r.CostDraws == 1:
+		return fmt.Errorf("rules: cost draws must be 0 (none) or at least 2, got %d", r.CostDraws)
 	}
 	return nil
 }
@@ -278,6 +285,7 @@ func (c Config) Quick() Config {
 	c.TrainWidth = c.Search.WidthFactor
 	c.TrainSeeds = []uint64{1, 2}
 	c.HoldoutEval = 1000
+	c.Rules.CostDraws = 200
 	c.Smoke = true
 	return c
 }

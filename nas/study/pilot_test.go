@@ -106,39 +106,3 @@ func TestEstimate(t *testing.T) {
 		t.Errorf("estimate with a rate and another width: %+v, %v", e, err)
 	}
 }
-
-// TestReadCostSpread reads the JSON of `multihw cost sensitivity --json`.
-func TestReadCostSpread(t *testing.T) {
-	dir := t.TempDir()
-	if cs, err := ReadCostSpread(StudySpreadPath(dir)); cs != nil || err != nil {
-		t.Fatalf("missing file: %v, %v", cs, err)
-	}
-	raw := `{"targets": ["pixel4-cpu"], "reference": "mobilenet_v2", "draws": 500, "seed": 1,
- "archs": [{"name": "a", "normalized": {"pixel4-cpu": {"fitted": 0.9, "mean": 0.91, "sd": 0.02, "p05": 0.87, "p50": 0.91, "p95": 0.95}},
-            "avg": {"fitted": 0.9, "mean": 0.91, "sd": 0.02, "p05": 0.87, "p50": 0.91, "p95": 0.95},
-            "max": {"fitted": 0.9, "mean": 0.91, "sd": 0.02, "p05": 0.87, "p50": 0.91, "p95": 0.95}}],
- "orderings": [{"a": "a", "b": "b", "metric": "avg", "p_a_below_b": 0.97}], "priors": ["pixel4-gpu"]}`
-	if err := os.WriteFile(StudySpreadPath(dir), []byte(raw), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := ReadCostSpread(StudySpreadPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sp, ok := cs.spread("a", "pixel4-cpu"); !ok || sp.P95 != 0.95 {
-		t.Errorf("spread of a on the CPU: %+v %v", sp, ok)
-	}
-	if p, ok := cs.below("b", "a", "avg"); !ok || math.Abs(p-0.03) > 1e-12 {
-		t.Errorf("P(b < a) = %g (%v), want 1 − 0.97", p, ok)
-	}
-	if _, ok := cs.below("a", "b", "max"); ok {
-		t.Error("an ordering that is not there was found")
-	}
-	bad := strings.Replace(raw, "0.97", "1.5", 1)
-	if err := os.WriteFile(StudySpreadPath(dir), []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ReadCostSpread(StudySpreadPath(dir)); err == nil || !strings.Contains(err.Error(), "outside [0, 1]") {
-		t.Errorf("probability 1.5: %v", err)
-	}
-}

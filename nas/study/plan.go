@@ -18,13 +18,12 @@ import (
 
 // Files and directories of a study directory (see the package comment).
 const (
-	PlanFile        = "study.json"
-	SearchesDir     = "searches"
-	TrainDir        = "train"
-	JobsDir         = "jobs"
-	ArchsDir        = "archs"
-	SensitivityFile = "cost-sensitivity.json"
-	lockFile        = ".lock"
+	PlanFile    = "study.json"
+	SearchesDir = "searches"
+	TrainDir    = "train"
+	JobsDir     = "jobs"
+	ArchsDir    = "archs"
+	lockFile    = ".lock"
 )
 
 // Format names the plan's format.

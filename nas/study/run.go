@@ -380,7 +380,7 @@ func cpuSeconds() float64 {
 }
 
 // writeArchs writes every known model's deployed architecture to
-// ArchsDir/NAME.txt (named NAME), the input of `multihw cost sensitivity`.
+// ArchsDir/NAME.txt (named NAME): for `multihw cost`, `train --spec`, export.
 func writeArchs(dir string, st *Status) error {
 	if err := os.MkdirAll(filepath.Join(dir, ArchsDir), 0o755); err != nil {
 		return fmt.Errorf("study: %w", err)

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/nas/tunas"
 )
 
@@ -55,8 +56,10 @@ type ModelResult struct {
 	// Cost is the fitted normalised latency on each metric (each target,
 	// avg, max) of the deployed (224 px, full width) architecture;
 	// CostSpread its spread over the cost model's draws, when known.
-	Cost       map[string]float64 `json:"cost"`
-	CostSpread map[string]Spread  `json:"cost_spread,omitempty"`
+	Cost       map[string]float64       `json:"cost"`
+	CostSpread map[string]hwcost.Spread `json:"cost_spread,omitempty"`
+	// SpreadName names its architecture in Summary.Spread.
+	SpreadName string `json:"spread_name,omitempty"`
 	// Seeds and Accuracy are the finished seeds and their test accuracy
 	// (a fraction); Mean and SD their mean and sample SD (NaN below 2).
 	Seeds    []uint64  `json:"seeds"`
@@ -93,9 +96,9 @@ type Summary struct {
 	PooledSD float64 `json:"pooled_sd"`
 	PooledDF int     `json:"pooled_df"`
 	T975     float64 `json:"t975"`
-	// Spread is the cost model's spread (DIR/cost-sensitivity.json), nil
-	// when absent.
-	Spread *CostSpread `json:"spread,omitempty"`
+	// Spread is the cost model's spread over its parameter draws (nil when
+	// Rules.CostDraws is 0).
+	Spread *hwcost.SensitivityResult `json:"spread,omitempty"`
 	// Jobs counts the jobs; Done those finished.
 	Jobs, Done int `json:"-"`
 	// Time sums the ledger: wall and CPU seconds per job kind.
@@ -115,7 +118,7 @@ func (s *Summary) Complete() bool { return s.Done == s.Jobs }
 
 // Summarize reads a study directory: the searches and trainings done so far,
 // the models' costs under today's cost model, the seed statistics, and the
-// cost spread if DIR/cost-sensitivity.json exists.
+// cost model's spread over its parameter draws (Rules.CostDraws).
 func Summarize(dir string) (*Summary, error) {
 	st, err := Inspect(dir)
 	if err != nil {
@@ -128,9 +131,6 @@ func Summarize(dir string) (*Summary, error) {
 	}
 	s := &Summary{Dir: dir, Plan: plan, Targets: m.TargetNames(), Time: map[string]Time{}}
 	s.Metrics = append(slices.Clone(s.Targets), MetricAvg, MetricMax)
-	if s.Spread, err = ReadCostSpread(StudySpreadPath(dir)); err != nil {
-		return nil, err
-	}
 	s.Jobs, s.Done = len(st.Jobs), st.Done()
 	records := map[string]*JobRecord{}
 	for _, j := range st.Jobs {
@@ -179,12 +179,6 @@ func Summarize(dir string) (*Summary, error) {
 					return nil, err
 				}
 			}
-			if a, ok := s.Spread.arch(ms.Name); ok {
-				mr.CostSpread = map[string]Spread{MetricAvg: a.Avg, MetricMax: a.Max}
-				for t, sp := range a.Normalized {
-					mr.CostSpread[t] = sp
-				}
-			}
 		}
 		if ms.Unit != "" {
 			for _, seed := range plan.Config.TrainSeeds {
@@ -214,6 +208,9 @@ func Summarize(dir string) (*Summary, error) {
 		s.Models = append(s.Models, mr)
 	}
 	s.pool()
+	if err := s.costSpread(m); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
