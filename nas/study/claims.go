@@ -87,14 +87,17 @@ func (s *Summary) Dominates(b, a *ModelResult, metric string) bool {
 
 // FrontPosition places model a relative to the Pareto front of the trained
 // models on metric: OnFront, OffFront (with the models that dominate it) or
-// NearFront (with the models that might).
+// NearFront (with the models that might). Models of one architecture count
+// once, under the first one's name (their unit).
 func (s *Summary) FrontPosition(a *ModelResult, metric string) (pos string, by []string) {
 	var maybe []string
+	seen := map[string]bool{} // one model per architecture: the first of its unit
 	for i := range s.Models {
 		b := &s.Models[i]
-		if b.Name == a.Name || !b.Trained() || (a.Unit != "" && b.Unit == a.Unit) {
+		if b.Name == a.Name || !b.Trained() || (a.Unit != "" && b.Unit == a.Unit) || seen[b.Unit] {
 			continue
 		}
+		seen[b.Unit] = true
 		if s.Dominates(b, a, metric) {
 			by = append(by, b.Name)
 			continue

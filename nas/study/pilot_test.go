@@ -79,7 +79,8 @@ func TestPilot(t *testing.T) {
 
 // TestEstimate checks the sizing arithmetic on a pilot written by hand.
 func TestEstimate(t *testing.T) {
-	c := DefaultConfig() // 16 searches of 2000 steps, 4 references, 3 seeds of 2 epochs
+	c := DefaultConfig() // 16 searches of 2000 steps, 4 references, 3 seeds
+	c.Recipe.Epochs = 2
 	p := &PilotResult{Config: PilotFor(c, []string{"multi_avg"}, 4), TrainLen: 54000, PooledSD: 0.002, RunSeconds: 150,
 		SearchStepsPerMinute: 150}
 	p.Config.Recipe.Epochs = 1

@@ -149,15 +149,19 @@ func (r *Runner) Run(ctx context.Context) (st *Status, err error) {
 		if err != nil {
 			return nil, err
 		}
+		kind := []string{KindSearch, KindTrain}[pass]
+		var todo []Job
 		for _, js := range st.Jobs {
-			kind := []string{KindSearch, KindTrain}[pass]
-			if js.Job.Kind != kind || js.State == StateDone || js.State == StateBlocked || !want(kind) {
-				continue
+			if js.Job.Kind == kind && js.State != StateDone && js.State != StateBlocked && want(kind) {
+				todo = append(todo, js.Job)
 			}
+		}
+		for i, j := range todo {
+			js := JobStatus{Job: j}
 			if err := ctx.Err(); err != nil {
 				return st, err
 			}
-			prog.Line(fmt.Sprintf("study: %s (%d/%d jobs done)", js.Job.Name, st.Done(), len(st.Jobs)), false)
+			prog.Line(fmt.Sprintf("study: %s (%s job %d of %d left; %d of %d done)", j.Name, kind, i+1, len(todo), st.Count(kind, StateDone), st.Count(kind, "")), false)
 			if err := r.runJob(ctx, plan, js.Job); err != nil {
 				if errors.Is(err, context.Canceled) {
 					return st, fmt.Errorf("study: interrupted during %s (checkpoint saved); run the study again to resume: %w", js.Job.Name, err)
