@@ -356,12 +356,13 @@ func ParseMarker(line string) (map[string]string, bool) {
 	return out, len(out) > 0
 }
 
-// CostOf returns the model's fitted cost on metric and its 5-95% spread
-// over the cost draws (NaN bounds without draws).
+// CostOf returns the model's fitted cost on metric and its 5-95% range over
+// the cost draws (NaN bounds without draws), widened to include the fitted
+// value when a skewed posterior puts it outside that range.
 func (m *ModelResult) CostOf(metric string) (v, lo, hi float64) {
 	v, lo, hi = m.Cost[metric], math.NaN(), math.NaN()
 	if sp, ok := m.CostSpread[metric]; ok {
-		lo, hi = sp.P05, sp.P95
+		lo, hi = math.Min(sp.P05, v), math.Max(sp.P95, v)
 	}
 	return v, lo, hi
 }

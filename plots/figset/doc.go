@@ -20,5 +20,8 @@
 // a directory holding train.ResultFile (result.json), at any depth up to
 // MaxRunDepth. The evidence layout DIR/avg, DIR/max (searches) and
 // DIR/train/NAME (trainings) is one such layout; the notebooks write the same
-// layout under DefaultRuns.
+// layout under DefaultRuns. A reproduction study (package nas/study: a
+// directory holding its study.json) is drawn as a whole by the study source
+// (StudyFigures: T0 sweep, accuracy vs latency on every target with seed and
+// cost spreads, cross-evaluation), not run by run.
 package figset
