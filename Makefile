@@ -182,7 +182,7 @@ search-evidence: build setup-data
 STUDY ?= runs/study
 STUDY_FLAGS ?=
 STUDY_REPORT_FLAGS ?=
-study: build
+study: build setup-data
 	$(MULTIHW) study plan --dir $(STUDY) $(STUDY_FLAGS)
 	$(MULTIHW) study run --dir $(STUDY)
 	$(MAKE) --no-print-directory study-report STUDY=$(STUDY) REPORT=$(REPORT) REPORT_FIGURES=$(REPORT_FIGURES)
@@ -199,7 +199,7 @@ study-quick:
 # must be complete; they read it, they do not run it), then checks them
 # against nas/SEARCH_REPORT.md (go test ./notebooks -run CommittedOutputs).
 FULL_NOTEBOOKS = $(sort $(wildcard $(NOTEBOOK_DIR)/0[345]_*.ipynb))
-notebooks-full: setup-apt setup-go
+notebooks-full: setup-notebooks setup-go setup-ort
 	@test -f $(STUDY)/study.json || { echo "no study in $(STUDY): run make study first (STUDY=DIR)"; exit 1; }
 	@set -e; for nb in $(FULL_NOTEBOOKS); do \
 	  echo "executing $$nb on $(STUDY)"; \

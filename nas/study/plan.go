@@ -234,6 +234,25 @@ func WritePlan(dir string, p *Plan) (*Plan, error) {
 	return p, nil
 }
 
+// ReplacePlan writes the plan into dir whatever plan was there (a smoke
+// run's fresh start, with Runner.Overwrite): dir must be new, empty or a
+// study directory, never another folder.
+func ReplacePlan(dir string, p *Plan) (*Plan, error) {
+	if _, err := ReadPlan(dir); err != nil {
+		entries, rerr := os.ReadDir(dir)
+		if rerr == nil && len(entries) > 0 {
+			return nil, fmt.Errorf("study: %s is not empty and holds no study: refusing to write a plan into it", dir)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	if err := writeJSON(filepath.Join(dir, PlanFile), p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // CheckCosts re-resolves the plan's T0s with today's cost model: an error
 // if any moved (the searches would optimise against stale targets).
 func (p *Plan) CheckCosts() error {

@@ -43,6 +43,8 @@ type Job struct {
 	Unit   string   `json:"unit,omitempty"`
 	Models []string `json:"models,omitempty"`
 	Seed   uint64   `json:"seed,omitempty"`
+	// Arch is a training job's deployed architecture (the unit's).
+	Arch *blocks.Arch `json:"-"`
 }
 
 // States of a job.
@@ -80,11 +82,12 @@ var RecordInterval = 30 * time.Second
 
 // Runner runs a study: create it with NewRunner, chain the options, call Run.
 type Runner struct {
-	dir      string
-	ds       *data.Dataset
-	be       compute.Backend
-	progress io.Writer
-	kinds    []string
+	dir       string
+	ds        *data.Dataset
+	be        compute.Backend
+	progress  io.Writer
+	kinds     []string
+	overwrite bool
 	// afterJob, when set, is called after every job that ran, and
 	// searchStep after every step of a search (tests interrupt the study
 	// there).
@@ -107,6 +110,12 @@ func (r *Runner) Progress(w io.Writer) *Runner { r.progress = w; return r }
 
 // Only restricts the run to jobs of the given kinds (KindSearch, KindTrain).
 func (r *Runner) Only(kinds ...string) *Runner { r.kinds = kinds; return r }
+
+// Overwrite runs every selected job afresh, finished or not: each search and
+// training replaces its own files in its directory (tunas and train
+// Overwrite), also where a run of another configuration was. For smoke runs
+// that must not show stale results (the notebooks' quick study).
+func (r *Runner) Overwrite(o bool) *Runner { r.overwrite = o; return r }
 
 // Run runs every unfinished job in order (searches first; then the
 // trainings, every architecture's first seed before any second seed),
@@ -145,14 +154,14 @@ func (r *Runner) Run(ctx context.Context) (st *Status, err error) {
 	for pass := 0; pass < 2; pass++ {
 		// Pass 0 runs the searches; pass 1 the trainings, whose list is
 		// complete only once every search has its final architecture.
-		st, err = Inspect(r.dir)
+		st, err = inspect(r.dir, r.overwrite)
 		if err != nil {
 			return nil, err
 		}
 		kind := []string{KindSearch, KindTrain}[pass]
 		var todo []Job
 		for _, js := range st.Jobs {
-			if js.Job.Kind == kind && js.State != StateDone && js.State != StateBlocked && want(kind) {
+			if js.Job.Kind == kind && (js.State != StateDone || r.overwrite) && js.State != StateBlocked && want(kind) {
 				todo = append(todo, js.Job)
 			}
 		}
@@ -216,6 +225,9 @@ func (r *Runner) dataset(plan *Plan) (*data.Dataset, error) {
 // runJob runs (or resumes) one job, keeping its ledger entry.
 func (r *Runner) runJob(ctx context.Context, plan *Plan, j Job) error {
 	rec := readRecord(r.dir, j)
+	if r.overwrite {
+		rec = &JobRecord{Job: j.Name, Kind: j.Kind}
+	}
 	rec.Attempts++
 	base := *rec
 	start, cpu0 := time.Now(), cpuSeconds()
@@ -269,7 +281,7 @@ func (r *Runner) execute(ctx context.Context, plan *Plan, j Job, rec *JobRecord,
 	switch j.Kind {
 	case KindSearch:
 		cfg := plan.SearchConfig(*j.Search)
-		s := tunas.New(cfg).Out(dir).Resume(true).Dataset(ds).Backend(r.be).Progress(r.progress)
+		s := tunas.New(cfg).Out(dir).Resume(!r.overwrite).Overwrite(r.overwrite).Dataset(ds).Backend(r.be).Progress(r.progress)
 		if r.searchStep != nil {
 			s.OnStep(func(rec tunas.Record) { r.searchStep(j.Name, rec) })
 		}
@@ -281,15 +293,12 @@ func (r *Runner) execute(ctx context.Context, plan *Plan, j Job, rec *JobRecord,
 		rec.RunSeconds, rec.Steps, rec.StepsPerMinute = res.Stats.Seconds, res.Steps, res.Stats.StepsPerMinute
 		mu.Unlock()
 	case KindTrain:
-		arch, err := unitArch(r.dir, plan, j.Unit)
-		if err != nil {
-			return err
+		if j.Arch == nil {
+			return fmt.Errorf("study: %s: no architecture", j.Name)
 		}
 		c := plan.Config
-		a := arch.WithWidth(c.TrainWidth)
-		a.Name = j.Unit
-		res, err := train.New(a, ds).Adapt(c.TrainAdapt).Recipe(c.Recipe).Seed(j.Seed).Out(dir).Resume(true).
-			Backend(r.be).Progress(r.progress).Run(ctx)
+		res, err := train.New(trainArch(plan, j), ds).Adapt(c.TrainAdapt).Recipe(c.Recipe).Seed(j.Seed).Out(dir).Resume(!r.overwrite).
+			Overwrite(r.overwrite).Backend(r.be).Progress(r.progress).Run(ctx)
 		if err != nil {
 			return fmt.Errorf("study: %s: %w", j.Name, err)
 		}
@@ -305,21 +314,16 @@ func (r *Runner) execute(ctx context.Context, plan *Plan, j Job, rec *JobRecord,
 	return nil
 }
 
-// unitArch returns the deployed architecture of a training unit: a reference
-// model or a finished search's final architecture.
-func unitArch(dir string, plan *Plan, unit string) (*blocks.Arch, error) {
-	if s, ok := plan.Search(unit); ok {
-		res, err := readSearch(dir, plan, s)
-		if err != nil {
-			return nil, err
-		}
-		if res == nil {
-			return nil, fmt.Errorf("study: search %s has not finished", s.Name)
-		}
-		return res.Final.Arch, nil
-	}
-	return blocks.Model(unit)
+// trainArch is the network a training job trains: the unit's deployed
+// architecture at the study's proxy width, named after the unit.
+func trainArch(plan *Plan, j Job) *blocks.Arch {
+	a := j.Arch.WithWidth(plan.Config.TrainWidth)
+	a.Name = j.Unit
+	return a
 }
+
+// errForeign marks a run directory holding a run of another configuration.
+var errForeign = errors.New("a run of another configuration")
 
 // readSearch reads search s's result: nil if it has not finished; an error
 // if its directory holds a search of another configuration.
@@ -333,7 +337,7 @@ func readSearch(dir string, plan *Plan, s SearchJob) (*tunas.Result, error) {
 		return nil, fmt.Errorf("study: %w", err)
 	}
 	if !sameJSON(res.Config, plan.SearchConfig(s)) {
-		return nil, fmt.Errorf("study: %s holds a search of another configuration than the plan's %s; move it away or start a new study directory", path, s.Name)
+		return nil, fmt.Errorf("study: %s holds a search of another configuration than the plan's %s; move it away or start a new study directory: %w", path, s.Name, errForeign)
 	}
 	if res.Final.Arch == nil {
 		return nil, fmt.Errorf("study: %s: no final architecture", path)
@@ -342,7 +346,8 @@ func readSearch(dir string, plan *Plan, s SearchJob) (*tunas.Result, error) {
 }
 
 // readTrain reads a training job's result: nil if it has not finished; an
-// error if its directory holds another training.
+// error if its directory holds another training (another architecture, seed,
+// recipe or adaptation).
 func readTrain(dir string, plan *Plan, j Job) (*train.Result, error) {
 	path := filepath.Join(dir, j.Dir, train.ResultFile)
 	res := &train.Result{}
@@ -355,8 +360,9 @@ func readTrain(dir string, plan *Plan, j Job) (*train.Result, error) {
 	if res.Test == nil {
 		return nil, nil // the run was interrupted after writing a partial result: resume it
 	}
-	if res.Seed != j.Seed || res.Arch == nil || res.Arch.Name != j.Unit || !sameJSON(res.Recipe, plan.Config.Recipe) || res.Adapt != plan.Config.TrainAdapt {
-		return nil, fmt.Errorf("study: %s holds another training than the plan's %s (architecture, seed, recipe or adaptation differ); move it away or start a new study directory", path, j.Name)
+	if res.Seed != j.Seed || res.Arch == nil || res.Arch.Name != j.Unit || (j.Arch != nil && archKey(res.Arch) != archKey(trainArch(plan, j))) ||
+		!sameJSON(res.Recipe, plan.Config.Recipe) || res.Adapt != plan.Config.TrainAdapt {
+		return nil, fmt.Errorf("study: %s holds another training than the plan's %s (architecture, seed, recipe or adaptation differ); move it away or start a new study directory: %w", path, j.Name, errForeign)
 	}
 	return res, nil
 }

@@ -334,3 +334,53 @@ func TestInspectUnits(t *testing.T) {
 		t.Errorf("training jobs %v", trains)
 	}
 }
+
+// TestRunOverwrite: a finished study replanned with another recipe refuses
+// its old runs; with Overwrite every job runs afresh in its directory.
+func TestRunOverwrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "study")
+	planTiny(t, dir)
+	if _, err := tinyRunner(t, dir).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := tinyConfig()
+	c.Recipe.Steps = 5
+	p, err := NewPlan(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WritePlan(dir, p); err == nil || !strings.Contains(err.Error(), "another configuration") {
+		t.Fatalf("WritePlan over another study: %v", err)
+	}
+	if _, err := ReplacePlan(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tinyRunner(t, dir).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "holds another training") {
+		t.Fatalf("old trainings under a new recipe: %v", err)
+	}
+	st, err := tinyRunner(t, dir).Overwrite(true).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Summarize(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range sum.Models {
+		if m.Steps != 5 || len(m.Accuracy) != 2 {
+			t.Errorf("%s: %d steps, %d seeds after the overwrite", m.Name, m.Steps, len(m.Accuracy))
+		}
+	}
+	for _, j := range st.Jobs {
+		if j.Record == nil || j.Record.Attempts != 1 {
+			t.Errorf("%s: ledger %+v, want one fresh attempt", j.Job.Name, j.Record)
+		}
+	}
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReplacePlan(other, p); err == nil || !strings.Contains(err.Error(), "holds no study") {
+		t.Errorf("plan into a foreign folder: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,7 +69,12 @@ func (s *Status) Count(kind, state string) int {
 // units. The trainings of searched architectures are listed (blocked) before
 // every search has finished, each under its own name; their units, which
 // merge identical architectures, are fixed once the searches are done.
-func Inspect(dir string) (*Status, error) {
+func Inspect(dir string) (*Status, error) { return inspect(dir, false) }
+
+// inspect is Inspect; with fresh, a run directory holding a run of another
+// configuration counts as pending (Runner.Overwrite replaces it).
+func inspect(dir string, fresh bool) (*Status, error) {
+	foreign := func(err error) bool { return fresh && errors.Is(err, errForeign) }
 	plan, err := ReadPlan(dir)
 	if err != nil {
 		return nil, err
@@ -78,7 +84,7 @@ func Inspect(dir string) (*Status, error) {
 	for _, s := range plan.Searches {
 		j := Job{Name: "search/" + s.Name, Kind: KindSearch, Dir: filepath.Join(SearchesDir, s.Name), Search: &s}
 		res, err := readSearch(dir, plan, s)
-		if err != nil {
+		if err != nil && !foreign(err) {
 			return nil, err
 		}
 		state := StatePending
@@ -94,6 +100,7 @@ func Inspect(dir string) (*Status, error) {
 	}
 	unitOf := map[string]string{} // architecture key -> unit
 	members := map[string][]string{}
+	archOf := map[string]*blocks.Arch{}
 	var units []string
 	for _, m := range plan.Models() {
 		ms := ModelStatus{Model: m}
@@ -112,6 +119,7 @@ func Inspect(dir string) (*Status, error) {
 				u = m.Name
 				unitOf[k] = u
 				units = append(units, u)
+				archOf[u] = ms.Arch
 			}
 			ms.Unit = u
 			members[u] = append(members[u], m.Name)
@@ -121,9 +129,9 @@ func Inspect(dir string) (*Status, error) {
 	for _, seed := range plan.Config.TrainSeeds {
 		for _, u := range units {
 			j := Job{Name: fmt.Sprintf("train/%s/seed%d", u, seed), Kind: KindTrain, Dir: filepath.Join(TrainDir, u, fmt.Sprintf("seed%d", seed)),
-				Unit: u, Models: members[u], Seed: seed}
+				Unit: u, Models: members[u], Seed: seed, Arch: archOf[u]}
 			res, err := readTrain(dir, plan, j)
-			if err != nil {
+			if err != nil && !foreign(err) {
 				return nil, err
 			}
 			state := StatePending
