@@ -328,3 +328,12 @@ func (t *Analytic) Breakdown(an *blocks.Analysis) Breakdown {
 	bd.TotalMs = sum + bd.FixedMs + bd.SpillMs
 	return bd
 }
+
+// affineLatency implements the table's fast path (see Table): Latency is
+// acc[0] + FixedOverheadMs + spillMs(acc[1]).
+func (t *Analytic) affineLatency() (fixed, rate, free float64) {
+	if !t.cache {
+		return t.p.FixedOverheadMs, 0, 0
+	}
+	return t.p.FixedOverheadMs, t.msPerByte, t.onChipB
+}

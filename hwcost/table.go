@@ -20,6 +20,21 @@ type Table struct {
 	nopts []int
 	offs  []int // offs[p]: start of position p in data
 	data  []float64
+
+	// The finishing step of Evaluate without interface calls, when every
+	// target's Latency has the form of affineLatency (the built-in targets):
+	// lat[i] = acc[at[i]] + fixed[i] + rate[i]·max(0, acc[at[i]+1] − free[i]).
+	affine            bool
+	at                []int
+	fixed, rate, free []float64
+}
+
+// affineLatency is implemented by targets whose Latency(acc) is
+// acc[0] + fixed + spill, spill = rate·(acc[1] − free) when rate > 0 and
+// acc[1] > free, else 0 (rate 0 when Dims() is 1). Table evaluates such
+// targets from flat arrays: a search evaluates millions of architectures.
+type affineLatency interface {
+	affineLatency() (fixed, rate, free float64)
 }
 
 // NewTable returns an empty table with options[p] options at position p.
@@ -35,6 +50,17 @@ func (m *Metric) NewTable(options []int) (*Table, error) {
 		t.offs[p+1] = t.offs[p] + n*m.dims
 	}
 	t.data = make([]float64, t.offs[len(options)])
+	t.affine = true
+	for i, tg := range m.targets {
+		a, ok := tg.(affineLatency)
+		if !ok {
+			t.affine = false
+			break
+		}
+		fixed, rate, free := a.affineLatency()
+		t.at = append(t.at, m.offs[i])
+		t.fixed, t.rate, t.free = append(t.fixed, fixed), append(t.rate, rate), append(t.free, free)
+	}
 	return t, nil
 }
 
@@ -102,17 +128,71 @@ func (t *Table) Evaluate(choices []int, buf []float64) (Scores, error) {
 		return Scores{}, fmt.Errorf("cost table: buffer has %d entries, need %d", len(buf), nt+d)
 	}
 	acc := buf[nt : nt+d]
+	bad := -1
+	switch {
+	case d == 8 && hasSum8SIMD:
+		bad = t.sum8SIMD(choices, acc)
+	case d == 8:
+		bad = t.sum8(choices, acc)
+	default:
+		bad = t.sum(choices, acc)
+	}
+	if bad >= 0 {
+		return Scores{}, fmt.Errorf("cost table: option %d out of range [0, %d) at position %d", choices[bad], t.nopts[bad], bad)
+	}
+	r := buf[:nt]
+	if !t.affine {
+		return t.m.finish(acc, r), nil
+	}
+	for i, o := range t.at {
+		lat := acc[o] + t.fixed[i]
+		if t.rate[i] > 0 && acc[o+1] > t.free[i] {
+			lat += (acc[o+1] - t.free[i]) * t.rate[i]
+		}
+		r[i] = lat
+	}
+	return t.m.normalize(r), nil
+}
+
+// sum8 is sum for 8 cost dimensions (the paper's four analytic targets),
+// with the accumulators in registers: the generic loop keeps them in memory,
+// where each add waits for the previous store.
+func (t *Table) sum8(choices []int, acc []float64) (bad int) {
+	var a0, a1, a2, a3, a4, a5, a6, a7 float64
+	for p, c := range choices {
+		if uint(c) >= uint(t.nopts[p]) {
+			return p
+		}
+		i := t.offs[p] + c*8
+		r := (*[8]float64)(t.data[i : i+8])
+		a0 += r[0]
+		a1 += r[1]
+		a2 += r[2]
+		a3 += r[3]
+		a4 += r[4]
+		a5 += r[5]
+		a6 += r[6]
+		a7 += r[7]
+	}
+	acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7] = a0, a1, a2, a3, a4, a5, a6, a7
+	return -1
+}
+
+// sum writes into acc the sum of the chosen rows. It returns the first
+// position whose choice is out of range, or -1.
+func (t *Table) sum(choices []int, acc []float64) (bad int) {
+	d := len(acc)
 	clear(acc)
 	for p, c := range choices {
 		if uint(c) >= uint(t.nopts[p]) {
-			return Scores{}, fmt.Errorf("cost table: option %d out of range [0, %d) at position %d", c, t.nopts[p], p)
+			return p
 		}
 		row := t.data[t.offs[p]+c*d : t.offs[p]+c*d+d]
 		for i, v := range row {
 			acc[i] += v
 		}
 	}
-	return t.m.finish(acc, buf[:nt]), nil
+	return -1
 }
 
 // Latencies writes the latency (ms) per target of the chosen options into ms

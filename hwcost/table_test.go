@@ -176,9 +176,20 @@ func smallSpace() macroSpace {
 }
 
 func TestTableMatchesGenericPath(t *testing.T) {
+	// "all": the generic sum; the paper's four targets: 8 cost dimensions,
+	// the vector sum.
+	for _, targets := range []string{"all", "paper"} {
+		t.Run(targets, func(t *testing.T) { testTableMatchesGenericPath(t, targets) })
+	}
+}
+
+func testTableMatchesGenericPath(t *testing.T, targets string) {
 	sp := smallSpace()
-	m := mustMetric(t, NewMetric().Targets("all"))
+	m := mustMetric(t, NewMetric().Targets(targets))
 	tab := sp.table(t, m)
+	if targets == "paper" && m.Dims() != 8 {
+		t.Fatalf("the paper's targets have %d cost dimensions, want 8 (the vector sum)", m.Dims())
+	}
 	rng := rand.New(rand.NewSource(7))
 	idx := make([]int, tab.Positions())
 	buf := make([]float64, tab.BufLen())

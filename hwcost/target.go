@@ -86,6 +86,9 @@ func (t *Measured) AddCost(s Segment, acc []float64) error {
 // Latency implements Target.
 func (t *Measured) Latency(acc []float64) float64 { return acc[0] + t.fixedMs }
 
+// affineLatency implements the table's fast path (see Table).
+func (t *Measured) affineLatency() (fixed, rate, free float64) { return t.fixedMs, 0, 0 }
+
 // ArchLatency returns the latency (ms) of architecture a at the given
 // resolution (0 = its own) on target t.
 func ArchLatency(t Target, a *blocks.Arch, resolution int) (float64, error) {

@@ -1,6 +1,8 @@
 package convnet
 
 import (
+	"math"
+
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -17,64 +19,107 @@ const (
 	BNMovingVariance = "moving_variance"
 )
 
-// BatchNorm normalizes x over every axis but the last (channels): with the batch
-// statistics when the graph is training (model.Scope.IsTraining), updating the
-// moving averages with the given momentum, and with the moving averages
-// otherwise. Its variables (gamma, beta, moving_mean, moving_variance) live in
-// scope.
+// BatchNorm is Ops.BatchNorm on NHWC activations.
+func BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
+	return Ops{}.BatchNorm(scope, x, momentum, epsilon)
+}
+
+// BatchNorm normalizes activations x (in the ops' layout) over every axis but
+// the channels: with the batch statistics when the graph is training
+// (model.Scope.IsTraining), updating the moving averages with the given
+// momentum, and with the moving averages otherwise. Its variables (gamma,
+// beta, moving_mean, moving_variance) live in scope.
 //
 // Unlike gomlx's norm.BatchNorm with UseBackendInference(false), the training
 // gradient flows through the batch mean and variance (the textbook and
 // TF/Keras behaviour), and it holds exactly 4 variables per channel. The
-// training gradient is written out (about half the passes over x of autodiff's).
-func BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
+// training gradient is written out (about half the passes over x of
+// autodiff's). At inference on the Go backend, where the variables are
+// constants, the scale is folded into the weights of the lowered convolution
+// that produced x (see fold.go).
+func (o Ops) BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
 	if momentum < 0 || momentum >= 1 {
 		exceptions.Panicf("convnet.BatchNorm: momentum must be in [0, 1), got %g", momentum)
 	}
 	if !(epsilon > 0) {
 		exceptions.Panicf("convnet.BatchNorm: epsilon must be positive, got %g", epsilon)
 	}
+	checkImage("BatchNorm", x)
 	g := x.Graph()
-	c := x.Shape().Dimensions[x.Rank()-1]
+	c := o.Channels(x)
 	vshape := shapes.Make(x.DType(), c)
 	gammaVar := scope.WithInitializer(initializer.One).VariableWithShape(BNGamma, vshape)
 	betaVar := scope.WithInitializer(initializer.Zero).VariableWithShape(BNBeta, vshape)
 	mmVar := scope.WithInitializer(initializer.Zero).VariableWithShape(BNMovingMean, vshape).SetTrainable(false)
 	mvVar := scope.WithInitializer(initializer.One).VariableWithShape(BNMovingVariance, vshape).SetTrainable(false)
 	gamma, beta := gammaVar.NodeValue(g), betaVar.NodeValue(g)
-	bcast := make([]int, x.Rank())
-	for i := range bcast {
-		bcast[i] = 1
-	}
-	bcast[len(bcast)-1] = c
-	expand := func(v *Node) *Node { return Reshape(v, bcast...) }
-	invStd := func(variance *Node) *Node { return Reciprocal(Sqrt(AddScalar(variance, epsilon))) }
 
 	if !scope.IsTraining(g) {
-		// Folded into one scale and shift: two passes over x.
-		scale := Mul(gamma, invStd(mvVar.NodeValue(g)))
-		shift := Sub(beta, Mul(mmVar.NodeValue(g), scale))
-		return Add(Mul(x, expand(scale)), expand(shift))
+		mm, mv := mmVar.NodeValue(g), mvVar.NodeValue(g)
+		for _, nv := range []struct {
+			n *Node
+			v *model.Variable
+		}{{gamma, gammaVar}, {beta, betaVar}, {mm, mmVar}, {mv, mvVar}} {
+			noteVariable(nv.n, nv.v)
+		}
+		return o.inferenceNorm(x, gamma, beta, mm, mv, epsilon)
 	}
 
-	axes := make([]int, x.Rank()-1)
-	n := 1
-	for i := range axes {
-		axes[i] = i
-		n *= x.Shape().Dimensions[i]
-	}
+	y, mean, variance := o.batchStatsNorm(x, gamma, beta, epsilon)
 	m := Scalar(g, x.DType(), momentum)
 	update := func(v *model.Variable, batch *Node) {
 		v.SetNodeValue(Add(Mul(v.NodeValue(g), m), Mul(OneMinus(m), StopGradient(batch))))
 	}
+	update(mmVar, mean)
+	update(mvVar, variance)
+	return y
+}
+
+// inferenceNorm is x·scale + shift with scale = γ/√(var+ε) and shift = β −
+// mean·scale: with the scale folded into the weights of the lowered op that
+// produced x when the statistics and those weights are known constants.
+func (o Ops) inferenceNorm(x, gamma, beta, mean, variance *Node, epsilon float64) *Node {
+	gv, bv, mv, vv := constOf(gamma), constOf(beta), constOf(mean), constOf(variance)
+	if o.Lowered && gv != nil && bv != nil && mv != nil && vv != nil {
+		// The same float32 arithmetic as the graph below.
+		scale, shift := make([]float32, len(gv)), make([]float32, len(gv))
+		for i := range gv {
+			scale[i] = gv[i] * (1 / float32(math.Sqrt(float64(vv[i]+float32(epsilon)))))
+			shift[i] = bv[i] - mv[i]*scale[i]
+		}
+		if y := foldScale(x, scale); y != nil {
+			return Add(y, o.perChannel(newConst(x.Graph(), shift, len(shift))))
+		}
+	}
+	scale := Mul(gamma, Reciprocal(Sqrt(AddScalar(variance, epsilon))))
+	shift := Sub(beta, Mul(mean, scale))
+	return Add(Mul(x, o.perChannel(scale)), o.perChannel(shift))
+}
+
+// BatchStatsNorm normalizes activations x (in the ops' layout) with their
+// batch statistics, scaled by gamma and shifted by beta ([C] each; any
+// nodes, e.g. slices of shared variables): BatchNorm's training forward
+// without moving averages, with its written-out gradient.
+func (o Ops) BatchStatsNorm(x, gamma, beta *Node, epsilon float64) *Node {
+	checkImage("BatchStatsNorm", x)
+	y, _, _ := o.batchStatsNorm(x, gamma, beta, epsilon)
+	return y
+}
+
+// batchStatsNorm returns the normalized x and the batch mean and variance.
+func (o Ops) batchStatsNorm(x, gamma, beta *Node, epsilon float64) (y, mean, variance *Node) {
+	axes := o.otherAxes()
+	n := 1
+	for _, a := range axes {
+		n *= x.Shape().Dimensions[a]
+	}
+	expand := o.perChannel
 	var xc, inv, scale, sumDyXc, sumDyXcOf *Node
 	normalize := func() *Node {
-		mean := ReduceMean(x, axes...)
+		mean = ReduceMean(x, axes...)
 		xc = Sub(x, expand(mean))
-		variance := ReduceMean(Square(xc), axes...)
-		update(mmVar, mean)
-		update(mvVar, variance)
-		inv = invStd(variance)
+		variance = ReduceMean(Square(xc), axes...)
+		inv = Reciprocal(Sqrt(AddScalar(variance, epsilon)))
 		scale = Mul(gamma, inv)
 		return Add(Mul(xc, expand(scale)), expand(beta))
 	}
@@ -98,7 +143,7 @@ func BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
 			return Add(Add(Mul(dy, expand(scale)), Mul(xc, expand(a))), expand(b))
 		})
 	if !ok {
-		return normalize()
+		y = normalize()
 	}
-	return y
+	return y, mean, variance
 }

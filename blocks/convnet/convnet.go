@@ -87,7 +87,9 @@ func (b *Builder) Arch() *blocks.Arch {
 	return b.arch.Clone()
 }
 
-// OpsFor returns the ops the Builder uses on backend be.
+// OpsFor returns the ops the Builder uses on backend be, lowered or native.
+// The lowered ops' layout is chosen per graph, by the batch size (see
+// LayoutFor), when the images enter (Net.Stem).
 func (b *Builder) OpsFor(be compute.Backend) Ops {
 	if b.lowered != nil {
 		return Ops{Lowered: *b.lowered}
@@ -161,15 +163,18 @@ func BlockScope(i int) string { return fmt.Sprintf("block_%02d", i) }
 // built by this code only.
 type Net struct {
 	ops               Ops
+	autoLayout        bool // Stem sets the ops' layout for the batch size.
 	momentum, epsilon float64
 }
 
-// NetFor returns the part builder the Builder uses on backend be.
+// NetFor returns the part builder the Builder uses on backend be: its Stem
+// chooses the lowered ops' layout for the batch size (LayoutFor).
 func (b *Builder) NetFor(be compute.Backend) *Net {
-	return &Net{ops: b.OpsFor(be), momentum: b.bnMomentum, epsilon: b.bnEpsilon}
+	return &Net{ops: b.OpsFor(be), autoLayout: true, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
 }
 
-// NewNet returns a part builder with the given ops and default BatchNorm settings.
+// NewNet returns a part builder with the given ops (their layout as given)
+// and default BatchNorm settings.
 func NewNet(ops Ops) *Net {
 	return &Net{ops: ops, momentum: DefaultBatchNormMomentum, epsilon: DefaultBatchNormEpsilon}
 }
@@ -179,22 +184,26 @@ func (n *Net) Stem(scope *model.Scope, images *Node, b blocks.Block) *Node {
 	if b.Kind != blocks.KindConv {
 		exceptions.Panicf("stem must be of kind %q, got %q", blocks.KindConv, b.Kind)
 	}
+	if n.autoLayout {
+		checkImage("Stem", images)
+		n.ops = n.ops.ForBatch(images.Shape().Dimensions[0])
+	}
 	p := b.Plan(images.Shape().Dimensions[3])
 	p.Ops[0].Name = blocks.OpNameStem
-	return n.Plan(scope, images, p)
+	return n.Plan(scope, n.ops.In(images), p)
 }
 
 // Head builds the head h and a classifier of the given width (h.Plan): the
 // head conv under scope/head/conv, global average pooling, the hidden layer
 // under scope/head/hidden, dropout (training only) and scope/classifier.
 func (n *Net) Head(scope *model.Scope, x *Node, h blocks.Head, classes int) *Node {
-	return n.Plan(scope, x, h.Plan(x.Shape().Dimensions[3], classes))
+	return n.Plan(scope, x, h.Plan(n.ops.Channels(x), classes))
 }
 
 // Block builds one blocks.Block (its plan, blocks.Block.Plan) under scope
 // (Builder uses scope.In(BlockScope(i)) for block i).
 func (n *Net) Block(scope *model.Scope, x *Node, b blocks.Block) *Node {
-	return n.Plan(scope, x, b.Plan(x.Shape().Dimensions[3]))
+	return n.Plan(scope, x, b.Plan(n.ops.Channels(x)))
 }
 
 // Plan builds the ops of plan p on x, each under the scope its name gives
@@ -202,7 +211,7 @@ func (n *Net) Block(scope *model.Scope, x *Node, b blocks.Block) *Node {
 // returns the last op's output. Convolutions are followed by BatchNorm and
 // their activation; fully connected layers have a bias; OpAdd sums its inputs.
 func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
-	if x.Shape().Dimensions[x.Rank()-1] != p.In {
+	if n.ops.Channels(x) != p.In {
 		exceptions.Panicf("plan for %d input channels applied to %s", p.In, x.Shape())
 	}
 	vals := make([]*Node, len(p.Ops))
@@ -249,7 +258,7 @@ func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
 			if op.Kernel != 0 {
 				exceptions.Panicf("op %s: only global pooling is built", op.Name)
 			}
-			vals[i] = ReduceMean(in, 1, 2)
+			vals[i] = n.ops.Pool(in)
 		case blocks.OpFC:
 			if op.Dropout > 0 {
 				in = layers.DropoutStatic(scope, in, op.Dropout)
@@ -268,7 +277,7 @@ func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
 
 // conv is a k×k (or 1×1) convolution + BatchNorm + activation ("" = linear).
 func (n *Net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.Activation) *Node {
-	in := x.Shape().Dimensions[3]
+	in := n.ops.Channels(x)
 	var y *Node
 	if k == 1 {
 		w := weights(scope, x.Graph(), shapes.Make(x.DType(), in, out), in, act != "")
@@ -277,15 +286,15 @@ func (n *Net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.A
 		w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, in, out), k*k*in, act != "")
 		y = n.ops.Conv(x, w, stride)
 	}
-	return activate(BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
+	return activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
 }
 
 // depthwise is a k×k depthwise convolution + BatchNorm + activation.
 func (n *Net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.Activation) *Node {
-	c := x.Shape().Dimensions[3]
+	c := n.ops.Channels(x)
 	w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, c), k*k, act != "")
 	y := n.ops.Depthwise(x, w, stride)
-	return activate(BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
+	return activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
 }
 
 // dense is a fully connected layer with bias on x [batch, features].
@@ -305,8 +314,10 @@ func weights(scope *model.Scope, g *Graph, shape shapes.Shape, fanIn int, activa
 	if activated {
 		gain = 2
 	}
-	return scope.WithInitializer(varianceScaling(scope.Store(), fanIn, gain)).
-		VariableWithShape(VarWeights, shape).NodeValue(g)
+	v := scope.WithInitializer(varianceScaling(scope.Store(), fanIn, gain)).VariableWithShape(VarWeights, shape)
+	n := v.NodeValue(g)
+	noteVariable(n, v) // For folding at inference (fold.go).
+	return n
 }
 
 // varianceScaling draws N(0, gain/fanIn) from the store's (seedable) RNG.

@@ -304,3 +304,80 @@ func TestLoweredAndNativeShareVariables(t *testing.T) {
 		t.Errorf("lowered and native differ: relative error %.2g", e)
 	}
 }
+
+// TestLoweredInferenceMatchesNative compares inference logits (BatchNorm with
+// moving averages, folded into the lowered convolutions' weights) of the
+// lowered ops in both layouts with the native ones, from the same variables
+// with random BatchNorm statistics.
+func TestLoweredInferenceMatchesNative(t *testing.T) {
+	be := testBackend(t)
+	arch := tinyArch(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	x, _ := randomBatch(rng, arch, 3)
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(4))
+	initExec, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
+		return New(arch).Logits(scope.In("model"), images)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := initExec.Exec(x); err != nil {
+		t.Fatal(err)
+	}
+	nbn := 0
+	for v := range store.RootScope().IterVariables() {
+		if !strings.Contains(v.Path(), "/bn/") {
+			continue
+		}
+		nbn++
+		vals := make([]float32, v.Shape().Size())
+		for i := range vals {
+			vals[i] = float32(0.5 + rng.Float64()) // positive: also a valid variance
+			if strings.HasSuffix(v.Path(), BNBeta) || strings.HasSuffix(v.Path(), BNMovingMean) {
+				vals[i] -= 1
+			}
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, v.Shape().Dimensions...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nbn /= 4
+	var want []float32
+	for _, o := range []Ops{{}, {Lowered: true}, {Lowered: true, Layout: CHWN}} {
+		// Inference changes no variable: one store for all. (A clone's
+		// variables enter graphs as parameters, not constants.)
+		folded := -1
+		exec, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
+			n, m := NewNet(o), scope.In("model")
+			y := n.Stem(m, images, arch.Stem)
+			for i, blk := range arch.Blocks {
+				y = n.Block(m.In("%s", BlockScope(i)), y, blk)
+			}
+			logits := n.Head(m, y, arch.Head, arch.Classes)
+			folded = stateOf(images.Graph()).folded
+			return logits
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Exec(x)
+		if err != nil {
+			t.Fatalf("%s: %v", o, err)
+		}
+		got := tensors.MustCopyFlatData[float32](out[0])
+		if want == nil {
+			want = got
+			if folded != 0 {
+				t.Errorf("native ops: %d BatchNorms folded, want 0", folded)
+			}
+			continue
+		}
+		if folded != nbn {
+			t.Errorf("%s: %d of %d BatchNorms folded into the convolutions", o, folded, nbn)
+		}
+		if e := maxRelErr(got, want); e > 1e-4 {
+			t.Errorf("%s: inference logits differ from the native ones: relative error %.2g", o, e)
+		}
+	}
+}

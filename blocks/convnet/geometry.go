@@ -106,11 +106,12 @@ func window(x *Node, axes, offs, lens []int) *Node {
 	return Pad(x, ScalarZero(x.Graph(), x.DType()), cfg...)
 }
 
-// tapSource holds the input of a lowered convolution prepared for reading
-// forward taps: as is for stride 1, split into parities for stride 2.
+// tapSource holds the input of a lowered convolution (4-D, spatial axes 1
+// and 2, either layout) prepared for reading forward taps: as is for stride
+// 1, split into parities for stride 2.
 type tapSource struct {
 	gh, gw axisGeom
-	x      *Node // stride 1: [B,H,W,C]; stride 2: [B,H/2,2,W/2,2,C]
+	x      *Node // stride 1: [A,H,W,Z]; stride 2: [A,H/2,2,W/2,2,Z]
 }
 
 func newTapSource(x *Node, k, stride int) *tapSource {
@@ -128,7 +129,7 @@ func newTapSource(x *Node, k, stride int) *tapSource {
 // reads reports whether kernel tap (dy, dx) reads any input element.
 func (t *tapSource) reads(dy, dx int) bool { return t.gh.reads(dy) && t.gw.reads(dx) }
 
-// at returns the [B,outH,outW,C] window that kernel tap (dy, dx) reads.
+// at returns the [A,outH,outW,Z] window that kernel tap (dy, dx) reads.
 func (t *tapSource) at(dy, dx int) *Node {
 	qy, oy := t.gh.fwdTap(dy)
 	qx, ox := t.gw.fwdTap(dx)
@@ -141,12 +142,12 @@ func (t *tapSource) at(dy, dx int) *Node {
 }
 
 // transposed builds the input gradient of a lowered convolution from dy
-// [B,outH,outW,Cdy]: for each input phase, term(taps) combines the windows of dy
-// for the taps reaching that phase (each window [B,phaseH,phaseW,Cdy], with its
-// tap) into a [B,phaseH,phaseW,C] tensor, or returns nil when no tap reaches it
-// (zero). The phases are interleaved back into [B,H,W,C].
-func transposed(dy *Node, gh, gw axisGeom, c int, term func(windows []*Node, taps [][2]int) *Node) *Node {
-	b := dy.Shape().Dimensions[0]
+// (4-D, spatial axes 1 and 2, either layout): for each input phase,
+// term(taps) combines the windows of dy for the taps reaching that phase
+// (each window with its tap, spatially phaseH×phaseW) into the phase's part
+// of the gradient, or returns nil when no tap reaches it (zero). The phases
+// are interleaved back into the input's spatial size.
+func transposed(dy *Node, gh, gw axisGeom, term func(windows []*Node, taps [][2]int) *Node) *Node {
 	ph, pw := gh.phaseLen(), gw.phaseLen()
 	phase := func(py, px int) *Node {
 		var windows []*Node
@@ -165,19 +166,25 @@ func transposed(dy *Node, gh, gw axisGeom, c int, term func(windows []*Node, tap
 	if gh.s == 1 {
 		return phase(0, 0)
 	}
-	// Interleave: [B,ph,1,pw,1,C] parts concatenated on the parity axes give
-	// [B,ph,2,pw,2,C], i.e. [B,2ph,2pw,C]. Missing phases are zero: pad instead.
+	// Interleave: [A,ph,1,pw,1,Z] parts concatenated on the parity axes give
+	// [A,ph,2,pw,2,Z], i.e. [A,2ph,2pw,Z]. Missing phases are zero: pad instead.
+	var a, z int // The outer axes of the phases.
+	split := func(p *Node) *Node {
+		d := p.Shape().Dimensions
+		a, z = d[0], d[3]
+		return Reshape(p, a, ph, 1, pw, 1, z)
+	}
 	var rows []*Node
 	for py := range 2 {
 		p0, p1 := phase(py, 0), phase(py, 1)
 		var row *Node
 		switch {
 		case p0 != nil && p1 != nil:
-			row = Concatenate([]*Node{Reshape(p0, b, ph, 1, pw, 1, c), Reshape(p1, b, ph, 1, pw, 1, c)}, 4)
+			row = Concatenate([]*Node{split(p0), split(p1)}, 4)
 		case p0 != nil:
-			row = window(Reshape(p0, b, ph, 1, pw, 1, c), []int{4}, []int{0}, []int{2})
+			row = window(split(p0), []int{4}, []int{0}, []int{2})
 		case p1 != nil:
-			row = window(Reshape(p1, b, ph, 1, pw, 1, c), []int{4}, []int{-1}, []int{2})
+			row = window(split(p1), []int{4}, []int{-1}, []int{2})
 		}
 		rows = append(rows, row)
 	}
@@ -190,6 +197,18 @@ func transposed(dy *Node, gh, gw axisGeom, c int, term func(windows []*Node, tap
 	default:
 		full = window(rows[1], []int{2}, []int{-1}, []int{2})
 	}
-	full = Reshape(full, b, 2*ph, 2*pw, c)
+	full = Reshape(full, a, 2*ph, 2*pw, z)
 	return window(full, []int{1, 2}, []int{0, 0}, []int{gh.n, gw.n})
+}
+
+// upsample2 is the transpose of subsampling by 2: g [A,h,w,Z] placed at the
+// even rows and columns of an [A,H,W,Z] zero tensor (H ∈ {2h−1, 2h}). One
+// Pad of g seen as [A,h,1,w,1,Z] (not Pad's interior padding, which ONNX
+// Runtime lacks), and a crop for odd sizes.
+func upsample2(g *Node, h, w int) *Node {
+	d := g.Shape().Dimensions
+	x := Reshape(g, d[0], d[1], 1, d[2], 1, d[3])
+	x = window(x, []int{2, 4}, []int{0, 0}, []int{2, 2})
+	x = Reshape(x, d[0], 2*d[1], 2*d[2], d[3])
+	return window(x, []int{1, 2}, []int{0, 0}, []int{h, w})
 }

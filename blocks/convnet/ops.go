@@ -9,21 +9,23 @@ import (
 	"github.com/gomlx/gomlx/support/exceptions"
 )
 
-// This file holds the convolution ops on NHWC float32 images, in two flavours:
+// This file holds the convolution ops on float32 image batches, in two flavours:
 //
 //   - lowered: pointwise convs as MatMuls, depthwise convs as sums of shifted
 //     windows times per-channel weights (at stride 1 shifted per axis: 2k
-//     windows instead of k·k), full convs as im2col (windows
-//     concatenated on the channel axis) + one MatMul, stride 2 by splitting the
-//     input into its 4 (row, column) parities with a Reshape — never a strided
-//     Slice or strided conv, whose gradients ONNX Runtime cannot run, and never
-//     computing at stride 1 to subsample. Windows are Pads with negative
-//     padding (a crop; faster than Slice on the Go backend); kernel taps that
-//     read only padding (small maps) are skipped. Their gradients are written
-//     out (see withGradient) rather than left to gomlx's autodiff, which on the
-//     Go backend turns every window into a zero-filled Pad and transposes both
-//     4-D operands of every weight gradient: the input gradient is the
-//     transposed convolution, built from windows of dy per input parity.
+//     windows instead of k·k) or, on small maps in the CHWN layout, as one
+//     batched MatMul with a banded matrix (banded.go); full convs as im2col
+//     (windows concatenated on the channel axis) + one MatMul; stride 2 by
+//     splitting the input into its 4 (row, column) parities with a Reshape —
+//     never a strided Slice or strided conv, whose gradients ONNX Runtime
+//     cannot run, and never computing at stride 1 to subsample. Windows are
+//     Pads with negative padding (a crop; faster than Slice on the Go
+//     backend); kernel taps that read only padding (small maps) are skipped.
+//     Their gradients are written out (see withGradient) rather than left to
+//     gomlx's autodiff, which on the Go backend turns every window into a
+//     zero-filled Pad and transposes both 4-D operands of every weight
+//     gradient: the input gradient is the transposed convolution, built from
+//     windows of dy per input parity.
 //   - native: graph.Convolve (grouped for depthwise), the natural choice on XLA.
 //
 // Both use TF "SAME" padding: output size ceil(in/stride), and for stride 2 the
@@ -33,42 +35,198 @@ import (
 // a different phase: the native ops pass TF's paddings explicitly so both
 // flavours compute the same function (and match blocks.Analyze's sizes).
 //
-// Weight layouts are shared by both flavours, so a checkpoint trained with one
-// runs with the other:
+// Weight layouts are shared by both flavours and both activation layouts, so
+// a checkpoint trained with one runs with the other:
 //
 //	Pointwise: [Cin, Cout]      Depthwise: [k, k, C]      Conv: [k, k, Cin, Cout]
 
+// Layout is the order of the axes of the activations the lowered ops take and
+// return. Images enter in NHWC (Ops.In converts them).
+type Layout int
+
+const (
+	// NHWC is [batch, height, width, channels]: the images' layout and
+	// graph.Convolve's.
+	NHWC Layout = iota
+	// CHWN is [channels, height, width, batch]. The channel contractions of
+	// the convolutions are then MatMuls whose long axis (pixels × batch) is
+	// the output's row, and their weight gradients contract the rows of two
+	// row-major matrices: the Go backend's MatMul needs no transpose of an
+	// activation for either (with NHWC, every weight gradient transposes
+	// one, and outputs of 8-24 channels run several times slower). Windows
+	// copy runs of at least a batch of values, and on small maps a
+	// depthwise convolution is one batched MatMul (banded.go).
+	CHWN
+)
+
+// chwnMinBatch is the smallest batch LayoutFor runs in CHWN. Measured on the
+// Go backend (BenchmarkTrainStep, batch 64; batch-1 inference of MultiAVG at
+// 224 px): CHWN trains about 2x faster than NHWC, while with a single image
+// its stride-2 parity splits and narrow windows copy runs of one value and
+// NHWC infers 2-3x faster.
+const chwnMinBatch = 8
+
+// LayoutFor returns the layout the lowered ops run fastest in on batches of
+// the given size: CHWN for training batches, NHWC for a few images.
+func LayoutFor(batch int) Layout {
+	if batch >= chwnMinBatch {
+		return CHWN
+	}
+	return NHWC
+}
+
+// ForBatch returns o with the layout LayoutFor(batch) when o is lowered.
+func (o Ops) ForBatch(batch int) Ops {
+	if o.Lowered {
+		o.Layout = LayoutFor(batch)
+	}
+	return o
+}
+
+func (l Layout) String() string {
+	if l == CHWN {
+		return "CHWN"
+	}
+	return "NHWC"
+}
+
 // Ops selects the implementation of the convolution ops. The zero value is the
-// native flavour (graph.Convolve). The weights may be any node (a variable, or
-// a slice or masked copy of a larger one, as a weight-sharing supernet does):
-// gradients flow back through them as usual. Graph-building functions: they
-// panic on bad shapes, as gomlx ops do.
+// native flavour (graph.Convolve, NHWC). The weights may be any node (a
+// variable, or a slice or masked copy of a larger one, as a weight-sharing
+// supernet does): gradients flow back through them as usual. Graph-building
+// functions: they panic on bad shapes, as gomlx ops do.
 type Ops struct {
 	// Lowered selects MatMuls and shifted windows instead of graph.Convolve.
 	Lowered bool
+
+	// Layout is the activations' layout of the lowered ops (the native ops
+	// always use NHWC).
+	Layout Layout
 
 	// autodiff (with Lowered) builds the lowered forward from Slices and lets
 	// gomlx differentiate it: slower, kept as the reference in tests and as the
 	// fallback when gomlx's fused-op mechanism is disabled.
 	autodiff bool
+
+	// dw forces a depthwise lowering (tests): dwAuto chooses by size.
+	dw dwLowering
 }
+
+type dwLowering int
+
+const (
+	dwAuto dwLowering = iota
+	dwWindows
+	dwBanded
+)
 
 func (o Ops) String() string {
+	s := "native"
 	switch {
 	case !o.Lowered:
-		return "native"
+		return s
 	case o.autodiff:
-		return "lowered-autodiff"
+		s = "lowered-autodiff"
+	default:
+		s = "lowered"
 	}
-	return "lowered"
+	if o.Layout != NHWC {
+		s += "-" + o.Layout.String()
+	}
+	switch o.dw {
+	case dwWindows:
+		s += "-windows"
+	case dwBanded:
+		s += "-banded"
+	}
+	return s
 }
 
-// Pointwise is the 1×1 convolution x [B,H,W,Cin] × w [Cin,Cout] with the given
-// stride (1 or 2).
+// layout is the activations' layout (NHWC for the native ops).
+func (o Ops) layout() Layout {
+	if !o.Lowered {
+		return NHWC
+	}
+	return o.Layout
+}
+
+// chanAxis is the channel axis of an activation.
+func (o Ops) chanAxis() int {
+	if o.layout() == CHWN {
+		return 0
+	}
+	return 3
+}
+
+// batchAxis is the batch axis of an activation.
+func (o Ops) batchAxis() int { return 3 - o.chanAxis() }
+
+// otherAxes are the axes of an activation but the channel axis: the axes
+// BatchNorm reduces.
+func (o Ops) otherAxes() []int {
+	if o.layout() == CHWN {
+		return []int{1, 2, 3}
+	}
+	return []int{0, 1, 2}
+}
+
+// image returns the dimensions of a batch of b images h×w×c in the layout.
+func (o Ops) image(b, h, w, c int) []int {
+	if o.layout() == CHWN {
+		return []int{c, h, w, b}
+	}
+	return []int{b, h, w, c}
+}
+
+// perChannel reshapes a [C] vector to broadcast over the channel axis.
+func (o Ops) perChannel(v *Node) *Node {
+	c := v.Shape().Size()
+	if o.layout() == CHWN {
+		return Reshape(v, c, 1, 1, 1)
+	}
+	return Reshape(v, 1, 1, 1, c)
+}
+
+// In converts NHWC images [B,H,W,C] to the ops' layout.
+func (o Ops) In(images *Node) *Node {
+	checkImage("In", images)
+	if o.layout() == CHWN {
+		return Transpose(images, 0, 3)
+	}
+	return images
+}
+
+// Out converts activations in the ops' layout to NHWC [B,H,W,C].
+func (o Ops) Out(x *Node) *Node {
+	checkImage("Out", x)
+	if o.layout() == CHWN {
+		return Transpose(x, 0, 3)
+	}
+	return x
+}
+
+// Channels returns the number of channels of activations x.
+func (o Ops) Channels(x *Node) int {
+	checkImage("Channels", x)
+	return x.Shape().Dimensions[o.chanAxis()]
+}
+
+// Pool is global average pooling: activations x to features [B, C].
+func (o Ops) Pool(x *Node) *Node {
+	checkImage("Pool", x)
+	y := ReduceMean(x, 1, 2)
+	if o.layout() == CHWN {
+		return Transpose(y, 1, 0)
+	}
+	return y
+}
+
+// Pointwise is the 1×1 convolution of x (Cin channels) with w [Cin,Cout],
+// with the given stride (1 or 2).
 func (o Ops) Pointwise(x, w *Node, stride int) *Node {
 	checkImage("Pointwise", x)
 	checkStride("Pointwise", stride)
-	cin := x.Shape().Dimensions[3]
+	cin := o.Channels(x)
 	if w.Rank() != 2 || w.Shape().Dimensions[0] != cin {
 		exceptions.Panicf("convnet.Pointwise: weights shaped %s don't match input %s (want [Cin=%d, Cout])",
 			w.Shape(), x.Shape(), cin)
@@ -78,37 +236,40 @@ func (o Ops) Pointwise(x, w *Node, stride int) *Node {
 		return o.Conv(x, Reshape(w, 1, 1, cin, cout), stride)
 	}
 	if o.autodiff {
-		return refPointwise(x, w, stride)
+		return o.viaNHWC(func(x *Node) *Node { return refPointwise(x, w, stride) }, x)
 	}
-	var xs *Node // The subsampled input as [B·outH·outW, Cin].
-	src := newTapSource(x, 1, stride)
-	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], src.gh.out, src.gw.out, cout)
-	y, ok := withGradient([]*Node{x, w}, out,
-		func() *Node {
-			y, xs2 := matmul4D(src.at(0, 0), w)
-			xs = xs2
-			return y
-		},
-		func(i int, dy *Node) *Node {
-			if i == 1 {
-				return weightGrad(xs, dy)
-			}
-			return transposed(dy, src.gh, src.gw, cin, func(windows []*Node, _ [][2]int) *Node {
-				// dy · wᵀ: DotGeneral's "transposed" layout, no transposes.
-				return DotGeneral(windows[0], []int{3}, nil, w, []int{1}, nil)
-			})
-		})
+	xs := o.Subsample(x, stride)
+	y, ok := o.pointwise(xs, w, false)
 	if !ok {
-		return refPointwise(x, w, stride)
+		return o.viaNHWC(func(x *Node) *Node { return refPointwise(x, w, stride) }, x)
 	}
+	recordFold(y, w, func(w *Node) *Node { y, _ := o.pointwise(xs, w, true); return y })
 	return y
 }
 
-// Depthwise is the k×k depthwise convolution of x [B,H,W,C] with w [k,k,C].
+// pointwise is the stride-1 lowered 1×1 convolution with its gradient
+// (plain: without a gradient of its own, for a rebuilt inference graph).
+func (o Ops) pointwise(x, w *Node, plain bool) (*Node, bool) {
+	fwd := func() *Node { return o.channelMatMul(x, w, false) }
+	if plain {
+		return fwd(), true
+	}
+	out := x.Shape().Clone()
+	out.Dimensions[o.chanAxis()] = w.Shape().Dimensions[1]
+	return withGradient([]*Node{x, w}, out, fwd,
+		func(i int, dy *Node) *Node {
+			if i == 1 {
+				return o.channelGrad(x, dy)
+			}
+			return o.channelMatMul(dy, w, true)
+		})
+}
+
+// Depthwise is the k×k depthwise convolution of x (C channels) with w [k,k,C].
 func (o Ops) Depthwise(x, w *Node, stride int) *Node {
 	checkImage("Depthwise", x)
 	k := checkKernel("Depthwise", w, 3)
-	c := x.Shape().Dimensions[3]
+	c := o.Channels(x)
 	if w.Shape().Dimensions[2] != c {
 		exceptions.Panicf("convnet.Depthwise: weights shaped %s don't match input %s (want [k, k, C=%d])",
 			w.Shape(), x.Shape(), c)
@@ -122,30 +283,41 @@ func (o Ops) Depthwise(x, w *Node, stride int) *Node {
 			ChannelGroupCount(c).
 			Done()
 	}
+	ref := func(x *Node) *Node { return refDepthwise(x, w, stride) }
 	if o.autodiff {
-		return refDepthwise(x, w, stride)
+		return o.viaNHWC(ref, x)
 	}
-	// Per-channel weights of tap (dy, dx), [1,1,1,C]: broadcast on the leading
-	// axes, the Go backend's fast broadcast path.
-	wt := func(w *Node, dy, dx int) *Node { return Reshape(Slice(w, AxisElem(dy), AxisElem(dx)), 1, 1, 1, c) }
-	var y *Node
-	var ok bool
-	if stride == 1 {
-		y, ok = depthwiseSeparable(x, w, k, wt)
-	} else {
-		y, ok = depthwiseTaps(x, w, k, stride, wt)
-	}
+	y, ok := o.depthwise(x, w, stride, false)
 	if !ok {
-		return refDepthwise(x, w, stride)
+		return o.viaNHWC(ref, x)
 	}
+	recordFold(y, w, func(w *Node) *Node { y, _ := o.depthwise(x, w, stride, true); return y })
 	return y
+}
+
+// depthwise picks the lowering of Depthwise (plain: no gradient of its own).
+func (o Ops) depthwise(x, w *Node, stride int, plain bool) (*Node, bool) {
+	k := w.Shape().Dimensions[0]
+	banded := o.dw == dwBanded || (o.dw == dwAuto && useBanded(x, k, stride))
+	if o.layout() == CHWN && banded {
+		return o.depthwiseBanded(x, w, stride, plain)
+	}
+	if stride == 1 {
+		return o.depthwiseSeparable(x, w, k, plain)
+	}
+	return o.depthwiseTaps(x, w, k, stride, plain)
+}
+
+// tapWeight is the per-channel weight of tap (dy, dx) shaped to broadcast.
+func (o Ops) tapWeight(w *Node, dy, dx int) *Node {
+	return o.perChannel(Slice(w, AxisElem(dy), AxisElem(dx)))
 }
 
 // depthwiseSeparable is the stride-1 lowered depthwise conv with its windows
 // taken in two steps: y = Σ_dy shiftH_dy(Σ_dx shiftW_dx(x)·w[dy,dx]). It
 // takes 2k windows instead of k·k (and 3k for the gradients instead of k·k),
 // the same multiplies and adds.
-func depthwiseSeparable(x, w *Node, k int, wt func(w *Node, dy, dx int) *Node) (*Node, bool) {
+func (o Ops) depthwiseSeparable(x, w *Node, k int, plain bool) (*Node, bool) {
 	dims := x.Shape().Dimensions
 	h, wd := dims[1], dims[2]
 	gh, gw := newAxisGeom(h, k, 1), newAxisGeom(wd, k, 1)
@@ -162,7 +334,7 @@ func depthwiseSeparable(x, w *Node, k int, wt func(w *Node, dy, dx int) *Node) (
 			var row *Node
 			for dx, col := range cols {
 				if col != nil {
-					row = addOrInit(row, Mul(col, wt(w, dy, dx)))
+					row = addOrInit(row, Mul(col, o.tapWeight(w, dy, dx)))
 				}
 			}
 			sum = addOrInit(sum, shiftH(row, flip*(dy-gh.lo)))
@@ -170,15 +342,18 @@ func depthwiseSeparable(x, w *Node, k int, wt func(w *Node, dy, dx int) *Node) (
 		return sum
 	}
 	xw := make([]*Node, k) // x shifted along W for each dx; nil: only padding.
-	return withGradient([]*Node{x, w}, x.Shape(),
-		func() *Node {
-			for dx := range k {
-				if gw.reads(dx) {
-					xw[dx] = shiftW(x, dx-gw.lo)
-				}
+	fwd := func() *Node {
+		for dx := range k {
+			if gw.reads(dx) {
+				xw[dx] = shiftW(x, dx-gw.lo)
 			}
-			return combine(xw, 1)
-		},
+		}
+		return combine(xw, 1)
+	}
+	if plain {
+		return fwd(), true
+	}
+	return withGradient([]*Node{x, w}, x.Shape(), fwd,
 		func(i int, g *Node) *Node {
 			if i == 0 {
 				gws := make([]*Node, k)
@@ -190,6 +365,7 @@ func depthwiseSeparable(x, w *Node, k int, wt func(w *Node, dy, dx int) *Node) (
 				return combine(gws, -1)
 			}
 			// dW[dy,dx] = Σ shiftW_dx(x) · shiftH_{-dy}(g).
+			c := o.Channels(g)
 			parts := make([]*Node, k*k)
 			for dy := range k {
 				var gs *Node
@@ -198,36 +374,39 @@ func depthwiseSeparable(x, w *Node, k int, wt func(w *Node, dy, dx int) *Node) (
 				}
 				for dx := range k {
 					if gs == nil || xw[dx] == nil {
-						parts[dy*k+dx] = Zeros(g.Graph(), shapes.Make(g.DType(), g.Shape().Dimensions[3]))
+						parts[dy*k+dx] = Zeros(g.Graph(), shapes.Make(g.DType(), c))
 					} else {
-						parts[dy*k+dx] = ReduceSum(Mul(xw[dx], gs), 0, 1, 2)
+						parts[dy*k+dx] = ReduceSum(Mul(xw[dx], gs), o.otherAxes()...)
 					}
 				}
 			}
-			return Reshape(Stack(parts, 0), k, k, g.Shape().Dimensions[3])
+			return Reshape(Stack(parts, 0), k, k, c)
 		})
 }
 
 // depthwiseTaps is the lowered depthwise conv as a sum over the k·k windows
 // (any stride).
-func depthwiseTaps(x, w *Node, k, stride int, wt func(w *Node, dy, dx int) *Node) (*Node, bool) {
-	c := x.Shape().Dimensions[3]
+func (o Ops) depthwiseTaps(x, w *Node, k, stride int, plain bool) (*Node, bool) {
+	c := o.Channels(x)
 	src := newTapSource(x, k, stride)
 	taps := make([]*Node, k*k)
-	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], src.gh.out, src.gw.out, c)
-	return withGradient([]*Node{x, w}, out,
-		func() *Node {
-			var sum *Node
-			for dy := range k {
-				for dx := range k {
-					if src.reads(dy, dx) { // Else all padding: nil.
-						taps[dy*k+dx] = src.at(dy, dx)
-						sum = addOrInit(sum, Mul(taps[dy*k+dx], wt(w, dy, dx)))
-					}
+	out := shapes.Make(x.DType(), o.image(x.Shape().Dimensions[o.batchAxis()], src.gh.out, src.gw.out, c)...)
+	fwd := func() *Node {
+		var sum *Node
+		for dy := range k {
+			for dx := range k {
+				if src.reads(dy, dx) { // Else all padding: nil.
+					taps[dy*k+dx] = src.at(dy, dx)
+					sum = addOrInit(sum, Mul(taps[dy*k+dx], o.tapWeight(w, dy, dx)))
 				}
 			}
-			return sum
-		},
+		}
+		return sum
+	}
+	if plain {
+		return fwd(), true
+	}
+	return withGradient([]*Node{x, w}, out, fwd,
 		func(i int, g *Node) *Node {
 			if i == 1 {
 				parts := make([]*Node, k*k)
@@ -235,31 +414,31 @@ func depthwiseTaps(x, w *Node, k, stride int, wt func(w *Node, dy, dx int) *Node
 					if tap == nil {
 						parts[t] = Zeros(g.Graph(), shapes.Make(g.DType(), c))
 					} else {
-						parts[t] = ReduceSum(Mul(tap, g), 0, 1, 2)
+						parts[t] = ReduceSum(Mul(tap, g), o.otherAxes()...)
 					}
 				}
 				return Reshape(Stack(parts, 0), k, k, c)
 			}
-			return transposed(g, src.gh, src.gw, c, func(windows []*Node, taps [][2]int) *Node {
+			return transposed(g, src.gh, src.gw, func(windows []*Node, taps [][2]int) *Node {
 				var sum *Node
 				for j, win := range windows {
-					sum = addOrInit(sum, Mul(win, wt(w, taps[j][0], taps[j][1])))
+					sum = addOrInit(sum, Mul(win, o.tapWeight(w, taps[j][0], taps[j][1])))
 				}
 				return sum
 			})
 		})
 }
 
-// Conv is the full k×k convolution of x [B,H,W,Cin] with w [k,k,Cin,Cout].
+// Conv is the full k×k convolution of x (Cin channels) with w [k,k,Cin,Cout].
 // The lowered flavour concatenates the k·k shifted windows on the channel axis
 // (im2col) and does one MatMul.
 func (o Ops) Conv(x, w *Node, stride int) *Node {
 	checkImage("Conv", x)
 	k := checkKernel("Conv", w, 4)
 	cin, cout := w.Shape().Dimensions[2], w.Shape().Dimensions[3]
-	if cin != x.Shape().Dimensions[3] {
+	if cin != o.Channels(x) {
 		exceptions.Panicf("convnet.Conv: weights shaped %s don't match input %s (want [k, k, Cin=%d, Cout])",
-			w.Shape(), x.Shape(), x.Shape().Dimensions[3])
+			w.Shape(), x.Shape(), o.Channels(x))
 	}
 	checkStride("Conv", stride)
 	if !o.Lowered {
@@ -271,9 +450,22 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 	if k == 1 {
 		return o.Pointwise(x, Reshape(w, cin, cout), stride)
 	}
+	ref := func(x *Node) *Node { return refConv(x, w, stride) }
 	if o.autodiff {
-		return refConv(x, w, stride)
+		return o.viaNHWC(ref, x)
 	}
+	y, ok := o.conv(x, w, stride, false)
+	if !ok {
+		return o.viaNHWC(ref, x)
+	}
+	recordFold(y, w, func(w *Node) *Node { y, _ := o.conv(x, w, stride, true); return y })
+	return y
+}
+
+// conv is the lowered Conv for k > 1 (plain: no gradient of its own).
+func (o Ops) conv(x, w *Node, stride int, plain bool) (*Node, bool) {
+	k := w.Shape().Dimensions[0]
+	cin, cout := w.Shape().Dimensions[2], w.Shape().Dimensions[3]
 	src := newTapSource(x, k, stride)
 	// The taps that read some input (on small maps the others read only
 	// padding), and their rows of w as [k·k·Cin, Cout].
@@ -284,32 +476,32 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 		}
 	}
 	w2 := Reshape(w, k*k*cin, cout)
-	rows := func(w2 *Node) *Node {
-		if len(used) == k*k {
-			return w2
-		}
+	rows := w2
+	if len(used) < k*k {
 		parts := make([]*Node, len(used))
 		for j, t := range used {
 			parts[j] = Slice(w2, AxisRange(t*cin, (t+1)*cin))
 		}
-		return Concatenate(parts, 0)
+		rows = Concatenate(parts, 0)
 	}
-	var cols *Node // im2col as [B·outH·outW, len(used)·Cin].
-	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], src.gh.out, src.gw.out, cout)
-	y, ok := withGradient([]*Node{x, w}, out,
-		func() *Node {
-			windows := make([]*Node, len(used))
-			for j, t := range used {
-				windows[j] = src.at(t/k, t%k)
-			}
-			// Channel order (tap, cin) matches the rows of w taken.
-			y, cols2 := matmul4D(Concatenate(windows, 3), rows(w2))
-			cols = cols2
-			return y
-		},
+	var cols *Node // im2col, reused by the weight gradient.
+	fwd := func() *Node {
+		windows := make([]*Node, len(used))
+		for j, t := range used {
+			windows[j] = src.at(t/k, t%k)
+		}
+		// Channel order (tap, cin) matches the rows of w taken.
+		cols = Concatenate(windows, o.chanAxis())
+		return o.channelMatMul(cols, rows, false)
+	}
+	if plain {
+		return fwd(), true
+	}
+	out := shapes.Make(x.DType(), o.image(x.Shape().Dimensions[o.batchAxis()], src.gh.out, src.gw.out, cout)...)
+	return withGradient([]*Node{x, w}, out, fwd,
 		func(i int, g *Node) *Node {
 			if i == 1 {
-				dw := weightGrad(cols, g) // [len(used)·Cin, Cout]
+				dw := o.channelGrad(cols, g) // [len(used)·Cin, Cout]
 				if len(used) < k*k {
 					// Zero rows for the taps that read only padding.
 					parts := make([]*Node, k*k)
@@ -323,24 +515,20 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 				}
 				return Reshape(dw, k, k, cin, cout)
 			}
-			return transposed(g, src.gh, src.gw, cin, func(windows []*Node, taps [][2]int) *Node {
-				// Transposed conv: windows of dy times the taps' wᵀ stacked.
-				wts := make([]*Node, len(taps))
+			return transposed(g, src.gh, src.gw, func(windows []*Node, taps [][2]int) *Node {
+				// Transposed conv: windows of dy times the taps' wᵀ stacked,
+				// as the transpose of [w_t0 | w_t1 | ...] ([Cin, taps·Cout]).
+				ws := make([]*Node, len(taps))
 				for j, t := range taps {
-					wts[j] = Transpose(Reshape(Slice(w, AxisElem(t[0]), AxisElem(t[1])), cin, cout), 0, 1)
+					ws[j] = Reshape(Slice(w, AxisElem(t[0]), AxisElem(t[1])), cin, cout)
 				}
-				y, _ := matmul4D(Concatenate(windows, 3), Concatenate(wts, 0))
-				return y
+				return o.channelMatMul(Concatenate(windows, o.chanAxis()), Concatenate(ws, 1), true)
 			})
 		})
-	if !ok {
-		return refConv(x, w, stride)
-	}
-	return y
 }
 
-// Subsample returns x[:, ::stride, ::stride, :] (stride 1 or 2) — the input
-// pixels a 1×1 convolution with TF SAME padding reads.
+// Subsample returns x[:, ::stride, ::stride, :] (stride 1 or 2; in the ops'
+// layout) — the input pixels a 1×1 convolution with TF SAME padding reads.
 func (o Ops) Subsample(x *Node, stride int) *Node {
 	checkImage("Subsample", x)
 	checkStride("Subsample", stride)
@@ -350,43 +538,72 @@ func (o Ops) Subsample(x *Node, stride int) *Node {
 	if !o.Lowered {
 		return Slice(x, AxisRange(), AxisRange().Stride(2), AxisRange().Stride(2))
 	}
+	ref := func(x *Node) *Node { return refTaps(x, 1, stride).at(0, 0) }
 	if o.autodiff {
-		return refTaps(x, 1, stride).at(0, 0)
+		return o.viaNHWC(ref, x)
 	}
 	src := newTapSource(x, 1, stride)
 	dims := x.Shape().Dimensions
-	out := shapes.Make(x.DType(), dims[0], src.gh.out, src.gw.out, dims[3])
+	out := x.Shape().Clone()
+	out.Dimensions[1], out.Dimensions[2] = src.gh.out, src.gw.out
 	y, ok := withGradient([]*Node{x}, out,
 		func() *Node { return src.at(0, 0) },
-		func(_ int, g *Node) *Node {
-			return transposed(g, src.gh, src.gw, dims[3], func(windows []*Node, _ [][2]int) *Node { return windows[0] })
-		})
+		func(_ int, g *Node) *Node { return upsample2(g, dims[1], dims[2]) })
 	if !ok {
-		return refTaps(x, 1, stride).at(0, 0)
+		return o.viaNHWC(ref, x)
 	}
 	return y
 }
 
-// matmul4D is x [B,H,W,K] · w [K,N] as one 2-D MatMul. It also returns x as
-// [B·H·W, K], for the weight gradient: on the Go backend a Reshape copies its
-// input when that input has other users, so it is done once.
-func matmul4D(x, w *Node) (y, x2 *Node) {
-	d := x.Shape().Dimensions
-	x2 = Reshape(x, d[0]*d[1]*d[2], d[3])
-	y = DotGeneral(x2, []int{1}, nil, w, []int{0}, nil)
-	return Reshape(y, d[0], d[1], d[2], w.Shape().Dimensions[1]), x2
+// channelMatMul contracts the channel axis of x (4-D, K channels) with a
+// matrix: y[.., n] = Σ_k x[.., k]·m[k, n], m = w ([K, N]) or, transposed,
+// wᵀ (w [N, K]).
+//
+// The operand orders are those the Go backend's MatMul runs without
+// transposing or reshaping the activation (it takes any rank when the
+// contracted axes are contiguous): NHWC x·m ([P,K]×[K,N], or [P,K]×[N,K]ᵀ),
+// CHWN mᵀ·x ([N,K]×[K,P]; the small mᵀ is transposed when m is given as
+// [K,N]). A Reshape would copy x whenever x has other users (the backward
+// pass, a residual).
+func (o Ops) channelMatMul(x, w *Node, transposed bool) *Node {
+	if o.layout() == CHWN {
+		mt := w // mᵀ as [N, K]
+		if !transposed {
+			mt = transposeMatrix(w)
+		}
+		return DotGeneral(mt, []int{1}, nil, x, []int{0}, nil)
+	}
+	if transposed {
+		return DotGeneral(x, []int{3}, nil, w, []int{1}, nil)
+	}
+	return DotGeneral(x, []int{3}, nil, w, []int{0}, nil)
 }
 
-// weightGrad returns x2ᵀ·dy [K,N] for x2 [P,K] and dy [B,H,W,N] (P = B·H·W).
-// The GEMM wants the contracted (pixel) axis last on the left operand, so one
-// operand must be transposed: the narrower one, as a 2-D transpose.
-func weightGrad(x2, dy *Node) *Node {
-	n, kk, nn := x2.Shape().Dimensions[0], x2.Shape().Dimensions[1], dy.Shape().Dimensions[3]
-	dy2 := Reshape(dy, n, nn)
+// channelGrad returns the weight gradient [K, N] of channelMatMul(x, w,
+// false) from x and dy (4-D, N channels): Σ over pixels of x[.., k]·dy[.., n].
+func (o Ops) channelGrad(x, dy *Node) *Node {
+	if o.layout() == CHWN {
+		// x [K,P] · dyᵀ: both contract their rows (row-major), the MatMul's
+		// "transposed" layout.
+		return DotGeneral(x, []int{1, 2, 3}, nil, dy, []int{1, 2, 3}, nil)
+	}
+	// xᵀ·dy: the MatMul wants the contracted (pixel) axis last on the left
+	// operand, so one operand must be transposed: the narrower one.
+	d, kk, nn := x.Shape().Dimensions, x.Shape().Dimensions[3], dy.Shape().Dimensions[3]
+	n := d[0] * d[1] * d[2]
+	x2, dy2 := Reshape(x, n, kk), Reshape(dy, n, nn)
 	if kk <= nn {
 		return DotGeneral(Transpose(x2, 0, 1), []int{1}, nil, dy2, []int{0}, nil)
 	}
 	return Transpose(DotGeneral(Transpose(dy2, 0, 1), []int{1}, nil, x2, []int{0}, nil), 0, 1)
+}
+
+// viaNHWC applies an NHWC function to activations in the ops' layout.
+func (o Ops) viaNHWC(fn func(x *Node) *Node, x *Node) *Node {
+	if o.layout() == NHWC {
+		return fn(x)
+	}
+	return o.In(fn(o.Out(x)))
 }
 
 func addOrInit(sum, term *Node) *Node {
@@ -406,7 +623,7 @@ func samePaddings(x *Node, k, stride int) [][2]int {
 
 func checkImage(op string, x *Node) {
 	if x.Rank() != 4 {
-		exceptions.Panicf("convnet.%s: input must be an NHWC image batch [B,H,W,C], got shape %s", op, x.Shape())
+		exceptions.Panicf("convnet.%s: input must be a batch of images (rank 4, NHWC or CHWN), got shape %s", op, x.Shape())
 	}
 }
 
@@ -427,7 +644,8 @@ func checkStride(op string, stride int) {
 	}
 }
 
-// The reference lowering: Slices and a padded input, differentiated by gomlx.
+// The reference lowering (NHWC): Slices and a padded input, differentiated by
+// gomlx.
 
 func refPointwise(x, w *Node, stride int) *Node {
 	if stride != 1 {

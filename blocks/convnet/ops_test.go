@@ -59,6 +59,14 @@ func maxRelErr(got, want []float32) float64 {
 	return diff / scale
 }
 
+// testFlavours are the ops compared with the native ones (the first): the
+// lowered ops in both layouts, with the reference autodiff and with each
+// depthwise lowering of the CHWN layout. Activations enter and leave them
+// through In and Out.
+var testFlavours = []Ops{{}, {Lowered: true}, {Lowered: true, autodiff: true},
+	{Lowered: true, Layout: CHWN}, {Lowered: true, Layout: CHWN, autodiff: true},
+	{Lowered: true, Layout: CHWN, dw: dwWindows}, {Lowered: true, Layout: CHWN, dw: dwBanded}}
+
 // TestLoweredMatchesNative compares forward outputs and gradients (with respect
 // to the input and the weights) of the lowered ops against graph.Convolve.
 func TestLoweredMatchesNative(t *testing.T) {
@@ -93,11 +101,11 @@ func TestLoweredMatchesNative(t *testing.T) {
 							outC = cin
 						}
 						r := randTensor(rng, batch, out, out, outC)
-						flavours := []Ops{{}, {Lowered: true}, {Lowered: true, autodiff: true}}
+						flavours := testFlavours
 						results := make([][]*tensors.Tensor, len(flavours))
 						for fi, flavour := range flavours {
 							exec, err := NewExec(b, func(x, w, r *Node) []*Node {
-								y := op.fn(flavour, x, w, stride)
+								y := flavour.Out(op.fn(flavour, flavour.In(x), w, stride))
 								loss := ReduceAllSum(Mul(y, r))
 								grads := Gradient(loss, x, w)
 								return []*Node{y, grads[0], grads[1]}
@@ -289,15 +297,16 @@ func TestLoweredOnONNX(t *testing.T) {
 		w := randTensor(rng, c.wDims...)
 		graphFn := func(o Ops) func(x, w *Node) []*Node {
 			return func(x, w *Node) []*Node {
-				y := c.fn(o, x, w)
+				y := o.Out(c.fn(o, o.In(x), w))
 				return append([]*Node{y}, Gradient(ReduceAllSum(Square(y)), x, w)...)
 			}
 		}
-		var res [2][]*tensors.Tensor
+		var res [4][]*tensors.Tensor
 		for i, run := range []struct {
 			be compute.Backend
 			o  Ops
-		}{{ob, Ops{Lowered: true}}, {testBackend(t), Ops{}}} {
+		}{{testBackend(t), Ops{}}, {ob, Ops{Lowered: true}}, {ob, Ops{Lowered: true, Layout: CHWN, dw: dwWindows}},
+			{ob, Ops{Lowered: true, Layout: CHWN, dw: dwBanded}}} {
 			exec, err := NewExec(run.be, graphFn(run.o))
 			if err != nil {
 				t.Fatal(err)
@@ -313,9 +322,11 @@ func TestLoweredOnONNX(t *testing.T) {
 			}
 			res[i] = out
 		}
-		for i, what := range []string{"output", "d/dx", "d/dw"} {
-			if e := maxRelErr(tensors.MustCopyFlatData[float32](res[0][i]), tensors.MustCopyFlatData[float32](res[1][i])); e > 1e-4 {
-				t.Errorf("%s %s: ONNX lowered vs Go native relative error %.2g", c.name, what, e)
+		for j := 1; j < len(res); j++ {
+			for i, what := range []string{"output", "d/dx", "d/dw"} {
+				if e := maxRelErr(tensors.MustCopyFlatData[float32](res[j][i]), tensors.MustCopyFlatData[float32](res[0][i])); e > 1e-4 {
+					t.Errorf("%s %s: ONNX lowered (flavour %d) vs Go native relative error %.2g", c.name, what, j, e)
+				}
 			}
 		}
 	}
@@ -329,9 +340,9 @@ func TestSubsample(t *testing.T) {
 		out := (size + 1) / 2
 		r := randTensor(rng, 2, out, out, 3)
 		var res [][]*tensors.Tensor
-		for _, o := range []Ops{{}, {Lowered: true}, {Lowered: true, autodiff: true}} {
+		for _, o := range testFlavours {
 			exec, err := NewExec(testBackend(t), func(x, r *Node) []*Node {
-				y := o.Subsample(x, 2)
+				y := o.Out(o.Subsample(o.In(x), 2))
 				return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), x)[0]}
 			})
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 // uses of the same variable (a mixed path) slice that parameter.
 type pathNet struct {
 	sn    *Supernet
+	ops   convnet.Ops // sn's, in the layout for the graph's batch size
 	g     *Graph
 	uses  []use
 	nodes []*Node
@@ -98,14 +99,10 @@ func (pn *pathNet) kernelSlice(path string, kMax int, kernels []int, rest ...int
 // batchNorm normalises x with its batch statistics (see the package
 // documentation) and the first C entries of the scope's gamma and beta.
 func (pn *pathNet) batchNorm(scope string, x *Node) *Node {
-	c := x.Shape().Dimensions[3]
+	c := pn.ops.Channels(x)
 	gamma := pn.weight(scope+"/bn/gamma", []int{0}, []int{c})
 	beta := pn.weight(scope+"/bn/beta", []int{0}, []int{c})
-	mean := ReduceMean(x, 0, 1, 2)
-	xc := Sub(x, Reshape(mean, 1, 1, 1, c))
-	variance := ReduceMean(Square(xc), 0, 1, 2)
-	scale := Mul(gamma, Reciprocal(Sqrt(AddScalar(variance, pn.sn.cfg.BNEpsilon))))
-	return Add(Mul(xc, Reshape(scale, 1, 1, 1, c)), Reshape(beta, 1, 1, 1, c))
+	return pn.ops.BatchStatsNorm(x, gamma, beta, pn.sn.cfg.BNEpsilon)
 }
 
 func activate(x *Node, act blocks.Activation) *Node {
@@ -124,22 +121,22 @@ func activate(x *Node, act blocks.Activation) *Node {
 // conv is a k×k (kMax×kMax variable; the average over kernels) or 1×1
 // ([in, out] variable, kMax 0) convolution + BatchNorm + activation.
 func (pn *pathNet) conv(scope string, x *Node, kMax int, kernels []int, stride, out int, act blocks.Activation) *Node {
-	in := x.Shape().Dimensions[3]
+	in := pn.ops.Channels(x)
 	var y *Node
 	if kMax == 0 {
 		w := pn.weight(scope+"/weights", []int{0, 0}, []int{in, out})
-		y = pn.sn.ops.Pointwise(x, w, stride)
+		y = pn.ops.Pointwise(x, w, stride)
 	} else {
 		w := pn.kernelSlice(scope+"/weights", kMax, kernels, in, out)
-		y = pn.sn.ops.Conv(x, w, stride)
+		y = pn.ops.Conv(x, w, stride)
 	}
 	return activate(pn.batchNorm(scope, y), act)
 }
 
 func (pn *pathNet) depthwise(scope string, x *Node, kMax int, kernels []int, stride int, act blocks.Activation) *Node {
-	c := x.Shape().Dimensions[3]
+	c := pn.ops.Channels(x)
 	w := pn.kernelSlice(scope+"/weights", kMax, kernels, c)
-	return activate(pn.batchNorm(scope, pn.sn.ops.Depthwise(x, w, stride)), act)
+	return activate(pn.batchNorm(scope, pn.ops.Depthwise(x, w, stride)), act)
 }
 
 func (pn *pathNet) dense(scope string, x *Node, out int) *Node {
@@ -160,7 +157,7 @@ func (pn *pathNet) logits(path *Path, images *Node) *Node {
 	}
 	geo := &pn.sn.geo
 	stem := np.Stem.Ops[0]
-	x := pn.conv("stem", images, geo.stemK, []int{stem.Kernel}, stem.Stride, stem.Out, stem.Act)
+	x := pn.conv("stem", pn.ops.In(images), geo.stemK, []int{stem.Kernel}, stem.Stride, stem.Out, stem.Act)
 	i := 0
 	for s, end := range path.stageEnd {
 		var outs []*Node
@@ -180,7 +177,7 @@ func (pn *pathNet) logits(path *Path, images *Node) *Node {
 		case blocks.OpPW:
 			x = pn.conv(scope, x, 0, nil, op.Stride, op.Out, op.Act)
 		case blocks.OpPool:
-			x = ReduceMean(x, 1, 2)
+			x = pn.ops.Pool(x)
 		case blocks.OpFC: // no dropout in the supernet
 			x = activate(pn.dense(scope, x, op.Out), op.Act)
 		default:
@@ -210,7 +207,7 @@ func (pn *pathNet) block(pb pathBlock, b blocks.Block, x *Node) *Node {
 	s := pb.stage
 	p := slotPrefix(s, pb.index)
 	km := geo.kernMax[s]
-	in := x.Shape().Dimensions[3]
+	in := pn.ops.Channels(x)
 	// The fused IBN first: the IBN's shared expansion is the centre tap of
 	// its k×k window, and weight() needs the largest use first.
 	kinds := slices.Clone(pb.kinds)

@@ -546,7 +546,7 @@ func (sn *Supernet) compile(path *Path, batch int, training bool) (c *compiled, 
 	err = exceptions.TryCatch[error](func() {
 		images := Parameter(g, "images", shapes.Make(dtypes.Float32, batch, cfg.Height, cfg.Width, cfg.Channels))
 		labels := Parameter(g, "labels", shapes.Make(dtypes.Int32, batch))
-		pn := &pathNet{sn: sn, g: g, index: map[*param]int{}}
+		pn := &pathNet{sn: sn, ops: sn.ops.ForBatch(batch), g: g, index: map[*param]int{}}
 		logits := pn.logits(path, images)
 		c = &compiled{g: g, uses: pn.uses}
 		if !training {

@@ -244,8 +244,9 @@ func TestPathEqualsStandaloneConvnet(t *testing.T) {
 			t.Fatal(err)
 		}
 		points := append([]nas.Point{sp.MaxPoint(), make(nas.Point, len(sp.Layout().Sizes))}, sp.CoveringPoints()...)
-		for _, p := range points {
-			checkPathEqualsStandalone(t, sn, p, rng)
+		for i, p := range points {
+			// Batches of 4 and 8: the lowered ops' layouts for both (NHWC, CHWN).
+			checkPathEqualsStandalone(t, sn, p, rng, 4+4*(i%2))
 		}
 		sn.Close()
 	}
@@ -253,7 +254,7 @@ func TestPathEqualsStandaloneConvnet(t *testing.T) {
 
 // checkPathEqualsStandalone is TestPathEqualsStandaloneConvnet's check of one
 // point (the supernet has plain SGD, no momentum nor weight decay).
-func checkPathEqualsStandalone(t *testing.T, sn *Supernet, p nas.Point, rng *rand.Rand) {
+func checkPathEqualsStandalone(t *testing.T, sn *Supernet, p nas.Point, rng *rand.Rand, batch int) {
 	t.Helper()
 	sp, cfg := sn.space, sn.cfg
 	width := cfg.WidthFactor
@@ -275,7 +276,7 @@ func checkPathEqualsStandalone(t *testing.T, sn *Supernet, p nas.Point, rng *ran
 	if !reflect.DeepEqual(standalone, path.Proxy) {
 		t.Fatalf("%s: the path trains\n%s\nbut the space deploys (as proxy)\n%s", sp.ExpandOne, path.Proxy, standalone)
 	}
-	b := randBatch(rng, 4, h, w, c, classes)
+	b := randBatch(rng, batch, h, w, c, classes)
 	want, grads, shapes := convnetRun(t, sn, path, b)
 	got, err := sn.Logits(p, b)
 	if err != nil {
@@ -516,7 +517,7 @@ func TestPaperSpacePathsEqualStandalone(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range sp.CoveringPoints() {
-			checkPathEqualsStandalone(t, sn, p, rng)
+			checkPathEqualsStandalone(t, sn, p, rng, 4)
 		}
 		sn.Close()
 	}
