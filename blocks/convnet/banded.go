@@ -24,16 +24,30 @@ import (
 // constant (inference).
 
 // bandedMaxRatio bounds the extra multiply-adds of the banded lowering,
-// H·W/k², at which it is still chosen: measured with BenchmarkDepthwise
-// (CHWN, batch 64, fwd+bwd) the banded lowering wins up to about 8×8 maps for
-// k = 3 and 14×14 for k = 5.
-const bandedMaxRatio = 8
+// H·W/k², at which it is still chosen. Measured with BenchmarkDepthwise
+// (CHWN, batch 64, 48 channels, forward and both gradients, CPU time): the
+// banded lowering is faster at every size up to 16×16 for k = 3 (28 times
+// the multiply-adds; 0.86x the time of the windows) and loses from 20×20
+// (44 times: 1.14x); for k = 5 it is still 1.9x faster at 24×24 (23 times).
+const bandedMaxRatio = 32
+
+// bandedMaxElems bounds the banded matrices ([C, outH·outW, H·W], several
+// alive at once in training) and the tap-selection constant ([k², outH·outW·
+// H·W]), in float32 values: 64 MB and 16 MB.
+const (
+	bandedMaxElems    = 1 << 24
+	bandedMaxSelElems = 1 << 22
+)
 
 // useBanded reports whether the banded lowering is chosen for a depthwise
 // convolution with a k×k kernel on x (CHWN).
 func useBanded(x *Node, k, stride int) bool {
 	d := x.Shape().Dimensions
-	return d[1]*d[2] <= bandedMaxRatio*k*k
+	c, hw := d[0], d[1]*d[2]
+	_, _, oh := SamePadding(d[1], k, stride)
+	_, _, ow := SamePadding(d[2], k, stride)
+	n := oh * ow * hw
+	return hw <= bandedMaxRatio*k*k && c*n <= bandedMaxElems && k*k*n <= bandedMaxSelElems
 }
 
 // tapSelection returns S as [k·k][outH·outW·H·W] (flattened, row-major) and,
@@ -118,10 +132,20 @@ func (o Ops) depthwiseBanded(x, w *Node, stride int, plain bool) (*Node, bool) {
 				// Tᵀ·dy: [C, h, w, (oh, ow)] × [C, (oh, ow), B].
 				return DotGeneral(band(w, true), []int{3, 4}, []int{0}, dy, []int{1, 2}, []int{0})
 			}
-			// dT = dy·xᵀ ([C, oh, ow, h, w]); dw[t, c] = Σ dT[c]·S[t].
+			// dT = dy·xᵀ ([C, oh, ow, h, w]); dw[c, t] = Σ dT[c]·S[t], as
+			// dT·Sᵀ with Sᵀ [oh·ow·h·w, 16] (taps padded to 16 columns:
+			// the MatMul runs several times slower with 9 or 25).
 			dT := DotGeneral(dy, []int{3}, []int{0}, x, []int{3}, []int{0})
-			sel := ConstTensor(g, tensors.FromFlatDataAndDimensions(sv, kk, len(sv)/kk))
-			dwc := DotGeneral(Reshape(dT, c, len(sv)/kk), []int{1}, nil, sel, []int{1}, nil) // [C, k²]
-			return Reshape(Transpose(dwc, 1, 0), k, k, c)
+			n := len(sv) / kk
+			cols := (kk + 15) / 16 * 16
+			selT := make([]float32, n*cols)
+			for t := range kk {
+				for i, v := range sv[t*n : (t+1)*n] {
+					selT[i*cols+t] = v
+				}
+			}
+			sel := ConstTensor(g, tensors.FromFlatDataAndDimensions(selT, n, cols))
+			dwc := DotGeneral(Reshape(dT, c, n), []int{1}, nil, sel, []int{0}, nil) // [C, cols]
+			return Reshape(Transpose(Slice(dwc, AxisRange(), AxisRange(0, kk)), 1, 0), k, k, c)
 		})
 }

@@ -1,7 +1,9 @@
 package convnet
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -51,9 +53,71 @@ func BenchmarkTrainStep(b *testing.B) {
 			}
 			step() // Compiles.
 			b.ResetTimer()
+			var ru0, ru1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			for b.Loop() {
 				step()
 			}
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			b.ReportMetric(cpuMillis(ru0, ru1)/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
+
+// BenchmarkDepthwise times the forward and backward pass (input and weight
+// gradients) of a depthwise convolution in the CHWN layout, batch 64, 48
+// channels, with the windowed and the banded lowerings: their crossover sets
+// bandedMaxRatio.
+//
+//	go test ./blocks/convnet -run NONE -bench Depthwise -benchtime 20x
+func BenchmarkDepthwise(b *testing.B) {
+	const batch, c = 64, 48
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, size := range benchDepthwiseSizes {
+		for _, k := range []int{3, 5} {
+			for _, stride := range []int{1, 2} {
+				x := randTensor(rng, c, size, size, batch)
+				w := randTensor(rng, k, k, c)
+				for _, dw := range []dwLowering{dwWindows, dwBanded} {
+					o := Ops{Lowered: true, Layout: CHWN, dw: dw}
+					name := fmt.Sprintf("%dx%d_k%d_s%d/%s", size, size, k, stride, map[dwLowering]string{dwWindows: "windows", dwBanded: "banded"}[dw])
+					b.Run(name, func(b *testing.B) {
+						exec, err := NewExec(testBackend(b), func(x, w *Node) []*Node {
+							y := o.Depthwise(x, w, stride)
+							return Gradient(ReduceAllSum(Mul(y, y)), x, w)
+						})
+						if err != nil {
+							b.Fatal(err)
+						}
+						run := func() {
+							out, err := exec.Exec(x, w)
+							if err != nil {
+								b.Fatal(err)
+							}
+							for _, t := range out {
+								t.FinalizeAll()
+							}
+						}
+						run()
+						b.ResetTimer()
+						var ru0, ru1 syscall.Rusage
+						syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+						for b.Loop() {
+							run()
+						}
+						syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+						b.ReportMetric(cpuMillis(ru0, ru1)/float64(b.N), "cpu-ms/op")
+					})
+				}
+			}
+		}
+	}
+}
+
+// cpuMillis is the user+system CPU time between two rusage samples, in ms:
+// on a shared machine it varies less than wall time.
+func cpuMillis(ru0, ru1 syscall.Rusage) float64 {
+	return float64(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) / 1e6
+}
+
+var benchDepthwiseSizes = []int{16, 14, 8, 7, 4}

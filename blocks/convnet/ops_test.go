@@ -368,3 +368,32 @@ func TestSubsample(t *testing.T) {
 		}
 	}
 }
+
+// TestDense compares the lowered Dense (output and both gradients) with
+// gomlx's MatMul, for weights wider and narrower than the batch (both ways
+// of the weight gradient).
+func TestDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	for _, d := range [][3]int{{5, 3, 7}, {5, 7, 3}} {
+		x, w := randTensor(rng, d[0], d[1]), randTensor(rng, d[1], d[2])
+		r := randTensor(rng, d[0], d[2])
+		var res [2][]*tensors.Tensor
+		for i, o := range []Ops{{}, {Lowered: true}} {
+			exec, err := NewExec(testBackend(t), func(x, w, r *Node) []*Node {
+				y := o.Dense(x, w)
+				return append([]*Node{y}, Gradient(ReduceAllSum(Mul(y, r)), x, w)...)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res[i], err = exec.Exec(x, w, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, what := range []string{"output", "d/dx", "d/dw"} {
+			if e := maxRelErr(tensors.MustCopyFlatData[float32](res[1][i]), tensors.MustCopyFlatData[float32](res[0][i])); e > 1e-5 {
+				t.Errorf("%v %s: lowered Dense differs from MatMul by %.2g", d, what, e)
+			}
+		}
+	}
+}

@@ -33,8 +33,8 @@ func init() {
 
 // benchTrainResult is the JSON output of `bench train`. When the stock
 // variant cannot train on the backend (ONNX Runtime cannot run the gradient of
-// strided convolutions), its times and the speedup are null and StockError says
-// why.
+// strided convolutions), its times and the speedup are null, StockError says
+// why, and the command fails after printing the result.
 type benchTrainResult struct {
 	Backend      string    `json:"backend"`
 	Model        string    `json:"model"`
@@ -48,6 +48,20 @@ type benchTrainResult struct {
 	FastStepsMS  []float64 `json:"fast_steps_ms"`
 	StockStepsMS []float64 `json:"stock_steps_ms"`
 	StockError   string    `json:"stock_error,omitempty"`
+	// StepGFLOP is the counted work of one step: 2 FLOPs per multiply-add of
+	// blocks.Analyze (convolutions, fully connected layers) × batch × 3
+	// (forward, input gradient, weight gradient); element-wise work,
+	// BatchNorm and the optimizer are not counted.
+	StepGFLOP float64 `json:"step_gflop"`
+	// AchievedGFLOPS is StepGFLOP / the lowered step's median time.
+	AchievedGFLOPS float64 `json:"achieved_gflops"`
+	// MatMulGFLOPS is the throughput of a 1024×1024×1024 MatMul on the same
+	// backend, timed between the steps (median of MatMulMS): what the
+	// backend's MatMul reaches when nothing else limits it.
+	MatMulGFLOPS float64   `json:"matmul_gflops"`
+	MatMulMS     []float64 `json:"matmul_ms"`
+	// MatMulFraction is AchievedGFLOPS / MatMulGFLOPS.
+	MatMulFraction float64 `json:"matmul_fraction"`
 }
 
 func runBenchTrain(args []string) error {
@@ -106,9 +120,26 @@ func runBenchTrain(args []string) error {
 		_, err = tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}})
 		return time.Since(start), err
 	}
-	// Interleave the variants step by step so that load from other processes
-	// hits both alike.
+	an, err := blocks.Analyze(arch, 0)
+	if err != nil {
+		return err
+	}
+	mm, err := newBenchMatMul(be, 1024)
+	if err != nil {
+		return err
+	}
+	defer mm.finalize()
+	var mmTimes []float64
+	// Interleave the variants (and the reference MatMul) step by step so that
+	// load from other processes hits them alike.
 	for s := range *warmup + *steps {
+		d, err := mm.run()
+		if err != nil {
+			return fmt.Errorf("reference MatMul: %w", err)
+		}
+		if s >= *warmup {
+			mmTimes = append(mmTimes, float64(d.Microseconds())/1000)
+		}
 		for i := range variants {
 			v := &variants[i]
 			if v.err != nil {
@@ -133,7 +164,11 @@ func runBenchTrain(args []string) error {
 	}
 	fast, stock := variants[0], variants[1]
 	res := benchTrainResult{Backend: be.String(), Model: arch.Name, Batch: *batch, Resolution: arch.Resolution,
-		Steps: *steps, Warmup: *warmup, FastStepMS: stats.Median(fast.times), FastStepsMS: fast.times}
+		Steps: *steps, Warmup: *warmup, FastStepMS: stats.Median(fast.times), FastStepsMS: fast.times,
+		StepGFLOP: 2 * 3 * float64(an.MACs) * float64(*batch) / 1e9, MatMulMS: mmTimes}
+	res.AchievedGFLOPS = res.StepGFLOP / (res.FastStepMS / 1000)
+	res.MatMulGFLOPS = mm.flop() / 1e9 / (stats.Median(mmTimes) / 1000)
+	res.MatMulFraction = res.AchievedGFLOPS / res.MatMulGFLOPS
 	if stock.err != nil {
 		res.StockError = stock.err.Error()
 	} else {
@@ -152,7 +187,9 @@ func runBenchTrain(args []string) error {
 	}
 	printf("%s training step on %s, batch %d, %dx%d, median of %d steps after %d warm-up:\n",
 		res.Model, res.Backend, res.Batch, res.Resolution, res.Resolution, res.Steps, res.Warmup)
-	printf("  lowered blocks (fast):   %8.1f ms\n", res.FastStepMS)
+	printf("  lowered blocks (fast):   %8.1f ms  (%.2f GFLOP counted: %.2f GFLOP/s)\n", res.FastStepMS, res.StepGFLOP, res.AchievedGFLOPS)
+	printf("  1024³ MatMul, same run:  %8.1f ms  (%.2f GFLOP/s; the step reaches %.1f%% of it)\n",
+		stats.Median(mmTimes), res.MatMulGFLOPS, 100*res.MatMulFraction)
 	if res.StockStepMS == nil {
 		printf("  graph.Convolve (stock):  cannot train on this backend (%s)\n", benchFirstLine(res.StockError))
 		return incomplete
@@ -160,6 +197,52 @@ func runBenchTrain(args []string) error {
 	printf("  graph.Convolve (stock):  %8.1f ms\n", *res.StockStepMS)
 	printf("  speedup:                 %8.2fx\n", *res.Speedup)
 	return nil
+}
+
+// benchMatMul is a compiled n×n×n float32 MatMul with its inputs, the
+// reference throughput of `bench train`.
+type benchMatMul struct {
+	n    int
+	exec *Exec
+	a, b *tensors.Tensor
+}
+
+func newBenchMatMul(be compute.Backend, n int) (*benchMatMul, error) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := func() *tensors.Tensor {
+		v := make([]float32, n*n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return tensors.FromFlatDataAndDimensions(v, n, n)
+	}
+	exec, err := NewExec(be, func(a, b *Node) *Node { return DotGeneral(a, []int{1}, nil, b, []int{0}, nil) })
+	if err != nil {
+		return nil, err
+	}
+	return &benchMatMul{n: n, exec: exec, a: vals(), b: vals()}, nil
+}
+
+// run times one product (the first run also compiles).
+func (m *benchMatMul) run() (time.Duration, error) {
+	start := time.Now()
+	out, err := m.exec.Exec(m.a, m.b)
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range out {
+		_ = t.FinalizeAll()
+	}
+	return d, nil
+}
+
+func (m *benchMatMul) flop() float64 { return 2 * float64(m.n) * float64(m.n) * float64(m.n) }
+
+func (m *benchMatMul) finalize() {
+	m.exec.Finalize()
+	_ = m.a.FinalizeAll()
+	_ = m.b.FinalizeAll()
 }
 
 // benchTrainer returns a trainer of arch with the lowered or the stock ops:

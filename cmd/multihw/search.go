@@ -255,33 +255,97 @@ type benchRow struct {
 	BuildMS float64 `json:"build_ms,omitempty"`
 	FirstMS float64 `json:"first_run_ms,omitempty"`
 	MMACs   float64 `json:"proxy_mmacs"`
+	// The default search's speed (the row of --search-steps): steps timed,
+	// steps per minute, the minutes the default search takes at that rate,
+	// and its supernet's graph builds and cache hits.
+	Steps          int     `json:"steps,omitempty"`
+	StepsPerMinute float64 `json:"steps_per_minute,omitempty"`
+	SearchMinutes  float64 `json:"search_minutes,omitempty"`
+	Builds         int     `json:"builds,omitempty"`
+	Hits           int     `json:"hits,omitempty"`
 }
 
 func runSearchBench(args []string) error {
-	fs := newFlags("search bench", "[--width W] [--batch B] [--points N] [--repeats R] [--quick] [--json]")
+	fs := newFlags("search bench", "[--width W] [--batch B] [--points N] [--repeats R] [--search-steps N] [--json]")
 	width := fs.Float64("width", tunas.DefaultWidthFactor, "proxy width factor")
 	batch := fs.Int("batch", tunas.DefaultBatchSize, "training batch size")
 	points := fs.Int("points", 6, "random paths measured")
 	repeats := fs.Int("repeats", 3, "cached steps timed per path (median)")
 	seed := fs.Uint64("seed", 1, "seed of the random paths")
+	searchSteps := fs.Int("search-steps", tunas.DefaultSteps, "steps of the default search (Fashion-MNIST) timed for its steps/min: all of them by default, fewer for its first steps only, 0 to skip")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *points < 1 || *repeats < 1 || *batch < 1 {
-		return fmt.Errorf("--points, --repeats and --batch must be positive")
+	if *points < 1 || *repeats < 1 || *batch < 1 || *searchSteps < 0 || *searchSteps > tunas.DefaultSteps {
+		return fmt.Errorf("--points, --repeats and --batch must be positive, --search-steps in [0, %d]", tunas.DefaultSteps)
 	}
 	rows, err := supernetBench(*width, *batch, *points, *repeats, *seed)
 	if err != nil {
 		return err
 	}
+	if *searchSteps > 0 {
+		r, err := searchSpeed(*searchSteps)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
 	if *asJSON {
 		return printJSON(rows)
 	}
 	for _, r := range rows {
+		if r.StepsPerMinute > 0 {
+			printf("%-44s %9.1f ms/step  %.1f steps/min: the %d-step search in %.1f min", r.What, r.MS, r.StepsPerMinute, tunas.DefaultSteps, r.SearchMinutes)
+			if r.Builds+r.Hits > 0 {
+				printf(" (%d graph builds, %d cache hits)", r.Builds, r.Hits)
+			}
+			printf("\n")
+			continue
+		}
 		printf("%-44s %9.1f ms/step  build %7.1f ms  first run %7.1f ms  proxy %7.1f M MACs\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)
 	}
 	return nil
+}
+
+// searchSpeed runs the default search (tunas.DefaultConfig: the multihw
+// space on Fashion-MNIST, 4000 steps) for its first n steps and returns its
+// speed, timed from the end of its first step (setup and the first step's
+// graph build excluded) to the end of step n. A shortened run is the start of
+// the default search, not a shorter search: the warm-up and the controller's
+// learning rate follow the 4000 steps.
+func searchSpeed(n int) (benchRow, error) {
+	cfg := tunas.DefaultConfig()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var first, last time.Time
+	done := 0
+	s := tunas.New(cfg).Progress(os.Stderr).OnStep(func(tunas.Record) {
+		done++
+		last = time.Now()
+		if done == 1 {
+			first = last
+		}
+		if done >= n {
+			cancel()
+		}
+	})
+	res, err := s.Run(ctx)
+	if err != nil && !(errors.Is(err, context.Canceled) && done >= n) {
+		return benchRow{}, fmt.Errorf("search bench: the default search: %w", err)
+	}
+	if done < 2 {
+		return benchRow{}, fmt.Errorf("search bench: the default search ran %d steps, need at least 2", done)
+	}
+	r := benchRow{What: fmt.Sprintf("default search: steps 2-%d of %d", done, cfg.Steps), Steps: done - 1}
+	perStep := last.Sub(first).Seconds() / float64(done-1)
+	r.MS = 1000 * perStep
+	r.StepsPerMinute = 60 / perStep
+	r.SearchMinutes = float64(cfg.Steps) / r.StepsPerMinute
+	if res != nil {
+		r.Builds, r.Hits = res.Stats.Supernet.Builds, res.Stats.Supernet.Hits
+	}
+	return r, nil
 }
 
 func runSearchAblation(args []string) error {
@@ -563,6 +627,10 @@ func searchReport(in reportInput) (string, error) {
 		for _, r := range rows {
 			if strings.HasPrefix(r.What, "ratio") {
 				p("| **%s** | **%.1f×** | | | |\n", r.What, r.MS)
+				continue
+			}
+			if r.StepsPerMinute > 0 {
+				p("| %s (%.1f steps/min: %d steps in %.1f min) | %.1f | | | |\n", r.What, r.StepsPerMinute, tunas.DefaultSteps, r.SearchMinutes, r.MS)
 				continue
 			}
 			p("| %s | %.1f | %.1f | %.1f | %.1f |\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)

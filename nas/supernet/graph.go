@@ -143,7 +143,7 @@ func (pn *pathNet) dense(scope string, x *Node, out int) *Node {
 	in := x.Shape().Dimensions[1]
 	w := pn.weight(scope+"/weights", []int{0, 0}, []int{in, out})
 	b := pn.weight(scope+"/biases", []int{0}, []int{out})
-	return Add(MatMul(x, w), Reshape(b, 1, out))
+	return Add(pn.ops.Dense(x, w), Reshape(b, 1, out))
 }
 
 // logits builds the path's network on images from the op plans of its proxy
