@@ -52,6 +52,19 @@ func (a axisGeom) reads(d int) bool {
 	return false
 }
 
+// readRange returns the taps that read some input, [lo, hi) (reads(d) for
+// every d in it, none outside: the tap reads input index s·i + d − lo for
+// some output i exactly when d is in that range).
+func (a axisGeom) readRange() (lo, hi int) {
+	lo, hi = a.k, 0
+	for d := range a.k {
+		if a.reads(d) {
+			lo, hi = min(lo, d), d+1
+		}
+	}
+	return lo, hi
+}
+
 // tapOff is one term of the transposed convolution: output (input-gradient)
 // phase element m reads dy[m + off] through kernel tap d.
 type tapOff struct{ d, off int }

@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
 )
 
@@ -191,7 +192,7 @@ func (o Ops) perChannel(v *Node) *Node {
 func (o Ops) In(images *Node) *Node {
 	checkImage("In", images)
 	if o.layout() == CHWN {
-		return Transpose(images, 0, 3)
+		return swapOuterAxes(images)
 	}
 	return images
 }
@@ -200,9 +201,18 @@ func (o Ops) In(images *Node) *Node {
 func (o Ops) Out(x *Node) *Node {
 	checkImage("Out", x)
 	if o.layout() == CHWN {
-		return Transpose(x, 0, 3)
+		return swapOuterAxes(x)
 	}
 	return x
+}
+
+// swapOuterAxes returns x [A,H,W,Z] as [Z,H,W,A] in two transposes the Go
+// backend has fast paths for (a 2-D one, then one keeping the last axis);
+// the one 4-D transpose goes value by value, several times slower.
+func swapOuterAxes(x *Node) *Node {
+	d := x.Shape().Dimensions
+	t := Reshape(Transpose(Reshape(x, d[0], d[1]*d[2]*d[3]), 0, 1), d[1], d[2], d[3], d[0]) // [H,W,Z,A]
+	return TransposeAllAxes(t, 2, 0, 1, 3)
 }
 
 // Channels returns the number of channels of activations x.
@@ -468,29 +478,23 @@ func (o Ops) conv(x, w *Node, stride int, plain bool) (*Node, bool) {
 	cin, cout := w.Shape().Dimensions[2], w.Shape().Dimensions[3]
 	src := newTapSource(x, k, stride)
 	// The taps that read some input (on small maps the others read only
-	// padding), and their rows of w as [k·k·Cin, Cout].
-	var used []int
-	for t := range k * k {
-		if src.reads(t/k, t%k) {
-			used = append(used, t)
+	// padding): a rectangle [y0,y1)×[x0,x1) of the kernel.
+	y0, y1 := src.gh.readRange()
+	x0, x1 := src.gw.readRange()
+	var used [][2]int
+	for dy := y0; dy < y1; dy++ {
+		for dx := x0; dx < x1; dx++ {
+			used = append(used, [2]int{dy, dx})
 		}
 	}
-	w2 := Reshape(w, k*k*cin, cout)
-	rows := w2
-	if len(used) < k*k {
-		parts := make([]*Node, len(used))
-		for j, t := range used {
-			parts[j] = Slice(w2, AxisRange(t*cin, (t+1)*cin))
-		}
-		rows = Concatenate(parts, 0)
-	}
+	// Their rows of w as [len(used)·Cin, Cout], channel order (tap, cin).
+	rows := Reshape(tapWeights(w, used), len(used)*cin, cout)
 	var cols *Node // im2col, reused by the weight gradient.
 	fwd := func() *Node {
 		windows := make([]*Node, len(used))
 		for j, t := range used {
-			windows[j] = src.at(t/k, t%k)
+			windows[j] = src.at(t[0], t[1])
 		}
-		// Channel order (tap, cin) matches the rows of w taken.
 		cols = Concatenate(windows, o.chanAxis())
 		return o.channelMatMul(cols, rows, false)
 	}
@@ -501,30 +505,38 @@ func (o Ops) conv(x, w *Node, stride int, plain bool) (*Node, bool) {
 	return withGradient([]*Node{x, w}, out, fwd,
 		func(i int, g *Node) *Node {
 			if i == 1 {
-				dw := o.channelGrad(cols, g) // [len(used)·Cin, Cout]
-				if len(used) < k*k {
-					// Zero rows for the taps that read only padding.
-					parts := make([]*Node, k*k)
-					for t := range parts {
-						parts[t] = Zeros(g.Graph(), shapes.Make(g.DType(), cin, cout))
-					}
-					for j, t := range used {
-						parts[t] = Slice(dw, AxisRange(j*cin, (j+1)*cin))
-					}
-					dw = Concatenate(parts, 0)
-				}
-				return Reshape(dw, k, k, cin, cout)
+				dw := Reshape(o.channelGrad(cols, g), y1-y0, x1-x0, cin, cout)
+				// Zeros for the taps that read only padding.
+				return window(dw, []int{0, 1}, []int{-y0, -x0}, []int{k, k})
 			}
 			return transposed(g, src.gh, src.gw, func(windows []*Node, taps [][2]int) *Node {
 				// Transposed conv: windows of dy times the taps' wᵀ stacked,
 				// as the transpose of [w_t0 | w_t1 | ...] ([Cin, taps·Cout]).
-				ws := make([]*Node, len(taps))
-				for j, t := range taps {
-					ws[j] = Reshape(Slice(w, AxisElem(t[0]), AxisElem(t[1])), cin, cout)
-				}
-				return o.channelMatMul(Concatenate(windows, o.chanAxis()), Concatenate(ws, 1), true)
+				wt := Reshape(Transpose(tapWeights(w, taps), 0, 1), cin, len(taps)*cout)
+				return o.channelMatMul(Concatenate(windows, o.chanAxis()), wt, true)
 			})
 		})
+}
+
+// tapWeights returns the weights [len(taps), Cin, Cout] of the given kernel
+// taps of w [k,k,Cin,Cout]: one Gather (a block copy per tap; Slices copy
+// value by value on the Go backend), computed once for known constants.
+func tapWeights(w *Node, taps [][2]int) *Node {
+	d := w.Shape().Dimensions
+	k, m := d[0], d[2]*d[3]
+	if v := constOf(w); v != nil {
+		out := make([]float32, 0, len(taps)*m)
+		for _, t := range taps {
+			i := (t[0]*k + t[1]) * m
+			out = append(out, v[i:i+m]...)
+		}
+		return newConst(w.Graph(), out, len(taps), d[2], d[3])
+	}
+	idx := make([]int32, 0, 2*len(taps))
+	for _, t := range taps {
+		idx = append(idx, int32(t[0]), int32(t[1]))
+	}
+	return Gather(w, Const(w.Graph(), tensors.FromFlatDataAndDimensions(idx, len(taps), 2)), true)
 }
 
 // Subsample returns x[:, ::stride, ::stride, :] (stride 1 or 2; in the ops'

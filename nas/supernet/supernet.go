@@ -238,6 +238,7 @@ type Supernet struct {
 	params []*param
 	byPath map[string]*param
 	cache  *lru
+	inputs inputPool
 	stats  Stats
 }
 
@@ -397,7 +398,10 @@ func (sn *Supernet) MixedPath(p nas.Point, avg []bool) (*Path, error) {
 }
 
 // Close frees the compiled graphs.
-func (sn *Supernet) Close() { sn.cache.clear() }
+func (sn *Supernet) Close() {
+	sn.cache.clear()
+	sn.inputs.clear()
+}
 
 // compiled is a compiled path graph: inputs images, labels and the weight
 // slices of uses, in order; outputs logits (evaluation) or loss, correct
@@ -511,11 +515,11 @@ func (sn *Supernet) run(p nas.Point, avg []bool, b Batch, training bool) (c *com
 	start := time.Now()
 	cfg := sn.cfg
 	inputs := make([]any, 0, 2+len(c.uses))
-	inputs = append(inputs,
-		tensors.FromFlatDataAndDimensions(b.Images, b.Size, cfg.Height, cfg.Width, cfg.Channels),
-		tensors.FromFlatDataAndDimensions(b.Labels, b.Size))
+	img := sn.inputs.get(sn.be, shapes.Make(dtypes.Float32, b.Size, cfg.Height, cfg.Width, cfg.Channels))
+	tensors.MustMutableFlatData(img, func(flat []float32) { copy(flat, b.Images) })
+	inputs = append(inputs, img, tensors.FromFlatDataAndDimensions(b.Labels, b.Size))
 	for _, u := range c.uses {
-		t := tensors.FromShape(shapes.Make(dtypes.Float32, u.dims...))
+		t := sn.inputs.get(sn.be, shapes.Make(dtypes.Float32, u.dims...))
 		tensors.MustMutableFlatData(t, func(flat []float32) {
 			forRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) { copy(flat[part:part+n], u.p.w[full:full+n]) })
 		})
@@ -524,8 +528,10 @@ func (sn *Supernet) run(p nas.Point, avg []bool, b Batch, training bool) (c *com
 	copied := time.Now()
 	sn.stats.UpdateSeconds += copied.Sub(start).Seconds()
 	err = exceptions.TryCatch[error](func() { out = c.g.Run(inputs...) })
-	for _, in := range inputs {
-		_ = in.(*tensors.Tensor).FinalizeAll()
+	_ = inputs[1].(*tensors.Tensor).FinalizeAll()
+	sn.inputs.put(img)
+	for _, in := range inputs[2:] {
+		sn.inputs.put(in.(*tensors.Tensor))
 	}
 	if fresh {
 		sn.stats.FirstRunSeconds += time.Since(copied).Seconds()
@@ -726,4 +732,57 @@ func finalize(ts []*tensors.Tensor) {
 	for _, t := range ts {
 		_ = t.FinalizeAll()
 	}
+}
+
+// inputPool keeps the input tensors of path graphs between steps, by shape:
+// allocating them anew at every step cost more than filling them (the Go
+// runtime zeroes large allocations, and a local tensor is copied once more to
+// the backend); on a backend with shared buffers (the Go backend) the graph
+// reads them in place. At most inputPoolBytes are kept.
+type inputPool struct {
+	free  map[string][]*tensors.Tensor
+	bytes int
+}
+
+const inputPoolBytes = 1 << 30
+
+// get returns a tensor of the given shape (contents undefined).
+func (p *inputPool) get(be compute.Backend, s shapes.Shape) *tensors.Tensor {
+	key := s.String()
+	if l := p.free[key]; len(l) > 0 {
+		t := l[len(l)-1]
+		p.free[key] = l[:len(l)-1]
+		p.bytes -= int(s.ByteSize())
+		return t
+	}
+	t, err := tensors.FromShapeForBackend(be, 0, s)
+	if err != nil {
+		return tensors.FromShape(s)
+	}
+	return t
+}
+
+// put returns t for reuse, or frees it when the pool is full.
+func (p *inputPool) put(t *tensors.Tensor) {
+	n := int(t.Shape().ByteSize())
+	if p.bytes+n > inputPoolBytes {
+		_ = t.FinalizeAll()
+		return
+	}
+	if p.free == nil {
+		p.free = map[string][]*tensors.Tensor{}
+	}
+	key := t.Shape().String()
+	p.free[key] = append(p.free[key], t)
+	p.bytes += n
+}
+
+// clear frees every pooled tensor.
+func (p *inputPool) clear() {
+	for _, l := range p.free {
+		for _, t := range l {
+			_ = t.FinalizeAll()
+		}
+	}
+	p.free, p.bytes = nil, 0
 }
