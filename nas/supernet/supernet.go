@@ -620,24 +620,13 @@ func (sn *Supernet) apply(u use, grad []float32, lr float32) {
 	case OptRMSProp:
 		rho, eps := float32(o.Decay), float32(o.Epsilon)
 		ms, mom := u.p.slots[0], u.p.slots[1]
-		forRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
-			for i := range n {
-				j := full + i
-				g := grad[part+i] + wd*w[j]
-				ms[j] = rho*ms[j] + (1-rho)*g*g
-				mom[j] = mu*mom[j] + lr*g/float32(math.Sqrt(float64(ms[j]+eps)))
-				w[j] -= mom[j]
-			}
+		splitRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
+			rmspropRun(w[full:full+n], ms[full:full+n], mom[full:full+n], grad[part:part+n], wd, rho, eps, mu, lr)
 		})
 	case OptSGD:
 		mom := u.p.slots[0]
-		forRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
-			for i := range n {
-				j := full + i
-				g := grad[part+i] + wd*w[j]
-				mom[j] = mu*mom[j] + g
-				w[j] -= lr * (g + mu*mom[j]) // Nesterov
-			}
+		splitRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
+			sgdRun(w[full:full+n], mom[full:full+n], grad[part:part+n], wd, mu, lr)
 		})
 	}
 }
