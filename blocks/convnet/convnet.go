@@ -300,8 +300,9 @@ func (n *Net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.A
 // dense is a fully connected layer with bias on x [batch, features].
 func (n *Net) dense(scope *model.Scope, x *Node, out int, gain float64) *Node {
 	in := x.Shape().Dimensions[1]
-	w := scope.WithInitializer(varianceScaling(scope.Store(), in, gain)).
-		VariableWithShape(VarWeights, shapes.Make(x.DType(), in, out)).NodeValue(x.Graph())
+	wv := scope.WithInitializer(varianceScaling(scope.Store(), in, gain)).VariableWithShape(VarWeights, shapes.Make(x.DType(), in, out))
+	w := wv.NodeValue(x.Graph())
+	noteVariable(w, wv) // For inference with constant weights (Ops.Dense).
 	bias := scope.WithInitializer(initializer.Zero).
 		VariableWithShape(VarBiases, shapes.Make(x.DType(), out)).NodeValue(x.Graph())
 	return Add(n.ops.Dense(x, w), Reshape(bias, 1, out))

@@ -310,10 +310,16 @@ func TestLoweredAndNativeShareVariables(t *testing.T) {
 // lowered ops in both layouts with the native ones, from the same variables
 // with random BatchNorm statistics.
 func TestLoweredInferenceMatchesNative(t *testing.T) {
+	for _, batch := range []int{1, 3} { // One image: the dense layers' own product.
+		testLoweredInferenceMatchesNative(t, batch)
+	}
+}
+
+func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 	be := testBackend(t)
 	arch := tinyArch(t)
 	rng := rand.New(rand.NewPCG(21, 22))
-	x, _ := randomBatch(rng, arch, 3)
+	x, _ := randomBatch(rng, arch, batch)
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(4))
 	initExec, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
