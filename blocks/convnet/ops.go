@@ -647,6 +647,36 @@ func (o Ops) Dense(x, w *Node) *Node {
 	return y
 }
 
+// Crop returns x[starts[i] : starts[i]+sizes[i]] on every axis, like Slice,
+// with a cheaper gradient on the Go backend: gomlx's gradient of Slice
+// zero-fills the whole of x value by value before copying the slice's
+// gradient in (for a supernet's shared 5×5×256×1536 kernel, more time than
+// the convolution); here copies and concatenated zeros (see window) build it.
+func Crop(x *Node, starts, sizes []int) *Node {
+	if len(starts) != x.Rank() || len(sizes) != x.Rank() {
+		exceptions.Panicf("convnet.Crop: %d starts and %d sizes for a rank-%d input %s", len(starts), len(sizes), x.Rank(), x.Shape())
+	}
+	dims := x.Shape().Dimensions
+	axes, back := make([]int, x.Rank()), make([]int, x.Rank())
+	for a := range axes {
+		if starts[a] < 0 || sizes[a] < 1 || starts[a]+sizes[a] > dims[a] {
+			exceptions.Panicf("convnet.Crop: [%d, %d) outside axis %d of %s", starts[a], starts[a]+sizes[a], a, x.Shape())
+		}
+		axes[a], back[a] = a, -starts[a]
+	}
+	fwd := func() *Node { return window(x, axes, starts, sizes) }
+	y, ok := withGradient([]*Node{x}, shapes.Make(x.DType(), sizes...), fwd,
+		func(_ int, dy *Node) *Node { return window(dy, axes, back, dims) })
+	if !ok {
+		specs := make([]SliceAxisSpec, x.Rank())
+		for a := range specs {
+			specs[a] = AxisRange(starts[a], starts[a]+sizes[a])
+		}
+		return Slice(x, specs...)
+	}
+	return y
+}
+
 // viaNHWC applies an NHWC function to activations in the ops' layout.
 func (o Ops) viaNHWC(fn func(x *Node) *Node, x *Node) *Node {
 	if o.layout() == NHWC {

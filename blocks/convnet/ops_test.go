@@ -397,3 +397,34 @@ func TestDense(t *testing.T) {
 		}
 	}
 }
+
+// TestCrop compares Crop (output and gradient) with Slice.
+func TestCrop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	x := randTensor(rng, 5, 5, 3, 4)
+	starts, sizes := []int{1, 2, 0, 1}, []int{3, 1, 3, 2}
+	r := randTensor(rng, sizes...)
+	var res [2][]*tensors.Tensor
+	for i, crop := range []func(x *Node) *Node{
+		func(x *Node) *Node { return Crop(x, starts, sizes) },
+		func(x *Node) *Node {
+			return Slice(x, AxisRange(1, 4), AxisRange(2, 3), AxisRange(0, 3), AxisRange(1, 3))
+		},
+	} {
+		exec, err := NewExec(testBackend(t), func(x, r *Node) []*Node {
+			y := crop(x)
+			return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), x)[0]}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[i], err = exec.Exec(x, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, what := range []string{"output", "gradient"} {
+		if e := maxRelErr(tensors.MustCopyFlatData[float32](res[0][i]), tensors.MustCopyFlatData[float32](res[1][i])); e != 0 {
+			t.Errorf("Crop %s differs from Slice's by %.2g", what, e)
+		}
+	}
+}

@@ -47,15 +47,14 @@ func (pn *pathNet) weight(path string, starts, dims []int) *Node {
 	if i, ok := pn.index[p]; ok {
 		// Mixed paths build the largest use first (see block).
 		u := pn.uses[i]
-		specs := make([]SliceAxisSpec, len(dims))
+		los := make([]int, len(dims))
 		for a := range dims {
-			lo := starts[a] - u.starts[a]
-			if lo < 0 || lo+dims[a] > u.dims[a] {
+			los[a] = starts[a] - u.starts[a]
+			if los[a] < 0 || los[a]+dims[a] > u.dims[a] {
 				exceptions.Panicf("supernet: internal error: slice %v+%v of %s outside its first use %v+%v", starts, dims, full, u.starts, u.dims)
 			}
-			specs[a] = AxisRange(lo, lo+dims[a])
 		}
-		return Slice(pn.nodes[i], specs...)
+		return convnet.Crop(pn.nodes[i], los, dims)
 	}
 	node := Parameter(pn.g, fmt.Sprintf("w%03d", len(pn.uses)), shapes.Make(dtypes.Float32, dims...))
 	pn.index[p] = len(pn.uses)
