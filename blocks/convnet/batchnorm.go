@@ -1,8 +1,6 @@
 package convnet
 
 import (
-	"math"
-
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -76,19 +74,12 @@ func (o Ops) BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *
 }
 
 // inferenceNorm is x·scale + shift with scale = γ/√(var+ε) and shift = β −
-// mean·scale: with the scale folded into the weights of the lowered op that
-// produced x when the statistics and those weights are known constants.
+// mean·scale: folded into the weights of the lowered op that produced x
+// (FoldBatchNorm) when the statistics and those weights are known constants.
 func (o Ops) inferenceNorm(x, gamma, beta, mean, variance *Node, epsilon float64) *Node {
-	gv, bv, mv, vv := constOf(gamma), constOf(beta), constOf(mean), constOf(variance)
-	if o.Lowered && gv != nil && bv != nil && mv != nil && vv != nil {
-		// The same float32 arithmetic as the graph below.
-		scale, shift := make([]float32, len(gv)), make([]float32, len(gv))
-		for i := range gv {
-			scale[i] = gv[i] * (1 / float32(math.Sqrt(float64(vv[i]+float32(epsilon)))))
-			shift[i] = bv[i] - mv[i]*scale[i]
-		}
-		if y := foldScale(x, scale); y != nil {
-			return Add(y, o.perChannel(newConst(x.Graph(), shift, len(shift))))
+	if o.Lowered {
+		if y := o.foldBatchNorm(x, gamma, beta, mean, variance, epsilon); y != nil {
+			return y
 		}
 	}
 	scale := Mul(gamma, Reciprocal(Sqrt(AddScalar(variance, epsilon))))

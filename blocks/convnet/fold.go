@@ -10,10 +10,10 @@ import (
 // Inference-time folding. On the Go backend an inference graph embeds the
 // variables as constants (compute.Capabilities.PreferConstantsForVariables),
 // so what depends only on weights can be computed once, in Go, when the graph
-// is built: BatchNorm's scale goes into the preceding convolution's weights
-// (y·s + t = conv(x, w·s) + t, one pass over the activations instead of
-// two), and the transposed or banded weight matrices of the CHWN lowering
-// become constants the backend's MatMul packs once.
+// is built: BatchNorm goes into the preceding convolution's weights
+// (FoldBatchNorm: y·s + t = conv(x, w·s) + t, one pass over the activations
+// instead of two), and the transposed weight matrices of the lowering become
+// constants the backend's MatMul packs once.
 //
 // gomlx keeps the value of only tiny constants in their nodes, so the values
 // are recorded here, in the graph's state: by the builder for its variables
@@ -87,30 +87,31 @@ func recordFold(y, w *Node, rebuild func(w *Node) *Node) {
 	stateOf(y.Graph()).folds[y] = foldRec{w: w, rebuild: rebuild}
 }
 
-// foldScale returns op(x, w·s) for the lowered op output y, s ([C], values)
-// scaling each output channel, when y is foldable and its weights are known
-// constants; else nil.
-func foldScale(y *Node, s []float32) *Node {
+// foldBatchNorm returns BatchNorm at inference of y, the output of a lowered
+// op of o, as op(x, w') + b' with w' and b' from FoldBatchNorm, when y is
+// foldable and its weights and the BatchNorm statistics are known constants;
+// else nil.
+func (o Ops) foldBatchNorm(y, gamma, beta, mean, variance *Node, epsilon float64) *Node {
 	st := stateOf(y.Graph())
 	f, ok := st.folds[y]
 	if !ok {
 		return nil
 	}
-	w := constOf(f.w)
-	if w == nil {
+	w, g, b, m, v := constOf(f.w), constOf(gamma), constOf(beta), constOf(mean), constOf(variance)
+	if w == nil || g == nil || b == nil || m == nil || v == nil {
 		return nil
 	}
 	dims := f.w.Shape().Dimensions
-	c := dims[len(dims)-1]
-	if c != len(s) {
+	if dims[len(dims)-1] != len(g) {
 		return nil
 	}
-	ws := make([]float32, len(w))
-	for i, v := range w {
-		ws[i] = v * s[i%c]
+	folded, bias, err := FoldBatchNorm(w, g, b, m, v, epsilon)
+	if err != nil {
+		return nil // Not finite: left to the graph, which computes the same values.
 	}
 	st.folded++
-	return f.rebuild(newConst(y.Graph(), ws, dims...))
+	out := f.rebuild(newConst(y.Graph(), folded, dims...))
+	return Add(out, o.perChannel(newConst(y.Graph(), bias, len(bias))))
 }
 
 // transposeMatrix returns the transpose of the matrix m, computed once when
