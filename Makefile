@@ -141,8 +141,15 @@ jupyter: setup-notebooks setup-go setup-ort
 	$(call apt-install,jupyter-notebook)
 	jupyter notebook --notebook-dir=$(NOTEBOOK_DIR) $(if $(SUDO),,--allow-root) $(JUPYTER_FLAGS)
 
+# The speed measurements of PERFORMANCE.md, each side by side in one run.
+# SEARCH_STEPS=4000 (the default search, about 20 minutes here) for the
+# search's steps/min; 0 skips it.
+SEARCH_STEPS ?= 0
 bench: build
-	$(MULTIHW) bench train
+	$(MULTIHW) bench infer --json
+	$(MULTIHW) bench train --json
+	go test -run NONE -bench Table ./hwcost
+	$(MULTIHW) search bench --json --search-steps $(SEARCH_STEPS)
 
 # The search evidence of nas/SEARCH_REPORT.md: the AVG and MAX searches, the
 # equal-budget baselines on each trained supernet, a ranking study of each
