@@ -53,13 +53,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			}
 			step() // Compiles.
 			b.ResetTimer()
-			var ru0, ru1 syscall.Rusage
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-			for b.Loop() {
-				step()
-			}
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-			b.ReportMetric(cpuMillis(ru0, ru1)/float64(b.N), "cpu-ms/op")
+			loopCPU(b, step)
 		})
 	}
 }
@@ -100,13 +94,7 @@ func BenchmarkDepthwise(b *testing.B) {
 						}
 						run()
 						b.ResetTimer()
-						var ru0, ru1 syscall.Rusage
-						syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-						for b.Loop() {
-							run()
-						}
-						syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-						b.ReportMetric(cpuMillis(ru0, ru1)/float64(b.N), "cpu-ms/op")
+						loopCPU(b, run)
 					})
 				}
 			}
@@ -114,10 +102,18 @@ func BenchmarkDepthwise(b *testing.B) {
 	}
 }
 
-// cpuMillis is the user+system CPU time between two rusage samples, in ms:
-// on a shared machine it varies less than wall time.
-func cpuMillis(ru0, ru1 syscall.Rusage) float64 {
-	return float64(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) / 1e6
+// loopCPU runs fn in the benchmark loop and also reports its CPU time
+// (user+system of the process) per call: on a shared machine it varies less
+// than wall time.
+func loopCPU(b *testing.B, fn func()) {
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	for b.Loop() {
+		fn()
+	}
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+	b.ReportMetric(float64(cpu)/1e6/float64(b.N), "cpu-ms/op")
 }
 
 var benchDepthwiseSizes = []int{16, 14, 8, 7, 4}

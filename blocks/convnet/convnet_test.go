@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -264,19 +265,9 @@ func TestLoweredAndNativeShareVariables(t *testing.T) {
 	arch.Head.Dropout = 0
 	rng := rand.New(rand.NewPCG(8, 9))
 	x, _ := randomBatch(rng, arch, 4)
-	store := model.NewStore()
-	store.SetParam(model.ParamInitialSeed, int64(3))
 	// Initialize the variables once (inference graph), then give each flavour
 	// its own copy: the training graphs update the BatchNorm moving averages.
-	initExec, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
-		return New(arch).Logits(scope.In("model"), images)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := initExec.Exec(x); err != nil {
-		t.Fatal(err)
-	}
+	store := initializedStore(t, be, arch, x, 3)
 	var results [2][]float32
 	for i, lowered := range []bool{false, true} {
 		s, err := store.Clone()
@@ -320,17 +311,7 @@ func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 	arch := tinyArch(t)
 	rng := rand.New(rand.NewPCG(21, 22))
 	x, _ := randomBatch(rng, arch, batch)
-	store := model.NewStore()
-	store.SetParam(model.ParamInitialSeed, int64(4))
-	initExec, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
-		return New(arch).Logits(scope.In("model"), images)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := initExec.Exec(x); err != nil {
-		t.Fatal(err)
-	}
+	store := initializedStore(t, be, arch, x, 4)
 	nbn := 0
 	for v := range store.RootScope().IterVariables() {
 		if !strings.Contains(v.Path(), "/bn/") {
@@ -386,4 +367,22 @@ func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 			t.Errorf("%s: inference logits differ from the native ones: relative error %.2g", o, e)
 		}
 	}
+}
+
+// initializedStore returns a store holding arch's variables under "model",
+// initialized with the given seed by running its inference graph on x.
+func initializedStore(t *testing.T, be compute.Backend, arch *blocks.Arch, x *tensors.Tensor, seed int64) *model.Store {
+	t.Helper()
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, seed)
+	initExec, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
+		return New(arch).Logits(scope.In("model"), images)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := initExec.Exec(x); err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
