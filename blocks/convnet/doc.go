@@ -6,9 +6,14 @@
 // training vs inference from model.Scope.IsTraining (BatchNorm batch statistics
 // and moving-average updates, dropout only in training).
 //
-// Ops holds the convolutions on NHWC images in two flavours sharing the same
-// weights: native (graph.Convolve, for XLA) and lowered (MatMuls and shifted
-// windows with hand-written gradients, for the Go backend and ONNX Runtime).
-// They are exported for the NAS supernet, which applies them to sliced or
-// masked weights.
+// Ops holds the convolutions in two flavours sharing the same weights: native
+// (graph.Convolve on NHWC images, for XLA) and lowered (MatMuls, shifted
+// windows and banded matrices with hand-written gradients, for the Go backend
+// and ONNX Runtime), the lowered ones in a layout chosen per graph by batch
+// size (Layout, LayoutFor: channels-first CHWN for training batches, NHWC for
+// single images; In converts the images, Channels and Pool read the layout).
+// At inference with known weights BatchNorm is folded into the lowered
+// convolutions (FoldBatchNorm). They are exported for the NAS supernet, which
+// applies them to sliced or masked weights. PERFORMANCE.md (repository root)
+// has the measurements behind these choices.
 package convnet
