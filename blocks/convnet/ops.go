@@ -245,15 +245,28 @@ func (o Ops) Pointwise(x, w *Node, stride int) *Node {
 	if !o.Lowered {
 		return o.Conv(x, Reshape(w, 1, 1, cin, cout), stride)
 	}
+	var xs *Node // subsampled once, for the op and its folded rebuild
+	return o.weighted(x, w, func(x *Node) *Node { return refPointwise(x, w, stride) },
+		func(w *Node, plain bool) (*Node, bool) {
+			if xs == nil {
+				xs = o.Subsample(x, stride)
+			}
+			return o.pointwise(xs, w, plain)
+		})
+}
+
+// weighted applies a lowered op with weights w to x: lower(w, false), or
+// ref (NHWC, differentiated by gomlx) under autodiff or where lower declines
+// (ok false). The lowered result records lower(·, true) for folding.
+func (o Ops) weighted(x, w *Node, ref func(x *Node) *Node, lower func(w *Node, plain bool) (*Node, bool)) *Node {
 	if o.autodiff {
-		return o.viaNHWC(func(x *Node) *Node { return refPointwise(x, w, stride) }, x)
+		return o.viaNHWC(ref, x)
 	}
-	xs := o.Subsample(x, stride)
-	y, ok := o.pointwise(xs, w, false)
+	y, ok := lower(w, false)
 	if !ok {
-		return o.viaNHWC(func(x *Node) *Node { return refPointwise(x, w, stride) }, x)
+		return o.viaNHWC(ref, x)
 	}
-	recordFold(y, w, func(w *Node) *Node { y, _ := o.pointwise(xs, w, true); return y })
+	recordFold(y, w, func(w *Node) *Node { y, _ := lower(w, true); return y })
 	return y
 }
 
@@ -293,16 +306,8 @@ func (o Ops) Depthwise(x, w *Node, stride int) *Node {
 			ChannelGroupCount(c).
 			Done()
 	}
-	ref := func(x *Node) *Node { return refDepthwise(x, w, stride) }
-	if o.autodiff {
-		return o.viaNHWC(ref, x)
-	}
-	y, ok := o.depthwise(x, w, stride, false)
-	if !ok {
-		return o.viaNHWC(ref, x)
-	}
-	recordFold(y, w, func(w *Node) *Node { y, _ := o.depthwise(x, w, stride, true); return y })
-	return y
+	return o.weighted(x, w, func(x *Node) *Node { return refDepthwise(x, w, stride) },
+		func(w *Node, plain bool) (*Node, bool) { return o.depthwise(x, w, stride, plain) })
 }
 
 // depthwise picks the lowering of Depthwise (plain: no gradient of its own).
@@ -460,16 +465,8 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 	if k == 1 {
 		return o.Pointwise(x, Reshape(w, cin, cout), stride)
 	}
-	ref := func(x *Node) *Node { return refConv(x, w, stride) }
-	if o.autodiff {
-		return o.viaNHWC(ref, x)
-	}
-	y, ok := o.conv(x, w, stride, false)
-	if !ok {
-		return o.viaNHWC(ref, x)
-	}
-	recordFold(y, w, func(w *Node) *Node { y, _ := o.conv(x, w, stride, true); return y })
-	return y
+	return o.weighted(x, w, func(x *Node) *Node { return refConv(x, w, stride) },
+		func(w *Node, plain bool) (*Node, bool) { return o.conv(x, w, stride, plain) })
 }
 
 // conv is the lowered Conv for k > 1 (plain: no gradient of its own).
