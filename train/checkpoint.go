@@ -23,13 +23,13 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/checked"
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/strictjson"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 )
 

@@ -1,6 +1,6 @@
 // Package train trains, evaluates and checkpoints the networks of
 // blocks/convnet on the datasets of train/data, on any gomlx backend (chosen
-// by train/backend).
+// by package backend).
 //
 // # Training
 //

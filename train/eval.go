@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/multihw/multihw/train/backend"
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/train/data"
 )
 

@@ -5,8 +5,8 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 	"github.com/multihw/multihw/train/internal/toydata"
 )

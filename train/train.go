@@ -20,6 +20,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/metric"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/atomicfile"
@@ -27,7 +28,6 @@ import (
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/internal/stats"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/multihw/multihw/train/backend"
+	"github.com/multihw/multihw/backend"
 )
 
 // TestFoldBatchNormValues: hand-derived. ε = 1; channel 0: γ 2, var 3 →

@@ -16,8 +16,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/support/exceptions"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // Builder builds the gomlx graph of a blocks.Arch. Create it with New, configure
@@ -97,12 +97,9 @@ func (b *Builder) OpsFor(be compute.Backend) Ops {
 	return Ops{Lowered: DefaultLowered(be)}
 }
 
-// DefaultLowered reports whether the lowered ops are the better choice on be:
-// the pure-Go backend (slow native convolutions) and ONNX Runtime (no gradient
-// of strided convolutions).
-func DefaultLowered(be compute.Backend) bool {
-	return be == nil || backend.IsGo(be) || backend.IsONNX(be)
-}
+// DefaultLowered reports whether the lowered ops are the better choice on be
+// (backend.PrefersLoweredConvolutions).
+func DefaultLowered(be compute.Backend) bool { return backend.PrefersLoweredConvolutions(be) }
 
 // Build is Logits returning an error instead of panicking: invalid
 // configuration, images of the wrong shape, or a failure inside gomlx.

@@ -18,8 +18,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/internal/testenv"
-	"github.com/multihw/multihw/train/backend"
 )
 
 var goBackend = sync.OnceValues(func() (compute.Backend, error) { return backend.New("go") })

@@ -16,11 +16,11 @@ import (
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/stats"
 	multihwtrain "github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/export"
 )
 

@@ -6,10 +6,10 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/measure"
-	"github.com/multihw/multihw/train/backend"
 )
 
 func init() {

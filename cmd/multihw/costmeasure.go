@@ -8,10 +8,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost/measure"
 	"github.com/multihw/multihw/internal/atomicfile"
-	"github.com/multihw/multihw/train/backend"
 )
 
 func init() {

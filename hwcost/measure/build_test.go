@@ -10,10 +10,10 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/hwcost"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // chainSpec covers every block kind, both strides, residuals, ReLU6, a conv

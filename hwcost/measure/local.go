@@ -10,8 +10,8 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/hwcost"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // TargetName is the name of the measured target of this machine, usable as
@@ -53,7 +53,7 @@ func BackendKey(config string) string {
 	return sanitize(config)
 }
 
-// KeyOf is BackendKey of config, corrected when train/backend fell back to
+// KeyOf is BackendKey of config, corrected when package backend fell back to
 // another backend than config asked for (the timings are the fallback's).
 func KeyOf(config string, be compute.Backend) string {
 	k := BackendKey(config)

@@ -13,11 +13,11 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/memlimit"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // Defaults of a Measurer.
@@ -43,7 +43,7 @@ type Measurer struct {
 	err       error
 }
 
-// New returns a Measurer on backend be (see train/backend) with the defaults:
+// New returns a Measurer on backend be (see package backend) with the defaults:
 // DefaultRuns timed runs per graph after DefaultWarmup untimed ones, seed
 // DefaultSeed, convnet's default ops for the backend, no progress output.
 func New(be compute.Backend) *Measurer {
@@ -146,7 +146,7 @@ func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(sco
 		data[i] = float32(rng.NormFloat64())
 	}
 	p = &program{label: label, input: tensors.FromFlatDataAndDimensions(data, 1, size, size, c),
-		sync: !backend.IsGo(m.be) && !backend.IsONNX(m.be)}
+		sync: backend.Asynchronous(m.be)}
 	if err = catch(func() error {
 		var e error
 		p.exec, e = model.NewExec(m.be, store, fn)

@@ -14,11 +14,11 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 )
 

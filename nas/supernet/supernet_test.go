@@ -17,11 +17,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // tinySpace has every decision kind with two options, both kinds, strides 1

@@ -9,10 +9,10 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/nas"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // TestCostMatchesMetric checks the table-based T against the metric's

@@ -12,7 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/metric"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
-	"github.com/multihw/multihw/train/backend"
+	"github.com/multihw/multihw/backend"
 )
 
 func TestGomlxTrainMatchesStream(t *testing.T) {

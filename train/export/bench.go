@@ -10,10 +10,10 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model/onnx"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // BenchResult compares the inference time of one architecture on the Go

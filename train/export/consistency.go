@@ -9,9 +9,9 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 )
 

@@ -19,11 +19,11 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/testenv"
 	"github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 )
 

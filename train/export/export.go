@@ -32,9 +32,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model/onnx"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 )
 
 // Names of the exported graph's input and output.

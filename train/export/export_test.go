@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/testenv"
 	"github.com/multihw/multihw/train"
-	"github.com/multihw/multihw/train/backend"
 	"github.com/multihw/multihw/train/data"
 	"github.com/multihw/multihw/train/internal/toydata"
 )

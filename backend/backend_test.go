@@ -48,3 +48,16 @@ func TestUnknownBackendIsAnError(t *testing.T) {
 		t.Errorf("want an error listing valid backends, got %v", err)
 	}
 }
+
+func TestCapabilitiesOfTheGoBackend(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !PrefersLoweredConvolutions(b) || !PrefersLoweredConvolutions(nil) {
+		t.Errorf("the Go backend (and no backend yet) should prefer the lowered convolutions")
+	}
+	if Asynchronous(b) || IsONNX(b) {
+		t.Errorf("the Go backend is synchronous and not ONNX Runtime")
+	}
+}

@@ -1,4 +1,6 @@
-// Package backend chooses the gomlx compute backend, in one place.
+// Package backend chooses the gomlx compute backend, in one place, and answers
+// the capability questions the rest of the project asks of a backend (which
+// convolution ops to build, whether execution is asynchronous).
 //
 // The choice honours GOMLX_BACKEND and otherwise uses gomlx's pure-Go backend
 // ("go"), which is embedded and needs nothing installed. XLA ("xla:cpu",
@@ -146,18 +148,6 @@ func firstLine(err error) string {
 		s = s[:200] + "..."
 	}
 	return s
-}
-
-// IsGo reports whether b is gomlx's pure-Go backend, where the blocks are
-// lowered to MatMuls and shifted slices instead of native convolutions.
-// (compute v0.1.14's Go backend has Name() "Go Backend" and String() "go".)
-func IsGo(b compute.Backend) bool {
-	return b != nil && (b.String() == "go" || b.Name() == "go")
-}
-
-// IsONNX reports whether b is the ONNX Runtime backend.
-func IsONNX(b compute.Backend) bool {
-	return b != nil && (b.Name() == "onnxruntime" || b.String() == "onnxruntime")
 }
 
 // ONNXRuntimeLibrary locates libonnxruntime.so.1: $ONNXRUNTIME_SHARED_LIBRARY_PATH,
