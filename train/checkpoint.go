@@ -154,10 +154,10 @@ type Checkpoint struct {
 	Plan    Plan   `json:"plan"`
 	Seed    uint64 `json:"seed"`
 	// Arch is the architecture as given (the deployed one, e.g. 224 px,
-	// 1001 classes); TrainArch is the proxy actually trained (see ProxyArch).
+	// 1001 classes); TrainArch is the proxy actually trained (see blocks.ProxyArch).
 	Arch      *blocks.Arch `json:"arch"`
 	TrainArch *blocks.Arch `json:"train_arch"`
-	Adapt     Adapt        `json:"adapt"`
+	Adapt     blocks.Adapt `json:"adapt"`
 	Dataset   DatasetInfo  `json:"dataset"`
 	// TrainSeconds is the wall time spent training so far, over all resumes.
 	TrainSeconds float64 `json:"train_seconds"`
@@ -601,7 +601,7 @@ func InitCheckpoint(arch *blocks.Arch, seed uint64) (ck *Checkpoint, err error) 
 	for i := range c {
 		norm.Mean[i], norm.Std[i] = 0.5, 0.25
 	}
-	ck = &Checkpoint{Recipe: DefaultRecipe(), Seed: seed, Arch: arch.Clone(), TrainArch: arch.Clone(), Adapt: AdaptNone,
+	ck = &Checkpoint{Recipe: DefaultRecipe(), Seed: seed, Arch: arch.Clone(), TrainArch: arch.Clone(), Adapt: blocks.AdaptNone,
 		Dataset: DatasetInfo{Kind: "none", Classes: classes, Height: r, Width: r, Channels: c, Norm: norm}, Created: time.Now().UTC()}
 	if _, err := ck.encode(store); err != nil {
 		return nil, err

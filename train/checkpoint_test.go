@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/multihw/multihw/blocks"
 )
 
 // trainedRun trains the tiny model for 20 steps into a new directory.
@@ -38,7 +40,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Path != res.Checkpoint || ck.Step != 20 || !ck.Final || ck.Recipe.Steps != 20 || ck.Seed != 1 || ck.Adapt != DefaultAdapt {
+	if ck.Path != res.Checkpoint || ck.Step != 20 || !ck.Final || ck.Recipe.Steps != 20 || ck.Seed != 1 || ck.Adapt != blocks.DefaultAdapt {
 		t.Errorf("checkpoint %s: step %d final %v steps %d seed %d adapt %q", ck.Path, ck.Step, ck.Final, ck.Recipe.Steps, ck.Seed, ck.Adapt)
 	}
 	if !sameJSON(ck.Arch, tinyArch(t)) || ck.TrainArch.Resolution != 12 || ck.TrainArch.Classes != 10 || ck.TrainArch.Channels != 1 {

@@ -14,9 +14,9 @@
 //		Run(ctx)
 //	fmt.Println(res.Test.Accuracy)
 //
-// The architecture is given as deployed (224 px, 1001 classes); ProxyArch
-// adapts it to the dataset (input, classes and the strides named by Adapt,
-// DefaultAdapt unless configured), in one place, so the same description
+// The architecture is given as deployed (224 px, 1001 classes); blocks.ProxyArch
+// adapts it to the dataset (input, classes and the strides named by blocks.Adapt,
+// blocks.DefaultAdapt unless configured), in one place, so the same description
 // serves the hardware cost (always at its own resolution) and the proxy
 // training.
 //

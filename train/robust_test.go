@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/rundir"
@@ -163,7 +164,7 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	// The estimate of the tiny model trained on 12×12 images in batches of
 	// 128 is far below any limit: the check does not refuse real runs.
-	proxy, err := ProxyArch(tinyArch(t), DefaultAdapt, 12, 12, 1, 10)
+	proxy, err := blocks.ProxyArch(tinyArch(t), blocks.DefaultAdapt, 12, 12, 1, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

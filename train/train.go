@@ -46,7 +46,7 @@ type Config struct {
 	arch      *blocks.Arch
 	ds        *data.Dataset
 	recipe    Recipe
-	adapt     Adapt
+	adapt     blocks.Adapt
 	seed      uint64
 	out       string
 	resume    bool
@@ -65,14 +65,14 @@ type Config struct {
 }
 
 // New starts the configuration of a run training arch (the architecture as
-// deployed, e.g. a reference model at 224 px; ProxyArch adapts it to the
-// dataset) on ds. Defaults: DefaultRecipe, DefaultAdapt, seed 1, no output
+// deployed, e.g. a reference model at 224 px; blocks.ProxyArch adapts it to the
+// dataset) on ds. Defaults: DefaultRecipe, blocks.DefaultAdapt, seed 1, no output
 // directory (no checkpoints), an evaluation on the validation split every
 // epoch, a checkpoint at every evaluation and every 5 minutes (the last 3
 // kept), no progress output, backend.Default(). When resuming, arch may be nil
 // (the checkpoint's is used).
 func New(arch *blocks.Arch, ds *data.Dataset) *Config {
-	return &Config{arch: arch, ds: ds, recipe: DefaultRecipe(), adapt: DefaultAdapt, seed: 1,
+	return &Config{arch: arch, ds: ds, recipe: DefaultRecipe(), adapt: blocks.DefaultAdapt, seed: 1,
 		ckptTime: 5 * time.Minute, keep: 3}
 }
 
@@ -93,7 +93,7 @@ func (c *Config) Recipe(r Recipe) *Config {
 }
 
 // Adapt sets how the architecture is adapted to the dataset's image size.
-func (c *Config) Adapt(a Adapt) *Config { c.adapt, c.adaptSet = a, true; return c }
+func (c *Config) Adapt(a blocks.Adapt) *Config { c.adapt, c.adaptSet = a, true; return c }
 
 // Seed sets the seed of the weight initialisation, the dropout RNG and the
 // batch order/augmentation. Equal seeds give identical runs on one backend.
@@ -201,7 +201,7 @@ type Record struct {
 type Result struct {
 	Arch      *blocks.Arch `json:"arch"`
 	TrainArch *blocks.Arch `json:"train_arch"`
-	Adapt     Adapt        `json:"adapt"`
+	Adapt     blocks.Adapt `json:"adapt"`
 	Recipe    Recipe       `json:"recipe"`
 	Plan      Plan         `json:"plan"`
 	Seed      uint64       `json:"seed"`
@@ -275,7 +275,7 @@ type run struct {
 	arch      *blocks.Arch
 	trainArch *blocks.Arch
 	recipe    Recipe
-	adapt     Adapt
+	adapt     blocks.Adapt
 	seed      uint64
 	plan      Plan
 	store     *model.Store
@@ -325,7 +325,7 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 	// What can be checked without the output directory is checked before
 	// the directory is created or changed.
 	if r.arch != nil {
-		if r.trainArch, err = ProxyArch(r.arch, r.adapt, r.ds.Height(), r.ds.Width(), r.ds.Channels(), r.ds.NumClasses()); err != nil {
+		if r.trainArch, err = blocks.ProxyArch(r.arch, r.adapt, r.ds.Height(), r.ds.Width(), r.ds.Channels(), r.ds.NumClasses()); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		if err := CheckMemory("training "+r.trainArch.Name, r.trainArch, r.recipe.BatchSize, true); err != nil {

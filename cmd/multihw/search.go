@@ -27,7 +27,6 @@ import (
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/plots/figset"
-	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -61,7 +60,7 @@ func (f *searchFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.batch, "batch", def.BatchSize, "training batch size")
 	fs.IntVar(&f.valBatch, "val-batch", def.ValidationBatch, "validation batch size of the reward")
 	fs.Float64Var(&f.width, "width", def.WidthFactor, "proxy width factor of the supernet's networks")
-	fs.StringVar(&f.adapt, "adapt", string(def.Adapt), "proxy adaptation to small images (see train.Adapt)")
+	fs.StringVar(&f.adapt, "adapt", string(def.Adapt), "proxy adaptation to small images (see blocks.Adapt)")
 	fs.Float64Var(&f.lr, "lr", 0, "peak weight learning rate (default 0.165·batch/256)")
 	fs.Float64Var(&f.controllerLR, "controller-lr", 0, "controller learning rate (default 100/steps)")
 	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of every random choice")
@@ -103,7 +102,7 @@ func (f *searchFlags) config() (tunas.Config, error) {
 		cfg.Reward.Beta = f.beta
 	}
 	cfg.Dataset, cfg.Validation, cfg.Seed = f.dataset, f.validation, f.seed
-	cfg.Adapt = train.Adapt(f.adapt)
+	cfg.Adapt = blocks.Adapt(f.adapt)
 	for name, apply := range map[string]func(){
 		"steps":     func() { cfg.Steps = f.steps },
 		"batch":     func() { cfg.BatchSize = f.batch },

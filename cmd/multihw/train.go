@@ -135,7 +135,7 @@ func runTrain(args []string) error {
 	validation := fs.Float64("validation", data.DefaultValidation, "fraction of the training split held out for validation")
 	var rf recipeFlags
 	rf.register(fs)
-	adapt := fs.String("adapt", string(train.DefaultAdapt), fmt.Sprintf("small-input adaptation of the strides: %v", train.Adapts))
+	adapt := fs.String("adapt", string(blocks.DefaultAdapt), fmt.Sprintf("small-input adaptation of the strides: %v", blocks.Adapts))
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and batch order")
 	out := fs.String("out", "", "output directory: checkpoints, metrics.jsonl, result.json")
 	resume := fs.Bool("resume", false, "continue the run in --out from its newest valid checkpoint (a new run, with a note, if it holds none)")
@@ -163,8 +163,8 @@ func runTrain(args []string) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	if !slices.Contains(train.Adapts, train.Adapt(*adapt)) {
-		return fmt.Errorf("unknown --adapt %q (valid: %v)", *adapt, train.Adapts)
+	if !slices.Contains(blocks.Adapts, blocks.Adapt(*adapt)) {
+		return fmt.Errorf("unknown --adapt %q (valid: %v)", *adapt, blocks.Adapts)
 	}
 	if *keep < 1 || *evalEvery < 0 || *ckptEvery < 0 || *budget < 0 {
 		return fmt.Errorf("--keep must be positive; --eval-every, --checkpoint-every and --time must not be negative")
@@ -207,7 +207,7 @@ func runTrain(args []string) error {
 		cfg.Recipe(r)
 	}
 	if ck == nil || set["adapt"] {
-		cfg.Adapt(train.Adapt(*adapt))
+		cfg.Adapt(blocks.Adapt(*adapt))
 	}
 	if ck == nil || set["seed"] {
 		cfg.Seed(*seed)

@@ -212,7 +212,7 @@ type Config struct {
 	// TrainSeeds are the seeds of every architecture.
 	Recipe     train.Recipe `json:"recipe"`
 	TrainWidth float64      `json:"train_width"`
-	TrainAdapt train.Adapt  `json:"train_adapt"`
+	TrainAdapt blocks.Adapt `json:"train_adapt"`
 	TrainSeeds []uint64     `json:"train_seeds"`
 	// HoldoutEval, when > 0, evaluates on that many validation and test
 	// images only (smoke runs).
@@ -386,8 +386,8 @@ func (c Config) Validate() error {
 	if !(c.TrainWidth > 0) || math.IsInf(c.TrainWidth, 0) {
 		return fmt.Errorf("study: training width factor must be positive, got %g", c.TrainWidth)
 	}
-	if !slices.Contains(train.Adapts, c.TrainAdapt) {
-		return fmt.Errorf("study: unknown training adaptation %q (valid: %v)", c.TrainAdapt, train.Adapts)
+	if !slices.Contains(blocks.Adapts, c.TrainAdapt) {
+		return fmt.Errorf("study: unknown training adaptation %q (valid: %v)", c.TrainAdapt, blocks.Adapts)
 	}
 	if c.HoldoutEval < 0 {
 		return fmt.Errorf("study: holdout evaluation size must be >= 0, got %d", c.HoldoutEval)

@@ -40,7 +40,7 @@ type PilotConfig struct {
 	// setting (as in Config); the dataset is Search's.
 	Recipe      train.Recipe `json:"recipe"`
 	Width       float64      `json:"width"`
-	Adapt       train.Adapt  `json:"adapt"`
+	Adapt       blocks.Adapt `json:"adapt"`
 	HoldoutEval int          `json:"holdout_eval,omitempty"`
 	// Differences (accuracy points) for which the pilot reports the seeds
 	// that resolve them at Z standard errors.

@@ -53,5 +53,5 @@
 // The trained proxy of a point is the adaptation the train package retrains
 // with: space.Arch(point) (the deployed, costed architecture at 224 px),
 // scaled by the proxy width factor (blocks.Arch.WithWidth), then
-// train.ProxyArch for the dataset's image size.
+// blocks.ProxyArch for the dataset's image size.
 package supernet

@@ -7,7 +7,6 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/nas"
-	"github.com/multihw/multihw/train"
 )
 
 // varSpec is one shared variable: its path in the store, its (maximal) shape
@@ -245,8 +244,8 @@ func isOp(k nas.DecisionKind) bool {
 
 // proxyOf returns the Path of point p with the op decisions avg marks
 // averaged (nil: none). The blocks come from the space's walk of the
-// representative point (nas.Space.Walk), the proxy from train.ProxyArch.
-func proxyOf(s *nas.Space, p nas.Point, avg []bool, width float64, adapt train.Adapt, h, w, c, classes int) (*Path, error) {
+// representative point (nas.Space.Walk), the proxy from blocks.ProxyArch.
+func proxyOf(s *nas.Space, p nas.Point, avg []bool, width float64, adapt blocks.Adapt, h, w, c, classes int) (*Path, error) {
 	l := s.Layout()
 	if len(p) != len(l.Sizes) {
 		return nil, fmt.Errorf("space %q: point has %d decisions, want %d", s.Name, len(p), len(l.Sizes))
@@ -277,7 +276,7 @@ func proxyOf(s *nas.Space, p nas.Point, avg []bool, width float64, adapt train.A
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := train.ProxyArch(a.WithWidth(width), adapt, h, w, c, classes)
+	proxy, err := blocks.ProxyArch(a.WithWidth(width), adapt, h, w, c, classes)
 	if err != nil {
 		return nil, err
 	}

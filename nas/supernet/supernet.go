@@ -21,7 +21,6 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/nas"
-	"github.com/multihw/multihw/train"
 )
 
 // Optimizer kinds of the weight updates.
@@ -87,8 +86,8 @@ type Config struct {
 	Width    int `json:"width"`
 	Channels int `json:"channels"`
 	Classes  int `json:"classes"`
-	// Adapt is the proxy adaptation (train.ProxyArch).
-	Adapt train.Adapt `json:"adapt"`
+	// Adapt is the proxy adaptation (blocks.ProxyArch).
+	Adapt blocks.Adapt `json:"adapt"`
 	// WidthFactor scales every width of the proxy (blocks.Arch.WithWidth).
 	WidthFactor float64 `json:"width_factor"`
 	// Sharing says which weights IBN and fused IBN share.
@@ -138,11 +137,11 @@ const DefaultSharing = ShareExpandProject
 const DefaultCacheSize = 32
 
 // New starts the configuration of the supernet of space. Defaults: inputs
-// 28×28×1 with 10 classes (Fashion-MNIST), train.DefaultAdapt, width factor
+// 28×28×1 with 10 classes (Fashion-MNIST), blocks.DefaultAdapt, width factor
 // 1, DefaultOptimizer, BatchNorm epsilon 1e-3, seed 1, backend.Default(),
 // DefaultCacheSize graphs.
 func New(space *nas.Space) *Builder {
-	return &Builder{cfg: Config{Space: space, Height: 28, Width: 28, Channels: 1, Classes: 10, Adapt: train.DefaultAdapt,
+	return &Builder{cfg: Config{Space: space, Height: 28, Width: 28, Channels: 1, Classes: 10, Adapt: blocks.DefaultAdapt,
 		WidthFactor: 1, Sharing: DefaultSharing, Optimizer: DefaultOptimizer(), BNEpsilon: convnet.DefaultBatchNormEpsilon, Seed: 1},
 		cache: DefaultCacheSize}
 }
@@ -170,10 +169,10 @@ func (b *Builder) Input(height, width, channels, classes int) *Builder {
 	return b
 }
 
-// Adapt sets the proxy adaptation (see train.Adapt).
-func (b *Builder) Adapt(a train.Adapt) *Builder {
-	if !slices.Contains(train.Adapts, a) {
-		return b.fail("unknown adaptation %q (valid: %v)", a, train.Adapts)
+// Adapt sets the proxy adaptation (see blocks.Adapt).
+func (b *Builder) Adapt(a blocks.Adapt) *Builder {
+	if !slices.Contains(blocks.Adapts, a) {
+		return b.fail("unknown adaptation %q (valid: %v)", a, blocks.Adapts)
 	}
 	b.cfg.Adapt = a
 	return b

@@ -21,7 +21,6 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/nas"
-	"github.com/multihw/multihw/train"
 )
 
 // tinySpace has every decision kind with two options, both kinds, strides 1
@@ -219,7 +218,7 @@ func maxRelDiff(a, b []float32) float64 {
 // decision (nas.Space.CoveringPoints: every kind × kernel × expansion,
 // expansion 1 included, every width and depth), under both expansion-1 rules,
 // the supernet's path graph computes the same logits as blocks/convnet's
-// build of the architecture the space deploys (train.ProxyArch of
+// build of the architecture the space deploys (blocks.ProxyArch of
 // space.Arch(point) at the proxy width, built here independently of the
 // supernet) with the weights copied from the shared variables by the sharing
 // rule (centred kernels, leading channels); one plain SGD step changes
@@ -268,7 +267,7 @@ func checkPathEqualsStandalone(t *testing.T, sn *Supernet, p nas.Point, rng *ran
 	if err != nil {
 		t.Fatal(err)
 	}
-	standalone, err := train.ProxyArch(deployed.WithWidth(width), cfg.Adapt, h, w, c, classes)
+	standalone, err := blocks.ProxyArch(deployed.WithWidth(width), cfg.Adapt, h, w, c, classes)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,12 +26,12 @@ import (
 	"math"
 	"slices"
 
+	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/checked"
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
-	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -67,9 +67,9 @@ type Config struct {
 	WeightWarmup float64            `json:"weight_warmup"`
 	Optimizer    supernet.Optimizer `json:"optimizer"`
 	// WidthFactor scales the proxy networks' widths; Adapt adapts them to the
-	// dataset's image size (train.ProxyArch, as retraining does).
-	WidthFactor float64     `json:"width_factor"`
-	Adapt       train.Adapt `json:"adapt"`
+	// dataset's image size (blocks.ProxyArch, as retraining does).
+	WidthFactor float64      `json:"width_factor"`
+	Adapt       blocks.Adapt `json:"adapt"`
 	// Sharing configures the supernet's weight sharing (see package
 	// supernet). How expansion-1 blocks are built is the space's rule
 	// (nas.Space.ExpandOne).
@@ -117,7 +117,7 @@ func DefaultConfig() Config {
 		BatchSize: DefaultBatchSize, ValidationBatch: 2 * DefaultBatchSize,
 		WeightLR: 0.165 * DefaultBatchSize / 256, WeightWarmup: 0.025,
 		Optimizer:   supernet.DefaultOptimizer(),
-		WidthFactor: DefaultWidthFactor, Adapt: train.DefaultAdapt,
+		WidthFactor: DefaultWidthFactor, Adapt: blocks.DefaultAdapt,
 		Sharing:          supernet.DefaultSharing,
 		Controller:       nas.DefaultControllerConfig(ControllerLR(DefaultSteps)),
 		ControllerWarmup: 0.25, ControllerGrowth: 10, OpWarmup: 0.25,
@@ -170,7 +170,7 @@ func (c *Config) checkMemory(ds *data.Dataset) error {
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	proxy, err := train.ProxyArch(a.WithWidth(c.WidthFactor), c.Adapt, ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses())
+	proxy, err := blocks.ProxyArch(a.WithWidth(c.WidthFactor), c.Adapt, ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses())
 	if err != nil {
 		return fmt.Errorf("search: the space's largest proxy network at width %g: %w", c.WidthFactor, err)
 	}
@@ -217,8 +217,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("search: controller growth must be >= 1, got %g", c.ControllerGrowth)
 	case !(c.WidthFactor > 0 && c.WidthFactor <= 16):
 		return fmt.Errorf("search: width factor must be in (0, 16], got %g", c.WidthFactor)
-	case !slices.Contains(train.Adapts, c.Adapt):
-		return fmt.Errorf("search: unknown adaptation %q (valid: %v)", c.Adapt, train.Adapts)
+	case !slices.Contains(blocks.Adapts, c.Adapt):
+		return fmt.Errorf("search: unknown adaptation %q (valid: %v)", c.Adapt, blocks.Adapts)
 	case c.Snapshots < 0:
 		return fmt.Errorf("search: snapshots must be >= 0, got %d", c.Snapshots)
 	case len(c.Targets) == 0:

@@ -1,10 +1,6 @@
-package train
+package blocks
 
-import (
-	"fmt"
-
-	"github.com/multihw/multihw/blocks"
-)
+import "fmt"
 
 // Adapt names how an ImageNet-shaped architecture (224 px, downsampling 32×)
 // is turned into the proxy trained on small images (28-32 px). The
@@ -27,7 +23,7 @@ const (
 	// AdaptStem gives the stem stride 1 (28 px: 28, 14, 7, 4, 2):
 	// ≈ 3.5× AdaptNone.
 	AdaptStem Adapt = "stem"
-	// AdaptSmallInput is blocks.Arch.ForSmallInput: the stem and the first
+	// AdaptSmallInput is Arch.ForSmallInput: the stem and the first
 	// stride-2 block keep stride 1, so the network downsamples 8× (28 px:
 	// 28, 14, 7, 4), the classic CIFAR adaptation: ≈ 11× AdaptNone.
 	AdaptSmallInput Adapt = "small-input"
@@ -44,14 +40,14 @@ var Adapts = []Adapt{AdaptNone, AdaptLast, AdaptStem, AdaptSmallInput}
 // classifier, and the strides changed as mode says (see Adapt). The input is
 // square in the description (Resolution = height); the graph accepts any
 // width.
-func ProxyArch(a *blocks.Arch, mode Adapt, height, width, channels, classes int) (*blocks.Arch, error) {
+func ProxyArch(a *Arch, mode Adapt, height, width, channels, classes int) (*Arch, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
 	if height <= 0 || width <= 0 || channels <= 0 || classes <= 0 {
 		return nil, fmt.Errorf("proxy architecture: invalid input %dx%dx%d or %d classes", height, width, channels, classes)
 	}
-	var p *blocks.Arch
+	var p *Arch
 	switch mode {
 	case AdaptSmallInput:
 		p = a.ForSmallInput(height, channels, classes)
