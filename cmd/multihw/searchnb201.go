@@ -14,6 +14,7 @@ import (
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/nb201"
 	"github.com/multihw/multihw/plots"
+	"github.com/multihw/multihw/plots/figset"
 )
 
 func init() {
@@ -220,7 +221,7 @@ func runSearchNB201Compare(args []string) error {
 		return err
 	}
 	if *plotDir != "" {
-		fig, err := plots.DeviceComparison(c.PlotData())
+		fig, err := plots.DeviceComparison(figset.NB201ComparisonData(c))
 		if err != nil {
 			return err
 		}

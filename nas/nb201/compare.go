@@ -8,7 +8,6 @@ import (
 
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/nas"
-	"github.com/multihw/multihw/plots"
 )
 
 // Comparison is the paper's key table on real measurements: for each
@@ -172,27 +171,6 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// PlotData adapts the comparison to [plots.DeviceComparison]; rows without a
-// winner are left out.
-func (c *Comparison) PlotData() plots.DeviceComparisonData {
-	d := plots.DeviceComparisonData{
-		Budget:       c.Budget,
-		AccuracyName: DatasetLabel(c.Dataset),
-	}
-	d.Title = fmt.Sprintf("NAS-Bench-201 winners at budget %g, measured on every target (%s)", c.Budget, DatasetLabel(c.Dataset))
-	for _, t := range c.Targets {
-		d.Targets = append(d.Targets, ShortName(t))
-	}
-	for _, r := range c.Rows {
-		if !r.Found {
-			continue
-		}
-		d.Winners = append(d.Winners, plots.Winner{Objective: r.Label, Arch: fmt.Sprintf("#%d", r.Index),
-			Accuracy: r.Accuracy, Latency: append([]float64(nil), r.Relative...)})
-	}
-	return d
 }
 
 // DatasetLabel returns the usual name of a dataset: "CIFAR-10", "CIFAR-100",

@@ -39,7 +39,7 @@
 //
 // [Bench.Compare] is the paper's key table on real data: the winner of each
 // single-target objective and of AVG and MAX at one budget, measured on
-// every target ([Comparison.PlotData] feeds plots.DeviceComparison).
+// every target (figset.NB201Comparison draws it).
 // [Bench.Rates] measures how often each algorithm lands within a tolerance of
 // the exhaustive optimum over seeds; [Bench.WriteReport] writes REPORT.md
 // (`multihw search nb201-bench --report nas/nb201/REPORT.md`).

@@ -291,3 +291,20 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestNB201ComparisonData: the comparison at budget 0.3 on the default bench
+// (moved with the adapter from nas/nb201's TestCompare): the four winners that
+// exist (MAX and EdgeTPU-only find none), on the four targets, as 16 bars.
+func TestNB201ComparisonData(t *testing.T) {
+	fig, cmp, err := NB201Comparison(nil, 0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd := NB201ComparisonData(cmp)
+	if len(pd.Winners) != 4 || len(pd.Targets) != 4 || pd.Budget != 0.3 || pd.Targets[2] != "DSP" {
+		t.Errorf("plot data %+v", pd)
+	}
+	if fig.Panels[0].NumBars() != 16 || fig.Name != "nb201_compare_0.3" {
+		t.Errorf("device comparison figure %s: %d bars", fig.Name, fig.Panels[0].NumBars())
+	}
+}

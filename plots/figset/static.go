@@ -293,11 +293,32 @@ func NB201Comparison(bn *nb201.Bench, budget float64) (*plots.Figure, *nb201.Com
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := plots.DeviceComparison(c.PlotData())
+	f, err := plots.DeviceComparison(NB201ComparisonData(c))
 	if err != nil {
 		return nil, nil, err
 	}
 	return f.WithName(fmt.Sprintf("nb201_compare_%g", budget)), c, nil
+}
+
+// NB201ComparisonData adapts a comparison to [plots.DeviceComparison]; rows without a
+// winner are left out.
+func NB201ComparisonData(c *nb201.Comparison) plots.DeviceComparisonData {
+	d := plots.DeviceComparisonData{
+		Budget:       c.Budget,
+		AccuracyName: nb201.DatasetLabel(c.Dataset),
+	}
+	d.Title = fmt.Sprintf("NAS-Bench-201 winners at budget %g, measured on every target (%s)", c.Budget, nb201.DatasetLabel(c.Dataset))
+	for _, t := range c.Targets {
+		d.Targets = append(d.Targets, nb201.ShortName(t))
+	}
+	for _, r := range c.Rows {
+		if !r.Found {
+			continue
+		}
+		d.Winners = append(d.Winners, plots.Winner{Objective: r.Label, Arch: fmt.Sprintf("#%d", r.Index),
+			Accuracy: r.Accuracy, Latency: append([]float64(nil), r.Relative...)})
+	}
+	return d
 }
 
 func nb201Figures(*env) ([]*plots.Figure, error) {
