@@ -567,14 +567,11 @@ func (r *run) loadRecords() error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	for i, line := range strings.Split(string(raw), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var rec Record
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			return fmt.Errorf("train: %s line %d: %w", MetricsFile, i+1, err)
-		}
+	recs, err := parseRecords(raw, MetricsFile)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	for _, rec := range recs {
 		// Records past the checkpoint are redone identically after it.
 		if rec.Step <= r.resumedFrom && rec.Event != "interrupted" {
 			r.records = append(r.records, rec)

@@ -27,6 +27,7 @@ import (
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/plots/figset"
+	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -689,7 +690,7 @@ func searchReport(in reportInput) (string, error) {
 		return "", err
 	}
 	// Each search is read once: search.json holds the whole history (MBs).
-	var runs []figset.SearchRun
+	var runs []tunas.Run
 	curves := map[string]bool{} // searches whose curves are drawn (all but the study's secondary ones)
 	if st := in.study; st != nil {
 		sfigs, err := studyHead(&b, st, figDir != "", link)
@@ -701,7 +702,7 @@ func searchReport(in reportInput) (string, error) {
 			if !r.Done {
 				continue
 			}
-			sr, err := figset.ReadSearch(filepath.Join(st.Dir, study.SearchesDir, r.Name))
+			sr, err := tunas.ReadRun(filepath.Join(st.Dir, study.SearchesDir, r.Name))
 			if err != nil {
 				return "", err
 			}
@@ -711,7 +712,7 @@ func searchReport(in reportInput) (string, error) {
 		}
 	}
 	for _, s := range searches {
-		r, err := figset.ReadSearch(s[1])
+		r, err := tunas.ReadRun(s[1])
 		if err != nil {
 			return "", err
 		}
@@ -784,7 +785,7 @@ func searchReport(in reportInput) (string, error) {
 	if len(trained) > 0 {
 		p("## Retrained on Fashion-MNIST, with the multi-hardware cost\n\n")
 		names := m.TargetNames()
-		var trainRuns []figset.TrainRun
+		var trainRuns []train.Run
 		p("| model | test accuracy | params | MMACs (224) |")
 		for _, n := range names {
 			p(" %s |", n)
@@ -799,7 +800,7 @@ func searchReport(in reportInput) (string, error) {
 		var archs []*blocks.Arch
 		archIndex := map[string]int{}
 		for _, t := range trained {
-			if run, err := figset.ReadTrain(t[1]); err == nil && run.Result.Arch != nil {
+			if run, err := train.ReadRun(t[1]); err == nil && run.Result.Arch != nil {
 				if _, ok := archIndex[run.Result.Arch.String()]; !ok {
 					archIndex[run.Result.Arch.String()] = len(archs)
 					a := run.Result.Arch.Clone()
@@ -816,7 +817,7 @@ func searchReport(in reportInput) (string, error) {
 		}
 		band := func(s hwcost.Spread) string { return fmt.Sprintf("%.3f [%.2f, %.2f]", s.Fitted, s.P05, s.P95) }
 		for _, t := range trained {
-			run, err := figset.ReadTrain(t[1])
+			run, err := train.ReadRun(t[1])
 			if err != nil {
 				p("| %s | (not finished: %v) |\n", t[0], err)
 				continue

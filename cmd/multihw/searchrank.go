@@ -15,7 +15,6 @@ import (
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots"
-	"github.com/multihw/multihw/plots/figset"
 )
 
 func init() {
@@ -135,7 +134,7 @@ func fmtCI(ci stats.Interval) string {
 // baselineSection writes the equal-budget comparison of every search that
 // has baseline results: budgets, the winners' one-shot scores, and, where a
 // ranking study of that search trained them, their stand-alone accuracies.
-func baselineSection(b *strings.Builder, runs []figset.SearchRun, studies []rankStudy) error {
+func baselineSection(b *strings.Builder, runs []tunas.Run, studies []rankStudy) error {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	header := false
 	for _, s := range runs {

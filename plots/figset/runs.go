@@ -1,7 +1,6 @@
 package figset
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas/study"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
@@ -20,31 +18,11 @@ import (
 // looks (DIR/train/NAME is depth 2).
 const MaxRunDepth = 4
 
-// SearchRun is a finished search: a directory holding tunas.ResultFile.
-type SearchRun struct {
-	// Name is the directory relative to the runs directory, with '/'
-	// separators ("avg", "ablation/seed2"); the directory's base name when the
-	// runs directory is the run itself.
-	Name   string
-	Dir    string
-	Result *tunas.Result
-}
-
-// TrainRun is a finished training run: a directory holding train.ResultFile
-// and train.MetricsFile.
-type TrainRun struct {
-	// Name is as SearchRun.Name ("train/search_avg").
-	Name    string
-	Dir     string
-	Result  *train.Result
-	Records []train.Record
-}
-
 // Runs are the runs found under a directory, each list sorted by name.
 type Runs struct {
 	Dir      string
-	Searches []SearchRun
-	Trains   []TrainRun
+	Searches []tunas.Run
+	Trains   []train.Run
 	// Pending lists directories that look like unfinished runs (a checkpoint
 	// but no result yet), one line each.
 	Pending []string
@@ -99,7 +77,7 @@ func FindRuns(dir string) (*Runs, error) {
 			}
 			name = filepath.Base(abs)
 		}
-		switch s, err := ReadSearch(path); {
+		switch s, err := tunas.ReadRun(path); {
 		case err == nil:
 			s.Name = name
 			runs.Searches = append(runs.Searches, *s)
@@ -108,7 +86,7 @@ func FindRuns(dir string) (*Runs, error) {
 		case exists(filepath.Join(path, tunas.CheckpointFile)):
 			runs.Pending = append(runs.Pending, fmt.Sprintf("%s: search not finished (a checkpoint, no %s yet)", name, tunas.ResultFile))
 		}
-		switch t, err := ReadTrain(path); {
+		switch t, err := train.ReadRun(path); {
 		case err == nil:
 			t.Name = name
 			runs.Trains = append(runs.Trains, *t)
@@ -122,65 +100,14 @@ func FindRuns(dir string) (*Runs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("figset: runs %s: %w", dir, err)
 	}
-	slices.SortFunc(runs.Searches, func(a, b SearchRun) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(runs.Trains, func(a, b TrainRun) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(runs.Searches, func(a, b tunas.Run) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(runs.Trains, func(a, b train.Run) int { return strings.Compare(a.Name, b.Name) })
 	return runs, nil
 }
 
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// ReadSearch reads the search in dir (its tunas.ResultFile). A missing file is
-// an error wrapping fs.ErrNotExist. Name is dir's base name.
-func ReadSearch(dir string) (*SearchRun, error) {
-	path := filepath.Join(dir, tunas.ResultFile)
-	if _, err := os.Stat(path); err != nil {
-		return nil, err
-	}
-	res, err := tunas.ReadResult(path)
-	if err != nil {
-		return nil, err
-	}
-	if res.Final.Arch == nil || len(res.History) == 0 {
-		return nil, fmt.Errorf("%s: no final architecture or no history", path)
-	}
-	return &SearchRun{Name: filepath.Base(dir), Dir: dir, Result: res}, nil
-}
-
-// ReadTrain reads the training run in dir (train.ResultFile and
-// train.MetricsFile). A missing result file is an error wrapping
-// fs.ErrNotExist. Name is dir's base name.
-func ReadTrain(dir string) (*TrainRun, error) {
-	path := filepath.Join(dir, train.ResultFile)
-	raw, err := memlimit.ReadFile(path, "training result", 1<<30)
-	if err != nil {
-		return nil, err
-	}
-	r := &TrainRun{Name: filepath.Base(dir), Dir: dir, Result: &train.Result{}}
-	if err := json.Unmarshal(raw, r.Result); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if r.Result.Arch == nil {
-		return nil, fmt.Errorf("%s: no architecture", path)
-	}
-	mpath := filepath.Join(dir, train.MetricsFile)
-	raw, err = memlimit.ReadFile(mpath, "metrics log", 1<<30)
-	if err != nil {
-		return nil, fmt.Errorf("training run %s: %w", dir, err)
-	}
-	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var rec train.Record
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", mpath, i+1, err)
-		}
-		r.Records = append(r.Records, rec)
-	}
-	return r, nil
 }
 
 // shortNames returns each name's last path element where that is unique

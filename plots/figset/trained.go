@@ -10,6 +10,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/train"
 )
@@ -28,7 +29,7 @@ const (
 // TrainCurves draws a training run's curves: training loss and accuracy
 // (moving averages) and validation accuracy at each evaluation. The figure is
 // named train_curves_NAME.
-func TrainCurves(run TrainRun) (*plots.Figure, error) {
+func TrainCurves(run train.Run) (*plots.Figure, error) {
 	loss := plots.Curve{Name: "training loss (EMA)"}
 	acc := plots.Curve{Name: "training accuracy (EMA)", Unit: "%"}
 	val := plots.Curve{Name: "validation accuracy", Unit: "%"}
@@ -69,7 +70,7 @@ func TrainCurves(run TrainRun) (*plots.Figure, error) {
 // GroupSearched when it is the final architecture of one of searches (or is
 // named search_*), GroupPaper for the paper's MultiAVG/MAX, else
 // GroupReference.
-func TrainedGroup(a *blocks.Arch, searches []SearchRun) string {
+func TrainedGroup(a *blocks.Arch, searches []tunas.Run) string {
 	for _, s := range searches {
 		if sameArch(a, s.Result.Final.Arch) {
 			return GroupSearched
@@ -98,7 +99,7 @@ const TradeoffDraws = 1000
 // test evaluation are left out; none at all is an error. Each point carries
 // the 5%-95% band of its AVG and MAX under the cost models' parameter
 // uncertainty (hwcost.Sensitivity, TradeoffDraws draws, seed 1).
-func TrainedTradeoff(m *hwcost.Metric, runs []TrainRun, searches []SearchRun) ([]*plots.Figure, error) {
+func TrainedTradeoff(m *hwcost.Metric, runs []train.Run, searches []tunas.Run) ([]*plots.Figure, error) {
 	names := make([]string, len(runs))
 	var archs []*blocks.Arch
 	for i, r := range runs {
