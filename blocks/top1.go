@@ -8,8 +8,9 @@ type Top1 struct {
 	Source  string
 }
 
-// publishedTop1 holds the accuracies of ../shared/reference/PAPER_FACTS.md and
-// of the top1 column of hwcost/data/latency_anchors.csv, float models only.
+// publishedTop1 holds the accuracies published with the models (the source
+// of each is its Source) and the top1 column of
+// hwcost/data/latency_anchors.csv, float models only.
 // Training recipes differ between sources (MobileNet-MultiHW-AVG's is a
 // 500-epoch one), so the numbers place models roughly, not exactly.
 // MobileNet-MultiHW-MAX is missing: no source at hand gives its accuracy.
@@ -17,8 +18,8 @@ var publishedTop1 = map[string]Top1{
 	"mobilenet_v1":           {71.0, "TFLite hosted models (float MobileNet_V1_1.0_224); latency_anchors.csv"},
 	"mobilenet_v2":           {71.8, "TF-slim MobileNetV2 README (mobilenet_v2_1.0_224); latency_anchors.csv"},
 	"mobilenet_v2_0.5":       {65.4, "TF-slim MobileNetV2 README (mobilenet_v2_0.5_224); latency_anchors.csv"},
-	"mobilenet_v3_large_min": {72.3, "TF-slim MobileNetV3 README (Large-Minimalistic 1.0 float); PAPER_FACTS.md"},
-	"multi_avg":              {75.27, "Chu et al. 2021 via PAPER_FACTS.md (fp32, 500-epoch RMSProp recipe)"},
+	"mobilenet_v3_large_min": {72.3, "TF-slim MobileNetV3 README (Large-Minimalistic 1.0 float)"},
+	"multi_avg":              {75.27, "Chu et al. 2021, arXiv 2008.08178 (fp32, 500-epoch RMSProp recipe)"},
 	"mobilenet_edgetpu":      {75.6, "TF-slim MobileNet-EdgeTPU README (dm1.0 float); latency_anchors.csv"},
 	"efficientnet_lite0":     {75.1, "tensorflow/tpu EfficientNet-Lite README (float); latency_anchors.csv"},
 	"efficientnet_lite1":     {76.7, "tensorflow/tpu EfficientNet-Lite README (float); latency_anchors.csv"},

@@ -12,7 +12,7 @@ func TestPublishedTop1(t *testing.T) {
 		}
 	}
 	if v, ok := PublishedTop1("multi_avg"); !ok || v.Percent != 75.27 {
-		t.Errorf("multi_avg: %v %v, want 75.27 (PAPER_FACTS.md)", v, ok)
+		t.Errorf("multi_avg: %v %v, want 75.27 (Chu et al. 2021)", v, ok)
 	}
 	if _, ok := PublishedTop1("no_such_model"); ok {
 		t.Error("unknown model has an accuracy")

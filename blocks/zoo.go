@@ -42,7 +42,8 @@ func (r *Reference) Arch() *Arch {
 // References are the reference models, ImageNet-shaped (224×224×3, 1001
 // classes as in the TF releases unless said otherwise). Block specs follow the
 // sources named in each Source; MobileNet-MultiHW figures are from the TF
-// Model Garden release of Chu et al. 2021 (see ../shared/reference/PAPER_FACTS.md).
+// Model Garden release of Chu et al. 2021 (arXiv 2008.08178;
+// official/vision/modeling/backbones/mobilenet.py, MobileNetMultiAVG/MAX).
 var References = []*Reference{
 	{
 		Name:        "mobilenet_v2",
@@ -60,7 +61,7 @@ ir_r3_k3_s2_e6_c160_nr6
 ir_k3_s1_e6_c320_nr6
 head c1280`,
 		PublishedMACs: 300.8e6, PublishedParams: 3540265, PublishedResolution: 224,
-		Source: "TF Model Garden / Keras MobileNetV2 (3,538,984 params at 1000 classes incl. BN statistics); PAPER_FACTS.md",
+		Source: "TF Model Garden / Keras MobileNetV2 (3,538,984 params at 1000 classes incl. BN statistics); Sandler et al. 2018, arXiv 1801.04381",
 	},
 	{
 		Name:        "mobilenet_v3_large_min",
@@ -103,7 +104,7 @@ ir_k3_s2_e6_c192
 ir_r3_k5_s1_e4_c192
 head c960_h1280_d0.2`,
 		PublishedMACs: 432.5e6, PublishedParams: 4982857, PublishedResolution: 224,
-		Source: "TF Model Garden MobileNetMultiAVG block specs; PAPER_FACTS.md",
+		Source: "TF Model Garden MobileNetMultiAVG block specs (official/vision/modeling/backbones/mobilenet.py); Chu et al. 2021, arXiv 2008.08178",
 	},
 	{
 		Name:        "multi_max",
@@ -126,7 +127,7 @@ ir_k3_s1_e5_c160
 ir_k5_s1_e4_c160
 head c960_h1280_d0.2`,
 		PublishedMACs: 349.2e6, PublishedParams: 4453001, PublishedResolution: 224,
-		Source: "TF Model Garden MobileNetMultiMAX block specs; PAPER_FACTS.md",
+		Source: "TF Model Garden MobileNetMultiMAX block specs (official/vision/modeling/backbones/mobilenet.py); Chu et al. 2021, arXiv 2008.08178",
 	},
 	{
 		Name:        "mobilenet_edgetpu",

@@ -7,8 +7,10 @@ import (
 )
 
 // ControllerConfig configures the REINFORCE controller. Defaults follow TuNAS
-// (PAPER_FACTS.md) except the learning rate, which TuNAS sets for ~10⁴-10⁵
-// steps; searches here are much shorter, so it is an explicit option.
+// (google-research/tunas mobile_architecture_search.py: Adam with β1 = 0,
+// baseline momentum 0.95, no entropy bonus) except the learning rate, which
+// TuNAS sets for ~10⁴-10⁵ steps; searches here are much shorter, so it is an
+// explicit option.
 type ControllerConfig struct {
 	// LR is Adam's learning rate on the logits.
 	LR float64 `json:"lr"`

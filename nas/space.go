@@ -449,7 +449,9 @@ var spaces = map[string]func() *Space{
 // Multipliers are the stage width multipliers of the TuNAS spaces.
 var Multipliers = []float64{0.5, 0.625, 0.75, 1.0, 1.25, 1.5, 2.0}
 
-// MultiHWSpace is the paper's space (see PAPER_FACTS.md): stem 3×3/2 with
+// MultiHWSpace is the paper's space (Chu et al. 2021, arXiv 2008.08178, on
+// TuNAS's MobileNetV3-like space, google-research/tunas
+// mobile_search_space_v3.py): stem 3×3/2 with
 // width 16×multiplier; 5 stages of strides 2,2,2,1,2 and base widths
 // 16,32,64,128,256 with 1-4 blocks; per block IBN or fused IBN, kernel 3 or 5,
 // expansion 1-6; ReLU; MobileNetV3 head. MobileNet-MultiHW-AVG and -MAX are

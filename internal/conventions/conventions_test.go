@@ -155,3 +155,19 @@ func TestLayeringRules(t *testing.T) {
 		}
 	}
 }
+
+// TestNoExternalNotes: comments cite the paper, the TuNAS file or the Model
+// Garden spec, not notes that are not in the repository.
+func TestNoExternalNotes(t *testing.T) {
+	base := root(t)
+	goFiles(t, func(rel string, test bool) {
+		raw, err := os.ReadFile(filepath.Join(base, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The name is split so that this file does not match itself.
+		if note := "PAPER_" + "FACTS"; strings.Contains(string(raw), note) {
+			t.Errorf("%s cites %s.md, which is not in the repository: cite the primary source", rel, note)
+		}
+	})
+}

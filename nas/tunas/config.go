@@ -98,8 +98,8 @@ const (
 	DefaultWidthFactor = 0.5
 )
 
-// DefaultConfig returns the defaults (PAPER_FACTS.md's TuNAS settings where
-// they apply): the multihw space on Fashion-MNIST, AVG of the paper's four
+// DefaultConfig returns the defaults (TuNAS's settings where they apply:
+// google-research/tunas mobile_architecture_search.py): the multihw space on Fashion-MNIST, AVG of the paper's four
 // targets normalised to MobileNetV2, the absolute reward with β = −0.10 and
 // T0 = 1, RMSProp at 0.165 × batch/256 with 2.5% warm-up and cosine decay,
 // the controller's Adam (β1 = 0) at ControllerLR(steps), 25% controller and
