@@ -10,22 +10,23 @@ import "fmt"
 // width is trained as published.
 type Adapt string
 
-// Adaptations. ProxyArch implements them, in one place.
+// Adaptations, from the cheapest proxy to the costliest (each keeps more
+// resolution than the one before: TestProxyArch checks the order of their
+// MACs). ProxyArch implements them, in one place.
 const (
 	// AdaptNone keeps every stride: a 28 px input ends on a 1×1 map after
 	// the stem and the first stride-2 block have already reduced it to 7×7.
-	// Cheapest (≈ 1/50 of the 224 px MACs), least accurate.
+	// Cheapest, least accurate.
 	AdaptNone Adapt = "none"
 	// AdaptLast keeps the stem's and the early blocks' strides but gives the
 	// last stride-2 block stride 1, so the last stage runs on 2×2 instead of
-	// 1×1 (28 px: 14, 7, 4, 2). Costs ≈ 1.4× AdaptNone.
+	// 1×1 (28 px: 14, 7, 4, 2).
 	AdaptLast Adapt = "last"
-	// AdaptStem gives the stem stride 1 (28 px: 28, 14, 7, 4, 2):
-	// ≈ 3.5× AdaptNone.
+	// AdaptStem gives the stem stride 1 (28 px: 28, 14, 7, 4, 2).
 	AdaptStem Adapt = "stem"
 	// AdaptSmallInput is Arch.ForSmallInput: the stem and the first
 	// stride-2 block keep stride 1, so the network downsamples 8× (28 px:
-	// 28, 14, 7, 4), the classic CIFAR adaptation: ≈ 11× AdaptNone.
+	// 28, 14, 7, 4), the classic CIFAR adaptation.
 	AdaptSmallInput Adapt = "small-input"
 )
 

@@ -91,19 +91,20 @@ type Config struct {
 const (
 	DefaultSteps     = 4000
 	DefaultBatchSize = 64
-	// DefaultWidthFactor halves every width of the proxy networks: the
-	// supernet at full width holds 194 M shared weights (the fused 5×5 convs
-	// of the widest stages dominate) and its average path costs 3-4× more
-	// per step on 2 cores; at 0.5 it holds 49 M.
+	// DefaultWidthFactor halves every width of the proxy networks, so the
+	// supernet holds about a quarter of the full-width shared weights (a
+	// conv's weights grow with the product of its widths; the fused 5×5
+	// convs of the widest stages dominate). `multihw search bench --width W`
+	// measures the step time at each width.
 	DefaultWidthFactor = 0.5
 )
 
 // DefaultConfig returns the defaults (TuNAS's settings where they apply:
-// google-research/tunas mobile_architecture_search.py): the multihw space on Fashion-MNIST, AVG of the paper's four
-// targets normalised to MobileNetV2, the absolute reward with β = −0.10 and
-// T0 = 1, RMSProp at 0.165 × batch/256 with 2.5% warm-up and cosine decay,
-// the controller's Adam (β1 = 0) at ControllerLR(steps), 25% controller and
-// op/filter warm-up, growth 10.
+// google-research/tunas mobile_architecture_search.py): the multihw space on
+// Fashion-MNIST, AVG of the paper's four targets normalised to MobileNetV2,
+// the absolute reward with β = −0.10 and T0 = 1, RMSProp at 0.165 × batch/256
+// with 2.5% warm-up and cosine decay, the controller's Adam (β1 = 0) at
+// ControllerLR(steps), 25% controller and op/filter warm-up, growth 10.
 func DefaultConfig() Config {
 	return Config{
 		Space:      nas.MultiHWSpace(),
@@ -129,18 +130,17 @@ func DefaultConfig() Config {
 // given steps: 100/steps (0.025 at 4000 steps). Scaling with 1/steps keeps
 // the logits' total movement the same for any length; TuNAS's 3e-4 ×
 // 4096/256 = 0.0048 over its ~28,000 steps is 134/steps. The constant was
-// chosen with the search loop on the multihw space with the real cost and a
-// noisy synthetic quality (4000 steps, reward noise 0.03): 10/steps left the
-// policy near uniform (entropy 82 → 71 nats) and the argmax's cost 15% off
-// T0, 40/steps reached 27 nats, 80/steps 5 nats with the argmax within 3% of
-// T0; on a small synthetic objective of known optimum, 100/steps at 4000
-// steps missed 1 of 74 clearly better options (TestSearchConvergesOnSyntheticObjective).
+// chosen with the search loop on a noisy synthetic quality:
+// BenchmarkControllerLR measures the policy's entropy and the argmax's
+// distance to T0 for smaller constants, and
+// TestSearchConvergesOnSyntheticObjective checks that 100/steps finds the
+// clearly better options of an objective of known optimum.
 func ControllerLR(steps int) float64 { return 100 / float64(max(steps, 1)) }
 
 // Quick returns c shortened for tests and notebooks (under 3 minutes on 2
 // cores): 400 steps, batches of 32 and 64, proxy width 0.25. The supernet
-// reaches only ~50% one-shot accuracy on Fashion-MNIST in so few steps: a
-// demonstration, not a search to retrain.
+// learns little in so few steps (its one-shot accuracy is in the run's
+// history): a demonstration, not a search to retrain.
 func (c Config) Quick() Config {
 	c.Steps = 400
 	c.BatchSize, c.ValidationBatch = 32, 64
