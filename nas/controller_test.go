@@ -126,6 +126,7 @@ func TestLRScale(t *testing.T) {
 
 func TestRewardValues(t *testing.T) {
 	abs := Reward{Kind: RewardAbs, T0: 1, Beta: -0.1}
+	// R = Q + β·|T/T0 − 1| = 0.8 − 0.1·0.2 = 0.78, above and below T0 alike.
 	if v := abs.Value(0.8, 1.2); math.Abs(v-0.78) > 1e-12 {
 		t.Errorf("abs = %v, want 0.78", v)
 	}
