@@ -107,9 +107,7 @@ func TestReferenceAndStudiesReproduce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
-		writeAdaptTable(&b, rows, HELPAnchors)
-		line := strings.Split(b.String(), "\n")[2]
+		line := strings.Split(adaptTable(rows, HELPAnchors, "-").Markdown(), "\n")[2]
 		if !strings.Contains(string(report), line) {
 			t.Errorf("FIT_REPORT.md lacks the fresh study row (rerun `multihw cost fit`):\n%s", line)
 		}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/multihw/multihw/report"
 )
 
 // BenchTarget is the held-out Spearman the analytic model must reach on each
@@ -12,8 +14,8 @@ import (
 const BenchTarget = 0.95
 
 // writeBench writes the held-out benchmark networks per source.
-func (r *FitResult) writeBench(b *strings.Builder) error {
-	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+func (r *FitResult) writeBench(d *report.Doc) error {
+	w := d.Printf
 	var any bool
 	for _, t := range r.Targets {
 		any = any || len(t.Bench) > 0
@@ -26,21 +28,22 @@ func (r *FitResult) writeBench(b *strings.Builder) error {
 	w("fitted model (with the source's runtime offsets). Spearman ρ, mean absolute percentage error (MAPE), share within ")
 	w("±10%%; the MACs column is the held-out rank correlation of the networks' MACs (the benchmark's FLOPs). ")
 	w("Target: ρ ≥ %.2f on each of the Snapdragon 855 CPU, GPU, DSP and the EdgeTPU from the analytic model.\n\n", BenchTarget)
-	w("| target | benchmark column | fit ρ | held-out ρ | held-out MAPE | held-out within ±10%% | n held out | MACs ρ | ρ ≥ %.2f |\n", BenchTarget)
-	w("|---|---|---:|---:|---:|---:|---:|---:|---|\n")
+	tb := report.NewTable("target", "benchmark column", "fit ρ", "held-out ρ", "held-out MAPE", "held-out within ±10%",
+		"n held out", "MACs ρ", fmt.Sprintf("ρ ≥ %.2f", BenchTarget)).RightFrom(2).Left(8)
 	for _, t := range r.Targets {
 		for _, bf := range t.Bench {
 			ok := "yes"
 			if !(bf.HeldOut.Spearman >= BenchTarget) {
 				ok = "**no**"
 			}
-			w("| %s | %s | %.4f | %.4f | %s | %s | %d | %.3f | %s |\n", t.Target, bf.Column, bf.Fit.Spearman, bf.HeldOut.Spearman,
-				pct(bf.HeldOut.MAPE), pct(bf.HeldOut.Within10), bf.HeldOut.N, bf.MACsSpearman, ok)
+			tb.Row(t.Target, fmt.Sprint(bf.Column), fmt.Sprintf("%.4f", bf.Fit.Spearman), fmt.Sprintf("%.4f", bf.HeldOut.Spearman),
+				pct(bf.HeldOut.MAPE), pct(bf.HeldOut.Within10), fmt.Sprint(bf.HeldOut.N), fmt.Sprintf("%.3f", bf.MACsSpearman), ok)
 		}
 	}
+	d.Table(tb)
 	w("\nParameters each source is costed with (target × runtime offsets) and the offsets themselves (benchmark / ")
 	w("published runtime), for the sources timed with another runtime:\n\n")
-	w("| target | source | peak | bandwidth | layer µs | eltwise µs | fixed ms |\n|---|---|---:|---:|---:|---:|---:|\n")
+	tb = report.NewTable("target", "source", "peak", "bandwidth", "layer µs", "eltwise µs", "fixed ms").RightFrom(2)
 	for _, t := range r.Targets {
 		for _, bf := range t.Bench {
 			p, f := bf.Params, t.Fitted
@@ -50,11 +53,12 @@ func (r *FitResult) writeBench(b *strings.Builder) error {
 				}
 				return fmt.Sprintf("%.3g (×%.2f)", v, v/ref)
 			}
-			w("| %s | %s | %s | %s | %s | %s | %s |\n", t.Target, bf.Column.Column, cell(p.PeakGMACs, f.PeakGMACs),
+			tb.Row(t.Target, bf.Column.Column, cell(p.PeakGMACs, f.PeakGMACs),
 				cell(p.BandwidthGBs, f.BandwidthGBs), cell(p.LayerOverheadUs, f.LayerOverheadUs),
 				cell(p.EltwiseOverheadUs, f.EltwiseOverheadUs), cell(p.FixedOverheadMs, f.FixedOverheadMs))
 		}
 	}
+	d.Table(tb)
 	w("\nWhat the benchmark networks can tell: every NAS-Bench-201 cell repeats in all three stages, where each of its ops ")
 	w("has the same MACs, so a device's column fixes the total cost of one conv 1×1, conv 3×3 and pooling edge, an addition ")
 	w("and the fixed part — not the MAC rate and the per-layer overhead separately. The shared efficiencies are pinned by ")
@@ -64,29 +68,21 @@ func (r *FitResult) writeBench(b *strings.Builder) error {
 }
 
 // writeUncertainty writes each parameter's posterior width next to its prior.
-func (r *FitResult) writeUncertainty(b *strings.Builder) {
-	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+func (r *FitResult) writeUncertainty(d *report.Doc) {
+	w := d.Printf
 	w("## Parameter uncertainty\n\n")
 	w("Posterior width (Laplace) of each fitted parameter as a factor (one standard deviation in log space), then the ")
 	w("prior width; **bold**: constrained by the data (posterior below half the prior width), *italic*: narrowed ")
 	w("(below 90%% of it), plain: prior-bound (the data leave the prior's spread). ")
 	w("`cost sensitivity` draws parameter sets from these posteriors (with their correlations).\n\n")
-	w("| target |")
-	for _, n := range FreeParamNames() {
-		w(" %s |", n)
-	}
-	w("\n|---|")
-	for range FreeParamNames() {
-		w("---:|")
-	}
-	w("\n")
+	tb := report.NewTable(append([]string{"target"}, FreeParamNames()...)...).RightFrom(1)
 	bound := map[string][]string{}
 	for _, t := range r.Targets {
 		po := t.Posterior
 		if po == nil {
 			continue
 		}
-		w("| %s |", t.Target)
+		row := []string{t.Target}
 		for k, n := range po.Names {
 			c := fmt.Sprintf("×%.2f / ×%.2f", math.Exp(po.SD(k)), math.Exp(po.Prior[k]))
 			switch {
@@ -97,10 +93,11 @@ func (r *FitResult) writeUncertainty(b *strings.Builder) {
 			default:
 				c = "*" + c + "*"
 			}
-			w(" %s |", c)
+			row = append(row, c)
 		}
-		w("\n")
+		tb.Row(row...)
 	}
+	d.Table(tb)
 	w("\nPrior-bound parameters (the data do not decide them; they keep their priors' spread):\n\n")
 	for _, t := range r.Targets {
 		if ns := bound[t.Target]; len(ns) > 0 {
@@ -109,16 +106,18 @@ func (r *FitResult) writeUncertainty(b *strings.Builder) {
 	}
 	w("\nThe search chooses between IBN (1×1 expand, depthwise, 1×1 project) and fused IBN (k×k dense expand, 1×1 ")
 	w("project): the ratios eff_fused and eff_dw (to the 1×1 rate) move its decisions. On the Pixel 4 targets:\n\n")
-	w("| target | eff_fused (posterior ×) | eff_dw (posterior ×) | eff_fused / eff_dw |\n|---|---:|---:|---:|\n")
+	tb = report.NewTable("target", "eff_fused (posterior ×)", "eff_dw (posterior ×)", "eff_fused / eff_dw").RightFrom(1)
 	fi, di := paramIndex("eff_fused"), paramIndex("eff_dw")
 	for _, t := range r.Targets {
 		if t.Spec.Group != "paper" || t.Posterior == nil {
 			continue
 		}
 		po := t.Posterior
-		w("| %s | %.3g (×%.2f%s) | %.3g (×%.2f%s) | %.2f |\n", t.Target, t.Fitted.EffFused, math.Exp(po.SD(fi)), boundMark(po, fi),
-			t.Fitted.EffDW, math.Exp(po.SD(di)), boundMark(po, di), t.Fitted.EffFused/t.Fitted.EffDW)
+		tb.Row(t.Target, fmt.Sprintf("%.3g (×%.2f%s)", t.Fitted.EffFused, math.Exp(po.SD(fi)), boundMark(po, fi)),
+			fmt.Sprintf("%.3g (×%.2f%s)", t.Fitted.EffDW, math.Exp(po.SD(di)), boundMark(po, di)),
+			fmt.Sprintf("%.2f", t.Fitted.EffFused/t.Fitted.EffDW))
 	}
+	d.Table(tb)
 	w("\n")
 }
 
@@ -133,8 +132,8 @@ func boundMark(po *Posterior, k int) string {
 }
 
 // writeTransfers writes how targets took their priors from another's fit.
-func (r *FitResult) writeTransfers(b *strings.Builder) {
-	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+func (r *FitResult) writeTransfers(d *report.Doc) {
+	w := d.Printf
 	var any bool
 	for _, t := range r.Targets {
 		any = any || t.Transfer != nil
@@ -146,7 +145,7 @@ func (r *FitResult) writeTransfers(b *strings.Builder) {
 	w("A target with `PriorFrom` takes that target's fitted op efficiencies as the centres of its own priors, with the ")
 	w("posterior width widened by ×%.1f; everything else keeps its spec prior. How pixel4-edgetpu uses coral-edgetpu, ", math.Exp(TransferSigma))
 	w("and the other transfers, in numbers (value, ×width):\n\n")
-	w("| target | from | parameter | spec prior | from's fit | prior used | fitted |\n|---|---|---|---:|---:|---:|---:|\n")
+	tb := report.NewTable("target", "from", "parameter", "spec prior", "from's fit", "prior used", "fitted").RightFrom(3)
 	for _, t := range r.Targets {
 		tr := t.Transfer
 		if tr == nil {
@@ -168,16 +167,17 @@ func (r *FitResult) writeTransfers(b *strings.Builder) {
 			if t.Posterior != nil {
 				fit += fmt.Sprintf(" (×%.2f)", math.Exp(t.Posterior.SD(k)))
 			}
-			w("| %s | %s | %s | %.3g (×%.2f) | %s | %.3g (×%.2f) | %s |\n", t.Target, tr.From, n, tr.SpecPrior[i],
-				math.Exp(tr.SigmaPrior[i]), fromCell, tr.Centre[i], math.Exp(tr.Sigma[i]), fit)
+			tb.Row(t.Target, tr.From, n, fmt.Sprintf("%.3g (×%.2f)", tr.SpecPrior[i], math.Exp(tr.SigmaPrior[i])), fromCell,
+				fmt.Sprintf("%.3g (×%.2f)", tr.Centre[i], math.Exp(tr.Sigma[i])), fit)
 		}
 	}
+	d.Table(tb)
 	w("\n")
 }
 
 // writeStudies writes the reference devices and the adapt studies.
-func writeStudies(b *strings.Builder, refs *ReferenceSet, st *Studies) {
-	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+func writeStudies(d *report.Doc, refs *ReferenceSet, st *Studies) {
+	w := d.Printf
 	w("%s\n\n", ValidationHeading)
 	w("`multihw cost adapt --data FILE|NAME --device COLUMN --train N --seed S` fits an analytic target to N measured ")
 	w("architectures of one device and scores it on all the others. It starts from the closest known target: among the ")
@@ -191,24 +191,26 @@ func writeStudies(b *strings.Builder, refs *ReferenceSet, st *Studies) {
 
 	w("### Reference devices\n\n")
 	w("HELP's meta-training devices, each fitted on %d networks of each table where it is measured (%s). ", ReferenceRows, refs.Note)
-	w("Held-out Spearman per table:\n\n| device | runtime mode | started from | held-out ρ |\n|---|---|---|---|\n")
-	for _, d := range refs.Devices {
+	w("Held-out Spearman per table:\n\n")
+	tb := report.NewTable("device", "runtime mode", "started from", "held-out ρ")
+	for _, dev := range refs.Devices {
 		var hs []string
-		for i, h := range d.HeldOut {
-			hs = append(hs, fmt.Sprintf("%s %.4f", d.Sources[i], h.Spearman))
+		for i, h := range dev.HeldOut {
+			hs = append(hs, fmt.Sprintf("%s %.4f", dev.Sources[i], h.Spearman))
 		}
-		w("| %s | %s | %s | %s |\n", d.Name, modeName(d.Params), d.Prior, strings.Join(hs, ", "))
+		tb.Row(dev.Name, modeName(dev.Params), dev.Prior, strings.Join(hs, ", "))
 	}
+	d.Table(tb)
 
 	w("\n### HELP's test devices, NAS-Bench-201, 10 samples\n\n")
 	w("Targets: mean ρ ≥ 0.95 over the six, pixel2 ≥ 0.85. HELP (10 samples, its README table) and FLOPs alone ")
 	w("(mean %.3f) for comparison.\n\n", HELPFLOPsMean)
-	writeAdaptTable(b, st.HELP, HELPAnchors)
 	var helpMean float64
-	for _, d := range HELPTestDevices {
-		helpMean += HELPAnchors[d] / float64(len(HELPTestDevices))
+	for _, dev := range HELPTestDevices {
+		helpMean += HELPAnchors[dev] / float64(len(HELPTestDevices))
 	}
-	w("| **mean** | | **%.4f** | | | | %.4f | %.3f | |\n\n", meanOf(st.HELP, nil), meanMACs(st.HELP), helpMean)
+	d.Table(adaptTable(st.HELP, HELPAnchors, fmt.Sprintf("%.3f", helpMean)))
+	w("\n")
 	w("Mean %.4f (target 0.95: %s); pixel2 %.4f (target 0.85: %s).\n\n", meanOf(st.HELP, nil), yesNo(meanOf(st.HELP, nil) >= 0.95),
 		meanOf(st.HELP, []string{"pixel2"}), yesNo(meanOf(st.HELP, []string{"pixel2"}) >= 0.85))
 	w("raspi4's MAPE is dominated by the 341 disconnected cells: its runtime folds those networks to a constant and ")
@@ -216,8 +218,8 @@ func writeStudies(b *strings.Builder, refs *ReferenceSet, st *Studies) {
 	w("and fpga are simulator estimates (HW-NAS-Bench), not measurements.\n\n")
 
 	w("### The 13 BRP-NAS devices, NAS-Bench-201, 20 samples\n\n")
-	writeAdaptTable(b, st.BRPNAS, nil)
-	w("| **mean** | | **%.4f** | | | | %.4f | | |\n\n", meanOf(st.BRPNAS, nil), meanMACs(st.BRPNAS))
+	d.Table(adaptTable(st.BRPNAS, nil, ""))
+	w("\n")
 	w("Mean %.4f (target 0.95: %s). The desktop CPU and GPU columns are nearly identical upstream (one is probably ", meanOf(st.BRPNAS, nil),
 		yesNo(meanOf(st.BRPNAS, nil) >= 0.95))
 	w("mislabelled) and count twice here. What the analytic model reaches on the devices below %.2f when fitted on %d ", BenchTarget, LargeTrain)
@@ -238,14 +240,16 @@ func writeStudies(b *strings.Builder, refs *ReferenceSet, st *Studies) {
 	w("true latency would reach against the whole-millisecond measurements (true latency uniform within each millisecond): ")
 	w("where it is near 1, rounding is not what limits a column. For what predictors trained on 900 networks reach on ")
 	w("the same columns, see hwcost/predict/REPORT.md.\n\n")
-	writeAdaptTable(b, st.FBNet, nil)
+	d.Table(adaptTable(st.FBNet, nil, "-"))
 	w("\n")
 }
 
-func writeAdaptTable(b *strings.Builder, rows []AdaptRow, anchors map[string]float64) {
-	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	w("| device | n train / test | ρ | ± sd | MAPE | within ±10%% | MACs ρ | published | rounding ceiling | priors started from |\n")
-	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+// adaptTable tabulates adapt study rows, with the published figures of
+// anchors; a mean row closes it unless published is "-" (else published is
+// the mean row's published cell).
+func adaptTable(rows []AdaptRow, anchors map[string]float64, published string) *report.Table {
+	tb := report.NewTable("device", "n train / test", "ρ", "± sd", "MAPE", "within ±10%", "MACs ρ", "published",
+		"rounding ceiling", "priors started from").RightFrom(2).Left(1, 9)
 	for _, r := range rows {
 		anchor := ""
 		if v, ok := anchors[r.Device]; ok {
@@ -255,9 +259,13 @@ func writeAdaptTable(b *strings.Builder, rows []AdaptRow, anchors map[string]flo
 		if !math.IsNaN(r.Ceiling) {
 			ceil = fmt.Sprintf("%.4f", r.Ceiling)
 		}
-		w("| %s | %d / %d | %.4f | %.4f | %s | %s | %.4f | %s | %s | %s |\n", r.Device, r.Train, r.NTest, r.Spearman, r.SpearmanSD,
-			pct(r.MAPE), pct(r.Within10), r.MACsSpearman, anchor, ceil, priorCounts(r.Priors))
+		tb.Row(r.Device, fmt.Sprintf("%d / %d", r.Train, r.NTest), fmt.Sprintf("%.4f", r.Spearman), fmt.Sprintf("%.4f", r.SpearmanSD),
+			pct(r.MAPE), pct(r.Within10), fmt.Sprintf("%.4f", r.MACsSpearman), anchor, ceil, priorCounts(r.Priors))
 	}
+	if published != "-" {
+		tb.Row("**mean**", "", fmt.Sprintf("**%.4f**", meanOf(rows, nil)), "", "", "", fmt.Sprintf("%.4f", meanMACs(rows)), published)
+	}
+	return tb
 }
 
 func priorCounts(m map[string]int) string {
