@@ -8,6 +8,7 @@ import (
 
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/report"
 )
 
 // Comparison is the paper's key table on real measurements: for each
@@ -136,40 +137,43 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 // WriteMarkdown prints the comparison as a markdown table with the winners'
 // arch_str below it.
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString("| objective | accuracy |")
-	sep := "|---|---:|"
+	header := []string{"objective", "accuracy"}
 	for _, t := range c.Targets {
-		b.WriteString(" " + ShortName(t) + " |")
-		sep += "---:|"
+		header = append(header, ShortName(t))
 	}
-	b.WriteString(" AVG | MAX | over budget on |\n" + sep + "---:|---:|---|\n")
+	tb := report.NewTable(append(header, "AVG", "MAX", "over budget on")...).RightFrom(1).Left(len(header) + 2)
 	for _, r := range c.Rows {
 		if !r.Found {
-			fmt.Fprintf(&b, "| %s | –%s no cell within budget (min %.3f) |\n", r.Label, strings.Repeat(" | –", len(c.Targets)+2)+" |", r.MinCost)
+			cells := []string{r.Label}
+			for range len(c.Targets) + 3 {
+				cells = append(cells, "–")
+			}
+			tb.Row(append(cells, fmt.Sprintf("no cell within budget (min %.3f)", r.MinCost))...)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %.2f |", r.Label, r.Accuracy)
+		cells := []string{r.Label, fmt.Sprintf("%.2f", r.Accuracy)}
 		for _, v := range r.Relative {
 			if v > c.Budget {
-				fmt.Fprintf(&b, " **%.3f** |", v)
+				cells = append(cells, fmt.Sprintf("**%.3f**", v))
 			} else {
-				fmt.Fprintf(&b, " %.3f |", v)
+				cells = append(cells, fmt.Sprintf("%.3f", v))
 			}
 		}
 		over := strings.Join(r.OverBudget, ", ")
 		if over == "" {
 			over = "–"
 		}
-		fmt.Fprintf(&b, " %.3f | %.3f | %s |\n", r.AVG, r.MAX, over)
+		tb.Row(append(cells, fmt.Sprintf("%.3f", r.AVG), fmt.Sprintf("%.3f", r.MAX), over)...)
 	}
-	b.WriteString("\nWinners (arch_str, NAS-Bench-201 index):\n\n")
+	d := &report.Doc{}
+	d.Table(tb)
+	d.Printf("\nWinners (arch_str, NAS-Bench-201 index):\n\n")
 	for _, r := range c.Rows {
 		if r.Found {
-			fmt.Fprintf(&b, "- %s: `%s` (#%d)\n", r.Label, r.ArchStr, r.Index)
+			d.Printf("- %s: `%s` (#%d)\n", r.Label, r.ArchStr, r.Index)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, d.String())
 	return err
 }
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/multihw/multihw/report"
 )
 
 // Report is the content of REPORT.md: the success-rate study, optionally
@@ -29,60 +31,60 @@ type Report struct {
 
 // WriteReport writes the report as markdown.
 func (bn *Bench) WriteReport(w io.Writer, rep Report) error {
-	var b strings.Builder
-	b.WriteString("# Tabular multi-hardware search on NAS-Bench-201 (real device latencies)\n\n")
+	d := &report.Doc{}
+	d.Printf("# Tabular multi-hardware search on NAS-Bench-201 (real device latencies)\n\n")
 	if rep.Command != "" {
-		fmt.Fprintf(&b, "Produced by `%s`.\n\n", rep.Command)
+		d.Printf("Produced by `%s`.\n\n", rep.Command)
 	}
-	fmt.Fprintf(&b, "Setting: %s.\n\n", bn.Describe())
-	b.WriteString("Accuracy: NAS-Bench-201 test accuracy (percent, mean over training seeds). Latency: BRP-NAS " +
-		"measurements; r_h = latency_h(cell) / latency_h(reference) per target; AVG = mean of r_h, MAX = max. " +
+	d.Printf("Setting: %s.\n\n", bn.Describe())
+	d.Printf("%s", "Accuracy: NAS-Bench-201 test accuracy (percent, mean over training seeds). Latency: BRP-NAS "+
+		"measurements; r_h = latency_h(cell) / latency_h(reference) per target; AVG = mean of r_h, MAX = max. "+
 		"Cells with a missing measurement on a target are not candidates.\n\n")
 	if len(rep.Rates) > 0 {
 		cfg := rep.Config
-		b.WriteString("## Success rates\n\n")
-		fmt.Fprintf(&b, "Runs within %g accuracy points of the exhaustive optimum (budget reward: highest accuracy with "+
+		d.Heading(2, "Success rates")
+		d.Printf("Runs within %g accuracy points of the exhaustive optimum (budget reward: highest accuracy with "+
 			"%s cost <= budget), %d queries each, seeds %d..%d.\n\n", tolerance(cfg), bn.objective, cfg.Queries,
 			cfg.SeedOffset, cfg.SeedOffset+uint64(cfg.Seeds)-1)
-		writeRates(&b, rep.Rates)
+		writeRates(d, rep.Rates)
 		var below []string
 		if bm := belowBar(rep.Rates, 0.9); bm != "" {
 			below = append(below, fmt.Sprintf("on seeds %d..%d: %s", cfg.SeedOffset, cfg.SeedOffset+uint64(cfg.Seeds)-1, bm))
 		}
 		if len(rep.More) > 0 {
 			mc := rep.MoreConfig
-			fmt.Fprintf(&b, "\nThe same on seeds %d..%d (%d seeds; at a 95%% rate the binomial standard error is %.1f points, "+
+			d.Printf("\nThe same on seeds %d..%d (%d seeds; at a 95%% rate the binomial standard error is %.1f points, "+
 				"against %.1f on 20 seeds):\n\n", mc.SeedOffset, mc.SeedOffset+uint64(mc.Seeds)-1, mc.Seeds,
 				100*stdErr(0.95, mc.Seeds), 100*stdErr(0.95, 20))
-			writeRates(&b, rep.More)
+			writeRates(d, rep.More)
 			if bm := belowBar(rep.More, 0.9); bm != "" {
 				below = append(below, fmt.Sprintf("on seeds %d..%d: %s", mc.SeedOffset, mc.SeedOffset+uint64(mc.Seeds)-1, bm))
 			}
 		}
 		if len(rep.ByQuery) > 0 {
 			bc := rep.ByQueryConfig
-			fmt.Fprintf(&b, "\nThe harder setting where a cell's cost is revealed only by its query (`--cost-by-query`: "+
+			d.Printf("\nThe harder setting where a cell's cost is revealed only by its query (`--cost-by-query`: "+
 				"over-budget cells spend queries too), seeds %d..%d:\n\n", bc.SeedOffset, bc.SeedOffset+uint64(bc.Seeds)-1)
-			writeRates(&b, rep.ByQuery)
+			writeRates(d, rep.ByQuery)
 			if bm := belowBar(rep.ByQuery, 0.9); bm != "" {
 				below = append(below, fmt.Sprintf("with the cost by query on seeds %d..%d: %s", bc.SeedOffset,
 					bc.SeedOffset+uint64(bc.Seeds)-1, bm))
 			}
 		}
 		if len(below) > 0 {
-			fmt.Fprintf(&b, "\nEvolution below the 90%% bar %s.\n", strings.Join(below, "; "))
+			d.Printf("\nEvolution below the 90%% bar %s.\n", strings.Join(below, "; "))
 		}
-		b.WriteString("\n" + searchNotes(cfg) + "\n")
+		d.Printf("%s", "\n"+searchNotes(cfg)+"\n")
 	}
 	for _, c := range rep.Comparisons {
-		fmt.Fprintf(&b, "\n## Winners of each objective at budget %g (%s, exhaustive)\n\n", c.Budget, DatasetLabel(c.Dataset))
-		b.WriteString("Each row is the most accurate cell whose cost under that objective is within the budget; " +
+		d.Printf("\n## Winners of each objective at budget %g (%s, exhaustive)\n\n", c.Budget, DatasetLabel(c.Dataset))
+		d.Printf("%s", "Each row is the most accurate cell whose cost under that objective is within the budget; "+
 			"bold: over the budget on that target.\n\n")
-		if err := c.WriteMarkdown(&b); err != nil {
+		if err := c.WriteMarkdown(d); err != nil {
 			return err
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, d.String())
 	return err
 }
 
@@ -112,7 +114,7 @@ func belowBar(rows []RateRow, bar float64) string {
 }
 
 // writeRates writes one markdown table: algorithms × budgets.
-func writeRates(b *strings.Builder, rows []RateRow) {
+func writeRates(d *report.Doc, rows []RateRow) {
 	var budgets []float64
 	var algos []string
 	for _, r := range rows {
@@ -123,34 +125,31 @@ func writeRates(b *strings.Builder, rows []RateRow) {
 			algos = append(algos, r.Algorithm)
 		}
 	}
-	b.WriteString("| algorithm |")
-	sep := "|---|"
+	header := []string{"algorithm"}
+	opt := []string{"exhaustive optimum"}
 	for _, bu := range budgets {
-		fmt.Fprintf(b, " budget %g |", bu)
-		sep += "---:|"
-	}
-	b.WriteString("\n" + sep + "\n")
-	b.WriteString("| exhaustive optimum |")
-	for _, bu := range budgets {
+		header = append(header, fmt.Sprintf("budget %g", bu))
 		for _, r := range rows {
 			if r.Budget == bu {
-				fmt.Fprintf(b, " %.2f |", r.Optimum)
+				opt = append(opt, fmt.Sprintf("%.2f", r.Optimum))
 				break
 			}
 		}
 	}
-	b.WriteString("\n")
+	tb := report.NewTable(header...).RightFrom(1)
+	tb.Row(opt...)
 	for _, a := range algos {
-		fmt.Fprintf(b, "| %s |", a)
+		cells := []string{a}
 		for _, bu := range budgets {
 			for _, r := range rows {
 				if r.Budget == bu && r.Algorithm == a {
-					fmt.Fprintf(b, " %d/%d = %.0f%% (gap %.2f, %.0f queries) |", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap, r.MeanQueries)
+					cells = append(cells, fmt.Sprintf("%d/%d = %.0f%% (gap %.2f, %.0f queries)", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap, r.MeanQueries))
 				}
 			}
 		}
-		b.WriteString("\n")
+		tb.Row(cells...)
 	}
+	d.Table(tb)
 }
 
 // searchNotes describes the algorithms' settings.
