@@ -2,18 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/memlimit"
-	"github.com/multihw/multihw/internal/progress"
+	"github.com/multihw/multihw/internal/repo"
 )
 
 func init() {
@@ -51,13 +48,9 @@ func runCost(args []string) error {
 	}
 	cfg := hwcost.NewMetric().Targets(strings.Split(*hw, ",")...).Params(ps).Reference(refArch)
 	if *weights != "" {
-		var w []float64
-		for _, s := range strings.Split(*weights, ",") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil {
-				return fmt.Errorf("--weights: %q is not a number", s)
-			}
-			w = append(w, v)
+		w, err := parseFloats(*weights)
+		if err != nil {
+			return fmt.Errorf("--weights: %w", err)
 		}
 		cfg = cfg.Weights(w...)
 	}
@@ -88,18 +81,9 @@ func runCost(args []string) error {
 	}
 	printf("%s at %d px: %.1f M MACs, %.2f M params; reference %s; parameters: %s\n\n", name, res.Resolution,
 		float64(res.MACs)/1e6, float64(res.Params)/1e6, res.Reference, paramsName(*params, ps))
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "target\tlatency (ms)\treference (ms)\tnormalised\tweight\t\n")
-	for _, t := range res.Targets {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n", t, res.LatencyMs[t], res.ReferenceMs[t], res.Normalized[t], res.Weights[t])
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	printf("\nAVG %.3f  MAX %.3f  weighted %.3f\n", res.Avg, res.Max, res.Weighted)
+	printf("%s\nAVG %.3f  MAX %.3f  weighted %.3f\n", res.Table().Text(), res.Avg, res.Max, res.Weighted)
 	if *layers {
-		printLine()
-		return writeBreakdowns(arch, bds)
+		printf("\n%s(m: memory-bound layer)\n", hwcost.BreakdownTable(bds).Text())
 	}
 	return nil
 }
@@ -127,47 +111,6 @@ func paramsName(flag string, ps *hwcost.ParamSet) string {
 	return flag
 }
 
-// writeBreakdowns prints one row per layer and one column per target.
-func writeBreakdowns(arch *blocks.Arch, bds []hwcost.Breakdown) error {
-	if len(bds) == 0 {
-		return nil
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "layer\top\t")
-	for _, bd := range bds {
-		fmt.Fprintf(tw, "%s (ms)\t", bd.Target)
-	}
-	fmt.Fprintf(tw, "\n")
-	for i, l := range bds[0].Layers {
-		fmt.Fprintf(tw, "%s\t%s\t", l.Name, l.Op)
-		for _, bd := range bds {
-			mark := ""
-			if bd.Layers[i].Bound == hwcost.MemoryBound {
-				mark = "m"
-			}
-			fmt.Fprintf(tw, "%.4f%s\t", bd.Layers[i].Ms, mark)
-		}
-		fmt.Fprintf(tw, "\n")
-	}
-	for _, row := range []struct {
-		name string
-		get  func(hwcost.Breakdown) float64
-	}{{"fixed overhead", func(b hwcost.Breakdown) float64 { return b.FixedMs }},
-		{"weight streaming", func(b hwcost.Breakdown) float64 { return b.SpillMs }},
-		{"total", func(b hwcost.Breakdown) float64 { return b.TotalMs }}} {
-		fmt.Fprintf(tw, "%s\t\t", row.name)
-		for _, bd := range bds {
-			fmt.Fprintf(tw, "%.4f\t", row.get(bd))
-		}
-		fmt.Fprintf(tw, "\n")
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	printLine("(m: memory-bound layer)")
-	return nil
-}
-
 func runCostFit(args []string) error {
 	fs := newFlags("cost fit", "[--anchors FILE] [--hardware LIST] [--bench-rows N] [--no-studies] [--out DIR] [--dry-run] [--json]")
 	anchorsPath := fs.String("anchors", "", "latency anchors CSV (default: the copy embedded in hwcost, hwcost/data/latency_anchors.csv)")
@@ -192,88 +135,26 @@ func runCostFit(args []string) error {
 		}
 		f = f.Anchors(rows, hwcost.AnchorsID(*anchorsPath, data))
 	}
-	pr := progress.New(os.Stderr)
-	start := time.Now()
-	pr.Line(fmt.Sprintf("fitting %s ...", *hw), false)
-	res, err := f.Run()
-	if err != nil {
-		return err
-	}
-	var refs *hwcost.ReferenceSet
-	var studies *hwcost.Studies
-	if !*noStudies {
-		pr.Line(fmt.Sprintf("fitted in %s; reference devices ...", progress.Duration(time.Since(start).Seconds())), false)
-		if refs, err = hwcost.FitReferenceDevices(hwcost.ReferenceRows, res.Params); err != nil {
-			return err
-		}
-		pr.Line(fmt.Sprintf("reference devices done at %s; adapt studies (HELP, BRP-NAS, FBNet; %d seeds) ...",
-			progress.Duration(time.Since(start).Seconds()), len(hwcost.StudySeeds)), false)
-		if studies, err = hwcost.RunStudies(hwcost.LibraryFrom(res.Params, refs)); err != nil {
-			return err
-		}
-		pr.Line(fmt.Sprintf("studies done at %s", progress.Duration(time.Since(start).Seconds())), false)
-	}
-	report, err := res.Report(refs, studies)
+	cal, err := hwcost.Calibrate(f, *hw, !*noStudies, os.Stderr)
 	if err != nil {
 		return err
 	}
 	if !*dry {
 		dir := *out
 		if dir == "" {
-			if dir, err = defaultHWCostDir(); err != nil {
+			params, err := repo.Find("hwcost/params.json", "--out")
+			if err != nil {
 				return err
 			}
+			dir = filepath.Dir(params)
 		}
-		files := []struct {
-			name string
-			data []byte
-		}{{"params.json", res.Params.JSON()}, {"FIT_REPORT.md", []byte(report)}, {"fit_pairs.csv", res.PairsCSV()}}
-		if refs != nil {
-			files = append(files, struct {
-				name string
-				data []byte
-			}{"reference_devices.json", refs.JSON()})
-		} else {
-			fmt.Fprintln(os.Stderr, "--no-studies: FIT_REPORT.md has no validation sections and reference_devices.json is unchanged")
-		}
-		for _, fl := range files {
-			p := filepath.Join(dir, fl.name)
-			if err := atomicfile.WriteFile(p, fl.data, 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "wrote %s\n", p)
+		if err := cal.WriteFiles(dir, os.Stderr); err != nil {
+			return err
 		}
 	}
 	if *asJSON {
-		return printJSON(struct {
-			*hwcost.FitResult
-			Studies *hwcost.Studies `json:"studies,omitempty"`
-		}{res, studies})
+		return printJSON(cal)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "target\trows\tfit err\tfit rho\theld-out err\theld-out rho\tMACs held-out err\tMACs rho\tbench held-out rho\t\n")
-	for _, t := range res.Targets {
-		bench := ""
-		for _, b := range t.Bench {
-			bench += fmt.Sprintf("%.4f ", b.HeldOut.Spearman)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.3f\t%.1f%%\t%.3f\t%.1f%%\t%.3f\t%s\t\n", t.Target, len(t.Rows), 100*t.Fit.MedianAbsErr,
-			t.Fit.Spearman, 100*t.HeldOut.MedianAbsErr, t.HeldOut.Spearman, 100*t.MACsHeldOut.MedianAbsErr, t.MACs.Spearman, bench)
-	}
-	return tw.Flush()
-}
-
-// defaultHWCostDir finds the hwcost package directory of the repository.
-func defaultHWCostDir() (string, error) {
-	var cands []string
-	if root := os.Getenv("MULTIHW_ROOT"); root != "" {
-		cands = append(cands, filepath.Join(root, "hwcost"))
-	}
-	cands = append(cands, "hwcost")
-	for _, c := range cands {
-		if st, err := os.Stat(filepath.Join(c, "params.json")); err == nil && !st.IsDir() {
-			return c, nil
-		}
-	}
-	return "", fmt.Errorf("cannot find the hwcost package directory (tried %s): run from the repository root, set MULTIHW_ROOT, or give --out", strings.Join(cands, ", "))
+	_, err = io.WriteString(stdout, cal.Summary().Text())
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/predict"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/repo"
 )
 
 func init() {
@@ -115,15 +116,9 @@ func runCostEvalAll(train int, seed uint64, out string, asJSON bool) error {
 
 // defaultPredictReport returns hwcost/predict/REPORT.md of the repository.
 func defaultPredictReport() (string, error) {
-	var cands []string
-	if root := os.Getenv("MULTIHW_ROOT"); root != "" {
-		cands = append(cands, filepath.Join(root, "hwcost", "predict"))
+	dir, err := repo.Find("hwcost/predict", "--out")
+	if err != nil {
+		return "", err
 	}
-	cands = append(cands, filepath.Join("hwcost", "predict"))
-	for _, c := range cands {
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return filepath.Join(c, "REPORT.md"), nil
-		}
-	}
-	return "", fmt.Errorf("cannot find hwcost/predict (tried %s): run from the repository root, set MULTIHW_ROOT, or give --out", strings.Join(cands, ", "))
+	return filepath.Join(dir, "REPORT.md"), nil
 }

@@ -1,0 +1,98 @@
+package hwcost
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/progress"
+	"github.com/multihw/multihw/report"
+)
+
+// Calibration is the whole `multihw cost fit`: the fit of the targets, the
+// reference devices and the adapt studies fitted from it (unless skipped),
+// and the report of all three. Its JSON is the fit result with the studies.
+type Calibration struct {
+	*FitResult
+	Studies *Studies `json:"studies,omitempty"`
+	// Refs are the reference devices (nil when the studies were skipped).
+	Refs *ReferenceSet `json:"-"`
+	// Report is FIT_REPORT.md.
+	Report string `json:"-"`
+}
+
+// Calibrate runs f, then (with studies) fits the reference devices on the
+// result and runs the adapt studies, and writes the report. Progress lines
+// go to w (nil: none).
+func Calibrate(f *Fitter, label string, studies bool, w io.Writer) (*Calibration, error) {
+	pr := progress.New(w)
+	start := time.Now()
+	at := func() string { return progress.Duration(time.Since(start).Seconds()) }
+	pr.Line(fmt.Sprintf("fitting %s ...", label), false)
+	res, err := f.Run()
+	if err != nil {
+		return nil, err
+	}
+	c := &Calibration{FitResult: res}
+	if studies {
+		pr.Line(fmt.Sprintf("fitted in %s; reference devices ...", at()), false)
+		if c.Refs, err = FitReferenceDevices(ReferenceRows, res.Params); err != nil {
+			return nil, err
+		}
+		pr.Line(fmt.Sprintf("reference devices done at %s; adapt studies (HELP, BRP-NAS, FBNet; %d seeds) ...", at(), len(StudySeeds)), false)
+		if c.Studies, err = RunStudies(LibraryFrom(res.Params, c.Refs)); err != nil {
+			return nil, err
+		}
+		pr.Line(fmt.Sprintf("studies done at %s", at()), false)
+	}
+	if c.Report, err = res.Report(c.Refs, c.Studies); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// WriteFiles writes params.json, FIT_REPORT.md, fit_pairs.csv and (with the
+// studies) reference_devices.json into dir, atomically, naming each written
+// file (and what was not written) on log.
+func (c *Calibration) WriteFiles(dir string, log io.Writer) error {
+	files := []struct {
+		name string
+		data []byte
+	}{{"params.json", c.Params.JSON()}, {"FIT_REPORT.md", []byte(c.Report)}, {"fit_pairs.csv", c.PairsCSV()}}
+	if c.Refs != nil {
+		files = append(files, struct {
+			name string
+			data []byte
+		}{"reference_devices.json", c.Refs.JSON()})
+	} else {
+		fmt.Fprintln(log, "--no-studies: FIT_REPORT.md has no validation sections and reference_devices.json is unchanged")
+	}
+	for _, fl := range files {
+		p := filepath.Join(dir, fl.name)
+		if err := atomicfile.WriteFile(p, fl.data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "wrote %s\n", p)
+	}
+	return nil
+}
+
+// Summary is the fit's figures per target: rows, in-sample and held-out
+// error and rank correlation, the MACs baseline's, and the held-out Spearman
+// of each benchmark source.
+func (r *FitResult) Summary() *report.Table {
+	tb := report.NewTable("target", "rows", "fit err", "fit rho", "held-out err", "held-out rho", "MACs held-out err", "MACs rho",
+		"bench held-out rho").RightFrom(0)
+	for _, t := range r.Targets {
+		bench := ""
+		for _, b := range t.Bench {
+			bench += fmt.Sprintf("%.4f ", b.HeldOut.Spearman)
+		}
+		tb.Row(t.Target, fmt.Sprint(len(t.Rows)), fmt.Sprintf("%.1f%%", 100*t.Fit.MedianAbsErr), fmt.Sprintf("%.3f", t.Fit.Spearman),
+			fmt.Sprintf("%.1f%%", 100*t.HeldOut.MedianAbsErr), fmt.Sprintf("%.3f", t.HeldOut.Spearman),
+			fmt.Sprintf("%.1f%%", 100*t.MACsHeldOut.MedianAbsErr), fmt.Sprintf("%.3f", t.MACs.Spearman), bench)
+	}
+	return tb
+}

@@ -1,0 +1,39 @@
+package hwcost
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCalibrateWithoutStudies runs `cost fit --no-studies` on one target:
+// the report has no validation sections, the files are written (all but the
+// reference devices, which only the studies fit) and the summary has a row.
+func TestCalibrateWithoutStudies(t *testing.T) {
+	var log bytes.Buffer
+	c, err := Calibrate(NewFitter().Targets("pixel4-gpu").NoBench(), "pixel4-gpu", false, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Refs != nil || c.Studies != nil || strings.Contains(c.Report, ValidationHeading) || !strings.Contains(c.Report, "# Hardware cost models") {
+		t.Errorf("no-studies calibration: refs %v, studies %v, report with validation %v", c.Refs != nil, c.Studies != nil,
+			strings.Contains(c.Report, ValidationHeading))
+	}
+	dir := t.TempDir()
+	if err := c.WriteFiles(dir, &log); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"params.json", "FIT_REPORT.md", "fit_pairs.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reference_devices.json")); err == nil || !strings.Contains(log.String(), "--no-studies") {
+		t.Errorf("reference devices written without the studies, or no note (log %q)", log.String())
+	}
+	if txt := c.Summary().Text(); strings.Count(txt, "\n") != 2 || !strings.Contains(txt, "pixel4-gpu") {
+		t.Errorf("summary:\n%s", txt)
+	}
+}

@@ -1,0 +1,68 @@
+package measure
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// TestJobCheck runs the `cost measure --check` workflow on the two tiny
+// models: the table is saved, every segment of both models is listed once
+// with the models that use it, the report is written and the verdict given.
+func TestJobCheck(t *testing.T) {
+	dir := t.TempDir()
+	a, b := parseArch(t, tinyA), parseArch(t, tinyB)
+	j := Job{Archs: []*blocks.Arch{a, b}, Backend: testBackend(t), Key: "go", Path: filepath.Join(dir, "local.json"),
+		Runs: 3, Warmup: 1, Repeats: 2, Check: true, Tolerance: 10, ReportFile: filepath.Join(dir, "report.md"), Command: "test"}
+	res, err := j.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(j.Path); err != nil {
+		t.Errorf("table not saved: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, r := range res.Segments {
+		if seen[r.Key] || len(r.Models) == 0 {
+			t.Errorf("segment %s listed twice or without models (%v)", r.Key, r.Models)
+		}
+		seen[r.Key] = true
+	}
+	// 6 + 6 segments, 2 shared (TestMeasureTinyModels).
+	if len(res.Segments) != 10 || res.TableSize != 10 || len(res.Measured) != 2 {
+		t.Errorf("%d segments (table %d), measured %v", len(res.Segments), res.TableSize, res.Measured)
+	}
+	if res.Passed == nil || len(res.Repeats) != 2 || res.Report != j.ReportFile {
+		t.Fatalf("check: passed %v, %d repeats, report %q", res.Passed, len(res.Repeats), res.Report)
+	}
+	md, err := os.ReadFile(j.ReportFile)
+	if err != nil || !strings.Contains(string(md), "**Check: every held-out prediction within 1000%") {
+		t.Errorf("report: %v\n%s", err, md)
+	}
+	var out bytes.Buffer
+	if err := res.WriteText(&out, true); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "check: every held-out prediction") || !strings.Contains(s, "repeat 2") ||
+		strings.Count(s, "\n") < 10+2+4 {
+		t.Errorf("text output:\n%s", s)
+	}
+}
+
+func TestJobValidate(t *testing.T) {
+	for name, j := range map[string]Job{
+		"runs 0":           {Runs: 0, Warmup: 1, Repeats: 1, Tolerance: 0.1},
+		"repeat w/o check": {Runs: 1, Warmup: 1, Repeats: 2, Tolerance: 0.1},
+		"tolerance 0":      {Runs: 1, Warmup: 1, Repeats: 1},
+		"no architectures": {Runs: 1, Warmup: 1, Repeats: 1, Tolerance: 0.1, Backend: testBackend(t)},
+		"check w/o report": {Runs: 1, Warmup: 1, Repeats: 1, Tolerance: 0.1, Check: true, Backend: testBackend(t), Archs: []*blocks.Arch{parseArch(t, tinyA)}},
+	} {
+		if _, err := j.Run(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

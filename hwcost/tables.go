@@ -1,0 +1,122 @@
+package hwcost
+
+import (
+	"fmt"
+
+	"github.com/multihw/multihw/report"
+)
+
+// Table is one architecture's result per target: latency, the reference's
+// latency, the normalised latency and the target's weight.
+func (r *Result) Table() *report.Table {
+	tb := report.NewTable("target", "latency (ms)", "reference (ms)", "normalised", "weight").RightFrom(0)
+	for _, t := range r.Targets {
+		tb.Row(t, fmt.Sprintf("%.3f", r.LatencyMs[t]), fmt.Sprintf("%.3f", r.ReferenceMs[t]), fmt.Sprintf("%.3f", r.Normalized[t]),
+			fmt.Sprintf("%.3f", r.Weights[t]))
+	}
+	return tb
+}
+
+// BreakdownTable has one row per layer and one column per target (the
+// layer's latency in ms, "m" when memory-bound), then the fixed overhead, the
+// weight streaming and the total.
+func BreakdownTable(bds []Breakdown) *report.Table {
+	header := []string{"layer", "op"}
+	for _, bd := range bds {
+		header = append(header, bd.Target+" (ms)")
+	}
+	tb := report.NewTable(header...).RightFrom(0)
+	if len(bds) == 0 {
+		return tb
+	}
+	for i, l := range bds[0].Layers {
+		row := []string{l.Name, string(l.Op)}
+		for _, bd := range bds {
+			mark := ""
+			if bd.Layers[i].Bound == MemoryBound {
+				mark = "m"
+			}
+			row = append(row, fmt.Sprintf("%.4f%s", bd.Layers[i].Ms, mark))
+		}
+		tb.Row(row...)
+	}
+	for _, total := range []struct {
+		name string
+		get  func(Breakdown) float64
+	}{{"fixed overhead", func(b Breakdown) float64 { return b.FixedMs }},
+		{"weight streaming", func(b Breakdown) float64 { return b.SpillMs }},
+		{"total", func(b Breakdown) float64 { return b.TotalMs }}} {
+		row := []string{total.name, ""}
+		for _, bd := range bds {
+			row = append(row, fmt.Sprintf("%.4f", total.get(bd)))
+		}
+		tb.Row(row...)
+	}
+	return tb
+}
+
+// Band formats a spread as "fitted [5%, 95%]" with the given decimals.
+func (s Spread) Band(decimals int) string {
+	return fmt.Sprintf("%.*f [%.*f, %.*f]", decimals, s.Fitted, decimals, s.P05, decimals, s.P95)
+}
+
+// SpreadTable has one row per architecture: the normalised latency on each
+// target, AVG and MAX, each as "fitted [5%, 95%]".
+func (r *SensitivityResult) SpreadTable() *report.Table {
+	tb := report.NewTable(append(append([]string{"architecture"}, r.Targets...), "AVG", "MAX")...)
+	for _, a := range r.Archs {
+		row := []string{a.Name}
+		for _, t := range r.Targets {
+			row = append(row, a.Normalized[t].Band(3))
+		}
+		tb.Row(append(row, a.Avg.Band(3), a.Max.Band(3))...)
+	}
+	return tb
+}
+
+// OrderingTable has one row per pair of architectures: the probability over
+// the draws that A has the lower AVG and the lower MAX than B.
+func (r *SensitivityResult) OrderingTable() *report.Table {
+	tb := report.NewTable("A", "B", "AVG", "MAX")
+	byPair := map[[2]string]map[string]float64{}
+	var order [][2]string
+	for _, o := range r.Orderings {
+		k := [2]string{o.A, o.B}
+		if byPair[k] == nil {
+			byPair[k] = map[string]float64{}
+			order = append(order, k)
+		}
+		byPair[k][o.Metric] = o.P
+	}
+	for _, k := range order {
+		tb.Row(k[0], k[1], fmt.Sprintf("%.3f", byPair[k]["avg"]), fmt.Sprintf("%.3f", byPair[k]["max"]))
+	}
+	return tb
+}
+
+// OrderingMatrix is the pairwise ordering as a matrix: the cell of row A and
+// column B is "P(AVG of A < AVG of B) / P(MAX of A < MAX of B)".
+func (r *SensitivityResult) OrderingMatrix() *report.Table {
+	header := []string{""}
+	for _, a := range r.Archs {
+		header = append(header, a.Name)
+	}
+	tb := report.NewTable(header...)
+	prob := map[[3]string]float64{}
+	for _, o := range r.Orderings {
+		prob[[3]string{o.A, o.B, o.Metric}] = o.P
+		prob[[3]string{o.B, o.A, o.Metric}] = 1 - o.P
+	}
+	for _, a := range r.Archs {
+		row := []string{a.Name}
+		for _, b := range r.Archs {
+			if a.Name == b.Name {
+				row = append(row, "")
+				continue
+			}
+			row = append(row, fmt.Sprintf("%.2f / %.2f", prob[[3]string{a.Name, b.Name, "avg"}], prob[[3]string{a.Name, b.Name, "max"}]))
+		}
+		tb.Row(row...)
+	}
+	return tb
+}
