@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -123,28 +122,6 @@ func (f *searchFlags) config() (tunas.Config, error) {
 		cfg.Controller.LR = f.controllerLR
 	}
 	return cfg, cfg.Validate()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func parseFloats(s string) ([]float64, error) {
-	var out []float64
-	for _, v := range splitList(s) {
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", v)
-		}
-		out = append(out, x)
-	}
-	return out, nil
 }
 
 func runSearch(args []string) error {
@@ -511,19 +488,6 @@ func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]be
 
 func init() {
 	register(&command{name: "search report", summary: "write the markdown report of searches, baselines and retrained models (nas/SEARCH_REPORT.md)", run: runSearchReport})
-}
-
-// parsePairs parses "name=dir,name=dir".
-func parsePairs(s, flagName string) ([][2]string, error) {
-	var out [][2]string
-	for _, kv := range splitList(s) {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("--%s: %q is not NAME=DIR", flagName, kv)
-		}
-		out = append(out, [2]string{k, v})
-	}
-	return out, nil
 }
 
 func runSearchReport(args []string) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
@@ -43,20 +42,14 @@ func (f *nb201Flags) register(fs *flag.FlagSet, withObjective bool) {
 
 func (f *nb201Flags) build() (*nb201.Bench, error) {
 	b := nb201.New().Latency(f.latency).Reference(f.reference).Dataset(f.dataset)
-	var targets []string
-	for _, t := range strings.Split(f.targets, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			targets = append(targets, t)
-		}
-	}
-	b.Targets(targets...)
+	b.Targets(splitList(f.targets)...)
 	if f.objective != "" {
 		b.Objective(f.objective)
 	}
 	if f.weights != "" {
-		w, err := nb201ParseFloats("--weights", f.weights)
-		if err != nil {
-			return nil, err
+		w, err := parseFloats(f.weights)
+		if err != nil || len(w) == 0 {
+			return nil, fmt.Errorf("--weights: %v", orEmpty(err))
 		}
 		b.Weights(w...)
 	}
@@ -68,26 +61,6 @@ func (f *nb201Flags) build() (*nb201.Bench, error) {
 		fmt.Fprintf(os.Stderr, "note: %s\n", n)
 	}
 	return bn, nil
-}
-
-// nb201ParseFloats parses a comma-separated list of numbers.
-func nb201ParseFloats(flagName, s string) ([]float64, error) {
-	var out []float64
-	for _, p := range strings.Split(s, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(p, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a number", flagName, p)
-		}
-		out = append(out, v)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: empty list", flagName)
-	}
-	return out, nil
 }
 
 // searchFlags configure the non-exhaustive algorithms.
@@ -258,58 +231,28 @@ func runSearchNB201Bench(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	bl, err := nb201ParseFloats("--budgets", *budgets)
-	if err != nil {
-		return err
+	bl, err := parseFloats(*budgets)
+	if err != nil || len(bl) == 0 {
+		return fmt.Errorf("--budgets: %v", orEmpty(err))
 	}
-	var al []string
-	for _, a := range strings.Split(*algos, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			al = append(al, a)
-		}
+	cb, err := parseFloats(*compare)
+	if err != nil || (*report != "" && len(cb) == 0) {
+		return fmt.Errorf("--compare: %v", orEmpty(err))
 	}
 	bn, err := bf.build()
 	if err != nil {
 		return err
 	}
 	search := sf.config(nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
-	cfg := nb201.RatesConfig{Budgets: bl, Algorithms: al, Seeds: *seeds, Queries: *queries, Tolerance: *tol, Search: search, Progress: os.Stderr}
-	rows, err := bn.Rates(cfg)
+	cfg := nb201.RatesConfig{Budgets: bl, Algorithms: splitList(*algos), Seeds: *seeds, Queries: *queries, Tolerance: *tol, Search: search, Progress: os.Stderr}
+	rep, err := bn.Study(nb201.StudyConfig{Rates: cfg, MoreSeeds: *more, MoreOffset: *moreOffset, WithReport: *report != "",
+		CompareBudgets: cb, Command: "multihw search nb201-bench " + strings.Join(args, " ")})
 	if err != nil {
 		return err
 	}
-	rep := nb201.Report{Command: "multihw search nb201-bench " + strings.Join(args, " "), Config: cfg, Rates: rows}
-	if *more > 0 {
-		mc := cfg
-		mc.Seeds, mc.SeedOffset = *more, *moreOffset
-		if rep.More, err = bn.Rates(mc); err != nil {
-			return err
-		}
-		rep.MoreConfig = mc
-	}
-	if *report != "" && !cfg.Search.CostByQuery {
-		// The report also shows the harder setting where the cost costs a query.
-		bc := cfg
-		bc.Search.CostByQuery = true
-		if rep.ByQuery, err = bn.Rates(bc); err != nil {
-			return err
-		}
-		rep.ByQueryConfig = bc
-	}
 	if *report != "" {
-		cb, err := nb201ParseFloats("--compare", *compare)
-		if err != nil {
-			return err
-		}
-		for _, b := range cb {
-			c, err := bn.Compare(b)
-			if err != nil {
-				return err
-			}
-			rep.Comparisons = append(rep.Comparisons, c)
-		}
 		var buf bytes.Buffer
-		if err := bn.WriteReport(&buf, rep); err != nil {
+		if err := bn.WriteReport(&buf, *rep); err != nil {
 			return err
 		}
 		if err := atomicfile.WriteFile(*report, buf.Bytes(), 0o644); err != nil {
@@ -321,43 +264,13 @@ func runSearchNB201Bench(args []string) error {
 		return printJSON(struct {
 			Rates []nb201.RateRow `json:"rates"`
 			More  []nb201.RateRow `json:"more,omitempty"`
-		}{rows, rep.More})
+		}{rep.Rates, rep.More})
 	}
 	printLine(bn.Describe())
 	printf("success: within %g accuracy points of the exhaustive optimum, %d queries, seeds 0..%d\n\n", *tol, *queries, *seeds-1)
-	printNB201Rates(rows)
+	printf("%s", nb201.RatesTable(rep.Rates, false).Text())
 	if len(rep.More) > 0 {
-		printf("\nseeds %d..%d:\n\n", *moreOffset, *moreOffset+uint64(*more)-1)
-		printNB201Rates(rep.More)
+		printf("\nseeds %d..%d:\n\n%s", *moreOffset, *moreOffset+uint64(*more)-1, nb201.RatesTable(rep.More, false).Text())
 	}
 	return nil
-}
-
-func printNB201Rates(rows []nb201.RateRow) {
-	var budgets []float64
-	var algos []string
-	for _, r := range rows {
-		if !slices.Contains(budgets, r.Budget) {
-			budgets = append(budgets, r.Budget)
-		}
-		if !slices.Contains(algos, r.Algorithm) {
-			algos = append(algos, r.Algorithm)
-		}
-	}
-	printf("%-10s", "algorithm")
-	for _, b := range budgets {
-		printf("  %-22s", fmt.Sprintf("budget %g", b))
-	}
-	printLine()
-	for _, a := range algos {
-		printf("%-10s", a)
-		for _, b := range budgets {
-			for _, r := range rows {
-				if r.Algorithm == a && r.Budget == b {
-					printf("  %-22s", fmt.Sprintf("%d/%d %3.0f%% gap %.2f", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap))
-				}
-			}
-		}
-		printLine()
-	}
 }

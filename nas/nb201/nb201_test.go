@@ -501,3 +501,34 @@ func TestReport(t *testing.T) {
 		t.Error("exhaustive accepted in a rate study")
 	}
 }
+
+// TestStudy: the nb201-bench workflow on a tiny study: with the report, the
+// by-query setting and the comparisons come along, and the report names the
+// setting and shows the rates table.
+func TestStudy(t *testing.T) {
+	bn := mustBench(t, New())
+	cfg := RatesConfig{Budgets: []float64{0.5}, Algorithms: []string{AlgoRandom}, Seeds: 2, Queries: 20}
+	rep, err := bn.Study(StudyConfig{Rates: cfg, MoreSeeds: 1, MoreOffset: 10, WithReport: true, CompareBudgets: []float64{0.5}, Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rates) != 1 || len(rep.More) != 1 || rep.More[0].Seeds != 1 || len(rep.ByQuery) != 1 || len(rep.Comparisons) != 1 {
+		t.Fatalf("study: %d rates, %d more, %d by query, %d comparisons", len(rep.Rates), len(rep.More), len(rep.ByQuery), len(rep.Comparisons))
+	}
+	var md bytes.Buffer
+	if err := bn.WriteReport(&md, *rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Produced by `test`", "| algorithm | budget 0.5 |", "| exhaustive optimum |", "revealed only by its query"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if txt := RatesTable(rep.Rates, false).Text(); !strings.HasPrefix(txt, "algorithm  budget 0.5\nrandom") {
+		t.Errorf("text table:\n%s", txt)
+	}
+	rep, err = bn.Study(StudyConfig{Rates: cfg})
+	if err != nil || rep.ByQuery != nil || rep.Comparisons != nil {
+		t.Errorf("study without the report ran the report's parts (%v)", err)
+	}
+}

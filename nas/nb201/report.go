@@ -113,8 +113,17 @@ func belowBar(rows []RateRow, bar float64) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeRates writes one markdown table: algorithms × budgets.
+// writeRates writes one markdown table: algorithms × budgets, below the
+// exhaustive optimum's accuracy.
 func writeRates(d *report.Doc, rows []RateRow) {
+	d.Table(RatesTable(rows, true))
+}
+
+// RatesTable tabulates a study: one row per algorithm, one column per
+// budget. The markdown form (for reports) starts with the exhaustive
+// optimum's accuracy and gives each cell's mean queries; the short form is
+// the command line's.
+func RatesTable(rows []RateRow, markdown bool) *report.Table {
 	var budgets []float64
 	var algos []string
 	for _, r := range rows {
@@ -136,20 +145,28 @@ func writeRates(d *report.Doc, rows []RateRow) {
 			}
 		}
 	}
-	tb := report.NewTable(header...).RightFrom(1)
-	tb.Row(opt...)
+	tb := report.NewTable(header...)
+	if markdown {
+		tb.RightFrom(1)
+		tb.Row(opt...)
+	}
 	for _, a := range algos {
 		cells := []string{a}
 		for _, bu := range budgets {
 			for _, r := range rows {
-				if r.Budget == bu && r.Algorithm == a {
+				if r.Budget != bu || r.Algorithm != a {
+					continue
+				}
+				if markdown {
 					cells = append(cells, fmt.Sprintf("%d/%d = %.0f%% (gap %.2f, %.0f queries)", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap, r.MeanQueries))
+				} else {
+					cells = append(cells, fmt.Sprintf("%d/%d %3.0f%% gap %.2f", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap))
 				}
 			}
 		}
 		tb.Row(cells...)
 	}
-	d.Table(tb)
+	return tb
 }
 
 // searchNotes describes the algorithms' settings.
@@ -179,4 +196,55 @@ func searchNotes(cfg RatesConfig) string {
 		"reinforce are guided by %s; the answer is the most accurate within-budget cell they looked up. Random search draws "+
 		"cells uniformly. The evolution, guide and learning-rate defaults were chosen on seeds 1000..1199 of this study "+
 		"(not shown); the seeds above are held out.", evo.Population, evo.Sample, evo.Retries, evo.RemoveWorst, lr, guide)
+}
+
+// StudyConfig is the whole success-rate study of `multihw search
+// nb201-bench`: the rates on Rates's seeds, optionally on MoreSeeds more from
+// MoreOffset, and (with WithReport) the same with the cost revealed by the
+// query and the comparisons at CompareBudgets.
+type StudyConfig struct {
+	Rates          RatesConfig
+	MoreSeeds      int
+	MoreOffset     uint64
+	WithReport     bool
+	CompareBudgets []float64
+	Command        string
+}
+
+// Study runs the study and returns its report (Report.Rates and More are
+// also what the command prints).
+func (bn *Bench) Study(cfg StudyConfig) (*Report, error) {
+	rows, err := bn.Rates(cfg.Rates)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Command: cfg.Command, Config: cfg.Rates, Rates: rows}
+	if cfg.MoreSeeds > 0 {
+		mc := cfg.Rates
+		mc.Seeds, mc.SeedOffset = cfg.MoreSeeds, cfg.MoreOffset
+		if rep.More, err = bn.Rates(mc); err != nil {
+			return nil, err
+		}
+		rep.MoreConfig = mc
+	}
+	if !cfg.WithReport {
+		return rep, nil
+	}
+	if !cfg.Rates.Search.CostByQuery {
+		// The report also shows the harder setting where the cost costs a query.
+		bc := cfg.Rates
+		bc.Search.CostByQuery = true
+		if rep.ByQuery, err = bn.Rates(bc); err != nil {
+			return nil, err
+		}
+		rep.ByQueryConfig = bc
+	}
+	for _, b := range cfg.CompareBudgets {
+		c, err := bn.Compare(b)
+		if err != nil {
+			return nil, err
+		}
+		rep.Comparisons = append(rep.Comparisons, c)
+	}
+	return rep, nil
 }
