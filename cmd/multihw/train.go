@@ -8,10 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/multihw/multihw/blocks"
@@ -38,74 +36,27 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 	return set
 }
 
-// recipeFlags are the flags of a train.Recipe, with DefaultRecipe's defaults.
-type recipeFlags struct {
-	epochs           float64
-	steps, batch     int
-	lr               float64
-	optimizer, sched string
-	momentum, warmup float64
-	wd, ls, bnm      float64
-	bnRecal          int
-	nesterov         bool
-	finalLR, epsilon float64
-	decay            float64
-	augment          string
-}
-
-func (f *recipeFlags) register(fs *flag.FlagSet) {
-	d := train.DefaultRecipe()
-	fs.Float64Var(&f.epochs, "epochs", d.Epochs, "training length in epochs")
-	fs.IntVar(&f.steps, "steps", 0, "training length in steps (overrides --epochs)")
-	fs.IntVar(&f.batch, "batch", d.BatchSize, "batch size")
-	fs.Float64Var(&f.lr, "lr", d.LearningRate, "peak learning rate (after the warm-up)")
-	fs.StringVar(&f.optimizer, "optimizer", d.Optimizer, "optimizer: sgd (Nesterov momentum), rmsprop (TF-style) or adam")
-	fs.Float64Var(&f.momentum, "momentum", d.Momentum, "momentum (Adam: beta1)")
-	fs.BoolVar(&f.nesterov, "nesterov", d.Nesterov, "Nesterov momentum (sgd)")
-	fs.Float64Var(&f.decay, "decay", 0, "RMSProp rho / Adam beta2 (0: 0.9 / 0.999)")
-	fs.Float64Var(&f.epsilon, "epsilon", 0, "RMSProp / Adam epsilon (0: 0.002 / 1e-7)")
-	fs.StringVar(&f.sched, "schedule", d.Schedule, "learning-rate schedule after the warm-up: cosine or constant")
-	fs.Float64Var(&f.warmup, "warmup", d.WarmupEpochs, "linear warm-up length in epochs")
-	fs.Float64Var(&f.finalLR, "final-lr", d.FinalLRFraction, "final learning rate of the cosine, as a fraction of the peak")
-	fs.Float64Var(&f.wd, "weight-decay", d.WeightDecay, "L2 weight decay on kernels")
-	fs.Float64Var(&f.ls, "label-smoothing", d.LabelSmoothing, "label smoothing")
-	fs.Float64Var(&f.bnm, "bn-momentum", d.BNMomentum, "BatchNorm moving-average momentum")
-	fs.IntVar(&f.bnRecal, "bn-recalibrate", d.BNRecalibrationBatches, "batches used to recompute the BatchNorm averages before the final evaluation (0: off)")
-	fs.StringVar(&f.augment, "augment", "default", "training augmentation: default (the dataset's), none, or pad=N[,flip]")
-}
-
-// parseAugment parses --augment.
-func parseAugment(s string) (*data.Augment, error) {
-	switch s {
-	case "default", "":
-		return nil, nil
-	case "none":
-		return &data.Augment{}, nil
-	}
-	a := &data.Augment{}
-	for _, part := range strings.Split(s, ",") {
-		switch k, v, _ := strings.Cut(strings.TrimSpace(part), "="); k {
-		case "flip":
-			a.Flip = true
-		case "pad":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return nil, fmt.Errorf("--augment: bad padding %q", v)
-			}
-			a.Pad = n
-		default:
-			return nil, fmt.Errorf("--augment: unknown item %q (want default, none, or pad=N[,flip])", part)
-		}
-	}
-	return a, nil
-}
-
-func (f *recipeFlags) recipe() (train.Recipe, error) {
-	aug, err := parseAugment(f.augment)
-	return train.Recipe{Optimizer: f.optimizer, LearningRate: f.lr, Momentum: f.momentum, Nesterov: f.nesterov,
-		Decay: f.decay, Epsilon: f.epsilon, Schedule: f.sched, WarmupEpochs: f.warmup, FinalLRFraction: f.finalLR,
-		WeightDecay: f.wd, LabelSmoothing: f.ls, BatchSize: f.batch, Epochs: f.epochs, Steps: f.steps,
-		BNMomentum: f.bnm, BNRecalibrationBatches: f.bnRecal, Augment: aug}, err
+// recipeFlags registers the flags of a train.Recipe into r, with
+// DefaultRecipe's defaults, and returns the spec of --augment.
+func recipeFlags(fs *flag.FlagSet, r *train.Recipe) *string {
+	*r = train.DefaultRecipe()
+	fs.Float64Var(&r.Epochs, "epochs", r.Epochs, "training length in epochs")
+	fs.IntVar(&r.Steps, "steps", 0, "training length in steps (overrides --epochs)")
+	fs.IntVar(&r.BatchSize, "batch", r.BatchSize, "batch size")
+	fs.Float64Var(&r.LearningRate, "lr", r.LearningRate, "peak learning rate (after the warm-up)")
+	fs.StringVar(&r.Optimizer, "optimizer", r.Optimizer, "optimizer: sgd (Nesterov momentum), rmsprop (TF-style) or adam")
+	fs.Float64Var(&r.Momentum, "momentum", r.Momentum, "momentum (Adam: beta1)")
+	fs.BoolVar(&r.Nesterov, "nesterov", r.Nesterov, "Nesterov momentum (sgd)")
+	fs.Float64Var(&r.Decay, "decay", 0, "RMSProp rho / Adam beta2 (0: 0.9 / 0.999)")
+	fs.Float64Var(&r.Epsilon, "epsilon", 0, "RMSProp / Adam epsilon (0: 0.002 / 1e-7)")
+	fs.StringVar(&r.Schedule, "schedule", r.Schedule, "learning-rate schedule after the warm-up: cosine or constant")
+	fs.Float64Var(&r.WarmupEpochs, "warmup", r.WarmupEpochs, "linear warm-up length in epochs")
+	fs.Float64Var(&r.FinalLRFraction, "final-lr", r.FinalLRFraction, "final learning rate of the cosine, as a fraction of the peak")
+	fs.Float64Var(&r.WeightDecay, "weight-decay", r.WeightDecay, "L2 weight decay on kernels")
+	fs.Float64Var(&r.LabelSmoothing, "label-smoothing", r.LabelSmoothing, "label smoothing")
+	fs.Float64Var(&r.BNMomentum, "bn-momentum", r.BNMomentum, "BatchNorm moving-average momentum")
+	fs.IntVar(&r.BNRecalibrationBatches, "bn-recalibrate", r.BNRecalibrationBatches, "batches used to recompute the BatchNorm averages before the final evaluation (0: off)")
+	return fs.String("augment", "default", "training augmentation: default (the dataset's), none, or pad=N[,flip]")
 }
 
 // recipeFlagNames are the flags recipeFlags registers.
@@ -133,8 +84,8 @@ func runTrain(args []string) error {
 	fs.Float64Var(&af.width, "width", 1, "width multiplier")
 	dataset := fs.String("dataset", data.KindFashionMNIST, "dataset: "+data.SpecHelp)
 	validation := fs.Float64("validation", data.DefaultValidation, "fraction of the training split held out for validation")
-	var rf recipeFlags
-	rf.register(fs)
+	var r train.Recipe
+	augment := recipeFlags(fs, &r)
 	adapt := fs.String("adapt", string(blocks.DefaultAdapt), fmt.Sprintf("small-input adaptation of the strides: %v", blocks.Adapts))
 	seed := fs.Uint64("seed", 1, "seed of initialisation, dropout and batch order")
 	out := fs.String("out", "", "output directory: checkpoints, metrics.jsonl, result.json")
@@ -156,8 +107,8 @@ func runTrain(args []string) error {
 	if *resume && *overwrite {
 		return fmt.Errorf("give --resume or --overwrite, not both")
 	}
-	r, err := rf.recipe()
-	if err != nil {
+	var err error
+	if r.Augment, err = data.ParseAugment(*augment); err != nil {
 		return err
 	}
 	if err := r.Validate(); err != nil {
@@ -227,32 +178,8 @@ func runTrain(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	printTrainResult(res)
+	printf("%s", res.Summary())
 	return nil
-}
-
-func printTrainResult(res *train.Result) {
-	printf("%s (trained as %s, adaptation %q) on %s\n", res.Arch.Name, res.TrainArch.Name, res.Adapt, res.Dataset.Spec())
-	printf("  steps %d (%.2f epochs, batch %d), %.1f min of training, %.0f ms/step, %d parameters\n",
-		res.Steps, res.Epochs, res.Recipe.BatchSize, res.TrainSeconds/60, res.StepMS, res.Params)
-	if res.Stopped != "" {
-		printf("  stopped early: %s\n", res.Stopped)
-	}
-	if res.Validation != nil {
-		printf("  validation accuracy %.2f%% (%d images)\n", 100*res.Validation.Accuracy, res.Validation.N)
-	}
-	printf("  test accuracy       %.2f%% (%d images)\n", 100*res.Test.Accuracy, res.Test.N)
-	if res.Checkpoint != "" {
-		printf("  checkpoint %s\n", res.Checkpoint)
-	}
-}
-
-// classLabel shortens class names for tables.
-func classLabel(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return strings.ReplaceAll(s, " ", "_")
 }
 
 // evalOutput is the JSON output of `multihw eval`.
@@ -328,27 +255,8 @@ func runEval(args []string) error {
 	}
 	printf("%s: %s step %d%s\n", ck.Path, ck.Arch.Name, ck.Step, map[bool]string{true: " (final)"}[ck.Final])
 	printf("%s accuracy %.2f%% on %d images, mean cross-entropy %.4f\n\n", res.Split, 100*res.Accuracy, res.N, res.Loss)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "true\\pred\t")
-	for i := range res.Classes {
-		fmt.Fprintf(tw, "%d\t", i)
-	}
-	fmt.Fprintf(tw, " accuracy\t class\t\n")
-	for i, row := range res.Confusion {
-		fmt.Fprintf(tw, "%d\t", i)
-		for _, v := range row {
-			fmt.Fprintf(tw, "%d\t", v)
-		}
-		fmt.Fprintf(tw, " %.1f%%\t %s\t\n", 100*res.PerClass[i], classLabel(res.Classes[i]))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	printf("\nmulti-hardware cost of %s at %d px (normalised to %s):\n", ck.Arch.Name, cost.Resolution, cost.Reference)
-	for _, t := range cost.Targets {
-		printf("  %-22s %7.2f ms  %5.3f\n", t, cost.LatencyMs[t], cost.Normalized[t])
-	}
-	printf("  AVG %.3f  MAX %.3f\n", cost.Avg, cost.Max)
+	printf("%s\nmulti-hardware cost of %s at %d px (normalised to %s):\n%sAVG %.3f  MAX %.3f\n", res.ConfusionTable().Text(),
+		ck.Arch.Name, cost.Resolution, cost.Reference, cost.Table().Text(), cost.Avg, cost.Max)
 	return nil
 }
 
@@ -364,8 +272,7 @@ func runExport(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	if *ckPath == "" || *path == "" {
 		return fmt.Errorf("missing --checkpoint or --onnx")
 	}
@@ -401,16 +308,7 @@ func runExport(args []string) error {
 	if *asJSON {
 		return printJSON(rep)
 	}
-	g := rep.Graph
-	batchDim := fmt.Sprint(rep.InputShape[0])
-	if rep.InputShape[0] < 0 {
-		batchDim = export.BatchDim
-	}
-	printf("wrote %s (%.1f KB): ONNX IR %d, opset %d, %d nodes (%s)\n", rep.Path, float64(rep.Bytes)/1024, g.IRVersion, g.Opset, g.Nodes, g.Histogram())
-	printf("input %q float32 [%s %d %d %d] (raw pixels 0..255, NHWC), output %q [%s %d]\n",
-		rep.Input, batchDim, rep.InputShape[1], rep.InputShape[2], rep.InputShape[3], rep.Output, batchDim, len(rep.Classes))
-	printf("reloaded with ONNX Runtime: %d random images in batches of %v, max |logit difference| vs the Go backend %.3g, top-1 agreement %.4f\n",
-		rep.CheckImages, rep.CheckBatches, rep.MaxAbsLogitDiff, rep.Top1Agreement)
+	printf("%s", rep.Summary())
 	return nil
 }
 
@@ -439,13 +337,6 @@ func runConsistency(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	printf("%s step %d on %d test images, reference %s:\n", ck.Arch.Name, ck.Step, res.N, res.Backends[0])
-	for _, b := range res.PerBackend {
-		printf("  %-6s %-14s lowered=%-5v accuracy %.2f%%  max |logit diff| %.3g  top-1 agreement %.4f  (%.1f s)\n",
-			b.Name, b.Backend, b.Lowered, 100*b.Accuracy, b.MaxAbsLogitDiff, b.Top1Agreement, b.Seconds)
-	}
-	for name, why := range res.Skipped {
-		printf("  %-6s skipped: %s\n", name, why)
-	}
+	printf("%s step %d on %d test images, reference %s:\n%s", ck.Arch.Name, ck.Step, res.N, res.Backends[0], res.Summary())
 	return nil
 }

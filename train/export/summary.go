@@ -1,0 +1,37 @@
+package export
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Summary describes the written file: its graph, input and output, and the
+// check of the reloaded file against the Go backend.
+func (rep *Report) Summary() string {
+	g := rep.Graph
+	batchDim := fmt.Sprint(rep.InputShape[0])
+	if rep.InputShape[0] < 0 {
+		batchDim = BatchDim
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrote %s (%.1f KB): ONNX IR %d, opset %d, %d nodes (%s)\n", rep.Path, float64(rep.Bytes)/1024, g.IRVersion, g.Opset, g.Nodes, g.Histogram())
+	fmt.Fprintf(&b, "input %q float32 [%s %d %d %d] (raw pixels 0..255, NHWC), output %q [%s %d]\n",
+		rep.Input, batchDim, rep.InputShape[1], rep.InputShape[2], rep.InputShape[3], rep.Output, batchDim, len(rep.Classes))
+	fmt.Fprintf(&b, "reloaded with ONNX Runtime: %d random images in batches of %v, max |logit difference| vs the Go backend %.3g, top-1 agreement %.4f\n",
+		rep.CheckImages, rep.CheckBatches, rep.MaxAbsLogitDiff, rep.Top1Agreement)
+	return b.String()
+}
+
+// Summary lists each backend's accuracy and agreement with the reference
+// (the first backend), and the backends skipped.
+func (res *ConsistencyResult) Summary() string {
+	var b strings.Builder
+	for _, s := range res.PerBackend {
+		fmt.Fprintf(&b, "  %-6s %-14s lowered=%-5v accuracy %.2f%%  max |logit diff| %.3g  top-1 agreement %.4f  (%.1f s)\n",
+			s.Name, s.Backend, s.Lowered, 100*s.Accuracy, s.MaxAbsLogitDiff, s.Top1Agreement, s.Seconds)
+	}
+	for name, why := range res.Skipped {
+		fmt.Fprintf(&b, "  %-6s skipped: %s\n", name, why)
+	}
+	return b.String()
+}

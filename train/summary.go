@@ -1,0 +1,54 @@
+package train
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/multihw/multihw/report"
+)
+
+// Summary describes a finished run in a few lines: what was trained on what,
+// for how long, and its accuracy.
+func (res *Result) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (trained as %s, adaptation %q) on %s\n", res.Arch.Name, res.TrainArch.Name, res.Adapt, res.Dataset.Spec())
+	fmt.Fprintf(&b, "  steps %d (%.2f epochs, batch %d), %.1f min of training, %.0f ms/step, %d parameters\n",
+		res.Steps, res.Epochs, res.Recipe.BatchSize, res.TrainSeconds/60, res.StepMS, res.Params)
+	if res.Stopped != "" {
+		fmt.Fprintf(&b, "  stopped early: %s\n", res.Stopped)
+	}
+	if res.Validation != nil {
+		fmt.Fprintf(&b, "  validation accuracy %.2f%% (%d images)\n", 100*res.Validation.Accuracy, res.Validation.N)
+	}
+	fmt.Fprintf(&b, "  test accuracy       %.2f%% (%d images)\n", 100*res.Test.Accuracy, res.Test.N)
+	if res.Checkpoint != "" {
+		fmt.Fprintf(&b, "  checkpoint %s\n", res.Checkpoint)
+	}
+	return b.String()
+}
+
+// ConfusionTable is the confusion matrix (rows: true class, columns:
+// predicted) with each class's accuracy and (shortened) name.
+func (r *EvalResult) ConfusionTable() *report.Table {
+	header := []string{"true\\pred"}
+	for i := range r.Classes {
+		header = append(header, fmt.Sprint(i))
+	}
+	tb := report.NewTable(append(header, "accuracy", "class")...).RightFrom(0).Left(len(header) + 1)
+	for i, row := range r.Confusion {
+		cells := []string{fmt.Sprint(i)}
+		for _, v := range row {
+			cells = append(cells, fmt.Sprint(v))
+		}
+		tb.Row(append(cells, fmt.Sprintf("%.1f%%", 100*r.PerClass[i]), classLabel(r.Classes[i]))...)
+	}
+	return tb
+}
+
+// classLabel shortens a class name for a table column.
+func classLabel(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return strings.ReplaceAll(s, " ", "_")
+}
