@@ -27,3 +27,14 @@ func TestReferenceFigures(t *testing.T) {
 		}
 	}
 }
+
+func TestModelRows(t *testing.T) {
+	rows, err := ModelRows()
+	if err != nil || len(rows) != len(References) {
+		t.Fatalf("%d rows for %d references: %v", len(rows), len(References), err)
+	}
+	tb := ModelTable(rows)
+	if len(tb.Rows) != len(rows) || tb.Rows[0][0] != References[0].Name {
+		t.Errorf("table rows %v", tb.Rows[:1])
+	}
+}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"text/tabwriter"
-
 	"github.com/multihw/multihw/blocks"
 )
 
@@ -12,44 +9,21 @@ func init() {
 	register(&command{name: "arch", summary: "print an architecture's layer table and totals", run: runArch})
 }
 
-type modelRow struct {
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
-	Resolution  int     `json:"resolution"`
-	Classes     int     `json:"classes"`
-	MACs        int64   `json:"macs"`
-	Params      int64   `json:"params"`
-	Published   string  `json:"published_source"`
-	PubMACs     float64 `json:"published_macs"`
-	PubParams   float64 `json:"published_params"`
-}
-
 func runModels(args []string) error {
 	fs := newFlags("models", "[--json]")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var rows []modelRow
-	for _, r := range blocks.References {
-		a := r.Arch()
-		an, err := blocks.Analyze(a, 0)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, modelRow{Name: r.Name, Description: r.Description, Resolution: a.Resolution, Classes: a.Classes,
-			MACs: an.MACs, Params: an.Params, Published: r.Source, PubMACs: r.PublishedMACs, PubParams: r.PublishedParams})
+	rows, err := blocks.ModelRows()
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return printJSON(rows)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "model\tinput\tclasses\tMACs (M)\tparams (M)\tpublished MACs / params\n")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.3f\t%.1f M / %.3f M\n", r.Name, r.Resolution, r.Classes,
-			float64(r.MACs)/1e6, float64(r.Params)/1e6, r.PubMACs/1e6, r.PubParams/1e6)
-	}
-	return tw.Flush()
+	printf("%s", blocks.ModelTable(rows).Text())
+	return nil
 }
 
 func runArch(args []string) error {

@@ -13,10 +13,6 @@ func init() {
 	register(&command{name: "figures", summary: "write every figure of the project's data and runs as PNG and SVG (package plots/figset)", run: runFigures})
 }
 
-// figureFiles and figureSkip are the JSON output of `multihw figures --json`.
-type figureFiles = figset.File
-type figureSkip = figset.Skip
-
 // runFigures is a thin CLI over package plots/figset, which notebook 05 uses too.
 func runFigures(args []string) error {
 	fs := newFlags("figures", "--out DIR [--runs DIR] [--only LIST] [--hardware LIST] [--reference NAME] [--scale S] [--seed N] [--png-only] [--list] [--json]")
@@ -64,8 +60,8 @@ func runFigures(args []string) error {
 	if *asJSON {
 		return printJSON(struct {
 			Out     string        `json:"out"`
-			Figures []figureFiles `json:"figures"`
-			Skipped []figureSkip  `json:"skipped"`
+			Figures []figset.File `json:"figures"`
+			Skipped []figset.Skip `json:"skipped"`
 		}{*out, written, res.Skipped})
 	}
 	formats := "PNG + SVG"

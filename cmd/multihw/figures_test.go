@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/plots/figset"
 	"github.com/multihw/multihw/train"
 )
 
@@ -36,8 +37,8 @@ func runCaptured(t *testing.T, args ...string) (int, []byte) {
 
 type figuresJSON struct {
 	Out     string        `json:"out"`
-	Figures []figureFiles `json:"figures"`
-	Skipped []figureSkip  `json:"skipped"`
+	Figures []figset.File `json:"figures"`
+	Skipped []figset.Skip `json:"skipped"`
 }
 
 // TestFigures writes the fast figure sources and a training run's figures

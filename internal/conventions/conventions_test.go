@@ -22,7 +22,7 @@ var layers = map[string][]string{
 	"internal":     {"internal"},
 	"backend":      {"internal"},
 	"report":       {"internal"},
-	"blocks":       {"blocks", "backend", "internal"},
+	"blocks":       {"blocks", "backend", "report", "internal"},
 	"hwcost":       {"hwcost", "blocks", "backend", "report", "internal"},
 	"train":        {"train", "blocks", "backend", "report", "internal"},
 	"nas":          {"nas", "blocks", "hwcost", "train", "backend", "report", "internal"},
