@@ -85,32 +85,9 @@ func runDemo(args []string) error {
 	printSearchSummary(res, searchDir)
 
 	step(3, "the found architecture on every target, next to the references")
-	m, err := hwcost.NewMetric().Targets(hwcost.PaperTargets()...).Done()
-	if err != nil {
-		return err
-	}
 	found := res.Final.Arch
-	printf("%-24s %9s", "model (normalised to "+m.Reference()+")", "MMACs")
-	for _, t := range m.TargetNames() {
-		printf(" %15s", t)
-	}
-	printf(" %6s %6s\n", "AVG", "MAX")
-	for _, name := range []string{"mobilenet_v2", "multi_avg", "multi_max", ""} {
-		a := found
-		if name != "" {
-			if a, err = blocks.Model(name); err != nil {
-				return err
-			}
-		}
-		c, err := m.Evaluate(a)
-		if err != nil {
-			return err
-		}
-		printf("%-24s %9.1f", a.Name, float64(c.MACs)/1e6)
-		for _, t := range c.Targets {
-			printf(" %15.3f", c.Normalized[t])
-		}
-		printf(" %6.3f %6.3f\n", c.Avg, c.Max)
+	if err := printLatencyTable(found); err != nil {
+		return err
 	}
 
 	step(4, fmt.Sprintf("retraining the found architecture alone (%d steps: a smoke run, not a result)", *steps))
@@ -123,11 +100,45 @@ func runDemo(args []string) error {
 	printf("test accuracy %.2f%% on %d images after %d steps (%.0f ms per step)\n", 100*tr.Test.Accuracy, tr.Test.N, tr.Steps, tr.StepMS)
 
 	step(5, "export to ONNX and check the outputs on each backend")
-	ck, err := train.LoadCheckpoint(trainDir)
+	if err := demoExport(trainDir, ds); err != nil {
+		return err
+	}
+
+	printf("\ndemo done in %s; runs in %s.\nFull size: multihw search --objective %s --out DIR (about 30 min), multihw train --spec DIR/arch.txt --dataset fashion-mnist, multihw consistency --checkpoint RUN.\n",
+		time.Since(start).Round(time.Second), *out, *objective)
+	return nil
+}
+
+// printLatencyTable prints the model x target table of the references and a.
+func printLatencyTable(a *blocks.Arch) error {
+	m, err := hwcost.NewMetric().Targets(hwcost.PaperTargets()...).Done()
 	if err != nil {
 		return err
 	}
-	rep, err := export.ONNX(ck, filepath.Join(trainDir, "model.onnx"), export.Options{})
+	archs := []*blocks.Arch{}
+	for _, name := range []string{"mobilenet_v2", "multi_avg", "multi_max"} {
+		ref, err := blocks.Model(name)
+		if err != nil {
+			return err
+		}
+		archs = append(archs, ref)
+	}
+	tbl, err := m.Table(append(archs, a)...)
+	if err != nil {
+		return err
+	}
+	printf("latency normalised to %s:\n%s", m.Reference(), tbl.Text())
+	return nil
+}
+
+// demoExport exports the newest checkpoint of the training run in dir to
+// ONNX and compares it on the Go backend and ONNX Runtime.
+func demoExport(dir string, ds *data.Dataset) error {
+	ck, err := train.LoadCheckpoint(dir)
+	if err != nil {
+		return err
+	}
+	rep, err := export.ONNX(ck, filepath.Join(dir, "model.onnx"), export.Options{})
 	if err != nil {
 		return err
 	}
@@ -136,13 +147,7 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, b := range cr.PerBackend {
-		printf("%-5s accuracy %.2f%%, max |logit diff| vs %s %.2g, top-1 agreement %.4f\n", b.Name, 100*b.Accuracy,
-			cr.Backends[0], b.MaxAbsLogitDiff, b.Top1Agreement)
-	}
-
-	printf("\ndemo done in %s; runs in %s.\nFull size: multihw search --objective %s --out DIR (about 30 min), multihw train --spec DIR/arch.txt --dataset fashion-mnist, multihw consistency --checkpoint RUN.\n",
-		time.Since(start).Round(time.Second), *out, *objective)
+	printf("reference %s:\n%s", cr.Backends[0], cr.Summary())
 	return nil
 }
 

@@ -76,6 +76,25 @@ func loadDataset(spec string, validation float64, quiet bool) (*data.Dataset, er
 	return ds, nil
 }
 
+// applyTrainFlags sets the recipe, adaptation and seed of cfg. On resume
+// the checkpoint's apply; flags given explicitly must agree with them (Run
+// checks).
+func applyTrainFlags(cfg *train.Config, resume bool, set map[string]bool, r train.Recipe, adapt blocks.Adapt, seed uint64) {
+	recipeGiven := false
+	for _, n := range recipeFlagNames {
+		recipeGiven = recipeGiven || set[n]
+	}
+	if !resume || recipeGiven {
+		cfg.Recipe(r)
+	}
+	if !resume || set["adapt"] {
+		cfg.Adapt(adapt)
+	}
+	if !resume || set["seed"] {
+		cfg.Seed(seed)
+	}
+}
+
 func runTrain(args []string) error {
 	fs := newFlags("train", "--model NAME | --spec FILE --dataset SPEC [--width W] [--epochs E | --steps S] [--batch B] [--out DIR] [--resume] [--seed N] [--json]")
 	var af archFlags
@@ -148,21 +167,7 @@ func runTrain(args []string) error {
 	}
 	cfg := train.New(arch, ds).Out(*out).Resume(*resume).Overwrite(*overwrite).TimeBudget(*budget).EvalEvery(*evalEvery).
 		CheckpointEvery(*ckptEvery, 0).Keep(*keep)
-	// On resume the checkpoint's recipe, adaptation and seed apply; flags
-	// given explicitly must agree with them (Run checks).
-	recipeGiven := false
-	for _, n := range recipeFlagNames {
-		recipeGiven = recipeGiven || set[n]
-	}
-	if ck == nil || recipeGiven {
-		cfg.Recipe(r)
-	}
-	if ck == nil || set["adapt"] {
-		cfg.Adapt(blocks.Adapt(*adapt))
-	}
-	if ck == nil || set["seed"] {
-		cfg.Seed(*seed)
-	}
+	applyTrainFlags(cfg, ck != nil, set, r, blocks.Adapt(*adapt), *seed)
 	if !*asJSON {
 		cfg.Progress(os.Stderr)
 	}
