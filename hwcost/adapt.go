@@ -127,6 +127,40 @@ func Adapt(cfg AdaptConfig) (*AdaptResult, error) {
 	return adaptTo(rows, cfg)
 }
 
+// rankedCandidate is a candidate target in one runtime mode with its best
+// speed factor and fixed overhead (centre) and their squared log error.
+type rankedCandidate struct {
+	c      Candidate
+	centre Params
+	loss   float64
+}
+
+// rankCandidates ranks the candidates, each in every runtime mode, by the
+// squared log error of their best speed factor and fixed overhead on the
+// training rows: adaptTo fits the AdaptCandidates closest in full, and the
+// one with the highest posterior density at its optimum wins.
+func rankCandidates(cands []Candidate, train *Design, trainMeas []float64) ([]rankedCandidate, error) {
+	var rk []rankedCandidate
+	for _, c := range cands {
+		for _, mode := range runtimeModes {
+			p := c.Params
+			p.RunsDeadOps, p.Unfused = mode.dead, mode.unfused
+			scaled, loss, err := fitSpeed(c.Spec, p, train, trainMeas)
+			if err != nil {
+				return nil, err
+			}
+			if !math.IsInf(loss, 1) && !math.IsNaN(loss) {
+				rk = append(rk, rankedCandidate{c, scaled, loss})
+			}
+		}
+	}
+	if len(rk) == 0 {
+		return nil, errors.New("adapt: no candidate predicts the training rows")
+	}
+	slices.SortStableFunc(rk, func(a, b rankedCandidate) int { return cmp.Compare(a.loss, b.loss) })
+	return rk, nil
+}
+
 func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	n := len(rows.meas)
 	if cfg.Train < MinAdaptRows {
@@ -157,33 +191,10 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	train := rows.design.Subset(trainIdx)
 	trainMeas := pick(rows.meas, trainIdx)
 
-	// The closest candidates: each in every runtime mode, with its best
-	// speed factor and fixed overhead, ranked by squared log error; the
-	// AdaptCandidates best are fitted in full, and the one with the highest
-	// posterior density at its optimum wins.
-	type ranked struct {
-		c      Candidate
-		centre Params
-		loss   float64
+	rk, err := rankCandidates(cands, train, trainMeas)
+	if err != nil {
+		return nil, err
 	}
-	var rk []ranked
-	for _, c := range cands {
-		for _, mode := range runtimeModes {
-			p := c.Params
-			p.RunsDeadOps, p.Unfused = mode.dead, mode.unfused
-			scaled, loss, err := fitSpeed(c.Spec, p, train, trainMeas)
-			if err != nil {
-				return nil, err
-			}
-			if !math.IsInf(loss, 1) && !math.IsNaN(loss) {
-				rk = append(rk, ranked{c, scaled, loss})
-			}
-		}
-	}
-	if len(rk) == 0 {
-		return nil, errors.New("adapt: no candidate predicts the training rows")
-	}
-	slices.SortStableFunc(rk, func(a, b ranked) int { return cmp.Compare(a.loss, b.loss) })
 	name := cfg.Name
 	if name == "" {
 		name = "adapted-" + sanitizeName(rows.column)

@@ -580,80 +580,21 @@ func (f *Fitter) fitTarget(spec Spec, from *TargetFit) (*TargetFit, error) {
 		tf.Transfer = transferPriors(&centre, sigma, from)
 	}
 	tf.Prior = centre
-
-	// Published rows: source 0 (possibly empty).
-	ans := make([]*blocks.Analysis, len(rows))
-	meas := make([]float64, len(rows))
-	for i, r := range rows {
-		if ans[i], err = blocks.Analyze(r.arch, 0); err != nil {
-			return nil, err
-		}
-		meas[i] = r.MeasuredMs
+	for _, r := range rows {
 		tf.Rows = append(tf.Rows, FitRow{AnchorRow: r})
 	}
-	pub, err := newFitSource("published", NewDesign(ans), meas, f.sigmaObs, spec, centre)
+	sources, benches, err := f.fitSources(spec, rows, centre)
 	if err != nil {
 		return nil, err
 	}
-	// newFitSource merges equal rows; anchors are one row per architecture
-	// already, so source 0's rows are tf.Rows in order.
-	if pub.design.Len() != len(rows) {
-		return nil, fmt.Errorf("published rows of %s: %d architectures cost alike", spec.Name, len(rows)-pub.design.Len()+1)
-	}
-	sources := []*fitSource{pub}
-	var benches []*benchSplit
-	if !f.noBench {
-		for _, bc := range spec.Bench {
-			bs, err := splitBench(bc, f.benchRows)
-			if err != nil {
-				return nil, fmt.Errorf("benchmark %s: %w", bc, err)
-			}
-			bspec := spec
-			bspec.Precision = bc.Precision
-			src, err := newFitSource(bc.String(), bs.fit, bs.fitMeas, BenchSigmaObs, bspec, centre)
-			if err != nil {
-				return nil, err
-			}
-			if !bc.SameRuntime {
-				src.offset = 0 // assigned by newProblem
-			}
-			sources = append(sources, src)
-			benches = append(benches, bs)
-		}
-	}
-	n := len(rows)
-	nBench := len(benches)
-	macsScale := func(skip int) float64 {
-		var sum float64
-		var k int
-		for i, r := range rows {
-			if i != skip {
-				sum += math.Log(r.MeasuredMs / float64(r.MACs))
-				k++
-			}
-		}
-		return math.Exp(sum / float64(k))
-	}
+	pub := sources[0]
+	n, nBench := len(rows), len(benches)
 	pr := newProblem(centre, sigma, sources)
 	if nBench == 0 {
 		pr.tieEltwise()
 	}
 	if n < minFitRows && nBench == 0 {
-		tf.Note = fmt.Sprintf("only %d usable rows (need %d): prior kept, no held-out figures", n, minFitRows)
-		theta := make([]float64, pr.n)
-		pr.objective(theta)
-		for i := range tf.Rows {
-			tf.Rows[i].FittedMs = pub.pred[i]
-			tf.Rows[i].HeldOutMs = math.NaN()
-			tf.Rows[i].MACsHeldOutMs = math.NaN()
-			if n > 0 {
-				tf.Rows[i].MACsMs = macsScale(-1) * float64(rows[i].MACs)
-			}
-		}
-		tf.Fit, tf.MACs = errorStats(tf.Rows, fitted), errorStats(tf.Rows, macsFitted)
-		tf.HeldOut = ErrorStats{MedianAbsErr: math.NaN(), Spearman: math.NaN(), PairAcc: math.NaN()}
-		tf.MACsHeldOut = tf.HeldOut
-		tf.Fitted = centre
+		tf.keepPrior(pr, pub, rows, centre)
 		return tf, nil
 	}
 	theta := pr.minimize(nil)
@@ -671,7 +612,7 @@ func (f *Fitter) fitTarget(spec Spec, from *TargetFit) (*TargetFit, error) {
 		tf.Bench = append(tf.Bench, bs.score(pr.sourceParams(theta, src), src.t.spec))
 	}
 	if n > 0 {
-		s := macsScale(-1)
+		s := macsScale(rows, -1)
 		tf.MsPerGMAC = s * 1e9
 		for i := range tf.Rows {
 			tf.Rows[i].MACsMs = s * float64(rows[i].MACs)
@@ -689,7 +630,7 @@ func (f *Fitter) fitTarget(spec Spec, from *TargetFit) (*TargetFit, error) {
 			pr.objective(th)
 			tf.Rows[i].HeldOutMs = pub.pred[i]
 		}
-		tf.Rows[i].MACsHeldOutMs = macsScale(i) * float64(rows[i].MACs)
+		tf.Rows[i].MACsHeldOutMs = macsScale(rows, i) * float64(rows[i].MACs)
 	}
 	if n == 0 {
 		nan := ErrorStats{MedianAbsErr: math.NaN(), Spearman: math.NaN(), PairAcc: math.NaN()}
@@ -701,6 +642,88 @@ func (f *Fitter) fitTarget(spec Spec, from *TargetFit) (*TargetFit, error) {
 	tf.MACs = errorStats(tf.Rows, macsFitted)
 	tf.MACsHeldOut = errorStats(tf.Rows, macsHeldOut)
 	return tf, nil
+}
+
+// fitSources returns the sources of a target's fit: its published rows
+// (source 0, possibly empty) and, unless the fitter leaves them out, each
+// benchmark column's fitted networks, with the column's split.
+func (f *Fitter) fitSources(spec Spec, rows []AnchorRow, centre Params) ([]*fitSource, []*benchSplit, error) {
+	ans := make([]*blocks.Analysis, len(rows))
+	meas := make([]float64, len(rows))
+	for i, r := range rows {
+		var err error
+		if ans[i], err = blocks.Analyze(r.arch, 0); err != nil {
+			return nil, nil, err
+		}
+		meas[i] = r.MeasuredMs
+	}
+	pub, err := newFitSource("published", NewDesign(ans), meas, f.sigmaObs, spec, centre)
+	if err != nil {
+		return nil, nil, err
+	}
+	// newFitSource merges equal rows; anchors are one row per architecture
+	// already, so source 0's rows are the anchors in order.
+	if pub.design.Len() != len(rows) {
+		return nil, nil, fmt.Errorf("published rows of %s: %d architectures cost alike", spec.Name, len(rows)-pub.design.Len()+1)
+	}
+	sources := []*fitSource{pub}
+	var benches []*benchSplit
+	if f.noBench {
+		return sources, nil, nil
+	}
+	for _, bc := range spec.Bench {
+		bs, err := splitBench(bc, f.benchRows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("benchmark %s: %w", bc, err)
+		}
+		bspec := spec
+		bspec.Precision = bc.Precision
+		src, err := newFitSource(bc.String(), bs.fit, bs.fitMeas, BenchSigmaObs, bspec, centre)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !bc.SameRuntime {
+			src.offset = 0 // assigned by newProblem
+		}
+		sources = append(sources, src)
+		benches = append(benches, bs)
+	}
+	return sources, benches, nil
+}
+
+// macsScale is the geometric mean of measured ms per MAC over rows, row skip
+// left out (-1: none): the MACs baseline's one parameter.
+func macsScale(rows []AnchorRow, skip int) float64 {
+	var sum float64
+	var k int
+	for i, r := range rows {
+		if i != skip {
+			sum += math.Log(r.MeasuredMs / float64(r.MACs))
+			k++
+		}
+	}
+	return math.Exp(sum / float64(k))
+}
+
+// keepPrior fills tf for a target with too few rows to fit: the prior's
+// predictions, no held-out figures.
+func (tf *TargetFit) keepPrior(pr *problem, pub *fitSource, rows []AnchorRow, centre Params) {
+	n := len(rows)
+	tf.Note = fmt.Sprintf("only %d usable rows (need %d): prior kept, no held-out figures", n, minFitRows)
+	theta := make([]float64, pr.n)
+	pr.objective(theta)
+	for i := range tf.Rows {
+		tf.Rows[i].FittedMs = pub.pred[i]
+		tf.Rows[i].HeldOutMs = math.NaN()
+		tf.Rows[i].MACsHeldOutMs = math.NaN()
+		if n > 0 {
+			tf.Rows[i].MACsMs = macsScale(rows, -1) * float64(rows[i].MACs)
+		}
+	}
+	tf.Fit, tf.MACs = errorStats(tf.Rows, fitted), errorStats(tf.Rows, macsFitted)
+	tf.HeldOut = ErrorStats{MedianAbsErr: math.NaN(), Spearman: math.NaN(), PairAcc: math.NaN()}
+	tf.MACsHeldOut = tf.HeldOut
+	tf.Fitted = centre
 }
 
 // transferredParams are the parameters a target takes from the fit of its

@@ -157,40 +157,62 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 	if cfg.Draws < 2 {
 		return nil, fmt.Errorf("sensitivity: draws must be at least 2, got %d", cfg.Draws)
 	}
-	m := cfg.Metric
-	if m == nil {
-		names := cfg.Targets
-		if len(names) == 0 {
-			names = []string{"paper"}
-		}
-		mc := NewMetric().Targets(names...).Params(cfg.Params)
-		if cfg.Reference != nil {
-			mc = mc.Reference(cfg.Reference)
-		}
-		var err error
-		if m, err = mc.Done(); err != nil {
-			return nil, err
-		}
-	}
-	ts, ref := m.targets, m.ref
-	var err error
-	ans := make([]*blocks.Analysis, len(cfg.Archs)+1)
-	if ans[0], err = blocks.Analyze(ref, 0); err != nil {
-		return nil, fmt.Errorf("reference: %w", err)
+	m, err := cfg.metric()
+	if err != nil {
+		return nil, err
 	}
 	res := &SensitivityResult{Reference: m.Reference(), Draws: cfg.Draws, Seed: cfg.Seed}
+	// ans[0] is the reference, ans[i+1] architecture i.
+	archs := append([]*blocks.Arch{m.ref}, cfg.Archs...)
+	ans := make([]*blocks.Analysis, len(archs))
 	archNames := make([]string, len(cfg.Archs))
-	for i, a := range cfg.Archs {
-		if ans[i+1], err = blocks.Analyze(a, 0); err != nil {
+	for i, a := range archs {
+		if ans[i], err = blocks.Analyze(a, 0); err != nil {
+			if i == 0 {
+				return nil, fmt.Errorf("reference: %w", err)
+			}
 			return nil, err
 		}
-		archNames[i] = a.Name
-		if archNames[i] == "" {
-			archNames[i] = fmt.Sprintf("arch%d", i+1)
+		if i > 0 {
+			archNames[i-1] = a.Name
+			if a.Name == "" {
+				archNames[i-1] = fmt.Sprintf("arch%d", i)
+			}
 		}
 	}
-	d := NewDesign(ans)
-	// samplers[i] nil: target i fixed.
+	samplers, fixedMs, err := res.samplers(m.targets, archs, ans)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := drawRatios(NewDesign(ans), samplers, fixedMs, len(cfg.Archs), cfg.Draws, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	res.summarize(vals, archNames)
+	return res, nil
+}
+
+// metric returns the configured metric, or builds it from the targets,
+// parameters and reference.
+func (cfg *SensitivityConfig) metric() (*Metric, error) {
+	if cfg.Metric != nil {
+		return cfg.Metric, nil
+	}
+	names := cfg.Targets
+	if len(names) == 0 {
+		names = []string{"paper"}
+	}
+	mc := NewMetric().Targets(names...).Params(cfg.Params)
+	if cfg.Reference != nil {
+		mc = mc.Reference(cfg.Reference)
+	}
+	return mc.Done()
+}
+
+// samplers returns, per target, the sampler of its parameters, or nil and
+// the fixed latencies of archs (analysed as ans) for a target that is not
+// analytic; it records the fixed targets and those drawn from their priors.
+func (res *SensitivityResult) samplers(ts []Target, archs []*blocks.Arch, ans []*blocks.Analysis) ([]*sampler, [][]float64, error) {
 	samplers := make([]*sampler, len(ts))
 	fixedMs := make([][]float64, len(ts))
 	for i, t := range ts {
@@ -201,54 +223,46 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 			fixedMs[i] = make([]float64, len(ans))
 			for r, an := range ans {
 				acc := make([]float64, t.Dims())
-				arch := ref
-				if r > 0 {
-					arch = cfg.Archs[r-1]
-				}
-				if err := addArchCost(t, arch, an, acc); err != nil {
-					return nil, err
+				if err := addArchCost(t, archs[r], an, acc); err != nil {
+					return nil, nil, err
 				}
 				fixedMs[i][r] = t.Latency(acc)
 			}
 			continue
 		}
-		po := a.post
-		if po == nil {
+		if a.post == nil {
 			res.Priors = append(res.Priors, t.Name())
 		}
 		cp := *a // the draws change a copy
-		if samplers[i], err = newSampler(&cp, po); err != nil {
-			return nil, err
+		var err error
+		if samplers[i], err = newSampler(&cp, a.post); err != nil {
+			return nil, nil, err
 		}
 	}
-	nt, na := len(ts), len(cfg.Archs)
-	// vals[draw][arch][target], plus avg and max at indices nt, nt+1.
-	vals := make([][][]float64, cfg.Draws+1)
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5e45))
-	lat := make([]float64, len(ans))
+	return samplers, fixedMs, nil
+}
+
+// drawRatios returns vals[draw][arch][target] (draw 0: the fitted
+// parameters), the latency relative to the reference, with AVG and MAX over
+// the targets at indices len(samplers) and len(samplers)+1.
+func drawRatios(d *Design, samplers []*sampler, fixedMs [][]float64, na, draws int, seed uint64) ([][][]float64, error) {
+	nt := len(samplers)
+	vals := make([][][]float64, draws+1)
+	rng := rand.New(rand.NewPCG(seed, 0x5e45))
+	lat := make([]float64, na+1)
 	z := make([]float64, len(targetParams))
 	var scratch designScratch
-	for k := range cfg.Draws + 1 { // draw 0: the fitted parameters
+	for k := range draws + 1 {
 		v := make([][]float64, na)
 		for a := range v {
 			v[a] = make([]float64, nt+2)
 		}
-		for i := range ts {
-			if samplers[i] == nil {
+		for i, s := range samplers {
+			if s == nil {
 				copy(lat, fixedMs[i])
 			} else {
-				s := samplers[i]
-				if k == 0 {
-					s.t.p = s.base
-					s.t.setRates()
-				} else {
-					for tries := 0; ; tries++ {
-						if err := s.draw(rng, z[:len(s.names)]); err == nil {
-							break
-						} else if tries > 100 {
-							return nil, fmt.Errorf("sensitivity: %s: %w", s.t.Name(), err)
-						}
-					}
+				if err := s.set(rng, z, k == 0); err != nil {
+					return nil, err
 				}
 				d.Latencies(s.t, lat, &scratch)
 			}
@@ -266,14 +280,39 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 		}
 		vals[k] = v
 	}
+	return vals, nil
+}
+
+// set gives the sampler's target its fitted parameters (fitted) or a draw.
+func (s *sampler) set(rng *rand.Rand, z []float64, fitted bool) error {
+	if fitted {
+		s.t.p = s.base
+		s.t.setRates()
+		return nil
+	}
+	for tries := 0; ; tries++ {
+		err := s.draw(rng, z[:len(s.names)])
+		if err == nil {
+			return nil
+		}
+		if tries > 100 {
+			return fmt.Errorf("sensitivity: %s: %w", s.t.Name(), err)
+		}
+	}
+}
+
+// summarize turns the draws into each architecture's spreads and the
+// pairwise ordering probabilities.
+func (res *SensitivityResult) summarize(vals [][][]float64, archNames []string) {
+	nt, draws := len(res.Targets), len(vals)-1
 	col := func(a, m int) (fitted float64, xs []float64) {
-		for k := 1; k <= cfg.Draws; k++ {
+		for k := 1; k <= draws; k++ {
 			xs = append(xs, vals[k][a][m])
 		}
 		return vals[0][a][m], xs
 	}
-	for a := range na {
-		as := ArchSpread{Name: archNames[a], Normalized: map[string]Spread{}}
+	for a, name := range archNames {
+		as := ArchSpread{Name: name, Normalized: map[string]Spread{}}
 		for i, n := range res.Targets {
 			as.Normalized[n] = spreadOf(col(a, i))
 		}
@@ -290,22 +329,21 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 		}
 		return m - 2
 	}
-	for a := range na {
-		for b := a + 1; b < na; b++ {
+	for a := range archNames {
+		for b := a + 1; b < len(archNames); b++ {
 			for m, name := range metrics {
 				mi := metricIndex(m)
 				var below int
-				for k := 1; k <= cfg.Draws; k++ {
+				for k := 1; k <= draws; k++ {
 					if vals[k][a][mi] < vals[k][b][mi] {
 						below++
 					}
 				}
 				res.Orderings = append(res.Orderings, Ordering{A: archNames[a], B: archNames[b], Metric: name,
-					P: float64(below) / float64(cfg.Draws)})
+					P: float64(below) / float64(draws)})
 			}
 		}
 	}
-	return res, nil
 }
 
 func spreadOf(fitted float64, xs []float64) Spread {

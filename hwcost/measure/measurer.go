@@ -461,6 +461,11 @@ func (m *Measurer) run(tbl *Table, jobs []*job) error {
 		}
 		m.logf("measure: pass %d/%d done (%.0f s)", pass+1, m.runs, time.Since(start).Seconds())
 	}
+	return m.record(tbl, call, jobs)
+}
+
+// record stores the timings of the call-overhead graph and of jobs in tbl.
+func (m *Measurer) record(tbl *Table, call *program, jobs []*job) error {
 	now := time.Now()
 	ct, err := NewTiming(call.samples)
 	if err != nil {

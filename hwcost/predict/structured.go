@@ -127,26 +127,57 @@ func (s *Structured) Fit(d *Dataset) error {
 	}
 	des := newDesign(d.Space)
 	n := d.Len()
-	X := make([]sparseRow, n)
-	dense := make([][]float64, n)
+	cv := &structuredCV{X: make([]sparseRow, n), dense: make([][]float64, n), y: d.Latency, fold: make([]int, n), des: des}
 	for i, a := range d.Archs {
-		X[i] = des.row(a)
-		dense[i] = des.dense(X[i])
+		cv.X[i] = des.row(a)
+		cv.dense[i] = des.dense(cv.X[i])
 	}
-	y := d.Latency
-
 	// Cross-validation: fold k holds the rows with fold[i] == k.
-	fold := make([]int, n)
 	for k, i := range rand.New(rand.NewPCG(s.seed, 0xf01d)).Perm(n) {
-		fold[i] = k % s.folds
+		cv.fold[i] = k % s.folds
 	}
-	type foldFit struct {
-		beta  []float64
-		scale float64
+	fits, err := s.chooseLambda(cv)
+	if err != nil {
+		return fmt.Errorf("%s: structured fit: %w", d.Source, err)
 	}
-	// Folds run concurrently (each walks the λ grid with warm starts); sums
-	// are taken in a fixed order afterwards, so results do not depend on
-	// scheduling.
+	s.rounds = 0
+	if s.maxRounds > 0 {
+		s.chooseRounds(cv, fits)
+	}
+	beta, scale, err := fitHuber(cv.X, cv.y, des.pen, s.lambda, des.p, nil)
+	if err != nil {
+		return fmt.Errorf("%s: structured fit: %w", d.Source, err)
+	}
+	res := make([]float64, n)
+	for i, row := range cv.X {
+		res[i] = cv.y[i] - row.dot(beta)
+	}
+	rng := rand.New(rand.NewPCG(s.seed, 0))
+	s.boost = s.trees.boost(cv.dense, res, huberK*scale, s.rounds, rng)
+	s.space, s.des, s.beta, s.scale = d.Space, des, beta, scale
+	return nil
+}
+
+// structuredCV is the training set of a structured fit, split into folds.
+type structuredCV struct {
+	X     []sparseRow
+	dense [][]float64
+	y     []float64
+	fold  []int
+	des   *design
+}
+
+// foldFit is the linear model fitted without one fold.
+type foldFit struct {
+	beta  []float64
+	scale float64
+}
+
+// chooseLambda sets s.lambda to the penalty of least cross-validated absolute
+// error and returns, per fold, the linear fit at that penalty. Folds run
+// concurrently (each walks the λ grid with warm starts); sums are taken in a
+// fixed order afterwards, so results do not depend on scheduling.
+func (s *Structured) chooseLambda(cv *structuredCV) ([]foldFit, error) {
 	fits := make([][]foldFit, len(s.lambdas)) // [λ][fold]
 	foldErr := make([][]float64, len(s.lambdas))
 	for li := range fits {
@@ -157,10 +188,10 @@ func (s *Structured) Fit(d *Dataset) error {
 	var wg sync.WaitGroup
 	for k := 0; k < s.folds; k++ {
 		wg.Go(func() {
-			tx, ty, vx, vy := splitRows(X, y, fold, k)
+			tx, ty, vx, vy := splitRows(cv.X, cv.y, cv.fold, k)
 			var init []float64 // warm start: the fit at the previous λ
 			for li, lam := range s.lambdas {
-				beta, scale, err := fitHuber(tx, ty, des.pen, lam, des.p, init)
+				beta, scale, err := fitHuber(tx, ty, cv.des.pen, lam, cv.des.p, init)
 				if err != nil {
 					errs[k] = err
 					return
@@ -174,7 +205,7 @@ func (s *Structured) Fit(d *Dataset) error {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%s: structured fit: %w", d.Source, err)
+		return nil, err
 	}
 	cvErr := make([]float64, len(s.lambdas))
 	for li := range cvErr {
@@ -184,86 +215,73 @@ func (s *Structured) Fit(d *Dataset) error {
 	}
 	best := argmin(cvErr)
 	s.lambda = s.lambdas[best]
+	return fits[best], nil
+}
 
-	// Number of trees: the held-out curve of absolute error, summed over
-	// folds, from 0 trees (the linear model alone) on; all folds advance in
-	// lockstep and stop once patience rounds bring no new minimum.
-	s.rounds = 0
-	if s.maxRounds > 0 {
-		runs := make([]*boostRun, s.folds)
-		vx := make([][][]float64, s.folds)
-		vres := make([][]float64, s.folds)
-		linRes := make([][]float64, s.folds)  // held-out residuals of the linear model
-		bestRes := make([][]float64, s.folds) // ... with the best number of trees so far
-		curve := []float64{0}
-		for k := range runs {
-			ff := fits[best][k]
-			var tx [][]float64
-			var tres []float64
-			for i := range X {
-				r := y[i] - X[i].dot(ff.beta)
-				if fold[i] == k {
-					vx[k], vres[k] = append(vx[k], dense[i]), append(vres[k], r)
-				} else {
-					tx, tres = append(tx, dense[i]), append(tres, r)
+// chooseRounds sets s.rounds, the number of trees: the held-out curve of
+// absolute error, summed over folds, from 0 trees (the linear model alone)
+// on; all folds advance in lockstep and stop once patience rounds bring no
+// new minimum. Trees must earn their place: the held-out improvement over the
+// linear model, row by row, must be significant (minGainSE). Otherwise noise
+// that happened to favour some trees in the folds would be fitted (seen on
+// HELP's Xeon columns).
+func (s *Structured) chooseRounds(cv *structuredCV, fits []foldFit) {
+	runs := make([]*boostRun, s.folds)
+	vx := make([][][]float64, s.folds)
+	vres := make([][]float64, s.folds)
+	linRes := make([][]float64, s.folds)  // held-out residuals of the linear model
+	bestRes := make([][]float64, s.folds) // ... with the best number of trees so far
+	curve := []float64{0}
+	for k := range runs {
+		ff := fits[k]
+		var tx [][]float64
+		var tres []float64
+		for i := range cv.X {
+			r := cv.y[i] - cv.X[i].dot(ff.beta)
+			if cv.fold[i] == k {
+				vx[k], vres[k] = append(vx[k], cv.dense[i]), append(vres[k], r)
+			} else {
+				tx, tres = append(tx, cv.dense[i]), append(tres, r)
+			}
+		}
+		curve[0] += meanAbs(vres[k]) * float64(len(vres[k]))
+		linRes[k], bestRes[k] = slices.Clone(vres[k]), slices.Clone(vres[k])
+		runs[k] = s.trees.start(tx, tres, huberK*ff.scale, rand.New(rand.NewPCG(s.seed, uint64(k)+1)))
+	}
+	foldTotal := make([]float64, s.folds)
+	for round := 1; round <= s.maxRounds && round-s.rounds <= s.patience; round++ {
+		var wg sync.WaitGroup
+		for k, run := range runs {
+			wg.Go(func() {
+				t := run.step()
+				for i, x := range vx[k] {
+					vres[k][i] -= t.predict(x)
 				}
-			}
-			curve[0] += meanAbs(vres[k]) * float64(len(vres[k]))
-			linRes[k], bestRes[k] = slices.Clone(vres[k]), slices.Clone(vres[k])
-			runs[k] = s.trees.start(tx, tres, huberK*ff.scale, rand.New(rand.NewPCG(s.seed, uint64(k)+1)))
+				foldTotal[k] = meanAbs(vres[k]) * float64(len(vres[k]))
+			})
 		}
-		foldTotal := make([]float64, s.folds)
-		for round := 1; round <= s.maxRounds && round-s.rounds <= s.patience; round++ {
-			var wg sync.WaitGroup
-			for k, run := range runs {
-				wg.Go(func() {
-					t := run.step()
-					for i, x := range vx[k] {
-						vres[k][i] -= t.predict(x)
-					}
-					foldTotal[k] = meanAbs(vres[k]) * float64(len(vres[k]))
-				})
-			}
-			wg.Wait()
-			total := 0.0
-			for _, v := range foldTotal {
-				total += v
-			}
-			curve = append(curve, total)
-			if total < curve[s.rounds] {
-				s.rounds = round
-				for k := range vres {
-					copy(bestRes[k], vres[k])
-				}
-			}
+		wg.Wait()
+		total := 0.0
+		for _, v := range foldTotal {
+			total += v
 		}
-		// Trees must earn their place: the held-out improvement over the
-		// linear model, row by row, must be significant (minGainSE).
-		// Otherwise noise that happened to favour some trees in the folds
-		// would be fitted (seen on HELP's Xeon columns).
-		var diff []float64
-		for k := range vres {
-			for i, r0 := range linRes[k] {
-				diff = append(diff, math.Abs(r0)-math.Abs(bestRes[k][i]))
+		curve = append(curve, total)
+		if total < curve[s.rounds] {
+			s.rounds = round
+			for k := range vres {
+				copy(bestRes[k], vres[k])
 			}
-		}
-		if mean, se := meanSE(diff); mean <= minGainSE*se {
-			s.rounds = 0
 		}
 	}
-
-	beta, scale, err := fitHuber(X, y, des.pen, s.lambda, des.p, nil)
-	if err != nil {
-		return fmt.Errorf("%s: structured fit: %w", d.Source, err)
+	var diff []float64
+	for k := range vres {
+		for i, r0 := range linRes[k] {
+			diff = append(diff, math.Abs(r0)-math.Abs(bestRes[k][i]))
+		}
 	}
-	res := make([]float64, n)
-	for i, row := range X {
-		res[i] = y[i] - row.dot(beta)
+	if mean, se := meanSE(diff); mean <= minGainSE*se {
+		s.rounds = 0
 	}
-	rng := rand.New(rand.NewPCG(s.seed, 0))
-	s.boost = s.trees.boost(dense, res, huberK*scale, s.rounds, rng)
-	s.space, s.des, s.beta, s.scale = d.Space, des, beta, scale
-	return nil
 }
 
 // minGainSE is how many standard errors of the paired held-out difference
