@@ -243,105 +243,21 @@ func Parse(text string) (*Arch, error) {
 // Arch.Validate.
 func ParseBlock(s string) ([]Block, error) { return parseBlock(s) }
 
+// blockKinds maps the block string prefixes to kinds.
+var blockKinds = map[string]Kind{"cn": KindConv, "ir": KindIBN, "er": KindFused, "uir": KindUIB, "cell": KindCell, "res": KindResBasic}
+
 func parseBlock(s string) ([]Block, error) {
 	tokens := strings.Split(s, "_")
-	var b Block
-	switch tokens[0] {
-	case "cn":
-		b.Kind = KindConv
-	case "ir":
-		b.Kind = KindIBN
-	case "er":
-		b.Kind = KindFused
-	case "uir":
-		b.Kind = KindUIB
-	case "cell":
-		b.Kind = KindCell
-	case "res":
-		b.Kind = KindResBasic
-	default:
+	kind, ok := blockKinds[tokens[0]]
+	if !ok {
 		return nil, fmt.Errorf("block %q: unknown block kind %q (valid: cn, ir, er, uir, cell, res)", s, tokens[0])
 	}
+	b := Block{Kind: kind}
 	repeat := 1
 	seen := map[string]bool{}
 	for _, t := range tokens[1:] {
-		switch t {
-		case "nre", "nr6", "nlin", "noskip":
-			// The activation is one option (n), noskip another.
-			opt := t
-			if t != "noskip" {
-				opt = "n"
-			}
-			if seen[opt] {
-				return nil, fmt.Errorf("block %q: option %q given twice", s, opt)
-			}
-			seen[opt] = true
-			switch t {
-			case "nre":
-				b.Act = ReLU
-			case "nr6":
-				b.Act = ReLU6
-			case "nlin":
-				b.Act = Linear
-			default:
-				b.NoSkip = true
-			}
-			continue
-		case "keepexp":
-			if seen[t] {
-				return nil, fmt.Errorf("block %q: option %q given twice", s, t)
-			}
-			seen[t] = true
-			b.KeepExpand = true
-			continue
-		case "":
-			return nil, fmt.Errorf("block %q: empty token", s)
-		}
-		key, val := t[0], t[1:]
-		if seen[string(key)] {
-			return nil, fmt.Errorf("block %q: option %q given twice", s, string(key))
-		}
-		seen[string(key)] = true
-		if key == 'o' && b.Kind == KindCell {
-			c, err := CellFromDigits(val)
-			if err != nil {
-				return nil, fmt.Errorf("block %q: %w", s, err)
-			}
-			b.Cell = c.String()
-			continue
-		}
-		if key == 'e' {
-			e, err := strconv.ParseFloat(val, 64)
-			if err != nil {
-				return nil, fmt.Errorf("block %q: bad expansion %q", s, t)
-			}
-			b.Expand = e
-			continue
-		}
-		v, err := strconv.Atoi(val)
-		if err != nil {
-			return nil, fmt.Errorf("block %q: bad option %q (want a letter followed by an integer)", s, t)
-		}
-		switch key {
-		case 'r':
-			repeat = v
-		case 'k':
-			b.Kernel = v
-		case 'a':
-			b.StartKernel = v
-		case 's':
-			b.Stride = v
-		case 'm':
-			b.Expanded = v
-		case 'c':
-			b.Out = v
-		case 'g':
-			if v < 1 {
-				return nil, fmt.Errorf("block %q: groups must be positive, got %q (omit g for 1)", s, t)
-			}
-			b.Groups = v
-		default:
-			return nil, fmt.Errorf("block %q: unknown option %q", s, t)
+		if err := b.parseToken(s, t, seen, &repeat); err != nil {
+			return nil, err
 		}
 	}
 	if !seen["s"] {
@@ -367,6 +283,90 @@ func parseBlock(s string) ([]Block, error) {
 		bs = append(bs, r)
 	}
 	return bs, nil
+}
+
+// parseToken applies one option token t of block string s to b; seen records
+// the options given (each at most once), repeat receives r<N>.
+func (b *Block) parseToken(s, t string, seen map[string]bool, repeat *int) error {
+	switch t {
+	case "nre", "nr6", "nlin", "noskip":
+		// The activation is one option (n), noskip another.
+		opt := t
+		if t != "noskip" {
+			opt = "n"
+		}
+		if seen[opt] {
+			return fmt.Errorf("block %q: option %q given twice", s, opt)
+		}
+		seen[opt] = true
+		switch t {
+		case "nre":
+			b.Act = ReLU
+		case "nr6":
+			b.Act = ReLU6
+		case "nlin":
+			b.Act = Linear
+		default:
+			b.NoSkip = true
+		}
+		return nil
+	case "keepexp":
+		if seen[t] {
+			return fmt.Errorf("block %q: option %q given twice", s, t)
+		}
+		seen[t] = true
+		b.KeepExpand = true
+		return nil
+	case "":
+		return fmt.Errorf("block %q: empty token", s)
+	}
+	key, val := t[0], t[1:]
+	if seen[string(key)] {
+		return fmt.Errorf("block %q: option %q given twice", s, string(key))
+	}
+	seen[string(key)] = true
+	switch {
+	case key == 'o' && b.Kind == KindCell:
+		c, err := CellFromDigits(val)
+		if err != nil {
+			return fmt.Errorf("block %q: %w", s, err)
+		}
+		b.Cell = c.String()
+		return nil
+	case key == 'e':
+		e, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			return fmt.Errorf("block %q: bad expansion %q", s, t)
+		}
+		b.Expand = e
+		return nil
+	}
+	v, err := strconv.Atoi(val)
+	if err != nil {
+		return fmt.Errorf("block %q: bad option %q (want a letter followed by an integer)", s, t)
+	}
+	switch key {
+	case 'r':
+		*repeat = v
+	case 'k':
+		b.Kernel = v
+	case 'a':
+		b.StartKernel = v
+	case 's':
+		b.Stride = v
+	case 'm':
+		b.Expanded = v
+	case 'c':
+		b.Out = v
+	case 'g':
+		if v < 1 {
+			return fmt.Errorf("block %q: groups must be positive, got %q (omit g for 1)", s, t)
+		}
+		b.Groups = v
+	default:
+		return fmt.Errorf("block %q: unknown option %q", s, t)
+	}
+	return nil
 }
 
 func parseHead(s string) (Head, error) {
