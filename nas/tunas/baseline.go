@@ -234,6 +234,30 @@ func OneShotAccuracy(sn *supernet.Supernet, ds *data.Dataset, batch int, p nas.P
 	return correct / float64(ev.Len()), nil
 }
 
+// newCandidate describes point p of the search configured by cfg: its
+// architecture (named name), cost and one-shot accuracy on the whole
+// validation split; q is the accuracy its search scored (< 0: that one).
+func newCandidate(cfg Config, cost *Cost, sn *supernet.Supernet, ds *data.Dataset, p nas.Point, q float64, name string) (*Candidate, error) {
+	a, err := cfg.Space.Arch(p)
+	if err != nil {
+		return nil, err
+	}
+	a.Name = name
+	costs, err := cost.Breakdown(p)
+	if err != nil {
+		return nil, err
+	}
+	full, err := OneShotAccuracy(sn, ds, cfg.ValidationBatch, p)
+	if err != nil {
+		return nil, err
+	}
+	if q < 0 {
+		q = full
+	}
+	return &Candidate{Point: p, Arch: a, Text: a.String(), Q: q, QValidation: full, T: costs.T,
+		Reward: cfg.Reward.Value(q, costs.T), Costs: costs}, nil
+}
+
 // RunBaseline runs random search or regularised evolution on the objective
 // and reward of the search in dir, with Q the one-shot accuracy of its
 // trained supernet, and writes DIR/baseline-ALGO.json (atomically).
@@ -310,24 +334,7 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 	}
 	res = &BaselineResult{Config: bc, Search: cfg, ControllerEvaluations: len(learning), Queries: len(r.Trials), Trials: r.Trials}
 	candidate := func(p nas.Point, q float64, name string) (*Candidate, error) {
-		a, err := cfg.Space.Arch(p)
-		if err != nil {
-			return nil, err
-		}
-		a.Name = name
-		costs, err := cost.Breakdown(p)
-		if err != nil {
-			return nil, err
-		}
-		full, err := OneShotAccuracy(sn, ds, cfg.ValidationBatch, p)
-		if err != nil {
-			return nil, err
-		}
-		if q < 0 {
-			q = full
-		}
-		return &Candidate{Point: p, Arch: a, Text: a.String(), Q: q, QValidation: full, T: costs.T,
-			Reward: cfg.Reward.Value(q, costs.T), Costs: costs}, nil
+		return newCandidate(cfg, cost, sn, ds, p, q, name)
 	}
 	if r.Best != nil {
 		if res.Best, err = candidate(r.Best.Point, r.Best.Quality, fmt.Sprintf("%s_%s", bc.Algo, cfg.Objective)); err != nil {

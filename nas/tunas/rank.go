@@ -394,111 +394,138 @@ func (r *Rank) plan(search Config) (*rankPlan, error) {
 
 // draw chooses the architectures (see RankConfig.Archs).
 func (r *Rank) draw(search Config) ([]RankArch, error) {
-	cfg := r.cfg
-	sp := search.Space
 	m, err := search.Metric()
 	if err != nil {
 		return nil, err
 	}
-	cost, err := NewCost(sp, m, search.Objective)
+	cost, err := NewCost(search.Space, m, search.Objective)
 	if err != nil {
 		return nil, fmt.Errorf("rank: %w", err)
 	}
-	t0 := search.Reward.T0
-	var archs []RankArch
-	seen := map[string]bool{}
-	add := func(name, source string, p nas.Point) error {
-		if len(archs) == cfg.Archs {
-			return nil
-		}
-		a, err := sp.Arch(p)
-		if err != nil {
-			return fmt.Errorf("rank: %s: %w", name, err)
-		}
-		a.Name = ""
-		text := a.String()
-		if seen[text] {
-			return nil
-		}
-		t, err := cost.T(p)
-		if err != nil {
-			return fmt.Errorf("rank: %s: %w", name, err)
-		}
-		seen[text] = true
-		archs = append(archs, RankArch{Name: name, Source: source, Point: slices.Clone(p), Text: text, T: t,
-			InBand: math.Abs(t/t0-1) <= cfg.Band})
-		return nil
-	}
-	sr, err := ReadResult(filepath.Join(r.supernet, ResultFile))
-	if err != nil {
-		return nil, fmt.Errorf("rank: %w", err)
-	}
-	if err := add("final", "search", sr.Final.Point); err != nil {
+	d := &rankDraw{cfg: r.cfg, sp: search.Space, cost: cost, t0: search.Reward.T0, seen: map[string]bool{}}
+	if err := d.known(r.supernet); err != nil {
 		return nil, err
+	}
+	if err := d.sample(); err != nil {
+		return nil, err
+	}
+	for i := range d.archs {
+		n := 1
+		if i < d.cfg.repeated() {
+			n = d.cfg.Seeds
+		}
+		for s := range n {
+			d.archs[i].Seeds = append(d.archs[i].Seeds, uint64(s+1))
+		}
+	}
+	return d.archs, nil
+}
+
+// rankDraw collects the distinct architectures of a ranking study.
+type rankDraw struct {
+	cfg   RankConfig
+	sp    *nas.Space
+	cost  *Cost
+	t0    float64
+	archs []RankArch
+	seen  map[string]bool
+}
+
+// add appends point p as name (from source) unless the study is full or the
+// architecture is already in it; it reports whether p was added.
+func (d *rankDraw) add(name, source string, p nas.Point) (bool, error) {
+	if len(d.archs) == d.cfg.Archs {
+		return false, nil
+	}
+	a, err := d.sp.Arch(p)
+	if err != nil {
+		return false, fmt.Errorf("rank: %s: %w", name, err)
+	}
+	a.Name = ""
+	text := a.String()
+	if d.seen[text] {
+		return false, nil
+	}
+	t, err := d.cost.T(p)
+	if err != nil {
+		return false, fmt.Errorf("rank: %s: %w", name, err)
+	}
+	d.seen[text] = true
+	d.archs = append(d.archs, RankArch{Name: name, Source: source, Point: slices.Clone(p), Text: text, T: t,
+		InBand: math.Abs(t/d.t0-1) <= d.cfg.Band})
+	return true, nil
+}
+
+// known adds the search's final architecture, the reference models the space
+// can express and the baselines' best architectures found in dir.
+func (d *rankDraw) known(dir string) error {
+	sr, err := ReadResult(filepath.Join(dir, ResultFile))
+	if err != nil {
+		return fmt.Errorf("rank: %w", err)
+	}
+	if _, err := d.add("final", "search", sr.Final.Point); err != nil {
+		return err
 	}
 	for _, name := range []string{"multi_avg", "multi_max"} {
 		ref, err := blocks.Model(name)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if p, err := sp.Encode(ref); err == nil {
-			if err := add(name, "reference", p); err != nil {
-				return nil, err
+		if p, err := d.sp.Encode(ref); err == nil {
+			if _, err := d.add(name, "reference", p); err != nil {
+				return err
 			}
 		}
 	}
 	for _, algo := range []string{AlgoRandom, AlgoEvolution} {
 		var br BaselineResult
-		if err := readJSON(filepath.Join(r.supernet, BaselineFile(algo)), &br); err != nil || br.Best == nil {
+		if err := readJSON(filepath.Join(dir, BaselineFile(algo)), &br); err != nil || br.Best == nil {
 			continue
 		}
-		if err := add(algo+"-best", "baseline", br.Best.Point); err != nil {
-			return nil, err
+		if _, err := d.add(algo+"-best", "baseline", br.Best.Point); err != nil {
+			return err
 		}
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a4c))
+	return nil
+}
+
+// sample fills the study with uniform draws from the space, alternating with
+// draws whose cost is within the band around T0.
+func (d *rankDraw) sample() error {
+	rng := rand.New(rand.NewPCG(d.cfg.Seed, 0x7a4c))
 	nu, nb := 0, 0
 	const maxDraws = 200000
-	for draws := 0; len(archs) < cfg.Archs; draws++ {
+	for draws := 0; len(d.archs) < d.cfg.Archs; draws++ {
 		if draws == maxDraws {
-			return nil, fmt.Errorf("rank: found only %d distinct architectures (%d within ±%g of T0 = %g) in %d draws", len(archs), nb, cfg.Band, t0, maxDraws)
+			return fmt.Errorf("rank: found only %d distinct architectures (%d within ±%g of T0 = %g) in %d draws", len(d.archs), nb, d.cfg.Band, d.t0, maxDraws)
 		}
-		p := sp.Sample(rng, nil)
+		p := d.sp.Sample(rng, nil)
 		if nu <= nb {
-			before := len(archs)
-			if err := add(fmt.Sprintf("uniform-%02d", nu+1), "uniform", p); err != nil {
-				return nil, err
+			added, err := d.add(fmt.Sprintf("uniform-%02d", nu+1), "uniform", p)
+			if err != nil {
+				return err
 			}
-			if len(archs) > before {
+			if added {
 				nu++
 			}
 			continue
 		}
-		t, err := cost.T(p)
+		t, err := d.cost.T(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if math.Abs(t/t0-1) > cfg.Band {
+		if math.Abs(t/d.t0-1) > d.cfg.Band {
 			continue
 		}
-		before := len(archs)
-		if err := add(fmt.Sprintf("band-%02d", nb+1), "band", p); err != nil {
-			return nil, err
+		added, err := d.add(fmt.Sprintf("band-%02d", nb+1), "band", p)
+		if err != nil {
+			return err
 		}
-		if len(archs) > before {
+		if added {
 			nb++
 		}
 	}
-	for i := range archs {
-		n := 1
-		if i < cfg.repeated() {
-			n = cfg.Seeds
-		}
-		for s := range n {
-			archs[i].Seeds = append(archs[i].Seeds, uint64(s+1))
-		}
-	}
-	return archs, nil
+	return nil
 }
 
 // standAlone trains architecture a with seed at the search's proxy setting,

@@ -100,35 +100,10 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 	if batch <= 0 {
 		batch = 100
 	}
-	type named struct {
-		name     string
-		optional bool
-		be       compute.Backend
-	}
 	// Open every backend first: a missing one fails before any work.
-	var open []named
-	skipped := map[string]string{}
-	seen := map[string]bool{}
-	for _, raw := range backends {
-		name := strings.TrimSpace(raw)
-		optional := strings.HasSuffix(name, "?")
-		name = strings.TrimSuffix(name, "?")
-		if name == "" {
-			return nil, fmt.Errorf("consistency: empty backend name in %q", strings.Join(backends, ","))
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("consistency: backend %q given twice", name)
-		}
-		seen[name] = true
-		be, reason := openBackend(name)
-		if be == nil {
-			if !optional {
-				return nil, fmt.Errorf("consistency: backend %q cannot run: %s (mark it optional as %q to skip it)", name, reason, name+"?")
-			}
-			skipped[name] = reason
-			continue
-		}
-		open = append(open, named{name, optional, be})
+	open, skipped, err := openBackends(backends)
+	if err != nil {
+		return nil, err
 	}
 	if len(open) < 2 {
 		return nil, fmt.Errorf("consistency: only %d backend(s) can run (%s), nothing to compare; skipped: %v", len(open), strings.Join(backends, ","), skipped)
@@ -162,24 +137,16 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 	var ref []float32
 	classes := len(ds.Classes)
 	for _, o := range open {
-		name, be := o.name, o.be
+		name := o.name
 		start := time.Now()
-		run, err := newRunner(c, name, be)
+		run, err := newRunner(c, name, o.be)
 		if err != nil {
 			return nil, fmt.Errorf("consistency: %s: %w", name, err)
 		}
-		logits := make([]float32, 0, test.Len()*classes)
-		labels := make([]int32, 0, test.Len())
-		for b := range ev.all() {
-			out, err := run.logits(b.images, ev.batch)
-			if err != nil {
-				run.finalize()
-				return nil, fmt.Errorf("consistency: %s: %w", name, err)
-			}
-			logits = append(logits, out[:b.valid*classes]...)
-			labels = append(labels, b.labels...)
+		logits, labels, err := run.all(ev, classes)
+		if err != nil {
+			return nil, fmt.Errorf("consistency: %s: %w", name, err)
 		}
-		run.finalize()
 		st := BackendStats{Name: name, Backend: run.describe, Lowered: run.lowered, Seconds: time.Since(start).Seconds(), Top1Agreement: 1}
 		correct := 0
 		for i, l := range labels {
@@ -205,6 +172,58 @@ func Consistency(c *train.Checkpoint, ds *data.Dataset, backends []string, batch
 		res.Skipped = nil
 	}
 	return res, nil
+}
+
+// namedBackend is a backend of a consistency check, opened.
+type namedBackend struct {
+	name string
+	be   compute.Backend
+}
+
+// openBackends opens the backends named (a trailing "?" marks one optional):
+// a required one that cannot run is an error; an optional one is skipped,
+// with the reason.
+func openBackends(backends []string) ([]namedBackend, map[string]string, error) {
+	var open []namedBackend
+	skipped := map[string]string{}
+	seen := map[string]bool{}
+	for _, raw := range backends {
+		name := strings.TrimSpace(raw)
+		optional := strings.HasSuffix(name, "?")
+		name = strings.TrimSuffix(name, "?")
+		if name == "" {
+			return nil, nil, fmt.Errorf("consistency: empty backend name in %q", strings.Join(backends, ","))
+		}
+		if seen[name] {
+			return nil, nil, fmt.Errorf("consistency: backend %q given twice", name)
+		}
+		seen[name] = true
+		be, reason := openBackend(name)
+		if be == nil {
+			if !optional {
+				return nil, nil, fmt.Errorf("consistency: backend %q cannot run: %s (mark it optional as %q to skip it)", name, reason, name+"?")
+			}
+			skipped[name] = reason
+			continue
+		}
+		open = append(open, namedBackend{name, be})
+	}
+	return open, skipped, nil
+}
+
+// all runs every batch of ev and returns the logits of the valid images
+// (classes per image) and their labels; it finalizes the runner.
+func (r *runner) all(ev *rawEval, classes int) (logits []float32, labels []int32, err error) {
+	defer r.finalize()
+	for b := range ev.all() {
+		out, err := r.logits(b.images, ev.batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		logits = append(logits, out[:b.valid*classes]...)
+		labels = append(labels, b.labels...)
+	}
+	return logits, labels, nil
 }
 
 // runner computes logits of raw-pixel image batches on one backend.
