@@ -68,27 +68,14 @@ func ArchDiagram(a *blocks.Arch) (*Figure, error) {
 
 	p := newPanel("", "", "channels (√ scale)")
 	p.NoGrid = true
-	expanded := &Series{Kind: KindBars, Name: "expanded width", Color: rgb(0xD9, 0xD9, 0xD9)}
-	kinds := map[string]*Series{}
-	var kindOrder []string
-	addBox := func(kind string, c color.Color, b Bar) {
-		s, ok := kinds[kind]
-		if !ok {
-			s = &Series{Kind: KindBars, Name: kind, Color: c}
-			kinds[kind] = s
-			kindOrder = append(kindOrder, kind)
-		}
-		s.Bars = append(s.Bars, b)
-	}
-	residual := &Series{Kind: KindPoints, Name: "residual", Color: colorInk, Glyph: GlyphRing, Radius: 3}
+	d := &archBoxes{expanded: &Series{Kind: KindBars, Name: "expanded width", Color: rgb(0xD9, 0xD9, 0xD9)}, kinds: map[string]*Series{}}
+	addBox, expanded := d.addBox, d.expanded
 	strides := &Series{Kind: KindVLine, Name: "stride 2", Color: colorRefLine, Dashed: true, Width: 0.9}
-	var strideLines []*Series
 	maxC := a.Stem.Out
 
 	x := 0.0
 	addBox(archKindNames[blocks.KindConv], archKindColors[blocks.KindConv], box(x, a.Stem.Out))
 	p.XTicks = append(p.XTicks, Tick{Value: x, Label: fmt.Sprintf("stem\nk%d\n%d²", a.Stem.Kernel, stemSize)})
-	var resX []float64
 	for i, b := range a.Blocks {
 		x++
 		plan := np.Blocks[i]
@@ -102,11 +89,11 @@ func ArchDiagram(a *blocks.Arch) (*Figure, error) {
 		if b.Stride > 1 {
 			s := *strides // the legend shows a name once
 			s.Value = x - 0.5
-			strideLines = append(strideLines, &s)
+			d.strideLines = append(d.strideLines, &s)
 			label += fmt.Sprintf("\n%d²", outSize[i])
 		}
 		if plan.Residual() {
-			resX = append(resX, x)
+			d.resX = append(d.resX, x)
 		}
 		p.XTicks = append(p.XTicks, Tick{Value: x, Label: label})
 	}
@@ -123,31 +110,7 @@ func ArchDiagram(a *blocks.Arch) (*Figure, error) {
 		maxC = max(maxC, a.Head.Hidden)
 	}
 
-	top := half(maxC)
-	if len(expanded.Bars) > 0 {
-		p.add(expanded) // behind the blocks
-	}
-	for _, k := range kindOrder {
-		p.add(kinds[k])
-	}
-	for _, s := range strideLines {
-		p.add(s)
-	}
-	if len(resX) > 0 {
-		residual.X = resX
-		residual.Y = make([]float64, len(resX))
-		for i := range residual.Y {
-			residual.Y[i] = -top - 0.9
-		}
-		p.add(residual)
-	}
-	for c := 16; c <= 4096; c *= 4 {
-		if half(c) <= top*1.05 {
-			p.YTicks = append(p.YTicks, Tick{Value: half(c), Label: fmt.Sprint(c)})
-		}
-	}
-	p.XMin, p.XMax = -0.6, x+0.6
-	p.YMin, p.YMax = -top-1.8, top+0.6
+	d.finish(p, half(maxC), x, half)
 	n := int(x) + 1
 	name := a.Name
 	if name == "" {
@@ -161,6 +124,57 @@ func ArchDiagram(a *blocks.Arch) (*Figure, error) {
 		Width: min(2400, max(640, 190+34*n)), Height: 440,
 	}
 	return f, nil
+}
+
+// archBoxes collects the series of an architecture diagram.
+type archBoxes struct {
+	expanded    *Series
+	kinds       map[string]*Series
+	kindOrder   []string
+	strideLines []*Series
+	resX        []float64
+}
+
+// addBox adds box b to the series of its block kind.
+func (d *archBoxes) addBox(kind string, c color.Color, b Bar) {
+	s, ok := d.kinds[kind]
+	if !ok {
+		s = &Series{Kind: KindBars, Name: kind, Color: c}
+		d.kinds[kind] = s
+		d.kindOrder = append(d.kindOrder, kind)
+	}
+	s.Bars = append(s.Bars, b)
+}
+
+// finish adds the series to p (expanded widths behind the blocks, residual
+// rings below them), the channel ticks and the limits: top is the half height
+// of the tallest box, x the last box's position, half the box height of c
+// channels.
+func (d *archBoxes) finish(p *Panel, top, x float64, half func(int) float64) {
+	if len(d.expanded.Bars) > 0 {
+		p.add(d.expanded) // behind the blocks
+	}
+	for _, k := range d.kindOrder {
+		p.add(d.kinds[k])
+	}
+	for _, s := range d.strideLines {
+		p.add(s)
+	}
+	if len(d.resX) > 0 {
+		residual := &Series{Kind: KindPoints, Name: "residual", Color: colorInk, Glyph: GlyphRing, Radius: 3, X: d.resX,
+			Y: make([]float64, len(d.resX))}
+		for i := range residual.Y {
+			residual.Y[i] = -top - 0.9
+		}
+		p.add(residual)
+	}
+	for c := 16; c <= 4096; c *= 4 {
+		if half(c) <= top*1.05 {
+			p.YTicks = append(p.YTicks, Tick{Value: half(c), Label: fmt.Sprint(c)})
+		}
+	}
+	p.XMin, p.XMax = -0.6, x+0.6
+	p.YMin, p.YMax = -top-1.8, top+0.6
 }
 
 // blockLabel is a block's tick label: kernel(s) and expansion.

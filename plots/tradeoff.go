@@ -43,37 +43,9 @@ type TradeoffData struct {
 // lower latency) as a staircase, and a dotted line at latency 1 (the
 // reference model).
 func Tradeoff(d TradeoffData) (*Figure, error) {
-	if len(d.Models) == 0 {
-		return nil, errors.New("tradeoff figure: no models")
-	}
-	var haveAvg, haveMax bool
-	for i, m := range d.Models {
-		if err := finite("accuracy", []float64{m.Accuracy}); err != nil {
-			return nil, fmt.Errorf("tradeoff figure: model %d (%q): %w", i, m.Name, err)
-		}
-		for _, v := range []struct {
-			what string
-			x    float64
-		}{{"AVG latency", m.Avg}, {"MAX latency", m.Max}, {"AVG band", m.AvgBand[0]}, {"AVG band", m.AvgBand[1]},
-			{"MAX band", m.MaxBand[0]}, {"MAX band", m.MaxBand[1]}} {
-			if math.IsNaN(v.x) || math.IsInf(v.x, 0) || v.x < 0 {
-				return nil, fmt.Errorf("tradeoff figure: model %d (%q): %s %g must be > 0 (or 0 for unknown)", i, m.Name, v.what, v.x)
-			}
-		}
-		haveAvg = haveAvg || m.Avg > 0
-		haveMax = haveMax || m.Max > 0
-	}
-	if !haveAvg && !haveMax {
-		return nil, errors.New("tradeoff figure: no model has a normalised AVG or MAX latency")
-	}
-	for _, g := range d.FrontGroups {
-		found := false
-		for _, m := range d.Models {
-			found = found || m.Group == g
-		}
-		if !found {
-			return nil, fmt.Errorf("tradeoff figure: front group %q has no models", g)
-		}
+	haveAvg, haveMax, err := d.check()
+	if err != nil {
+		return nil, err
 	}
 	accLabel := d.AccuracyLabel
 	if accLabel == "" {
@@ -159,6 +131,43 @@ func Tradeoff(d TradeoffData) (*Figure, error) {
 	f.Cols = len(f.Panels)
 	f.Width, f.Height = 480*f.Cols+200, 560
 	return f, nil
+}
+
+// check validates d and reports whether any model has an AVG and a MAX
+// latency.
+func (d *TradeoffData) check() (haveAvg, haveMax bool, err error) {
+	if len(d.Models) == 0 {
+		return false, false, errors.New("tradeoff figure: no models")
+	}
+	for i, m := range d.Models {
+		if err := finite("accuracy", []float64{m.Accuracy}); err != nil {
+			return false, false, fmt.Errorf("tradeoff figure: model %d (%q): %w", i, m.Name, err)
+		}
+		for _, v := range []struct {
+			what string
+			x    float64
+		}{{"AVG latency", m.Avg}, {"MAX latency", m.Max}, {"AVG band", m.AvgBand[0]}, {"AVG band", m.AvgBand[1]},
+			{"MAX band", m.MaxBand[0]}, {"MAX band", m.MaxBand[1]}} {
+			if math.IsNaN(v.x) || math.IsInf(v.x, 0) || v.x < 0 {
+				return false, false, fmt.Errorf("tradeoff figure: model %d (%q): %s %g must be > 0 (or 0 for unknown)", i, m.Name, v.what, v.x)
+			}
+		}
+		haveAvg = haveAvg || m.Avg > 0
+		haveMax = haveMax || m.Max > 0
+	}
+	if !haveAvg && !haveMax {
+		return false, false, errors.New("tradeoff figure: no model has a normalised AVG or MAX latency")
+	}
+	for _, g := range d.FrontGroups {
+		found := false
+		for _, m := range d.Models {
+			found = found || m.Group == g
+		}
+		if !found {
+			return false, false, fmt.Errorf("tradeoff figure: front group %q has no models", g)
+		}
+	}
+	return haveAvg, haveMax, nil
 }
 
 // frontSeries returns the Pareto front of the points of group g (all points
