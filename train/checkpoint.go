@@ -31,6 +31,7 @@ import (
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/strictjson"
 	"github.com/multihw/multihw/train/data"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // Checkpoint file format (one self-contained file per checkpoint, written
@@ -149,10 +150,10 @@ type Checkpoint struct {
 	Final bool `json:"final,omitempty"`
 	// Stopped says why a final checkpoint is short of Plan.TotalSteps
 	// ("time budget"), empty otherwise.
-	Stopped string `json:"stopped,omitempty"`
-	Recipe  Recipe `json:"recipe"`
-	Plan    Plan   `json:"plan"`
-	Seed    uint64 `json:"seed"`
+	Stopped string     `json:"stopped,omitempty"`
+	Recipe  Recipe     `json:"recipe"`
+	Plan    optim.Plan `json:"plan"`
+	Seed    uint64     `json:"seed"`
 	// Arch is the architecture as given (the deployed one, e.g. 224 px,
 	// 1001 classes); TrainArch is the proxy actually trained (see blocks.ProxyArch).
 	Arch      *blocks.Arch `json:"arch"`

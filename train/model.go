@@ -20,17 +20,11 @@ const ModelScope = "model"
 
 func scalarF32(v float64) *tensors.Tensor { return tensors.FromScalar(float32(v)) }
 
-// smoothedCrossEntropy is the mean cross-entropy of logits [B, C] against
-// int labels [B, 1] with label smoothing eps: the target is
-// (1−eps)·onehot + eps/C.
+// smoothedCrossEntropy is convnet.SmoothedCrossEntropy as a gomlx training
+// loss: int labels [B, 1], logits the first prediction.
 func smoothedCrossEntropy(eps float64) func(labels, predictions []*Node) *Node {
 	return func(labels, predictions []*Node) *Node {
-		logits := predictions[0]
-		c := logits.Shape().Dimensions[1]
-		logp := LogSoftmax(logits, -1)
-		onehot := OneHot(Reshape(labels[0], -1), c, logits.DType())
-		target := AddScalar(MulScalar(onehot, 1-eps), eps/float64(c))
-		return Neg(ReduceAllMean(ReduceSum(Mul(target, logp), -1)))
+		return convnet.SmoothedCrossEntropy(predictions[0], Reshape(labels[0], -1), eps)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/gomlx/gomlx/support/exceptions"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // Store paths of the optimizer state. The learning rate is a variable set from
@@ -69,11 +70,11 @@ func (u *updater) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
 		if decayed(v) {
 			wd = r.WeightDecay
 		}
-		if wd > 0 && r.Optimizer != OptAdam {
+		if wd > 0 && r.Optimizer != optim.Adam {
 			grad = Add(grad, MulScalar(w, wd))
 		}
 		switch r.Optimizer {
-		case OptSGD:
+		case optim.SGD:
 			m := slot(store, v, "momentum", initializer.Zero)
 			buf := Add(MulScalar(m.NodeValue(g), r.Momentum), grad)
 			m.SetNodeValue(buf)
@@ -82,7 +83,7 @@ func (u *updater) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
 				upd = Add(grad, MulScalar(buf, r.Momentum))
 			}
 			v.SetNodeValue(Sub(w, Mul(lr, upd)))
-		case OptRMSProp:
+		case optim.RMSProp:
 			ms := slot(store, v, "ms", initializer.One)
 			mom := slot(store, v, "momentum", initializer.Zero)
 			msV := Add(MulScalar(ms.NodeValue(g), r.Decay), MulScalar(Square(grad), 1-r.Decay))
@@ -90,7 +91,7 @@ func (u *updater) UpdateGraph(scope *model.Scope, g *Graph, loss *Node) {
 			momV := Add(MulScalar(mom.NodeValue(g), r.Momentum), Div(Mul(lr, grad), Sqrt(AddScalar(msV, r.Epsilon))))
 			mom.SetNodeValue(momV)
 			v.SetNodeValue(Sub(w, momV))
-		case OptAdam:
+		case optim.Adam:
 			m1 := slot(store, v, "m1", initializer.Zero)
 			m2 := slot(store, v, "m2", initializer.Zero)
 			b1, b2 := r.Momentum, r.Decay

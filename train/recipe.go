@@ -5,61 +5,33 @@ import (
 	"math"
 
 	"github.com/multihw/multihw/train/data"
-)
-
-// Optimizers known to a Recipe.
-const (
-	// OptSGD is SGD with momentum (Nesterov by default).
-	OptSGD = "sgd"
-	// OptRMSProp is TF-style RMSProp with momentum (Model Garden's MobileNet
-	// recipe): ms ← ρ·ms + (1−ρ)·g², mom ← μ·mom + lr·g/√(ms+ε), w ← w − mom,
-	// with ms starting at 1.
-	OptRMSProp = "rmsprop"
-	// OptAdam is Adam with bias correction; weight decay is decoupled (AdamW).
-	OptAdam = "adam"
-)
-
-// Learning-rate schedules known to a Recipe. Both start with a linear warm-up.
-const (
-	// SchedCosine decays from the peak to FinalLRFraction·peak along half a cosine.
-	SchedCosine = "cosine"
-	// SchedConstant keeps the peak after the warm-up.
-	SchedConstant = "constant"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // Recipe holds the optimisation hyper-parameters of a training run. It is
 // plain data (stored in every checkpoint); start from DefaultRecipe and
 // change fields. Validate reports the first invalid field.
 type Recipe struct {
-	// Optimizer is OptSGD, OptRMSProp or OptAdam.
-	Optimizer string `json:"optimizer"`
+	// Optimizer is optim.SGD, optim.RMSProp or optim.Adam.
+	Optimizer optim.Kind `json:"optimizer"`
 	// LearningRate is the peak learning rate, reached at the end of the
 	// warm-up, for batches of BatchSize (scale it linearly with BatchSize).
 	LearningRate float64 `json:"learning_rate"`
-	// Momentum of SGD and RMSProp; β1 of Adam.
-	Momentum float64 `json:"momentum"`
+	// Hyper holds the momentum (Adam: β1), decay (RMSProp ρ, Adam β2),
+	// epsilon, weight decay on kernels (for Adam decoupled: w ← w −
+	// lr·WeightDecay·w) and label smoothing.
+	optim.Hyper
 	// Nesterov selects Nesterov momentum for SGD.
 	Nesterov bool `json:"nesterov,omitempty"`
-	// Decay is RMSProp's ρ and Adam's β2.
-	Decay float64 `json:"decay,omitempty"`
-	// Epsilon of RMSProp and Adam.
-	Epsilon float64 `json:"epsilon,omitempty"`
 
-	// Schedule is SchedCosine or SchedConstant.
-	Schedule string `json:"schedule"`
+	// Schedule is optim.Cosine or optim.Constant.
+	Schedule optim.Schedule `json:"schedule"`
 	// WarmupEpochs is the length of the linear warm-up from 0 to the peak;
 	// it is capped at half the run.
 	WarmupEpochs float64 `json:"warmup_epochs"`
 	// FinalLRFraction is the cosine schedule's final learning rate as a
 	// fraction of the peak.
 	FinalLRFraction float64 `json:"final_lr_fraction"`
-
-	// WeightDecay is the L2 penalty on convolution and dense kernels (not on
-	// biases nor BatchNorm): the gradient gets WeightDecay·w added (for Adam it
-	// is decoupled: w ← w − lr·WeightDecay·w).
-	WeightDecay float64 `json:"weight_decay"`
-	// LabelSmoothing mixes the one-hot target with the uniform distribution.
-	LabelSmoothing float64 `json:"label_smoothing"`
 
 	// BatchSize is the number of images per step.
 	BatchSize int `json:"batch_size"`
@@ -89,15 +61,13 @@ type Recipe struct {
 // averages on 50 batches before the final evaluation.
 func DefaultRecipe() Recipe {
 	return Recipe{
-		Optimizer:              OptSGD,
+		Optimizer:              optim.SGD,
 		LearningRate:           0.1,
-		Momentum:               0.9,
+		Hyper:                  optim.Hyper{Momentum: 0.9, WeightDecay: 5e-5, LabelSmoothing: 0.1},
 		Nesterov:               true,
-		Schedule:               SchedCosine,
+		Schedule:               optim.Cosine,
 		WarmupEpochs:           0.3,
 		FinalLRFraction:        0,
-		WeightDecay:            5e-5,
-		LabelSmoothing:         0.1,
 		BatchSize:              128,
 		Epochs:                 5,
 		BNMomentum:             0.99,
@@ -118,24 +88,10 @@ func QuickRecipe(steps int) Recipe {
 	return r
 }
 
-// withDefaults fills the optimizer-specific fields left at zero.
+// withDefaults fills the optimizer-specific fields left at zero
+// (optim.Hyper.WithDefaults).
 func (r Recipe) withDefaults() Recipe {
-	switch r.Optimizer {
-	case OptRMSProp:
-		if r.Decay == 0 {
-			r.Decay = 0.9
-		}
-		if r.Epsilon == 0 {
-			r.Epsilon = 0.002
-		}
-	case OptAdam:
-		if r.Decay == 0 {
-			r.Decay = 0.999
-		}
-		if r.Epsilon == 0 {
-			r.Epsilon = 1e-7
-		}
-	}
+	r.Hyper = r.Hyper.WithDefaults(r.Optimizer)
 	return r
 }
 
@@ -143,33 +99,19 @@ func (r Recipe) withDefaults() Recipe {
 func (r Recipe) Validate() error {
 	r = r.withDefaults()
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	switch r.Optimizer {
-	case OptSGD, OptRMSProp, OptAdam:
-	default:
-		return fmt.Errorf("recipe: unknown optimizer %q (valid: %s, %s, %s)", r.Optimizer, OptSGD, OptRMSProp, OptAdam)
+	if err := r.Hyper.Validate(r.Optimizer); err != nil {
+		return fmt.Errorf("recipe: %w", err)
 	}
-	switch r.Schedule {
-	case SchedCosine, SchedConstant:
-	default:
-		return fmt.Errorf("recipe: unknown schedule %q (valid: %s, %s)", r.Schedule, SchedCosine, SchedConstant)
+	if err := r.Schedule.Validate(); err != nil {
+		return fmt.Errorf("recipe: %w", err)
 	}
 	switch {
 	case !(r.LearningRate > 0) || !finite(r.LearningRate):
 		return fmt.Errorf("recipe: learning rate must be positive and finite, got %g", r.LearningRate)
-	case !(r.Momentum >= 0 && r.Momentum < 1):
-		return fmt.Errorf("recipe: momentum must be in [0, 1), got %g", r.Momentum)
-	case r.Optimizer != OptSGD && !(r.Decay > 0 && r.Decay < 1):
-		return fmt.Errorf("recipe: decay must be in (0, 1), got %g", r.Decay)
-	case r.Optimizer != OptSGD && (!(r.Epsilon > 0) || !finite(r.Epsilon)):
-		return fmt.Errorf("recipe: epsilon must be positive, got %g", r.Epsilon)
 	case !(r.WarmupEpochs >= 0) || !finite(r.WarmupEpochs):
 		return fmt.Errorf("recipe: warm-up epochs must be >= 0, got %g", r.WarmupEpochs)
 	case !(r.FinalLRFraction >= 0 && r.FinalLRFraction <= 1):
 		return fmt.Errorf("recipe: final learning-rate fraction must be in [0, 1], got %g", r.FinalLRFraction)
-	case !(r.WeightDecay >= 0) || !finite(r.WeightDecay):
-		return fmt.Errorf("recipe: weight decay must be >= 0, got %g", r.WeightDecay)
-	case !(r.LabelSmoothing >= 0 && r.LabelSmoothing < 1):
-		return fmt.Errorf("recipe: label smoothing must be in [0, 1), got %g", r.LabelSmoothing)
 	case r.BatchSize <= 0:
 		return fmt.Errorf("recipe: batch size must be positive, got %d", r.BatchSize)
 	case r.Steps < 0:
@@ -195,58 +137,30 @@ const (
 	MaxPad = 256
 )
 
-// Plan is a Recipe resolved against a training split: the number of steps
-// and the learning rate of each step.
-type Plan struct {
-	TotalSteps  int     `json:"total_steps"`
-	WarmupSteps int     `json:"warmup_steps"`
-	Peak        float64 `json:"peak_learning_rate"`
-	Final       float64 `json:"final_learning_rate"`
-	Schedule    string  `json:"schedule"`
-}
-
 // Plan resolves the recipe for a training split of trainLen images.
-func (r Recipe) Plan(trainLen int) (Plan, error) {
+func (r Recipe) Plan(trainLen int) (optim.Plan, error) {
 	if err := r.Validate(); err != nil {
-		return Plan{}, err
+		return optim.Plan{}, err
 	}
 	if trainLen <= 0 {
-		return Plan{}, fmt.Errorf("recipe: empty training split")
+		return optim.Plan{}, fmt.Errorf("recipe: empty training split")
 	}
 	perEpoch := float64(trainLen) / float64(r.BatchSize)
 	total := r.Steps
 	if total == 0 {
 		steps := math.Ceil(r.Epochs * perEpoch)
 		if !(steps <= MaxSteps) {
-			return Plan{}, fmt.Errorf("recipe: %g epochs are %.3g steps, above the maximum %.0e", r.Epochs, steps, float64(MaxSteps))
+			return optim.Plan{}, fmt.Errorf("recipe: %g epochs are %.3g steps, above the maximum %.0e", r.Epochs, steps, float64(MaxSteps))
 		}
 		total = max(1, int(steps))
 	}
 	if total > MaxSteps {
-		return Plan{}, fmt.Errorf("recipe: %d steps, above the maximum %.0e", total, float64(MaxSteps))
+		return optim.Plan{}, fmt.Errorf("recipe: %d steps, above the maximum %.0e", total, float64(MaxSteps))
 	}
 	warmup := int(min(math.Round(r.WarmupEpochs*perEpoch), float64(total/2)))
 	final := r.LearningRate * r.FinalLRFraction
-	if r.Schedule == SchedConstant {
+	if r.Schedule == optim.Constant {
 		final = r.LearningRate
 	}
-	return Plan{TotalSteps: total, WarmupSteps: warmup, Peak: r.LearningRate, Final: final, Schedule: r.Schedule}, nil
-}
-
-// LearningRate returns the learning rate of step (0-based): linear warm-up
-// (peak·(step+1)/warmup for step < warmup), then constant or a half-cosine
-// from the peak at step = warmup to Final at step = TotalSteps.
-func (p Plan) LearningRate(step int) float64 {
-	if step < p.WarmupSteps {
-		return p.Peak * float64(step+1) / float64(p.WarmupSteps)
-	}
-	if p.Schedule == SchedConstant {
-		return p.Peak
-	}
-	span := p.TotalSteps - p.WarmupSteps
-	if span <= 0 {
-		return p.Peak
-	}
-	t := min(1, float64(step-p.WarmupSteps)/float64(span))
-	return p.Final + (p.Peak-p.Final)*0.5*(1+math.Cos(math.Pi*t))
+	return optim.Plan{TotalSteps: total, WarmupSteps: warmup, Peak: r.LearningRate, Final: final, Schedule: r.Schedule}, nil
 }

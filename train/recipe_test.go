@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/multihw/multihw/train/optim"
 )
 
 func TestPlanSchedule(t *testing.T) {
@@ -23,7 +25,7 @@ func TestPlanSchedule(t *testing.T) {
 			t.Errorf("step %d: learning rate %v, want %v", s, got, want)
 		}
 	}
-	mid := Plan{TotalSteps: 110, WarmupSteps: 10, Peak: 1, Final: 0, Schedule: SchedCosine}
+	mid := optim.Plan{TotalSteps: 110, WarmupSteps: 10, Peak: 1, Final: 0, Schedule: optim.Cosine}
 	if got := mid.LearningRate(60); !near(got, 0.5) {
 		t.Errorf("cosine midpoint %v, want 0.5", got)
 	}
@@ -35,7 +37,7 @@ func TestPlanSchedule(t *testing.T) {
 		}
 		prev = lr
 	}
-	r.Steps, r.Schedule = 7, SchedConstant
+	r.Steps, r.Schedule = 7, optim.Constant
 	if p, _ = r.Plan(1000); p.TotalSteps != 7 || p.WarmupSteps != 3 || p.LearningRate(6) != 0.4 {
 		t.Errorf("steps override / constant schedule: %+v, lr(6) %v", p, p.LearningRate(6))
 	}
@@ -58,7 +60,7 @@ func TestRecipeValidation(t *testing.T) {
 		{func(r *Recipe) { r.Epochs, r.Steps = 0, 0 }, "epochs or steps"},
 		{func(r *Recipe) { r.LabelSmoothing = 1 }, "label smoothing"},
 		{func(r *Recipe) { r.BNMomentum = -0.1 }, "BatchNorm momentum"},
-		{func(r *Recipe) { r.Optimizer, r.Decay = OptRMSProp, 1.5 }, "decay"},
+		{func(r *Recipe) { r.Optimizer, r.Decay = optim.RMSProp, 1.5 }, "decay"},
 		{func(r *Recipe) { r.WeightDecay = -1 }, "weight decay"},
 	}
 	for _, b := range bad {

@@ -29,6 +29,7 @@ import (
 	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/train/data"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // Files of a run's output directory (besides CheckpointsDir).
@@ -203,7 +204,7 @@ type Result struct {
 	TrainArch *blocks.Arch `json:"train_arch"`
 	Adapt     blocks.Adapt `json:"adapt"`
 	Recipe    Recipe       `json:"recipe"`
-	Plan      Plan         `json:"plan"`
+	Plan      optim.Plan   `json:"plan"`
 	Seed      uint64       `json:"seed"`
 	Dataset   DatasetInfo  `json:"dataset"`
 	Backend   string       `json:"backend"`
@@ -277,7 +278,7 @@ type run struct {
 	recipe    Recipe
 	adapt     blocks.Adapt
 	seed      uint64
-	plan      Plan
+	plan      optim.Plan
 	store     *model.Store
 	trainer   *gtrain.Trainer
 	lrVar     *model.Variable

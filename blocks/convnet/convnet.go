@@ -250,7 +250,7 @@ func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
 			for _, v := range op.Inputs[1:] {
 				sum = Add(sum, val(v))
 			}
-			vals[i] = activate(sum, op.Act)
+			vals[i] = Activate(sum, op.Act)
 		case blocks.OpPool:
 			if op.Kernel != 0 {
 				exceptions.Panicf("op %s: only global pooling is built", op.Name)
@@ -264,7 +264,7 @@ func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
 			if op.Act != "" {
 				gain = 2
 			}
-			vals[i] = activate(n.dense(s, in, op.Out, gain), op.Act)
+			vals[i] = Activate(n.dense(s, in, op.Out, gain), op.Act)
 		default:
 			exceptions.Panicf("op %s: unknown primitive %q", op.Name, op.Op)
 		}
@@ -283,7 +283,7 @@ func (n *Net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.A
 		w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, in, out), k*k*in, act != "")
 		y = n.ops.Conv(x, w, stride)
 	}
-	return activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
+	return Activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
 }
 
 // depthwise is a k×k depthwise convolution + BatchNorm + activation.
@@ -291,7 +291,7 @@ func (n *Net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.A
 	c := n.ops.Channels(x)
 	w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, c), k*k, act != "")
 	y := n.ops.Depthwise(x, w, stride)
-	return activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
+	return Activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
 }
 
 // dense is a fully connected layer with bias on x [batch, features].
@@ -324,19 +324,6 @@ func varianceScaling(store *model.Store, fanIn int, gain float64) model.Variable
 	return func(g *Graph, shape shapes.Shape) *Node {
 		return MulScalar(store.RandomNormal(g, shape), std)
 	}
-}
-
-func activate(x *Node, act blocks.Activation) *Node {
-	switch act {
-	case "":
-		return x
-	case blocks.ReLU:
-		return Relu(x)
-	case blocks.ReLU6:
-		return ClipScalar(x, 0, 6)
-	}
-	exceptions.Panicf("unsupported activation %q", act)
-	return nil
 }
 
 // ScopeOfLayer maps a blocks.Analyze layer name to the variable scope (relative

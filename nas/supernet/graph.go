@@ -104,19 +104,6 @@ func (pn *pathNet) batchNorm(scope string, x *Node) *Node {
 	return pn.ops.BatchStatsNorm(x, gamma, beta, pn.sn.cfg.BNEpsilon)
 }
 
-func activate(x *Node, act blocks.Activation) *Node {
-	switch act {
-	case "":
-		return x
-	case blocks.ReLU:
-		return convnet.Relu(x)
-	case blocks.ReLU6:
-		return ClipScalar(x, 0, 6)
-	}
-	exceptions.Panicf("supernet: unsupported activation %q", act)
-	return nil
-}
-
 // conv is a k×k (kMax×kMax variable; the average over kernels) or 1×1
 // ([in, out] variable, kMax 0) convolution + BatchNorm + activation.
 func (pn *pathNet) conv(scope string, x *Node, kMax int, kernels []int, stride, out int, act blocks.Activation) *Node {
@@ -129,13 +116,13 @@ func (pn *pathNet) conv(scope string, x *Node, kMax int, kernels []int, stride, 
 		w := pn.kernelSlice(scope+"/weights", kMax, kernels, in, out)
 		y = pn.ops.Conv(x, w, stride)
 	}
-	return activate(pn.batchNorm(scope, y), act)
+	return convnet.Activate(pn.batchNorm(scope, y), act)
 }
 
 func (pn *pathNet) depthwise(scope string, x *Node, kMax int, kernels []int, stride int, act blocks.Activation) *Node {
 	c := pn.ops.Channels(x)
 	w := pn.kernelSlice(scope+"/weights", kMax, kernels, c)
-	return activate(pn.batchNorm(scope, pn.ops.Depthwise(x, w, stride)), act)
+	return convnet.Activate(pn.batchNorm(scope, pn.ops.Depthwise(x, w, stride)), act)
 }
 
 func (pn *pathNet) dense(scope string, x *Node, out int) *Node {
@@ -178,7 +165,7 @@ func (pn *pathNet) logits(path *Path, images *Node) *Node {
 		case blocks.OpPool:
 			x = pn.ops.Pool(x)
 		case blocks.OpFC: // no dropout in the supernet
-			x = activate(pn.dense(scope, x, op.Out), op.Act)
+			x = convnet.Activate(pn.dense(scope, x, op.Out), op.Act)
 		default:
 			exceptions.Panicf("supernet: head op %s (%s) is not supported", op.Name, op.Op)
 		}
@@ -257,15 +244,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// smoothedCrossEntropy is the mean cross-entropy of logits [B, C] against
-// labels [B] with label smoothing eps.
-func smoothedCrossEntropy(logits, labels *Node, eps float64) *Node {
-	c := logits.Shape().Dimensions[1]
-	logp := LogSoftmax(logits, -1)
-	target := AddScalar(MulScalar(OneHot(labels, c, logits.DType()), 1-eps), eps/float64(c))
-	return Neg(ReduceAllMean(ReduceSum(Mul(target, logp), -1)))
 }
 
 // correct counts the rows whose arg-max is the label, as float32.

@@ -21,58 +21,32 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train/optim"
 )
 
-// Optimizer kinds of the weight updates.
-const (
-	// OptRMSProp is TF-style RMSProp with momentum, TuNAS's weight optimizer:
-	// ms ← ρ·ms + (1−ρ)·g², mom ← μ·mom + lr·g/√(ms+ε), w ← w − mom, ms
-	// starting at 1.
-	OptRMSProp = "rmsprop"
-	// OptSGD is SGD with Nesterov momentum (the train package's default).
-	OptSGD = "sgd"
-)
-
-// Optimizer holds the weight optimizer's hyper-parameters (the learning rate
-// is given per step). Updates are lazy: only the slices a path uses change,
+// Optimizer is the weight optimizer: optim.RMSProp (TuNAS's) or optim.SGD
+// (with Nesterov momentum), with its hyper-parameters (the learning rate is
+// given per step). Updates are lazy: only the slices a path uses change,
 // weights and optimizer slots alike.
 type Optimizer struct {
-	Kind     string  `json:"kind"`
-	Momentum float64 `json:"momentum"`
-	// Decay is RMSProp's ρ; Epsilon its ε.
-	Decay   float64 `json:"decay,omitempty"`
-	Epsilon float64 `json:"epsilon,omitempty"`
-	// WeightDecay is the L2 penalty added to the gradient of conv and dense
-	// kernels (not BatchNorm nor biases).
-	WeightDecay float64 `json:"weight_decay"`
-	// LabelSmoothing of the training loss.
-	LabelSmoothing float64 `json:"label_smoothing"`
+	Kind optim.Kind `json:"kind"`
+	optim.Hyper
 }
 
-// DefaultOptimizer is TuNAS's: RMSProp with ρ 0.9, momentum 0.9, ε 1.0,
+// DefaultOptimizer is TuNAS's (google-research/tunas
+// mobile_architecture_search.py): RMSProp with ρ 0.9, momentum 0.9, ε 1.0,
 // weight decay 4e-5 and label smoothing 0.1.
 func DefaultOptimizer() Optimizer {
-	return Optimizer{Kind: OptRMSProp, Momentum: 0.9, Decay: 0.9, Epsilon: 1.0, WeightDecay: 4e-5, LabelSmoothing: 0.1}
+	return Optimizer{Kind: optim.RMSProp, Hyper: optim.Hyper{Momentum: 0.9, Decay: 0.9, Epsilon: 1.0, WeightDecay: 4e-5, LabelSmoothing: 0.1}}
 }
 
 // Validate reports the first invalid field.
 func (o Optimizer) Validate() error {
-	switch o.Kind {
-	case OptRMSProp:
-		if !(o.Decay > 0 && o.Decay < 1) || !(o.Epsilon > 0) || math.IsInf(o.Epsilon, 0) {
-			return fmt.Errorf("supernet optimizer: rmsprop needs decay in (0, 1) and a positive epsilon, got %g and %g", o.Decay, o.Epsilon)
-		}
-	case OptSGD:
-	default:
-		return fmt.Errorf("supernet optimizer: unknown kind %q (valid: %s, %s)", o.Kind, OptRMSProp, OptSGD)
+	if o.Kind != optim.RMSProp && o.Kind != optim.SGD {
+		return fmt.Errorf("supernet optimizer: unknown kind %q (valid: %s, %s)", o.Kind, optim.RMSProp, optim.SGD)
 	}
-	switch {
-	case !(o.Momentum >= 0 && o.Momentum < 1):
-		return fmt.Errorf("supernet optimizer: momentum must be in [0, 1), got %g", o.Momentum)
-	case !(o.WeightDecay >= 0) || math.IsInf(o.WeightDecay, 0):
-		return fmt.Errorf("supernet optimizer: weight decay must be >= 0, got %g", o.WeightDecay)
-	case !(o.LabelSmoothing >= 0 && o.LabelSmoothing < 1):
-		return fmt.Errorf("supernet optimizer: label smoothing must be in [0, 1), got %g", o.LabelSmoothing)
+	if err := o.Hyper.Validate(o.Kind); err != nil {
+		return fmt.Errorf("supernet optimizer: %w", err)
 	}
 	return nil
 }
@@ -339,7 +313,7 @@ func prod(d []int) int {
 
 // slotInit returns the optimizer slots of a kind with their initial values.
 func (o Optimizer) slotInit() []float32 {
-	if o.Kind == OptRMSProp {
+	if o.Kind == optim.RMSProp {
 		return []float32{1, 0} // ms, mom
 	}
 	return []float32{0} // mom
@@ -560,7 +534,7 @@ func (sn *Supernet) compile(path *Path, batch int, training bool) (c *compiled, 
 			}
 			return
 		}
-		loss := smoothedCrossEntropy(logits, labels, cfg.Optimizer.LabelSmoothing)
+		loss := convnet.SmoothedCrossEntropy(logits, labels, cfg.Optimizer.LabelSmoothing)
 		outs := append([]*Node{loss, correct(logits, labels)}, Gradient(loss, pn.nodes...)...)
 		if err := g.Compile(outs...); err != nil {
 			panic(err)
@@ -616,13 +590,13 @@ func (sn *Supernet) apply(u use, grad []float32, lr float32) {
 	mu := float32(o.Momentum)
 	w := u.p.w
 	switch o.Kind {
-	case OptRMSProp:
+	case optim.RMSProp:
 		rho, eps := float32(o.Decay), float32(o.Epsilon)
 		ms, mom := u.p.slots[0], u.p.slots[1]
 		splitRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
 			rmspropRun(w[full:full+n], ms[full:full+n], mom[full:full+n], grad[part:part+n], wd, rho, eps, mu, lr)
 		})
-	case OptSGD:
+	case optim.SGD:
 		mom := u.p.slots[0]
 		splitRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
 			sgdRun(w[full:full+n], mom[full:full+n], grad[part:part+n], wd, mu, lr)

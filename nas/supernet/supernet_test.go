@@ -21,6 +21,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // tinySpace has every decision kind with two options, both kinds, strides 1
@@ -164,7 +165,7 @@ func convnetRun(t *testing.T, sn *Supernet, path *Path, b Batch) (logits []float
 		g := images.Graph()
 		scope.Store().SetTraining(g, true)
 		logits := net.Logits(scope.In("model"), images)
-		loss := smoothedCrossEntropy(logits, labels, 0)
+		loss := convnet.SmoothedCrossEntropy(logits, labels, 0)
 		var vars []*Node
 		for _, p := range trainable {
 			vars = append(vars, store.GetVariable(p).NodeValue(g))
@@ -227,7 +228,7 @@ func maxRelDiff(a, b []float32) float64 {
 // blocks.Analyze counts.
 func TestPathEqualsStandaloneConvnet(t *testing.T) {
 	be := goBackend(t)
-	sgd := Optimizer{Kind: OptSGD}
+	sgd := Optimizer{Kind: optim.SGD}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, mode := range []struct {
 		width   float64
@@ -511,7 +512,7 @@ func TestPaperSpacePathsEqualStandalone(t *testing.T) {
 	for _, rule := range []nas.ExpandOne{nas.ExpandOneKeep, nas.ExpandOneOmit} {
 		sp := nas.MultiHWSpace()
 		sp.ExpandOne = rule
-		sn, err := New(sp).Input(24, 24, 1, 10).WidthFactor(0.25).Optimizer(Optimizer{Kind: OptSGD}).Backend(goBackend(t)).Build()
+		sn, err := New(sp).Input(24, 24, 1, 10).WidthFactor(0.25).Optimizer(Optimizer{Kind: optim.SGD}).Backend(goBackend(t)).Build()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -571,7 +572,7 @@ func TestBadInput(t *testing.T) {
 		{"width", New(sp).WidthFactor(-1), "width factor"},
 		{"adapt", New(sp).Adapt("sideways"), "unknown adaptation"},
 		{"optimizer", New(sp).Optimizer(Optimizer{Kind: "adagrad"}), "unknown kind"},
-		{"momentum", New(sp).Optimizer(Optimizer{Kind: OptSGD, Momentum: 1}), "momentum"},
+		{"momentum", New(sp).Optimizer(Optimizer{Kind: optim.SGD, Hyper: optim.Hyper{Momentum: 1}}), "momentum"},
 		{"cache", New(sp).CacheSize(0), "cache size"},
 		{"invalid space", New(&nas.Space{Name: "empty"}), "space \"empty\""},
 	} {

@@ -20,8 +20,8 @@ import (
 	"github.com/multihw/multihw/internal/rundir"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
-	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // Files of a search's output directory.
@@ -211,7 +211,7 @@ type run struct {
 	cost  *Cost
 	sn    *supernet.Supernet
 	ctl   *nas.Controller
-	plan  train.Plan
+	plan  optim.Plan
 	ds    *data.Dataset
 	train *data.Stream
 	val   *data.Stream
@@ -386,8 +386,8 @@ func (r *run) setup() error {
 	for _, i := range r.wide {
 		r.wideI = append(r.wideI, maxP[i])
 	}
-	r.plan = train.Plan{TotalSteps: cfg.Steps, WarmupSteps: int(math.Round(cfg.WeightWarmup * float64(cfg.Steps))),
-		Peak: cfg.WeightLR, Final: 0, Schedule: train.SchedCosine}
+	r.plan = optim.Plan{TotalSteps: cfg.Steps, WarmupSteps: int(math.Round(cfg.WeightWarmup * float64(cfg.Steps))),
+		Peak: cfg.WeightLR, Final: 0, Schedule: optim.Cosine}
 	if r.s.quality != nil {
 		return nil
 	}
