@@ -7,11 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -22,7 +20,6 @@ import (
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/study"
-	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/plots/figset"
@@ -225,23 +222,6 @@ func init() {
 	register(&command{name: "search ablation", summary: "how well supernet variants learn: one-shot accuracy of random paths after a uniform-policy training", run: runSearchAblation})
 }
 
-// benchRow is one measurement of `multihw search bench`.
-type benchRow struct {
-	What    string  `json:"what"`
-	MS      float64 `json:"ms"`
-	BuildMS float64 `json:"build_ms,omitempty"`
-	FirstMS float64 `json:"first_run_ms,omitempty"`
-	MMACs   float64 `json:"proxy_mmacs"`
-	// The default search's speed (the row of --search-steps): steps timed,
-	// steps per minute, the minutes the default search takes at that rate,
-	// and its supernet's graph builds and cache hits.
-	Steps          int     `json:"steps,omitempty"`
-	StepsPerMinute float64 `json:"steps_per_minute,omitempty"`
-	SearchMinutes  float64 `json:"search_minutes,omitempty"`
-	Builds         int     `json:"builds,omitempty"`
-	Hits           int     `json:"hits,omitempty"`
-}
-
 func runSearchBench(args []string) error {
 	fs := newFlags("search bench", "[--width W] [--batch B] [--points N] [--repeats R] [--search-steps N] [--json]")
 	width := fs.Float64("width", tunas.DefaultWidthFactor, "proxy width factor")
@@ -254,15 +234,15 @@ func runSearchBench(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *points < 1 || *repeats < 1 || *batch < 1 || *searchSteps < 0 || *searchSteps > tunas.DefaultSteps {
-		return fmt.Errorf("--points, --repeats and --batch must be positive, --search-steps in [0, %d]", tunas.DefaultSteps)
+	if *searchSteps < 0 || *searchSteps > tunas.DefaultSteps {
+		return fmt.Errorf("--search-steps must be in [0, %d]", tunas.DefaultSteps)
 	}
-	rows, err := supernetBench(*width, *batch, *points, *repeats, *seed)
+	rows, err := tunas.SupernetBench(*width, *batch, *points, *repeats, *seed)
 	if err != nil {
 		return err
 	}
 	if *searchSteps > 0 {
-		r, err := searchSpeed(*searchSteps)
+		r, err := tunas.SearchSpeed(*searchSteps, os.Stderr)
 		if err != nil {
 			return err
 		}
@@ -271,219 +251,40 @@ func runSearchBench(args []string) error {
 	if *asJSON {
 		return printJSON(rows)
 	}
-	for _, r := range rows {
-		if r.StepsPerMinute > 0 {
-			printf("%-44s %9.1f ms/step  %.1f steps/min: the %d-step search in %.1f min", r.What, r.MS, r.StepsPerMinute, tunas.DefaultSteps, r.SearchMinutes)
-			if r.Builds+r.Hits > 0 {
-				printf(" (%d graph builds, %d cache hits)", r.Builds, r.Hits)
-			}
-			printf("\n")
-			continue
-		}
-		printf("%-44s %9.1f ms/step  build %7.1f ms  first run %7.1f ms  proxy %7.1f M MACs\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)
-	}
+	printf("%s", tunas.BenchText(rows))
 	return nil
-}
-
-// searchSpeed runs the default search (tunas.DefaultConfig: the multihw
-// space on Fashion-MNIST, 4000 steps) for its first n steps and returns its
-// speed, timed from the end of its first step (setup and the first step's
-// graph build excluded) to the end of step n. A shortened run is the start of
-// the default search, not a shorter search: the warm-up and the controller's
-// learning rate follow the 4000 steps.
-func searchSpeed(n int) (benchRow, error) {
-	cfg := tunas.DefaultConfig()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var first, last time.Time
-	done := 0
-	s := tunas.New(cfg).Progress(os.Stderr).OnStep(func(tunas.Record) {
-		done++
-		last = time.Now()
-		if done == 1 {
-			first = last
-		}
-		if done >= n {
-			cancel()
-		}
-	})
-	res, err := s.Run(ctx)
-	if err != nil && !(errors.Is(err, context.Canceled) && done >= n) {
-		return benchRow{}, fmt.Errorf("search bench: the default search: %w", err)
-	}
-	if done < 2 {
-		return benchRow{}, fmt.Errorf("search bench: the default search ran %d steps, need at least 2", done)
-	}
-	r := benchRow{What: fmt.Sprintf("default search: steps 2-%d of %d", done, cfg.Steps), Steps: done - 1}
-	perStep := last.Sub(first).Seconds() / float64(done-1)
-	r.MS = 1000 * perStep
-	r.StepsPerMinute = 60 / perStep
-	r.SearchMinutes = float64(cfg.Steps) / r.StepsPerMinute
-	if res != nil {
-		r.Builds, r.Hits = res.Stats.Supernet.Builds, res.Stats.Supernet.Hits
-	}
-	return r, nil
 }
 
 func runSearchAblation(args []string) error {
 	fs := newFlags("search ablation", "[--steps N] [--width W] [--batch B] [--points N] [--variants LIST] [--json]")
-	steps := fs.Int("steps", 400, "training steps per variant")
-	width := fs.Float64("width", 0.25, "proxy width factor")
-	batch := fs.Int("batch", 32, "training batch size")
-	points := fs.Int("points", 8, "random paths scored per variant")
-	batches := fs.Int("batches", 1, "validation batches (of 256) per path")
+	cfg := tunas.AblationConfig{Progress: os.Stderr}
+	fs.IntVar(&cfg.Steps, "steps", 400, "training steps per variant")
+	fs.Float64Var(&cfg.Width, "width", 0.25, "proxy width factor")
+	fs.IntVar(&cfg.Batch, "batch", 32, "training batch size")
+	fs.IntVar(&cfg.Points, "points", 8, "random paths scored per variant")
+	fs.IntVar(&cfg.Batches, "batches", 1, "validation batches (of 256) per path")
 	variants := fs.String("variants", "expand+project/keep/warmup,project/keep/warmup,none/keep/warmup,expand+project/omit/warmup,expand+project/keep/uniform",
 		"comma-separated SHARING/EXPANDONE/warmup|uniform variants (EXPANDONE: keep or omit, the space's expansion-1 rule; conv and skip are the old names)")
 	dataset := fs.String("dataset", "fashion-mnist", "dataset: "+data.SpecHelp)
-	seed := fs.Uint64("seed", 1, "seed")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	cfg.Variants = splitList(*variants)
 	ds, err := data.NewLoader(*dataset).Validation(0.1).Load()
 	if err != nil {
 		return err
 	}
-	type row struct {
-		Variant        string    `json:"variant"`
-		Scores         []float64 `json:"scores"`
-		Mean, Min, Max float64
-		Seconds        float64 `json:"seconds"`
-	}
-	var rows []row
-	for _, v := range splitList(*variants) {
-		parts := strings.Split(v, "/")
-		if len(parts) != 3 || (parts[2] != "warmup" && parts[2] != "uniform") {
-			return fmt.Errorf("variant %q: want SHARING/EXPANDONE/warmup|uniform", v)
-		}
-		cfg := tunas.DefaultConfig()
-		cfg.Steps, cfg.WidthFactor, cfg.BatchSize, cfg.ValidationBatch = *steps, *width, *batch, 256
-		cfg.WeightLR = 0.165 * float64(*batch) / 256
-		cfg.Seed, cfg.Snapshots = *seed, 0
-		cfg.Sharing = supernet.Sharing(parts[0])
-		switch parts[1] {
-		case "conv", string(nas.ExpandOneKeep):
-			cfg.Space.ExpandOne = nas.ExpandOneKeep
-		case "skip", string(nas.ExpandOneOmit):
-			cfg.Space.ExpandOne = nas.ExpandOneOmit
-		default:
-			return fmt.Errorf("variant %q: expansion-1 rule %q (valid: keep, omit)", v, parts[1])
-		}
-		if parts[2] == "uniform" {
-			cfg.OpWarmup = 0
-		}
-		fmt.Fprintf(os.Stderr, "variant %s: %d steps...\n", v, *steps)
-		scores, res, err := tunas.RandomPathScores(context.Background(), cfg, ds, nil, *points, *batches, *seed)
-		if err != nil {
-			return fmt.Errorf("variant %s: %w", v, err)
-		}
-		r := row{Variant: v, Scores: scores, Min: scores[0], Max: scores[0], Seconds: res.Stats.Seconds}
-		for _, s := range scores {
-			r.Mean += s / float64(len(scores))
-			r.Min, r.Max = min(r.Min, s), max(r.Max, s)
-		}
-		rows = append(rows, r)
+	rows, err := tunas.Ablation(context.Background(), cfg, ds)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return printJSON(rows)
 	}
-	printf("%-34s %6s %6s %6s %8s\n", "sharing/expand-one/op-warm-up", "mean", "min", "max", "seconds")
-	for _, r := range rows {
-		printf("%-34s %6.3f %6.3f %6.3f %8.0f\n", r.Variant, r.Mean, r.Min, r.Max, r.Seconds)
-	}
+	printf("%s", tunas.AblationTable(rows).Text())
 	return nil
-}
-
-// supernetBench measures, interleaved, the step of random sliced paths (fresh:
-// graph build + first run; cached: later steps) against the fully mixed
-// maximal path, which computes what a TuNAS masked graph computes at every
-// step (both kinds, the largest kernel, expansion, width and depth).
-func supernetBench(width float64, batch, points, repeats int, seed uint64) ([]benchRow, error) {
-	sp := nas.MultiHWSpace()
-	sn, err := supernet.New(sp).WidthFactor(width).Build()
-	if err != nil {
-		return nil, err
-	}
-	defer sn.Close()
-	rng := rand.New(rand.NewPCG(seed, 1))
-	b := supernet.Batch{Images: make([]float32, batch*28*28), Labels: make([]int32, batch), Size: batch}
-	for i := range b.Images {
-		b.Images[i] = float32(rng.NormFloat64())
-	}
-	for i := range b.Labels {
-		b.Labels[i] = int32(rng.IntN(10))
-	}
-	var pts []nas.Point
-	for range points {
-		pts = append(pts, sp.Sample(rng, nil))
-	}
-	// The masked graph: the maximal point with every op decision averaged.
-	pts = append(pts, sp.MaxPoint())
-	mix := make([][]bool, len(pts))
-	mix[points] = make([]bool, len(pts[points]))
-	for i, d := range sp.Decisions() {
-		mix[points][i] = d.Kind == nas.DecideKind || d.Kind == nas.DecideKernel || d.Kind == nas.DecideDepth
-	}
-	type acc struct{ build, first float64 }
-	fresh := make([]acc, len(pts))
-	steps := make([][]float64, len(pts))
-	for i, p := range pts {
-		before := sn.Stats()
-		if _, _, err := sn.TrainMixed(p, mix[i], b, 0.001); err != nil {
-			return nil, err
-		}
-		after := sn.Stats()
-		fresh[i] = acc{after.BuildSeconds - before.BuildSeconds, after.FirstRunSeconds - before.FirstRunSeconds + after.UpdateSeconds - before.UpdateSeconds}
-	}
-	for range repeats {
-		for i, p := range pts {
-			t0 := time.Now()
-			if _, _, err := sn.TrainMixed(p, mix[i], b, 0.001); err != nil {
-				return nil, err
-			}
-			steps[i] = append(steps[i], time.Since(t0).Seconds())
-		}
-	}
-	median := func(v []float64) float64 {
-		s := slices.Clone(v)
-		slices.Sort(s)
-		return s[len(s)/2]
-	}
-	macs := func(p nas.Point) float64 {
-		path, err := sn.Path(p)
-		if err != nil {
-			return 0
-		}
-		an, err := blocks.Analyze(path.Proxy, 0)
-		if err != nil {
-			return 0
-		}
-		return float64(an.MACs) / 1e6
-	}
-	var rows []benchRow
-	var avg benchRow
-	for i := range points {
-		r := benchRow{What: fmt.Sprintf("random path %d", i+1), MS: 1000 * median(steps[i]), BuildMS: 1000 * fresh[i].build, FirstMS: 1000 * fresh[i].first, MMACs: macs(pts[i])}
-		rows = append(rows, r)
-		avg.MS += r.MS / float64(points)
-		avg.BuildMS += r.BuildMS / float64(points)
-		avg.FirstMS += r.FirstMS / float64(points)
-		avg.MMACs += r.MMACs / float64(points)
-	}
-	avg.What = "random paths: mean"
-	m := benchRow{What: "masked graph (mixed maximal path)", MS: 1000 * median(steps[points]), BuildMS: 1000 * fresh[points].build, FirstMS: 1000 * fresh[points].first}
-	ibn, fused := sp.MaxPoint(), sp.MaxPoint()
-	l := sp.Layout()
-	for _, st := range l.Stages {
-		for _, d := range st.Blocks {
-			ibn[d.Kind] = 0
-		}
-	}
-	m.MMACs = macs(ibn) + macs(fused)
-	rows = append(rows, avg, m,
-		benchRow{What: "ratio masked / random cached step", MS: m.MS / avg.MS},
-		benchRow{What: "ratio masked / random fresh (build+1st run)", MS: m.MS / (avg.BuildMS + avg.FirstMS)})
-	return rows, nil
 }
 
 func init() {
@@ -581,7 +382,7 @@ func searchReport(in reportInput) (string, error) {
 		p("## Commands\n\n```\n%s```\n\n", strings.TrimRight(string(raw), "\n")+"\n")
 	}
 	if benchFile != "" {
-		var rows []benchRow
+		var rows []tunas.BenchRow
 		if err := readJSONFile(benchFile, &rows); err != nil {
 			return "", err
 		}
