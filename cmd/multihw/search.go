@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,15 +14,11 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/blocks"
-	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/atomicfile"
-	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/study"
 	"github.com/multihw/multihw/nas/tunas"
-	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/plots/figset"
-	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -297,365 +292,48 @@ func runSearchReport(args []string) error {
 	searches := fs.String("search", "", "searches: NAME=DIR (output directories of `multihw search`; their baseline-*.json give the equal-budget section)")
 	ranks := fs.String("rank", "", "ranking studies: NAME=DIR (output directories of `multihw search rank`)")
 	trained := fs.String("trained", "", "retrained models: NAME=DIR (output directories of `multihw train`)")
-	benchFile := fs.String("bench", "", "JSON output of `multihw search bench --json`")
-	ablationFile := fs.String("ablation", "", "JSON outputs of `multihw search ablation --json` (comma-separated: one column per run)")
-	commands := fs.String("commands", "", "text file with the commands that produced the runs (quoted verbatim)")
-	notes := fs.String("notes", "", "markdown file appended verbatim (hand-written discussion)")
+	var in figset.SearchReportInput
+	fs.StringVar(&in.BenchFile, "bench", "", "JSON output of `multihw search bench --json`")
+	ablation := fs.String("ablation", "", "JSON outputs of `multihw search ablation --json` (comma-separated: one column per run)")
+	fs.StringVar(&in.CommandsFile, "commands", "", "text file with the commands that produced the runs (quoted verbatim)")
+	fs.StringVar(&in.NotesFile, "notes", "", "markdown file appended verbatim (hand-written discussion)")
 	out := fs.String("out", "", "output file (default: stdout)")
-	figures := fs.String("figures", "", "also write figures (search curves, decision probabilities, accuracy vs latency) as PNG+SVG into this directory, linked from the report")
+	fs.StringVar(&in.FigureDir, "figures", "", "also write figures (search curves, decision probabilities, accuracy vs latency) as PNG+SVG into this directory, linked from the report")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ss, err := parsePairs(*searches, "search")
-	if err != nil {
-		return err
-	}
-	ts, err := parsePairs(*trained, "trained")
-	if err != nil {
-		return err
-	}
-	rs, err := parsePairs(*ranks, "rank")
-	if err != nil {
-		return err
-	}
-	figRel := ""
-	if *figures != "" && *out != "" {
-		if figRel, err = filepath.Rel(filepath.Dir(*out), *figures); err != nil {
-			figRel = *figures
-		}
-	}
-	in := reportInput{searches: ss, trained: ts, ranks: rs, benchFile: *benchFile, ablationFile: *ablationFile, commandsFile: *commands,
-		figDir: *figures, figRel: figRel}
-	if *studyDir != "" {
-		if in.study, err = study.Summarize(*studyDir); err != nil {
-			return err
-		}
-	}
-	md, err := searchReport(in)
-	if err != nil {
-		return err
-	}
-	if *notes != "" {
-		raw, err := memlimit.ReadFile(*notes, "notes", 16<<20)
+	var err error
+	for _, f := range []struct {
+		dst  *[]figset.NamedDir
+		flag string
+		val  string
+	}{{&in.Searches, "search", *searches}, {&in.Trained, "trained", *trained}, {&in.Ranks, "rank", *ranks}} {
+		pairs, err := parsePairs(f.val, f.flag)
 		if err != nil {
 			return err
 		}
-		md += "\n" + string(raw)
+		for _, p := range pairs {
+			*f.dst = append(*f.dst, figset.NamedDir{Name: p[0], Dir: p[1]})
+		}
+	}
+	in.AblationFiles = splitList(*ablation)
+	if in.FigureDir != "" && *out != "" {
+		if in.FigureRel, err = filepath.Rel(filepath.Dir(*out), in.FigureDir); err != nil {
+			in.FigureRel = in.FigureDir
+		}
+	}
+	if *studyDir != "" {
+		if in.Study, err = study.Summarize(*studyDir); err != nil {
+			return err
+		}
+	}
+	md, err := figset.SearchReport(in)
+	if err != nil {
+		return err
 	}
 	if *out == "" {
 		_, err = io.WriteString(stdout, md)
 		return err
 	}
 	return atomicfile.WriteFile(*out, []byte(md), 0o644)
-}
-
-// reportInput is what `search report` reads.
-type reportInput struct {
-	searches, trained, ranks                              [][2]string
-	benchFile, ablationFile, commandsFile, figDir, figRel string
-	// study, when set, adds a reproduction study's sections and searches.
-	study *study.Summary
-}
-
-func searchReport(in reportInput) (string, error) {
-	searches, trained, ranks := in.searches, in.trained, in.ranks
-	benchFile, ablationFile, commandsFile, figDir, figRel := in.benchFile, in.ablationFile, in.commandsFile, in.figDir, in.figRel
-	var figs []*plots.Figure
-	link := func(name, caption string) string {
-		if figRel == "" {
-			return ""
-		}
-		return fmt.Sprintf("![%s](%s/%s.png)\n\n", caption, figRel, name)
-	}
-	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("# One-shot multi-hardware search: report\n\n")
-	p("Generated by `multihw search report` from the run directories below; every number is read from them.\n\n")
-	if in.study != nil {
-		p("`%s`\n\n", in.study.Marker())
-	}
-	if commandsFile != "" {
-		raw, err := memlimit.ReadFile(commandsFile, "commands", 16<<20)
-		if err != nil {
-			return "", err
-		}
-		p("## Commands\n\n```\n%s```\n\n", strings.TrimRight(string(raw), "\n")+"\n")
-	}
-	if benchFile != "" {
-		var rows []tunas.BenchRow
-		if err := readJSONFile(benchFile, &rows); err != nil {
-			return "", err
-		}
-		p("## Design: sliced path graphs vs a masked graph (Go backend)\n\n")
-		p("One training step of the supernet (`multihw search bench`). A *fresh* path builds and compiles its graph, then runs it once (that first run allocates); a *cached* path reruns its compiled graph. The masked graph of TuNAS computes, at every step, both block kinds with the largest kernel, expansion, width and depth: its cost is that of the fully mixed maximal path measured here.\n\n")
-		p("| measurement | step (ms) | build (ms) | first run (ms) | proxy MMACs |\n|---|---:|---:|---:|---:|\n")
-		for _, r := range rows {
-			if strings.HasPrefix(r.What, "ratio") {
-				p("| **%s** | **%.1f×** | | | |\n", r.What, r.MS)
-				continue
-			}
-			if r.StepsPerMinute > 0 {
-				p("| %s (%.1f steps/min: %d steps in %.1f min) | %.1f | | | |\n", r.What, r.StepsPerMinute, tunas.DefaultSteps, r.SearchMinutes, r.MS)
-				continue
-			}
-			p("| %s | %.1f | %.1f | %.1f | %.1f |\n", r.What, r.MS, r.BuildMS, r.FirstMS, r.MMACs)
-		}
-		p("\n")
-	}
-	if ablationFile != "" {
-		type abl struct { // the rows of `multihw search ablation --json`
-			Variant        string    `json:"variant"`
-			Scores         []float64 `json:"scores"`
-			Mean, Min, Max float64
-			Seconds        float64 `json:"seconds"`
-		}
-		files := splitList(ablationFile)
-		var order []string
-		byVariant := map[string][]abl{}
-		for _, f := range files {
-			var rows []abl
-			if err := readJSONFile(f, &rows); err != nil {
-				return "", err
-			}
-			for _, r := range rows {
-				if _, ok := byVariant[r.Variant]; !ok {
-					order = append(order, r.Variant)
-				}
-				byVariant[r.Variant] = append(byVariant[r.Variant], r)
-			}
-		}
-		p("## Design: what lets the supernet learn\n\n")
-		p("One-shot validation accuracy of random paths after training the supernet with a uniform policy (`multihw search ablation`): sharing between IBN and fused IBN (none / projection / expansion centre tap + projection), the space's expansion-1 rule (keep: expansion-1 blocks keep their expansion conv, as TuNAS; omit: they drop it, as the reference models; supernet, cost and retraining alike), and TuNAS's op/filter warm-up (mixtures of all ops, largest filters) or uniform paths from the start. %d run(s) with different seeds (the seed draws the initial weights, batches and scored paths).\n\n", len(files))
-		p("| sharing / expansion 1 / warm-up |")
-		for i := range files {
-			p(" mean (run %d) |", i+1)
-		}
-		p(" min | max | seconds (run 1) |\n|---|")
-		for range files {
-			p("---:|")
-		}
-		p("---:|---:|---:|\n")
-		for _, v := range order {
-			rs := byVariant[v]
-			lo, hi := rs[0].Min, rs[0].Max
-			p("| %s |", v)
-			for _, r := range rs {
-				p(" %.3f |", r.Mean)
-				lo, hi = min(lo, r.Min), max(hi, r.Max)
-			}
-			for range len(files) - len(rs) {
-				p(" |")
-			}
-			p(" %.3f | %.3f | %.0f |\n", lo, hi, rs[0].Seconds)
-		}
-		p("\n")
-	}
-	m, err := hwcost.NewMetric().ReferenceModel(hwcost.DefaultReference).Done()
-	if err != nil {
-		return "", err
-	}
-	// Each search is read once: search.json holds the whole history (MBs).
-	var runs []tunas.Run
-	curves := map[string]bool{} // searches whose curves are drawn (all but the study's secondary ones)
-	if st := in.study; st != nil {
-		sfigs, err := studyHead(&b, st, figDir != "", link)
-		if err != nil {
-			return "", err
-		}
-		figs = append(figs, sfigs...)
-		for _, r := range st.Searches {
-			if !r.Done {
-				continue
-			}
-			sr, err := tunas.ReadRun(filepath.Join(st.Dir, study.SearchesDir, r.Name))
-			if err != nil {
-				return "", err
-			}
-			sr.Name = r.Name
-			runs = append(runs, *sr)
-			curves[r.Name] = studyPrimary(st, r)
-		}
-	}
-	for _, s := range searches {
-		r, err := tunas.ReadRun(s[1])
-		if err != nil {
-			return "", err
-		}
-		r.Name = s[0]
-		runs = append(runs, *r)
-		curves[r.Name] = true
-	}
-	if len(runs) > 0 {
-		p("## Searches\n\n")
-		p("| search | objective | T0 | β | steps | controller lr | steps/min | minutes | final T | AVG | MAX | P(final) | Q first 10%% | Q last 10%% | entropy start → end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
-		for _, s := range runs {
-			res := s.Result
-			n := len(res.History)
-			meanQ := func(from, to int) float64 {
-				var q float64
-				for _, r := range res.History[from:to] {
-					q += r.Q
-				}
-				return q / float64(max(1, to-from))
-			}
-			tenth := max(1, n/10)
-			c := res.Config
-			p("| %s | %s | %.4g | %g | %d | %.3g | %.1f | %.1f | %.3f | %.3f | %.3f | %.3g | %.3f | %.3f | %.1f → %.1f |\n", s.Name, c.Objective, c.Reward.T0, c.Reward.Beta, res.Steps,
-				c.Controller.LR, res.Stats.StepsPerMinute, res.Stats.Seconds/60, res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max, res.Final.Probability,
-				meanQ(0, tenth), meanQ(n-tenth, n), res.History[0].Entropy, res.History[n-1].Entropy)
-		}
-		p("\n")
-		for _, s := range runs {
-			res := s.Result
-			p("### %s: final architecture (%s)\n\n```\n%s```\n\n", s.Name, s.Dir, res.Final.Text)
-			if figDir != "" && curves[s.Name] {
-				curves, err := figset.SearchCurves(s.Name, res)
-				if err != nil {
-					return "", err
-				}
-				probs, err := figset.SearchProbs(s.Name, res)
-				if err != nil {
-					return "", err
-				}
-				figs = append(figs, curves, probs)
-				p("%s", link(curves.Name, s.Name+": search curves"))
-				p("%s", link(probs.Name, s.Name+": decision probabilities"))
-			}
-		}
-	}
-	if st := in.study; st != nil {
-		sfigs, err := studyBody(&b, st, figDir != "", link)
-		if err != nil {
-			return "", err
-		}
-		figs = append(figs, sfigs...)
-	}
-	// Ranking studies, read once.
-	var studies []rankStudy
-	for _, r := range ranks {
-		res, err := tunas.ReadRank(filepath.Join(r[1], tunas.RankResultFile))
-		if err != nil {
-			return "", err
-		}
-		studies = append(studies, rankStudy{name: r[0], dir: r[1], res: res})
-	}
-	if err := baselineSection(&b, runs, studies); err != nil {
-		return "", err
-	}
-	rfigs, err := rankSection(&b, studies, figDir != "", link)
-	if err != nil {
-		return "", err
-	}
-	figs = append(figs, rfigs...)
-	if len(trained) > 0 {
-		p("## Retrained on Fashion-MNIST, with the multi-hardware cost\n\n")
-		names := m.TargetNames()
-		var trainRuns []train.Run
-		p("| model | test accuracy | params | MMACs (224) |")
-		for _, n := range names {
-			p(" %s |", n)
-		}
-		p(" AVG | MAX | recipe |\n|---|---:|---:|---:|")
-		for range names {
-			p("---:|")
-		}
-		p("---:|---:|---|\n")
-		// The cost models' parameter uncertainty (hwcost.Sensitivity): each
-		// distinct architecture once.
-		var archs []*blocks.Arch
-		archIndex := map[string]int{}
-		for _, t := range trained {
-			if run, err := train.ReadRun(t[1]); err == nil && run.Result.Arch != nil {
-				if _, ok := archIndex[run.Result.Arch.String()]; !ok {
-					archIndex[run.Result.Arch.String()] = len(archs)
-					a := run.Result.Arch.Clone()
-					a.Name = t[0]
-					archs = append(archs, a)
-				}
-			}
-		}
-		var sens *hwcost.SensitivityResult
-		if len(archs) > 0 {
-			if sens, err = hwcost.Sensitivity(hwcost.SensitivityConfig{Metric: m, Archs: archs, Draws: figset.TradeoffDraws, Seed: 1}); err != nil {
-				return "", err
-			}
-		}
-		band := func(s hwcost.Spread) string { return fmt.Sprintf("%.3f [%.2f, %.2f]", s.Fitted, s.P05, s.P95) }
-		for _, t := range trained {
-			run, err := train.ReadRun(t[1])
-			if err != nil {
-				p("| %s | (not finished: %v) |\n", t[0], err)
-				continue
-			}
-			run.Name = t[0]
-			trainRuns = append(trainRuns, *run)
-			res := run.Result
-			cost, err := m.Evaluate(res.Arch)
-			if err != nil {
-				return "", err
-			}
-			p("| %s | %.2f%% | %.2f M | %.0f |", t[0], 100*res.Test.Accuracy, float64(cost.Params)/1e6, float64(cost.MACs)/1e6)
-			for _, n := range names {
-				p(" %.3f |", cost.Normalized[n])
-			}
-			sp := sens.Archs[archIndex[res.Arch.String()]]
-			p(" %s | %s | %s, %d steps, batch %d, %s |\n", band(sp.Avg), band(sp.Max), res.Recipe.Optimizer, res.Steps, res.Recipe.BatchSize, res.Adapt)
-		}
-		if sens != nil && len(sens.Archs) > 1 {
-			p("\nAVG and MAX with their 5%%-95%% band over %d parameter sets drawn from the cost models' fitted uncertainty (`multihw cost sensitivity`, seed 1). ", sens.Draws)
-			p("Probability that the row's architecture has the lower AVG / MAX than the column's:\n\n|  |")
-			for _, a := range sens.Archs {
-				p(" %s |", a.Name)
-			}
-			p("\n|---|")
-			for range sens.Archs {
-				p("---|")
-			}
-			p("\n")
-			prob := map[[3]string]float64{}
-			for _, o := range sens.Orderings {
-				prob[[3]string{o.A, o.B, o.Metric}] = o.P
-				prob[[3]string{o.B, o.A, o.Metric}] = 1 - o.P
-			}
-			for _, a := range sens.Archs {
-				p("| %s |", a.Name)
-				for _, b := range sens.Archs {
-					if a.Name == b.Name {
-						p(" |")
-						continue
-					}
-					p(" %.2f / %.2f |", prob[[3]string{a.Name, b.Name, "avg"}], prob[[3]string{a.Name, b.Name, "max"}])
-				}
-				p("\n")
-			}
-		}
-		if figDir != "" && len(trainRuns) > 0 {
-			tradeoffs, err := figset.TrainedTradeoff(m, trainRuns, runs)
-			if err != nil {
-				return "", err
-			}
-			for _, f := range tradeoffs {
-				figs = append(figs, f)
-				p("\n%s", link(f.Name, "accuracy vs AVG and MAX latency"))
-			}
-		}
-		p("\nNormalised latency: the analytic hwcost models of the paper's Pixel 4 targets, relative to MobileNetV2 1.0 at 224 px (1.0 = MobileNetV2); accuracy on the Fashion-MNIST test set (10,000 images) after the training recipe in the last column (optimizer, steps, batch, small-input adaptation).\n")
-	}
-	if figDir != "" && len(figs) > 0 {
-		if _, err := plots.WriteFiles(figDir, 1, figs...); err != nil {
-			return "", err
-		}
-	}
-	return b.String(), nil
-}
-
-func readJSONFile(path string, v any) error {
-	raw, err := memlimit.ReadFile(path, "JSON input", 1<<30)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }

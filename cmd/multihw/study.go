@@ -10,12 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/nas/study"
 	"github.com/multihw/multihw/nas/tunas"
-	"github.com/multihw/multihw/train"
 )
 
 func init() {
@@ -205,47 +203,8 @@ func runStudyPlan(args []string) error {
 	if *asJSON {
 		return printJSON(p)
 	}
-	fmt.Printf("study in %s: %d searches of %d steps, %d references, %d training seeds each (%s)\n", *dir, len(p.Searches), cfg.Search.Steps,
-		len(cfg.References), len(cfg.TrainSeeds), recipeText(cfg.Recipe, cfg.TrainWidth))
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "search\tgroup\tobjective\tT0\tseed\t")
-	for _, s := range p.Searches {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s = %.4f\t%d\t\n", s.Name, s.Group, s.Objective, s.T0, s.T0Value, s.Seed)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if e := p.Estimate; e != nil {
-		for _, line := range estimateLines(e) {
-			fmt.Println(line)
-		}
-	}
-	fmt.Printf("run it: multihw study run --dir %s\n", *dir)
+	printf("%srun it: multihw study run --dir %s\n", p.Summary(*dir), *dir)
 	return nil
-}
-
-// recipeText describes a retraining recipe in a few words.
-func recipeText(r train.Recipe, width float64) string {
-	length := fmt.Sprintf("%g epochs", r.Epochs)
-	if r.Steps > 0 {
-		length = fmt.Sprintf("%d steps", r.Steps)
-	}
-	return fmt.Sprintf("%s, %s, batch %d, width ×%g", r.Optimizer, length, r.BatchSize, width)
-}
-
-// estimateLines is the sizing arithmetic of an estimate, in words.
-func estimateLines(e *study.Estimate) []string {
-	out := []string{
-		fmt.Sprintf("pilot %s: seed-to-seed SD %.2f points (%d seeds per model)", e.Pilot, 100*e.PilotSD, e.PilotSeeds),
-		fmt.Sprintf("searches: %d × %d steps / %.1f steps/min = %.2f h", e.Searches, e.SearchSteps, e.SearchStepsPerMinute, e.SearchHours),
-		fmt.Sprintf("retraining: at most %d architectures × %d seeds × %.0f s per run (pilot's mean run × %.2f steps ratio) = %.2f h",
-			e.Architectures, e.Seeds, e.RunSeconds, e.StepsRatio, e.TrainHours),
-		fmt.Sprintf("total: %.2f h on this machine; with %d seeds the study resolves accuracy differences of %.2f points (Z·SD·√(2/seeds))", e.TotalHours, e.Seeds, e.Resolvable),
-	}
-	for _, n := range e.Notes {
-		out = append(out, "note: "+n)
-	}
-	return out
 }
 
 func runStudyRun(args []string) error {
@@ -272,9 +231,9 @@ func runStudyRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d of %d jobs done in %s\n", st.Done(), len(st.Jobs), *dir)
+	printf("%d of %d jobs done in %s\n", st.Done(), len(st.Jobs), *dir)
 	if !st.Complete() {
-		fmt.Printf("not finished (blocked or not selected): run `multihw study status --dir %s`\n", *dir)
+		printf("not finished (blocked or not selected): run `multihw study status --dir %s`\n", *dir)
 	}
 	return nil
 }
@@ -303,32 +262,7 @@ func runStudyStatus(args []string) error {
 			Summary *study.Summary `json:"summary"`
 		}{st, sum})
 	}
-	counts := map[string]map[string]int{}
-	for _, j := range st.Jobs {
-		if counts[j.Job.Kind] == nil {
-			counts[j.Job.Kind] = map[string]int{}
-		}
-		counts[j.Job.Kind][j.State]++
-	}
-	fmt.Println(sum.Marker())
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "jobs\tdone\tstarted\tpending\tblocked\twall (h)\tCPU (h)\t")
-	for _, k := range []string{study.KindSearch, study.KindTrain} {
-		c, t := counts[k], sum.Time[k]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t\n", k, c[study.StateDone], c[study.StateStarted], c[study.StatePending], c[study.StateBlocked],
-			t.WallSeconds/3600, t.CPUSeconds/3600)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, j := range st.Jobs {
-		if j.State == study.StateStarted {
-			fmt.Printf("started (resumed by the next `study run`): %s\n", j.Job.Name)
-		}
-	}
-	if e := st.Plan.Estimate; e != nil {
-		fmt.Printf("planned: %.2f h (%.2f searching, %.2f retraining)\n", e.TotalHours, e.SearchHours, e.TrainHours)
-	}
+	printf("%s", st.Summary(sum))
 	return nil
 }
 
@@ -401,37 +335,13 @@ func runStudyPilot(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	fmt.Printf("pilot at %s; test accuracy per seed:\n", recipeText(pc.Recipe, pc.Width))
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\tseeds (%)\tmean\tSD\tSE\trun (s)\tstep (ms)\t")
-	for _, m := range res.Models {
-		acc := make([]string, len(m.Accuracy))
-		for i, v := range m.Accuracy {
-			acc[i] = fmt.Sprintf("%.2f", 100*v)
-		}
-		var secs float64
-		for _, s := range m.TrainSeconds {
-			secs += s / float64(len(m.TrainSeconds))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", m.Name, strings.Join(acc, " "), 100*m.Mean, 100*m.SD, 100*m.SE, secs, m.StepMS[0])
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Printf("pooled seed SD %.2f points (%d degrees of freedom)\n", 100*res.PooledSD, res.PooledDF)
-	for _, n := range res.Needed {
-		fmt.Printf("to resolve %.2f points at %g SE: %d seeds per model\n", n.Points, pc.Z, n.Seeds)
-	}
-	if res.SearchStepsPerMinute > 0 {
-		fmt.Printf("search: %.1f steps/min over %d steps\n", res.SearchStepsPerMinute, pc.SearchSteps)
-	}
 	e, err := study.NewEstimate(cfg, res, *out, 0)
 	if err != nil {
 		return err
 	}
-	fmt.Println("the study with these settings:")
-	for _, line := range estimateLines(&e) {
-		fmt.Println("  " + line)
+	printf("%sthe study with these settings:\n", res.Summary(pc))
+	for _, line := range e.Lines() {
+		printf("  %s\n", line)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -732,4 +733,35 @@ func (res *RankResult) Findings() []string {
 		out = append(out, fmt.Sprintf("The search's architecture trains to %+.2f points against %s (± %.2f standard error): %s.", 100*d, other, 100*se, verdict))
 	}
 	return out
+}
+
+// Summary describes the study in a few lines: each architecture's cost,
+// one-shot and stand-alone accuracies, then the rank correlations with their
+// intervals, the noise ceiling, τ inside the cost band and the top-k regret.
+func (res *RankResult) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-16s %-9s %7s %5s %9s %s\n", "architecture", "source", "T", "band", "one-shot", "stand-alone (test, per seed)")
+	for _, a := range res.Archs {
+		band := ""
+		if a.InBand {
+			band = "yes"
+		}
+		fmt.Fprintf(&b, "%-16s %-9s %7.3f %5s %9.4f", a.Name, a.Source, a.T, band, a.OneShot)
+		for _, v := range a.StandAlone {
+			fmt.Fprintf(&b, " %.4f", v)
+		}
+		b.WriteString("\n")
+	}
+	f := func(v stats.Float) string { return v.String() }
+	fmt.Fprintf(&b, "n = %d: Kendall τ %s [%s, %s], Spearman %s [%s, %s] (95%% bootstrap intervals)\n", res.N,
+		f(res.KendallTau), f(res.KendallTauCI.Lo), f(res.KendallTauCI.Hi), f(res.Spearman), f(res.SpearmanCI.Lo), f(res.SpearmanCI.Hi))
+	fmt.Fprintf(&b, "noise ceiling (τ between seeds 1 and 2, %d architectures): %s [%s, %s]; seed-to-seed SD %s\n", res.NoiseCeilingN,
+		f(res.NoiseCeilingTau), f(res.NoiseCeilingCI.Lo), f(res.NoiseCeilingCI.Hi), f(res.SeedSD))
+	fmt.Fprintf(&b, "inside the ±%g cost band (%d architectures): τ %s [%s, %s]\n", res.Config.Band, res.BandN,
+		f(res.BandTau), f(res.BandCI.Lo), f(res.BandCI.Hi))
+	for _, r := range res.TopK {
+		fmt.Fprintf(&b, "top-%d regret: %s\n", r.K, f(r.Regret))
+	}
+	fmt.Fprintf(&b, "%.0f s\n", res.Seconds)
+	return b.String()
 }
