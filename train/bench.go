@@ -1,0 +1,277 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	gtrain "github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/loss"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/blocks/convnet"
+	"github.com/multihw/multihw/internal/stats"
+)
+
+// BenchTrainResult compares the training step of the lowered convolutions
+// with gomlx's graph.Convolve (`multihw bench train`). When the stock
+// variant cannot train on the backend (ONNX Runtime cannot run the gradient
+// of strided convolutions), its times and the speedup are null and
+// StockError says why.
+type BenchTrainResult struct {
+	Backend      string    `json:"backend"`
+	Model        string    `json:"model"`
+	Batch        int       `json:"batch"`
+	Resolution   int       `json:"resolution"`
+	Steps        int       `json:"steps"`
+	Warmup       int       `json:"warmup"`
+	FastStepMS   float64   `json:"fast_step_ms"`
+	StockStepMS  *float64  `json:"stock_step_ms"`
+	Speedup      *float64  `json:"speedup"`
+	FastStepsMS  []float64 `json:"fast_steps_ms"`
+	StockStepsMS []float64 `json:"stock_steps_ms"`
+	StockError   string    `json:"stock_error,omitempty"`
+	// StepGFLOP is the counted work of one step: 2 FLOPs per multiply-add of
+	// blocks.Analyze (convolutions, fully connected layers) × batch × 3
+	// (forward, input gradient, weight gradient); element-wise work,
+	// BatchNorm and the optimizer are not counted.
+	StepGFLOP float64 `json:"step_gflop"`
+	// AchievedGFLOPS is StepGFLOP / the lowered step's median time.
+	AchievedGFLOPS float64 `json:"achieved_gflops"`
+	// MatMulGFLOPS is the throughput of a 1024×1024×1024 MatMul on the same
+	// backend, timed between the steps (median of MatMulMS): what the
+	// backend's MatMul reaches when nothing else limits it.
+	MatMulGFLOPS float64   `json:"matmul_gflops"`
+	MatMulMS     []float64 `json:"matmul_ms"`
+	// MatMulFraction is AchievedGFLOPS / MatMulGFLOPS.
+	MatMulFraction float64 `json:"matmul_fraction"`
+}
+
+// BenchArch is the network of BenchTrain: MultiAVG at width 0.5 with 10
+// classes on 32×32×3 images and the published strides (the last blocks run
+// on a 1×1 map: fine for timing).
+func BenchArch() (*blocks.Arch, error) {
+	arch, err := blocks.Model("multi_avg")
+	if err != nil {
+		return nil, err
+	}
+	arch = arch.WithWidth(0.5)
+	arch.Resolution, arch.Channels, arch.Classes = 32, 3, 10
+	return arch, arch.Validate()
+}
+
+// benchVariant is one flavour of the convolutions being timed.
+type benchVariant struct {
+	name    string
+	lowered bool
+	times   []float64
+	trainer *gtrain.Trainer
+	err     error
+}
+
+// BenchTrain times steps training steps (after warmup) of BenchArch with
+// batches of batch random images on be, with the lowered ops and with the
+// stock graph.Convolve, interleaved step by step with a reference 1024³
+// MatMul so that load from other processes hits them alike. A failure of the
+// lowered variant is an error; one of the stock variant is in the result.
+// Progress lines go to progress (nil: none).
+func BenchTrain(be compute.Backend, steps, warmup, batch int, progress io.Writer) (*BenchTrainResult, error) {
+	if steps < 1 || warmup < 1 || batch < 1 {
+		return nil, fmt.Errorf("bench train: steps, warm-up and batch must be positive (got %d, %d, %d)", steps, warmup, batch)
+	}
+	if progress == nil {
+		progress = io.Discard
+	}
+	arch, err := BenchArch()
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckMemory("bench train on "+arch.Name, arch, batch, true); err != nil {
+		return nil, err
+	}
+	an, err := blocks.Analyze(arch, 0)
+	if err != nil {
+		return nil, err
+	}
+	images, labels := benchBatch(batch, arch)
+	variants := []*benchVariant{{name: "fast", lowered: true}, {name: "stock", lowered: false}}
+	for _, v := range variants {
+		v.trainer = benchTrainer(be, arch, v.lowered)
+	}
+	mm, err := newBenchMatMul(be, 1024)
+	if err != nil {
+		return nil, err
+	}
+	defer mm.finalize()
+	var mmTimes []float64
+	for s := range warmup + steps {
+		d, err := mm.run()
+		if err != nil {
+			return nil, fmt.Errorf("reference MatMul: %w", err)
+		}
+		if s >= warmup {
+			mmTimes = append(mmTimes, float64(d.Microseconds())/1000)
+		}
+		for _, v := range variants {
+			if err := v.step(images, labels, s, warmup, steps, be, progress); err != nil {
+				return nil, err
+			}
+		}
+	}
+	fast, stock := variants[0], variants[1]
+	res := &BenchTrainResult{Backend: be.String(), Model: arch.Name, Batch: batch, Resolution: arch.Resolution,
+		Steps: steps, Warmup: warmup, FastStepMS: stats.Median(fast.times), FastStepsMS: fast.times,
+		StepGFLOP: 2 * 3 * float64(an.MACs) * float64(batch) / 1e9, MatMulMS: mmTimes}
+	res.AchievedGFLOPS = res.StepGFLOP / (res.FastStepMS / 1000)
+	res.MatMulGFLOPS = mm.flop() / 1e9 / (stats.Median(mmTimes) / 1000)
+	res.MatMulFraction = res.AchievedGFLOPS / res.MatMulGFLOPS
+	if stock.err != nil {
+		res.StockError = stock.err.Error()
+	} else {
+		ms := stats.Median(stock.times)
+		speedup := ms / res.FastStepMS
+		res.StockStepMS, res.Speedup, res.StockStepsMS = &ms, &speedup, stock.times
+	}
+	return res, nil
+}
+
+// step runs step s of the variant (its copy of the batch: TrainStep takes
+// ownership of its inputs) and records its time once the warm-up is over.
+// The stock variant's failure is recorded, the lowered one's returned.
+func (v *benchVariant) step(images, labels *tensors.Tensor, s, warmup, steps int, be compute.Backend, progress io.Writer) error {
+	if v.err != nil {
+		return nil
+	}
+	in, err := images.LocalClone()
+	if err != nil {
+		return err
+	}
+	lab, err := labels.LocalClone()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	_, err = v.trainer.TrainStep(gtrain.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}})
+	d := time.Since(start)
+	if err != nil {
+		if v.lowered {
+			return fmt.Errorf("%s variant, step %d: %w", v.name, s+1, err)
+		}
+		v.err = err
+		fmt.Fprintf(progress, "bench train: the stock variant cannot train on %s: %v\n", be, err)
+		return nil
+	}
+	phase := "warm-up"
+	if s >= warmup {
+		phase = "timed"
+		v.times = append(v.times, float64(d.Microseconds())/1000)
+	}
+	fmt.Fprintf(progress, "bench train: %s step %d/%d (%s): %.0f ms\n", v.name, s+1, warmup+steps, phase, float64(d.Microseconds())/1000)
+	return nil
+}
+
+// Summary describes the comparison: the lowered step with its counted
+// throughput, the reference MatMul, and the stock step with the speedup (or
+// why the stock variant could not train).
+func (res *BenchTrainResult) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s training step on %s, batch %d, %dx%d, median of %d steps after %d warm-up:\n",
+		res.Model, res.Backend, res.Batch, res.Resolution, res.Resolution, res.Steps, res.Warmup)
+	fmt.Fprintf(&b, "  lowered blocks (fast):   %8.1f ms  (%.2f GFLOP counted: %.2f GFLOP/s)\n", res.FastStepMS, res.StepGFLOP, res.AchievedGFLOPS)
+	fmt.Fprintf(&b, "  1024³ MatMul, same run:  %8.1f ms  (%.2f GFLOP/s; the step reaches %.1f%% of it)\n",
+		stats.Median(res.MatMulMS), res.MatMulGFLOPS, 100*res.MatMulFraction)
+	if res.StockStepMS == nil {
+		fmt.Fprintf(&b, "  graph.Convolve (stock):  cannot train on this backend (%s)\n", FirstLine(res.StockError))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "  graph.Convolve (stock):  %8.1f ms\n", *res.StockStepMS)
+	fmt.Fprintf(&b, "  speedup:                 %8.2fx\n", *res.Speedup)
+	return b.String()
+}
+
+// FirstLine returns the first line of s, at most 160 bytes.
+func FirstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 160 {
+		s = s[:160] + "..."
+	}
+	return s
+}
+
+// benchMatMul is a compiled n×n×n float32 MatMul with its inputs, the
+// reference throughput of BenchTrain.
+type benchMatMul struct {
+	n    int
+	exec *Exec
+	a, b *tensors.Tensor
+}
+
+func newBenchMatMul(be compute.Backend, n int) (*benchMatMul, error) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := func() *tensors.Tensor {
+		v := make([]float32, n*n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return tensors.FromFlatDataAndDimensions(v, n, n)
+	}
+	exec, err := NewExec(be, func(a, b *Node) *Node { return DotGeneral(a, []int{1}, nil, b, []int{0}, nil) })
+	if err != nil {
+		return nil, err
+	}
+	return &benchMatMul{n: n, exec: exec, a: vals(), b: vals()}, nil
+}
+
+// run times one product (the first run also compiles).
+func (m *benchMatMul) run() (time.Duration, error) {
+	start := time.Now()
+	out, err := m.exec.Exec(m.a, m.b)
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range out {
+		_ = t.FinalizeAll()
+	}
+	return d, nil
+}
+
+func (m *benchMatMul) flop() float64 { return 2 * float64(m.n) * float64(m.n) * float64(m.n) }
+
+func (m *benchMatMul) finalize() {
+	m.exec.Finalize()
+	_ = m.a.FinalizeAll()
+	_ = m.b.FinalizeAll()
+}
+
+// benchTrainer returns a trainer of arch with the lowered or the stock ops:
+// same seed, same optimizer (Adam), same graph otherwise.
+func benchTrainer(be compute.Backend, arch *blocks.Arch, lowered bool) *gtrain.Trainer {
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(1))
+	b := convnet.New(arch).Lowered(lowered)
+	modelFn := func(scope *model.Scope, images *Node) *Node { return b.Logits(scope.In("model"), images) }
+	return gtrain.NewTrainer(be, store, modelFn, loss.SparseCategoricalCrossEntropyLogits, optimizer.Adam().Done(), nil, nil)
+}
+
+// benchBatch returns seeded random images [batch,R,R,C] and labels [batch,1].
+func benchBatch(batch int, arch *blocks.Arch) (*tensors.Tensor, *tensors.Tensor) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	r, c := arch.Resolution, arch.Channels
+	img := make([]float32, batch*r*r*c)
+	for i := range img {
+		img[i] = float32(rng.NormFloat64())
+	}
+	lab := make([]int32, batch)
+	for i := range lab {
+		lab[i] = int32(rng.IntN(arch.Classes))
+	}
+	return tensors.FromFlatDataAndDimensions(img, batch, r, r, c), tensors.FromFlatDataAndDimensions(lab, batch, 1)
+}

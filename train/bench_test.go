@@ -1,0 +1,27 @@
+package train
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBenchTrain runs the training benchmark on a tiny batch: both variants
+// train on the Go backend, and the speedup is the ratio of their medians.
+func TestBenchTrain(t *testing.T) {
+	res, err := BenchTrain(goBackend(t), 2, 1, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Model != "multi_avg@0.5" || res.Batch != 2 || len(res.FastStepsMS) != 2 || !(res.FastStepMS > 0) {
+		t.Errorf("unexpected result %+v", res)
+	}
+	if res.StockStepMS == nil || res.Speedup == nil || *res.Speedup != *res.StockStepMS/res.FastStepMS {
+		t.Errorf("stock time or speedup missing or inconsistent on the Go backend: %+v (error %q)", res, res.StockError)
+	}
+	if s := res.Summary(); !strings.Contains(s, "speedup:") || !strings.Contains(s, "1024³ MatMul") {
+		t.Errorf("summary:\n%s", s)
+	}
+	if _, err := BenchTrain(goBackend(t), 0, 1, 2, nil); err == nil {
+		t.Error("0 steps accepted")
+	}
+}
