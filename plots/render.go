@@ -249,17 +249,7 @@ func buildPlot(p *Panel) *plot.Plot {
 	pl.Title.Text = p.Title
 	pl.Title.TextStyle = textStyle(sans(sizePanel), colorInk, draw.XCenter, draw.YTop)
 	pl.Title.Padding = vg.Points(6)
-	for _, ax := range []*plot.Axis{&pl.X, &pl.Y} {
-		ax.Label.TextStyle.Font = sans(sizeLabel)
-		ax.Label.TextStyle.Color = colorInk
-		ax.Tick.Label.Font = sans(sizeTick)
-		ax.Tick.Label.Color = colorInk
-		ax.Tick.Length = vg.Points(4)
-		ax.Tick.Color = colorGrey
-		ax.Color = colorGrey
-		ax.Width = vg.Points(0.75)
-		ax.Label.Padding = vg.Points(3)
-	}
+	styleAxes(pl)
 	pl.X.Tick.Marker, pl.Y.Tick.Marker = niceTicks{}, niceTicks{}
 	pl.X.Label.Text = p.XLabel
 	pl.Y.Label.Text = p.YLabel
@@ -325,6 +315,28 @@ func buildPlot(p *Panel) *plot.Plot {
 	if hasHeat {
 		pl.X.Padding = 0
 	}
+	finishAxes(pl, p, barLabelsAbove)
+	return pl
+}
+
+// styleAxes gives both axes the figures' fonts, colours and line widths.
+func styleAxes(pl *plot.Plot) {
+	for _, ax := range []*plot.Axis{&pl.X, &pl.Y} {
+		ax.Label.TextStyle.Font = sans(sizeLabel)
+		ax.Label.TextStyle.Color = colorInk
+		ax.Tick.Label.Font = sans(sizeTick)
+		ax.Tick.Label.Color = colorInk
+		ax.Tick.Length = vg.Points(4)
+		ax.Tick.Color = colorGrey
+		ax.Color = colorGrey
+		ax.Width = vg.Points(0.75)
+		ax.Label.Padding = vg.Points(3)
+	}
+}
+
+// finishAxes sets the tick markers of p's log axes and fixed ticks, the tick
+// label angle, room above bars with value labels, and p's limits.
+func finishAxes(pl *plot.Plot, p *Panel, barLabelsAbove bool) {
 	if p.XLog {
 		pl.X.Tick.Marker = log10Ticks{}
 	}
@@ -351,7 +363,6 @@ func buildPlot(p *Panel) *plot.Plot {
 	setLimit(&pl.X.Max, p.XMax)
 	setLimit(&pl.Y.Min, p.YMin)
 	setLimit(&pl.Y.Max, p.YMax)
-	return pl
 }
 
 func setLimit(dst *float64, v float64) {

@@ -47,30 +47,8 @@ type TradeoffGridData struct {
 // whoever supplies them.
 func TradeoffGrid(d TradeoffGridData) (*Figure, error) {
 	const what = "tradeoff grid figure"
-	if len(d.Models) == 0 {
-		return nil, errors.New(what + ": no models")
-	}
-	if len(d.Metrics) == 0 {
-		return nil, errors.New(what + ": no metrics")
-	}
-	for i, m := range d.Models {
-		if len(m.Latency) != len(d.Metrics) {
-			return nil, fmt.Errorf("%s: model %d (%q) has %d latencies for %d metrics", what, i, m.Name, len(m.Latency), len(d.Metrics))
-		}
-		if err := m.Accuracy.check("accuracy"); err != nil {
-			return nil, fmt.Errorf("%s: model %d (%q): %w", what, i, m.Name, err)
-		}
-		for j, l := range m.Latency {
-			if l.Value == 0 || math.IsNaN(l.Value) {
-				continue
-			}
-			if err := l.check(d.Metrics[j] + " latency"); err != nil {
-				return nil, fmt.Errorf("%s: model %d (%q): %w", what, i, m.Name, err)
-			}
-			if l.Value < 0 {
-				return nil, fmt.Errorf("%s: model %d (%q): %s latency %g must be > 0", what, i, m.Name, d.Metrics[j], l.Value)
-			}
-		}
+	if err := d.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	cols := d.Cols
 	if cols <= 0 {
@@ -153,6 +131,37 @@ func TradeoffGrid(d TradeoffGridData) (*Figure, error) {
 	}
 	f.Width, f.Height = 430*f.Cols+220, 400*f.Rows+60
 	return f, nil
+}
+
+// check reports the first invalid model: latencies not one per metric, an
+// invalid accuracy or latency estimate.
+func (d *TradeoffGridData) check() error {
+	if len(d.Models) == 0 {
+		return errors.New("no models")
+	}
+	if len(d.Metrics) == 0 {
+		return errors.New("no metrics")
+	}
+	for i, m := range d.Models {
+		if len(m.Latency) != len(d.Metrics) {
+			return fmt.Errorf("model %d (%q) has %d latencies for %d metrics", i, m.Name, len(m.Latency), len(d.Metrics))
+		}
+		if err := m.Accuracy.check("accuracy"); err != nil {
+			return fmt.Errorf("model %d (%q): %w", i, m.Name, err)
+		}
+		for j, l := range m.Latency {
+			if l.Value == 0 || math.IsNaN(l.Value) {
+				continue
+			}
+			if err := l.check(d.Metrics[j] + " latency"); err != nil {
+				return fmt.Errorf("model %d (%q): %w", i, m.Name, err)
+			}
+			if l.Value < 0 {
+				return fmt.Errorf("model %d (%q): %s latency %g must be > 0", i, m.Name, d.Metrics[j], l.Value)
+			}
+		}
+	}
+	return nil
 }
 
 func orValue(v, fallback float64) float64 {
