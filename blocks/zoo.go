@@ -254,3 +254,17 @@ func Model(name string) (*Arch, error) {
 	}
 	return r.Arch(), nil
 }
+
+// Models returns the reference models of the given names, in order (see
+// Model).
+func Models(names ...string) ([]*Arch, error) {
+	archs := make([]*Arch, len(names))
+	for i, name := range names {
+		a, err := Model(name)
+		if err != nil {
+			return nil, err
+		}
+		archs[i] = a
+	}
+	return archs, nil
+}

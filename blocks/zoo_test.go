@@ -38,3 +38,13 @@ func TestModelRows(t *testing.T) {
 		t.Errorf("table rows %v", tb.Rows[:1])
 	}
 }
+
+func TestModels(t *testing.T) {
+	archs, err := Models("multi_avg", "mobilenet_v2")
+	if err != nil || len(archs) != 2 || archs[1].Name != "mobilenet_v2" {
+		t.Errorf("Models: %v, %v", archs, err)
+	}
+	if _, err := Models("multi_avg", "nope"); err == nil {
+		t.Error("unknown model accepted")
+	}
+}

@@ -324,13 +324,9 @@ func (r *FitResult) writeModelTables(d *report.Doc) error {
 		}
 		w("## Normalised latency of reference models: %s\n\n", g.title)
 		w("r = latency / latency of %s at 224 under the fitted parameters; AVG and MAX over the targets of the table.\n\n", m.Reference())
-		var archs []*blocks.Arch
-		for _, name := range ReportModels {
-			a, err := blocks.Model(name)
-			if err != nil {
-				return err
-			}
-			archs = append(archs, a)
+		archs, err := blocks.Models(ReportModels...)
+		if err != nil {
+			return err
 		}
 		tbl, err := m.Table(archs...)
 		if err != nil {

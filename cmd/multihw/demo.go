@@ -115,13 +115,9 @@ func printLatencyTable(a *blocks.Arch) error {
 	if err != nil {
 		return err
 	}
-	archs := []*blocks.Arch{}
-	for _, name := range []string{"mobilenet_v2", "multi_avg", "multi_max"} {
-		ref, err := blocks.Model(name)
-		if err != nil {
-			return err
-		}
-		archs = append(archs, ref)
+	archs, err := blocks.Models("mobilenet_v2", "multi_avg", "multi_max")
+	if err != nil {
+		return err
 	}
 	tbl, err := m.Table(append(archs, a)...)
 	if err != nil {

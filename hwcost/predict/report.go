@@ -155,23 +155,17 @@ func WriteReport(w io.Writer, cfg ReportConfig, rows []Comparison) error {
 	}
 	for _, f := range files {
 		p("## %s\n\n", f)
-		tb := report.NewTable("device", "n test", "lookup ρ", "structured ρ", "Δρ", "lookup rel RMSE", "structured rel RMSE",
-			"lookup ±10%", "structured ±10%", "λ", "trees")
-		var excluded []Comparison
+		var measured, excluded []Comparison
 		for _, r := range rows {
-			if r.File != f {
-				continue
-			}
-			if r.Note != "" {
+			switch {
+			case r.File != f:
+			case r.Note != "":
 				excluded = append(excluded, r)
-				continue
+			default:
+				measured = append(measured, r)
 			}
-			tb.Row(r.Column, fmt.Sprint(r.Lookup.NTest), fmt.Sprintf("%.4f", r.Lookup.Spearman), fmt.Sprintf("%.4f", r.Structured.Spearman),
-				fmt.Sprintf("%+.5f", r.Structured.Spearman-r.Lookup.Spearman), fmt.Sprintf("%.3f", r.Lookup.RelRMSE),
-				fmt.Sprintf("%.3f", r.Structured.RelRMSE), fmt.Sprintf("%.3f", r.Lookup.Within10),
-				fmt.Sprintf("%.3f", r.Structured.Within10), fmt.Sprintf("%g", r.Lambda), fmt.Sprint(r.Trees))
 		}
-		d.Table(tb)
+		d.Table(ComparisonTable(measured))
 		if len(excluded) > 0 {
 			p("\nNot measurements, excluded from the verdict (shown for reference):\n\n")
 			ex := report.NewTable("column", "why", "lookup ρ", "structured ρ")
@@ -199,4 +193,35 @@ func WriteReport(w io.Writer, cfg ReportConfig, rows []Comparison) error {
 	}
 	_, err := io.WriteString(w, d.String())
 	return err
+}
+
+// ComparisonTable tabulates comparisons, one row per device column: test
+// size, both predictors' Spearman ρ and its difference, relative RMSE and
+// share within ±10%, and the structured predictor's chosen penalty and
+// trees.
+func ComparisonTable(rows []Comparison) *report.Table {
+	tb := report.NewTable("device", "n test", "lookup ρ", "structured ρ", "Δρ", "lookup rel RMSE", "structured rel RMSE",
+		"lookup ±10%", "structured ±10%", "λ", "trees")
+	for _, r := range rows {
+		tb.Row(r.Column, fmt.Sprint(r.Lookup.NTest), fmt.Sprintf("%.4f", r.Lookup.Spearman), fmt.Sprintf("%.4f", r.Structured.Spearman),
+			fmt.Sprintf("%+.5f", r.Structured.Spearman-r.Lookup.Spearman), fmt.Sprintf("%.3f", r.Lookup.RelRMSE),
+			fmt.Sprintf("%.3f", r.Structured.RelRMSE), fmt.Sprintf("%.3f", r.Lookup.Within10),
+			fmt.Sprintf("%.3f", r.Structured.Within10), fmt.Sprintf("%g", r.Lambda), fmt.Sprint(r.Trees))
+	}
+	return tb
+}
+
+// SpearmanTable is the matrix of Spearman rank correlations between the
+// columns (one per label): how much the columns agree about the order of the
+// rows.
+func SpearmanTable(labels []string, columns [][]float64) *report.Table {
+	tb := report.NewTable(append([]string{"Spearman ρ"}, labels...)...).RightFrom(1)
+	for i, a := range labels {
+		row := []string{a}
+		for j := range labels {
+			row = append(row, fmt.Sprintf("%.3f", Score(columns[i], columns[j]).Spearman))
+		}
+		tb.Row(row...)
+	}
+	return tb
 }

@@ -161,6 +161,15 @@ func (r *searchReport) studyFigure(s *study.Summary, draw func(*study.Summary) (
 func (r *searchReport) studySweep(s *study.Summary) {
 	r.d.Heading(2, "T0 sweep of the multi-target searches")
 	r.d.Printf("Each multi-target search's final architecture: its cost on the search's own objective against the target cost T0 it was given (a search that lands on its target sits on y = x), and its retrained test accuracy (mean over the training seeds, 95%% interval).\n\n")
+	r.d.Table(StudySweepTable(s))
+	r.d.Printf("\n")
+	r.studyFigure(s, StudySweep, "T0 sweep")
+}
+
+// StudySweepTable is the study's searches: objective, T0, seed, the final
+// architecture's cost at the search and under today's cost model, the
+// search's length and speed, and the retrained test accuracy.
+func StudySweepTable(s *study.Summary) *report.Table {
 	tb := report.NewTable("search", "objective", "T0", "seed", "final cost (at search)", "final cost (today)", "steps", "steps/min", "minutes",
 		"test accuracy (%, mean [95% CI])").RightFrom(2).Left(9)
 	for _, sr := range s.Searches {
@@ -175,9 +184,7 @@ func (r *searchReport) studySweep(s *study.Summary) {
 		tb.Row(sr.Name, sr.Objective, fmt.Sprintf("%.3f", sr.T0Value), fmt.Sprint(sr.Seed), fmt.Sprintf("%.3f", sr.FinalT), fmt.Sprintf("%.3f", sr.Cost),
 			fmt.Sprint(sr.Steps), fmt.Sprintf("%.1f", sr.StepsPerMinute), fmt.Sprintf("%.1f", sr.Seconds/60), acc)
 	}
-	r.d.Table(tb)
-	r.d.Printf("\n")
-	r.studyFigure(s, StudySweep, "T0 sweep")
+	return tb
 }
 
 // studyModels writes every model's accuracy per seed and its latency.
@@ -186,6 +193,16 @@ func (r *searchReport) studyModels(s *study.Summary) {
 	r.d.Heading(2, "Retrained with seeds")
 	r.d.Printf("Every model trained with the same recipe (%s) on %s, each seed an ordinary training run; test accuracy on the test split. SD is the model's own seed SD; the 95%% interval uses the pooled seed SD (%s) and Student's t with its degrees of freedom. Latency: normalised to %s%s. Models with the same architecture share their runs.\n\n",
 		study.RecipeText(c.Recipe, c.TrainWidth), c.Search.Dataset, pooledLine(s), c.Search.Reference, spreadLine(s))
+	r.d.Table(StudyModelsTable(s))
+	r.d.Printf("\n")
+	r.studyFigure(s, StudyTradeoff, "accuracy vs latency on every target, AVG and MAX")
+	r.d.Printf("The staircase is the Pareto front of the central values; whether a model is resolved on or off it is the claims' decision (above).\n\n")
+}
+
+// StudyModelsTable is every model of the study: accuracy per seed, mean,
+// SD and 95% interval, size, latency on each metric (with its spread when
+// drawn), steps and minutes per run.
+func StudyModelsTable(s *study.Summary) *report.Table {
 	header := []string{"model", "group", "seeds: test accuracy (%)", "mean", "SD", "95% CI", "params (M)", "MMACs"}
 	for _, m := range s.Metrics {
 		header = append(header, strings.ToUpper(strings.TrimPrefix(m, "pixel4-")))
@@ -212,10 +229,7 @@ func (r *searchReport) studyModels(s *study.Summary) {
 		}
 		rows = append(rows, append(row, fmt.Sprint(m.Steps), fmt.Sprintf("%.1f", mins)))
 	}
-	r.d.Table(textTable(append(header, "steps", "min per run"), rows))
-	r.d.Printf("\n")
-	r.studyFigure(s, StudyTradeoff, "accuracy vs latency on every target, AVG and MAX")
-	r.d.Printf("The staircase is the Pareto front of the central values; whether a model is resolved on or off it is the claims' decision (above).\n\n")
+	return textTable(append(header, "steps", "min per run"), rows)
 }
 
 // studyCrossEval writes the single- and multi-target winners on every

@@ -20,13 +20,9 @@ var PaperSearched = []string{"multi_avg", "multi_max"}
 // ReferenceBars returns the normalised latency of each of the zoo's models
 // (blocks.Model names) on every target of m as plots.TargetBars data.
 func ReferenceBars(m *hwcost.Metric, models []string) (plots.TargetBarsData, error) {
-	archs := make([]*blocks.Arch, len(models))
-	for i, name := range models {
-		a, err := blocks.Model(name)
-		if err != nil {
-			return plots.TargetBarsData{}, err
-		}
-		archs[i] = a
+	archs, err := blocks.Models(models...)
+	if err != nil {
+		return plots.TargetBarsData{}, err
 	}
 	return LatencyBars(m, archs...)
 }
@@ -206,10 +202,25 @@ func costFitFigures(e *env) ([]*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, err := CostFit(res)
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		return nil, skipf("no target among %v has published latencies to fit", e.metric.TargetNames())
+	}
+	return []*plots.Figure{f}, nil
+}
+
+// CostFit draws a fit's leave-one-model-out predictions against the
+// published latencies, one panel per fitted target (targets with fewer than
+// two rows are not fitted, see their Note). The figure is named cost_fit; it
+// is nil when no target was fitted.
+func CostFit(res *hwcost.FitResult) (*plots.Figure, error) {
 	d := plots.CostFitData{Title: "Analytic latency models: prediction without the model (leave one out) vs published latency"}
 	for _, t := range res.Targets {
 		if len(t.Rows) < 2 {
-			continue // not fitted (see t.Note)
+			continue
 		}
 		fs := plots.FitSeries{Target: t.Target}
 		for _, r := range t.Rows {
@@ -220,13 +231,13 @@ func costFitFigures(e *env) ([]*plots.Figure, error) {
 		d.Fits = append(d.Fits, fs)
 	}
 	if len(d.Fits) == 0 {
-		return nil, skipf("no target among %v has published latencies to fit", e.metric.TargetNames())
+		return nil, nil
 	}
 	f, err := plots.CostFit(d)
 	if err != nil {
 		return nil, err
 	}
-	return []*plots.Figure{f.WithName("cost_fit")}, nil
+	return f.WithName("cost_fit"), nil
 }
 
 // Pixel4Labels name devicedata.Pixel4Targets (BRP-NAS columns of the
@@ -243,7 +254,22 @@ var Pixel4Labels = map[string]string{
 const DevicePredictorTrain = 900
 
 func devicePredictorFigures(e *env) ([]*plots.Figure, error) {
-	d := plots.CostFitData{Title: fmt.Sprintf("Structured latency predictor fitted on %d measured NAS-Bench-201 cells, tested on the others", DevicePredictorTrain)}
+	f, _, err := DevicePredictors(DevicePredictorTrain, e.seed)
+	if err != nil {
+		return nil, err
+	}
+	return []*plots.Figure{f}, nil
+}
+
+// DevicePredictors fits the lookup and the structured latency predictors on
+// train measured NAS-Bench-201 cells of each Pixel 4 stand-in
+// (devicedata.Pixel4Targets, BRP-NAS), drawn with seed, and tests them on the
+// other cells: the figure (named device_predictor) draws the structured
+// predictor's predictions against the measurements, the comparisons give
+// both predictors' figures.
+func DevicePredictors(train int, seed uint64) (*plots.Figure, []predict.Comparison, error) {
+	d := plots.CostFitData{Title: fmt.Sprintf("Structured latency predictor fitted on %d measured NAS-Bench-201 cells, tested on the others", train)}
+	var rows []predict.Comparison
 	for _, col := range devicedata.Pixel4Targets {
 		label := Pixel4Labels[col]
 		if label == "" {
@@ -251,16 +277,22 @@ func devicePredictorFigures(e *env) ([]*plots.Figure, error) {
 		}
 		ds, err := predict.Load(devicedata.NameBRPNAS, col)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		tr, te, err := ds.Split(DevicePredictorTrain, e.seed)
+		tr, te, err := ds.Split(train, seed)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		p := predict.NewStructured().Seed(e.seed)
-		if err := p.Fit(tr); err != nil {
-			return nil, fmt.Errorf("%s: %w", label, err)
+		c := predict.Comparison{File: devicedata.NameBRPNAS, Column: label}
+		if c.Lookup, err = predict.Evaluate(predict.NewLookup(), tr, te); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", label, err)
 		}
+		p := predict.NewStructured().Seed(seed)
+		if c.Structured, err = predict.Evaluate(p, tr, te); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", label, err)
+		}
+		c.Lambda, c.Trees = p.Chosen()
+		rows = append(rows, c)
 		fs := plots.FitSeries{Target: label, Measured: te.Latency, Predicted: make([]float64, te.Len())}
 		for i, a := range te.Archs {
 			fs.Predicted[i] = p.Predict(a)
@@ -269,9 +301,9 @@ func devicePredictorFigures(e *env) ([]*plots.Figure, error) {
 	}
 	f, err := plots.CostFit(d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []*plots.Figure{f.WithName("device_predictor")}, nil
+	return f.WithName("device_predictor"), rows, nil
 }
 
 // NB201Budgets are the budgets of the NAS-Bench-201 comparison figures.
