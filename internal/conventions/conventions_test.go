@@ -1,11 +1,13 @@
 package conventions
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,6 +155,51 @@ func TestLayeringRules(t *testing.T) {
 		if ok != c.ok {
 			t.Errorf("%s importing %s: allowed %v, want %v", c.pkg, c.dep, ok, c.ok)
 		}
+	}
+}
+
+// TestFunctionLength: no function (declared or literal) outside tests is
+// longer than MaxFuncLines lines.
+func TestFunctionLength(t *testing.T) {
+	base := root(t)
+	type long struct {
+		where string
+		n     int
+	}
+	var over []long
+	goFiles(t, func(rel string, test bool) {
+		if test {
+			return
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, filepath.Join(base, rel), nil, 0)
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			return
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var name string
+			switch d := n.(type) {
+			case *ast.FuncDecl:
+				if d.Body == nil {
+					return true
+				}
+				name = d.Name.Name
+			case *ast.FuncLit:
+				name = "func literal"
+			default:
+				return true
+			}
+			start, end := fset.Position(n.Pos()), fset.Position(n.End())
+			if l := end.Line - start.Line + 1; l > MaxFuncLines {
+				over = append(over, long{rel + ":" + strconv.Itoa(start.Line) + " " + name, l})
+			}
+			return true
+		})
+	})
+	sort.Slice(over, func(i, j int) bool { return over[i].n > over[j].n })
+	for _, o := range over {
+		t.Errorf("%s: %d lines (at most %d)", o.where, o.n, MaxFuncLines)
 	}
 }
 
