@@ -288,6 +288,13 @@ func parseBlock(s string) ([]Block, error) {
 // parseToken applies one option token t of block string s to b; seen records
 // the options given (each at most once), repeat receives r<N>.
 func (b *Block) parseToken(s, t string, seen map[string]bool, repeat *int) error {
+	once := func(opt string) error {
+		if seen[opt] {
+			return fmt.Errorf("block %q: option %q given twice", s, opt)
+		}
+		seen[opt] = true
+		return nil
+	}
 	switch t {
 	case "nre", "nr6", "nlin", "noskip":
 		// The activation is one option (n), noskip another.
@@ -295,10 +302,9 @@ func (b *Block) parseToken(s, t string, seen map[string]bool, repeat *int) error
 		if t != "noskip" {
 			opt = "n"
 		}
-		if seen[opt] {
-			return fmt.Errorf("block %q: option %q given twice", s, opt)
+		if err := once(opt); err != nil {
+			return err
 		}
-		seen[opt] = true
 		switch t {
 		case "nre":
 			b.Act = ReLU
@@ -311,20 +317,15 @@ func (b *Block) parseToken(s, t string, seen map[string]bool, repeat *int) error
 		}
 		return nil
 	case "keepexp":
-		if seen[t] {
-			return fmt.Errorf("block %q: option %q given twice", s, t)
-		}
-		seen[t] = true
 		b.KeepExpand = true
-		return nil
+		return once(t)
 	case "":
 		return fmt.Errorf("block %q: empty token", s)
 	}
 	key, val := t[0], t[1:]
-	if seen[string(key)] {
-		return fmt.Errorf("block %q: option %q given twice", s, string(key))
+	if err := once(string(key)); err != nil {
+		return err
 	}
-	seen[string(key)] = true
 	switch {
 	case key == 'o' && b.Kind == KindCell:
 		c, err := CellFromDigits(val)
