@@ -105,7 +105,7 @@ func (f *searchFlags) config() (tunas.Config, error) {
 			apply()
 		}
 	}
-	cfg.WeightLR = 0.165 * float64(cfg.BatchSize) / 256
+	cfg.WeightLR = tunas.WeightLR(cfg.BatchSize)
 	if f.set["lr"] {
 		cfg.WeightLR = f.lr
 	}

@@ -118,7 +118,7 @@ func (f *studyFlags) config() (study.Config, error) {
 		},
 		"search-batch": func() error {
 			c.Search.BatchSize, c.Search.ValidationBatch = f.searchBatch, 2*f.searchBatch
-			c.Search.WeightLR = 0.165 * float64(f.searchBatch) / 256
+			c.Search.WeightLR = tunas.WeightLR(f.searchBatch)
 			return nil
 		},
 		"search-width": func() error {

@@ -274,7 +274,7 @@ func (c Config) Quick() Config {
 	c.Search = c.Search.Quick()
 	c.Search.Steps = 30
 	c.Search.BatchSize, c.Search.ValidationBatch = 16, 32
-	c.Search.WeightLR = 0.165 * 16 / 256
+	c.Search.WeightLR = tunas.WeightLR(c.Search.BatchSize)
 	c.Search.Controller.LR = tunas.ControllerLR(c.Search.Steps)
 	c.Search.Snapshots = 10
 	c.Recipe = train.QuickRecipe(30)

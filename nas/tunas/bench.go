@@ -267,7 +267,7 @@ func (cfg AblationConfig) search(v string) (Config, error) {
 	}
 	c := DefaultConfig()
 	c.Steps, c.WidthFactor, c.BatchSize, c.ValidationBatch = cfg.Steps, cfg.Width, cfg.Batch, 256
-	c.WeightLR = 0.165 * float64(cfg.Batch) / 256
+	c.WeightLR = WeightLR(cfg.Batch)
 	c.Seed, c.Snapshots = cfg.Seed, 0
 	c.Sharing = supernet.Sharing(parts[0])
 	switch parts[1] {

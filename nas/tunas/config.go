@@ -116,7 +116,7 @@ func DefaultConfig() Config {
 		Reward:     nas.Reward{Kind: nas.RewardAbs, T0: 1, Beta: nas.DefaultBeta(nas.RewardAbs)},
 		Steps:      DefaultSteps, Seed: 1,
 		BatchSize: DefaultBatchSize, ValidationBatch: 2 * DefaultBatchSize,
-		WeightLR: 0.165 * DefaultBatchSize / 256, WeightWarmup: 0.025,
+		WeightLR: WeightLR(DefaultBatchSize), WeightWarmup: 0.025,
 		Optimizer:   supernet.DefaultOptimizer(),
 		WidthFactor: DefaultWidthFactor, Adapt: blocks.DefaultAdapt,
 		Sharing:          supernet.DefaultSharing,
@@ -137,6 +137,11 @@ func DefaultConfig() Config {
 // clearly better options of an objective of known optimum.
 func ControllerLR(steps int) float64 { return 100 / float64(max(steps, 1)) }
 
+// WeightLR is the default peak weight learning rate for training batches of
+// batch: TuNAS's 0.165 for 256 images (mobile_architecture_search.py,
+// model_learning_rate), scaled linearly with the batch.
+func WeightLR(batch int) float64 { return 0.165 * float64(batch) / 256 }
+
 // Quick returns c shortened for tests and notebooks (under 3 minutes on 2
 // cores): 400 steps, batches of 32 and 64, proxy width 0.25. The supernet
 // learns little in so few steps (its one-shot accuracy is in the run's
@@ -144,7 +149,7 @@ func ControllerLR(steps int) float64 { return 100 / float64(max(steps, 1)) }
 func (c Config) Quick() Config {
 	c.Steps = 400
 	c.BatchSize, c.ValidationBatch = 32, 64
-	c.WeightLR = 0.165 * 32 / 256
+	c.WeightLR = WeightLR(c.BatchSize)
 	c.WidthFactor = 0.25
 	c.Controller.LR = ControllerLR(c.Steps)
 	return c
