@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/multihw/multihw/report"
 )
@@ -119,4 +120,30 @@ func (r *SensitivityResult) OrderingMatrix() *report.Table {
 		tb.Row(row...)
 	}
 	return tb
+}
+
+// Summary describes the draws: the spread of each architecture's normalised
+// latencies, AVG and MAX, the ordering probabilities, and the targets drawn
+// from their priors or held fixed.
+func (r *SensitivityResult) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d parameter draws (seed %d) from the fits' posteriors; normalised to %s. Fitted value [5%%, 95%%]:\n\n%s",
+		r.Draws, r.Seed, r.Reference, r.SpreadTable().Text())
+	if len(r.Orderings) > 0 {
+		fmt.Fprintf(&b, "\nP(A below B) over the draws:\n%s", r.OrderingTable().Text())
+	}
+	for _, n := range r.Priors {
+		fmt.Fprintf(&b, "%s has no fitted posterior: drawn from its prior widths\n", n)
+	}
+	for _, n := range r.Fixed {
+		fmt.Fprintf(&b, "%s is not an analytic target: held fixed\n", n)
+	}
+	return b.String()
+}
+
+// Summary describes the adapted target in one line: the data, the training
+// and test sizes, the test figures next to the MACs baseline, the prior.
+func (r *AdaptResult) Summary() string {
+	return fmt.Sprintf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
+		r.Device, r.Data, r.NTrain, r.NTest, r.Spearman, r.MAPE, r.Within10, r.MACsSpearman, r.Prior)
 }

@@ -19,11 +19,7 @@ func runModels(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(rows)
-	}
-	printf("%s", blocks.ModelTable(rows).Text())
-	return nil
+	return emit(*asJSON, rows, blocks.ModelTable(rows).Text)
 }
 
 func runArch(args []string) error {

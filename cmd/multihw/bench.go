@@ -74,13 +74,5 @@ func runBenchInfer(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(res)
-	}
-	printf("%s batch 1, %dx%d, median of %d interleaved runs after %d warm-up:\n", res.Model, res.Resolution, res.Resolution, res.Runs, res.Warmup)
-	printf("  Go backend (lowered ops):      %8.1f ms\n", res.GoMS)
-	printf("  ONNX Runtime (exported model): %8.1f ms\n", res.ONNXMS)
-	printf("  ratio go/onnx:                 %8.2fx\n", res.Ratio)
-	printf("  export check: max |logit difference| %.3g\n", res.Export.MaxAbsLogitDiff)
-	return nil
+	return emit(*asJSON, res, res.Summary)
 }

@@ -58,8 +58,7 @@ func runCostAdapt(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	printf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
-		res.Device, res.Data, res.NTrain, res.NTest, res.Spearman, res.MAPE, res.Within10, res.MACsSpearman, res.Prior)
+	printf("%s", res.Summary())
 	if *out != "" {
 		printf("wrote target %s to %s (use it as --hardware %s)\n", res.Target.Target, *out, *out)
 	}

@@ -52,19 +52,5 @@ func runCostSensitivity(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(res)
-	}
-	printf("%d parameter draws (seed %d) from the fits' posteriors; normalised to %s. Fitted value [5%%, 95%%]:\n\n", res.Draws, res.Seed, res.Reference)
-	printf("%s", res.SpreadTable().Text())
-	if len(res.Orderings) > 0 {
-		printf("\nP(A below B) over the draws:\n%s", res.OrderingTable().Text())
-	}
-	for _, n := range res.Priors {
-		printf("%s has no fitted posterior: drawn from its prior widths\n", n)
-	}
-	for _, n := range res.Fixed {
-		printf("%s is not an analytic target: held fixed\n", n)
-	}
-	return nil
+	return emit(*asJSON, res, res.Summary)
 }

@@ -64,6 +64,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// emit prints v as JSON with asJSON, else text.
+func emit(asJSON bool, v any, text func() string) error {
+	if asJSON {
+		return printJSON(v)
+	}
+	printf("%s", text())
+	return nil
+}
+
 // printJSON writes v as indented JSON to stdout.
 func printJSON(v any) error {
 	enc := json.NewEncoder(stdout)

@@ -243,11 +243,7 @@ func runSearchBench(args []string) error {
 		}
 		rows = append(rows, r)
 	}
-	if *asJSON {
-		return printJSON(rows)
-	}
-	printf("%s", tunas.BenchText(rows))
-	return nil
+	return emit(*asJSON, rows, func() string { return tunas.BenchText(rows) })
 }
 
 func runSearchAblation(args []string) error {
@@ -275,11 +271,7 @@ func runSearchAblation(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(rows)
-	}
-	printf("%s", tunas.AblationTable(rows).Text())
-	return nil
+	return emit(*asJSON, rows, tunas.AblationTable(rows).Text)
 }
 
 func init() {

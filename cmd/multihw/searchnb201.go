@@ -135,44 +135,11 @@ func runSearchNB201(args []string) error {
 	}
 	cfg := sf.config(r)
 	cfg.Algorithm, cfg.Queries, cfg.Seed = *algo, *queries, *seed
-	out, err := bn.Search(cfg)
+	res, err := bn.SearchAgainstOptimum(cfg)
 	if err != nil {
 		return err
 	}
-	// For context: how far from the exact optimum a search landed.
-	var opt *nb201.Outcome
-	if *algo != nb201.AlgoExhaustive {
-		if opt, err = bn.Exhaustive(r); err != nil {
-			return err
-		}
-	}
-	if *asJSON {
-		type withOpt struct {
-			*nb201.Outcome
-			Targets []string       `json:"targets"`
-			Weights []float64      `json:"weights,omitempty"`
-			Optimum *nb201.Outcome `json:"optimum,omitempty"`
-		}
-		return printJSON(withOpt{Outcome: out, Targets: bn.Targets(), Weights: bn.Weights(), Optimum: opt})
-	}
-	printLine(bn.Describe())
-	if !out.Found {
-		printf("%s: no cell within budget %g among the %d looked up (%d evaluations)\n", out.Algorithm, *budget, out.Queries, out.Evaluations)
-		return nil
-	}
-	printf("%s (%s reward, %d queries, %d evaluations): %s (#%d)\n", out.Algorithm, r.Kind, out.Queries, out.Evaluations, out.ArchStr, out.Index)
-	printf("  accuracy %.2f%%  cost %.4f  AVG %.4f  MAX %.4f\n", out.Accuracy, out.Cost, out.AVG, out.MAX)
-	for k, t := range bn.Targets() {
-		printf("  %-44s %.4f\n", t, out.Relative[k])
-	}
-	switch {
-	case opt == nil || !opt.Found:
-	case r.Kind == nas.RewardBudget:
-		printf("exhaustive optimum: %.2f%% (%s); gap %.2f points\n", opt.Accuracy, opt.ArchStr, opt.Accuracy-out.Accuracy)
-	default:
-		printf("exhaustive optimum: reward %.4f (%s, %.2f%%); found reward %.4f\n", opt.RewardValue, opt.ArchStr, opt.Accuracy, out.RewardValue)
-	}
-	return nil
+	return emit(*asJSON, res, res.Summary)
 }
 
 func runSearchNB201Compare(args []string) error {

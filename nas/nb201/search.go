@@ -366,3 +366,55 @@ func (bn *Bench) Search(cfg SearchConfig) (*Outcome, error) {
 	}
 	return out, nil
 }
+
+// SearchResult is a search's outcome with, for context, the bench's targets
+// and weights and the exhaustive optimum of the same reward (nil when the
+// search was exhaustive): how far from the exact optimum the search landed.
+type SearchResult struct {
+	*Outcome
+	Targets  []string  `json:"targets"`
+	Weights  []float64 `json:"weights,omitempty"`
+	Optimum  *Outcome  `json:"optimum,omitempty"`
+	describe string
+}
+
+// SearchAgainstOptimum runs the search and, unless it is exhaustive, the
+// exhaustive search of the same reward.
+func (bn *Bench) SearchAgainstOptimum(cfg SearchConfig) (*SearchResult, error) {
+	out, err := bn.Search(cfg)
+	if err != nil {
+		return nil, err
+	}
+	res := &SearchResult{Outcome: out, Targets: bn.Targets(), Weights: bn.Weights(), describe: bn.Describe()}
+	if cfg.Algorithm != AlgoExhaustive {
+		if res.Optimum, err = bn.Exhaustive(cfg.Reward); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// Summary describes the bench, the cell found with its accuracy and costs,
+// and the gap to the exhaustive optimum.
+func (r *SearchResult) Summary() string {
+	var b strings.Builder
+	out, opt := r.Outcome, r.Optimum
+	b.WriteString(r.describe + "\n")
+	if !out.Found {
+		fmt.Fprintf(&b, "%s: no cell within budget %g among the %d looked up (%d evaluations)\n", out.Algorithm, out.Reward.T0, out.Queries, out.Evaluations)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s (%s reward, %d queries, %d evaluations): %s (#%d)\n", out.Algorithm, out.Reward.Kind, out.Queries, out.Evaluations, out.ArchStr, out.Index)
+	fmt.Fprintf(&b, "  accuracy %.2f%%  cost %.4f  AVG %.4f  MAX %.4f\n", out.Accuracy, out.Cost, out.AVG, out.MAX)
+	for k, t := range r.Targets {
+		fmt.Fprintf(&b, "  %-44s %.4f\n", t, out.Relative[k])
+	}
+	switch {
+	case opt == nil || !opt.Found:
+	case out.Reward.Kind == nas.RewardBudget:
+		fmt.Fprintf(&b, "exhaustive optimum: %.2f%% (%s); gap %.2f points\n", opt.Accuracy, opt.ArchStr, opt.Accuracy-out.Accuracy)
+	default:
+		fmt.Fprintf(&b, "exhaustive optimum: reward %.4f (%s, %.2f%%); found reward %.4f\n", opt.RewardValue, opt.ArchStr, opt.Accuracy, out.RewardValue)
+	}
+	return b.String()
+}
