@@ -154,17 +154,64 @@ func TestCommittedNotebooks(t *testing.T) {
 			if len(code) == 0 {
 				t.Fatal("no code cells")
 			}
-			// The first code cell wires the repository into GoNB's module.
+			// The first code cell wires the repository into GoNB's module;
+			// every dependency comes from the repository's go.mod (no `go get`).
 			first := string(code[0].Source)
-			for _, want := range []string{`go work use . "${MULTIHW_ROOT}"`, "%goworkfix"} {
+			for _, want := range []string{`go work use . "${MULTIHW_ROOT}"`, "%goworkfix", "%noautoget"} {
 				if !strings.Contains(first, want) {
 					t.Errorf("first code cell lacks %q:\n%s", want, first)
 				}
 			}
-			if !strings.Contains(all, `os.Getenv("MULTIHW_FULL")`) {
-				t.Error(`no quick/full switch: read os.Getenv("MULTIHW_FULL")`)
+			if !strings.Contains(all, "nb.Full") {
+				t.Error("no quick/full switch: read nb.Full (MULTIHW_FULL)")
+			}
+			var codeText []string
+			for _, c := range code {
+				codeText = append(codeText, string(c.Source))
+			}
+			for _, problem := range redefinedHelpers(strings.Join(codeText, "\n")) {
+				t.Error(problem)
 			}
 		})
+	}
+}
+
+// sharedHelpers are what notebooks take from package notebooks/nb (Show,
+// Table, Full) and github.com/janpfeifer/must (M, M1, M2) instead of declaring
+// their own: the patterns of such declarations in cell code.
+var sharedHelpers = []struct{ decl, use string }{
+	{"func check[", "must.M1"},
+	{"func check2[", "must.M2"},
+	{"func check(", "must.M1"},
+	{"func must", "must.M1"},
+	{"func show(", "nb.Show"},
+	{"func table(", "nb.Table"},
+	{"var full ", "nb.Full"},
+	{"var full=", "nb.Full"},
+	{"full :=", "nb.Full"},
+}
+
+// redefinedHelpers lists the shared helpers that code declares again.
+func redefinedHelpers(code string) []string {
+	var problems []string
+	for _, h := range sharedHelpers {
+		if strings.Contains(code, h.decl) {
+			problems = append(problems, fmt.Sprintf("the notebook declares %q: use %s", strings.TrimSpace(h.decl), h.use))
+		}
+	}
+	return problems
+}
+
+// TestRedefinedHelpers: the convention check finds a notebook that declares
+// the shared helpers again, and accepts one that uses them.
+func TestRedefinedHelpers(t *testing.T) {
+	bad := "func check[T any](v T, err error) T { return v }\nfunc show(f *plots.Figure, err error) {}\nvar full = os.Getenv(\"MULTIHW_FULL\") == \"1\""
+	if got := redefinedHelpers(bad); len(got) != 3 {
+		t.Errorf("found %d redefinitions in %q, want 3: %v", len(got), bad, got)
+	}
+	good := "a := must.M1(blocks.Model(\"multi_avg\"))\nnb.Show(plots.ArchDiagram(a))\nif nb.Full {}"
+	if got := redefinedHelpers(good); len(got) != 0 {
+		t.Errorf("flagged %v in %q", got, good)
 	}
 }
 
