@@ -82,7 +82,7 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	printSearchSummary(res, searchDir)
+	printf("%s", res.Summary(searchDir))
 
 	step(3, "the found architecture on every target, next to the references")
 	found := res.Final.Arch

@@ -162,25 +162,7 @@ func runSearch(args []string) error {
 		}
 		return err
 	}
-	if f.asJSON {
-		return printJSON(res)
-	}
-	printSearchSummary(res, f.out)
-	return nil
-}
-
-func printSearchSummary(res *tunas.Result, out string) {
-	printf("%s search, %d steps (%.1f steps/min), T0 %g, β %g\n", res.Config.Objective, res.Steps, res.Stats.StepsPerMinute,
-		res.Config.Reward.T0, res.Config.Reward.Beta)
-	printf("final architecture (probability %.3g):\n%s", res.Final.Probability, res.Final.Text)
-	printf("cost: T %.3f, avg %.3f, max %.3f;", res.Final.Costs.T, res.Final.Costs.Avg, res.Final.Costs.Max)
-	for _, n := range res.Targets {
-		printf(" %s %.3f", n, res.Final.Costs.Normalized[n])
-	}
-	printf("\n%.1f M MACs, %.2f M params\n", float64(res.Final.MACs)/1e6, float64(res.Final.Params)/1e6)
-	if out != "" {
-		printf("written: %s/{%s,%s,%s}\n", out, tunas.ResultFile, tunas.ArchTextFile, tunas.ArchJSONFile)
-	}
+	return emit(f.asJSON, res, func() string { return res.Summary(f.out) })
 }
 
 func runBaseline(ctx context.Context, f *searchFlags) error {
@@ -194,22 +176,7 @@ func runBaseline(ctx context.Context, f *searchFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.asJSON {
-		return printJSON(res)
-	}
-	show := func(name string, c *tunas.Candidate) {
-		if c == nil {
-			printf("%s: none\n", name)
-			return
-		}
-		printf("%s: one-shot Q %.4f (whole validation split %.4f), T %.3f (avg %.3f, max %.3f), reward %.4f\n%s", name, c.Q, c.QValidation, c.T, c.Costs.Avg, c.Costs.Max, c.Reward, c.Text)
-	}
-	printf("%s over the supernet of %s: %d queries (the controller made %d reward evaluations after its warm-up) in %.0f s\n",
-		f.algo, f.supernetDir, len(res.Trials), res.ControllerEvaluations, res.Seconds)
-	show("best", res.Best)
-	show("controller's architecture", res.Controller)
-	printf("written: %s/%s\n", f.supernetDir, tunas.BaselineFile(f.algo))
-	return nil
+	return emit(f.asJSON, res, func() string { return res.Summary(f.supernetDir) })
 }
 
 func init() {
