@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/predict"
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/repo"
 )
 
@@ -49,28 +47,14 @@ func runCostEval(args []string) error {
 	if *train < 1 {
 		return fmt.Errorf("--train must be positive, got %d", *train)
 	}
-	ds, err := predict.Load(*data, *device)
-	if err != nil {
-		return err
-	}
-	tr, te, err := ds.Split(*train, *seed)
-	if err != nil {
-		return err
-	}
-	m, err := predict.Evaluate(p, tr, te)
+	h, err := predict.FitHoldout(p, *data, *device, *train, *seed)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(m)
+		return printJSON(h.Metrics)
 	}
-	extra := ""
-	if s, ok := p.(*predict.Structured); ok {
-		lam, trees := s.Chosen()
-		extra = fmt.Sprintf(", λ %g, %d trees", lam, trees)
-	}
-	printf("%s on %s: spearman %.4f  rel_rmse %.4f  within10 %.3f  (n_train %d, n_test %d%s)\n",
-		p.Name(), ds.Source, m.Spearman, m.RelRMSE, m.Within10, m.NTrain, m.NTest, extra)
+	printf("%s", h.Summary())
 	if s, ok := p.(*predict.Structured); ok && *explain {
 		return s.Explain(stdout)
 	}
@@ -89,27 +73,14 @@ func runCostEvalAll(train int, seed uint64, out string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := predict.WriteReport(&b, cfg, rows); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(out, b.Bytes(), 0o644); err != nil {
+	if err := predict.WriteReportFile(out, cfg, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", out)
 	if asJSON {
 		return printJSON(rows)
 	}
-	wins, measured := 0, 0
-	for _, r := range rows {
-		if r.Note != "" {
-			continue
-		}
-		measured++
-		if r.Structured.Spearman > r.Lookup.Spearman {
-			wins++
-		}
-	}
+	wins, measured := predict.StructuredWins(rows)
 	printf("structured beats lookup on %d of %d measured device columns; see %s\n", wins, measured, out)
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -316,6 +318,18 @@ func TestWriteReport(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+	// Of the two measured rows (pixel3's note excludes it) structured wins
+	// the first (0.98 > 0.9) and loses the second (0.79 < 0.8).
+	if wins, measured := StructuredWins(rows); wins != 1 || measured != 2 {
+		t.Errorf("StructuredWins = %d of %d, want 1 of 2", wins, measured)
+	}
+	path := filepath.Join(t.TempDir(), "REPORT.md")
+	if err := WriteReportFile(path, ReportConfig{Train: 900, Seed: 1}, rows); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != out {
+		t.Errorf("WriteReportFile wrote %d bytes (%v), WriteReport %d", len(got), err, len(out))
 	}
 }
 

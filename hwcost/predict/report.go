@@ -1,6 +1,7 @@
 package predict
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
 )
@@ -98,6 +100,32 @@ func RunReport(cfg ReportConfig) ([]Comparison, error) {
 	return out, nil
 }
 
+// StructuredWins counts the measured device columns (rows without a note)
+// and those on which the structured predictor ranks better than the lookup
+// table (higher test Spearman ρ).
+func StructuredWins(rows []Comparison) (wins, measured int) {
+	for _, r := range rows {
+		if r.Note != "" {
+			continue
+		}
+		measured++
+		if r.Structured.Spearman > r.Lookup.Spearman {
+			wins++
+		}
+	}
+	return wins, measured
+}
+
+// WriteReportFile writes the comparison's markdown (WriteReport) to path,
+// atomically.
+func WriteReportFile(path string, cfg ReportConfig, rows []Comparison) error {
+	var b bytes.Buffer
+	if err := WriteReport(&b, cfg, rows); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
+}
+
 // WriteReport writes the comparison as markdown. The text depends only on
 // the inputs, so a re-run with the same configuration reproduces it byte for
 // byte.
@@ -121,12 +149,9 @@ func WriteReport(w io.Writer, cfg ReportConfig, rows []Comparison) error {
 			measured = append(measured, r)
 		}
 	}
-	wins := 0
+	wins, _ := StructuredWins(rows)
 	var gains []float64
 	for _, r := range measured {
-		if r.Structured.Spearman > r.Lookup.Spearman {
-			wins++
-		}
 		gains = append(gains, r.Structured.Spearman-r.Lookup.Spearman)
 	}
 	p("## Verdict\n\n")
