@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/nb201"
 	"github.com/multihw/multihw/plots"
@@ -218,11 +216,7 @@ func runSearchNB201Bench(args []string) error {
 		return err
 	}
 	if *report != "" {
-		var buf bytes.Buffer
-		if err := bn.WriteReport(&buf, *rep); err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(*report, buf.Bytes(), 0o644); err != nil {
+		if err := bn.WriteReportFile(*report, *rep); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "wrote %s\n", *report)
@@ -233,11 +227,6 @@ func runSearchNB201Bench(args []string) error {
 			More  []nb201.RateRow `json:"more,omitempty"`
 		}{rep.Rates, rep.More})
 	}
-	printLine(bn.Describe())
-	printf("success: within %g accuracy points of the exhaustive optimum, %d queries, seeds 0..%d\n\n", *tol, *queries, *seeds-1)
-	printf("%s", nb201.RatesTable(rep.Rates, false).Text())
-	if len(rep.More) > 0 {
-		printf("\nseeds %d..%d:\n\n%s", *moreOffset, *moreOffset+uint64(*more)-1, nb201.RatesTable(rep.More, false).Text())
-	}
+	printf("%s", bn.Summary(rep))
 	return nil
 }

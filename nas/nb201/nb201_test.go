@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -526,6 +528,20 @@ func TestStudy(t *testing.T) {
 	}
 	if txt := RatesTable(rep.Rates, false).Text(); !strings.HasPrefix(txt, "algorithm  budget 0.5\nrandom") {
 		t.Errorf("text table:\n%s", txt)
+	}
+	// The command line's text: seeds 0..1 of the study, 10..10 of the one more.
+	sum := bn.Summary(rep)
+	for _, want := range []string{bn.Describe() + "\n", "20 queries, seeds 0..1\n\nalgorithm  budget 0.5\nrandom", "\nseeds 10..10:\n\nalgorithm"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "REPORT.md")
+	if err := bn.WriteReportFile(path, *rep); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != md.String() {
+		t.Errorf("WriteReportFile wrote %d bytes (%v), WriteReport %d", len(got), err, md.Len())
 	}
 	rep, err = bn.Study(StudyConfig{Rates: cfg})
 	if err != nil || rep.ByQuery != nil || rep.Comparisons != nil {

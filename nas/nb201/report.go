@@ -1,12 +1,14 @@
 package nb201
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"slices"
 	"strings"
 
+	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/report"
 )
 
@@ -247,4 +249,28 @@ func (bn *Bench) Study(cfg StudyConfig) (*Report, error) {
 		rep.Comparisons = append(rep.Comparisons, c)
 	}
 	return rep, nil
+}
+
+// WriteReportFile writes the report's markdown (WriteReport) to path,
+// atomically.
+func (bn *Bench) WriteReportFile(path string, rep Report) error {
+	var buf bytes.Buffer
+	if err := bn.WriteReport(&buf, rep); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// Summary describes the study for the command line: the bench, what counts
+// as a success, the rates and, when the study ran more seeds, their rates.
+func (bn *Bench) Summary(rep *Report) string {
+	var b strings.Builder
+	c := rep.Config
+	fmt.Fprintf(&b, "%s\nsuccess: within %g accuracy points of the exhaustive optimum, %d queries, seeds %d..%d\n\n%s",
+		bn.Describe(), c.Tolerance, c.Queries, c.SeedOffset, c.SeedOffset+uint64(c.Seeds)-1, RatesTable(rep.Rates, false).Text())
+	if len(rep.More) > 0 {
+		m := rep.MoreConfig
+		fmt.Fprintf(&b, "\nseeds %d..%d:\n\n%s", m.SeedOffset, m.SeedOffset+uint64(m.Seeds)-1, RatesTable(rep.More, false).Text())
+	}
+	return b.String()
 }
