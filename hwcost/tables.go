@@ -147,3 +147,43 @@ func (r *AdaptResult) Summary() string {
 	return fmt.Sprintf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
 		r.Device, r.Data, r.NTrain, r.NTest, r.Spearman, r.MAPE, r.Within10, r.MACsSpearman, r.Prior)
 }
+
+// ParamsLabel names the parameter set LoadParams(path) returns, for a
+// reader: the fitted defaults, the priors, or the file.
+func ParamsLabel(path string) string {
+	switch path {
+	case "", "default":
+		return "fitted (embedded params.json)"
+	case "prior":
+		return "priors"
+	}
+	return path
+}
+
+// Costing is an architecture's cost (the Result) with the parameter set it
+// was computed with (ParamsLabel) and, when asked for, its per-layer
+// breakdown on every target.
+type Costing struct {
+	*Result
+	Params string      `json:"params"`
+	Layers []Breakdown `json:"layers,omitempty"`
+}
+
+// Summary describes the costing: the architecture's size, reference and
+// parameters, the per-target table with AVG, MAX and the weighted average,
+// and the per-layer table when there is one.
+func (c *Costing) Summary() string {
+	var b strings.Builder
+	r := c.Result
+	name := r.Name
+	if name == "" {
+		name = "architecture"
+	}
+	fmt.Fprintf(&b, "%s at %d px: %.1f M MACs, %.2f M params; reference %s; parameters: %s\n\n", name, r.Resolution,
+		float64(r.MACs)/1e6, float64(r.Params)/1e6, r.Reference, c.Params)
+	fmt.Fprintf(&b, "%s\nAVG %.3f  MAX %.3f  weighted %.3f\n", r.Table().Text(), r.Avg, r.Max, r.Weighted)
+	if c.Layers != nil {
+		fmt.Fprintf(&b, "\n%s(m: memory-bound layer)\n", BreakdownTable(c.Layers).Text())
+	}
+	return b.String()
+}

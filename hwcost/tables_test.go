@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -67,6 +68,23 @@ func TestResultAndBreakdownTables(t *testing.T) {
 	// One row per layer, then fixed overhead, weight streaming and total.
 	if tb := BreakdownTable(bds); len(tb.Rows) != len(an.Layers)+3 || len(tb.Header) != 2+4 || tb.Rows[len(tb.Rows)-1][0] != "total" {
 		t.Errorf("breakdown: %d rows for %d layers, header %v", len(tb.Rows), len(an.Layers), tb.Header)
+	}
+	// The costing's text: the header line, the result table, the scores, and
+	// the layers only when there are some.
+	c := &Costing{Result: res, Params: ParamsLabel("")}
+	head := "multi_max at 224 px: "
+	if s := c.Summary(); !strings.HasPrefix(s, head) || !strings.Contains(s, "parameters: fitted (embedded params.json)\n\n"+res.Table().Text()) ||
+		!strings.HasSuffix(s, "weighted "+fmt.Sprintf("%.3f", res.Weighted)+"\n") {
+		t.Errorf("summary without layers:\n%s", s)
+	}
+	c.Layers = bds
+	if s := c.Summary(); !strings.HasSuffix(s, "\n"+BreakdownTable(bds).Text()+"(m: memory-bound layer)\n") {
+		t.Errorf("summary with layers:\n%s", s)
+	}
+	for path, want := range map[string]string{"": "fitted (embedded params.json)", "default": "fitted (embedded params.json)", "prior": "priors", "p.json": "p.json"} {
+		if got := ParamsLabel(path); got != want {
+			t.Errorf("ParamsLabel(%q) = %q, want %q", path, got, want)
+		}
 	}
 }
 

@@ -62,30 +62,13 @@ func runCost(args []string) error {
 	if err != nil {
 		return err
 	}
-	var bds []hwcost.Breakdown
+	c := &hwcost.Costing{Result: res, Params: hwcost.ParamsLabel(*params)}
 	if *layers {
-		if bds, err = m.Breakdowns(arch); err != nil {
+		if c.Layers, err = m.Breakdowns(arch); err != nil {
 			return err
 		}
 	}
-	if *asJSON {
-		return printJSON(struct {
-			*hwcost.Result
-			Params string             `json:"params"`
-			Layers []hwcost.Breakdown `json:"layers,omitempty"`
-		}{res, paramsName(*params, ps), bds})
-	}
-	name := res.Name
-	if name == "" {
-		name = "architecture"
-	}
-	printf("%s at %d px: %.1f M MACs, %.2f M params; reference %s; parameters: %s\n\n", name, res.Resolution,
-		float64(res.MACs)/1e6, float64(res.Params)/1e6, res.Reference, paramsName(*params, ps))
-	printf("%s\nAVG %.3f  MAX %.3f  weighted %.3f\n", res.Table().Text(), res.Avg, res.Max, res.Weighted)
-	if *layers {
-		printf("\n%s(m: memory-bound layer)\n", hwcost.BreakdownTable(bds).Text())
-	}
-	return nil
+	return emit(*asJSON, c, c.Summary)
 }
 
 // loadCostBasis loads the --params and --reference of the cost commands.
@@ -99,16 +82,6 @@ func loadCostBasis(params, ref string) (*hwcost.ParamSet, *blocks.Arch, error) {
 		return nil, nil, fmt.Errorf("--reference: %w", err)
 	}
 	return ps, refArch, nil
-}
-
-func paramsName(flag string, ps *hwcost.ParamSet) string {
-	switch flag {
-	case "", "default":
-		return "fitted (embedded params.json)"
-	case "prior":
-		return "priors"
-	}
-	return flag
 }
 
 func runCostFit(args []string) error {
