@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
-	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/measure"
@@ -18,7 +15,7 @@ func init() {
 
 func runCostAdapt(args []string) error {
 	fs := newFlags("cost adapt", "--data FILE|NAME|local --device COLUMN --train N [--seed S] [--name NAME] [--out TARGET.json] [--json]")
-	data := fs.String("data", "", "embedded benchmark table ("+strings.Join(latencyTables(), ", ")+"), a CSV of the same format, "+
+	data := fs.String("data", "", "embedded benchmark table ("+strings.Join(devicedata.LatencyNames(), ", ")+"), a CSV of the same format, "+
 		"\"local\" (the whole-model timings of `multihw cost measure` for the current backend) or a `cost measure` table (.json)")
 	device := fs.String("device", "", "device column (exact name, or a substring matching one column); not used with local tables")
 	train := fs.Int("train", 10, "number of measured architectures to fit on, drawn at random with --seed; the others are the test set")
@@ -30,13 +27,13 @@ func runCostAdapt(args []string) error {
 		return err
 	}
 	if *data == "" {
-		return fmt.Errorf("missing --data (one of %s, a CSV path, local, or a `cost measure` table)", strings.Join(latencyTables(), ", "))
+		return fmt.Errorf("missing --data (one of %s, a CSV path, local, or a `cost measure` table)", strings.Join(devicedata.LatencyNames(), ", "))
 	}
 	cfg := hwcost.AdaptConfig{Data: *data, Device: *device, Train: *train, Seed: *seed, Name: *name}
 	var res *hwcost.AdaptResult
 	var err error
 	if *data == "local" || strings.HasSuffix(*data, ".json") {
-		res, err = adaptLocal(*data, cfg)
+		res, err = measure.Adapt(*data, cfg)
 	} else {
 		if *device == "" {
 			d, err := devicedata.Open(*data)
@@ -63,37 +60,4 @@ func runCostAdapt(args []string) error {
 		printf("wrote target %s to %s (use it as --hardware %s)\n", res.Target.Target, *out, *out)
 	}
 	return nil
-}
-
-// adaptLocal fits to the whole-model timings of a `cost measure` table.
-func adaptLocal(path string, cfg hwcost.AdaptConfig) (*hwcost.AdaptResult, error) {
-	if path == "local" {
-		var err error
-		if path, err = measure.DefaultPath(measure.BackendKey(backend.Config())); err != nil {
-			return nil, err
-		}
-	}
-	t, err := measure.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no measured table at %s: run `multihw cost measure --model mobilenet_v2,multi_avg,...` (whole models) first", path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	archs, ms := t.Measurements()
-	if cfg.Name == "" {
-		cfg.Name = "adapted-local-" + t.Backend
-	}
-	return hwcost.AdaptArchs("local:"+t.Backend, archs, ms, cfg)
-}
-
-// latencyTables are the embedded tables of latencies.
-func latencyTables() []string {
-	var n []string
-	for _, name := range devicedata.Names() {
-		if name != devicedata.NameAccuracy {
-			n = append(n, name)
-		}
-	}
-	return n
 }

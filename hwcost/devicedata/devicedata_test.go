@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -313,5 +314,13 @@ func BenchmarkLoadAll(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestLatencyNames: every embedded file but the accuracy table.
+func TestLatencyNames(t *testing.T) {
+	got := LatencyNames()
+	if len(got) != len(Names())-1 || slices.Contains(got, NameAccuracy) || !slices.Contains(got, NameBRPNAS) {
+		t.Errorf("LatencyNames() = %v (all: %v)", got, Names())
 	}
 }

@@ -76,6 +76,18 @@ func Names() []string {
 	return n
 }
 
+// LatencyNames returns the names of the embedded latency tables (Names
+// without the accuracy table), sorted.
+func LatencyNames() []string {
+	var n []string
+	for _, name := range Names() {
+		if name != NameAccuracy {
+			n = append(n, name)
+		}
+	}
+	return n
+}
+
 // load parses an embedded file once; later calls share the immutable result.
 func (e *embedded) load() {
 	e.once.Do(func() {
