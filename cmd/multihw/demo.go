@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/multihw/multihw/blocks"
@@ -62,7 +59,7 @@ func runDemo(args []string) error {
 	for _, n := range dir.Notes {
 		fmt.Fprintf(os.Stderr, "note: %s\n", n)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	start := time.Now()
 

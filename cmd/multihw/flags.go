@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"math"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/memlimit"
@@ -62,6 +65,19 @@ func parse(fs *flag.FlagSet, args []string) error {
 		memlimit.SetLimit(n)
 	}
 	return nil
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// interruptible returns a context cancelled by an interrupt or SIGTERM: long
+// jobs stop at their next checkpoint.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // emit prints v as JSON with asJSON, else text.

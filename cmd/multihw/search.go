@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/multihw/multihw/blocks"
@@ -118,13 +116,13 @@ func (f *searchFlags) config() (tunas.Config, error) {
 
 func runSearch(args []string) error {
 	fs := newFlags("search", "[--space NAME|FILE] [--objective avg|max|weighted|TARGET] [--targets LIST] [--t0 X] [--beta B] [--dataset SPEC] [--steps N] [--out DIR] [--resume] [--seed S] [--quick] [--json]\n       multihw search --algo random|evolution --supernet DIR [--queries N] [--json]")
-	f := &searchFlags{set: map[string]bool{}}
+	f := &searchFlags{}
 	f.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	f.set = setFlags(fs)
+	ctx, stop := interruptible()
 	defer stop()
 	switch f.algo {
 	case "tunas":

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/multihw/multihw/nas/tunas"
 )
@@ -33,8 +30,7 @@ func runSearchRank(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := setFlags(fs)
 	if *supernetDir == "" {
 		return fmt.Errorf("search rank needs --supernet DIR (the output directory of a finished search)")
 	}
@@ -61,7 +57,7 @@ func runSearchRank(args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	r := tunas.NewRank(*supernetDir, cfg).Progress(os.Stderr)
 	if *out != "" {

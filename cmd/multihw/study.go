@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/nas/study"
@@ -159,22 +157,18 @@ func (f *studyFlags) config() (study.Config, error) {
 	return c, c.Validate()
 }
 
-func studySignals() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
 func runStudyPlan(args []string) error {
 	fs := newFlags("study plan", "--dir DIR [--quick] [study flags] [--pilot DIR [--search-rate R]] [--json]")
 	dir := fs.String("dir", "", "study directory")
 	pilot := fs.String("pilot", "", "pilot directory (`study pilot --out`): estimate the study's size from its measurements")
 	rate := fs.Float64("search-rate", 0, "search steps per minute for the estimate (default: the pilot's timed search)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	f := &studyFlags{set: map[string]bool{}}
+	f := &studyFlags{}
 	f.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = setFlags(fs)
 	if *dir == "" {
 		return errors.New("study plan needs --dir DIR")
 	}
@@ -225,7 +219,7 @@ func runStudyRun(args []string) error {
 	default:
 		return fmt.Errorf("--only %q: want search or train", *only)
 	}
-	ctx, stop := studySignals()
+	ctx, stop := interruptible()
 	defer stop()
 	st, err := r.Run(ctx)
 	if err != nil {
@@ -305,12 +299,12 @@ func runStudyPilot(args []string) error {
 	diffs := fs.String("differences", "0.25,0.5,1", "accuracy differences (points) to size the seeds for")
 	timing := fs.Int("timing-steps", 0, "also time a search of this many steps at the study's search setting (0: none)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	f := &studyFlags{set: map[string]bool{}}
+	f := &studyFlags{}
 	f.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = setFlags(fs)
 	if *out == "" {
 		return errors.New("study pilot needs --out DIR")
 	}
@@ -323,7 +317,7 @@ func runStudyPilot(args []string) error {
 		return fmt.Errorf("--differences: %w", err)
 	}
 	pc.SearchSteps = *timing
-	ctx, stop := studySignals()
+	ctx, stop := interruptible()
 	defer stop()
 	res, err := study.NewPilot(*out, pc).Progress(os.Stderr).Run(ctx)
 	if err != nil {

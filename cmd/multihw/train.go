@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/multihw/multihw/blocks"
@@ -27,13 +25,6 @@ func init() {
 	register(&command{name: "eval", summary: "evaluate a checkpoint: accuracy, per-class accuracy, confusion matrix, hardware cost", run: runEval})
 	register(&command{name: "export", summary: "export a checkpoint's inference graph to ONNX and check it loads back", run: runExport})
 	register(&command{name: "consistency", summary: "run a checkpoint on several backends (go, onnx, xla) and compare the logits", run: runConsistency})
-}
-
-// setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
 }
 
 // recipeFlags registers the flags of a train.Recipe into r, with
@@ -171,7 +162,7 @@ func runTrain(args []string) error {
 	if !*asJSON {
 		cfg.Progress(os.Stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	res, err := cfg.Run(ctx)
 	if err != nil {
