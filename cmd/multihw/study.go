@@ -176,20 +176,9 @@ func runStudyPlan(args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := study.NewPlan(cfg)
+	p, err := study.NewPlanWithPilot(cfg, *pilot, *rate)
 	if err != nil {
 		return err
-	}
-	if *pilot != "" {
-		pr, err := study.ReadPilot(*pilot)
-		if err != nil {
-			return err
-		}
-		e, err := study.NewEstimate(cfg, pr, *pilot, *rate)
-		if err != nil {
-			return err
-		}
-		p.Estimate = &e
 	}
 	if p, err = study.WritePlan(*dir, p); err != nil {
 		return err
@@ -329,13 +318,10 @@ func runStudyPilot(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	e, err := study.NewEstimate(cfg, res, *out, 0)
+	text, err := res.StudySummary(cfg, pc, *out)
 	if err != nil {
 		return err
 	}
-	printf("%sthe study with these settings:\n", res.Summary(pc))
-	for _, line := range e.Lines() {
-		printf("  %s\n", line)
-	}
+	printf("%s", text)
 	return nil
 }

@@ -347,3 +347,22 @@ func NewEstimate(c Config, p *PilotResult, dir string, searchRate float64) (Esti
 	}
 	return e, nil
 }
+
+// NewPlanWithPilot is NewPlan with, when pilotDir is not empty, the study's
+// size estimated from that pilot's measurements (ReadPilot, NewEstimate).
+func NewPlanWithPilot(c Config, pilotDir string, searchRate float64) (*Plan, error) {
+	p, err := NewPlan(c)
+	if err != nil || pilotDir == "" {
+		return p, err
+	}
+	pr, err := ReadPilot(pilotDir)
+	if err != nil {
+		return nil, err
+	}
+	e, err := NewEstimate(c, pr, pilotDir, searchRate)
+	if err != nil {
+		return nil, err
+	}
+	p.Estimate = &e
+	return p, nil
+}

@@ -106,4 +106,27 @@ func TestEstimate(t *testing.T) {
 	if err != nil || math.Abs(e.SearchHours-32000.0/300/60) > 1e-9 || len(e.Notes) != 1 || !strings.Contains(e.Notes[0], "rescaled by steps only") {
 		t.Errorf("estimate with a rate and another width: %+v, %v", e, err)
 	}
+	// The pilot command's text: the pilot's summary, then the estimate's lines, indented.
+	text, err := p.StudySummary(c, p.Config, "pilot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ = NewEstimate(c, p, "pilot", 0)
+	want := p.Summary(p.Config) + "the study with these settings:\n  " + strings.Join(e.Lines(), "\n  ") + "\n"
+	if text != want {
+		t.Errorf("study summary:\n%s\nwant:\n%s", text, want)
+	}
+}
+
+// TestPlanWithPilot: without a pilot the plan has no estimate; with one it has
+// the estimate NewEstimate makes; a missing pilot is an error naming it.
+func TestPlanWithPilot(t *testing.T) {
+	c := DefaultConfig()
+	p, err := NewPlanWithPilot(c, "", 0)
+	if err != nil || p.Estimate != nil {
+		t.Fatalf("no pilot: estimate %v, err %v", p.Estimate, err)
+	}
+	if _, err := NewPlanWithPilot(c, filepath.Join(t.TempDir(), "none"), 0); err == nil || !strings.Contains(err.Error(), "none") {
+		t.Errorf("missing pilot: %v", err)
+	}
 }

@@ -106,3 +106,18 @@ func (res *PilotResult) Summary(cfg PilotConfig) string {
 	}
 	return b.String()
 }
+
+// StudySummary is the pilot's Summary followed by the size of study c
+// estimated from it (the pilot in directory dir).
+func (res *PilotResult) StudySummary(c Config, cfg PilotConfig, dir string) (string, error) {
+	e, err := NewEstimate(c, res, dir, 0)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%sthe study with these settings:\n", res.Summary(cfg))
+	for _, line := range e.Lines() {
+		fmt.Fprintf(&b, "  %s\n", line)
+	}
+	return b.String(), nil
+}
