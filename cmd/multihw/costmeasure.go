@@ -57,21 +57,9 @@ func runCostMeasure(args []string) error {
 			return err
 		}
 	}
-	cfg := *be
-	if cfg == "" {
-		cfg = backend.Config()
-	}
-	if job.Backend, err = backend.New(cfg); err != nil {
-		if *be != "" {
-			return fmt.Errorf("--backend: %w", err)
-		}
+	job.Path = *tablePath
+	if err := job.OpenBackend(*be); err != nil {
 		return err
-	}
-	job.Key, job.Path = measure.KeyOf(cfg, job.Backend), *tablePath
-	if job.Path == "" {
-		if job.Path, err = measure.DefaultPath(job.Key); err != nil {
-			return err
-		}
 	}
 	res, err := job.Run()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/repo"
@@ -63,6 +64,28 @@ type JobResult struct {
 	Report       string       `json:"report,omitempty"`
 	Repeats      []Repeat     `json:"repeats,omitempty"`
 	stat         Stat
+}
+
+// OpenBackend sets the job's Backend from a gomlx backend configuration
+// (empty: backend.Config, i.e. $GOMLX_BACKEND or go), its Key, and its Path
+// when none is set (DefaultPath: the table `cost --hardware local` reads).
+func (j *Job) OpenBackend(config string) error {
+	cfg := config
+	if cfg == "" {
+		cfg = backend.Config()
+	}
+	var err error
+	if j.Backend, err = backend.New(cfg); err != nil {
+		if config != "" {
+			return fmt.Errorf("--backend: %w", err)
+		}
+		return err
+	}
+	j.Key = KeyOf(cfg, j.Backend)
+	if j.Path == "" {
+		j.Path, err = DefaultPath(j.Key)
+	}
+	return err
 }
 
 // Validate reports the first invalid setting (the architectures and the

@@ -66,3 +66,23 @@ func TestJobValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenBackend: the configuration given or $GOMLX_BACKEND, the key the
+// table uses, the default path unless one is set; a bad configuration given
+// as a flag is named as the flag.
+func TestOpenBackend(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "local.json")
+	t.Setenv(EnvTable, def)
+	t.Setenv("GOMLX_BACKEND", "go")
+	var j Job
+	if err := j.OpenBackend(""); err != nil || j.Backend == nil || j.Key != KeyOf("go", j.Backend) || j.Path != def {
+		t.Errorf("default backend: key %q, path %q, err %v", j.Key, j.Path, err)
+	}
+	j = Job{Path: "mine.json"}
+	if err := j.OpenBackend("go"); err != nil || j.Path != "mine.json" {
+		t.Errorf("given path replaced: %q (%v)", j.Path, err)
+	}
+	if err := (&Job{}).OpenBackend("abacus"); err == nil || !strings.HasPrefix(err.Error(), "--backend: ") {
+		t.Errorf("bad backend: %v", err)
+	}
+}
