@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/multihw/multihw/report"
 )
 
 // Op is the kind of a primitive layer, the unit of the hardware cost models:
@@ -220,14 +221,13 @@ func (an *Analysis) MACsOf() map[Op]int64 {
 
 // WriteTable writes the human-readable layer table and totals.
 func (an *Analysis) WriteTable(out io.Writer) error {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "layer\top\tk\ts\tin\tout\tMACs (M)\tparams\tact in (KB fp32)\tact out (KB fp32)\t\n")
+	tb := report.NewTable("layer", "op", "k", "s", "in", "out", "MACs (M)", "params", "act in (KB fp32)", "act out (KB fp32)").RightFrom(0)
 	for _, l := range an.Layers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%dx%dx%d\t%dx%dx%d\t%.2f\t%d\t%.1f\t%.1f\t\n",
-			l.Name, l.Op, l.Kernel, l.Stride, l.InSize, l.InSize, l.InC, l.OutSize, l.OutSize, l.OutC,
-			float64(l.MACs)/1e6, l.Params, l.InBytes(4)/1024, l.OutBytes(4)/1024)
+		tb.Row(l.Name, string(l.Op), fmt.Sprint(l.Kernel), fmt.Sprint(l.Stride), fmt.Sprintf("%dx%dx%d", l.InSize, l.InSize, l.InC),
+			fmt.Sprintf("%dx%dx%d", l.OutSize, l.OutSize, l.OutC), fmt.Sprintf("%.2f", float64(l.MACs)/1e6), fmt.Sprint(l.Params),
+			fmt.Sprintf("%.1f", l.InBytes(4)/1024), fmt.Sprintf("%.1f", l.OutBytes(4)/1024))
 	}
-	if err := tw.Flush(); err != nil {
+	if _, err := io.WriteString(out, tb.Text()); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(out, "%s at %dx%d, %d classes: %s MACs, %s params (%d layers)\n",

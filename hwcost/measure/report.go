@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/multihw/multihw/report"
@@ -83,14 +82,15 @@ func LoadAverage() string {
 
 // WriteText prints the evaluation as an aligned table.
 func (ev *Evaluation) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	st := string(ev.Stat)
-	fmt.Fprintf(tw, "model\tsegments\tmedian (ms)\tspread\t%s (ms)\tΣ segments %s (ms)\tpredicted (ms)\terror\theld-out (ms)\theld-out error\t\n", st, st)
+	tb := report.NewTable("model", "segments", "median (ms)", "spread", st+" (ms)", "Σ segments "+st+" (ms)", "predicted (ms)", "error",
+		"held-out (ms)", "held-out error").RightFrom(0)
 	for _, f := range ev.Models {
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f%%\t%.2f\t%.2f\t%.2f\t%+.1f%%\t%.2f\t%+.1f%%\t\n", f.Model, f.Segments, f.MedianMs,
-			100*f.Spread, f.MeasuredMs, f.SumMs, f.PredictedMs, 100*f.Err, f.HeldOutMs, 100*f.HeldOutErr)
+		tb.Row(f.Model, fmt.Sprint(f.Segments), fmt.Sprintf("%.2f", f.MedianMs), fmt.Sprintf("%.0f%%", 100*f.Spread), fmt.Sprintf("%.2f", f.MeasuredMs),
+			fmt.Sprintf("%.2f", f.SumMs), fmt.Sprintf("%.2f", f.PredictedMs), fmt.Sprintf("%+.1f%%", 100*f.Err), fmt.Sprintf("%.2f", f.HeldOutMs),
+			fmt.Sprintf("%+.1f%%", 100*f.HeldOutErr))
 	}
-	if err := tw.Flush(); err != nil {
+	if _, err := io.WriteString(w, tb.Text()); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "statistic %s; overhead: fixed %.3f ms per inference, %.4f ms per segment; worst error %.1f%% in sample, %.1f%% held out\n",

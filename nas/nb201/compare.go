@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/nas"
@@ -103,21 +102,18 @@ func ShortName(column string) string {
 
 // WriteTable prints the comparison as an aligned text table.
 func (c *Comparison) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"objective", "accuracy"}
 	for _, t := range c.Targets {
 		head = append(head, ShortName(t))
 	}
-	head = append(head, "AVG", "MAX", "over budget on", "nb201 index", "")
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	tb := report.NewTable(append(head, "AVG", "MAX", "over budget on", "nb201 index")...).RightFrom(0)
 	for _, r := range c.Rows {
 		cells := []string{r.Label}
 		if !r.Found {
 			for range len(c.Targets) + 3 {
 				cells = append(cells, "-")
 			}
-			cells = append(cells, fmt.Sprintf("no cell within budget (min %.3f)", r.MinCost), "-", "")
-			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+			tb.Row(append(cells, fmt.Sprintf("no cell within budget (min %.3f)", r.MinCost), "-")...)
 			continue
 		}
 		cells = append(cells, fmt.Sprintf("%.2f", r.Accuracy))
@@ -128,10 +124,10 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 		if over == "" {
 			over = "-"
 		}
-		cells = append(cells, fmt.Sprintf("%.3f", r.AVG), fmt.Sprintf("%.3f", r.MAX), over, fmt.Sprint(r.Index), "")
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		tb.Row(append(cells, fmt.Sprintf("%.3f", r.AVG), fmt.Sprintf("%.3f", r.MAX), over, fmt.Sprint(r.Index))...)
 	}
-	return tw.Flush()
+	_, err := io.WriteString(w, tb.Text())
+	return err
 }
 
 // WriteMarkdown prints the comparison as a markdown table with the winners'
