@@ -45,3 +45,23 @@ func ModelTable(rows []ModelRow) *report.Table {
 	}
 	return tb
 }
+
+// PublishedTable sets every reference model's MACs and parameters, counted
+// here at its published resolution, beside the published figures and the
+// published ImageNet top-1 ("-" where none is recorded).
+func PublishedTable() (*report.Table, error) {
+	tb := report.NewTable("model", "at px", "MACs (M)", "published", "params (M)", "published", "ImageNet top-1 (%)").RightFrom(1)
+	for _, r := range References {
+		an, err := Analyze(r.Arch(), r.PublishedResolution)
+		if err != nil {
+			return nil, err
+		}
+		top1 := "-"
+		if t, ok := PublishedTop1(r.Name); ok {
+			top1 = fmt.Sprintf("%.1f", t.Percent)
+		}
+		tb.Row(r.Name, fmt.Sprint(r.PublishedResolution), fmt.Sprintf("%.0f", float64(an.MACs)/1e6), fmt.Sprintf("%.0f", r.PublishedMACs/1e6),
+			fmt.Sprintf("%.2f", float64(an.Params)/1e6), fmt.Sprintf("%.2f", r.PublishedParams/1e6), top1)
+	}
+	return tb, nil
+}

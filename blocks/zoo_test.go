@@ -39,6 +39,21 @@ func TestModelRows(t *testing.T) {
 	}
 }
 
+// TestPublishedTable: one row per reference; MobileNetV2 at 224 px is counted
+// at the figures the zoo records as published (300.8 M MACs, 3,540,265
+// parameters: rounded 301 and 3.54 on both sides) and has a published top-1.
+func TestPublishedTable(t *testing.T) {
+	tb, err := PublishedTable()
+	if err != nil || len(tb.Rows) != len(References) {
+		t.Fatalf("%v rows for %d references: %v", tb, len(References), err)
+	}
+	for _, r := range tb.Rows {
+		if r[0] == "mobilenet_v2" && (r[1] != "224" || r[2] != "301" || r[3] != "301" || r[4] != "3.54" || r[6] == "-") {
+			t.Errorf("mobilenet_v2 row %v", r)
+		}
+	}
+}
+
 func TestModels(t *testing.T) {
 	archs, err := Models("multi_avg", "mobilenet_v2")
 	if err != nil || len(archs) != 2 || archs[1].Name != "mobilenet_v2" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/multihw/multihw/blocks"
@@ -143,4 +144,52 @@ func (d *NB201Devices) Summary() string {
 	}
 	fmt.Fprintf(&b, "  on all four   %5d cells (MAX ≤ 1)\n", d.AllWithin)
 	return b.String()
+}
+
+// SpaceSizeModels are the models SpaceSize marks among the samples; the
+// paper's searched ones (PaperSearched) are drawn as "searched".
+var SpaceSizeModels = []string{"mobilenet_v2", "mobilenet_v3_large_min", "mobilenet_edgetpu", "efficientnet_lite0", "mnv4_conv_s", "multi_avg", "multi_max"}
+
+// SpaceSize draws n architectures uniformly from space (PCG stream (seed,
+// 1)): the scatter of their MACs against their parameters with the models
+// named in refs, and a line with the 5%, 50% and 95% quantiles of their MACs.
+func SpaceSize(space *nas.Space, n int, seed uint64, refs []string) (*plots.Figure, string, error) {
+	if n < 1 {
+		return nil, "", fmt.Errorf("space size: %d samples", n)
+	}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	samples := plots.PointGroup{Name: fmt.Sprintf("%d uniform samples", n)}
+	for range n {
+		a, err := space.Arch(space.Sample(rng, nil))
+		if err != nil {
+			return nil, "", err
+		}
+		an, err := blocks.Analyze(a, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		samples.X, samples.Y = append(samples.X, float64(an.MACs)/1e6), append(samples.Y, float64(an.Params)/1e6)
+	}
+	marked, searched := plots.PointGroup{Name: "reference"}, plots.PointGroup{Name: "searched"}
+	for _, name := range refs {
+		a, err := blocks.Model(name)
+		if err != nil {
+			return nil, "", err
+		}
+		an, err := blocks.Analyze(a, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		g := &marked
+		if slices.Contains(PaperSearched, name) {
+			g = &searched
+		}
+		g.X, g.Y, g.Labels = append(g.X, float64(an.MACs)/1e6), append(g.Y, float64(an.Params)/1e6), append(g.Labels, name)
+	}
+	sorted := slices.Sorted(slices.Values(samples.X))
+	text := fmt.Sprintf("MACs of the samples: 5%% %.0f M, median %.0f M, 95%% %.0f M\n", sorted[n/20], sorted[n/2], sorted[n-1-n/20])
+	fig, err := plots.Scatter(plots.ScatterData{Name: "space_size", Title: "The multihw search space: size of uniform samples",
+		XLabel: "MACs (M)", YLabel: "parameters (M)", XLog: true, YLog: true,
+		Groups: []plots.PointGroup{samples, marked, searched}})
+	return fig, text, err
 }

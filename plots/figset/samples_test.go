@@ -1,6 +1,7 @@
 package figset
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -57,5 +58,21 @@ func TestNB201Devices(t *testing.T) {
 	}
 	if _, err := NB201DevicesOf("|bogus~0|"); err == nil {
 		t.Error("a bad reference cell was accepted")
+	}
+}
+
+// TestSpaceSize: the quantile line is ordered (5% ≤ median ≤ 95%); no
+// samples is an error.
+func TestSpaceSize(t *testing.T) {
+	fig, text, err := SpaceSize(nas.MultiHWSpace(), 40, 1, SpaceSizeModels)
+	if err != nil || fig == nil {
+		t.Fatal(err)
+	}
+	var lo, mid, hi float64
+	if _, err := fmt.Sscanf(text, "MACs of the samples: 5%% %f M, median %f M, 95%% %f M\n", &lo, &mid, &hi); err != nil || !(lo <= mid && mid <= hi && lo > 0) {
+		t.Errorf("quantiles %q (%v)", text, err)
+	}
+	if _, _, err := SpaceSize(nas.MultiHWSpace(), 0, 1, nil); err == nil {
+		t.Error("no samples accepted")
 	}
 }
