@@ -145,7 +145,7 @@ func rankCandidates(cands []Candidate, train *Design, trainMeas []float64) ([]ra
 		for _, mode := range runtimeModes {
 			p := c.Params
 			p.RunsDeadOps, p.Unfused = mode.dead, mode.unfused
-			scaled, loss, err := fitSpeed(c.Spec, p, train, trainMeas)
+			scaled, loss, err := fitSpeed(c.Spec, p, train, trainMeas, true)
 			if err != nil {
 				return nil, err
 			}
@@ -221,6 +221,29 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 		}
 		pr := newProblem(r.centre, sigma, []*fitSource{src})
 		theta := pr.minimize(nil)
+		if r.centre.Overlap > 0 {
+			// Overlap was chosen on the speed fit alone: keep it only if the
+			// full fit with it still beats the full fit without it by the
+			// Bayesian information criterion (one more parameter).
+			p := r.c.Params
+			p.RunsDeadOps, p.Unfused = r.centre.RunsDeadOps, r.centre.Unfused
+			c0, _, err := fitSpeed(r.c.Spec, p, train, trainMeas, false)
+			if err != nil {
+				return nil, err
+			}
+			sp0 := sp
+			sp0.Prior = c0
+			src0, err := newFitSource(rows.column, train, trainMeas, AdaptSigmaObs, sp0, c0)
+			if err != nil {
+				return nil, err
+			}
+			pr0 := newProblem(c0, sigma, []*fitSource{src0})
+			theta0 := pr0.minimize(nil)
+			n := float64(len(trainMeas))
+			if n*math.Log(pr.dataRSS(theta))+math.Log(n) >= n*math.Log(pr0.dataRSS(theta0)) {
+				pr, theta, sp = pr0, theta0, sp0
+			}
+		}
 		if j := pr.objective(theta); j < bestJ {
 			p := pr.params(theta)
 			if err := p.Validate(); err != nil {
@@ -251,6 +274,20 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	return res, nil
 }
 
+// dataRSS returns the weighted sum of squared log errors of pr's rows at
+// theta: the data term of the objective, without the priors.
+func (pr *problem) dataRSS(theta []float64) float64 {
+	pr.objective(theta)
+	var j float64
+	for _, s := range pr.sources {
+		for i, p := range s.pred {
+			d := math.Log(p) - s.logMeas[i]
+			j += s.weight[i] * d * d
+		}
+	}
+	return j
+}
+
 // runtimeModes are the ways a runtime can treat dead ops and the BatchNorm
 // and activation of convolutions: a graph compiler, an eager framework that
 // fuses them (CPU libraries), one that does not (GPU kernels).
@@ -258,45 +295,74 @@ var runtimeModes = []struct{ dead, unfused bool }{{false, false}, {true, false},
 
 // fitSpeed fits a speed factor s (every layer's time × s) and the fixed
 // overhead of p to the rows and returns the scaled parameters and the sum of
-// squared log errors.
-func fitSpeed(spec Spec, p Params, d *Design, meas []float64) (Params, float64, error) {
+// squared log errors. With overlap, it also chooses p's Overlap on the grid
+// OverlapGrid (when the rows have parallel branches).
+func fitSpeed(spec Spec, p Params, d *Design, meas []float64, overlap bool) (Params, float64, error) {
 	base := p
-	base.FixedOverheadMs = 0
+	base.FixedOverheadMs, base.Overlap = 0, 0
 	t, err := NewAnalytic(spec, base)
 	if err != nil {
 		return p, math.Inf(1), err
 	}
 	layer := make([]float64, d.Len())
 	d.Latencies(t, layer, nil)
-	loss := func(x []float64) float64 {
-		s, f := math.Exp(x[0]), math.Exp(x[1])
-		var j float64
-		for i, l := range layer {
-			e := math.Log(s*l+f) - math.Log(meas[i])
-			j += e * e
+	// hidden[i]: what running row i's parallel branches concurrently saves
+	// at Overlap 1 (latency is linear in Overlap).
+	hidden := make([]float64, d.Len())
+	grid := []float64{p.Overlap}
+	if overlap && len(d.parts) > 0 {
+		base.Overlap = 1
+		t, _ = NewAnalytic(spec, base)
+		d.Latencies(t, hidden, nil)
+		for i := range hidden {
+			hidden[i] = layer[i] - hidden[i]
 		}
-		if math.IsNaN(j) {
-			return math.Inf(1)
-		}
-		return j
+		grid = OverlapGrid
 	}
-	x0 := []float64{0, math.Log(max(p.FixedOverheadMs, 1e-3))}
-	r, err := optimize.Minimize(optimize.Problem{Func: loss}, x0, &optimize.Settings{FuncEvaluations: 2000}, &optimize.NelderMead{})
-	x := x0
-	if err == nil || r != nil {
-		if r != nil && r.F < loss(x0) {
-			x = r.X
+	q, best := p, math.Inf(1)
+	for _, o := range grid {
+		loss := func(x []float64) float64 {
+			s, f := math.Exp(x[0]), math.Exp(x[1])
+			var j float64
+			for i, l := range layer {
+				e := math.Log(s*(l-o*hidden[i])+f) - math.Log(meas[i])
+				j += e * e
+			}
+			if math.IsNaN(j) {
+				return math.Inf(1)
+			}
+			return j
+		}
+		x0 := []float64{0, math.Log(max(p.FixedOverheadMs, 1e-3))}
+		r, err := optimize.Minimize(optimize.Problem{Func: loss}, x0, &optimize.Settings{FuncEvaluations: 2000}, &optimize.NelderMead{})
+		x := x0
+		if err == nil || r != nil {
+			if r != nil && r.F < loss(x0) {
+				x = r.X
+			}
+		}
+		l := loss(x)
+		if o != p.Overlap {
+			// One more parameter, by the Bayesian information criterion
+			// n·log(RSS/n) + k·log n: RSS × n^(1/n).
+			l *= math.Pow(float64(len(meas)), 1/float64(len(meas)))
+		}
+		if l < best {
+			s, f := math.Exp(x[0]), math.Exp(x[1])
+			best, q = l, p
+			q.PeakGMACs /= s
+			q.BandwidthGBs /= s
+			q.LayerOverheadUs *= s
+			q.EltwiseOverheadUs *= s
+			q.FixedOverheadMs = f
+			q.Overlap = o
 		}
 	}
-	s, f := math.Exp(x[0]), math.Exp(x[1])
-	q := p
-	q.PeakGMACs /= s
-	q.BandwidthGBs /= s
-	q.LayerOverheadUs *= s
-	q.EltwiseOverheadUs *= s
-	q.FixedOverheadMs = f
-	return q, loss(x), nil
+	return q, best, nil
 }
+
+// OverlapGrid are the values of Params.Overlap Adapt chooses from.
+var OverlapGrid = []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
 
 func pick(v []float64, idx []int) []float64 {
 	out := make([]float64, len(idx))
@@ -349,6 +415,9 @@ func AdaptArchs(source string, archs []*blocks.Arch, ms []float64, cfg AdaptConf
 		rows.meas = append(rows.meas, ms[i])
 		rows.macs = append(rows.macs, float64(an.MACs))
 	}
-	rows.design = NewDesign(ans)
+	var err error
+	if rows.design, err = NewDesign(archs, ans); err != nil {
+		return nil, fmt.Errorf("adapt: %s: %w", source, err)
+	}
 	return adaptTo(rows, cfg)
 }

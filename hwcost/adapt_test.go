@@ -43,7 +43,10 @@ func TestDesignMatchesArchLatency(t *testing.T) {
 		}
 		ans = append(ans, an)
 	}
-	d := NewDesign(ans)
+	d, err := NewDesign(archs, ans)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"pixel4-cpu", "pixel4-edgetpu"} {
 		for _, mode := range runtimeModes {
 			tg, err := Lookup(name, nil)

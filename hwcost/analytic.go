@@ -47,6 +47,14 @@ type Params struct {
 	// run as kernels of their own (eager GPU frameworks), each costing
 	// EltwiseOverheadUs and a read and a write of the output.
 	Unfused bool `json:"unfused,omitempty"`
+	// Overlap is the share of a block's parallel-branch time that the
+	// runtime hides by running independent ops concurrently (inter-op
+	// parallelism, several streams): a block costs the sum of its ops minus
+	// Overlap × (that sum − the longest path through the block), in [0, 1].
+	// It only matters for blocks whose ops are not one chain (NAS-Bench-201
+	// cells, ResNet blocks with a projection shortcut); 0 runs ops one at a
+	// time, as the built-in targets do.
+	Overlap float64 `json:"overlap,omitempty"`
 }
 
 // FeatureChannels is the input depth (per group) from which a full k×k
@@ -90,6 +98,9 @@ func (p Params) Validate() error {
 		if !(f.v >= 0 && f.v <= MaxParam) {
 			return fmt.Errorf("parameter %s must be in [0, %g], got %g", f.name, MaxParam, f.v)
 		}
+	}
+	if !(p.Overlap >= 0 && p.Overlap <= 1) {
+		return fmt.Errorf("parameter overlap must be in [0, 1], got %g", p.Overlap)
 	}
 	return nil
 }
@@ -275,6 +286,44 @@ func (t *Analytic) AddCost(s Segment, acc []float64) error {
 	for i := range ls {
 		t.AddLayerCost(&ls[i], acc)
 	}
+	if t.p.Overlap > 0 {
+		acc[0] -= t.overlapMs(s.plan(), ls)
+	}
+	return nil
+}
+
+// overlapMs is the time concurrent execution hides in one part (stem, block
+// or head) of plan p whose layers are ls (Analyze's, in plan order):
+// Overlap × (sum − longest path) of the layers' times.
+func (t *Analytic) overlapMs(p blocks.Plan, ls []blocks.Layer) float64 {
+	g, parallel := newPartGraph(p)
+	if !parallel || t.p.Overlap == 0 {
+		return 0
+	}
+	return t.p.Overlap * g.hidden(func(i int) float64 {
+		ms, _ := t.LayerMs(&ls[i])
+		return ms
+	}, nil)
+}
+
+// addArchCost adds the cost vector of architecture a (analysis an) to acc,
+// parallel branches included.
+func (t *Analytic) addArchCost(a *blocks.Arch, an *blocks.Analysis, acc []float64) error {
+	for i := range an.Layers {
+		t.AddLayerCost(&an.Layers[i], acc)
+	}
+	if t.p.Overlap == 0 {
+		return nil
+	}
+	parts, err := planParts(a, an)
+	if err != nil {
+		return err
+	}
+	off := 0
+	for _, p := range parts {
+		acc[0] -= t.overlapMs(p, an.Layers[off:off+len(p.Ops)])
+		off += len(p.Ops)
+	}
 	return nil
 }
 
@@ -305,14 +354,17 @@ type Breakdown struct {
 	Target string      `json:"target"`
 	Layers []LayerTime `json:"layers"`
 	// FixedMs is the per-inference overhead, SpillMs the streaming of the
-	// weights beyond on-chip memory; TotalMs = sum of layers + FixedMs + SpillMs.
-	FixedMs float64 `json:"fixed_ms"`
-	SpillMs float64 `json:"spill_ms"`
-	TotalMs float64 `json:"total_ms"`
+	// weights beyond on-chip memory, OverlapMs the time hidden by running
+	// parallel branches concurrently (Params.Overlap); TotalMs = sum of
+	// layers + FixedMs + SpillMs − OverlapMs.
+	FixedMs   float64 `json:"fixed_ms"`
+	SpillMs   float64 `json:"spill_ms"`
+	OverlapMs float64 `json:"overlap_ms,omitempty"`
+	TotalMs   float64 `json:"total_ms"`
 }
 
-// Breakdown returns the per-layer latencies of an analysed architecture.
-func (t *Analytic) Breakdown(an *blocks.Analysis) Breakdown {
+// Breakdown returns the per-layer latencies of architecture a (analysis an).
+func (t *Analytic) Breakdown(a *blocks.Arch, an *blocks.Analysis) (Breakdown, error) {
 	bd := Breakdown{Target: t.Name(), Layers: make([]LayerTime, len(an.Layers)), FixedMs: t.p.FixedOverheadMs}
 	var w, sum float64
 	for i := range an.Layers {
@@ -324,9 +376,16 @@ func (t *Analytic) Breakdown(an *blocks.Analysis) Breakdown {
 			w += float64(l.Weights) * t.bytes
 		}
 	}
+	if t.p.Overlap > 0 {
+		var acc [2]float64
+		if err := t.addArchCost(a, an, acc[:]); err != nil {
+			return bd, err
+		}
+		bd.OverlapMs = max(0, sum-acc[0])
+	}
 	bd.SpillMs = t.spillMs(w)
-	bd.TotalMs = sum + bd.FixedMs + bd.SpillMs
-	return bd
+	bd.TotalMs = sum + bd.FixedMs + bd.SpillMs - bd.OverlapMs
+	return bd, nil
 }
 
 // affineLatency implements the table's fast path (see Table): Latency is

@@ -89,15 +89,19 @@ func loadBench(name string) (*benchTable, error) {
 		return nil, err
 	}
 	n := d.Table().Len()
+	archs := make([]*blocks.Arch, n)
 	ans := make([]*blocks.Analysis, n)
 	bt := &benchTable{data: d, macs: make([]float64, n)}
 	for i := range n {
-		if ans[i], err = blocks.Analyze(BenchArch(d, i), 0); err != nil {
+		archs[i] = BenchArch(d, i)
+		if ans[i], err = blocks.Analyze(archs[i], 0); err != nil {
 			return nil, fmt.Errorf("%s row %d: %w", name, i, err)
 		}
 		bt.macs[i] = float64(ans[i].MACs)
 	}
-	bt.design = NewDesign(ans)
+	if bt.design, err = NewDesign(archs, ans); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	benchTables[name] = bt
 	return bt, nil
 }

@@ -301,18 +301,19 @@ type fitSource struct {
 	scratch designScratch
 }
 
-// newFitSource merges rows of d with identical layer counts (their squared
-// log errors add up to the error of the mean, plus a constant).
+// newFitSource merges rows of d that cost alike (their squared log errors
+// add up to the error of the mean, plus a constant): rows with identical
+// layer counts and, when the prior runs parallel branches concurrently
+// (Params.Overlap), identical parallel parts.
 func newFitSource(name string, d *Design, measured []float64, sigma float64, spec Spec, prior Params) (*fitSource, error) {
 	s := &fitSource{name: name, sigma: sigma, offset: -1}
 	index := map[string]int{}
 	var keep []int
-	for r, row := range d.rows {
-		var b strings.Builder
-		for _, lc := range row {
-			fmt.Fprintf(&b, "%d:%d,", lc.layer, lc.n)
+	for r := range d.rows {
+		k := d.rowKey(r)
+		if prior.Overlap == 0 {
+			k, _, _ = strings.Cut(k, "|")
 		}
-		k := b.String()
 		i, ok := index[k]
 		if !ok {
 			i = len(keep)
@@ -648,16 +649,22 @@ func (f *Fitter) fitTarget(spec Spec, from *TargetFit) (*TargetFit, error) {
 // (source 0, possibly empty) and, unless the fitter leaves them out, each
 // benchmark column's fitted networks, with the column's split.
 func (f *Fitter) fitSources(spec Spec, rows []AnchorRow, centre Params) ([]*fitSource, []*benchSplit, error) {
+	archs := make([]*blocks.Arch, len(rows))
 	ans := make([]*blocks.Analysis, len(rows))
 	meas := make([]float64, len(rows))
 	for i, r := range rows {
 		var err error
+		archs[i] = r.arch
 		if ans[i], err = blocks.Analyze(r.arch, 0); err != nil {
 			return nil, nil, err
 		}
 		meas[i] = r.MeasuredMs
 	}
-	pub, err := newFitSource("published", NewDesign(ans), meas, f.sigmaObs, spec, centre)
+	design, err := NewDesign(archs, ans)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, err := newFitSource("published", design, meas, f.sigmaObs, spec, centre)
 	if err != nil {
 		return nil, nil, err
 	}

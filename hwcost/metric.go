@@ -342,7 +342,11 @@ func (m *Metric) Breakdowns(a *blocks.Arch) ([]Breakdown, error) {
 	var out []Breakdown
 	for _, t := range m.targets {
 		if at, ok := t.(*Analytic); ok {
-			out = append(out, at.Breakdown(an))
+			bd, err := at.Breakdown(a, an)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, bd)
 		}
 	}
 	return out, nil

@@ -266,7 +266,10 @@ func TestSegmentsAgreeWithLayers(t *testing.T) {
 			if math.Abs(l1/l2-1) > 1e-12 {
 				t.Errorf("%s on %s: per-layer %g ms, per-segment %g ms", name, tn, l1, l2)
 			}
-			bd := tg.Breakdown(an)
+			bd, err := tg.Breakdown(a, an)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if math.Abs(bd.TotalMs/l1-1) > 1e-12 || len(bd.Layers) != len(an.Layers) {
 				t.Errorf("%s on %s: breakdown total %g, latency %g", name, tn, bd.TotalMs, l1)
 			}
@@ -294,7 +297,14 @@ func TestOnChipCaching(t *testing.T) {
 	for _, name := range []string{"mobilenet_v2", "efficientnet_lite4"} {
 		a := mustModel(t, name)
 		an, _ := blocks.Analyze(a, 0)
-		bc, bs := cached.Breakdown(an), streamed.Breakdown(an)
+		bc, err := cached.Breakdown(a, an)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, err := streamed.Breakdown(a, an)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !(bc.TotalMs < bs.TotalMs) {
 			t.Errorf("%s: cached %g ms not below streamed %g ms", name, bc.TotalMs, bs.TotalMs)
 		}

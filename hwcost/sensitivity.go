@@ -184,7 +184,11 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := drawRatios(NewDesign(ans), samplers, fixedMs, len(cfg.Archs), cfg.Draws, cfg.Seed)
+	d, err := NewDesign(archs, ans)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := drawRatios(d, samplers, fixedMs, len(cfg.Archs), cfg.Draws, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,9 @@ type Target interface {
 }
 
 // LayerTarget is a Target that costs primitive layers one by one. Metric uses
-// it to cost a whole architecture from a single blocks.Analyze.
+// it to cost a whole architecture from a single blocks.Analyze. (An Analytic
+// target with Params.Overlap also needs the wiring of each block: Metric
+// costs it through its plan.)
 type LayerTarget interface {
 	Target
 	// AddLayerCost adds the cost vector of one layer to acc.
@@ -105,6 +107,9 @@ func ArchLatency(t Target, a *blocks.Arch, resolution int) (float64, error) {
 
 // addArchCost adds the cost vector of a whole architecture to acc.
 func addArchCost(t Target, a *blocks.Arch, an *blocks.Analysis, acc []float64) error {
+	if at, ok := t.(*Analytic); ok {
+		return at.addArchCost(a, an, acc)
+	}
 	if lt, ok := t.(LayerTarget); ok {
 		for i := range an.Layers {
 			lt.AddLayerCost(&an.Layers[i], acc)

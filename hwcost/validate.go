@@ -33,6 +33,10 @@ type AdaptRow struct {
 	// predictor equal to the true latency would reach against the rounded
 	// measurements (RoundingCeiling); NaN otherwise.
 	Ceiling float64 `json:"ceiling"`
+	// Overlap is the mean over seeds of the fitted Params.Overlap,
+	// OverlapSeeds the number of seeds whose fit has Overlap > 0.
+	Overlap      float64 `json:"overlap"`
+	OverlapSeeds int     `json:"overlap_seeds"`
 	// Priors counts the candidates the fits started from.
 	Priors map[string]int `json:"priors"`
 }
@@ -60,6 +64,10 @@ func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds
 			r.MACsSpearman += res.MACsSpearman / float64(len(seeds))
 			r.NTest = res.NTest
 			r.Priors[res.Prior]++
+			r.Overlap += res.Params.Overlap / float64(len(seeds))
+			if res.Params.Overlap > 0 {
+				r.OverlapSeeds++
+			}
 		}
 		r.Spearman, r.SpearmanSD = meanSD(rhos)
 		if wholeMs(rows.meas) {
