@@ -121,6 +121,46 @@ func RoundingCeiling(y []float64, step float64) float64 {
 	return s / draws
 }
 
+// Resolution returns the step the values are rounded to: the largest of
+// 1, 0.1, 0.01 and 0.001 ms of which every value is a whole multiple, or 0
+// when none is.
+func Resolution(y []float64) float64 {
+	for _, step := range []float64{1, 0.1, 0.01, 0.001} {
+		ok := len(y) > 0
+		for _, v := range y {
+			if q := v / step; math.Abs(q-math.Round(q)) > 1e-6 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return step
+		}
+	}
+	return 0
+}
+
+// RoundingOrder asks whether predictor a ranks measurements y, rounded to
+// multiples of step, worse than predictor b beyond what the rounding
+// decides. Like RoundingCeiling it draws the true latencies uniform within
+// their step (seed 1) and returns, over the draws, the share in which
+// Spearman(a) < Spearman(b) and the mean of Spearman(a) − Spearman(b).
+func RoundingOrder(a, b, y []float64, step float64, draws int) (pWorse, meanDiff float64) {
+	rng := rand.New(rand.NewPCG(1, 0xce11))
+	x := make([]float64, len(y))
+	for range draws {
+		for i, v := range y {
+			x[i] = v + (rng.Float64()-0.5)*step
+		}
+		d := stats.Spearman(a, x) - stats.Spearman(b, x)
+		if d < 0 {
+			pWorse++
+		}
+		meanDiff += d
+	}
+	return pWorse / float64(draws), meanDiff / float64(draws)
+}
+
 // Study settings of the fit report.
 var (
 	// HELPTestDevices are HELP's meta-test devices on NAS-Bench-201 with the

@@ -1,0 +1,48 @@
+package hwcost
+
+import (
+	"math"
+	"testing"
+)
+
+func TestResolution(t *testing.T) {
+	for _, c := range []struct {
+		y    []float64
+		want float64
+	}{
+		{[]float64{0.7, 1.1, 2.4}, 0.1},
+		{[]float64{3, 17, 250}, 1},
+		{[]float64{0.25, 1}, 0.01},
+		{[]float64{0.1234567}, 0},
+		{nil, 0},
+	} {
+		if got := Resolution(c.y); got != c.want {
+			t.Errorf("Resolution(%v) = %g, want %g", c.y, got, c.want)
+		}
+	}
+}
+
+func TestRoundingOrder(t *testing.T) {
+	// Values 1 ms apart rounded to 0.1 ms: the rounding cannot reorder
+	// them, so the exact predictor (ρ = 1) beats the reversed one (ρ = −1)
+	// in every draw, by 2.
+	y := []float64{1, 2, 3, 4}
+	rev := []float64{4, 3, 2, 1}
+	if p, d := RoundingOrder(y, rev, y, 0.1, 200); p != 0 || math.Abs(d-2) > 1e-12 {
+		t.Errorf("exact vs reversed: P(worse) %g, Δρ %g; want 0, 2", p, d)
+	}
+	if p, d := RoundingOrder(rev, y, y, 0.1, 200); p != 1 || math.Abs(d+2) > 1e-12 {
+		t.Errorf("reversed vs exact: P(worse) %g, Δρ %g; want 1, −2", p, d)
+	}
+	// Three rows tied at 1 ms: two predictors that order them oppositely
+	// (and agree on the fourth) are exchangeable under the rounding, so
+	// neither is worse beyond it: mean difference near 0, P(worse) far from
+	// 0 and 1 (below 1/2, as draws with equal ρ do not count).
+	y = []float64{1, 1, 1, 2}
+	a := []float64{1, 2, 3, 4}
+	b := []float64{3, 2, 1, 4}
+	p, d := RoundingOrder(a, b, y, 1, 2000)
+	if !(p > 0.2 && p < 0.6) || math.Abs(d) > 0.05 {
+		t.Errorf("exchangeable predictors: P(worse) %g, Δρ %g; want P in (0.2, 0.6), |Δρ| ≤ 0.05", p, d)
+	}
+}
