@@ -215,11 +215,8 @@ func referenceStarts(ps *ParamSet) []Candidate {
 	return builtins
 }
 
-// fitReference fits one reference device in every runtime mode from its
-// closest built-in target and keeps the better fit. Params.Overlap is chosen
-// with the speed factor on the first table's fit rows (fitSpeed), so that a
-// runtime that runs parallel branches concurrently passes that on to the
-// devices Adapt starts from it.
+// fitReference fits one reference device in both dead-op modes from its
+// closest built-in target and keeps the better fit.
 func fitReference(name string, splits []*benchSplit, sources []string, builtins []Candidate) (*ReferenceDevice, error) {
 	var best *ReferenceDevice
 	bestJ := math.Inf(1)
@@ -233,7 +230,7 @@ func fitReference(name string, splits []*benchSplit, sources []string, builtins 
 			p.RunsDeadOps, p.Unfused = mode.dead, mode.unfused
 			spec := c.Spec
 			spec.Precision = FP32
-			q, l, err := fitSpeed(spec, p, splits[0].fit, splits[0].fitMeas, true)
+			q, l, err := fitSpeed(spec, p, splits[0].fit, splits[0].fitMeas, false)
 			if err != nil {
 				return nil, err
 			}
