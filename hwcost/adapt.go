@@ -214,35 +214,9 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 		sp := r.c.Spec
 		sp.Name, sp.Group, sp.Bench, sp.PriorFrom = name, "adapted", nil, ""
 		sp.Device = fmt.Sprintf("%s of %s", rows.column, rows.source)
-		sp.Prior = r.centre
-		src, err := newFitSource(rows.column, train, trainMeas, AdaptSigmaObs, sp, r.centre)
+		pr, theta, sp, err := fitCandidate(r, sp, sigma, rows.column, train, trainMeas)
 		if err != nil {
 			return nil, err
-		}
-		pr := newProblem(r.centre, sigma, []*fitSource{src})
-		theta := pr.minimize(nil)
-		if r.centre.Overlap > 0 {
-			// Overlap was chosen on the speed fit alone: keep it only if the
-			// full fit with it still beats the full fit without it by the
-			// same criterion (overlapPenalty).
-			p := r.c.Params
-			p.RunsDeadOps, p.Unfused = r.centre.RunsDeadOps, r.centre.Unfused
-			c0, _, err := fitSpeed(r.c.Spec, p, train, trainMeas, false)
-			if err != nil {
-				return nil, err
-			}
-			sp0 := sp
-			sp0.Prior = c0
-			src0, err := newFitSource(rows.column, train, trainMeas, AdaptSigmaObs, sp0, c0)
-			if err != nil {
-				return nil, err
-			}
-			pr0 := newProblem(c0, sigma, []*fitSource{src0})
-			theta0 := pr0.minimize(nil)
-			n := float64(len(trainMeas))
-			if n*math.Log(pr.dataRSS(theta))+overlapPenalty >= n*math.Log(pr0.dataRSS(theta0)) {
-				pr, theta, sp = pr0, theta0, sp0
-			}
 		}
 		if j := pr.objective(theta); j < bestJ {
 			p := pr.params(theta)
@@ -286,6 +260,42 @@ func (pr *problem) dataRSS(theta []float64) float64 {
 		}
 	}
 	return j
+}
+
+// fitCandidate fits every parameter to the training rows with candidate r's
+// scaled parameters as the prior centre (spec sp). An Overlap in r's centre
+// was chosen on the speed fit alone: it is kept only if the full fit with it
+// still beats the full fit from the centre without it by overlapPenalty.
+func fitCandidate(r rankedCandidate, sp Spec, sigma []float64, column string, train *Design, trainMeas []float64) (*problem, []float64, Spec, error) {
+	fit := func(centre Params) (*problem, []float64, Spec, error) {
+		s := sp
+		s.Prior = centre
+		src, err := newFitSource(column, train, trainMeas, AdaptSigmaObs, s, centre)
+		if err != nil {
+			return nil, nil, s, err
+		}
+		pr := newProblem(centre, sigma, []*fitSource{src})
+		return pr, pr.minimize(nil), s, nil
+	}
+	pr, theta, s, err := fit(r.centre)
+	if err != nil || r.centre.Overlap == 0 {
+		return pr, theta, s, err
+	}
+	p := r.c.Params
+	p.RunsDeadOps, p.Unfused = r.centre.RunsDeadOps, r.centre.Unfused
+	c0, _, err := fitSpeed(r.c.Spec, p, train, trainMeas, false)
+	if err != nil {
+		return nil, nil, s, err
+	}
+	pr0, theta0, s0, err := fit(c0)
+	if err != nil {
+		return nil, nil, s, err
+	}
+	n := float64(len(trainMeas))
+	if n*math.Log(pr.dataRSS(theta))+overlapPenalty >= n*math.Log(pr0.dataRSS(theta0)) {
+		return pr0, theta0, s0, nil
+	}
+	return pr, theta, s, nil
 }
 
 // runtimeModes are the ways a runtime can treat dead ops and the BatchNorm
