@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/multihw/multihw/internal/flaglist"
+
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/memlimit"
@@ -48,7 +50,7 @@ func runCost(args []string) error {
 	}
 	cfg := hwcost.NewMetric().Targets(strings.Split(*hw, ",")...).Params(ps).Reference(refArch)
 	if *weights != "" {
-		w, err := parseFloats(*weights)
+		w, err := flaglist.Floats(*weights)
 		if err != nil {
 			return fmt.Errorf("--weights: %w", err)
 		}

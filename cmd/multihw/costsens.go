@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/multihw/multihw/internal/flaglist"
+
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 )
@@ -26,14 +28,14 @@ func runCostSensitivity(args []string) error {
 		return err
 	}
 	var archs []*blocks.Arch
-	for _, m := range splitList(*models) {
+	for _, m := range flaglist.Split(*models) {
 		a, err := blocks.Model(m)
 		if err != nil {
 			return err
 		}
 		archs = append(archs, a)
 	}
-	for _, p := range splitList(*specs) {
+	for _, p := range flaglist.Split(*specs) {
 		a, err := blocks.Load(p)
 		if err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/multihw/multihw/internal/flaglist"
+
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/plots/figset"
 )
@@ -41,9 +43,9 @@ func runFigures(args []string) error {
 	if !(*scale > 0 && *scale <= 8) {
 		return fmt.Errorf("--scale must be in (0, 8], got %g", *scale)
 	}
-	set := figset.New().Runs(*runs).Targets(splitList(*hw)...).Reference(*ref).Seed(*seed).Progress(os.Stderr)
+	set := figset.New().Runs(*runs).Targets(flaglist.Split(*hw)...).Reference(*ref).Seed(*seed).Progress(os.Stderr)
 	if strings.TrimSpace(*only) != "" {
-		set.Only(splitList(*only)...)
+		set.Only(flaglist.Split(*only)...)
 	}
 	res, err := set.Make()
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/multihw/multihw/blocks"
@@ -163,48 +161,4 @@ func (a *archFlags) load() (*blocks.Arch, error) {
 		arch.Classes = a.classes
 	}
 	return arch, arch.Validate()
-}
-
-// splitList splits a comma-separated flag value, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func parseFloats(s string) ([]float64, error) {
-	var out []float64
-	for _, v := range splitList(s) {
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", v)
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-// orEmpty is err, or "empty list" where a list flag parsed to nothing.
-func orEmpty(err error) any {
-	if err != nil {
-		return err
-	}
-	return "empty list"
-}
-
-// parsePairs parses "name=dir,name=dir".
-func parsePairs(s, flagName string) ([][2]string, error) {
-	var out [][2]string
-	for _, kv := range splitList(s) {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("--%s: %q is not NAME=DIR", flagName, kv)
-		}
-		out = append(out, [2]string{k, v})
-	}
-	return out, nil
 }

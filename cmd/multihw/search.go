@@ -3,17 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/flaglist"
+
 	"github.com/multihw/multihw/internal/atomicfile"
-	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/study"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots/figset"
@@ -24,157 +22,48 @@ func init() {
 	register(&command{name: "search", summary: "one-shot multi-hardware search (TuNAS supernet + REINFORCE); --algo random|evolution for baselines", run: runSearch})
 }
 
-// searchFlags holds the flags of `multihw search`.
-type searchFlags struct {
-	space, objective, targets, weights, reference, reward, dataset, out, algo, supernetDir, adapt string
-	t0, beta, width, lr, controllerLR, validation                                                 float64
-	steps, batch, valBatch, queries, evalBatches, ckptMinutes, population, tournament             int
-	seed                                                                                          uint64
-	resume, overwrite, asJSON, quick                                                              bool
-	set                                                                                           map[string]bool
-}
-
-func (f *searchFlags) register(fs *flag.FlagSet) {
-	def := tunas.DefaultConfig()
-	fs.StringVar(&f.space, "space", "multihw", fmt.Sprintf("search space: %s, or a .json file", strings.Join(nas.SpaceNames(), ", ")))
-	fs.StringVar(&f.objective, "objective", def.Objective, "cost objective: avg, max, weighted, or one target's name")
-	fs.StringVar(&f.targets, "targets", strings.Join(def.Targets, ","), "comma-separated hardware targets or groups (paper, mnv4, all; see `multihw cost`)")
-	fs.StringVar(&f.weights, "weights", "", "comma-separated weights of the targets, for --objective weighted")
-	fs.StringVar(&f.reference, "reference", def.Reference, "reference model the latencies are normalised to")
-	fs.StringVar(&f.reward, "reward", string(def.Reward.Kind), "reward: abs (Q + β|T/T0−1|), mnas (Q·(T/T0)^β), mnas_hard, budget")
-	fs.Float64Var(&f.t0, "t0", def.Reward.T0, "target cost T0 (normalised latency: 1 = the reference model)")
-	fs.Float64Var(&f.beta, "beta", 0, "cost weight/exponent β (default: the reward's, -0.10 for abs, -0.07 for mnas)")
-	fs.StringVar(&f.dataset, "dataset", def.Dataset, "proxy dataset: "+data.SpecHelp)
-	fs.Float64Var(&f.validation, "validation", def.Validation, "fraction of the training set held out for the reward")
-	fs.IntVar(&f.steps, "steps", def.Steps, "search steps (one weight and one controller update each)")
-	fs.IntVar(&f.batch, "batch", def.BatchSize, "training batch size")
-	fs.IntVar(&f.valBatch, "val-batch", def.ValidationBatch, "validation batch size of the reward")
-	fs.Float64Var(&f.width, "width", def.WidthFactor, "proxy width factor of the supernet's networks")
-	fs.StringVar(&f.adapt, "adapt", string(def.Adapt), "proxy adaptation to small images (see blocks.Adapt)")
-	fs.Float64Var(&f.lr, "lr", 0, "peak weight learning rate (default 0.165·batch/256)")
-	fs.Float64Var(&f.controllerLR, "controller-lr", 0, "controller learning rate (default 100/steps)")
-	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of every random choice")
-	fs.StringVar(&f.out, "out", "", "output directory (checkpoint, search.json, arch.txt, arch.json)")
-	fs.BoolVar(&f.resume, "resume", false, "resume the search in --out from its checkpoint (a new search, with a note, if it holds none)")
-	fs.BoolVar(&f.overwrite, "overwrite", false, "replace the search in --out (its checkpoints, result, architecture files and baselines; nothing else)")
-	fs.IntVar(&f.ckptMinutes, "checkpoint-minutes", 5, "checkpoint interval in minutes (also every steps/10 steps)")
-	fs.BoolVar(&f.quick, "quick", false, "short search for tests and notebooks (400 steps, width 0.25, small batches; < 3 min)")
-	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
-	fs.StringVar(&f.algo, "algo", "tunas", "tunas (the one-shot search), or a baseline over a trained supernet: random, evolution")
-	fs.StringVar(&f.supernetDir, "supernet", "", "for --algo random|evolution: the output directory of a finished search")
-	fs.IntVar(&f.queries, "queries", 0, "baselines: reward evaluations (default: the controller's after its warm-up, an equal budget)")
-	fs.IntVar(&f.evalBatches, "eval-batches", 0, "baselines: score every point on the same N validation batches (default: query i on the controller's i-th batch after its warm-up)")
-	fs.IntVar(&f.population, "population", nas.DefaultEvolution.Population, "evolution: population")
-	fs.IntVar(&f.tournament, "tournament", nas.DefaultEvolution.Sample, "evolution: tournament size")
-}
-
-// config turns the flags into a search configuration.
-func (f *searchFlags) config() (tunas.Config, error) {
-	cfg := tunas.DefaultConfig()
-	if f.quick {
-		cfg = cfg.Quick()
-	}
-	sp, err := nas.LoadSpace(f.space)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Space = sp
-	cfg.Objective = f.objective
-	cfg.Targets = splitList(f.targets)
-	if f.weights != "" {
-		if cfg.Weights, err = parseFloats(f.weights); err != nil {
-			return cfg, fmt.Errorf("--weights: %w", err)
-		}
-	}
-	cfg.Reference = f.reference
-	cfg.Reward = nas.Reward{Kind: nas.RewardKind(f.reward), T0: f.t0, Beta: nas.DefaultBeta(nas.RewardKind(f.reward))}
-	if f.set["beta"] {
-		cfg.Reward.Beta = f.beta
-	}
-	cfg.Dataset, cfg.Validation, cfg.Seed = f.dataset, f.validation, f.seed
-	cfg.Adapt = blocks.Adapt(f.adapt)
-	for name, apply := range map[string]func(){
-		"steps":     func() { cfg.Steps = f.steps },
-		"batch":     func() { cfg.BatchSize = f.batch },
-		"val-batch": func() { cfg.ValidationBatch = f.valBatch },
-		"width":     func() { cfg.WidthFactor = f.width },
-	} {
-		if f.set[name] {
-			apply()
-		}
-	}
-	cfg.WeightLR = tunas.WeightLR(cfg.BatchSize)
-	if f.set["lr"] {
-		cfg.WeightLR = f.lr
-	}
-	cfg.Controller.LR = tunas.ControllerLR(cfg.Steps)
-	if f.set["controller-lr"] {
-		cfg.Controller.LR = f.controllerLR
-	}
-	return cfg, cfg.Validate()
-}
-
 func runSearch(args []string) error {
 	fs := newFlags("search", "[--space NAME|FILE] [--objective avg|max|weighted|TARGET] [--targets LIST] [--t0 X] [--beta B] [--dataset SPEC] [--steps N] [--out DIR] [--resume] [--seed S] [--quick] [--json]\n       multihw search --algo random|evolution --supernet DIR [--queries N] [--json]")
-	f := &searchFlags{}
-	f.register(fs)
+	f := &tunas.Flags{}
+	f.Register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f.set = setFlags(fs)
 	ctx, stop := interruptible()
 	defer stop()
-	switch f.algo {
+	switch f.Algo {
 	case "tunas":
 	case tunas.AlgoRandom, tunas.AlgoEvolution:
-		return runBaseline(ctx, f)
+		bc, err := f.Baseline()
+		if err != nil {
+			return err
+		}
+		res, err := tunas.RunBaseline(ctx, f.Supernet, bc, nil, nil, os.Stderr)
+		if err != nil {
+			return err
+		}
+		return emit(f.JSON, res, func() string { return res.Summary(f.Supernet) })
 	default:
-		return fmt.Errorf("unknown --algo %q (valid: tunas, random, evolution)", f.algo)
+		return fmt.Errorf("unknown --algo %q (valid: tunas, random, evolution)", f.Algo)
 	}
-	if f.supernetDir != "" {
-		return fmt.Errorf("--supernet is for --algo random|evolution")
-	}
-	if f.resume && f.out == "" {
-		return fmt.Errorf("--resume needs --out DIR")
-	}
-	if f.overwrite && f.out == "" {
-		return fmt.Errorf("--overwrite needs --out DIR")
-	}
-	if f.ckptMinutes < 0 {
-		return fmt.Errorf("--checkpoint-minutes must not be negative, got %d", f.ckptMinutes)
-	}
-	cfg, err := f.config()
+	cfg, err := f.Config(fs)
 	if err != nil {
 		return err
 	}
-	if f.out != "" {
-		if err := tunas.CheckOutputDir(f.out); err != nil {
+	if f.Out != "" {
+		if err := tunas.CheckOutputDir(f.Out); err != nil {
 			return err
 		}
 	}
-	s := tunas.New(cfg).Out(f.out).Resume(f.resume).Overwrite(f.overwrite).Progress(os.Stderr).CheckpointEvery(0, time.Duration(f.ckptMinutes)*time.Minute)
+	s := tunas.New(cfg).Out(f.Out).Resume(f.Resume).Overwrite(f.Overwrite).Progress(os.Stderr).CheckpointEvery(0, time.Duration(f.CheckpointMinutes)*time.Minute)
 	res, err := s.Run(ctx)
 	if err != nil {
-		if errors.Is(err, context.Canceled) && f.out != "" {
+		if errors.Is(err, context.Canceled) && f.Out != "" {
 			return fmt.Errorf("interrupted (checkpoint saved); continue with the same flags and --resume")
 		}
 		return err
 	}
-	return emit(f.asJSON, res, func() string { return res.Summary(f.out) })
-}
-
-func runBaseline(ctx context.Context, f *searchFlags) error {
-	if f.supernetDir == "" {
-		return fmt.Errorf("--algo %s needs --supernet DIR (the output directory of a finished search)", f.algo)
-	}
-	bc := tunas.DefaultBaseline(f.algo)
-	bc.Queries, bc.EvalBatches, bc.Seed = f.queries, f.evalBatches, f.seed
-	bc.Evolution.Population, bc.Evolution.Sample = f.population, f.tournament
-	res, err := tunas.RunBaseline(ctx, f.supernetDir, bc, nil, nil, os.Stderr)
-	if err != nil {
-		return err
-	}
-	return emit(f.asJSON, res, func() string { return res.Summary(f.supernetDir) })
+	return emit(f.JSON, res, func() string { return res.Summary(f.Out) })
 }
 
 func init() {
@@ -227,7 +116,7 @@ func runSearchAblation(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg.Variants = splitList(*variants)
+	cfg.Variants = flaglist.Split(*variants)
 	ds, err := data.NewLoader(*dataset).Validation(0.1).Load()
 	if err != nil {
 		return err
@@ -265,7 +154,7 @@ func runSearchReport(args []string) error {
 		flag string
 		val  string
 	}{{&in.Searches, "search", *searches}, {&in.Trained, "trained", *trained}, {&in.Ranks, "rank", *ranks}} {
-		pairs, err := parsePairs(f.val, f.flag)
+		pairs, err := flaglist.Pairs(f.val, f.flag)
 		if err != nil {
 			return err
 		}
@@ -273,7 +162,7 @@ func runSearchReport(args []string) error {
 			*f.dst = append(*f.dst, figset.NamedDir{Name: p[0], Dir: p[1]})
 		}
 	}
-	in.AblationFiles = splitList(*ablation)
+	in.AblationFiles = flaglist.Split(*ablation)
 	if in.FigureDir != "" && *out != "" {
 		if in.FigureRel, err = filepath.Rel(filepath.Dir(*out), in.FigureDir); err != nil {
 			in.FigureRel = in.FigureDir

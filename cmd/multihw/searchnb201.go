@@ -1,13 +1,13 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 
-	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/flaglist"
+
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/nb201"
 	"github.com/multihw/multihw/plots"
@@ -20,90 +20,14 @@ func init() {
 	register(&command{name: "search nb201-bench", summary: "success rates of evolution/random/reinforce vs the exhaustive optimum over seeds (--report: REPORT.md)", run: runSearchNB201Bench})
 }
 
-// nb201Flags are the flags that define the bench: tables, targets, reference,
-// dataset and objective.
-type nb201Flags struct {
-	latency, targets, reference, dataset, objective, weights string
-}
-
-func (f *nb201Flags) register(fs *flag.FlagSet, withObjective bool) {
-	fs.StringVar(&f.latency, "latency", devicedata.NameBRPNAS, "latency table: an embedded name (nb201-brpnas, nb201-help) or a CSV path")
-	fs.StringVar(&f.targets, "targets", strings.Join(devicedata.Pixel4Targets, ","),
-		"comma-separated latency columns (exact names or substrings matching one column)")
-	fs.StringVar(&f.reference, "reference", nb201.AllConv3x3, "reference cell (arch_str) every latency is divided by")
-	fs.StringVar(&f.dataset, "dataset", "cifar10", "accuracy of: "+strings.Join(nb201.DatasetNames(), ", "))
-	if withObjective {
-		fs.StringVar(&f.objective, "objective", nb201.ObjAVG, "cost: avg, max, weighted (with --weights) or one target column (e.g. dsp)")
-		fs.StringVar(&f.weights, "weights", "", "comma-separated per-target weights for --objective weighted (normalised to sum 1)")
-	}
-}
-
-func (f *nb201Flags) build() (*nb201.Bench, error) {
-	b := nb201.New().Latency(f.latency).Reference(f.reference).Dataset(f.dataset)
-	b.Targets(splitList(f.targets)...)
-	if f.objective != "" {
-		b.Objective(f.objective)
-	}
-	if f.weights != "" {
-		w, err := parseFloats(f.weights)
-		if err != nil || len(w) == 0 {
-			return nil, fmt.Errorf("--weights: %v", orEmpty(err))
-		}
-		b.Weights(w...)
-	}
-	bn, err := b.Build()
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range bn.Notes() {
-		fmt.Fprintf(os.Stderr, "note: %s\n", n)
-	}
-	return bn, nil
-}
-
-// searchFlags configure the non-exhaustive algorithms.
-type nb201SearchFlags struct {
-	population, sample, retries int
-	keepOldest, costByQuery     bool
-	lr, guideBeta               float64
-	maxEval                     int
-}
-
-func (s *nb201SearchFlags) register(fs *flag.FlagSet) {
-	d := nb201.DefaultEvolution
-	fs.IntVar(&s.population, "population", d.Population, "evolution: population size")
-	fs.IntVar(&s.sample, "sample", d.Sample, "evolution: tournament size")
-	fs.IntVar(&s.retries, "retries", d.Retries, "evolution: re-draws of a child already looked up")
-	fs.BoolVar(&s.keepOldest, "aging", !d.RemoveWorst, "evolution: remove the oldest individual (regularised evolution) instead of the worst")
-	fs.Float64Var(&s.lr, "lr", nb201.DefaultReinforceLR, "reinforce: controller learning rate")
-	fs.Float64Var(&s.guideBeta, "guide-beta", nb201.DefaultGuideBeta,
-		"budget reward: β of the search guide Q·min(1,T/T0)^β (the answer is still the best within-budget cell)")
-	fs.IntVar(&s.maxEval, "max-evaluations", 0, "bound on all lookups, repeats included (default 20 × queries)")
-	fs.BoolVar(&s.costByQuery, "cost-by-query", false, "budget reward: a cell's cost is revealed only by its query (default: known without one, as from a latency table or cost model, so cells over the budget are skipped before they are looked up)")
-}
-
-func (s *nb201SearchFlags) config(r nas.Reward) nb201.SearchConfig {
-	cfg := nb201.SearchConfig{
-		Reward:         r,
-		Evolution:      nas.EvolutionConfig{Population: s.population, Sample: s.sample, Retries: s.retries, RemoveWorst: !s.keepOldest},
-		ReinforceLR:    s.lr,
-		MaxEvaluations: s.maxEval,
-		CostByQuery:    s.costByQuery,
-	}
-	if r.Kind == nas.RewardBudget {
-		cfg.Guide = nas.Reward{Kind: nas.RewardMnasHard, T0: r.T0, Beta: s.guideBeta}
-	}
-	return cfg
-}
-
 func runSearchNB201(args []string) error {
 	fs := newFlags("search nb201", "--budget B [--targets COLS] [--objective avg|max|weighted|COLUMN] [--weights W,...] "+
 		"[--reference ARCH] [--dataset cifar10|cifar100|imagenet16] [--algo exhaustive|evolution|reinforce|random] "+
 		"[--reward budget|abs|mnas|mnas_hard] [--queries Q] [--seed S] [--json]")
-	var bf nb201Flags
-	bf.register(fs, true)
-	var sf nb201SearchFlags
-	sf.register(fs)
+	var bf nb201.BenchFlags
+	bf.Register(fs, true)
+	var sf nb201.SearchFlags
+	sf.Register(fs)
 	budget := fs.Float64("budget", 0, "target cost T0 (normalised latency under the objective); required")
 	algo := fs.String("algo", nb201.AlgoExhaustive, "algorithm: "+strings.Join(nb201.Algorithms, ", "))
 	reward := fs.String("reward", string(nas.RewardBudget), "reward: budget (max accuracy with cost <= budget), abs, mnas, mnas_hard")
@@ -127,11 +51,11 @@ func runSearchNB201(args []string) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("--reward/--budget/--beta: %w", err)
 	}
-	bn, err := bf.build()
+	bn, err := bf.Build(os.Stderr)
 	if err != nil {
 		return err
 	}
-	cfg := sf.config(r)
+	cfg := sf.Config(r)
 	cfg.Algorithm, cfg.Queries, cfg.Seed = *algo, *queries, *seed
 	res, err := bn.SearchAgainstOptimum(cfg)
 	if err != nil {
@@ -142,15 +66,15 @@ func runSearchNB201(args []string) error {
 
 func runSearchNB201Compare(args []string) error {
 	fs := newFlags("search nb201-compare", "[--budget B] [--targets COLS] [--reference ARCH] [--dataset D] [--plot DIR] [--json]")
-	var bf nb201Flags
-	bf.register(fs, false)
+	var bf nb201.BenchFlags
+	bf.Register(fs, false)
 	budget := fs.Float64("budget", 0.3, "budget on every objective (normalised latency)")
 	plotDir := fs.String("plot", "", "also write device_comparison.png/.svg to this directory")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	bn, err := bf.build()
+	bn, err := bf.Build(os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -179,10 +103,10 @@ func runSearchNB201Compare(args []string) error {
 func runSearchNB201Bench(args []string) error {
 	fs := newFlags("search nb201-bench", "[--seeds 20] [--queries 500] [--budgets 0.3,0.5,0.7] [--algos evolution,random,reinforce] "+
 		"[--more-seeds N] [--report FILE [--compare 0.3,0.5]] [--json]")
-	var bf nb201Flags
-	bf.register(fs, true)
-	var sf nb201SearchFlags
-	sf.register(fs)
+	var bf nb201.BenchFlags
+	bf.Register(fs, true)
+	var sf nb201.SearchFlags
+	sf.Register(fs)
 	seeds := fs.Int("seeds", 20, "seeds per (algorithm, budget): 0 .. seeds-1")
 	queries := fs.Int("queries", 500, "distinct candidate cells per search")
 	budgets := fs.String("budgets", "0.3,0.5,0.7", "comma-separated budgets")
@@ -196,20 +120,20 @@ func runSearchNB201Bench(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	bl, err := parseFloats(*budgets)
+	bl, err := flaglist.Floats(*budgets)
 	if err != nil || len(bl) == 0 {
-		return fmt.Errorf("--budgets: %v", orEmpty(err))
+		return fmt.Errorf("--budgets: %v", flaglist.OrEmpty(err))
 	}
-	cb, err := parseFloats(*compare)
+	cb, err := flaglist.Floats(*compare)
 	if err != nil || (*report != "" && len(cb) == 0) {
-		return fmt.Errorf("--compare: %v", orEmpty(err))
+		return fmt.Errorf("--compare: %v", flaglist.OrEmpty(err))
 	}
-	bn, err := bf.build()
+	bn, err := bf.Build(os.Stderr)
 	if err != nil {
 		return err
 	}
-	search := sf.config(nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
-	cfg := nb201.RatesConfig{Budgets: bl, Algorithms: splitList(*algos), Seeds: *seeds, Queries: *queries, Tolerance: *tol, Search: search, Progress: os.Stderr}
+	search := sf.Config(nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
+	cfg := nb201.RatesConfig{Budgets: bl, Algorithms: flaglist.Split(*algos), Seeds: *seeds, Queries: *queries, Tolerance: *tol, Search: search, Progress: os.Stderr}
 	rep, err := bn.Study(nb201.StudyConfig{Rates: cfg, MoreSeeds: *more, MoreOffset: *moreOffset, WithReport: *report != "",
 		CompareBudgets: cb, Command: "multihw search nb201-bench " + strings.Join(args, " ")})
 	if err != nil {

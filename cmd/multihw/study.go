@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
-	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/flaglist"
+
 	"github.com/multihw/multihw/nas/study"
-	"github.com/multihw/multihw/nas/tunas"
 )
 
 func init() {
@@ -22,157 +20,21 @@ func init() {
 	register(&command{name: "study pilot", summary: "seed-spread pilot: train references with K seeds at a proxy setting; seeds needed per difference; the study's size", run: runStudyPilot})
 }
 
-// studyFlags are the flags that configure a study (plan and pilot).
-type studyFlags struct {
-	quick                                         bool
-	objectives, t0s, searchSeeds                  string
-	singleTargets, singleT0, singleSeeds          string
-	references, dataset                           string
-	searchSteps, searchBatch, trainSteps, seeds   int
-	searchWidth, trainWidth, epochs               float64
-	z, costProbability, costTolerance, nearPoints float64
-	costDraws                                     int
-	set                                           map[string]bool
-}
-
-func (f *studyFlags) register(fs *flag.FlagSet) {
-	d := study.DefaultConfig()
-	t0s := make([]string, len(d.T0s))
-	for i, t := range d.T0s {
-		t0s[i] = t.String()
-	}
-	fs.BoolVar(&f.quick, "quick", false, "smoke run of the whole workflow: tiny searches and trainings (minutes; supports no claim)")
-	fs.StringVar(&f.objectives, "objectives", strings.Join(d.Objectives, ","), "multi-target objectives (avg, max), each swept over --t0 and --search-seeds")
-	fs.StringVar(&f.t0s, "t0", strings.Join(t0s, ","), "target costs of the multi-target searches: numbers, or a reference model whose cost on the objective is matched (multi_max), or MODEL@METRIC")
-	fs.StringVar(&f.searchSeeds, "search-seeds", "1,2", "seeds of the multi-target searches")
-	fs.StringVar(&f.singleTargets, "single-targets", "paper", "targets searched alone (comma-separated, a group, or none)")
-	fs.StringVar(&f.singleT0, "single-t0", d.SingleT0.String(), "target cost of the single-target searches")
-	fs.StringVar(&f.singleSeeds, "single-seeds", "1", "seeds of the single-target searches")
-	fs.StringVar(&f.references, "references", strings.Join(d.References, ","), "reference models retrained next to the searched ones")
-	fs.StringVar(&f.dataset, "dataset", d.Search.Dataset, "proxy dataset of the searches and the retraining")
-	fs.IntVar(&f.searchSteps, "search-steps", d.Search.Steps, "steps of every search")
-	fs.IntVar(&f.searchBatch, "search-batch", d.Search.BatchSize, "training batch of the searches (the reward's is twice that)")
-	fs.Float64Var(&f.searchWidth, "search-width", d.Search.WidthFactor, "proxy width factor of the supernet")
-	fs.Float64Var(&f.trainWidth, "train-width", 0, "proxy width factor of the retraining (default: --search-width, as the ranking study)")
-	fs.Float64Var(&f.epochs, "epochs", d.Recipe.Epochs, "retraining epochs (train.DefaultRecipe otherwise)")
-	fs.IntVar(&f.trainSteps, "train-steps", 0, "retraining steps (overrides --epochs)")
-	fs.IntVar(&f.seeds, "train-seeds", len(d.TrainSeeds), "retraining seeds of every architecture (1..K)")
-	fs.Float64Var(&f.z, "z", d.Rules.Z, "decision rule: differences beyond Z standard errors are resolved")
-	fs.Float64Var(&f.costProbability, "cost-probability", d.Rules.CostProbability, "decision rule: a latency ordering holding in this fraction of the cost draws is resolved")
-	fs.Float64Var(&f.costTolerance, "cost-tolerance", d.Rules.CostTolerance, "decision rule without cost draws: relative latency differences beyond this are resolved")
-	fs.Float64Var(&f.nearPoints, "near", d.Rules.NearAccuracy, "decision rule: accuracy margin (points) of \"near\" the Pareto front")
-	fs.IntVar(&f.costDraws, "cost-draws", d.Rules.CostDraws, "parameter sets drawn from the cost models' uncertainty for latency spreads and ordering probabilities (0: fitted values only)")
-}
-
-func parseSeeds(s, flagName string) ([]uint64, error) {
-	var out []uint64
-	for _, v := range splitList(s) {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("--%s: %q is not a seed", flagName, v)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// config turns the flags into a study configuration: the defaults (or their
-// quick form) with every flag given on the command line applied.
-func (f *studyFlags) config() (study.Config, error) {
-	c := study.DefaultConfig()
-	if f.quick {
-		c = c.Quick()
-	}
-	var err error
-	apply := map[string]func() error{
-		"objectives": func() error { c.Objectives = splitList(f.objectives); return nil },
-		"t0":         func() (err error) { c.T0s, err = study.ParseT0s(f.t0s); return err },
-		"search-seeds": func() (err error) {
-			c.SearchSeeds, err = parseSeeds(f.searchSeeds, "search-seeds")
-			return err
-		},
-		"single-targets": func() error {
-			switch f.singleTargets {
-			case "none", "":
-				c.SingleTargets = nil
-			case "paper":
-				c.SingleTargets = hwcost.PaperTargets()
-			default:
-				c.SingleTargets = splitList(f.singleTargets)
-			}
-			return nil
-		},
-		"single-t0": func() (err error) { c.SingleT0, err = study.ParseT0(f.singleT0); return err },
-		"single-seeds": func() (err error) {
-			c.SingleSeeds, err = parseSeeds(f.singleSeeds, "single-seeds")
-			return err
-		},
-		"references": func() error { c.References = splitList(f.references); return nil },
-		"dataset":    func() error { c.Search.Dataset = f.dataset; return nil },
-		"search-steps": func() error {
-			c.Search.Steps = f.searchSteps
-			c.Search.Controller.LR = tunas.ControllerLR(f.searchSteps)
-			return nil
-		},
-		"search-batch": func() error {
-			c.Search.BatchSize, c.Search.ValidationBatch = f.searchBatch, 2*f.searchBatch
-			c.Search.WeightLR = tunas.WeightLR(f.searchBatch)
-			return nil
-		},
-		"search-width": func() error {
-			c.Search.WidthFactor = f.searchWidth
-			if !f.set["train-width"] {
-				c.TrainWidth = f.searchWidth
-			}
-			return nil
-		},
-		"train-width": func() error { c.TrainWidth = f.trainWidth; return nil },
-		"epochs":      func() error { c.Recipe.Epochs, c.Recipe.Steps = f.epochs, 0; return nil },
-		"train-steps": func() error { c.Recipe.Steps = f.trainSteps; return nil },
-		"train-seeds": func() error {
-			if f.seeds < 1 {
-				return fmt.Errorf("--train-seeds must be at least 1, got %d", f.seeds)
-			}
-			c.TrainSeeds = nil
-			for s := 1; s <= f.seeds; s++ {
-				c.TrainSeeds = append(c.TrainSeeds, uint64(s))
-			}
-			return nil
-		},
-		"z":                func() error { c.Rules.Z = f.z; return nil },
-		"cost-probability": func() error { c.Rules.CostProbability = f.costProbability; return nil },
-		"cost-tolerance":   func() error { c.Rules.CostTolerance = f.costTolerance; return nil },
-		"near":             func() error { c.Rules.NearAccuracy = f.nearPoints; return nil },
-		"cost-draws":       func() error { c.Rules.CostDraws = f.costDraws; return nil },
-	}
-	// A fixed order: search-width before train-width.
-	for _, name := range []string{"objectives", "t0", "search-seeds", "single-targets", "single-t0", "single-seeds", "references", "dataset",
-		"search-steps", "search-batch", "search-width", "train-width", "epochs", "train-steps", "train-seeds", "z", "cost-probability", "cost-tolerance", "near", "cost-draws"} {
-		if f.set[name] {
-			if err = apply[name](); err != nil {
-				return c, err
-			}
-		}
-	}
-	return c, c.Validate()
-}
-
 func runStudyPlan(args []string) error {
 	fs := newFlags("study plan", "--dir DIR [--quick] [study flags] [--pilot DIR [--search-rate R]] [--json]")
 	dir := fs.String("dir", "", "study directory")
 	pilot := fs.String("pilot", "", "pilot directory (`study pilot --out`): estimate the study's size from its measurements")
 	rate := fs.Float64("search-rate", 0, "search steps per minute for the estimate (default: the pilot's timed search)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	f := &studyFlags{}
-	f.register(fs)
+	f := &study.Flags{}
+	f.Register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f.set = setFlags(fs)
 	if *dir == "" {
 		return errors.New("study plan needs --dir DIR")
 	}
-	cfg, err := f.config()
+	cfg, err := f.Config(fs)
 	if err != nil {
 		return err
 	}
@@ -288,21 +150,20 @@ func runStudyPilot(args []string) error {
 	diffs := fs.String("differences", "0.25,0.5,1", "accuracy differences (points) to size the seeds for")
 	timing := fs.Int("timing-steps", 0, "also time a search of this many steps at the study's search setting (0: none)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	f := &studyFlags{}
-	f.register(fs)
+	f := &study.Flags{}
+	f.Register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f.set = setFlags(fs)
 	if *out == "" {
 		return errors.New("study pilot needs --out DIR")
 	}
-	cfg, err := f.config()
+	cfg, err := f.Config(fs)
 	if err != nil {
 		return err
 	}
-	pc := study.PilotFor(cfg, splitList(*models), *seeds)
-	if pc.Differences, err = parseFloats(*diffs); err != nil {
+	pc := study.PilotFor(cfg, flaglist.Split(*models), *seeds)
+	if pc.Differences, err = flaglist.Floats(*diffs); err != nil {
 		return fmt.Errorf("--differences: %w", err)
 	}
 	pc.SearchSteps = *timing

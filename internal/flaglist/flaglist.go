@@ -1,0 +1,68 @@
+// Package flaglist parses the comma-separated list values of command-line
+// flags ("0.3,0.5", "1,2", "name=dir,name=dir"), for the packages that bind
+// their configuration to a flag.FlagSet.
+package flaglist
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Split splits a comma-separated flag value, dropping blanks.
+func Split(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Floats parses a comma-separated list of numbers.
+func Floats(s string) ([]float64, error) {
+	var out []float64
+	for _, v := range Split(s) {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", v)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// Seeds parses a comma-separated list of seeds of flag flagName.
+func Seeds(s, flagName string) ([]uint64, error) {
+	var out []uint64
+	for _, v := range Split(s) {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a seed", flagName, v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Pairs parses "name=dir,name=dir" of flag flagName.
+func Pairs(s, flagName string) ([][2]string, error) {
+	var out [][2]string
+	for _, kv := range Split(s) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--%s: %q is not NAME=DIR", flagName, kv)
+		}
+		out = append(out, [2]string{k, v})
+	}
+	return out, nil
+}
+
+// OrEmpty is err, or "empty list" where a list flag parsed to nothing.
+func OrEmpty(err error) any {
+	if err != nil {
+		return err
+	}
+	return "empty list"
+}

@@ -1,0 +1,61 @@
+package flaglist
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+)
+
+func TestSplit(t *testing.T) {
+	if got := Split(" a, ,b,, c "); !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
+		t.Errorf("Split = %q, want [a b c]", got)
+	}
+	if got := Split(" , "); got != nil {
+		t.Errorf("Split of blanks = %q, want nil", got)
+	}
+}
+
+func TestFloats(t *testing.T) {
+	got, err := Floats("0.3, 1e-2,7")
+	if err != nil || !reflect.DeepEqual(got, []float64{0.3, 0.01, 7}) {
+		t.Errorf("Floats = %v, %v", got, err)
+	}
+	if _, err := Floats("1,x"); err == nil || err.Error() != `"x" is not a number` {
+		t.Errorf("Floats(1,x) error = %v", err)
+	}
+}
+
+func TestSeeds(t *testing.T) {
+	got, err := Seeds("1,18446744073709551615", "seeds")
+	if err != nil || !reflect.DeepEqual(got, []uint64{1, 1<<64 - 1}) {
+		t.Errorf("Seeds = %v, %v", got, err)
+	}
+	for _, bad := range []string{"-1", "1.5", "x"} {
+		if _, err := Seeds(bad, "seeds"); err == nil || err.Error() != fmt.Sprintf("--seeds: %q is not a seed", bad) {
+			t.Errorf("Seeds(%q) error = %v", bad, err)
+		}
+	}
+}
+
+func TestPairs(t *testing.T) {
+	got, err := Pairs("a=x/y, b=z", "search")
+	if err != nil || !reflect.DeepEqual(got, [][2]string{{"a", "x/y"}, {"b", "z"}}) {
+		t.Errorf("Pairs = %v, %v", got, err)
+	}
+	for _, bad := range []string{"a", "=x", "a="} {
+		if _, err := Pairs(bad, "search"); err == nil || err.Error() != fmt.Sprintf("--search: %q is not NAME=DIR", bad) {
+			t.Errorf("Pairs(%q) error = %v", bad, err)
+		}
+	}
+}
+
+func TestOrEmpty(t *testing.T) {
+	if got := fmt.Sprint(OrEmpty(nil)); got != "empty list" {
+		t.Errorf("OrEmpty(nil) = %q", got)
+	}
+	e := errors.New("bad")
+	if got := OrEmpty(e); got != e {
+		t.Errorf("OrEmpty(err) = %v", got)
+	}
+}

@@ -1,0 +1,137 @@
+package tunas
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/flaglist"
+	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train/data"
+)
+
+// Flags bind a search (or a baseline over a finished search) to the
+// command-line flags of `multihw search`: Register defines them with
+// DefaultConfig's values, Config and Baseline turn the parsed flags into
+// configurations.
+type Flags struct {
+	space, objective, targets, weights, reference, reward, dataset, adapt string
+	t0, beta, width, lr, controllerLR, validation                         float64
+	steps, batch, valBatch, queries, evalBatches, population, tournament  int
+	seed                                                                  uint64
+	quick                                                                 bool
+	set                                                                   map[string]bool
+
+	// What the command does with the configuration.
+	Out, Algo, Supernet     string
+	Resume, Overwrite, JSON bool
+	CheckpointMinutes       int
+}
+
+// Register defines the flags in fs.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	def := DefaultConfig()
+	fs.StringVar(&f.space, "space", "multihw", fmt.Sprintf("search space: %s, or a .json file", strings.Join(nas.SpaceNames(), ", ")))
+	fs.StringVar(&f.objective, "objective", def.Objective, "cost objective: avg, max, weighted, or one target's name")
+	fs.StringVar(&f.targets, "targets", strings.Join(def.Targets, ","), "comma-separated hardware targets or groups (paper, mnv4, all; see `multihw cost`)")
+	fs.StringVar(&f.weights, "weights", "", "comma-separated weights of the targets, for --objective weighted")
+	fs.StringVar(&f.reference, "reference", def.Reference, "reference model the latencies are normalised to")
+	fs.StringVar(&f.reward, "reward", string(def.Reward.Kind), "reward: abs (Q + β|T/T0−1|), mnas (Q·(T/T0)^β), mnas_hard, budget")
+	fs.Float64Var(&f.t0, "t0", def.Reward.T0, "target cost T0 (normalised latency: 1 = the reference model)")
+	fs.Float64Var(&f.beta, "beta", 0, "cost weight/exponent β (default: the reward's, -0.10 for abs, -0.07 for mnas)")
+	fs.StringVar(&f.dataset, "dataset", def.Dataset, "proxy dataset: "+data.SpecHelp)
+	fs.Float64Var(&f.validation, "validation", def.Validation, "fraction of the training set held out for the reward")
+	fs.IntVar(&f.steps, "steps", def.Steps, "search steps (one weight and one controller update each)")
+	fs.IntVar(&f.batch, "batch", def.BatchSize, "training batch size")
+	fs.IntVar(&f.valBatch, "val-batch", def.ValidationBatch, "validation batch size of the reward")
+	fs.Float64Var(&f.width, "width", def.WidthFactor, "proxy width factor of the supernet's networks")
+	fs.StringVar(&f.adapt, "adapt", string(def.Adapt), "proxy adaptation to small images (see blocks.Adapt)")
+	fs.Float64Var(&f.lr, "lr", 0, "peak weight learning rate (default 0.165·batch/256)")
+	fs.Float64Var(&f.controllerLR, "controller-lr", 0, "controller learning rate (default 100/steps)")
+	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of every random choice")
+	fs.StringVar(&f.Out, "out", "", "output directory (checkpoint, search.json, arch.txt, arch.json)")
+	fs.BoolVar(&f.Resume, "resume", false, "resume the search in --out from its checkpoint (a new search, with a note, if it holds none)")
+	fs.BoolVar(&f.Overwrite, "overwrite", false, "replace the search in --out (its checkpoints, result, architecture files and baselines; nothing else)")
+	fs.IntVar(&f.CheckpointMinutes, "checkpoint-minutes", 5, "checkpoint interval in minutes (also every steps/10 steps)")
+	fs.BoolVar(&f.quick, "quick", false, "short search for tests and notebooks (400 steps, width 0.25, small batches; < 3 min)")
+	fs.BoolVar(&f.JSON, "json", false, "print the result as JSON")
+	fs.StringVar(&f.Algo, "algo", "tunas", "tunas (the one-shot search), or a baseline over a trained supernet: random, evolution")
+	fs.StringVar(&f.Supernet, "supernet", "", "for --algo random|evolution: the output directory of a finished search")
+	fs.IntVar(&f.queries, "queries", 0, "baselines: reward evaluations (default: the controller's after its warm-up, an equal budget)")
+	fs.IntVar(&f.evalBatches, "eval-batches", 0, "baselines: score every point on the same N validation batches (default: query i on the controller's i-th batch after its warm-up)")
+	fs.IntVar(&f.population, "population", nas.DefaultEvolution.Population, "evolution: population")
+	fs.IntVar(&f.tournament, "tournament", nas.DefaultEvolution.Sample, "evolution: tournament size")
+}
+
+// Config turns the flags of the parsed fs into a validated search
+// configuration, after checking the flags that control the run (--out,
+// --resume, --overwrite, --checkpoint-minutes).
+func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	cfg := DefaultConfig()
+	switch {
+	case f.Supernet != "":
+		return cfg, fmt.Errorf("--supernet is for --algo random|evolution")
+	case f.Resume && f.Out == "":
+		return cfg, fmt.Errorf("--resume needs --out DIR")
+	case f.Overwrite && f.Out == "":
+		return cfg, fmt.Errorf("--overwrite needs --out DIR")
+	case f.CheckpointMinutes < 0:
+		return cfg, fmt.Errorf("--checkpoint-minutes must not be negative, got %d", f.CheckpointMinutes)
+	}
+	if f.quick {
+		cfg = cfg.Quick()
+	}
+	sp, err := nas.LoadSpace(f.space)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Space = sp
+	cfg.Objective = f.objective
+	cfg.Targets = flaglist.Split(f.targets)
+	if f.weights != "" {
+		if cfg.Weights, err = flaglist.Floats(f.weights); err != nil {
+			return cfg, fmt.Errorf("--weights: %w", err)
+		}
+	}
+	cfg.Reference = f.reference
+	cfg.Reward = nas.Reward{Kind: nas.RewardKind(f.reward), T0: f.t0, Beta: nas.DefaultBeta(nas.RewardKind(f.reward))}
+	if f.set["beta"] {
+		cfg.Reward.Beta = f.beta
+	}
+	cfg.Dataset, cfg.Validation, cfg.Seed = f.dataset, f.validation, f.seed
+	cfg.Adapt = blocks.Adapt(f.adapt)
+	for name, apply := range map[string]func(){
+		"steps":     func() { cfg.Steps = f.steps },
+		"batch":     func() { cfg.BatchSize = f.batch },
+		"val-batch": func() { cfg.ValidationBatch = f.valBatch },
+		"width":     func() { cfg.WidthFactor = f.width },
+	} {
+		if f.set[name] {
+			apply()
+		}
+	}
+	cfg.WeightLR = WeightLR(cfg.BatchSize)
+	if f.set["lr"] {
+		cfg.WeightLR = f.lr
+	}
+	cfg.Controller.LR = ControllerLR(cfg.Steps)
+	if f.set["controller-lr"] {
+		cfg.Controller.LR = f.controllerLR
+	}
+	return cfg, cfg.Validate()
+}
+
+// Baseline is the configuration of --algo random|evolution over the
+// finished search in --supernet.
+func (f *Flags) Baseline() (BaselineConfig, error) {
+	bc := DefaultBaseline(f.Algo)
+	if f.Supernet == "" {
+		return bc, fmt.Errorf("--algo %s needs --supernet DIR (the output directory of a finished search)", f.Algo)
+	}
+	bc.Queries, bc.EvalBatches, bc.Seed = f.queries, f.evalBatches, f.seed
+	bc.Evolution.Population, bc.Evolution.Sample = f.population, f.tournament
+	return bc, nil
+}

@@ -1,0 +1,88 @@
+package tunas
+
+import (
+	"flag"
+	"io"
+	"reflect"
+	"testing"
+)
+
+func parseFlags(t *testing.T, args ...string) (*Flags, *flag.FlagSet) {
+	t.Helper()
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := &Flags{}
+	f.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f, fs
+}
+
+// TestFlagsDefaults: no flag given is DefaultConfig (or its quick form).
+func TestFlagsDefaults(t *testing.T) {
+	for _, quick := range []bool{false, true} {
+		var args []string
+		want := DefaultConfig()
+		if quick {
+			args, want = []string{"--quick"}, want.Quick()
+		}
+		f, fs := parseFlags(t, args...)
+		got, err := f.Config(fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The space is loaded again from its name: compare it by name.
+		if got.Space.Name != want.Space.Name {
+			t.Errorf("quick=%v: space %q, want %q", quick, got.Space.Name, want.Space.Name)
+		}
+		got.Space, want.Space = nil, nil
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("quick=%v: Config() = %+v, want %+v", quick, got, want)
+		}
+	}
+}
+
+func TestFlagsApply(t *testing.T) {
+	f, fs := parseFlags(t, "--quick", "--steps", "50", "--batch", "64", "--beta", "-0.2", "--controller-lr", "0.5")
+	c, err := f.Config(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The weight learning rate follows the batch (0.165·64/256) unless --lr is given.
+	if c.Steps != 50 || c.BatchSize != 64 || c.WeightLR != WeightLR(64) || c.Reward.Beta != -0.2 || c.Controller.LR != 0.5 {
+		t.Errorf("Config() = steps %d batch %d weight lr %g beta %g controller lr %g", c.Steps, c.BatchSize, c.WeightLR, c.Reward.Beta, c.Controller.LR)
+	}
+	if f, fs = parseFlags(t, "--steps", "80", "--lr", "0.01"); true {
+		c, err := f.Config(fs)
+		if err != nil || c.WeightLR != 0.01 || c.Controller.LR != ControllerLR(80) {
+			t.Errorf("--lr 0.01 --steps 80: weight lr %g controller lr %g (%v)", c.WeightLR, c.Controller.LR, err)
+		}
+	}
+}
+
+func TestFlagsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--resume"}, "--resume needs --out DIR"},
+		{[]string{"--overwrite"}, "--overwrite needs --out DIR"},
+		{[]string{"--supernet", "x"}, "--supernet is for --algo random|evolution"},
+		{[]string{"--checkpoint-minutes", "-1"}, "--checkpoint-minutes must not be negative, got -1"},
+		{[]string{"--weights", "1,x"}, `--weights: "x" is not a number`},
+	} {
+		f, fs := parseFlags(t, tc.args...)
+		if _, err := f.Config(fs); err == nil || err.Error() != tc.want {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	f, _ := parseFlags(t, "--algo", AlgoRandom)
+	if _, err := f.Baseline(); err == nil {
+		t.Error("a baseline without --supernet: no error")
+	}
+	f, _ = parseFlags(t, "--algo", AlgoEvolution, "--supernet", "d", "--queries", "7", "--population", "9")
+	if bc, err := f.Baseline(); err != nil || bc.Algo != AlgoEvolution || bc.Queries != 7 || bc.Evolution.Population != 9 {
+		t.Errorf("Baseline() = %+v, %v", bc, err)
+	}
+}
