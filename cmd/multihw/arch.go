@@ -24,14 +24,14 @@ func runModels(args []string) error {
 
 func runArch(args []string) error {
 	fs := newFlags("arch", "--model NAME | --spec FILE [--width W] [--resolution R] [--classes C] [--json]")
-	var af archFlags
-	af.register(fs)
+	var af blocks.ArchFlags
+	af.Register(fs, true)
 	asJSON := fs.Bool("json", false, "print JSON")
 	text := fs.Bool("text", false, "print the architecture's text form instead of the layer table")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	arch, err := af.load()
+	arch, err := af.Load()
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@ func init() {
 
 func runCost(args []string) error {
 	fs := newFlags("cost", "--model NAME | --spec FILE [--width W] [--resolution R] [--hardware LIST] [--reference NAME] [--reference-resolution R] [--weights LIST] [--params FILE|prior] [--layers] [--json]")
-	var af archFlags
-	af.register(fs)
+	var af blocks.ArchFlags
+	af.Register(fs, true)
 	hw := fs.String("hardware", "paper", "comma-separated targets or groups (paper, mnv4, all); valid targets: "+strings.Join(hwcost.TargetNames(), ", "))
 	ref := fs.String("reference", hwcost.DefaultReference, "reference model latencies are normalised to (see `multihw models`)")
 	refRes := fs.Int("reference-resolution", 0, "input resolution of the reference (default: its own, 224 for mobilenet_v2)")
@@ -34,7 +34,7 @@ func runCost(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	arch, err := af.load()
+	arch, err := af.Load()
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ func init() {
 
 func runCostMeasure(args []string) error {
 	fs := newFlags("cost measure", "--model NAME[,NAME...] | --spec FILE | --check [--resolution R] [--width W] [--backend B] [--table FILE] [--runs N] [--warmup N] [--remeasure] [--stat S] [--repeat N] [--report FILE] [--segments] [--json]")
-	var af archFlags
-	af.register(fs)
+	var af blocks.ArchFlags
+	af.Register(fs, true)
 	be := fs.String("backend", "", "gomlx backend configuration (go, go:parallelism=2, onnx, xla:cpu; default $"+backend.EnvVar+" or go)")
 	tablePath := fs.String("table", "", "latency table file (default $"+measure.EnvTable+" or ~/.cache/multihw/local-<backend>.json, the file that cost --hardware local reads)")
 	job := measure.Job{Command: "multihw cost measure " + strings.Join(args, " "), Progress: os.Stderr}
@@ -37,14 +37,14 @@ func runCostMeasure(args []string) error {
 	if err := job.Validate(); err != nil {
 		return err
 	}
-	if job.Check && (af.model != "" || af.spec != "") {
+	if job.Check && af.Given() {
 		return fmt.Errorf("--check measures its own models (%s): leave out --model and --spec", strings.Join(measure.CheckModels, ", "))
 	}
 	if job.Check {
-		af.model = strings.Join(measure.CheckModels, ",")
+		af.Model = strings.Join(measure.CheckModels, ",")
 	}
 	var err error
-	if job.Archs, err = loadArchList(af); err != nil {
+	if job.Archs, err = af.LoadList(); err != nil {
 		return err
 	}
 	if *stat != "" {
@@ -77,33 +77,4 @@ func runCostMeasure(args []string) error {
 		return fmt.Errorf("check failed: a held-out error above %.0f%% (see %s)", 100*job.Tolerance, res.Report)
 	}
 	return nil
-}
-
-// loadArchList loads --spec, or every model of the comma-separated --model,
-// with the shared width, resolution and classes flags.
-func loadArchList(af archFlags) ([]*blocks.Arch, error) {
-	if af.spec != "" || !strings.Contains(af.model, ",") {
-		a, err := af.load()
-		if err != nil {
-			return nil, err
-		}
-		return []*blocks.Arch{a}, nil
-	}
-	var archs []*blocks.Arch
-	seen := map[string]bool{}
-	for _, n := range strings.Split(af.model, ",") {
-		n = strings.TrimSpace(n)
-		if n == "" || seen[n] {
-			continue
-		}
-		seen[n] = true
-		one := af
-		one.model = n
-		a, err := one.load()
-		if err != nil {
-			return nil, err
-		}
-		archs = append(archs, a)
-	}
-	return archs, nil
 }

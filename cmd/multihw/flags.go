@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/memlimit"
 )
 
@@ -113,52 +112,3 @@ func (w *outputWriter) Write(p []byte) (int, error) {
 // printf and printLine write to stdout (errors are kept by stdout).
 func printf(format string, args ...any) { _, _ = fmt.Fprintf(stdout, format, args...) }
 func printLine(args ...any)             { _, _ = fmt.Fprintln(stdout, args...) }
-
-// archFlags are the flags every command that takes an architecture shares.
-type archFlags struct {
-	model, spec string
-	width       float64
-	resolution  int
-	classes     int
-}
-
-func (a *archFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.model, "model", "", "reference model name (see `multihw models`)")
-	fs.StringVar(&a.spec, "spec", "", "architecture spec file (JSON or text form)")
-	fs.Float64Var(&a.width, "width", 1, "width multiplier")
-	fs.IntVar(&a.resolution, "resolution", 0, "input resolution (default: the architecture's)")
-	fs.IntVar(&a.classes, "classes", 0, "number of classes (default: the architecture's)")
-}
-
-// load returns the architecture the flags describe.
-func (a *archFlags) load() (*blocks.Arch, error) {
-	var arch *blocks.Arch
-	var err error
-	switch {
-	case a.model != "" && a.spec != "":
-		return nil, fmt.Errorf("give either --model or --spec, not both")
-	case a.model != "":
-		arch, err = blocks.Model(a.model)
-	case a.spec != "":
-		arch, err = blocks.Load(a.spec)
-	default:
-		return nil, fmt.Errorf("missing --model NAME or --spec FILE")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !(a.width > 0 && a.width <= 64) {
-		return nil, fmt.Errorf("--width must be in (0, 64], got %g", a.width)
-	}
-	arch = arch.WithWidth(a.width)
-	if a.resolution < 0 || a.classes < 0 {
-		return nil, fmt.Errorf("--resolution and --classes must be positive")
-	}
-	if a.resolution > 0 {
-		arch.Resolution = a.resolution
-	}
-	if a.classes > 0 {
-		arch.Classes = a.classes
-	}
-	return arch, arch.Validate()
-}
