@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/multihw/multihw/internal/flaglist"
-
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/memlimit"
@@ -24,11 +22,8 @@ func runCost(args []string) error {
 	fs := newFlags("cost", "--model NAME | --spec FILE [--width W] [--resolution R] [--hardware LIST] [--reference NAME] [--reference-resolution R] [--weights LIST] [--params FILE|prior] [--layers] [--json]")
 	var af blocks.ArchFlags
 	af.Register(fs, true)
-	hw := fs.String("hardware", "paper", "comma-separated targets or groups (paper, mnv4, all); valid targets: "+strings.Join(hwcost.TargetNames(), ", "))
-	ref := fs.String("reference", hwcost.DefaultReference, "reference model latencies are normalised to (see `multihw models`)")
-	refRes := fs.Int("reference-resolution", 0, "input resolution of the reference (default: its own, 224 for mobilenet_v2)")
-	weights := fs.String("weights", "", "comma-separated weights of the weighted average, one per target (default equal)")
-	params := fs.String("params", "", "hardware parameters: a JSON file, \"prior\", or empty for the fitted defaults")
+	var mf hwcost.MetricFlags
+	mf.Register(fs)
 	layers := fs.Bool("layers", false, "also print the per-layer latency on each target")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
@@ -38,25 +33,7 @@ func runCost(args []string) error {
 	if err != nil {
 		return err
 	}
-	ps, refArch, err := loadCostBasis(*params, *ref)
-	if err != nil {
-		return err
-	}
-	if *refRes < 0 {
-		return fmt.Errorf("--reference-resolution must be positive, got %d", *refRes)
-	} else if *refRes > 0 {
-		refArch.Resolution = *refRes
-		refArch.Name = fmt.Sprintf("%s/%d", refArch.Name, *refRes)
-	}
-	cfg := hwcost.NewMetric().Targets(strings.Split(*hw, ",")...).Params(ps).Reference(refArch)
-	if *weights != "" {
-		w, err := flaglist.Floats(*weights)
-		if err != nil {
-			return fmt.Errorf("--weights: %w", err)
-		}
-		cfg = cfg.Weights(w...)
-	}
-	m, err := cfg.Done()
+	m, err := mf.Metric()
 	if err != nil {
 		return err
 	}
@@ -64,26 +41,13 @@ func runCost(args []string) error {
 	if err != nil {
 		return err
 	}
-	c := &hwcost.Costing{Result: res, Params: hwcost.ParamsLabel(*params)}
+	c := &hwcost.Costing{Result: res, Params: hwcost.ParamsLabel(mf.Params)}
 	if *layers {
 		if c.Layers, err = m.Breakdowns(arch); err != nil {
 			return err
 		}
 	}
 	return emit(*asJSON, c, c.Summary)
-}
-
-// loadCostBasis loads the --params and --reference of the cost commands.
-func loadCostBasis(params, ref string) (*hwcost.ParamSet, *blocks.Arch, error) {
-	ps, err := hwcost.LoadParams(params)
-	if err != nil {
-		return nil, nil, err
-	}
-	refArch, err := blocks.Model(ref)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--reference: %w", err)
-	}
-	return ps, refArch, nil
 }
 
 func runCostFit(args []string) error {

@@ -45,7 +45,7 @@ func runCostSensitivity(args []string) error {
 	if len(archs) == 0 {
 		return fmt.Errorf("give the architectures with --model LIST and/or --spec LIST")
 	}
-	ps, refArch, err := loadCostBasis(*params, *ref)
+	ps, refArch, err := hwcost.LoadBasis(*params, *ref)
 	if err != nil {
 		return err
 	}
