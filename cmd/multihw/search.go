@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/multihw/multihw/internal/flaglist"
 
 	"github.com/multihw/multihw/internal/atomicfile"
-	"github.com/multihw/multihw/nas/study"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots/figset"
 	"github.com/multihw/multihw/train/data"
@@ -134,52 +132,22 @@ func init() {
 
 func runSearchReport(args []string) error {
 	fs := newFlags("search report", "[--study DIR] [--search NAME=DIR,...] [--rank NAME=DIR,...] [--trained NAME=DIR,...] [--bench FILE] [--ablation FILE] [--commands FILE] [--out FILE]")
-	studyDir := fs.String("study", "", "a reproduction study's directory (`multihw study`): its settings and size, claims, searches, T0 sweep, retraining with seeds and cross-evaluation")
-	searches := fs.String("search", "", "searches: NAME=DIR (output directories of `multihw search`; their baseline-*.json give the equal-budget section)")
-	ranks := fs.String("rank", "", "ranking studies: NAME=DIR (output directories of `multihw search rank`)")
-	trained := fs.String("trained", "", "retrained models: NAME=DIR (output directories of `multihw train`)")
-	var in figset.SearchReportInput
-	fs.StringVar(&in.BenchFile, "bench", "", "JSON output of `multihw search bench --json`")
-	ablation := fs.String("ablation", "", "JSON outputs of `multihw search ablation --json` (comma-separated: one column per run)")
-	fs.StringVar(&in.CommandsFile, "commands", "", "text file with the commands that produced the runs (quoted verbatim)")
-	fs.StringVar(&in.NotesFile, "notes", "", "markdown file appended verbatim (hand-written discussion)")
-	out := fs.String("out", "", "output file (default: stdout)")
-	fs.StringVar(&in.FigureDir, "figures", "", "also write figures (search curves, decision probabilities, accuracy vs latency) as PNG+SVG into this directory, linked from the report")
+	var f figset.SearchReportFlags
+	f.Register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var err error
-	for _, f := range []struct {
-		dst  *[]figset.NamedDir
-		flag string
-		val  string
-	}{{&in.Searches, "search", *searches}, {&in.Trained, "trained", *trained}, {&in.Ranks, "rank", *ranks}} {
-		pairs, err := flaglist.Pairs(f.val, f.flag)
-		if err != nil {
-			return err
-		}
-		for _, p := range pairs {
-			*f.dst = append(*f.dst, figset.NamedDir{Name: p[0], Dir: p[1]})
-		}
-	}
-	in.AblationFiles = flaglist.Split(*ablation)
-	if in.FigureDir != "" && *out != "" {
-		if in.FigureRel, err = filepath.Rel(filepath.Dir(*out), in.FigureDir); err != nil {
-			in.FigureRel = in.FigureDir
-		}
-	}
-	if *studyDir != "" {
-		if in.Study, err = study.Summarize(*studyDir); err != nil {
-			return err
-		}
+	in, err := f.Input()
+	if err != nil {
+		return err
 	}
 	md, err := figset.SearchReport(in)
 	if err != nil {
 		return err
 	}
-	if *out == "" {
+	if f.Out == "" {
 		_, err = io.WriteString(stdout, md)
 		return err
 	}
-	return atomicfile.WriteFile(*out, []byte(md), 0o644)
+	return atomicfile.WriteFile(f.Out, []byte(md), 0o644)
 }

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/multihw/multihw/internal/flaglist"
-
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/nb201"
 	"github.com/multihw/multihw/plots"
@@ -107,43 +105,30 @@ func runSearchNB201Bench(args []string) error {
 	bf.Register(fs, true)
 	var sf nb201.SearchFlags
 	sf.Register(fs)
-	seeds := fs.Int("seeds", 20, "seeds per (algorithm, budget): 0 .. seeds-1")
-	queries := fs.Int("queries", 500, "distinct candidate cells per search")
-	budgets := fs.String("budgets", "0.3,0.5,0.7", "comma-separated budgets")
-	algos := fs.String("algos", "evolution,random,reinforce", "comma-separated algorithms")
-	tol := fs.Float64("tolerance", 0.5, "success: within this many accuracy points of the exhaustive optimum")
-	more := fs.Int("more-seeds", 0, "also run this many seeds from --more-offset, for tighter rates")
-	moreOffset := fs.Uint64("more-offset", 2000, "first seed of --more-seeds (the defaults were tuned on 1000..1199)")
-	report := fs.String("report", "", "write a markdown report (rates and comparisons) to this file, e.g. nas/nb201/REPORT.md")
-	compare := fs.String("compare", "0.3,0.5", "budgets of the comparison tables in --report")
+	var stf nb201.StudyFlags
+	stf.Register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	bl, err := flaglist.Floats(*budgets)
-	if err != nil || len(bl) == 0 {
-		return fmt.Errorf("--budgets: %v", flaglist.OrEmpty(err))
-	}
-	cb, err := flaglist.Floats(*compare)
-	if err != nil || (*report != "" && len(cb) == 0) {
-		return fmt.Errorf("--compare: %v", flaglist.OrEmpty(err))
+	search := sf.Config(nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
+	cfg, err := stf.Config(search, os.Stderr, "multihw search nb201-bench "+strings.Join(args, " "))
+	if err != nil {
+		return err
 	}
 	bn, err := bf.Build(os.Stderr)
 	if err != nil {
 		return err
 	}
-	search := sf.Config(nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
-	cfg := nb201.RatesConfig{Budgets: bl, Algorithms: flaglist.Split(*algos), Seeds: *seeds, Queries: *queries, Tolerance: *tol, Search: search, Progress: os.Stderr}
-	rep, err := bn.Study(nb201.StudyConfig{Rates: cfg, MoreSeeds: *more, MoreOffset: *moreOffset, WithReport: *report != "",
-		CompareBudgets: cb, Command: "multihw search nb201-bench " + strings.Join(args, " ")})
+	rep, err := bn.Study(cfg)
 	if err != nil {
 		return err
 	}
-	if *report != "" {
-		if err := bn.WriteReportFile(*report, *rep); err != nil {
+	if stf.Report != "" {
+		if err := bn.WriteReportFile(stf.Report, *rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "wrote %s\n", *report)
+		fmt.Fprintf(os.Stderr, "wrote %s\n", stf.Report)
 	}
 	if *asJSON {
 		return printJSON(struct {

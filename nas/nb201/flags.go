@@ -93,3 +93,42 @@ func (s *SearchFlags) Config(r nas.Reward) SearchConfig {
 	}
 	return cfg
 }
+
+// StudyFlags bind the success-rate study to the command-line flags of
+// `multihw search nb201-bench` (with BenchFlags and SearchFlags).
+type StudyFlags struct {
+	seeds, queries, more    int
+	budgets, algos, compare string
+	tolerance               float64
+	moreOffset              uint64
+
+	Report string // markdown report file (empty: none)
+}
+
+// Register defines the flags in fs.
+func (f *StudyFlags) Register(fs *flag.FlagSet) {
+	fs.IntVar(&f.seeds, "seeds", 20, "seeds per (algorithm, budget): 0 .. seeds-1")
+	fs.IntVar(&f.queries, "queries", 500, "distinct candidate cells per search")
+	fs.StringVar(&f.budgets, "budgets", "0.3,0.5,0.7", "comma-separated budgets")
+	fs.StringVar(&f.algos, "algos", "evolution,random,reinforce", "comma-separated algorithms")
+	fs.Float64Var(&f.tolerance, "tolerance", 0.5, "success: within this many accuracy points of the exhaustive optimum")
+	fs.IntVar(&f.more, "more-seeds", 0, "also run this many seeds from --more-offset, for tighter rates")
+	fs.Uint64Var(&f.moreOffset, "more-offset", 2000, "first seed of --more-seeds (the defaults were tuned on 1000..1199)")
+	fs.StringVar(&f.Report, "report", "", "write a markdown report (rates and comparisons) to this file, e.g. nas/nb201/REPORT.md")
+	fs.StringVar(&f.compare, "compare", "0.3,0.5", "budgets of the comparison tables in --report")
+}
+
+// Config is the study the flags describe, its searches configured by search
+// (their T0 follows each budget); command is quoted in the report.
+func (f *StudyFlags) Config(search SearchConfig, progress io.Writer, command string) (StudyConfig, error) {
+	bl, err := flaglist.Floats(f.budgets)
+	if err != nil || len(bl) == 0 {
+		return StudyConfig{}, fmt.Errorf("--budgets: %v", flaglist.OrEmpty(err))
+	}
+	cb, err := flaglist.Floats(f.compare)
+	if err != nil || (f.Report != "" && len(cb) == 0) {
+		return StudyConfig{}, fmt.Errorf("--compare: %v", flaglist.OrEmpty(err))
+	}
+	rates := RatesConfig{Budgets: bl, Algorithms: flaglist.Split(f.algos), Seeds: f.seeds, Queries: f.queries, Tolerance: f.tolerance, Search: search, Progress: progress}
+	return StudyConfig{Rates: rates, MoreSeeds: f.more, MoreOffset: f.moreOffset, WithReport: f.Report != "", CompareBudgets: cb, Command: command}, nil
+}

@@ -42,3 +42,27 @@ func TestBenchFlagsWeights(t *testing.T) {
 		}
 	}
 }
+
+func TestStudyFlags(t *testing.T) {
+	parse := func(args ...string) *StudyFlags {
+		fs := flag.NewFlagSet("nb201", flag.ContinueOnError)
+		var f StudyFlags
+		f.Register(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return &f
+	}
+	c, err := parse("--budgets", "0.4, 0.6", "--algos", "random", "--more-seeds", "3").Config(SearchConfig{Queries: 1}, nil, "cmd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rates.Budgets) != 2 || c.Rates.Budgets[1] != 0.6 || len(c.Rates.Algorithms) != 1 || c.MoreSeeds != 3 || c.MoreOffset != 2000 || c.WithReport || c.Command != "cmd" {
+		t.Errorf("Config() = %+v", c)
+	}
+	for _, args := range [][]string{{"--budgets", ","}, {"--budgets", "x"}, {"--report", "r.md", "--compare", ""}} {
+		if _, err := parse(args...).Config(SearchConfig{}, nil, ""); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

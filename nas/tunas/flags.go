@@ -135,3 +135,63 @@ func (f *Flags) Baseline() (BaselineConfig, error) {
 	bc.Evolution.Population, bc.Evolution.Sample = f.population, f.tournament
 	return bc, nil
 }
+
+// RankFlags bind a ranking study to the command-line flags of `multihw
+// search rank`: Register defines them with DefaultRank's values, Config
+// applies those given.
+type RankFlags struct {
+	archs, seeds, repeated, steps int
+	band, epochs                  float64
+	seed                          uint64
+	quick                         bool
+
+	Supernet, Out string
+	JSON          bool
+}
+
+// Register defines the flags in fs.
+func (f *RankFlags) Register(fs *flag.FlagSet) {
+	def := DefaultRank()
+	fs.StringVar(&f.Supernet, "supernet", "", "output directory of a finished search (`multihw search --out`)")
+	fs.IntVar(&f.archs, "archs", def.Archs, "architectures: the search's final one, MultiAVG/MAX if in the space, the baselines' winners (baseline-*.json), then uniform and in-band random ones (at least 4)")
+	fs.IntVar(&f.seeds, "seeds", def.Seeds, "stand-alone seeds of the repeated architectures (the noise ceiling needs 2)")
+	fs.IntVar(&f.repeated, "repeated", 0, "architectures trained with every seed (default: a third of --archs, at least 4)")
+	fs.Float64Var(&f.band, "band", def.Band, "cost band |T/T0 - 1| <= B of the in-band random architectures and of τ inside the band")
+	fs.Float64Var(&f.epochs, "epochs", def.Recipe.Epochs, "stand-alone training epochs (train.DefaultRecipe)")
+	fs.IntVar(&f.steps, "steps", 0, "stand-alone training steps (overrides --epochs)")
+	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of the random architectures and of the bootstrap")
+	fs.StringVar(&f.Out, "out", "", "output directory (default: SUPERNET/rank); rerun the same command to resume")
+	fs.BoolVar(&f.quick, "quick", false, "smoke run: 4 architectures, 2 seeds each, 40 training steps")
+	fs.BoolVar(&f.JSON, "json", false, "print the result as JSON")
+}
+
+// Config turns the flags of the parsed fs into a validated ranking study
+// configuration: the defaults (or their quick form) with the flags given.
+func (f *RankFlags) Config(fs *flag.FlagSet) (RankConfig, error) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	cfg := DefaultRank()
+	if f.Supernet == "" {
+		return cfg, fmt.Errorf("search rank needs --supernet DIR (the output directory of a finished search)")
+	}
+	if f.quick {
+		cfg = cfg.Quick()
+	}
+	for name, apply := range map[string]func(){
+		"archs":    func() { cfg.Archs = f.archs },
+		"seeds":    func() { cfg.Seeds = f.seeds },
+		"repeated": func() { cfg.Repeated = f.repeated },
+		"band":     func() { cfg.Band = f.band },
+		"epochs":   func() { cfg.Recipe.Epochs, cfg.Recipe.Steps = f.epochs, 0 },
+		"steps":    func() { cfg.Recipe.Steps = f.steps },
+		"seed":     func() { cfg.Seed = f.seed },
+	} {
+		if set[name] {
+			apply()
+		}
+	}
+	if f.quick && set["archs"] && !set["repeated"] {
+		cfg.Repeated = 0 // a third of the given number
+	}
+	return cfg, cfg.Validate()
+}

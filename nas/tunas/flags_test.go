@@ -86,3 +86,38 @@ func TestFlagsErrors(t *testing.T) {
 		t.Errorf("Baseline() = %+v, %v", bc, err)
 	}
 }
+
+func TestRankFlags(t *testing.T) {
+	parse := func(args ...string) (*RankFlags, *flag.FlagSet) {
+		fs := flag.NewFlagSet("rank", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var f RankFlags
+		f.Register(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return &f, fs
+	}
+	if f, fs := parse(); true {
+		if _, err := f.Config(fs); err == nil {
+			t.Error("no --supernet: no error")
+		}
+	}
+	f, fs := parse("--supernet", "d")
+	if c, err := f.Config(fs); err != nil || !reflect.DeepEqual(c, DefaultRank()) {
+		t.Errorf("no flags: Config() = %+v, %v; want DefaultRank", c, err)
+	}
+	// --quick with --archs: the repeated ones are a third of the given number.
+	f, fs = parse("--supernet", "d", "--quick", "--archs", "12", "--steps", "9")
+	c, err := f.Config(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := DefaultRank().Quick(); c.Archs != 12 || c.Repeated != 0 || c.Recipe.Steps != 9 || c.Seeds != want.Seeds {
+		t.Errorf("Config() = %+v", c)
+	}
+	f, fs = parse("--supernet", "d", "--archs", "2")
+	if _, err := f.Config(fs); err == nil {
+		t.Error("--archs 2: no error")
+	}
+}
