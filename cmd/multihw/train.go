@@ -130,54 +130,25 @@ func runEval(args []string) error {
 
 func runExport(args []string) error {
 	fs := newFlags("export", "--checkpoint DIR|FILE --onnx FILE [--opset N] [--lowered [--batch B]] [--check N] [--json]")
-	ckPath := fs.String("checkpoint", "", "checkpoint file, or a run directory (its newest checkpoint)")
-	path := fs.String("onnx", "", "ONNX file to write")
-	opset := fs.Int("opset", export.DefaultOpset, fmt.Sprintf("ONNX opset of the deployment graph (%d to %d)", export.MinOpset, export.MaxOpset))
-	lowered := fs.Bool("lowered", false, "write instead the Go backend's MatMul/window lowering as gomlx converts it (a diagnostic: BatchNorm at run time, fixed batch, the converter's opset)")
-	batch := fs.Int("batch", 1, "with --lowered: the graph's fixed batch size (the deployment graph's batch is dynamic)")
-	check := fs.Int("check", 0, "random images compared between the reloaded file and the Go backend (default 4)")
+	var f export.Flags
+	f.Register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	set := setFlags(fs)
-	if *ckPath == "" || *path == "" {
-		return fmt.Errorf("missing --checkpoint or --onnx")
-	}
-	opts := export.Options{CheckImages: *check, Lowered: *lowered}
-	switch {
-	case *check < 0:
-		return fmt.Errorf("--check must be >= 0, got %d", *check)
-	case *lowered && set["opset"]:
-		return fmt.Errorf("--opset applies to the deployment graph; the --lowered graph has the opset of gomlx's converter")
-	case !*lowered && set["batch"]:
-		return fmt.Errorf("--batch applies to --lowered only: the deployment graph's batch dimension is dynamic")
-	case *lowered && *batch < 1:
-		return fmt.Errorf("--batch must be positive, got %d", *batch)
-	case *lowered:
-		opts.Batch = *batch
-	default:
-		if err := export.CheckOpset(*opset); err != nil {
-			return fmt.Errorf("--opset: %w", err)
-		}
-		opts.Opset = *opset
-	}
-	if st, err := os.Lstat(*path); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("--onnx %s exists and is not a regular file: refusing to replace it", *path)
-	}
-	ck, _, err := train.LoadCheckpointData(*ckPath, "", os.Stderr, progressTo(!*asJSON))
+	opts, err := f.Options(fs)
 	if err != nil {
 		return err
 	}
-	rep, err := export.ONNX(ck, *path, opts)
+	ck, _, err := train.LoadCheckpointData(f.Checkpoint, "", os.Stderr, progressTo(!*asJSON))
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printJSON(rep)
+	rep, err := export.ONNX(ck, f.Path, opts)
+	if err != nil {
+		return err
 	}
-	printf("%s", rep.Summary())
-	return nil
+	return emit(*asJSON, rep, rep.Summary)
 }
 
 func runConsistency(args []string) error {

@@ -2,8 +2,12 @@ package figset
 
 import (
 	"flag"
+	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
 
+	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/nas/study"
 )
@@ -62,4 +66,44 @@ func (f *SearchReportFlags) Input() (SearchReportInput, error) {
 		}
 	}
 	return in, nil
+}
+
+// Flags bind a figure set to the command-line flags of `multihw figures`:
+// Register defines them, Set checks them and configures the set.
+type Flags struct {
+	runs, only, hardware, reference string
+	seed                            uint64
+
+	Out           string
+	Scale         float64
+	PNGOnly, List bool
+}
+
+// Register defines the flags in fs.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.Out, "out", "", "output directory (created if needed); every figure is written as NAME.png and NAME.svg")
+	fs.StringVar(&f.runs, "runs", "", "directory searched for runs: searches (DIR/.../search.json) and training runs (DIR/.../result.json), e.g. DIR/avg, DIR/train/NAME")
+	fs.StringVar(&f.only, "only", "", "comma-separated sources to run (see --list; default all)")
+	fs.StringVar(&f.hardware, "hardware", "paper", "targets of the latency figures (comma-separated, groups paper, mnv4, all)")
+	fs.StringVar(&f.reference, "reference", hwcost.DefaultReference, "reference model of the normalised latencies")
+	fs.Float64Var(&f.Scale, "scale", 1, "pixel scale of the PNGs (2: twice the pixels, same layout)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the predictor's training draw")
+	fs.BoolVar(&f.PNGOnly, "png-only", false, "write NAME.png only (e.g. small images for a README: --scale 0.7)")
+	fs.BoolVar(&f.List, "list", false, "list the figure sources and exit")
+}
+
+// Set checks the flags and returns the figure set they describe, writing
+// progress to progress.
+func (f *Flags) Set(progress io.Writer) (*Set, error) {
+	if f.Out == "" {
+		return nil, fmt.Errorf("missing --out DIR")
+	}
+	if !(f.Scale > 0 && f.Scale <= 8) {
+		return nil, fmt.Errorf("--scale must be in (0, 8], got %g", f.Scale)
+	}
+	set := New().Runs(f.runs).Targets(flaglist.Split(f.hardware)...).Reference(f.reference).Seed(f.seed).Progress(progress)
+	if strings.TrimSpace(f.only) != "" {
+		set.Only(flaglist.Split(f.only)...)
+	}
+	return set, nil
 }

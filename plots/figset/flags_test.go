@@ -34,3 +34,30 @@ func TestSearchReportFlags(t *testing.T) {
 		t.Errorf("--rank r: error %v", err)
 	}
 }
+
+func TestFlagsSet(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{nil, "missing --out DIR"},
+		{[]string{"--out", "d", "--scale", "9"}, "--scale must be in (0, 8], got 9"},
+		{[]string{"--out", "d", "--scale", "0"}, "--scale must be in (0, 8], got 0"},
+		{[]string{"--out", "d", "--only", "a,b"}, ""},
+	} {
+		fs := flag.NewFlagSet("figures", flag.ContinueOnError)
+		var f Flags
+		f.Register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		set, err := f.Set(io.Discard)
+		if tc.err == "" {
+			if err != nil || set == nil {
+				t.Errorf("%v: Set() = %v, %v", tc.args, set, err)
+			}
+		} else if err == nil || err.Error() != tc.err {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.err)
+		}
+	}
+}
