@@ -3,12 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/predict"
-	"github.com/multihw/multihw/internal/repo"
 )
 
 func init() {
@@ -62,18 +60,8 @@ func runCostEval(args []string) error {
 }
 
 func runCostEvalAll(train int, seed uint64, out string, asJSON bool) error {
-	if out == "" {
-		var err error
-		if out, err = defaultPredictReport(); err != nil {
-			return err
-		}
-	}
-	cfg := predict.ReportConfig{Train: train, Seed: seed, Progress: os.Stderr}
-	rows, err := predict.RunReport(cfg)
+	out, rows, err := predict.Report(predict.ReportConfig{Train: train, Seed: seed, Progress: os.Stderr}, out)
 	if err != nil {
-		return err
-	}
-	if err := predict.WriteReportFile(out, cfg, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", out)
@@ -83,13 +71,4 @@ func runCostEvalAll(train int, seed uint64, out string, asJSON bool) error {
 	wins, measured := predict.StructuredWins(rows)
 	printf("structured beats lookup on %d of %d measured device columns; see %s\n", wins, measured, out)
 	return nil
-}
-
-// defaultPredictReport returns hwcost/predict/REPORT.md of the repository.
-func defaultPredictReport() (string, error) {
-	dir, err := repo.Find("hwcost/predict", "--out")
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "REPORT.md"), nil
 }

@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/multihw/multihw/internal/flaglist"
-
 	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots/figset"
@@ -71,55 +69,32 @@ func init() {
 
 func runSearchBench(args []string) error {
 	fs := newFlags("search bench", "[--width W] [--batch B] [--points N] [--repeats R] [--search-steps N] [--json]")
-	width := fs.Float64("width", tunas.DefaultWidthFactor, "proxy width factor")
-	batch := fs.Int("batch", tunas.DefaultBatchSize, "training batch size")
-	points := fs.Int("points", 6, "random paths measured")
-	repeats := fs.Int("repeats", 3, "cached steps timed per path (median)")
-	seed := fs.Uint64("seed", 1, "seed of the random paths")
-	searchSteps := fs.Int("search-steps", tunas.DefaultSteps, "steps of the default search (Fashion-MNIST) timed for its steps/min: all of them by default, fewer for its first steps only, 0 to skip")
+	var f tunas.BenchFlags
+	f.Register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *searchSteps < 0 || *searchSteps > tunas.DefaultSteps {
-		return fmt.Errorf("--search-steps must be in [0, %d]", tunas.DefaultSteps)
-	}
-	rows, err := tunas.SupernetBench(*width, *batch, *points, *repeats, *seed)
+	rows, err := f.Run(os.Stderr)
 	if err != nil {
 		return err
-	}
-	if *searchSteps > 0 {
-		r, err := tunas.SearchSpeed(*searchSteps, os.Stderr)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r)
 	}
 	return emit(*asJSON, rows, func() string { return tunas.BenchText(rows) })
 }
 
 func runSearchAblation(args []string) error {
 	fs := newFlags("search ablation", "[--steps N] [--width W] [--batch B] [--points N] [--variants LIST] [--json]")
-	cfg := tunas.AblationConfig{Progress: os.Stderr}
-	fs.IntVar(&cfg.Steps, "steps", 400, "training steps per variant")
-	fs.Float64Var(&cfg.Width, "width", 0.25, "proxy width factor")
-	fs.IntVar(&cfg.Batch, "batch", 32, "training batch size")
-	fs.IntVar(&cfg.Points, "points", 8, "random paths scored per variant")
-	fs.IntVar(&cfg.Batches, "batches", 1, "validation batches (of 256) per path")
-	variants := fs.String("variants", "expand+project/keep/warmup,project/keep/warmup,none/keep/warmup,expand+project/omit/warmup,expand+project/keep/uniform",
-		"comma-separated SHARING/EXPANDONE/warmup|uniform variants (EXPANDONE: keep or omit, the space's expansion-1 rule; conv and skip are the old names)")
-	dataset := fs.String("dataset", "fashion-mnist", "dataset: "+data.SpecHelp)
-	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed")
+	var f tunas.AblationFlags
+	f.Register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg.Variants = flaglist.Split(*variants)
-	ds, err := data.NewLoader(*dataset).Validation(0.1).Load()
+	ds, err := data.NewLoader(f.Dataset).Validation(0.1).Load()
 	if err != nil {
 		return err
 	}
-	rows, err := tunas.Ablation(context.Background(), cfg, ds)
+	rows, err := tunas.Ablation(context.Background(), f.Ablation(os.Stderr), ds)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/multihw/multihw/internal/flaglist"
-
 	"github.com/multihw/multihw/nas/study"
 )
 
@@ -144,32 +142,28 @@ func runStudyReport(args []string) error {
 
 func runStudyPilot(args []string) error {
 	fs := newFlags("study pilot", "--out DIR [--models LIST] [--seeds K] [--timing-steps N] [study flags] [--json]")
-	out := fs.String("out", "", "pilot directory (rerun the same command to resume)")
-	models := fs.String("models", "multi_avg,mobilenet_v2", "reference models trained with every seed")
-	seeds := fs.Int("seeds", 4, "seeds per model (at least 2)")
-	diffs := fs.String("differences", "0.25,0.5,1", "accuracy differences (points) to size the seeds for")
-	timing := fs.Int("timing-steps", 0, "also time a search of this many steps at the study's search setting (0: none)")
+	var pf study.PilotFlags
+	pf.Register(fs)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	f := &study.Flags{}
 	f.Register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
+	if pf.Out == "" {
 		return errors.New("study pilot needs --out DIR")
 	}
 	cfg, err := f.Config(fs)
 	if err != nil {
 		return err
 	}
-	pc := study.PilotFor(cfg, flaglist.Split(*models), *seeds)
-	if pc.Differences, err = flaglist.Floats(*diffs); err != nil {
-		return fmt.Errorf("--differences: %w", err)
+	pc, err := pf.Config(cfg)
+	if err != nil {
+		return err
 	}
-	pc.SearchSteps = *timing
 	ctx, stop := interruptible()
 	defer stop()
-	res, err := study.NewPilot(*out, pc).Progress(os.Stderr).Run(ctx)
+	res, err := study.NewPilot(pf.Out, pc).Progress(os.Stderr).Run(ctx)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("interrupted; run the same command again to resume: %w", err)
@@ -179,7 +173,7 @@ func runStudyPilot(args []string) error {
 	if *asJSON {
 		return printJSON(res)
 	}
-	text, err := res.StudySummary(cfg, pc, *out)
+	text, err := res.StudySummary(cfg, pc, pf.Out)
 	if err != nil {
 		return err
 	}

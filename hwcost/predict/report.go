@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/repo"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
 )
@@ -114,6 +116,24 @@ func StructuredWins(rows []Comparison) (wins, measured int) {
 		}
 	}
 	return wins, measured
+}
+
+// Report runs the comparison of cfg and writes its report to path (empty:
+// hwcost/predict/REPORT.md of the repository, found before anything runs).
+// It returns the path written and the rows.
+func Report(cfg ReportConfig, path string) (string, []Comparison, error) {
+	if path == "" {
+		dir, err := repo.Find("hwcost/predict", "--out")
+		if err != nil {
+			return "", nil, err
+		}
+		path = filepath.Join(dir, "REPORT.md")
+	}
+	rows, err := RunReport(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	return path, rows, WriteReportFile(path, cfg, rows)
 }
 
 // WriteReportFile writes the comparison's markdown (WriteReport) to path,

@@ -138,3 +138,32 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 	}
 	return c, c.Validate()
 }
+
+// PilotFlags bind a seed-spread pilot to the command-line flags of `multihw
+// study pilot` (with Flags for the study it sizes).
+type PilotFlags struct {
+	models, differences string
+	seeds, timingSteps  int
+
+	Out string // the pilot's directory
+}
+
+// Register defines the flags in fs.
+func (f *PilotFlags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.Out, "out", "", "pilot directory (rerun the same command to resume)")
+	fs.StringVar(&f.models, "models", "multi_avg,mobilenet_v2", "reference models trained with every seed")
+	fs.IntVar(&f.seeds, "seeds", 4, "seeds per model (at least 2)")
+	fs.StringVar(&f.differences, "differences", "0.25,0.5,1", "accuracy differences (points) to size the seeds for")
+	fs.IntVar(&f.timingSteps, "timing-steps", 0, "also time a search of this many steps at the study's search setting (0: none)")
+}
+
+// Config is the pilot of study c the flags describe.
+func (f *PilotFlags) Config(c Config) (PilotConfig, error) {
+	pc := PilotFor(c, flaglist.Split(f.models), f.seeds)
+	var err error
+	if pc.Differences, err = flaglist.Floats(f.differences); err != nil {
+		return pc, fmt.Errorf("--differences: %w", err)
+	}
+	pc.SearchSteps = f.timingSteps
+	return pc, nil
+}

@@ -77,3 +77,25 @@ func TestFlagsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPilotFlags(t *testing.T) {
+	parse := func(args ...string) *PilotFlags {
+		fs := flag.NewFlagSet("pilot", flag.ContinueOnError)
+		var f PilotFlags
+		f.Register(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return &f
+	}
+	pc, err := parse("--models", "multi_avg", "--seeds", "3", "--differences", "0.5,1", "--timing-steps", "20").Config(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(pc.Differences, []float64{0.5, 1}) || pc.SearchSteps != 20 {
+		t.Errorf("Config() = %+v", pc)
+	}
+	if _, err := parse("--differences", "x").Config(DefaultConfig()); err == nil || err.Error() != `--differences: "x" is not a number` {
+		t.Errorf("--differences x: error %v", err)
+	}
+}

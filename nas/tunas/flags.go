@@ -3,6 +3,7 @@ package tunas
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/multihw/multihw/blocks"
@@ -194,4 +195,71 @@ func (f *RankFlags) Config(fs *flag.FlagSet) (RankConfig, error) {
 		cfg.Repeated = 0 // a third of the given number
 	}
 	return cfg, cfg.Validate()
+}
+
+// BenchFlags bind the supernet design measurements to the command-line flags
+// of `multihw search bench`; Run measures them.
+type BenchFlags struct {
+	width                               float64
+	batch, points, repeats, searchSteps int
+	seed                                uint64
+}
+
+// Register defines the flags in fs.
+func (f *BenchFlags) Register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.width, "width", DefaultWidthFactor, "proxy width factor")
+	fs.IntVar(&f.batch, "batch", DefaultBatchSize, "training batch size")
+	fs.IntVar(&f.points, "points", 6, "random paths measured")
+	fs.IntVar(&f.repeats, "repeats", 3, "cached steps timed per path (median)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random paths")
+	fs.IntVar(&f.searchSteps, "search-steps", DefaultSteps, "steps of the default search (Fashion-MNIST) timed for its steps/min: all of them by default, fewer for its first steps only, 0 to skip")
+}
+
+// Run checks the flags and measures: SupernetBench, then (unless
+// --search-steps 0) SearchSpeed, writing its progress to progress.
+func (f *BenchFlags) Run(progress io.Writer) ([]BenchRow, error) {
+	if f.searchSteps < 0 || f.searchSteps > DefaultSteps {
+		return nil, fmt.Errorf("--search-steps must be in [0, %d]", DefaultSteps)
+	}
+	rows, err := SupernetBench(f.width, f.batch, f.points, f.repeats, f.seed)
+	if err != nil {
+		return nil, err
+	}
+	if f.searchSteps > 0 {
+		r, err := SearchSpeed(f.searchSteps, progress)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// AblationFlags bind an ablation of supernet variants to the command-line
+// flags of `multihw search ablation`.
+type AblationFlags struct {
+	Config            AblationConfig
+	variants, Dataset string
+}
+
+// Register defines the flags in fs.
+func (f *AblationFlags) Register(fs *flag.FlagSet) {
+	c := &f.Config
+	fs.IntVar(&c.Steps, "steps", 400, "training steps per variant")
+	fs.Float64Var(&c.Width, "width", 0.25, "proxy width factor")
+	fs.IntVar(&c.Batch, "batch", 32, "training batch size")
+	fs.IntVar(&c.Points, "points", 8, "random paths scored per variant")
+	fs.IntVar(&c.Batches, "batches", 1, "validation batches (of 256) per path")
+	fs.StringVar(&f.variants, "variants", "expand+project/keep/warmup,project/keep/warmup,none/keep/warmup,expand+project/omit/warmup,expand+project/keep/uniform",
+		"comma-separated SHARING/EXPANDONE/warmup|uniform variants (EXPANDONE: keep or omit, the space's expansion-1 rule; conv and skip are the old names)")
+	fs.StringVar(&f.Dataset, "dataset", "fashion-mnist", "dataset: "+data.SpecHelp)
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed")
+}
+
+// Ablation is the configuration the flags describe, writing progress to
+// progress.
+func (f *AblationFlags) Ablation(progress io.Writer) AblationConfig {
+	c := f.Config
+	c.Variants, c.Progress = flaglist.Split(f.variants), progress
+	return c
 }

@@ -121,3 +121,25 @@ func TestRankFlags(t *testing.T) {
 		t.Error("--archs 2: no error")
 	}
 }
+
+func TestBenchAndAblationFlags(t *testing.T) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var b BenchFlags
+	b.Register(fs)
+	if err := fs.Parse([]string{"--search-steps", "-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Run(io.Discard); err == nil {
+		t.Error("--search-steps -1: no error")
+	}
+	fs = flag.NewFlagSet("ablation", flag.ContinueOnError)
+	var a AblationFlags
+	a.Register(fs)
+	if err := fs.Parse([]string{"--variants", "none/keep/warmup, project/omit/uniform", "--steps", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	c := a.Ablation(io.Discard)
+	if !reflect.DeepEqual(c.Variants, []string{"none/keep/warmup", "project/omit/uniform"}) || c.Steps != 7 || c.Points != 8 || c.Progress != io.Discard || a.Dataset != "fashion-mnist" {
+		t.Errorf("Ablation() = %+v, dataset %q", c, a.Dataset)
+	}
+}
