@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -78,8 +79,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 // Check validates the flags of the parsed fs, then the output directory (read
 // only), and returns the checkpoint of --resume (nil: none, or no --resume).
 func (f *Flags) Check(fs *flag.FlagSet) (*Checkpoint, error) {
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = flaglist.Given(fs)
 	if (f.Resume || f.Overwrite) && f.Out == "" {
 		return nil, fmt.Errorf("--resume and --overwrite need --out DIR")
 	}

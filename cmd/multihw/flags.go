@@ -64,13 +64,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
-}
-
 // interruptible returns a context cancelled by an interrupt or SIGTERM: long
 // jobs stop at their next checkpoint.
 func interruptible() (context.Context, context.CancelFunc) {

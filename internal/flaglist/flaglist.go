@@ -4,6 +4,7 @@
 package flaglist
 
 import (
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -65,4 +66,13 @@ func OrEmpty(err error) any {
 		return err
 	}
 	return "empty list"
+}
+
+// Given returns the names of the flags of the parsed fs that were given on
+// the command line (a flag left at its default may differ in meaning from
+// one given with the default's value).
+func Given(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }

@@ -2,6 +2,7 @@ package flaglist
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"reflect"
 	"testing"
@@ -57,5 +58,18 @@ func TestOrEmpty(t *testing.T) {
 	e := errors.New("bad")
 	if got := OrEmpty(e); got != e {
 		t.Errorf("OrEmpty(err) = %v", got)
+	}
+}
+
+func TestGiven(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.Int("a", 1, "")
+	fs.Int("b", 1, "")
+	if err := fs.Parse([]string{"-b", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	// -b given with its default value counts; -a left alone does not.
+	if got := Given(fs); !reflect.DeepEqual(got, map[string]bool{"b": true}) {
+		t.Errorf("Given = %v, want only b", got)
 	}
 }

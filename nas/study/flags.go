@@ -59,8 +59,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 // defaults (or their quick form) with every flag given on the command line
 // applied, validated.
 func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = flaglist.Given(fs)
 	c := DefaultConfig()
 	if f.quick {
 		c = c.Quick()

@@ -69,8 +69,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 // configuration, after checking the flags that control the run (--out,
 // --resume, --overwrite, --checkpoint-minutes).
 func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = flaglist.Given(fs)
 	cfg := DefaultConfig()
 	switch {
 	case f.Supernet != "":
@@ -169,8 +168,7 @@ func (f *RankFlags) Register(fs *flag.FlagSet) {
 // Config turns the flags of the parsed fs into a validated ranking study
 // configuration: the defaults (or their quick form) with the flags given.
 func (f *RankFlags) Config(fs *flag.FlagSet) (RankConfig, error) {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := flaglist.Given(fs)
 	cfg := DefaultRank()
 	if f.Supernet == "" {
 		return cfg, fmt.Errorf("search rank needs --supernet DIR (the output directory of a finished search)")

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"github.com/multihw/multihw/internal/flaglist"
 )
 
 // Flags bind an export to the command-line flags of `multihw export`:
@@ -27,8 +29,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 // Options checks the flags of the parsed fs (and that --onnx, if it exists,
 // is a regular file) and returns the export's options.
 func (f *Flags) Options(fs *flag.FlagSet) (Options, error) {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := flaglist.Given(fs)
 	if f.Checkpoint == "" || f.Path == "" {
 		return Options{}, fmt.Errorf("missing --checkpoint or --onnx")
 	}
