@@ -165,12 +165,18 @@ func (r *Runner) Run(ctx context.Context) (st *Status, err error) {
 				todo = append(todo, js.Job)
 			}
 		}
+		// Jobs done before this pass (none under overwrite: they run again);
+		// each job of the pass that returned is done too.
+		before := st.Count(kind, StateDone)
+		if r.overwrite {
+			before = 0
+		}
 		for i, j := range todo {
 			js := JobStatus{Job: j}
 			if err := ctx.Err(); err != nil {
 				return st, err
 			}
-			prog.Line(fmt.Sprintf("study: %s (%s job %d of %d left; %d of %d done)", j.Name, kind, i+1, len(todo), st.Count(kind, StateDone), st.Count(kind, "")), false)
+			prog.Line(fmt.Sprintf("study: %s (%s job %d of %d left; %d of %d done)", j.Name, kind, i+1, len(todo), before+i, st.Count(kind, "")), false)
 			if err := r.runJob(ctx, plan, js.Job); err != nil {
 				if errors.Is(err, context.Canceled) {
 					return st, fmt.Errorf("study: interrupted during %s (checkpoint saved); run the study again to resume: %w", js.Job.Name, err)
