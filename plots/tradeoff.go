@@ -51,14 +51,7 @@ func Tradeoff(d TradeoffData) (*Figure, error) {
 	if accLabel == "" {
 		accLabel = "top-1 accuracy (%)"
 	}
-	var groups []string
-	seen := map[string]bool{}
-	for _, m := range d.Models {
-		if !seen[m.Group] {
-			seen[m.Group] = true
-			groups = append(groups, m.Group)
-		}
-	}
+	groups := distinct(d.Models, func(m Model) string { return m.Group })
 
 	f := &Figure{Name: "tradeoff", Title: d.Title, Rows: 1}
 	if f.Title == "" {
@@ -215,6 +208,20 @@ func minMax(v []float64) (lo, hi float64) {
 		}
 	}
 	return lo, hi
+}
+
+// distinct returns the keys of items, each once, in order of first appearance
+// (the legend's order of groups).
+func distinct[T any](items []T, key func(T) string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if k := key(it); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 func indexOf(list []string, s string) int {

@@ -62,14 +62,7 @@ func TradeoffGrid(d TradeoffGridData) (*Figure, error) {
 	if latLabel == "" {
 		latLabel = "normalised latency (× reference)"
 	}
-	var groups []string
-	seen := map[string]bool{}
-	for _, m := range d.Models {
-		if !seen[m.Group] {
-			seen[m.Group] = true
-			groups = append(groups, m.Group)
-		}
-	}
+	groups := distinct(d.Models, func(m GridModel) string { return m.Group })
 	name := d.Name
 	if name == "" {
 		name = "tradeoff_grid"

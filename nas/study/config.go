@@ -223,9 +223,8 @@ type Config struct {
 	Smoke bool `json:"smoke,omitempty"`
 }
 
-// Default study settings (see DefaultConfig). Their sizing (searches and
-// retraining of the whole study within 6-8 hours on 2 cores) is the
-// arithmetic `study plan --pilot` writes into the plan and the report.
+// Default study settings (see DefaultConfig). What they cost on a machine is
+// the estimate `study plan --pilot` writes into the plan and the report.
 const (
 	DefaultSearchSteps = 2000
 	DefaultTrainEpochs = 1

@@ -87,15 +87,11 @@ func inspect(dir string, fresh bool) (*Status, error) {
 		if err != nil && !foreign(err) {
 			return nil, err
 		}
-		state := StatePending
-		switch {
-		case res != nil:
-			state = StateDone
+		if res != nil {
 			st.Searches[s.Name] = res
-		case exists(filepath.Join(dir, j.Dir, tunas.CheckpointFile)):
-			state = StateStarted
 		}
 		searchesDone = searchesDone && res != nil
+		state := jobState(res != nil, filepath.Join(dir, j.Dir, tunas.CheckpointFile))
 		st.Jobs = append(st.Jobs, JobStatus{Job: j, State: state, Record: recordOf(dir, j)})
 	}
 	unitOf := map[string]string{} // architecture key -> unit
@@ -134,13 +130,7 @@ func inspect(dir string, fresh bool) (*Status, error) {
 			if err != nil && !foreign(err) {
 				return nil, err
 			}
-			state := StatePending
-			switch {
-			case res != nil:
-				state = StateDone
-			case exists(filepath.Join(dir, j.Dir, train.CheckpointsDir)):
-				state = StateStarted
-			}
+			state := jobState(res != nil, filepath.Join(dir, j.Dir, train.CheckpointsDir))
 			st.Jobs = append(st.Jobs, JobStatus{Job: j, State: state, Record: recordOf(dir, j)})
 		}
 		for _, m := range st.Models {
@@ -151,6 +141,18 @@ func inspect(dir string, fresh bool) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// jobState is a job's state from its result (done) and the checkpoint a
+// started run leaves (started).
+func jobState(done bool, checkpoint string) string {
+	switch {
+	case done:
+		return StateDone
+	case exists(checkpoint):
+		return StateStarted
+	}
+	return StatePending
 }
 
 func recordOf(dir string, j Job) *JobRecord {
