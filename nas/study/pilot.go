@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/multihw/multihw/internal/guard"
+
 	"github.com/gomlx/compute"
 	"gonum.org/v1/gonum/stat"
 
@@ -157,11 +159,7 @@ func (p *Pilot) Progress(w io.Writer) *Pilot { p.progress = w; return p }
 // (ordinary resumable runs: run it again after a kill), times a short search
 // in out/search if configured, and writes out/pilot.json. It never panics.
 func (p *Pilot) Run(ctx context.Context) (res *PilotResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("pilot: internal error: %v", r)
-		}
-	}()
+	defer guard.Recover(&err, "pilot")
 	cfg, out, be, w := p.cfg, p.out, p.be, p.progress
 	if err := cfg.Validate(); err != nil {
 		return nil, err

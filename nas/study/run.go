@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/multihw/multihw/internal/guard"
+
 	"github.com/gofrs/flock"
 	"github.com/gomlx/compute"
 
@@ -122,11 +124,7 @@ func (r *Runner) Overwrite(o bool) *Runner { r.overwrite = o; return r }
 // resuming started ones, and returns the study's status. One process runs a
 // study directory at a time. It never panics.
 func (r *Runner) Run(ctx context.Context) (st *Status, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("study: internal error: %v", p)
-		}
-	}()
+	defer guard.Recover(&err, "study")
 	plan, err := ReadPlan(r.dir)
 	if err != nil {
 		return nil, err

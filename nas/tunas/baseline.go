@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/multihw/multihw/internal/guard"
+
 	"github.com/gomlx/compute"
 
 	"github.com/multihw/multihw/blocks"
@@ -262,11 +264,7 @@ func newCandidate(cfg Config, cost *Cost, sn *supernet.Supernet, ds *data.Datase
 // and reward of the search in dir, with Q the one-shot accuracy of its
 // trained supernet, and writes DIR/baseline-ALGO.json (atomically).
 func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Dataset, be compute.Backend, progressW io.Writer) (res *BaselineResult, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("baseline: internal error: %v", r)
-		}
-	}()
+	defer guard.Recover(&err, "baseline")
 	if bc.Algo != AlgoRandom && bc.Algo != AlgoEvolution {
 		return nil, fmt.Errorf("baseline: unknown algorithm %q (valid: %s, %s)", bc.Algo, AlgoRandom, AlgoEvolution)
 	}

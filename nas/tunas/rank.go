@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multihw/multihw/internal/guard"
+
 	"github.com/gomlx/compute"
 
 	"github.com/multihw/multihw/blocks"
@@ -263,11 +265,7 @@ func (r *Rank) Progress(w io.Writer) *Rank { r.progress = w; return r }
 // read back, every stand-alone run is an ordinary resumable training run)
 // the study, writes rank.json and returns the result. It never panics.
 func (r *Rank) Run(ctx context.Context) (res *RankResult, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("rank: internal error: %v", p)
-		}
-	}()
+	defer guard.Recover(&err, "rank")
 	start := time.Now()
 	cfg := r.cfg
 	if err := cfg.Validate(); err != nil {

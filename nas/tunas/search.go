@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/multihw/multihw/internal/guard"
+
 	"github.com/gomlx/compute"
 
 	"github.com/multihw/multihw/blocks"
@@ -240,11 +242,7 @@ type run struct {
 // the output directory. It never panics. Cancelling ctx checkpoints (with an
 // output directory) and returns ctx's error.
 func (s *Search) Run(ctx context.Context) (res *Result, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("search: internal error: %v", r)
-		}
-	}()
+	defer guard.Recover(&err, "search")
 	if s.err != nil {
 		return nil, s.err
 	}
