@@ -1,6 +1,18 @@
 package hwcost
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/multihw/multihw/internal/checked"
+	"github.com/multihw/multihw/internal/memlimit"
+)
+
+// Tables (and their compiled forms) are refused above this many values,
+// besides memlimit's check: a table is filled option by option, so a space
+// this large could not be filled, and offsets stay within a 32-bit int.
+const maxTableValues = math.MaxInt32
 
 // Table is a precomputed cost table for a search: for each position of an
 // architecture (the stem, each block slot, the head, or any grouping the caller
@@ -21,13 +33,22 @@ type Table struct {
 	offs  []int // offs[p]: start of position p in data
 	data  []float64
 
-	// The finishing step of Evaluate without interface calls, when every
+	// The finish of every target's latency from flat arrays, when every
 	// target's Latency has the form of affineLatency (the built-in targets):
 	// lat[i] = acc[at[i]] + fixed[i] + rate[i]·max(0, acc[at[i]+1] − free[i]).
+	// Otherwise notAffine is the first target that has not.
 	affine            bool
+	notAffine         int
 	at                []int
 	fixed, rate, free []float64
+
+	// full is the per-target compiled form Evaluate uses (see compile),
+	// made by the first Evaluate after a Set.
+	full atomic.Pointer[fullForm]
 }
+
+// fullForm is Table.full: c nil when the table cannot be compiled.
+type fullForm struct{ c *compiled }
 
 // affineLatency is implemented by targets whose Latency(acc) is
 // acc[0] + fixed + spill, spill = rate·(acc[1] − free) when rate > 0 and
@@ -47,17 +68,32 @@ func (m *Metric) NewTable(options []int) (*Table, error) {
 		if n <= 0 {
 			return nil, fmt.Errorf("cost table: position %d must have at least one option, got %d", p, n)
 		}
-		t.offs[p+1] = t.offs[p] + n*m.dims
+		end, ok := checked.Mul(int64(n), int64(m.dims))
+		if ok {
+			end, ok = checked.Add(int64(t.offs[p]), end)
+		}
+		if !ok || end > maxTableValues {
+			return nil, fmt.Errorf("cost table: position %d (%d options of %d cost values each) takes the table beyond %d values",
+				p, n, m.dims, int64(maxTableValues))
+		}
+		t.offs[p+1] = int(end)
+	}
+	if err := memlimit.Check("cost table", int64(t.offs[len(options)])*8); err != nil {
+		return nil, err
 	}
 	t.data = make([]float64, t.offs[len(options)])
-	t.affine = true
+	t.affine, t.notAffine = true, -1
 	for i, tg := range m.targets {
 		a, ok := tg.(affineLatency)
-		if !ok {
-			t.affine = false
+		var fixed, rate, free float64
+		if ok {
+			fixed, rate, free = a.affineLatency()
+		}
+		// A rate needs the weight bytes as a second cost value.
+		if !ok || (rate > 0 && m.offs[i+1]-m.offs[i] < 2) {
+			t.affine, t.notAffine = false, i
 			break
 		}
-		fixed, rate, free := a.affineLatency()
 		t.at = append(t.at, m.offs[i])
 		t.fixed, t.rate, t.free = append(t.fixed, fixed), append(t.rate, rate), append(t.free, free)
 	}
@@ -74,7 +110,12 @@ func (t *Table) Positions() int { return len(t.nopts) }
 func (t *Table) Options(p int) int { return t.nopts[p] }
 
 // BufLen is the length of the buffer Evaluate needs.
-func (t *Table) BufLen() int { return len(t.m.targets) + t.m.dims }
+func (t *Table) BufLen() int { return t.m.bufLen() }
+
+// bufLen is the scratch a table evaluation needs: the normalised latencies,
+// then the column sums (at most one per cost value, the compiled forms'
+// stored width rounded up to even).
+func (m *Metric) bufLen() int { return len(m.targets) + m.dims + 1 }
 
 func (t *Table) cell(pos, opt int) ([]float64, error) {
 	if pos < 0 || pos >= len(t.nopts) {
@@ -103,6 +144,7 @@ func (t *Table) Set(pos, opt int, segs ...Segment) error {
 		}
 	}
 	copy(c, v)
+	t.full.Store(nil)
 	return nil
 }
 
@@ -118,63 +160,55 @@ func (t *Table) Cost(pos, opt int) ([]float64, error) {
 // Evaluate returns the scores of the architecture that takes option
 // choices[p] at each position p. buf must have at least BufLen() entries; on
 // return buf[:NumTargets()] holds the normalised latency on each target (the
-// rest is scratch). It does not allocate.
+// rest is scratch). It does not allocate, except for the compiled form the
+// first call after a Set makes. A search that needs one objective evaluates
+// faster with an Evaluator.
 func (t *Table) Evaluate(choices []int, buf []float64) (Scores, error) {
-	nt, d := len(t.m.targets), t.m.dims
-	if len(choices) != len(t.nopts) {
-		return Scores{}, fmt.Errorf("cost table: %d choices for %d positions", len(choices), len(t.nopts))
+	if err := t.checkArgs(choices, buf); err != nil {
+		return Scores{}, err
 	}
-	if len(buf) < nt+d {
-		return Scores{}, fmt.Errorf("cost table: buffer has %d entries, need %d", len(buf), nt+d)
+	f := t.full.Load()
+	if f == nil {
+		c, _ := t.compile(nil) // nil: the generic path (the reason is Evaluator's to report)
+		f = &fullForm{c}
+		t.full.Store(f)
 	}
-	acc := buf[nt : nt+d]
-	bad := -1
-	if d == 8 {
-		bad = t.sum8(choices, acc)
-	} else {
-		bad = t.sum(choices, acc)
+	if f.c == nil {
+		return t.evaluateGeneric(choices, buf)
 	}
-	if bad >= 0 {
-		return Scores{}, fmt.Errorf("cost table: option %d out of range [0, %d) at position %d", choices[bad], t.nopts[bad], bad)
+	nt := len(t.m.targets)
+	acc, r := buf[nt:], buf[:nt]
+	if bad := f.c.sum(choices, acc); bad >= 0 {
+		return Scores{}, rangeErr(choices, t.nopts, bad)
 	}
-	r := buf[:nt]
-	if !t.affine {
-		return t.m.finish(acc, r), nil
-	}
-	for i, o := range t.at {
-		lat := acc[o] + t.fixed[i]
-		if t.rate[i] > 0 && acc[o+1] > t.free[i] {
-			lat += (acc[o+1] - t.free[i]) * t.rate[i]
-		}
-		r[i] = lat
-	}
+	f.c.latencies(acc, r)
 	return t.m.normalize(r), nil
 }
 
-// sum8 is sum for 8 cost dimensions (the paper's four analytic targets),
-// with the accumulators in registers: the generic loop keeps them in memory,
-// where each add waits for the previous store. (A 4-wide vector version
-// with GOEXPERIMENT=simd measured 2.8x slower than this loop, and two rows
-// per iteration into two sets of accumulators 1.2x slower: spills.)
-func (t *Table) sum8(choices []int, acc []float64) (bad int) {
-	var a0, a1, a2, a3, a4, a5, a6, a7 float64
-	for p, c := range choices {
-		if uint(c) >= uint(t.nopts[p]) {
-			return p
-		}
-		i := t.offs[p] + c*8
-		r := (*[8]float64)(t.data[i : i+8])
-		a0 += r[0]
-		a1 += r[1]
-		a2 += r[2]
-		a3 += r[3]
-		a4 += r[4]
-		a5 += r[5]
-		a6 += r[6]
-		a7 += r[7]
+func (t *Table) checkArgs(choices []int, buf []float64) error {
+	if len(choices) != len(t.nopts) {
+		return fmt.Errorf("cost table: %d choices for %d positions", len(choices), len(t.nopts))
 	}
-	acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7] = a0, a1, a2, a3, a4, a5, a6, a7
-	return -1
+	if n := t.BufLen(); len(buf) < n {
+		return fmt.Errorf("cost table: buffer has %d entries, need %d", len(buf), n)
+	}
+	return nil
+}
+
+func rangeErr(choices, nopts []int, bad int) error {
+	return fmt.Errorf("cost table: option %d out of range [0, %d) at position %d", choices[bad], nopts[bad], bad)
+}
+
+// evaluateGeneric is Evaluate from the table's rows: the sum of whole cost
+// vectors finished by each target's Latency. It is the path of targets the
+// compiled forms cannot express; arguments are checked by the caller.
+func (t *Table) evaluateGeneric(choices []int, buf []float64) (Scores, error) {
+	nt, d := len(t.m.targets), t.m.dims
+	acc := buf[nt : nt+d]
+	if bad := t.sum(choices, acc); bad >= 0 {
+		return Scores{}, rangeErr(choices, t.nopts, bad)
+	}
+	return t.m.finish(acc, buf[:nt]), nil
 }
 
 // sum writes into acc the sum of the chosen rows. It returns the first

@@ -1,10 +1,13 @@
 package hwcost
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/multihw/multihw/blocks"
 )
@@ -280,29 +283,128 @@ func benchChoices(b *testing.B, sp macroSpace, tab *Table, n int) ([][]int, []*b
 	return idx, archs
 }
 
-// BenchmarkTable evaluates AVG/MAX over the paper's four targets by table
-// lookups on a MultiAVG-like space: 22 positions, 7 width multipliers, 24
-// block ops. Compare evals/s with BenchmarkGeneric in the same run.
+// evaluatePrev is Table.Evaluate as it was before the compiled forms (issue
+// 13): whole rows of the paper's 8 cost values summed in 8 registers, each
+// target finished from flat arrays. It stays here to measure the compiled
+// forms against it side by side (BenchmarkTable).
+func evaluatePrev(t *Table, choices []int, buf []float64) (Scores, error) {
+	nt, d := len(t.m.targets), t.m.dims
+	if err := t.checkArgs(choices, buf); err != nil {
+		return Scores{}, err
+	}
+	if d != 8 || !t.affine {
+		return Scores{}, fmt.Errorf("evaluatePrev: only for 8 cost values of affine targets")
+	}
+	var a0, a1, a2, a3, a4, a5, a6, a7 float64
+	for p, c := range choices {
+		if uint(c) >= uint(t.nopts[p]) {
+			return Scores{}, rangeErr(choices, t.nopts, p)
+		}
+		i := t.offs[p] + c*8
+		r := (*[8]float64)(t.data[i : i+8])
+		a0 += r[0]
+		a1 += r[1]
+		a2 += r[2]
+		a3 += r[3]
+		a4 += r[4]
+		a5 += r[5]
+		a6 += r[6]
+		a7 += r[7]
+	}
+	acc := buf[nt : nt+d]
+	acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7] = a0, a1, a2, a3, a4, a5, a6, a7
+	r := buf[:nt]
+	for i, o := range t.at {
+		lat := acc[o] + t.fixed[i]
+		if t.rate[i] > 0 && acc[o+1] > t.free[i] {
+			lat += (acc[o+1] - t.free[i]) * t.rate[i]
+		}
+		r[i] = lat
+	}
+	return t.m.normalize(r), nil
+}
+
+// BenchmarkTable evaluates the paper's four targets by table lookups on a
+// MultiAVG-like space (22 positions, 7 width multipliers, 24 block ops):
+// the search's objectives AVG and MAX (Evaluator) and all scores at once
+// (Table.Evaluate), each side by side with the previous implementation
+// (evaluatePrev) on the same architectures: blocks of 64 evaluations
+// alternate between the two (which goes first alternates too), so both see
+// the same load. It reports each one's time per evaluation, the new one's
+// evaluations/s and the ratio. BenchmarkGeneric is the path without tables.
 func BenchmarkTable(b *testing.B) {
 	sp := fullSpace()
 	m := mustMetric(b, NewMetric())
 	tab := sp.table(b, m)
 	idx, _ := benchChoices(b, sp, tab, 1024)
 	buf := make([]float64, tab.BufLen())
-	b.ReportAllocs()
-	b.ResetTimer()
-	var sink float64
-	for i := 0; b.Loop(); i++ {
-		s, err := tab.Evaluate(idx[i&1023], buf)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sink += s.Avg + s.Max
+	prev := func(c []int) (float64, error) {
+		s, err := evaluatePrev(tab, c, buf)
+		return s.Avg + s.Max, err
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
+	for _, obj := range []string{ObjectiveAvg, ObjectiveMax, "scores"} {
+		var eval func(c []int) (float64, error)
+		if obj == "scores" {
+			eval = func(c []int) (float64, error) {
+				s, err := tab.Evaluate(c, buf)
+				return s.Avg + s.Max, err
+			}
+		} else {
+			e, err := tab.Evaluator(obj)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if gen, why := e.Generic(); gen {
+				b.Fatalf("%s: generic path: %s", obj, why)
+			}
+			eval = func(c []int) (float64, error) { return e.Eval(c, buf) }
+		}
+		b.Run(obj, func(b *testing.B) { sideBySide(b, idx, eval, prev) })
+	}
+}
+
+// sideBySide times fast and prev on alternating blocks of 64 evaluations of
+// idx and reports the median block of each (per evaluation): the machine is
+// shared, and a block the scheduler interrupts would otherwise count.
+func sideBySide(b *testing.B, idx [][]int, fast, prev func([]int) (float64, error)) {
+	const block = 64
+	var tf, tp []time.Duration
+	var sink float64
+	run := func(f func([]int) (float64, error), j int) time.Duration {
+		start := time.Now()
+		for _, c := range idx[j : j+block] {
+			v, err := f(c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sink += v
+		}
+		return time.Since(start)
+	}
+	n := 0
+	for b.Loop() {
+		j := n * block % len(idx)
+		if n%2 == 0 {
+			tf = append(tf, run(fast, j))
+			tp = append(tp, run(prev, j))
+		} else {
+			tp = append(tp, run(prev, j))
+			tf = append(tf, run(fast, j))
+		}
+		n++
+	}
 	if sink == 0 {
 		b.Fatal("no work")
 	}
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2].Nanoseconds()) / block
+	}
+	f, p := median(tf), median(tp)
+	b.ReportMetric(1e9/f, "evals/s")
+	b.ReportMetric(f, "ns/eval")
+	b.ReportMetric(p, "prev-ns/eval")
+	b.ReportMetric(p/f, "speedup")
 }
 
 // BenchmarkGeneric evaluates the same architectures through Metric.Scores

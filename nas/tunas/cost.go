@@ -2,8 +2,6 @@ package tunas
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
@@ -13,15 +11,16 @@ import (
 // Objectives combining the normalised latencies of a metric's targets; any
 // other objective names a single target of the metric.
 const (
-	ObjectiveAvg      = "avg"
-	ObjectiveMax      = "max"
-	ObjectiveWeighted = "weighted"
+	ObjectiveAvg      = hwcost.ObjectiveAvg
+	ObjectiveMax      = hwcost.ObjectiveMax
+	ObjectiveWeighted = hwcost.ObjectiveWeighted
 )
 
 // Cost is T(a) of the points of a space: the objective over the metric's
 // normalised latencies of the deployed architecture space.Arch(point),
-// computed from an hwcost.Table filled once per option, so an evaluation
-// costs a few hundred additions. It is not safe for concurrent use.
+// computed from an hwcost.Table filled once per option and compiled for the
+// objective (hwcost.Evaluator), so the table's part of an evaluation is a
+// few dozen additions. It is not safe for concurrent use.
 //
 // Table positions: the stem (one option per width); per stage,
 // its first block (options: previous width × own width × kind × kernel ×
@@ -35,6 +34,7 @@ type Cost struct {
 	objective string
 	target    int // for a single-target objective, its index; else -1
 	table     *hwcost.Table
+	eval      *hwcost.Evaluator // the objective, compiled
 	choices   []int
 	buf       []float64
 }
@@ -45,17 +45,15 @@ func NewCost(space *nas.Space, metric *hwcost.Metric, objective string) (*Cost, 
 	if err := space.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cost{space: space, layout: space.Layout(), metric: metric, objective: objective, target: -1}
-	switch objective {
-	case ObjectiveAvg, ObjectiveMax, ObjectiveWeighted:
-	default:
-		c.target = slices.Index(metric.TargetNames(), objective)
-		if c.target < 0 {
-			return nil, fmt.Errorf("unknown objective %q (valid: %s, %s, %s, or one of the targets %s)",
-				objective, ObjectiveAvg, ObjectiveMax, ObjectiveWeighted, strings.Join(metric.TargetNames(), ", "))
-		}
+	c := &Cost{space: space, layout: space.Layout(), metric: metric, objective: objective}
+	var err error
+	if c.target, err = metric.ObjectiveTarget(objective); err != nil {
+		return nil, err
 	}
 	if err := c.fill(); err != nil {
+		return nil, fmt.Errorf("cost table of space %q: %w", space.Name, err)
+	}
+	if c.eval, err = c.table.Evaluator(objective); err != nil {
 		return nil, fmt.Errorf("cost table of space %q: %w", space.Name, err)
 	}
 	c.choices = make([]int, c.table.Positions())
@@ -184,23 +182,7 @@ func (c *Cost) T(p nas.Point) (float64, error) {
 	if err := c.choose(p); err != nil {
 		return 0, err
 	}
-	sc, err := c.table.Evaluate(c.choices, c.buf)
-	if err != nil {
-		return 0, err
-	}
-	return c.pick(sc), nil
-}
-
-func (c *Cost) pick(sc hwcost.Scores) float64 {
-	switch {
-	case c.target >= 0:
-		return c.buf[c.target]
-	case c.objective == ObjectiveMax:
-		return sc.Max
-	case c.objective == ObjectiveWeighted:
-		return sc.Weighted
-	}
-	return sc.Avg
+	return c.eval.Eval(c.choices, c.buf)
 }
 
 // Costs is the cost breakdown of one architecture.
@@ -223,9 +205,13 @@ func (c *Cost) Breakdown(p nas.Point) (Costs, error) {
 	if err != nil {
 		return Costs{}, err
 	}
-	out := Costs{Normalized: map[string]float64{}, Avg: sc.Avg, Max: sc.Max, Weighted: sc.Weighted, T: c.pick(sc)}
+	out := Costs{Normalized: map[string]float64{}, Avg: sc.Avg, Max: sc.Max, Weighted: sc.Weighted}
 	for i, n := range c.metric.TargetNames() {
 		out.Normalized[n] = c.buf[i]
+	}
+	// T as T(p) computes it (the same value to rounding as the scores').
+	if out.T, err = c.eval.Eval(c.choices, c.buf); err != nil {
+		return Costs{}, err
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package tunas
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,84 @@ func checkCostMatchesMetric(t *testing.T, sp *nas.Space) {
 		}
 		if math.Abs(bd.Avg-sc.Avg) > 1e-12 || bd.T != bd.Max {
 			t.Fatalf("breakdown %+v vs scores %+v", bd, sc)
+		}
+	}
+}
+
+// forObjective is the cost of the same table under another objective (as
+// NewCost would make it, without filling the table again).
+func (c *Cost) forObjective(t *testing.T, objective string) *Cost {
+	d := *c
+	var err error
+	d.objective = objective
+	if d.target, err = c.metric.ObjectiveTarget(objective); err != nil {
+		t.Fatal(err)
+	}
+	if d.eval, err = c.table.Evaluator(objective); err != nil {
+		t.Fatal(err)
+	}
+	d.buf = make([]float64, c.table.BufLen())
+	d.choices = make([]int, c.table.Positions())
+	return &d
+}
+
+// TestCostTargetSets ties T to the metric's generic path to 1e-12 for the
+// target sets a search can name (--targets: groups, a single target, a
+// target file) and their objectives, on the paper's space and a tiny one, and
+// checks that T takes the compiled fast path (hwcost.Evaluator).
+func TestCostTargetSets(t *testing.T) {
+	ps := hwcost.DefaultParams().Targets["pixel4-edgetpu"]
+	ps.OnChipMB, ps.RunsDeadOps = 0.02, true // spills on both spaces
+	file := filepath.Join(t.TempDir(), "my-npu.json")
+	if err := (&hwcost.TargetFile{Target: "my-npu", Precision: hwcost.FP16, Params: ps}).Save(file); err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range []*nas.Space{tinySpace(), nas.MultiHWSpace()} {
+		for _, tc := range []struct {
+			targets    []string
+			objectives []string
+		}{
+			{[]string{"paper"}, []string{ObjectiveAvg, ObjectiveMax, "pixel4-edgetpu"}},
+			{[]string{"mnv4"}, []string{ObjectiveAvg, ObjectiveMax}},
+			{[]string{"pixel4-edgetpu"}, []string{ObjectiveAvg, ObjectiveMax, "pixel4-edgetpu"}},
+			{[]string{"paper", file}, []string{ObjectiveAvg, ObjectiveMax, ObjectiveWeighted, "my-npu"}},
+		} {
+			m, err := hwcost.NewMetric().Targets(tc.targets...).Done()
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := NewCost(sp, m, tc.objectives[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(3, 4))
+			points := sp.CoveringPoints()
+			for range 30 {
+				points = append(points, sp.Sample(rng, nil))
+			}
+			for _, obj := range tc.objectives {
+				c := first.forObjective(t, obj)
+				if g, why := c.eval.Generic(); g {
+					t.Fatalf("%s %v %s: generic path (%s)", sp.Name, tc.targets, obj, why)
+				}
+				for _, p := range points {
+					a, err := sp.Arch(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := c.ArchCosts(a)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := c.T(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if math.Abs(got-want.T) > 1e-12*math.Max(1, want.T) {
+						t.Fatalf("%s %v %s, point %v: table T %.15g, metric %.15g", sp.Name, tc.targets, obj, p, got, want.T)
+					}
+				}
+			}
 		}
 	}
 }
