@@ -190,3 +190,51 @@ func goBackend(t testing.TB) compute.Backend {
 	}
 	return be
 }
+
+// BenchmarkCostT is the search's T(p) of random points of the paper's space
+// (AVG of the paper's targets): the walk of the point into table choices
+// plus the compiled table (hwcost.Evaluator), next to the generic path
+// (Space.Arch and Metric.Scores) on the same points.
+func BenchmarkCostT(b *testing.B) {
+	sp := nas.MultiHWSpace()
+	m, err := hwcost.NewMetric().Done()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := NewCost(sp, m, ObjectiveAvg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	points := make([]nas.Point, 256)
+	for i := range points {
+		points[i] = sp.Sample(rng, nil)
+	}
+	for _, path := range []string{"table", "generic"} {
+		b.Run(path, func(b *testing.B) {
+			var sink float64
+			for i := 0; b.Loop(); i++ {
+				p := points[i%len(points)]
+				var t float64
+				if path == "table" {
+					t, err = c.T(p)
+				} else {
+					var a *blocks.Arch
+					if a, err = sp.Arch(p); err == nil {
+						var cs Costs
+						cs, err = c.ArchCosts(a)
+						t = cs.T
+					}
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += t
+			}
+			if sink == 0 {
+				b.Fatal("no work")
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
+		})
+	}
+}
