@@ -293,3 +293,45 @@ func TestEvaluatorErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTableSetAfterEvaluate: Evaluate sees a Set made after it compiled
+// itself; an Evaluator keeps the table as it was when made.
+func TestTableSetAfterEvaluate(t *testing.T) {
+	sp := smallSpace()
+	m := mustMetric(t, NewMetric())
+	tab := sp.table(t, m)
+	idx := make([]int, tab.Positions())
+	sp.encode(sp.random(rand.New(rand.NewSource(2))), idx)
+	buf := make([]float64, tab.BufLen())
+	before, err := tab.Evaluate(idx, buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tab.Evaluator(ObjectiveAvg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The head of the chosen width, now at 8× the resolution: costlier.
+	last := len(idx) - 1
+	h := HeadSegment(macroHead, 1001, sp.width(256, idx[last]), 56)
+	if err := tab.Set(last, idx[last], h); err != nil {
+		t.Fatal(err)
+	}
+	after, err := tab.Evaluate(idx, buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(after.Avg > before.Avg) {
+		t.Errorf("Evaluate after Set: AVG %g, before %g", after.Avg, before.Avg)
+	}
+	if v, err := e.Eval(idx, buf); err != nil || !near(v, before.Avg) {
+		t.Errorf("Evaluator made before the Set: %g (%v), want %g", v, err, before.Avg)
+	}
+	e2, err := tab.Evaluator(ObjectiveAvg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := e2.Eval(idx, buf); err != nil || !near(v, after.Avg) {
+		t.Errorf("Evaluator made after the Set: %g (%v), want %g", v, err, after.Avg)
+	}
+}
