@@ -6,6 +6,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/multihw/multihw/blocks"
 )
 
 // Batch-normalization variable names (Keras names, 4 per channel, the count
@@ -36,6 +38,14 @@ func BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
 // constants, the scale is folded into the weights of the lowered convolution
 // that produced x (see fold.go).
 func (o Ops) BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *Node {
+	return o.BatchNormAct(scope, x, momentum, epsilon, "")
+}
+
+// BatchNormAct is Activate(o.BatchNorm(scope, x, momentum, epsilon), act).
+// At inference, where BatchNorm folds into the lowered op that produced x,
+// the activation may join that op too (FusedDense for NHWC pointwise
+// convolutions: one pass over the output for the product, shift and ReLU).
+func (o Ops) BatchNormAct(scope *model.Scope, x *Node, momentum, epsilon float64, act blocks.Activation) *Node {
 	if momentum < 0 || momentum >= 1 {
 		exceptions.Panicf("convnet.BatchNorm: momentum must be in [0, 1), got %g", momentum)
 	}
@@ -60,7 +70,11 @@ func (o Ops) BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *
 		}{{gamma, gammaVar}, {beta, betaVar}, {mm, mmVar}, {mv, mvVar}} {
 			noteVariable(nv.n, nv.v)
 		}
-		return o.inferenceNorm(x, gamma, beta, mm, mv, epsilon)
+		y, activated := o.inferenceNorm(x, gamma, beta, mm, mv, epsilon, act)
+		if activated {
+			return y
+		}
+		return Activate(y, act)
 	}
 
 	y, mean, variance := o.batchStatsNorm(x, gamma, beta, epsilon)
@@ -70,21 +84,22 @@ func (o Ops) BatchNorm(scope *model.Scope, x *Node, momentum, epsilon float64) *
 	}
 	update(mmVar, mean)
 	update(mvVar, variance)
-	return y
+	return Activate(y, act)
 }
 
 // inferenceNorm is x·scale + shift with scale = γ/√(var+ε) and shift = β −
 // mean·scale: folded into the weights of the lowered op that produced x
 // (FoldBatchNorm) when the statistics and those weights are known constants.
-func (o Ops) inferenceNorm(x, gamma, beta, mean, variance *Node, epsilon float64) *Node {
+// activated reports whether act was applied as well (see foldBatchNorm).
+func (o Ops) inferenceNorm(x, gamma, beta, mean, variance *Node, epsilon float64, act blocks.Activation) (y *Node, activated bool) {
 	if o.Lowered {
-		if y := o.foldBatchNorm(x, gamma, beta, mean, variance, epsilon); y != nil {
-			return y
+		if y, activated := o.foldBatchNorm(x, gamma, beta, mean, variance, epsilon, act); y != nil {
+			return y, activated
 		}
 	}
 	scale := Mul(gamma, Reciprocal(Sqrt(AddScalar(variance, epsilon))))
 	shift := Sub(beta, Mul(mean, scale))
-	return Add(Mul(x, o.perChannel(scale)), o.perChannel(shift))
+	return Add(Mul(x, o.perChannel(scale)), o.perChannel(shift)), false
 }
 
 // BatchStatsNorm normalizes activations x (in the ops' layout) with their

@@ -283,7 +283,7 @@ func (n *Net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.A
 		w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, in, out), k*k*in, act != "")
 		y = n.ops.Conv(x, w, stride)
 	}
-	return Activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
+	return n.ops.BatchNormAct(scope.In(ScopeBN), y, n.momentum, n.epsilon, act)
 }
 
 // depthwise is a k×k depthwise convolution + BatchNorm + activation.
@@ -291,7 +291,7 @@ func (n *Net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.A
 	c := n.ops.Channels(x)
 	w := weights(scope, x.Graph(), shapes.Make(x.DType(), k, k, c), k*k, act != "")
 	y := n.ops.Depthwise(x, w, stride)
-	return Activate(n.ops.BatchNorm(scope.In(ScopeBN), y, n.momentum, n.epsilon), act)
+	return n.ops.BatchNormAct(scope.In(ScopeBN), y, n.momentum, n.epsilon, act)
 }
 
 // dense is a fully connected layer with bias on x [batch, features].

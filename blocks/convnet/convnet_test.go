@@ -334,7 +334,7 @@ func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 	for _, o := range []Ops{{}, {Lowered: true}, {Lowered: true, Layout: CHWN}} {
 		// Inference changes no variable: one store for all. (A clone's
 		// variables enter graphs as parameters, not constants.)
-		folded := -1
+		folded, dense := -1, -1
 		exec, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
 			n, m := NewNet(o), scope.In("model")
 			y := n.Stem(m, images, arch.Stem)
@@ -342,7 +342,7 @@ func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 				y = n.Block(m.In("%s", BlockScope(i)), y, blk)
 			}
 			logits := n.Head(m, y, arch.Head, arch.Classes)
-			folded = stateOf(images.Graph()).folded
+			folded, dense = stateOf(images.Graph()).folded, stateOf(images.Graph()).dense
 			return logits
 		})
 		if err != nil {
@@ -362,6 +362,11 @@ func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 		}
 		if folded != nbn {
 			t.Errorf("%s: %d of %d BatchNorms folded into the convolutions", o, folded, nbn)
+		}
+		// NHWC pointwise convolutions become FusedDense ops (with their
+		// shift and ReLU) on the Go backend; CHWN ones stay products.
+		if wantDense := o.Layout == NHWC; (dense > 0) != wantDense || dense > folded {
+			t.Errorf("%s: %d of %d folded BatchNorms in a FusedDense", o, dense, folded)
 		}
 		if e := maxRelErr(got, want); e > 1e-4 {
 			t.Errorf("%s: inference logits differ from the native ones: relative error %.2g", o, e)

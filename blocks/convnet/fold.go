@@ -1,10 +1,13 @@
 package convnet
 
 import (
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/multihw/multihw/blocks"
 )
 
 // Inference-time folding. On the Go backend an inference graph embeds the
@@ -25,14 +28,20 @@ type foldState struct {
 	consts map[*Node]*tensors.Tensor // constant nodes and their values
 	folds  map[*Node]foldRec         // lowered conv outputs BatchNorm can fold into
 	folded int                       // BatchNorms folded (tests)
+	dense  int                       // of which into a FusedDense (tests)
 }
 
 // foldRec records that a lowered op's output y is linear in its weights w,
 // each output channel in the weights' last axis: rebuild(w') builds the same
 // op with weights w' (without a gradient of its own: inference only).
+// dense, set for ops that are one product of their input with w (NHWC
+// pointwise convolutions), builds that product, a bias per output channel
+// and an activation as one backend FusedDense: the bias and activation then
+// cost no pass of their own over the output.
 type foldRec struct {
 	w       *Node
 	rebuild func(w *Node) *Node
+	dense   func(w, bias *Node, act compute.ActivationType) *Node
 }
 
 func stateOf(g *Graph) *foldState {
@@ -87,31 +96,58 @@ func recordFold(y, w *Node, rebuild func(w *Node) *Node) {
 	stateOf(y.Graph()).folds[y] = foldRec{w: w, rebuild: rebuild}
 }
 
+// setDense records the FusedDense form of the foldable op output y (see
+// foldRec); a no-op when y was not recorded as foldable.
+func setDense(y *Node, dense func(w, bias *Node, act compute.ActivationType) *Node) {
+	st := stateOf(y.Graph())
+	if f, ok := st.folds[y]; ok {
+		f.dense = dense
+		st.folds[y] = f
+	}
+}
+
 // foldBatchNorm returns BatchNorm at inference of y, the output of a lowered
 // op of o, as op(x, w') + b' with w' and b' from FoldBatchNorm, when y is
 // foldable and its weights and the BatchNorm statistics are known constants;
-// else nil.
-func (o Ops) foldBatchNorm(y, gamma, beta, mean, variance *Node, epsilon float64) *Node {
+// else nil. activated reports whether act was applied too (as part of a
+// FusedDense, which has ReLU but not ReLU6).
+func (o Ops) foldBatchNorm(y, gamma, beta, mean, variance *Node, epsilon float64, act blocks.Activation) (out *Node, activated bool) {
 	st := stateOf(y.Graph())
 	f, ok := st.folds[y]
 	if !ok {
-		return nil
+		return nil, false
 	}
 	w, g, b, m, v := constOf(f.w), constOf(gamma), constOf(beta), constOf(mean), constOf(variance)
 	if w == nil || g == nil || b == nil || m == nil || v == nil {
-		return nil
+		return nil, false
 	}
 	dims := f.w.Shape().Dimensions
 	if dims[len(dims)-1] != len(g) {
-		return nil
+		return nil, false
 	}
 	folded, bias, err := FoldBatchNorm(w, g, b, m, v, epsilon)
 	if err != nil {
-		return nil // Not finite: left to the graph, which computes the same values.
+		return nil, false // Not finite: left to the graph, which computes the same values.
 	}
 	st.folded++
-	out := f.rebuild(newConst(y.Graph(), folded, dims...))
-	return Add(out, o.perChannel(newConst(y.Graph(), bias, len(bias))))
+	wc, bc := newConst(y.Graph(), folded, dims...), newConst(y.Graph(), bias, len(bias))
+	if f.dense != nil && hasOp(y.Graph(), compute.OpTypeFusedDense) {
+		st.dense++
+		switch act {
+		case "":
+			return f.dense(wc, bc, compute.ActivationNone), true
+		case blocks.ReLU:
+			return f.dense(wc, bc, compute.ActivationRelu), true
+		}
+		return f.dense(wc, bc, compute.ActivationNone), false
+	}
+	return Add(f.rebuild(wc), o.perChannel(bc)), false
+}
+
+// hasOp reports whether the backend of g implements op.
+func hasOp(g *Graph, op compute.OpType) bool {
+	be := g.Backend()
+	return be != nil && be.Capabilities().Operations[op]
 }
 
 // transposeMatrix returns the transpose of the matrix m, computed once when

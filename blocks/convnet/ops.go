@@ -179,13 +179,19 @@ func (o Ops) image(b, h, w, c int) []int {
 	return []int{b, h, w, c}
 }
 
-// perChannel reshapes a [C] vector to broadcast over the channel axis.
+// perChannel reshapes a [C] vector to broadcast over the channel axis (a
+// known constant becomes a constant of that shape: a Reshape op copies it
+// on every run).
 func (o Ops) perChannel(v *Node) *Node {
 	c := v.Shape().Size()
+	dims := []int{1, 1, 1, c}
 	if o.layout() == CHWN {
-		return Reshape(v, c, 1, 1, 1)
+		dims = []int{c, 1, 1, 1}
 	}
-	return Reshape(v, 1, 1, 1, c)
+	if cv := constOf(v); cv != nil {
+		return newConst(v.Graph(), cv, dims...)
+	}
+	return Reshape(v, dims...)
 }
 
 // In converts NHWC images [B,H,W,C] to the ops' layout.
@@ -246,13 +252,21 @@ func (o Ops) Pointwise(x, w *Node, stride int) *Node {
 		return o.Conv(x, Reshape(w, 1, 1, cin, cout), stride)
 	}
 	var xs *Node // subsampled once, for the op and its folded rebuild
-	return o.weighted(x, w, func(x *Node) *Node { return refPointwise(x, w, stride) },
+	y := o.weighted(x, w, func(x *Node) *Node { return refPointwise(x, w, stride) },
 		func(w *Node, plain bool) (*Node, bool) {
 			if xs == nil {
 				xs = o.Subsample(x, stride)
 			}
 			return o.pointwise(xs, w, plain)
 		})
+	if o.layout() == NHWC {
+		// NHWC x·w is FusedDense's product: folded, the BatchNorm shift and
+		// ReLU join it.
+		setDense(y, func(w, bias *Node, act compute.ActivationType) *Node {
+			return BackendFusedDense(xs, w, bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: act}})
+		})
+	}
+	return y
 }
 
 // weighted applies a lowered op with weights w to x: lower(w, false), or
@@ -323,8 +337,15 @@ func (o Ops) depthwise(x, w *Node, stride int, plain bool) (*Node, bool) {
 	return o.depthwiseTaps(x, w, k, stride, plain)
 }
 
-// tapWeight is the per-channel weight of tap (dy, dx) shaped to broadcast.
+// tapWeight is the per-channel weight of tap (dy, dx) shaped to broadcast
+// (a constant when w is one).
 func (o Ops) tapWeight(w *Node, dy, dx int) *Node {
+	if v := constOf(w); v != nil {
+		d := w.Shape().Dimensions
+		c := d[2]
+		i := (dy*d[1] + dx) * c
+		return o.perChannel(newConst(w.Graph(), v[i:i+c], c))
+	}
 	return o.perChannel(Slice(w, AxisElem(dy), AxisElem(dx)))
 }
 
