@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 
+	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/train/data"
@@ -74,8 +75,12 @@ type Inference struct {
 	Norm  data.Norm
 	store *model.Store
 	exec  *model.Exec
-	be    compute.Backend
-	raw   bool
+	// staged, on the pure-Go backend, runs the few-image batches (the
+	// NHWC layout) with the depthwise convolutions in Go between graph
+	// segments: the same logits, 2x faster (convnet.Staged).
+	staged *convnet.Staged
+	be     compute.Backend
+	raw    bool
 }
 
 // InferenceOptions configure NewInference.
@@ -105,9 +110,13 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	if len(norm.Mean) != c.TrainArch.Channels || len(norm.Std) != c.TrainArch.Channels {
 		return nil, fmt.Errorf("checkpoint normalisation has %d channels, the architecture %d", len(norm.Mean), c.TrainArch.Channels)
 	}
+	var pre func(images *Node) *Node
+	if opts.RawPixels {
+		pre = func(images *Node) *Node { return normalizeGraph(images, norm) }
+	}
 	fn := func(scope *model.Scope, images *Node) *Node {
-		if opts.RawPixels {
-			images = normalizeGraph(images, norm)
+		if pre != nil {
+			images = pre(images)
 		}
 		return b.Logits(scope.In(ModelScope), images)
 	}
@@ -115,7 +124,12 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	if err != nil {
 		return nil, err
 	}
-	return &Inference{Arch: c.TrainArch, Norm: norm, store: store, exec: exec, be: be, raw: opts.RawPixels}, nil
+	inf = &Inference{Arch: c.TrainArch, Norm: norm, store: store, exec: exec, be: be, raw: opts.RawPixels}
+	if backend.IsGo(be) {
+		// Refused (nil) where it does not apply: no depthwise layer, native ops.
+		inf.staged, _ = b.NewStaged(be, store, ModelScope, pre)
+	}
+	return inf, nil
 }
 
 // Exec returns the underlying executor (e.g. for ONNX export).
@@ -133,16 +147,28 @@ func (m *Inference) Logits(images []float32, batch, h, w, c int) (logits []float
 	}
 	in := tensors.FromFlatDataAndDimensions(images, batch, h, w, c)
 	defer func() { _ = in.FinalizeAll() }()
-	out, err := m.exec.Exec(in)
+	var out *tensors.Tensor
+	if m.staged != nil && convnet.LayoutFor(batch) == convnet.NHWC {
+		out, err = m.staged.Logits(in)
+	} else {
+		var outs []*tensors.Tensor
+		outs, err = m.exec.Exec(in)
+		if err == nil {
+			out = outs[0]
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = out[0].FinalizeAll() }()
-	return tensors.CopyFlatData[float32](out[0])
+	defer func() { _ = out.FinalizeAll() }()
+	return tensors.CopyFlatData[float32](out)
 }
 
 // Finalize frees the executor and the variables.
 func (m *Inference) Finalize() {
+	if m.staged != nil {
+		m.staged.Finalize()
+	}
 	m.exec.Finalize()
 	m.store.Finalize()
 }

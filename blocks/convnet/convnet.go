@@ -185,9 +185,7 @@ func (n *Net) Stem(scope *model.Scope, images *Node, b blocks.Block) *Node {
 		checkImage("Stem", images)
 		n.ops = n.ops.ForBatch(images.Shape().Dimensions[0])
 	}
-	p := b.Plan(images.Shape().Dimensions[3])
-	p.Ops[0].Name = blocks.OpNameStem
-	return n.Plan(scope, n.ops.In(images), p)
+	return n.Plan(scope, n.ops.In(images), stemPlan(b, images.Shape().Dimensions[3]))
 }
 
 // Head builds the head h and a classifier of the given width (h.Plan): the
@@ -212,14 +210,26 @@ func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
 		exceptions.Panicf("plan for %d input channels applied to %s", p.In, x.Shape())
 	}
 	vals := make([]*Node, len(p.Ops))
-	val := func(v int) *Node {
-		if v == blocks.PlanInput {
-			return x
+	sub := subScopes(scope)
+	for i, op := range p.Ops {
+		ins := make([]*Node, len(op.Inputs))
+		for j, v := range op.Inputs {
+			if v == blocks.PlanInput {
+				ins[j] = x
+			} else {
+				ins[j] = vals[v]
+			}
 		}
-		return vals[v]
+		vals[i] = n.op(scope, sub(op.Name), op, ins)
 	}
-	// gomlx lets a graph enter each sub-scope once: "head.conv" and
-	// "head.hidden" share the one "head" scope.
+	return vals[len(vals)-1]
+}
+
+// subScopes returns the scope of each op of a plan under the plan's scope,
+// by the op's name ("head.conv" → scope/head/conv). gomlx lets a graph
+// enter each sub-scope once: "head.conv" and "head.hidden" share the one
+// "head" scope.
+func subScopes(scope *model.Scope) func(name string) *model.Scope {
 	scopes := map[string]*model.Scope{"": scope}
 	var sub func(name string) *model.Scope
 	sub = func(name string) *model.Scope {
@@ -234,42 +244,44 @@ func (n *Net) Plan(scope *model.Scope, x *Node, p blocks.Plan) *Node {
 		scopes[name] = s
 		return s
 	}
-	for i, op := range p.Ops {
-		s := sub(op.Name)
-		in := val(op.Inputs[0])
-		switch op.Op {
-		case blocks.OpConv, blocks.OpFused, blocks.OpPW:
-			if op.Groups != 1 || !op.Norm {
-				exceptions.Panicf("op %s: only ungrouped convolutions followed by BatchNorm are built (groups %d, norm %v)", op.Name, op.Groups, op.Norm)
-			}
-			vals[i] = n.conv(s, in, op.Kernel, op.Stride, op.Out, op.Act)
-		case blocks.OpDW:
-			vals[i] = n.depthwise(s, in, op.Kernel, op.Stride, op.Act)
-		case blocks.OpAdd:
-			sum := in
-			for _, v := range op.Inputs[1:] {
-				sum = Add(sum, val(v))
-			}
-			vals[i] = Activate(sum, op.Act)
-		case blocks.OpPool:
-			if op.Kernel != 0 {
-				exceptions.Panicf("op %s: only global pooling is built", op.Name)
-			}
-			vals[i] = n.ops.Pool(in)
-		case blocks.OpFC:
-			if op.Dropout > 0 {
-				in = layers.DropoutStatic(scope, in, op.Dropout)
-			}
-			gain := 1.0
-			if op.Act != "" {
-				gain = 2
-			}
-			vals[i] = Activate(n.dense(s, in, op.Out, gain), op.Act)
-		default:
-			exceptions.Panicf("op %s: unknown primitive %q", op.Name, op.Op)
+	return sub
+}
+
+// op builds one op of a plan on its inputs (values of op.Inputs): scope is
+// the plan's, s the op's own (subScopes).
+func (n *Net) op(scope, s *model.Scope, op blocks.PlanOp, ins []*Node) *Node {
+	in := ins[0]
+	switch op.Op {
+	case blocks.OpConv, blocks.OpFused, blocks.OpPW:
+		if op.Groups != 1 || !op.Norm {
+			exceptions.Panicf("op %s: only ungrouped convolutions followed by BatchNorm are built (groups %d, norm %v)", op.Name, op.Groups, op.Norm)
 		}
+		return n.conv(s, in, op.Kernel, op.Stride, op.Out, op.Act)
+	case blocks.OpDW:
+		return n.depthwise(s, in, op.Kernel, op.Stride, op.Act)
+	case blocks.OpAdd:
+		sum := in
+		for _, v := range ins[1:] {
+			sum = Add(sum, v)
+		}
+		return Activate(sum, op.Act)
+	case blocks.OpPool:
+		if op.Kernel != 0 {
+			exceptions.Panicf("op %s: only global pooling is built", op.Name)
+		}
+		return n.ops.Pool(in)
+	case blocks.OpFC:
+		if op.Dropout > 0 {
+			in = layers.DropoutStatic(scope, in, op.Dropout)
+		}
+		gain := 1.0
+		if op.Act != "" {
+			gain = 2
+		}
+		return Activate(n.dense(s, in, op.Out, gain), op.Act)
 	}
-	return vals[len(vals)-1]
+	exceptions.Panicf("op %s: unknown primitive %q", op.Name, op.Op)
+	return nil
 }
 
 // conv is a k×k (or 1×1) convolution + BatchNorm + activation ("" = linear).

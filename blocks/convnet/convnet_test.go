@@ -312,24 +312,7 @@ func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	x, _ := randomBatch(rng, arch, batch)
 	store := initializedStore(t, be, arch, x, 4)
-	nbn := 0
-	for v := range store.RootScope().IterVariables() {
-		if !strings.Contains(v.Path(), "/bn/") {
-			continue
-		}
-		nbn++
-		vals := make([]float32, v.Shape().Size())
-		for i := range vals {
-			vals[i] = float32(0.5 + rng.Float64()) // positive: also a valid variance
-			if strings.HasSuffix(v.Path(), BNBeta) || strings.HasSuffix(v.Path(), BNMovingMean) {
-				vals[i] -= 1
-			}
-		}
-		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, v.Shape().Dimensions...)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	nbn /= 4
+	nbn := randomizeBatchNorm(t, store, rng)
 	var want []float32
 	for _, o := range []Ops{{}, {Lowered: true}, {Lowered: true, Layout: CHWN}} {
 		// Inference changes no variable: one store for all. (A clone's
@@ -372,6 +355,31 @@ func testLoweredInferenceMatchesNative(t *testing.T, batch int) {
 			t.Errorf("%s: inference logits differ from the native ones: relative error %.2g", o, e)
 		}
 	}
+}
+
+// randomizeBatchNorm gives every BatchNorm variable of store random values
+// (γ, variance in [0.5, 1.5), β, mean in [-0.5, 0.5)) and returns the number
+// of BatchNorms.
+func randomizeBatchNorm(t *testing.T, store *model.Store, rng *rand.Rand) int {
+	t.Helper()
+	nbn := 0
+	for v := range store.RootScope().IterVariables() {
+		if !strings.Contains(v.Path(), "/bn/") {
+			continue
+		}
+		nbn++
+		vals := make([]float32, v.Shape().Size())
+		for i := range vals {
+			vals[i] = float32(0.5 + rng.Float64()) // positive: also a valid variance
+			if strings.HasSuffix(v.Path(), BNBeta) || strings.HasSuffix(v.Path(), BNMovingMean) {
+				vals[i] -= 1
+			}
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, v.Shape().Dimensions...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return nbn / 4
 }
 
 // initializedStore returns a store holding arch's variables under "model",

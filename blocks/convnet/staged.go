@@ -1,0 +1,430 @@
+package convnet
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/multihw/multihw/backend"
+	"github.com/multihw/multihw/blocks"
+)
+
+// Staged is the inference network of an architecture on the pure-Go backend
+// for a few images at a time (the NHWC layout, LayoutFor), run as a pipeline:
+// graph segments holding every op but the depthwise convolutions, built by
+// the same code as Builder.Logits (lowered, BatchNorm folded), and between
+// them each depthwise convolution with its folded BatchNorm and activation
+// as one pass in Go (depthwiseDirect). The logits are those of the one graph
+// Builder.Logits builds, float for float but for the sign of a zero (the
+// depthwise sums are the same, in the same order): what changes is the
+// time, as the backend has no fused depthwise op (see direct.go).
+//
+// The depthwise weights and BatchNorm statistics are read from the store
+// when the Staged is made: later changes to them are not seen.
+type Staged struct {
+	be     compute.Backend
+	stages []stage
+	// lastUse[v] is the last stage that reads value v (value 0: the
+	// images; value i+1: the output of the network's op i).
+	lastUse []int
+	out     int // the logits' value
+	// spare holds the depthwise stages' output tensors of finished runs,
+	// written again by the next run (fresh ones would be allocated and
+	// zeroed by Go on every run).
+	spare chan []*tensors.Tensor
+}
+
+// A graph segment gets the values it reads and returns those read later; a
+// value it reads for the last time is donated, so the backend reuses its
+// buffer (in place, or through its pool). recycle are the inputs of the
+// depthwise stages since the previous segment, dead after their Go pass:
+// passed as extra, unused and donated parameters, their buffers too return
+// to the backend's pool (Finalize would drop them: without this a run
+// allocated and zeroed ~30 MB, 14% of its CPU time).
+type stage struct {
+	exec      *model.Exec // a graph segment; nil for a depthwise stage
+	ins, outs []int
+	recycle   []int
+	dw        *directDW
+	dwIndex   int // the depthwise stage's index among them
+}
+
+// directDW is a depthwise convolution with folded BatchNorm for
+// depthwiseDirect.
+type directDW struct {
+	k, stride int
+	w, bias   []float32
+	act       dwActivation
+}
+
+// netOp is an op of the whole network: plan is the scope (under the model
+// scope) of the plan it belongs to ("" for the stem and the head,
+// BlockScope(i) for block i), ins the network values it reads.
+type netOp struct {
+	plan string
+	op   blocks.PlanOp
+	ins  []int
+}
+
+// networkOps lists the ops of the network arch in the order Builder.Logits
+// builds them (stem, blocks, head), op i producing value i+1.
+func networkOps(a *blocks.Arch) []netOp {
+	var ops []netOp
+	add := func(plan string, p blocks.Plan) {
+		input := len(ops) // the value the plan reads: the previous plan's output
+		base := len(ops) + 1
+		for _, op := range p.Ops {
+			ins := make([]int, len(op.Inputs))
+			for j, v := range op.Inputs {
+				if v == blocks.PlanInput {
+					ins[j] = input
+				} else {
+					ins[j] = base + v
+				}
+			}
+			ops = append(ops, netOp{plan: plan, op: op, ins: ins})
+		}
+	}
+	out := func(p blocks.Plan) int { return p.Ops[len(p.Ops)-1].Out }
+	p := stemPlan(a.Stem, a.Channels)
+	add("", p)
+	c := out(p)
+	for i, b := range a.Blocks {
+		p = b.Plan(c)
+		add(BlockScope(i), p)
+		c = out(p)
+	}
+	add("", a.Head.Plan(c, a.Classes))
+	return ops
+}
+
+// NewStaged makes the Staged inference network of the Builder's
+// architecture on the Go backend be, with the variables of store under
+// store.RootScope().In(modelScope) (as given to Logits). pre, if not nil,
+// transforms the images first (in the first graph segment). It fails when
+// the network has no depthwise convolution (the one graph is then the same
+// thing), when be is not the pure-Go backend or the Builder does not lower
+// convolutions there, and when a depthwise layer's variables are missing or
+// fold to non-finite values.
+func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope string, pre func(images *Node) *Node) (*Staged, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if !backend.IsGo(be) || !b.OpsFor(be).Lowered {
+		return nil, fmt.Errorf("convnet: staged inference runs the lowered ops on the pure-Go backend (backend %v)", be)
+	}
+	ops := networkOps(b.arch)
+	n := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
+	s := &Staged{be: be, lastUse: make([]int, len(ops)+1), out: len(ops)}
+	var seg []int     // ops of the current graph segment
+	var recycle []int // inputs of the depthwise stages since the last segment
+	flush := func() error {
+		if len(seg) == 0 {
+			return nil
+		}
+		st, err := n.segment(be, store, modelScope, pre, ops, seg, recycle)
+		s.stages, seg, recycle = append(s.stages, st), nil, nil
+		return err
+	}
+	root := store.RootScope().At("%s", modelScope)
+	for i, op := range ops {
+		if op.op.Op != blocks.OpDW || op.ins[0] == 0 { // The images are read by a graph (pre).
+			seg = append(seg, i)
+			continue
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
+		dw, err := foldedDW(root, op, b.bnEpsilon)
+		if err != nil {
+			return nil, err
+		}
+		s.stages = append(s.stages, stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, dw: dw})
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	ndw := 0
+	for si := range s.stages {
+		st := &s.stages[si]
+		if st.dw != nil {
+			st.dwIndex = ndw
+			ndw++
+		}
+		for _, v := range st.ins {
+			s.lastUse[v] = si
+		}
+	}
+	// A depthwise input read by no later stage is recycled by the next
+	// segment (none after the last segment: finalized).
+	for si, st := range s.stages {
+		if st.dw == nil || s.lastUse[st.ins[0]] != si {
+			continue
+		}
+		for sj := si + 1; sj < len(s.stages); sj++ {
+			if s.stages[sj].exec != nil {
+				s.stages[sj].recycle = append(s.stages[sj].recycle, st.ins[0])
+				break
+			}
+		}
+	}
+	s.spare = make(chan []*tensors.Tensor, 2)
+	if ndw == 0 {
+		return nil, fmt.Errorf("convnet: %s has no depthwise convolution to stage", b.arch.Name)
+	}
+	s.lastUse[s.out] = len(s.stages) // the result outlives the pipeline
+	return s, nil
+}
+
+// stemPlan is the plan of the stem block on images of the given channels,
+// its op named blocks.OpNameStem.
+func stemPlan(b blocks.Block, channels int) blocks.Plan {
+	p := b.Plan(channels)
+	p.Ops[0].Name = blocks.OpNameStem
+	return p
+}
+
+// segment is the graph stage running the network ops seg (indices into
+// ops, in order): it takes the values they read from earlier stages and
+// returns those that later ops read (and the logits if it ends the
+// network).
+func (n *Net) segment(be compute.Backend, store *model.Store, modelScope string, pre func(*Node) *Node, ops []netOp, seg, recycle []int) (stage, error) {
+	defined := map[int]bool{}
+	st := stage{recycle: recycle}
+	for _, i := range seg {
+		for _, v := range ops[i].ins {
+			if !defined[v] && !slices.Contains(st.ins, v) {
+				st.ins = append(st.ins, v)
+			}
+		}
+		defined[i+1] = true
+	}
+	last := seg[len(seg)-1]
+	for _, i := range seg {
+		v := i + 1
+		used := v == len(ops)
+		for _, later := range ops[last+1:] {
+			used = used || slices.Contains(later.ins, v)
+		}
+		if used {
+			st.outs = append(st.outs, v)
+		}
+	}
+	var err error
+	st.exec, err = model.NewExec(be, store, func(scope *model.Scope, ins []*Node) []*Node {
+		// ins: the values st.ins, then the recycled buffers (unused).
+		root := scope.In("%s", modelScope)
+		vals := map[int]*Node{}
+		for j, v := range st.ins {
+			x := ins[j]
+			if v == 0 {
+				if pre != nil {
+					x = pre(x)
+				}
+				x = n.ops.In(x)
+			}
+			vals[v] = x
+		}
+		subs := map[string]func(string) *model.Scope{}
+		plans := map[string]*model.Scope{}
+		for _, i := range seg {
+			op := ops[i]
+			ps, ok := plans[op.plan]
+			if !ok {
+				ps = root
+				if op.plan != "" {
+					ps = root.In("%s", op.plan)
+				}
+				plans[op.plan], subs[op.plan] = ps, subScopes(ps)
+			}
+			in := make([]*Node, len(op.ins))
+			for j, v := range op.ins {
+				in[j] = vals[v]
+			}
+			vals[i+1] = n.op(ps, subs[op.plan](op.op.Name), op.op, in)
+		}
+		outs := make([]*Node, len(st.outs))
+		for j, v := range st.outs {
+			outs[j] = vals[v]
+		}
+		return outs
+	})
+	return st, err
+}
+
+// foldedDW reads the depthwise layer op's weights and BatchNorm statistics
+// under root and folds them (FoldBatchNorm, as the graph does).
+func foldedDW(root *model.Scope, op netOp, epsilon float64) (*directDW, error) {
+	s := root // At, not In: reading, scopes may be visited again.
+	if op.plan != "" {
+		s = s.At("%s", op.plan)
+	}
+	for _, name := range strings.Split(op.op.Name, ".") {
+		s = s.At("%s", name)
+	}
+	read := func(s *model.Scope, name string, size int) ([]float32, error) {
+		v := s.GetVariable(name)
+		if v == nil {
+			return nil, fmt.Errorf("convnet: no variable %s/%s for staged inference", s.Scope(), name)
+		}
+		t, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		vals, err := tensors.CopyFlatData[float32](t)
+		if err != nil {
+			return nil, err
+		}
+		if len(vals) != size {
+			return nil, fmt.Errorf("convnet: variable %s/%s holds %d values, want %d", s.Scope(), name, len(vals), size)
+		}
+		return vals, nil
+	}
+	k, c := op.op.Kernel, op.op.Out
+	w, err := read(s, VarWeights, k*k*c)
+	if err != nil {
+		return nil, err
+	}
+	var bn [4][]float32
+	for i, name := range []string{BNGamma, BNBeta, BNMovingMean, BNMovingVariance} {
+		if bn[i], err = read(s.At(ScopeBN), name, c); err != nil {
+			return nil, err
+		}
+	}
+	folded, bias, err := FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon)
+	if err != nil {
+		return nil, err
+	}
+	act, err := dwActivationOf(op.op.Act)
+	if err != nil {
+		return nil, err
+	}
+	return &directDW{k: k, stride: op.op.Stride, w: folded, bias: bias, act: act}, nil
+}
+
+// Logits runs the network on images (NHWC [batch, H, W, C]) and returns the
+// logits [batch, classes]. The caller keeps ownership of images. Safe for
+// concurrent use.
+func (s *Staged) Logits(images *tensors.Tensor) (logits *tensors.Tensor, err error) {
+	vals := make([]*tensors.Tensor, len(s.lastUse))
+	vals[0] = images
+	var dwOut []*tensors.Tensor
+	select {
+	case dwOut = <-s.spare:
+	default:
+		dwOut = make([]*tensors.Tensor, len(s.stages))
+	}
+	isDWOut := func(t *tensors.Tensor) bool { return slices.Contains(dwOut, t) }
+	defer func() {
+		for v, t := range vals {
+			if v != 0 && t != nil && t != logits && !isDWOut(t) {
+				_ = t.FinalizeAll()
+			}
+		}
+		select {
+		case s.spare <- dwOut:
+		default:
+			for _, t := range dwOut {
+				if t != nil {
+					_ = t.FinalizeAll()
+				}
+			}
+		}
+	}()
+	err = exceptions.TryCatch[error](func() {
+		for si, st := range s.stages {
+			if st.dw != nil {
+				x := vals[st.ins[0]]
+				y := s.depthwise(st.dw, x, dwOut[st.dwIndex])
+				dwOut[st.dwIndex], vals[st.outs[0]] = y, y
+				continue
+			}
+			args := make([]any, 0, len(st.ins)+len(st.recycle))
+			donate := func(v int) {
+				d, err := DonateTensorBuffer(vals[v], s.be, 0)
+				if err != nil {
+					panic(err)
+				}
+				args, vals[v] = append(args, d), nil
+			}
+			for _, v := range st.ins {
+				if v != 0 && s.lastUse[v] == si && !isDWOut(vals[v]) {
+					donate(v)
+				} else {
+					args = append(args, vals[v])
+				}
+			}
+			for _, v := range st.recycle {
+				donate(v)
+			}
+			outs, err := st.exec.Exec(args...)
+			if err != nil {
+				panic(err)
+			}
+			for j, v := range st.outs {
+				vals[v] = outs[j]
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("convnet: staged inference: %w", err)
+	}
+	return vals[s.out], nil
+}
+
+// Finalize frees the graph segments' executors.
+func (s *Staged) Finalize() {
+	for _, st := range s.stages {
+		if st.exec != nil {
+			st.exec.Finalize()
+		}
+	}
+	for {
+		select {
+		case ts := <-s.spare:
+			for _, t := range ts {
+				if t != nil {
+					_ = t.FinalizeAll()
+				}
+			}
+		default:
+			return
+		}
+	}
+}
+
+// depthwise runs a depthwise stage on x into y, or a new tensor of the
+// backend when y is nil or shaped otherwise (a buffer the next graph
+// segment reads without a copy).
+func (s *Staged) depthwise(dw *directDW, x, y *tensors.Tensor) *tensors.Tensor {
+	d := x.Shape().Dimensions
+	if x.Rank() != 4 || x.DType() != dtypes.Float32 || d[3]*dw.k*dw.k != len(dw.w) {
+		exceptions.Panicf("depthwise stage: input %s for a %dx%d kernel of %d channels", x.Shape(), dw.k, dw.k, len(dw.bias))
+	}
+	_, _, oh := SamePadding(d[1], dw.k, dw.stride)
+	_, _, ow := SamePadding(d[2], dw.k, dw.stride)
+	shape := shapes.Make(dtypes.Float32, d[0], oh, ow, d[3])
+	if y == nil || !y.Shape().Equal(shape) {
+		if y != nil {
+			_ = y.FinalizeAll()
+		}
+		var err error
+		if y, err = tensors.FromShapeForBackend(s.be, 0, shape); err != nil {
+			panic(err)
+		}
+	}
+	tensors.MustConstFlatData(x, func(in []float32) {
+		tensors.MustMutableFlatData(y, func(out []float32) {
+			depthwiseDirect(in, d[0], d[1], d[2], d[3], dw.w, dw.k, dw.stride, dw.bias, dw.act, out)
+		})
+	})
+	return y
+}

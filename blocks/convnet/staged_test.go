@@ -1,0 +1,103 @@
+package convnet
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// TestStagedMatchesGraph runs networks with random BatchNorm statistics as
+// one inference graph (Builder.Logits) and as a Staged pipeline (graph
+// segments and depthwiseDirect): the logits must be equal floats, as both
+// compute the same sums in the same order. The tiny arch covers every block
+// kind, both strides, ReLU6, depthwise layers on 1×1 and 2×2 maps and two
+// depthwise layers in one block (uir); the reference models their real
+// structure at a reduced resolution.
+func TestStagedMatchesGraph(t *testing.T) {
+	be := testBackend(t)
+	cases := []struct {
+		model string
+		res   int
+		batch []int
+	}{{"", 16, []int{1, 3}}, {"multi_avg", 64, []int{1}}, {"mobilenet_v2", 48, []int{2}}, {"mnv4_conv_s", 48, []int{1}}}
+	for _, c := range cases {
+		arch := tinyArch(t)
+		if c.model != "" {
+			var err error
+			if arch, err = blocks.Model(c.model); err != nil {
+				t.Fatal(err)
+			}
+		}
+		arch.Resolution = c.res
+		t.Run(arch.Name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(31, 32))
+			x, _ := randomBatch(rng, arch, c.batch[0])
+			store := initializedStore(t, be, arch, x, 5)
+			randomizeBatchNorm(t, store, rng)
+			b := New(arch)
+			pre := func(x *Node) *Node { return MulScalar(x, 0.5) }
+			graph, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
+				return b.Logits(scope.In("model"), pre(images))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			staged, err := b.NewStaged(be, store, "model", pre)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, batch := range c.batch {
+				x, _ := randomBatch(rng, arch, batch)
+				out, err := graph.Exec(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tensors.MustCopyFlatData[float32](out[0])
+				got, err := staged.Logits(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !got.Shape().Equal(out[0].Shape()) {
+					t.Fatalf("batch %d: staged logits shaped %s, graph %s", batch, got.Shape(), out[0].Shape())
+				}
+				for i, v := range tensors.MustCopyFlatData[float32](got) {
+					if v != want[i] {
+						t.Fatalf("batch %d: logit %d: staged %g, graph %g", batch, i, v, want[i])
+					}
+				}
+				if !x.Ok() {
+					t.Fatal("Staged.Logits finalized its input")
+				}
+			}
+		})
+	}
+}
+
+// TestStagedErrors: a network without depthwise convolutions, another
+// backend or native ops, and missing variables are refused.
+func TestStagedErrors(t *testing.T) {
+	be := testBackend(t)
+	arch := tinyArch(t)
+	store := model.NewStore()
+	for name, err := range map[string]error{
+		"no variables": func() error { _, err := New(arch).NewStaged(be, store, "model", nil); return err }(),
+		"native":       func() error { _, err := New(arch).Lowered(false).NewStaged(be, store, "model", nil); return err }(),
+		"nil backend":  func() error { _, err := New(arch).NewStaged(nil, store, "model", nil); return err }(),
+	} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	conv, err := blocks.Parse("name convs\ninput 16x16x3\nclasses 4\nstem cn_k3_s2_c8\ncn_k3_s1_c8\nhead c16_h0_d0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(conv).NewStaged(be, store, "model", nil); err == nil {
+		t.Error("a network without depthwise convolutions: no error")
+	}
+}
