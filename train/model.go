@@ -45,26 +45,11 @@ func PixelNormalization(norm data.Norm) (sub, mul []float32) {
 	return sub, mul
 }
 
-// normalizeGraph turns raw pixels (0..255) into the training inputs
-// (PixelNormalization).
-func normalizeGraph(x *Node, norm data.Norm) *Node {
-	c := len(norm.Mean)
-	mean, inv := PixelNormalization(norm)
-	// Tiled over a row of the image ([1, 1, W, C]): the Go backend runs a
-	// product by a row vector as one loop per row, which for 3 channels
-	// costs 10x more than the whole row (bench infer, 224-px images).
-	w := x.Shape().Dimensions[2]
-	tile := func(v []float32) []float32 {
-		t := make([]float32, 0, w*c)
-		for range w {
-			t = append(t, v...)
-		}
-		return t
-	}
-	g := x.Graph()
-	m := Const(g, tensors.FromFlatDataAndDimensions(tile(mean), 1, 1, w, c))
-	s := Const(g, tensors.FromFlatDataAndDimensions(tile(inv), 1, 1, w, c))
-	return Mul(Sub(x, m), s)
+// inputNorm is the normalisation of raw pixels (0..255) into the training
+// inputs (PixelNormalization) of the inference graphs.
+func inputNorm(norm data.Norm) *convnet.InputNorm {
+	sub, mul := PixelNormalization(norm)
+	return &convnet.InputNorm{Sub: sub, Mul: mul}
 }
 
 // Inference is an inference-mode model of a checkpoint on one backend: a
@@ -110,13 +95,13 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	if len(norm.Mean) != c.TrainArch.Channels || len(norm.Std) != c.TrainArch.Channels {
 		return nil, fmt.Errorf("checkpoint normalisation has %d channels, the architecture %d", len(norm.Mean), c.TrainArch.Channels)
 	}
-	var pre func(images *Node) *Node
+	var in *convnet.InputNorm
 	if opts.RawPixels {
-		pre = func(images *Node) *Node { return normalizeGraph(images, norm) }
+		in = inputNorm(norm)
 	}
 	fn := func(scope *model.Scope, images *Node) *Node {
-		if pre != nil {
-			images = pre(images)
+		if in != nil {
+			images = in.Graph(images)
 		}
 		return b.Logits(scope.In(ModelScope), images)
 	}
@@ -127,7 +112,7 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	inf = &Inference{Arch: c.TrainArch, Norm: norm, store: store, exec: exec, be: be, raw: opts.RawPixels}
 	if backend.IsGo(be) {
 		// Refused (nil) where it does not apply: no depthwise layer, native ops.
-		inf.staged, _ = b.NewStaged(be, store, ModelScope, pre)
+		inf.staged, _ = b.NewStaged(be, store, ModelScope, in)
 	}
 	return inf, nil
 }

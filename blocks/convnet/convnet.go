@@ -298,6 +298,25 @@ func (n *Net) conv(scope *model.Scope, x *Node, k, stride, out int, act blocks.A
 	return n.ops.BatchNormAct(scope.In(ScopeBN), y, n.momentum, n.epsilon, act)
 }
 
+// convOnColumns is the convolution op (as Net.conv builds it, with the same
+// variables) on cols, the im2col columns of its input of the given channels
+// with every kernel tap (Staged computes them in Go).
+func (n *Net) convOnColumns(scope *model.Scope, cols *Node, op blocks.PlanOp, in int) *Node {
+	if op.Groups != 1 || !op.Norm {
+		exceptions.Panicf("op %s: only ungrouped convolutions followed by BatchNorm are built (groups %d, norm %v)", op.Name, op.Groups, op.Norm)
+	}
+	k := op.Kernel
+	w := weights(scope, cols.Graph(), shapes.Make(cols.DType(), k, k, in, op.Out), k*k*in, op.Act != "")
+	used := make([][2]int, 0, k*k)
+	for dy := range k {
+		for dx := range k {
+			used = append(used, [2]int{dy, dx})
+		}
+	}
+	y := n.ops.convOnColumns(cols, w, used)
+	return n.ops.BatchNormAct(scope.In(ScopeBN), y, n.momentum, n.epsilon, op.Act)
+}
+
 // depthwise is a k×k depthwise convolution + BatchNorm + activation.
 func (n *Net) depthwise(scope *model.Scope, x *Node, k, stride int, act blocks.Activation) *Node {
 	c := n.ops.Channels(x)

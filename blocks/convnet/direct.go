@@ -161,3 +161,63 @@ func (a axisGeom) tapRange(i int) (lo, hi int) {
 	start := a.s*i - a.lo
 	return max(0, -start), min(a.k, a.n-start)
 }
+
+// im2colDirect writes the columns of a k×k convolution at the given stride
+// (TF SAME) of NHWC x [batch, h, wd, c] into cols [batch, oh, ow, k·k·c]:
+// per output pixel every tap (dy, dx) in row-major order, then the
+// channels, zero where the tap reads padding, and the values read
+// normalised by norm when it is not nil (padding stays zero: the graph pads
+// the normalised images). The columns are the Concatenate of the graph's
+// windows (Ops.columns) with all taps: on small maps the graph leaves out
+// taps that read only padding, whose zero columns add nothing to a product.
+//
+// scratch, when norm is set, receives the normalised images (len(x) values).
+func im2colDirect(x []float32, batch, h, wd, c, k, stride int, norm *InputNorm, cols, scratch []float32) {
+	gh, gw := newAxisGeom(h, k, stride), newAxisGeom(wd, k, stride)
+	if len(x) != batch*h*wd*c || len(cols) != batch*gh.out*gw.out*k*k*c || (norm != nil && norm.check(c) != nil) {
+		panic(fmt.Sprintf("convnet.im2colDirect: %d inputs, %d columns for batch %d, %dx%dx%d, k %d, stride %d",
+			len(x), len(cols), batch, h, wd, c, k, stride))
+	}
+	if norm != nil { // Once per value, not per tap reading it.
+		scratch = scratch[:len(x)]
+		for i, v := range x {
+			scratch[i] = norm.apply(v, i%c)
+		}
+		x = scratch
+	}
+	rows := batch * gh.out
+	run := func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			b, oh := r/gh.out, r%gh.out
+			for ow := range gw.out {
+				o := ((b*gh.out+oh)*gw.out + ow) * k * k * c
+				dx0, dx1 := gw.tapRange(ow)
+				iw0 := ow*stride - gw.lo
+				for dy := range k {
+					row := cols[o+dy*k*c : o+(dy+1)*k*c]
+					ih := oh*stride + dy - gh.lo
+					if ih < 0 || ih >= h {
+						clear(row)
+						continue
+					}
+					// The taps dx0..dx1 of a row read adjacent pixels: one copy.
+					clear(row[:dx0*c])
+					i := ((b*h+ih)*wd + iw0 + dx0) * c
+					copy(row[dx0*c:dx1*c], x[i:i+(dx1-dx0)*c])
+					clear(row[dx1*c:])
+				}
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), rows, max(1, len(cols)/(1<<15)))
+	if workers == 1 {
+		run(0, rows)
+		return
+	}
+	per := (rows + workers - 1) / workers
+	var wg sync.WaitGroup
+	for r := 0; r < rows; r += per {
+		wg.Go(func() { run(r, min(rows, r+per)) })
+	}
+	wg.Wait()
+}

@@ -486,40 +486,64 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 	if k == 1 {
 		return o.Pointwise(x, Reshape(w, cin, cout), stride)
 	}
-	return o.weighted(x, w, func(x *Node) *Node { return refConv(x, w, stride) },
+	y := o.weighted(x, w, func(x *Node) *Node { return refConv(x, w, stride) },
 		func(w *Node, plain bool) (*Node, bool) { return o.conv(x, w, stride, plain) })
+	if o.layout() == NHWC {
+		// Folded: the columns' product, shift and ReLU as one FusedDense.
+		setDense(y, func(w, bias *Node, act compute.ActivationType) *Node {
+			cols, used := o.columns(x, k, stride)
+			return BackendFusedDense(cols, tapRows(w, used), bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: act}})
+		})
+	}
+	return y
+}
+
+// convTaps returns the taps of a k×k kernel that read some input of an
+// h×w map at the given stride (on small maps the others read only
+// padding): the rectangle [y0,y1)×[x0,x1) of the kernel, row-major, the
+// order of the im2col columns (tap, then input channel).
+func convTaps(h, w, k, stride int) (used [][2]int, y0, y1, x0, x1 int) {
+	y0, y1 = newAxisGeom(h, k, stride).readRange()
+	x0, x1 = newAxisGeom(w, k, stride).readRange()
+	for dy := y0; dy < y1; dy++ {
+		for dx := x0; dx < x1; dx++ {
+			used = append(used, [2]int{dy, dx})
+		}
+	}
+	return used, y0, y1, x0, x1
+}
+
+// columns returns the im2col of x for a k×k convolution: the windows of
+// the taps that read some input (convTaps) concatenated on the channel
+// axis.
+func (o Ops) columns(x *Node, k, stride int) (cols *Node, used [][2]int) {
+	src := newTapSource(x, k, stride)
+	d := x.Shape().Dimensions
+	used, _, _, _, _ = convTaps(d[1], d[2], k, stride)
+	windows := make([]*Node, len(used))
+	for j, t := range used {
+		windows[j] = src.at(t[0], t[1])
+	}
+	return Concatenate(windows, o.chanAxis()), used
 }
 
 // conv is the lowered Conv for k > 1 (plain: no gradient of its own).
 func (o Ops) conv(x, w *Node, stride int, plain bool) (*Node, bool) {
 	k := w.Shape().Dimensions[0]
 	cin, cout := w.Shape().Dimensions[2], w.Shape().Dimensions[3]
-	src := newTapSource(x, k, stride)
-	// The taps that read some input (on small maps the others read only
-	// padding): a rectangle [y0,y1)×[x0,x1) of the kernel.
-	y0, y1 := src.gh.readRange()
-	x0, x1 := src.gw.readRange()
-	var used [][2]int
-	for dy := y0; dy < y1; dy++ {
-		for dx := x0; dx < x1; dx++ {
-			used = append(used, [2]int{dy, dx})
-		}
-	}
-	// Their rows of w as [len(used)·Cin, Cout], channel order (tap, cin).
-	rows := Reshape(tapWeights(w, used), len(used)*cin, cout)
+	d := x.Shape().Dimensions
+	gh, gw := newAxisGeom(d[1], k, stride), newAxisGeom(d[2], k, stride)
+	used, y0, y1, x0, x1 := convTaps(d[1], d[2], k, stride)
+	rows := tapRows(w, used)
 	var cols *Node // im2col, reused by the weight gradient.
 	fwd := func() *Node {
-		windows := make([]*Node, len(used))
-		for j, t := range used {
-			windows[j] = src.at(t[0], t[1])
-		}
-		cols = Concatenate(windows, o.chanAxis())
+		cols, _ = o.columns(x, k, stride)
 		return o.channelMatMul(cols, rows, false)
 	}
 	if plain {
 		return fwd(), true
 	}
-	out := shapes.Make(x.DType(), o.image(x.Shape().Dimensions[o.batchAxis()], src.gh.out, src.gw.out, cout)...)
+	out := shapes.Make(x.DType(), o.image(x.Shape().Dimensions[o.batchAxis()], gh.out, gw.out, cout)...)
 	return withGradient([]*Node{x, w}, out, fwd,
 		func(i int, g *Node) *Node {
 			if i == 1 {
@@ -527,13 +551,44 @@ func (o Ops) conv(x, w *Node, stride int, plain bool) (*Node, bool) {
 				// Zeros for the taps that read only padding.
 				return window(dw, []int{0, 1}, []int{-y0, -x0}, []int{k, k})
 			}
-			return transposed(g, src.gh, src.gw, func(windows []*Node, taps [][2]int) *Node {
+			return transposed(g, gh, gw, func(windows []*Node, taps [][2]int) *Node {
 				// Transposed conv: windows of dy times the taps' wᵀ stacked,
 				// as the transpose of [w_t0 | w_t1 | ...] ([Cin, taps·Cout]).
 				wt := Reshape(Transpose(tapWeights(w, taps), 0, 1), cin, len(taps)*cout)
 				return o.channelMatMul(Concatenate(windows, o.chanAxis()), wt, true)
 			})
 		})
+}
+
+// convOnColumns is the lowered NHWC convolution with weights w [k,k,Cin,
+// Cout] of the map whose im2col cols (columns of x: the taps used, then the
+// input channels) was computed elsewhere (Staged, in Go): the product of
+// Conv, foldable at inference, without a gradient of its own.
+func (o Ops) convOnColumns(cols, w *Node, used [][2]int) *Node {
+	mm := func(w *Node) *Node { return o.channelMatMul(cols, tapRows(w, used), false) }
+	y := mm(w)
+	recordFold(y, w, mm)
+	setDense(y, func(w, bias *Node, act compute.ActivationType) *Node {
+		return BackendFusedDense(cols, tapRows(w, used), bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: act}})
+	})
+	return y
+}
+
+// tapRows returns the rows of w [k,k,Cin,Cout] for the given taps as the
+// matrix [len(taps)·Cin, Cout] (channel order (tap, cin)): a constant when
+// w is one (the MatMul then packs it once).
+func tapRows(w *Node, taps [][2]int) *Node {
+	d := w.Shape().Dimensions
+	if v := constOf(w); v != nil {
+		k, m := d[0], d[2]*d[3]
+		out := make([]float32, 0, len(taps)*m)
+		for _, t := range taps {
+			i := (t[0]*k + t[1]) * m
+			out = append(out, v[i:i+m]...)
+		}
+		return newConst(w.Graph(), out, len(taps)*d[2], d[3])
+	}
+	return Reshape(tapWeights(w, taps), len(taps)*d[2], d[3])
 }
 
 // tapWeights returns the weights [len(taps), Cin, Cout] of the given kernel
@@ -644,12 +699,28 @@ func (o Ops) Dense(x, w *Node) *Node {
 	if !o.Lowered || o.autodiff {
 		return MatMul(x, w)
 	}
-	if x.Shape().Dimensions[0] == 1 && constOf(w) != nil {
+	if v := constOf(w); v != nil && x.Shape().Dimensions[0] == 1 {
 		// One image at inference: wᵀ·xᵀ with wᵀ computed once, the MatMul's
-		// "transposed" layout; x·w, a single row against a 1280×1001
-		// classifier, runs 5x slower.
-		y := DotGeneral(transposeMatrix(w), []int{1}, nil, x, []int{1}, nil)
-		return Reshape(y, 1, w.Shape().Dimensions[1])
+		// "transposed" layout (x·w, a single row against a 1280×1001
+		// classifier, runs 5x slower), as a batch of two halves of wᵀ
+		// against x: the backend runs one small product on one core, the
+		// products of a batch on all (a product of one row reads the whole
+		// matrix: memory bound).
+		in, out := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
+		half := (out + 1) / 2
+		wt := make([]float32, 2*half*in) // [2, half, in], a zero row if out is odd
+		for i := range in {
+			for j := range out {
+				wt[j*in+i] = v[i*out+j]
+			}
+		}
+		xb := BroadcastToDims(Reshape(x, 1, 1, in), 2, 1, in)
+		y := DotGeneral(newConst(w.Graph(), wt, 2, half, in), []int{2}, []int{0}, xb, []int{2}, []int{0}) // [2, half, 1]
+		y = Reshape(y, 1, 2*half)
+		if 2*half != out {
+			y = Slice(y, AxisRange(), AxisRange(0, out))
+		}
+		return y
 	}
 	fwd := func() *Node { return DotGeneral(x, []int{1}, nil, w, []int{0}, nil) }
 	out := shapes.Make(x.DType(), x.Shape().Dimensions[0], w.Shape().Dimensions[1])

@@ -428,3 +428,34 @@ func TestCrop(t *testing.T) {
 		}
 	}
 }
+
+// TestDenseOneImage checks Dense's inference form for one image and known
+// weights (the transposed weights in two halves, zero-padded when the
+// output width is odd) against MatMul.
+func TestDenseOneImage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	for _, d := range [][2]int{{7, 5}, {6, 8}, {33, 1}} {
+		x, w := randTensor(rng, 1, d[0]), randTensor(rng, d[0], d[1])
+		var res [2][]float32
+		for i, lowered := range []bool{false, true} {
+			exec, err := NewExec(testBackend(t), func(x *Node) *Node {
+				wc := newConst(x.Graph(), tensors.MustCopyFlatData[float32](w), d[0], d[1])
+				return Ops{Lowered: lowered}.Dense(x, wc)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Exec(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out[0].Shape().Dimensions; got[0] != 1 || got[1] != d[1] {
+				t.Fatalf("%v: output shaped %v", d, got)
+			}
+			res[i] = tensors.MustCopyFlatData[float32](out[0])
+		}
+		if e := maxRelErr(res[1], res[0]); e > 1e-5 {
+			t.Errorf("%v: one-image Dense differs from MatMul by %.2g", d, e)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -18,14 +19,20 @@ import (
 )
 
 // Staged is the inference network of an architecture on the pure-Go backend
-// for a few images at a time (the NHWC layout, LayoutFor), run as a pipeline:
-// graph segments holding every op but the depthwise convolutions, built by
-// the same code as Builder.Logits (lowered, BatchNorm folded), and between
-// them each depthwise convolution with its folded BatchNorm and activation
-// as one pass in Go (depthwiseDirect). The logits are those of the one graph
-// Builder.Logits builds, float for float but for the sign of a zero (the
-// depthwise sums are the same, in the same order): what changes is the
-// time, as the backend has no fused depthwise op (see direct.go).
+// for a few images at a time (the NHWC layout, LayoutFor), run as a pipeline
+// of graph segments and Go stages. The graph segments hold the network's
+// ops, built by the same code as Builder.Logits (lowered, BatchNorm folded);
+// the Go stages do what the backend has no fast op for (direct.go):
+//   - each depthwise convolution with its folded BatchNorm and activation, as
+//     one pass (depthwiseDirect), where the lowered graph makes a window
+//     copy, a multiply and an add over the map per kernel tap;
+//   - the input normalisation and the im2col columns of the stem
+//     convolution (im2colDirect), which the graph builds by copying runs of
+//     3 values; the stem's product stays a graph op.
+//
+// The logits are those of the one graph Builder.Logits builds, float for
+// float but for the sign of a zero: the Go stages compute the same sums in
+// the same order, or move the same values. What changes is the time.
 //
 // The depthwise weights and BatchNorm statistics are read from the store
 // when the Staged is made: later changes to them are not seen.
@@ -33,28 +40,31 @@ type Staged struct {
 	be     compute.Backend
 	stages []stage
 	// lastUse[v] is the last stage that reads value v (value 0: the
-	// images; value i+1: the output of the network's op i).
-	lastUse []int
-	out     int // the logits' value
-	// spare holds the depthwise stages' output tensors of finished runs,
-	// written again by the next run (fresh ones would be allocated and
-	// zeroed by Go on every run).
+	// images; value i+1: the output of the network's op i; value
+	// len(ops)+1: the stem's columns).
+	lastUse  []int
+	out      int // the logits' value
+	goStages int
+	// spare holds the Go stages' output tensors of finished runs, written
+	// again by the next run (fresh ones would be allocated and zeroed by
+	// Go on every run).
 	spare chan []*tensors.Tensor
 }
 
 // A graph segment gets the values it reads and returns those read later; a
 // value it reads for the last time is donated, so the backend reuses its
-// buffer (in place, or through its pool). recycle are the inputs of the
-// depthwise stages since the previous segment, dead after their Go pass:
-// passed as extra, unused and donated parameters, their buffers too return
-// to the backend's pool (Finalize would drop them: without this a run
-// allocated and zeroed ~30 MB, 14% of its CPU time).
+// buffer (in place, or through its pool). recycle are the inputs of the Go
+// stages since the previous segment that are dead after them: passed as
+// extra, unused and donated parameters, their buffers too return to the
+// backend's pool (Finalize would drop them: without this a run allocated and
+// zeroed ~30 MB, 14% of its CPU time).
 type stage struct {
-	exec      *model.Exec // a graph segment; nil for a depthwise stage
+	exec      *model.Exec // a graph segment; nil for a Go stage
 	ins, outs []int
 	recycle   []int
-	dw        *directDW
-	dwIndex   int // the depthwise stage's index among them
+	dw        *directDW  // a depthwise stage
+	cols      *stemStage // the stem's columns
+	goIndex   int        // a Go stage's index among them
 }
 
 // directDW is a depthwise convolution with folded BatchNorm for
@@ -65,13 +75,23 @@ type directDW struct {
 	act       dwActivation
 }
 
+// stemStage makes the columns of the stem convolution (im2colDirect).
+type stemStage struct {
+	k, stride, channels int
+	norm                *InputNorm
+	scratch             sync.Pool // *[]float32: the normalised images
+}
+
 // netOp is an op of the whole network: plan is the scope (under the model
 // scope) of the plan it belongs to ("" for the stem and the head,
-// BlockScope(i) for block i), ins the network values it reads.
+// BlockScope(i) for block i), ins the network values it reads. onColumns
+// marks a convolution whose input (ins[0]) is its im2col columns with every
+// tap, of a map of the given channels.
 type netOp struct {
-	plan string
-	op   blocks.PlanOp
-	ins  []int
+	plan      string
+	op        blocks.PlanOp
+	ins       []int
+	onColumns int
 }
 
 // networkOps lists the ops of the network arch in the order Builder.Logits
@@ -106,37 +126,57 @@ func networkOps(a *blocks.Arch) []netOp {
 	return ops
 }
 
+// stemPlan is the plan of the stem block on images of the given channels,
+// its op named blocks.OpNameStem.
+func stemPlan(b blocks.Block, channels int) blocks.Plan {
+	p := b.Plan(channels)
+	p.Ops[0].Name = blocks.OpNameStem
+	return p
+}
+
 // NewStaged makes the Staged inference network of the Builder's
 // architecture on the Go backend be, with the variables of store under
-// store.RootScope().In(modelScope) (as given to Logits). pre, if not nil,
-// transforms the images first (in the first graph segment). It fails when
-// the network has no depthwise convolution (the one graph is then the same
-// thing), when be is not the pure-Go backend or the Builder does not lower
-// convolutions there, and when a depthwise layer's variables are missing or
-// fold to non-finite values.
-func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope string, pre func(images *Node) *Node) (*Staged, error) {
+// store.RootScope().In(modelScope) (as given to Logits). norm, if not nil,
+// normalises the images first (InputNorm.Graph in the one graph). It fails
+// when the network has no depthwise convolution (the one graph is then
+// nearly the same thing), when be is not the pure-Go backend or the Builder
+// does not lower convolutions there, and when a depthwise layer's variables
+// are missing or fold to non-finite values.
+func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm) (*Staged, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
 	if !backend.IsGo(be) || !b.OpsFor(be).Lowered {
 		return nil, fmt.Errorf("convnet: staged inference runs the lowered ops on the pure-Go backend (backend %v)", be)
 	}
+	if norm != nil {
+		if err := norm.check(b.arch.Channels); err != nil {
+			return nil, err
+		}
+	}
 	ops := networkOps(b.arch)
+	colsValue := len(ops) + 1
 	n := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
-	s := &Staged{be: be, lastUse: make([]int, len(ops)+1), out: len(ops)}
-	var seg []int     // ops of the current graph segment
-	var recycle []int // inputs of the depthwise stages since the last segment
+	s := &Staged{be: be, lastUse: make([]int, colsValue+1), out: len(ops)}
+	graphNorm := norm // applied by the first graph segment, unless a Go stage does
+	if st := ops[0].op; (st.Op == blocks.OpConv || st.Op == blocks.OpFused) && st.Kernel > 1 && st.Groups == 1 && ops[0].ins[0] == 0 {
+		s.stages = append(s.stages, stage{ins: []int{0}, outs: []int{colsValue},
+			cols: &stemStage{k: st.Kernel, stride: st.Stride, channels: b.arch.Channels, norm: norm}})
+		ops[0].ins[0], ops[0].onColumns, graphNorm = colsValue, b.arch.Channels, nil
+	}
+	var seg []int // ops of the current graph segment
 	flush := func() error {
 		if len(seg) == 0 {
 			return nil
 		}
-		st, err := n.segment(be, store, modelScope, pre, ops, seg, recycle)
-		s.stages, seg, recycle = append(s.stages, st), nil, nil
+		st, err := n.segment(be, store, modelScope, graphNorm, ops, seg)
+		s.stages, seg = append(s.stages, st), nil
 		return err
 	}
 	root := store.RootScope().At("%s", modelScope)
+	ndw := 0
 	for i, op := range ops {
-		if op.op.Op != blocks.OpDW || op.ins[0] == 0 { // The images are read by a graph (pre).
+		if op.op.Op != blocks.OpDW || op.ins[0] == 0 { // The images are read by a graph (graphNorm).
 			seg = append(seg, i)
 			continue
 		}
@@ -148,25 +188,29 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			return nil, err
 		}
 		s.stages = append(s.stages, stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, dw: dw})
+		ndw++
 	}
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	ndw := 0
+	if ndw == 0 {
+		return nil, fmt.Errorf("convnet: %s has no depthwise convolution to stage", b.arch.Name)
+	}
 	for si := range s.stages {
 		st := &s.stages[si]
-		if st.dw != nil {
-			st.dwIndex = ndw
-			ndw++
+		if st.exec == nil {
+			st.goIndex = s.goStages
+			s.goStages++
 		}
 		for _, v := range st.ins {
 			s.lastUse[v] = si
 		}
 	}
-	// A depthwise input read by no later stage is recycled by the next
-	// segment (none after the last segment: finalized).
+	// A Go stage's input read by no later stage is recycled by the next
+	// segment (none after the last segment: finalized). The images are the
+	// caller's.
 	for si, st := range s.stages {
-		if st.dw == nil || s.lastUse[st.ins[0]] != si {
+		if st.exec != nil || st.ins[0] == 0 || s.lastUse[st.ins[0]] != si {
 			continue
 		}
 		for sj := si + 1; sj < len(s.stages); sj++ {
@@ -176,29 +220,18 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			}
 		}
 	}
-	s.spare = make(chan []*tensors.Tensor, 2)
-	if ndw == 0 {
-		return nil, fmt.Errorf("convnet: %s has no depthwise convolution to stage", b.arch.Name)
-	}
 	s.lastUse[s.out] = len(s.stages) // the result outlives the pipeline
+	s.spare = make(chan []*tensors.Tensor, 2)
 	return s, nil
-}
-
-// stemPlan is the plan of the stem block on images of the given channels,
-// its op named blocks.OpNameStem.
-func stemPlan(b blocks.Block, channels int) blocks.Plan {
-	p := b.Plan(channels)
-	p.Ops[0].Name = blocks.OpNameStem
-	return p
 }
 
 // segment is the graph stage running the network ops seg (indices into
 // ops, in order): it takes the values they read from earlier stages and
 // returns those that later ops read (and the logits if it ends the
-// network).
-func (n *Net) segment(be compute.Backend, store *model.Store, modelScope string, pre func(*Node) *Node, ops []netOp, seg, recycle []int) (stage, error) {
+// network); norm, if not nil, normalises the images (value 0).
+func (n *Net) segment(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm, ops []netOp, seg []int) (stage, error) {
 	defined := map[int]bool{}
-	st := stage{recycle: recycle}
+	var st stage
 	for _, i := range seg {
 		for _, v := range ops[i].ins {
 			if !defined[v] && !slices.Contains(st.ins, v) {
@@ -226,8 +259,8 @@ func (n *Net) segment(be compute.Backend, store *model.Store, modelScope string,
 		for j, v := range st.ins {
 			x := ins[j]
 			if v == 0 {
-				if pre != nil {
-					x = pre(x)
+				if norm != nil {
+					x = norm.Graph(x)
 				}
 				x = n.ops.In(x)
 			}
@@ -249,7 +282,11 @@ func (n *Net) segment(be compute.Backend, store *model.Store, modelScope string,
 			for j, v := range op.ins {
 				in[j] = vals[v]
 			}
-			vals[i+1] = n.op(ps, subs[op.plan](op.op.Name), op.op, in)
+			if op.onColumns > 0 {
+				vals[i+1] = n.convOnColumns(subs[op.plan](op.op.Name), in[0], op.op, op.onColumns)
+			} else {
+				vals[i+1] = n.op(ps, subs[op.plan](op.op.Name), op.op, in)
+			}
 		}
 		outs := make([]*Node, len(st.outs))
 		for j, v := range st.outs {
@@ -316,35 +353,35 @@ func foldedDW(root *model.Scope, op netOp, epsilon float64) (*directDW, error) {
 func (s *Staged) Logits(images *tensors.Tensor) (logits *tensors.Tensor, err error) {
 	vals := make([]*tensors.Tensor, len(s.lastUse))
 	vals[0] = images
-	var dwOut []*tensors.Tensor
+	var goOut []*tensors.Tensor
 	select {
-	case dwOut = <-s.spare:
+	case goOut = <-s.spare:
 	default:
-		dwOut = make([]*tensors.Tensor, len(s.stages))
+		goOut = make([]*tensors.Tensor, s.goStages)
 	}
-	isDWOut := func(t *tensors.Tensor) bool { return slices.Contains(dwOut, t) }
+	isGoOut := func(t *tensors.Tensor) bool { return slices.Contains(goOut, t) }
 	defer func() {
 		for v, t := range vals {
-			if v != 0 && t != nil && t != logits && !isDWOut(t) {
+			if v != 0 && t != nil && t != logits && !isGoOut(t) {
 				_ = t.FinalizeAll()
 			}
 		}
 		select {
-		case s.spare <- dwOut:
+		case s.spare <- goOut:
 		default:
-			for _, t := range dwOut {
-				if t != nil {
-					_ = t.FinalizeAll()
-				}
-			}
+			finalizeAll(goOut)
 		}
 	}()
 	err = exceptions.TryCatch[error](func() {
 		for si, st := range s.stages {
-			if st.dw != nil {
-				x := vals[st.ins[0]]
-				y := s.depthwise(st.dw, x, dwOut[st.dwIndex])
-				dwOut[st.dwIndex], vals[st.outs[0]] = y, y
+			switch {
+			case st.dw != nil:
+				goOut[st.goIndex] = s.depthwise(st.dw, vals[st.ins[0]], goOut[st.goIndex])
+				vals[st.outs[0]] = goOut[st.goIndex]
+				continue
+			case st.cols != nil:
+				goOut[st.goIndex] = s.columns(st.cols, vals[st.ins[0]], goOut[st.goIndex])
+				vals[st.outs[0]] = goOut[st.goIndex]
 				continue
 			}
 			args := make([]any, 0, len(st.ins)+len(st.recycle))
@@ -356,7 +393,7 @@ func (s *Staged) Logits(images *tensors.Tensor) (logits *tensors.Tensor, err err
 				args, vals[v] = append(args, d), nil
 			}
 			for _, v := range st.ins {
-				if v != 0 && s.lastUse[v] == si && !isDWOut(vals[v]) {
+				if v != 0 && s.lastUse[v] == si && !isGoOut(vals[v]) {
 					donate(v)
 				} else {
 					args = append(args, vals[v])
@@ -380,7 +417,15 @@ func (s *Staged) Logits(images *tensors.Tensor) (logits *tensors.Tensor, err err
 	return vals[s.out], nil
 }
 
-// Finalize frees the graph segments' executors.
+func finalizeAll(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		if t != nil {
+			_ = t.FinalizeAll()
+		}
+	}
+}
+
+// Finalize frees the graph segments' executors and the kept tensors.
 func (s *Staged) Finalize() {
 	for _, st := range s.stages {
 		if st.exec != nil {
@@ -390,20 +435,32 @@ func (s *Staged) Finalize() {
 	for {
 		select {
 		case ts := <-s.spare:
-			for _, t := range ts {
-				if t != nil {
-					_ = t.FinalizeAll()
-				}
-			}
+			finalizeAll(ts)
 		default:
 			return
 		}
 	}
 }
 
-// depthwise runs a depthwise stage on x into y, or a new tensor of the
-// backend when y is nil or shaped otherwise (a buffer the next graph
-// segment reads without a copy).
+// output returns y when it has the given shape, else (finalizing y) a new
+// tensor of the backend: a buffer the next graph segment reads without a
+// copy.
+func (s *Staged) output(y *tensors.Tensor, dims ...int) *tensors.Tensor {
+	shape := shapes.Make(dtypes.Float32, dims...)
+	if y != nil && y.Shape().Equal(shape) {
+		return y
+	}
+	if y != nil {
+		_ = y.FinalizeAll()
+	}
+	y, err := tensors.FromShapeForBackend(s.be, 0, shape)
+	if err != nil {
+		panic(err)
+	}
+	return y
+}
+
+// depthwise runs a depthwise stage on x into y (see output).
 func (s *Staged) depthwise(dw *directDW, x, y *tensors.Tensor) *tensors.Tensor {
 	d := x.Shape().Dimensions
 	if x.Rank() != 4 || x.DType() != dtypes.Float32 || d[3]*dw.k*dw.k != len(dw.w) {
@@ -411,19 +468,40 @@ func (s *Staged) depthwise(dw *directDW, x, y *tensors.Tensor) *tensors.Tensor {
 	}
 	_, _, oh := SamePadding(d[1], dw.k, dw.stride)
 	_, _, ow := SamePadding(d[2], dw.k, dw.stride)
-	shape := shapes.Make(dtypes.Float32, d[0], oh, ow, d[3])
-	if y == nil || !y.Shape().Equal(shape) {
-		if y != nil {
-			_ = y.FinalizeAll()
-		}
-		var err error
-		if y, err = tensors.FromShapeForBackend(s.be, 0, shape); err != nil {
-			panic(err)
-		}
-	}
+	y = s.output(y, d[0], oh, ow, d[3])
 	tensors.MustConstFlatData(x, func(in []float32) {
 		tensors.MustMutableFlatData(y, func(out []float32) {
 			depthwiseDirect(in, d[0], d[1], d[2], d[3], dw.w, dw.k, dw.stride, dw.bias, dw.act, out)
+		})
+	})
+	return y
+}
+
+// columns runs the stem's columns stage on the images x into y (see
+// output).
+func (s *Staged) columns(st *stemStage, x, y *tensors.Tensor) *tensors.Tensor {
+	d := x.Shape().Dimensions
+	if x.Rank() != 4 || x.DType() != dtypes.Float32 || d[3] != st.channels {
+		exceptions.Panicf("images must be float32 [batch, height, width, %d], got %s", st.channels, x.Shape())
+	}
+	_, _, oh := SamePadding(d[1], st.k, st.stride)
+	_, _, ow := SamePadding(d[2], st.k, st.stride)
+	y = s.output(y, d[0], oh, ow, st.k*st.k*d[3])
+	var scratch *[]float32
+	if st.norm != nil {
+		scratch, _ = st.scratch.Get().(*[]float32)
+		if scratch == nil || len(*scratch) < x.Size() {
+			scratch = new(make([]float32, x.Size()))
+		}
+		defer st.scratch.Put(scratch)
+	}
+	tensors.MustConstFlatData(x, func(in []float32) {
+		tensors.MustMutableFlatData(y, func(out []float32) {
+			var buf []float32
+			if scratch != nil {
+				buf = *scratch
+			}
+			im2colDirect(in, d[0], d[1], d[2], d[3], st.k, st.stride, st.norm, out, buf)
 		})
 	})
 	return y

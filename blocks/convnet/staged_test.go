@@ -40,14 +40,17 @@ func TestStagedMatchesGraph(t *testing.T) {
 			store := initializedStore(t, be, arch, x, 5)
 			randomizeBatchNorm(t, store, rng)
 			b := New(arch)
-			pre := func(x *Node) *Node { return MulScalar(x, 0.5) }
+			norm := &InputNorm{Sub: make([]float32, arch.Channels), Mul: make([]float32, arch.Channels)}
+			for c := range arch.Channels {
+				norm.Sub[c], norm.Mul[c] = float32(rng.NormFloat64()), float32(0.5+rng.Float64())
+			}
 			graph, err := model.NewExec(be, store, func(scope *model.Scope, images *Node) *Node {
-				return b.Logits(scope.In("model"), pre(images))
+				return b.Logits(scope.In("model"), norm.Graph(images))
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			staged, err := b.NewStaged(be, store, "model", pre)
+			staged, err := b.NewStaged(be, store, "model", norm)
 			if err != nil {
 				t.Fatal(err)
 			}
