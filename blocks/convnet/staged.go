@@ -207,10 +207,16 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		}
 	}
 	// A Go stage's input read by no later stage is recycled by the next
-	// segment (none after the last segment: finalized). The images are the
-	// caller's.
+	// segment (none after the last segment: finalized), if a graph segment
+	// made it: the images are the caller's, Go stages keep their outputs.
+	fromGraph := map[int]bool{}
+	for _, st := range s.stages {
+		for _, v := range st.outs {
+			fromGraph[v] = st.exec != nil
+		}
+	}
 	for si, st := range s.stages {
-		if st.exec != nil || st.ins[0] == 0 || s.lastUse[st.ins[0]] != si {
+		if st.exec != nil || !fromGraph[st.ins[0]] || s.lastUse[st.ins[0]] != si {
 			continue
 		}
 		for sj := si + 1; sj < len(s.stages); sj++ {
