@@ -117,3 +117,66 @@ func loopCPU(b *testing.B, fn func()) {
 }
 
 var benchDepthwiseSizes = []int{16, 14, 8, 7, 4}
+
+// BenchmarkInference times batch-1 inference of MultiAVG at 224 px (random
+// weights and BatchNorm statistics) as the one lowered graph and as a Staged
+// pipeline, which compute the same logits:
+//
+//	go test ./blocks/convnet -run NONE -bench Inference -benchtime 40x
+//
+// `multihw bench infer` times the staged form against ONNX Runtime.
+func BenchmarkInference(b *testing.B) {
+	arch, err := blocks.Model("multi_avg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	be := testBackend(b)
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(rng, 1, arch.Resolution, arch.Resolution, arch.Channels)
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(1))
+	builder := New(arch)
+	logits := func(scope *model.Scope, images *Node) *Node { return builder.Logits(scope.In("model"), images) }
+	initExec, err := model.NewExec(be, store, logits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := initExec.Exec(x); err != nil { // Initializes the variables.
+		b.Fatal(err)
+	}
+	// Built now that the variables have values: constants, BatchNorm folded.
+	graph, err := model.NewExec(be, store, logits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	staged, err := builder.NewStaged(be, store, "model", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, v := range []struct {
+		name string
+		run  func() (*tensors.Tensor, error)
+	}{
+		{"graph", func() (*tensors.Tensor, error) {
+			out, err := graph.Exec(x)
+			if err != nil {
+				return nil, err
+			}
+			return out[0], nil
+		}},
+		{"staged", func() (*tensors.Tensor, error) { return staged.Logits(x) }},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			run := func() {
+				out, err := v.run()
+				if err != nil {
+					b.Fatal(err)
+				}
+				out.FinalizeAll()
+			}
+			run()
+			b.ResetTimer()
+			loopCPU(b, run)
+		})
+	}
+}

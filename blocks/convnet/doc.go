@@ -14,6 +14,13 @@
 // single images; In converts the images, Channels and Pool read the layout).
 // At inference with known weights BatchNorm is folded into the lowered
 // convolutions (FoldBatchNorm). They are exported for the NAS supernet, which
-// applies them to sliced or masked weights. PERFORMANCE.md (repository root)
+// applies them to sliced or masked weights.
+//
+// Staged (Builder.NewStaged) runs the inference network on the pure-Go
+// backend for a few images as graph segments built by the same code, with
+// what the backend has no fast op for done in Go between them: each depthwise
+// convolution with its folded BatchNorm and activation as one pass, and the
+// input normalisation and the stem's im2col columns (direct.go). Its logits
+// equal the one graph's float for float. PERFORMANCE.md (repository root)
 // has the measurements behind these choices.
 package convnet
