@@ -26,6 +26,8 @@
 // blocks.FBNetNetwork, costed like any architecture), embedded in params.json
 // with their uncertainty ([Posterior]) and used by default ([DefaultParams]);
 // the priors they are regularised towards are in specs.go with their sources.
+// A target fitted on a few published rows alone chooses between the roofline
+// and smaller forms of it (fitform.go) by nested leave-one-out.
 // A measured per-segment lookup table ([Measured]) is a Target too, and so is
 // a [TargetFile]: an analytic target saved as JSON, e.g. by [Adapt], which fits
 // a new device from a few measured architectures.

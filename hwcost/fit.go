@@ -176,6 +176,8 @@ type FitRow struct {
 	// that of the model fitted without this row's model (leave one model out).
 	FittedMs  float64 `json:"fitted_ms"`
 	HeldOutMs float64 `json:"held_out_ms"`
+	// HeldOutForm is the form chosen without this row.
+	HeldOutForm string `json:"held_out_form,omitempty"`
 	// MACsMs and MACsHeldOutMs are the same for the plain-MACs baseline
 	// (latency = fitted scale × MACs).
 	MACsMs        float64 `json:"macs_ms"`
@@ -203,6 +205,11 @@ type TargetFit struct {
 	MsPerGMAC float64 `json:"ms_per_gmac"`
 	// Bench holds the benchmark sources of the fit with their held-out figures.
 	Bench []BenchFit `json:"bench,omitempty"`
+	// Form is the model form fitted (fitForms: "roofline" unless the target,
+	// fitted on published rows alone, chose a smaller one); Roofline is then
+	// the roofline form's fit (ParamSet.Roofline).
+	Form     string  `json:"form"`
+	Roofline *Params `json:"roofline,omitempty"`
 	// Transfer describes the priors taken from another target's fit
 	// (Spec.PriorFrom).
 	Transfer *Transfer  `json:"transfer,omitempty"`
@@ -283,6 +290,12 @@ func (f *Fitter) Run() (*FitResult, error) {
 		if tf.Posterior != nil {
 			res.Params.Posteriors[name] = tf.Posterior
 		}
+		if tf.Roofline != nil {
+			if res.Params.Roofline == nil {
+				res.Params.Roofline = map[string]Params{}
+			}
+			res.Params.Roofline[name] = *tf.Roofline
+		}
 	}
 	return res, nil
 }
@@ -340,10 +353,11 @@ type problem struct {
 	centre  Params    // prior centre
 	sigma   []float64 // prior widths of targetParams
 	sources []*fitSource
-	n       int // len(θ)
-	skip    int // published row (source 0) left out; -1 none
+	n       int    // len(θ)
+	out     []bool // published rows (source 0) left out; nil: none
 	// pos[k] is the entry of θ that parameter k of targetParams follows: its
-	// own when free, another's when tied to it.
+	// own when free, another's when tied to it, -1 when held at the centre
+	// (a form without its term, fitForm).
 	pos []int
 	// free lists the free parameters in θ order.
 	free []int
@@ -362,6 +376,9 @@ func (pr *problem) tieEltwise() {
 // layout assigns θ entries: the free parameters, then each source's offsets.
 func (pr *problem) layout() {
 	pr.pos = make([]int, len(targetParams))
+	for k := range pr.pos {
+		pr.pos[k] = -1
+	}
 	for i, k := range pr.free {
 		pr.pos[k] = i
 	}
@@ -384,7 +401,7 @@ func paramIndex(name string) int {
 }
 
 func newProblem(centre Params, sigma []float64, sources []*fitSource) *problem {
-	pr := &problem{centre: centre, sigma: sigma, sources: sources, skip: -1}
+	pr := &problem{centre: centre, sigma: sigma, sources: sources}
 	for k := range targetParams {
 		pr.free = append(pr.free, k)
 	}
@@ -396,7 +413,9 @@ func newProblem(centre Params, sigma []float64, sources []*fitSource) *problem {
 func (pr *problem) params(theta []float64) Params {
 	p := pr.centre
 	for k, fp := range targetParams {
-		*fp.field(&p) *= math.Exp(theta[pr.pos[k]])
+		if pr.pos[k] >= 0 {
+			*fp.field(&p) *= math.Exp(theta[pr.pos[k]])
+		}
 	}
 	return p
 }
@@ -425,7 +444,7 @@ func (pr *problem) objective(theta []float64) float64 {
 		s.t.setRates()
 		s.design.Latencies(s.t, s.pred, &s.scratch)
 		for r, p := range s.pred {
-			if si == 0 && r == pr.skip {
+			if si == 0 && pr.out != nil && pr.out[r] {
 				continue
 			}
 			d := (math.Log(p) - s.logMeas[r]) / s.sigma
@@ -492,7 +511,8 @@ func (pr *problem) minimize(x0 []float64) []float64 {
 
 // Posterior is the Laplace approximation of a fit's posterior over the log
 // parameters: Gaussian with mean log(Params) and covariance Cov, over the
-// parameters Names (targetParams). Prior holds the prior widths the fit used.
+// parameters Names (targetParams, or those of them the fit's form fits).
+// Prior holds the prior widths the fit used.
 type Posterior struct {
 	Names []string    `json:"names"`
 	Mean  []float64   `json:"mean"`  // log of the fitted values
@@ -502,6 +522,10 @@ type Posterior struct {
 
 // SD returns the posterior standard deviation of parameter k (log space).
 func (po *Posterior) SD(k int) float64 { return math.Sqrt(po.Cov[k][k]) }
+
+// Index returns the position of parameter name in po, -1 when the fit's form
+// held it.
+func (po *Posterior) Index(name string) int { return slices.Index(po.Names, name) }
 
 // Constrained reports whether the data narrowed parameter k's prior to less
 // than half its width.
@@ -527,11 +551,17 @@ func (pr *problem) laplace(theta []float64, p Params) *Posterior {
 		floor = min(floor, 2/(rp.sigma*rp.sigma))
 	}
 	var eig mat.EigenSym
-	po := &Posterior{Names: FreeParamNames(), Prior: slices.Clone(pr.sigma)}
-	for _, fp := range targetParams {
-		po.Mean = append(po.Mean, math.Log(*fp.field(&p)))
+	// The posterior covers the parameters the form fits (all, for the
+	// roofline); held ones are not uncertain but absent.
+	var keep []int
+	po := &Posterior{}
+	for k, fp := range targetParams {
+		if pr.pos[k] >= 0 {
+			keep = append(keep, k)
+			po.Names = append(po.Names, fp.name)
+			po.Mean = append(po.Mean, math.Log(*fp.field(&p)))
+		}
 	}
-	nt := len(targetParams)
 	cov := mat.NewSymDense(pr.n, nil)
 	if eig.Factorize(&h, true) {
 		vals := eig.Values(nil)
@@ -555,13 +585,13 @@ func (pr *problem) laplace(theta []float64, p Params) *Posterior {
 		}
 	}
 	// A tied parameter moves with the one it follows (correlation 1).
-	po.Cov = make([][]float64, nt)
-	for i := range nt {
-		po.Cov[i] = make([]float64, nt)
-		for j := range nt {
-			po.Cov[i][j] = cov.At(pr.pos[i], pr.pos[j])
+	po.Cov = make([][]float64, len(keep))
+	for i, ki := range keep {
+		po.Cov[i] = make([]float64, len(keep))
+		for j, kj := range keep {
+			po.Cov[i][j] = cov.At(pr.pos[ki], pr.pos[kj])
 		}
-		po.Prior[i] = pr.sigma[pr.free[pr.pos[i]]]
+		po.Prior = append(po.Prior, pr.sigma[pr.free[pr.pos[ki]]])
 	}
 	return po
 }
@@ -590,15 +620,30 @@ func (f *Fitter) fitTarget(spec Spec, from *TargetFit) (*TargetFit, error) {
 	}
 	pub := sources[0]
 	n, nBench := len(rows), len(benches)
-	pr := newProblem(centre, sigma, sources)
-	if nBench == 0 {
-		pr.tieEltwise()
+	// Forms (fitform.go): targets on a few published rows alone choose one.
+	forms := fitForms[:1]
+	if nBench == 0 && n >= minSelectRows {
+		forms = fitForms
+	}
+	prs := make([]*problem, len(forms))
+	for k, fm := range forms {
+		prs[k] = newFormProblem(centre, sigma, sources, fm, nBench == 0)
 	}
 	if n < minFitRows && nBench == 0 {
-		tf.keepPrior(pr, pub, rows, centre)
+		tf.keepPrior(prs[0], pub, rows, centre)
 		return tf, nil
 	}
-	theta := pr.minimize(nil)
+	sel := newFormSelector(prs, pub, n)
+	form := 0
+	if len(forms) > 1 {
+		form = sel.choose(-1)
+	}
+	pr, theta := prs[form], sel.all[form]
+	tf.Form = forms[form].name
+	if form != 0 {
+		p := prs[0].params(sel.all[0])
+		tf.Roofline = &p
+	}
 	tf.Fitted = pr.params(theta)
 	if err := tf.Fitted.Validate(); err != nil {
 		return nil, fmt.Errorf("fitted parameters: %w", err)
@@ -620,16 +665,18 @@ func (f *Fitter) fitTarget(spec Spec, from *TargetFit) (*TargetFit, error) {
 		}
 	}
 	// Leave one model out: each published row is one model (duplicates are
-	// merged); the benchmark rows stay in.
+	// merged); the benchmark rows stay in. The form is chosen again without
+	// the held-out row (nested leave-one-out).
 	for i := range tf.Rows {
 		if n-1 < minFitRows && nBench == 0 {
 			tf.Rows[i].HeldOutMs = math.NaN()
 		} else {
-			pr.skip = i
-			th := pr.minimize(theta)
-			pr.skip = -1
-			pr.objective(th)
-			tf.Rows[i].HeldOutMs = pub.pred[i]
+			k := 0
+			if len(forms) > 1 {
+				k = sel.choose(i)
+			}
+			tf.Rows[i].HeldOutMs = sel.predict(k, i, -1)[i]
+			tf.Rows[i].HeldOutForm = forms[k].name
 		}
 		tf.Rows[i].MACsHeldOutMs = macsScale(rows, i) * float64(rows[i].MACs)
 	}
@@ -745,12 +792,16 @@ func transferPriors(centre *Params, sigma []float64, from *TargetFit) *Transfer 
 		if !slices.Contains(transferredParams, fp.name) {
 			continue
 		}
+		j := from.Posterior.Index(fp.name)
+		if j < 0 { // from's form held it: nothing to transfer
+			continue
+		}
 		v := fp.field(centre)
 		tr.Names = append(tr.Names, fp.name)
 		tr.SpecPrior = append(tr.SpecPrior, *v)
 		tr.SigmaPrior = append(tr.SigmaPrior, sigma[k])
 		*v = *fp.field(&from.Fitted)
-		sd := from.Posterior.SD(k)
+		sd := from.Posterior.SD(j)
 		sigma[k] = math.Sqrt(sd*sd + TransferSigma*TransferSigma)
 		tr.Centre = append(tr.Centre, *v)
 		tr.Sigma = append(tr.Sigma, sigma[k])

@@ -151,7 +151,9 @@ func TestFitBeatsMACs(t *testing.T) {
 			t.Errorf("%s: held-out Spearman %.3f not above MACs' %.3f", n, tf.HeldOut.Spearman, tf.MACs.Spearman)
 		}
 	}
-	for _, n := range []string{"pixel4-cpu", "pixel4-gpu", "pixel6-cpu", "s23-cpu"} {
+	// pixel8-edgetpu: below MACs (0.709 against 0.906) with the roofline alone,
+	// level with the form it chooses (fitform.go).
+	for _, n := range []string{"pixel4-cpu", "pixel4-gpu", "pixel6-cpu", "s23-cpu", "pixel8-edgetpu"} {
 		if tf := byName[n]; tf.HeldOut.Spearman < tf.MACs.Spearman-1e-9 {
 			t.Errorf("%s: held-out Spearman %.3f below MACs' %.3f", n, tf.HeldOut.Spearman, tf.MACs.Spearman)
 		}

@@ -95,11 +95,12 @@ func Library() ([]Candidate, error) {
 }
 
 // LibraryFrom returns the candidates of the built-in targets with the
-// parameters of ps and of the reference devices of rs.
+// parameters of ps (their prior centres, ParamSet.PriorCentre) and of the
+// reference devices of rs.
 func LibraryFrom(ps *ParamSet, rs *ReferenceSet) []Candidate {
 	var lib []Candidate
 	for _, s := range specs {
-		p, ok := ps.Targets[s.Name]
+		p, ok := ps.PriorCentre(s.Name)
 		if !ok {
 			p = s.Prior
 		}
@@ -206,7 +207,7 @@ func referenceStarts(ps *ParamSet) []Candidate {
 		if len(dataColumns(s)) > 0 {
 			continue
 		}
-		p, ok := ps.Targets[s.Name]
+		p, ok := ps.PriorCentre(s.Name)
 		if !ok {
 			p = s.Prior
 		}

@@ -24,6 +24,23 @@ type ParamSet struct {
 	// Posteriors holds the fitted targets' parameter uncertainty (see
 	// Posterior); targets without one keep their priors' widths.
 	Posteriors map[string]*Posterior `json:"posteriors,omitempty"`
+	// Roofline holds, for the targets whose fit chose a smaller form than the
+	// roofline (fitform.go), the roofline form's fit: their parameters when
+	// they are the prior of another device's fit (Library, reference
+	// devices), since a term the form switched off (a zero overhead) cannot
+	// come back in a log-space fit.
+	Roofline map[string]Params `json:"roofline,omitempty"`
+}
+
+// PriorCentre returns target name's parameters as the centre of another
+// device's prior: its roofline fit (Roofline) if its own form is smaller,
+// else its parameters; ok is false if the set does not hold the target.
+func (ps *ParamSet) PriorCentre(name string) (p Params, ok bool) {
+	if p, ok = ps.Roofline[name]; ok {
+		return p, true
+	}
+	p, ok = ps.Targets[name]
+	return p, ok
 }
 
 //go:embed params.json
@@ -73,6 +90,12 @@ func (ps *ParamSet) Clone() *ParamSet {
 			c.Posteriors[k] = v // read-only
 		}
 	}
+	if ps.Roofline != nil {
+		c.Roofline = make(map[string]Params, len(ps.Roofline))
+		for k, v := range ps.Roofline {
+			c.Roofline[k] = v
+		}
+	}
 	return &c
 }
 
@@ -94,6 +117,14 @@ func ParseParams(data []byte) (*ParamSet, error) {
 		}
 		if err := ps.Targets[n].Validate(); err != nil {
 			return nil, fmt.Errorf("hardware parameters of %s: %w", n, err)
+		}
+	}
+	for n, p := range ps.Roofline {
+		if _, ok := ps.Targets[n]; !ok {
+			return nil, fmt.Errorf("hardware parameters: roofline fit of %s, which has no parameters", n)
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("hardware parameters: roofline fit of %s: %w", n, err)
 		}
 	}
 	for n, po := range ps.Posteriors {

@@ -135,6 +135,23 @@ func (r *FitResult) writeMethod(d *report.Doc) {
 	w("**Uncertainty.** Each parameter's posterior width is the Laplace approximation at the optimum (central-difference ")
 	w("Hessian of the objective; directions where it is not positive keep their prior width). A parameter is *constrained* ")
 	w("when its posterior width is below half its prior width, else *prior-bound*: the data do not decide it.\n\n")
+	w("**Model form.** A target fitted on published rows alone (at least %d, no benchmark networks) chooses its form ", minSelectRows)
+	w("among nested forms of the roofline: ")
+	for i, fm := range fitForms {
+		if i > 0 {
+			w("; ")
+		}
+		w("*%s*", fm.name)
+		if len(fm.drop) > 0 {
+			w(" (holds %s)", strings.Join(fm.drop, ", "))
+		}
+	}
+	w(". The few rows cannot separate every term (the per-layer overhead trades against the fixed overhead and the MAC ")
+	w("rate), so a smaller form may predict them better. The choice is the roofline unless a smaller form's ")
+	w("leave-one-out mean squared log error on the rows is lower by more than %.0f standard error of the paired ", formSE)
+	w("difference (then the lowest such form). Held-out figures make the choice again inside each fold on the training ")
+	w("rows only (nested leave-one-out): a held-out row never helps choose the form that predicts it. Targets with ")
+	w("benchmark networks keep the roofline.\n\n")
 	w("Rows: classification models the block set describes, at the target's precision; duplicate rows of one model ")
 	w("are merged by geometric mean. Held-out figures refit without each published model in turn (leave one model out; ")
 	w("benchmark networks stay in) and predict it. Baseline: plain MACs, latency = s · MACs with one fitted scale s per target.\n\n")
@@ -150,7 +167,7 @@ func (r *FitResult) writePublished(d *report.Doc) {
 	w("The MACs baseline's ρ and pair order do not depend on its scale, so they are the same in-sample and held out. ")
 	w("Target: no target ranks worse than MACs held out.\n\n")
 	tb := report.NewTable("target", "rows", "fit err", "fit ρ", "held-out err", "held-out ρ", "held-out pairs", "MACs err",
-		"MACs held-out err", "MACs ρ", "MACs pairs", "held-out ρ vs MACs").RightFrom(1).Left(11)
+		"MACs held-out err", "MACs ρ", "MACs pairs", "held-out ρ vs MACs", "form (held-out folds)").RightFrom(1).Left(11, 12)
 	var worse []string
 	for _, t := range r.Targets {
 		verdict := "n/a"
@@ -168,7 +185,7 @@ func (r *FitResult) writePublished(d *report.Doc) {
 		}
 		tb.Row(t.Target, fmt.Sprint(len(t.Rows)), pct(t.Fit.MedianAbsErr), f3(t.Fit.Spearman), pct(t.HeldOut.MedianAbsErr),
 			f3(t.HeldOut.Spearman), pairs(t.HeldOut), pct(t.MACs.MedianAbsErr), pct(t.MACsHeldOut.MedianAbsErr), f3(t.MACs.Spearman),
-			pairs(t.MACs), verdict)
+			pairs(t.MACs), verdict, formCell(&t))
 	}
 	d.Table(tb)
 	w("\n")
@@ -254,15 +271,33 @@ func (r *FitResult) writeRows(d *report.Doc) {
 		if len(t.Rows) == 0 {
 			w("No usable rows.\n\n")
 		} else {
-			tb := report.NewTable("model", "architecture", "MACs (M)", "measured ms", "fitted", "held-out", "MACs fitted",
-				"MACs held-out").RightFrom(2)
+			// The held-out form is shown when a fold chose another form.
+			mixed := false
+			for _, row := range t.Rows {
+				mixed = mixed || (row.HeldOutForm != "" && row.HeldOutForm != t.Form)
+			}
+			if t.Form != "" && t.Form != fitForms[0].name {
+				w("Form: *%s*.\n\n", t.Form)
+			}
+			head := []string{"model", "architecture", "MACs (M)", "measured ms", "fitted", "held-out", "MACs fitted", "MACs held-out"}
+			if mixed {
+				head = append(head, "held-out form")
+			}
+			tb := report.NewTable(head...).RightFrom(2)
+			if mixed {
+				tb.Left(len(head) - 1)
+			}
 			for _, row := range t.Rows {
 				meas := fmt.Sprintf("%.3g", row.MeasuredMs)
 				if row.N > 1 {
 					meas += fmt.Sprintf(" (%d rows, %.3g-%.3g)", row.N, row.MinMs, row.MaxMs)
 				}
-				tb.Row(row.Model, row.Arch, fmt.Sprintf("%.1f", float64(row.MACs)/1e6), meas,
-					fms(row.FittedMs), fms(row.HeldOutMs), fms(row.MACsMs), fms(row.MACsHeldOutMs))
+				cells := []string{row.Model, row.Arch, fmt.Sprintf("%.1f", float64(row.MACs)/1e6), meas,
+					fms(row.FittedMs), fms(row.HeldOutMs), fms(row.MACsMs), fms(row.MACsHeldOutMs)}
+				if mixed {
+					cells = append(cells, row.HeldOutForm)
+				}
+				tb.Row(cells...)
 			}
 			d.Table(tb)
 			w("\n")
@@ -284,6 +319,30 @@ func (r *FitResult) writeRows(d *report.Doc) {
 			w("\n")
 		}
 	}
+}
+
+// formCell names t's form and, when the held-out folds chose otherwise,
+// how many folds chose each form.
+func formCell(t *TargetFit) string {
+	if t.Form == "" {
+		return "n/a"
+	}
+	count := map[string]int{}
+	for _, r := range t.Rows {
+		if r.HeldOutForm != "" {
+			count[r.HeldOutForm]++
+		}
+	}
+	if len(count) == 0 || count[t.Form] == len(t.Rows) {
+		return t.Form
+	}
+	var parts []string
+	for _, fm := range fitForms {
+		if c := count[fm.name]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", fm.name, c))
+		}
+	}
+	return fmt.Sprintf("%s (%s)", t.Form, strings.Join(parts, ", "))
 }
 
 func pairs(e ErrorStats) string {

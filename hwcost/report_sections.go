@@ -83,7 +83,12 @@ func (r *FitResult) writeUncertainty(d *report.Doc) {
 			continue
 		}
 		row := []string{t.Target}
-		for k, n := range po.Names {
+		for _, n := range FreeParamNames() {
+			k := po.Index(n)
+			if k < 0 {
+				row = append(row, "held ("+t.Form+")")
+				continue
+			}
 			c := fmt.Sprintf("×%.2f / ×%.2f", math.Exp(po.SD(k)), math.Exp(po.Prior[k]))
 			switch {
 			case po.Constrained(k):
@@ -107,12 +112,16 @@ func (r *FitResult) writeUncertainty(d *report.Doc) {
 	w("\nThe search chooses between IBN (1×1 expand, depthwise, 1×1 project) and fused IBN (k×k dense expand, 1×1 ")
 	w("project): the ratios eff_fused and eff_dw (to the 1×1 rate) move its decisions. On the Pixel 4 targets:\n\n")
 	tb = report.NewTable("target", "eff_fused (posterior ×)", "eff_dw (posterior ×)", "eff_fused / eff_dw").RightFrom(1)
-	fi, di := paramIndex("eff_fused"), paramIndex("eff_dw")
 	for _, t := range r.Targets {
 		if t.Spec.Group != "paper" || t.Posterior == nil {
 			continue
 		}
 		po := t.Posterior
+		fi, di := po.Index("eff_fused"), po.Index("eff_dw")
+		if fi < 0 || di < 0 {
+			tb.Row(t.Target, "held ("+t.Form+")", "held ("+t.Form+")", fmt.Sprintf("%.2f", t.Fitted.EffFused/t.Fitted.EffDW))
+			continue
+		}
 		tb.Row(t.Target, fmt.Sprintf("%.3g (×%.2f%s)", t.Fitted.EffFused, math.Exp(po.SD(fi)), boundMark(po, fi)),
 			fmt.Sprintf("%.3g (×%.2f%s)", t.Fitted.EffDW, math.Exp(po.SD(di)), boundMark(po, di)),
 			fmt.Sprintf("%.2f", t.Fitted.EffFused/t.Fitted.EffDW))
@@ -161,11 +170,15 @@ func (r *FitResult) writeTransfers(d *report.Doc) {
 			k := paramIndex(n)
 			fromCell := fmt.Sprintf("%.3g", tr.Centre[i])
 			if from != nil && from.Posterior != nil {
-				fromCell = fmt.Sprintf("%.3g (×%.2f)", tr.Centre[i], math.Exp(from.Posterior.SD(k)))
+				fromCell = fmt.Sprintf("%.3g (×%.2f)", tr.Centre[i], math.Exp(from.Posterior.SD(from.Posterior.Index(n))))
 			}
 			fit := fmt.Sprintf("%.3g", *targetParams[k].field(&t.Fitted))
 			if t.Posterior != nil {
-				fit += fmt.Sprintf(" (×%.2f)", math.Exp(t.Posterior.SD(k)))
+				if j := t.Posterior.Index(n); j >= 0 {
+					fit += fmt.Sprintf(" (×%.2f)", math.Exp(t.Posterior.SD(j)))
+				} else {
+					fit += " (held: " + t.Form + ")"
+				}
 			}
 			tb.Row(t.Target, tr.From, n, fmt.Sprintf("%.3g (×%.2f)", tr.SpecPrior[i], math.Exp(tr.SigmaPrior[i])), fromCell,
 				fmt.Sprintf("%.3g (×%.2f)", tr.Centre[i], math.Exp(tr.Sigma[i])), fit)
