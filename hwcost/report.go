@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
 )
 
@@ -177,8 +178,8 @@ func (r *FitResult) writePublished(d *report.Doc) {
 				verdict = "better"
 			case d < -0.005:
 				verdict = "worse"
-				worse = append(worse, fmt.Sprintf("%s (%s vs %s; pairs %s vs %s%s)", t.Target, f3(t.HeldOut.Spearman),
-					f3(t.MACs.Spearman), pairs(t.HeldOut), pairs(t.MACs), roundingVerdict(&t)))
+				worse = append(worse, fmt.Sprintf("%s (%s vs %s; pairs %s vs %s%s; %s)", t.Target, f3(t.HeldOut.Spearman),
+					f3(t.MACs.Spearman), pairs(t.HeldOut), pairs(t.MACs), roundingVerdict(&t), rankShifts(&t)))
 			default:
 				verdict = "tie"
 			}
@@ -319,6 +320,28 @@ func (r *FitResult) writeRows(d *report.Doc) {
 			w("\n")
 		}
 	}
+}
+
+// rankShifts lists the rows whose held-out rank differs from their measured
+// rank (1 = fastest), largest shift first.
+func rankShifts(t *TargetFit) string {
+	held, meas := make([]float64, len(t.Rows)), make([]float64, len(t.Rows))
+	for i, r := range t.Rows {
+		held[i], meas[i] = r.HeldOutMs, r.MeasuredMs
+	}
+	rh, rm := stats.Ranks(held), stats.Ranks(meas)
+	idx := make([]int, 0, len(t.Rows))
+	for i := range t.Rows {
+		if rh[i] != rm[i] {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return math.Abs(rh[idx[a]]-rm[idx[a]]) > math.Abs(rh[idx[b]]-rm[idx[b]]) })
+	var parts []string
+	for _, i := range idx {
+		parts = append(parts, fmt.Sprintf("%s %g (%g)", t.Rows[i].Model, rh[i], rm[i]))
+	}
+	return "held-out rank (measured rank) of the misranked rows: " + strings.Join(parts, ", ")
 }
 
 // formCell names t's form and, when the held-out folds chose otherwise,
