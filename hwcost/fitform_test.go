@@ -9,7 +9,7 @@ import (
 )
 
 // formAnchors returns the embedded published rows of target name, with
-// latency(i, a) in place of each measured latency (nil: as published).
+// latency(a) in place of each measured latency (nil: as published).
 func formAnchors(t *testing.T, name string, latency func(a Anchor) float64) []Anchor {
 	t.Helper()
 	spec, err := LookupSpec(name)

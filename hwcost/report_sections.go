@@ -74,7 +74,9 @@ func (r *FitResult) writeUncertainty(d *report.Doc) {
 	w("Posterior width (Laplace) of each fitted parameter as a factor (one standard deviation in log space), then the ")
 	w("prior width; **bold**: constrained by the data (posterior below half the prior width), *italic*: narrowed ")
 	w("(below 90%% of it), plain: prior-bound (the data leave the prior's spread). ")
-	w("`cost sensitivity` draws parameter sets from these posteriors (with their correlations).\n\n")
+	w("`cost sensitivity` draws parameter sets from these posteriors (with their correlations). *held*: a parameter ")
+	w("the target's model form holds (see Method), not fitted and drawn at its held value, so the spread of such a ")
+	w("target leaves out the uncertainty of the form itself.\n\n")
 	tb := report.NewTable(append([]string{"target"}, FreeParamNames()...)...).RightFrom(1)
 	bound := map[string][]string{}
 	for _, t := range r.Targets {
