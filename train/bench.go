@@ -12,12 +12,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	gtrain "github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/loss"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/stats"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // BenchTrainResult compares the training step of the lowered convolutions
@@ -26,8 +25,11 @@ import (
 // of strided convolutions), its times and the speedup are null and
 // StockError says why.
 type BenchTrainResult struct {
-	Backend      string    `json:"backend"`
-	Model        string    `json:"model"`
+	Backend string `json:"backend"`
+	Model   string `json:"model"`
+	// Optimizer describes the update both variants run: the recipe's
+	// (BenchRecipe), as `multihw train` runs it.
+	Optimizer    string    `json:"optimizer"`
 	Batch        int       `json:"batch"`
 	Resolution   int       `json:"resolution"`
 	Steps        int       `json:"steps"`
@@ -76,15 +78,53 @@ type benchVariant struct {
 	err     error
 }
 
+// BenchRecipe is the recipe of BenchTrain for batches of batch images:
+// DefaultRecipe, what `multihw train` runs by default, with optimizer kind
+// and its peak learning rate scaled linearly to the batch.
+func BenchRecipe(kind optim.Kind, batch int) (Recipe, error) {
+	r := DefaultRecipe()
+	r.Optimizer, r.Nesterov = kind, r.Nesterov && kind == optim.SGD
+	r.LearningRate *= float64(batch) / float64(r.BatchSize)
+	r.BatchSize = batch
+	r = r.withDefaults()
+	if err := r.Validate(); err != nil {
+		return r, fmt.Errorf("bench train: %w", err)
+	}
+	return r, nil
+}
+
+// describe names the recipe's update and loss for a summary line.
+func (r Recipe) describe() string {
+	s := string(r.Optimizer)
+	switch r.Optimizer {
+	case optim.SGD:
+		if r.Nesterov {
+			s += ", Nesterov"
+		}
+		s += fmt.Sprintf(" momentum %g", r.Momentum)
+	case optim.RMSProp:
+		s += fmt.Sprintf(" (rho %g, momentum %g, epsilon %g)", r.Decay, r.Momentum, r.Epsilon)
+	case optim.Adam:
+		s += fmt.Sprintf(" (beta1 %g, beta2 %g, epsilon %g)", r.Momentum, r.Decay, r.Epsilon)
+	}
+	return s + fmt.Sprintf(", weight decay %g, label smoothing %g, lr %g", r.WeightDecay, r.LabelSmoothing, r.LearningRate)
+}
+
 // BenchTrain times steps training steps (after warmup) of BenchArch with
 // batches of batch random images on be, with the lowered ops and with the
 // stock graph.Convolve, interleaved step by step with a reference 1024³
-// MatMul so that load from other processes hits them alike. A failure of the
-// lowered variant is an error; one of the stock variant is in the result.
-// Progress lines go to progress (nil: none).
-func BenchTrain(be compute.Backend, steps, warmup, batch int, progress io.Writer) (*BenchTrainResult, error) {
+// MatMul so that load from other processes hits them alike. Both variants
+// train with the train package's own trainer and updater, as `multihw train`
+// does, with BenchRecipe(kind, batch). A failure of the lowered variant is an
+// error; one of the stock variant is in the result. Progress lines go to
+// progress (nil: none).
+func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, progress io.Writer) (*BenchTrainResult, error) {
 	if steps < 1 || warmup < 1 || batch < 1 {
 		return nil, fmt.Errorf("bench train: steps, warm-up and batch must be positive (got %d, %d, %d)", steps, warmup, batch)
+	}
+	recipe, err := BenchRecipe(kind, batch)
+	if err != nil {
+		return nil, err
 	}
 	if progress == nil {
 		progress = io.Discard
@@ -103,7 +143,9 @@ func BenchTrain(be compute.Backend, steps, warmup, batch int, progress io.Writer
 	images, labels := benchBatch(batch, arch)
 	variants := []*benchVariant{{name: "fast", lowered: true}, {name: "stock", lowered: false}}
 	for _, v := range variants {
-		v.trainer = benchTrainer(be, arch, v.lowered)
+		if v.trainer, err = benchTrainer(be, arch, v.lowered, recipe); err != nil {
+			return nil, err
+		}
 	}
 	mm, err := newBenchMatMul(be, 1024)
 	if err != nil {
@@ -126,7 +168,7 @@ func BenchTrain(be compute.Backend, steps, warmup, batch int, progress io.Writer
 		}
 	}
 	fast, stock := variants[0], variants[1]
-	res := &BenchTrainResult{Backend: be.String(), Model: arch.Name, Batch: batch, Resolution: arch.Resolution,
+	res := &BenchTrainResult{Backend: be.String(), Model: arch.Name, Optimizer: recipe.describe(), Batch: batch, Resolution: arch.Resolution,
 		Steps: steps, Warmup: warmup, FastStepMS: stats.Median(fast.times), FastStepsMS: fast.times,
 		StepGFLOP: 2 * 3 * float64(an.MACs) * float64(batch) / 1e9, MatMulMS: mmTimes}
 	res.AchievedGFLOPS = res.StepGFLOP / (res.FastStepMS / 1000)
@@ -184,6 +226,7 @@ func (res *BenchTrainResult) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s training step on %s, batch %d, %dx%d, median of %d steps after %d warm-up:\n",
 		res.Model, res.Backend, res.Batch, res.Resolution, res.Resolution, res.Steps, res.Warmup)
+	fmt.Fprintf(&b, "  both variants: %s\n", res.Optimizer)
 	fmt.Fprintf(&b, "  lowered blocks (fast):   %8.1f ms  (%.2f GFLOP counted: %.2f GFLOP/s)\n", res.FastStepMS, res.StepGFLOP, res.AchievedGFLOPS)
 	fmt.Fprintf(&b, "  1024³ MatMul, same run:  %8.1f ms  (%.2f GFLOP/s; the step reaches %.1f%% of it)\n",
 		stats.Median(res.MatMulMS), res.MatMulGFLOPS, 100*res.MatMulFraction)
@@ -252,13 +295,24 @@ func (m *benchMatMul) finalize() {
 }
 
 // benchTrainer returns a trainer of arch with the lowered or the stock ops:
-// same seed, same optimizer (Adam), same graph otherwise.
-func benchTrainer(be compute.Backend, arch *blocks.Arch, lowered bool) *gtrain.Trainer {
+// same seed, same recipe (the train package's trainer and updater), same
+// graph otherwise.
+func benchTrainer(be compute.Backend, arch *blocks.Arch, lowered bool, r Recipe) (*gtrain.Trainer, error) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(1))
-	b := convnet.New(arch).Lowered(lowered)
-	modelFn := func(scope *model.Scope, images *Node) *Node { return b.Logits(scope.In("model"), images) }
-	return gtrain.NewTrainer(be, store, modelFn, loss.SparseCategoricalCrossEntropyLogits, optimizer.Adam().Done(), nil, nil)
+	lr, err := ensureLRVar(store)
+	if err != nil {
+		return nil, err
+	}
+	if err := lr.SetValue(scalarF32(r.LearningRate)); err != nil {
+		return nil, err
+	}
+	b := convnet.New(arch).BatchNormMomentum(r.BNMomentum).Lowered(lowered)
+	if err := b.Err(); err != nil {
+		return nil, err
+	}
+	tr, _ := newTrainer(be, store, b, r)
+	return tr, nil
 }
 
 // benchBatch returns seeded random images [batch,R,R,C] and labels [batch,1].

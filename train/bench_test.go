@@ -3,12 +3,14 @@ package train
 import (
 	"strings"
 	"testing"
+
+	"github.com/multihw/multihw/train/optim"
 )
 
 // TestBenchTrain runs the training benchmark on a tiny batch: both variants
 // train on the Go backend, and the speedup is the ratio of their medians.
 func TestBenchTrain(t *testing.T) {
-	res, err := BenchTrain(goBackend(t), 2, 1, 2, nil)
+	res, err := BenchTrain(goBackend(t), optim.SGD, 2, 1, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,10 +20,16 @@ func TestBenchTrain(t *testing.T) {
 	if res.StockStepMS == nil || res.Speedup == nil || *res.Speedup != *res.StockStepMS/res.FastStepMS {
 		t.Errorf("stock time or speedup missing or inconsistent on the Go backend: %+v (error %q)", res, res.StockError)
 	}
-	if s := res.Summary(); !strings.Contains(s, "speedup:") || !strings.Contains(s, "1024³ MatMul") {
+	if !strings.HasPrefix(res.Optimizer, "sgd, Nesterov momentum 0.9, weight decay 5e-05, label smoothing 0.1") {
+		t.Errorf("optimizer %q, want the default recipe's", res.Optimizer)
+	}
+	if s := res.Summary(); !strings.Contains(s, "speedup:") || !strings.Contains(s, "1024³ MatMul") || !strings.Contains(s, res.Optimizer) {
 		t.Errorf("summary:\n%s", s)
 	}
-	if _, err := BenchTrain(goBackend(t), 0, 1, 2, nil); err == nil {
+	if _, err := BenchTrain(goBackend(t), optim.SGD, 0, 1, 2, nil); err == nil {
 		t.Error("0 steps accepted")
+	}
+	if _, err := BenchTrain(goBackend(t), "lbfgs", 1, 1, 2, nil); err == nil || !strings.Contains(err.Error(), "lbfgs") {
+		t.Errorf("unknown optimizer: error %v", err)
 	}
 }

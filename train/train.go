@@ -540,19 +540,27 @@ func (r *run) setup(ck *Checkpoint) error {
 	if err := r.builder.Err(); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	modelFn := func(scope *model.Scope, images *Node) *Node { return r.builder.Logits(scope.In(ModelScope), images) }
-	// A stateless batch accuracy: the moving averages are kept in Go (trainEMA)
-	// because gomlx's moving-average metrics name their variables with a random
-	// UUID per process, so a resumed run could not continue them.
-	accuracy := metric.NewBaseMetric("Accuracy", "acc", metric.AccuracyMetricType, metric.SparseCategoricalAccuracyGraph, nil)
-	r.trainer = gtrain.NewTrainer(r.be, r.store, modelFn, smoothedCrossEntropy(r.recipe.LabelSmoothing),
-		&updater{r: r.recipe.withDefaults()}, []metric.Interface{accuracy}, nil)
-	r.modelFn = modelFn
+	r.trainer, r.modelFn = newTrainer(r.be, r.store, r.builder, r.recipe)
 	if r.stream, err = r.ds.TrainStream(r.recipe.BatchSize, r.seed); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	r.prog = newProgress(r.c.progress)
 	return r.loadRecords()
+}
+
+// newTrainer returns the trainer of a run (and its model function): the
+// logits of b under ModelScope, the recipe's smoothed cross-entropy and
+// updater, and the batch accuracy. The store must hold the learning-rate
+// variable (ensureLRVar).
+func newTrainer(be compute.Backend, store *model.Store, b *convnet.Builder, r Recipe) (*gtrain.Trainer, func(*model.Scope, *Node) *Node) {
+	modelFn := func(scope *model.Scope, images *Node) *Node { return b.Logits(scope.In(ModelScope), images) }
+	// A stateless batch accuracy: the moving averages are kept in Go (trainEMA)
+	// because gomlx's moving-average metrics name their variables with a random
+	// UUID per process, so a resumed run could not continue them.
+	accuracy := metric.NewBaseMetric("Accuracy", "acc", metric.AccuracyMetricType, metric.SparseCategoricalAccuracyGraph, nil)
+	tr := gtrain.NewTrainer(be, store, modelFn, smoothedCrossEntropy(r.LabelSmoothing),
+		&updater{r: r.withDefaults()}, []metric.Interface{accuracy}, nil)
+	return tr, modelFn
 }
 
 // loadRecords reads the metrics log of a resumed run, dropping records past

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Index geometry of the lowered convolutions on one spatial axis. With TF SAME
@@ -161,6 +162,45 @@ func window(x *Node, axes, offs, lens []int) *Node {
 	return y
 }
 
+// stackedWindows returns the windows window(x, axes, offs[j], lens) of every
+// j, concatenated on axis 0 (the channels of CHWN: an im2col). x is cropped
+// or zero-padded once to the region the windows read, and one GatherSlices
+// copies every window out of it: one copy per window, where windows built
+// one by one cost a crop, a zero concatenation per padded axis and the final
+// concatenation (up to four copies; BenchmarkConvWindows). axes must be
+// increasing.
+func stackedWindows(x *Node, axes []int, offs [][]int, lens []int) *Node {
+	if len(offs) == 1 {
+		return window(x, axes, offs[0], lens)
+	}
+	lo, n := slices.Clone(offs[0]), make([]int, len(axes))
+	hi := make([]int, len(axes))
+	for j := range axes {
+		hi[j] = offs[0][j] + lens[j]
+		for _, o := range offs[1:] {
+			lo[j], hi[j] = min(lo[j], o[j]), max(hi[j], o[j]+lens[j])
+		}
+		n[j] = hi[j] - lo[j]
+	}
+	region := window(x, axes, lo, n)
+	starts := make([]int32, 0, len(offs)*len(axes))
+	sorted := true
+	for i, o := range offs {
+		for j := range axes {
+			starts = append(starts, int32(o[j]-lo[j]))
+		}
+		if i > 0 && slices.Compare(offs[i-1], o) > 0 {
+			sorted = false
+		}
+	}
+	sizes := make([]int, len(axes))
+	copy(sizes, lens)
+	g := GatherSlices(region, axes, Const(x.Graph(), tensors.FromFlatDataAndDimensions(starts, len(offs), len(axes))), sizes, sorted)
+	dims := slices.Clone(g.Shape().Dimensions[1:])
+	dims[0] *= len(offs)
+	return Reshape(g, dims...)
+}
+
 // tapSource holds the input of a lowered convolution (4-D, spatial axes 1
 // and 2, either layout) prepared for reading forward taps: as is for stride
 // 1, split into parities for stride 2.
@@ -196,27 +236,66 @@ func (t *tapSource) at(dy, dx int) *Node {
 	return Reshape(w, dims[0], t.gh.out, t.gw.out, dims[5])
 }
 
+// stacked returns the windows of the given taps concatenated on axis 0 (the
+// channels of CHWN), as [len(taps)·A, outH, outW, Z] (see stackedWindows).
+func (t *tapSource) stacked(taps [][2]int) *Node {
+	offs := make([][]int, len(taps))
+	var axes, lens []int
+	for j, tap := range taps {
+		qy, oy := t.gh.fwdTap(tap[0])
+		qx, ox := t.gw.fwdTap(tap[1])
+		if t.gh.s == 1 {
+			offs[j], axes, lens = []int{oy, ox}, []int{1, 2}, []int{t.gh.out, t.gw.out}
+		} else {
+			offs[j], axes, lens = []int{oy, qy, ox, qx}, []int{1, 2, 3, 4}, []int{t.gh.out, 1, t.gw.out, 1}
+		}
+	}
+	w := stackedWindows(t.x, axes, offs, lens)
+	dims := t.x.Shape().Dimensions
+	return Reshape(w, len(taps)*dims[0], t.gh.out, t.gw.out, dims[len(dims)-1])
+}
+
+// windowSet is the windows of dy that the taps reaching one input phase read
+// (see transposed): each is window(dy, [1, 2], offs[j], lens).
+type windowSet struct {
+	dy   *Node
+	offs [][]int
+	lens []int
+	taps [][2]int
+}
+
+// each returns the windows one by one.
+func (s windowSet) each() []*Node {
+	w := make([]*Node, len(s.offs))
+	for j, o := range s.offs {
+		w[j] = window(s.dy, []int{1, 2}, o, s.lens)
+	}
+	return w
+}
+
+// stacked returns the windows concatenated on axis 0 (stackedWindows).
+func (s windowSet) stacked() *Node { return stackedWindows(s.dy, []int{1, 2}, s.offs, s.lens) }
+
 // transposed builds the input gradient of a lowered convolution from dy
 // (4-D, spatial axes 1 and 2, either layout): for each input phase,
 // term(taps) combines the windows of dy for the taps reaching that phase
 // (each window with its tap, spatially phaseH×phaseW) into the phase's part
 // of the gradient, or returns nil when no tap reaches it (zero). The phases
 // are interleaved back into the input's spatial size.
-func transposed(dy *Node, gh, gw axisGeom, term func(windows []*Node, taps [][2]int) *Node) *Node {
+func transposed(dy *Node, gh, gw axisGeom, term func(windows windowSet) *Node) *Node {
 	ph, pw := gh.phaseLen(), gw.phaseLen()
 	phase := func(py, px int) *Node {
-		var windows []*Node
-		var taps [][2]int
+		set := windowSet{dy: dy, lens: []int{ph, pw}}
 		for _, ty := range gh.bwdTaps(py) {
 			for _, tx := range gw.bwdTaps(px) {
-				windows = append(windows, window(dy, []int{1, 2}, []int{ty.off, tx.off}, []int{ph, pw}))
-				taps = append(taps, [2]int{ty.d, tx.d})
+				set.offs = append(set.offs, []int{ty.off, tx.off})
+				set.taps = append(set.taps, [2]int{ty.d, tx.d})
 			}
 		}
-		if len(windows) == 0 {
+		if len(set.offs) == 0 {
 			return nil
 		}
-		return term(windows, taps)
+		return term(set)
 	}
 	if gh.s == 1 {
 		return phase(0, 0)

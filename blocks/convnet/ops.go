@@ -455,10 +455,10 @@ func (o Ops) depthwiseTaps(x, w *Node, k, stride int, plain bool) (*Node, bool) 
 				}
 				return Reshape(Stack(parts, 0), k, k, c)
 			}
-			return transposed(g, src.gh, src.gw, func(windows []*Node, taps [][2]int) *Node {
+			return transposed(g, src.gh, src.gw, func(set windowSet) *Node {
 				var sum *Node
-				for j, win := range windows {
-					sum = addOrInit(sum, Mul(win, o.tapWeight(w, taps[j][0], taps[j][1])))
+				for j, win := range set.each() {
+					sum = addOrInit(sum, Mul(win, o.tapWeight(w, set.taps[j][0], set.taps[j][1])))
 				}
 				return sum
 			})
@@ -487,7 +487,7 @@ func (o Ops) Conv(x, w *Node, stride int) *Node {
 		return o.Pointwise(x, Reshape(w, cin, cout), stride)
 	}
 	y := o.weighted(x, w, func(x *Node) *Node { return refConv(x, w, stride) },
-		func(w *Node, plain bool) (*Node, bool) { return o.conv(x, w, stride, plain) })
+		func(w *Node, plain bool) (*Node, bool) { return o.conv(x, w, k, stride, plain) })
 	if o.layout() == NHWC {
 		// Folded: the columns' product, shift and ReLU as one FusedDense.
 		setDense(y, func(w, bias *Node, act compute.ActivationType) *Node {
@@ -515,11 +515,15 @@ func convTaps(h, w, k, stride int) (used [][2]int, y0, y1, x0, x1 int) {
 
 // columns returns the im2col of x for a k×k convolution: the windows of
 // the taps that read some input (convTaps) concatenated on the channel
-// axis.
+// axis; in CHWN that is axis 0, and they are taken all at once
+// (stackedWindows).
 func (o Ops) columns(x *Node, k, stride int) (cols *Node, used [][2]int) {
 	src := newTapSource(x, k, stride)
 	d := x.Shape().Dimensions
 	used, _, _, _, _ = convTaps(d[1], d[2], k, stride)
+	if o.layout() == CHWN {
+		return src.stacked(used), used
+	}
 	windows := make([]*Node, len(used))
 	for j, t := range used {
 		windows[j] = src.at(t[0], t[1])
@@ -527,14 +531,69 @@ func (o Ops) columns(x *Node, k, stride int) (cols *Node, used [][2]int) {
 	return Concatenate(windows, o.chanAxis()), used
 }
 
-// conv is the lowered Conv for k > 1 (plain: no gradient of its own).
-func (o Ops) conv(x, w *Node, stride int, plain bool) (*Node, bool) {
-	k := w.Shape().Dimensions[0]
+// ReadTaps returns the taps [lo, hi) of a kernel of size k, along a spatial
+// axis of n pixels with the given stride (TF SAME padding), that read some
+// input: on small maps the others read only padding (all but the centre of a
+// 5×5 kernel on a 1×1 map), and the lowered convolutions skip them.
+func ReadTaps(n, k, stride int) (lo, hi int) { return newAxisGeom(n, k, stride).readRange() }
+
+// ConvReadTaps is Conv with a k×k kernel of which w holds only the taps that
+// read some input of x: w is [y1−y0, x1−x0, Cin, Cout] with [y0, y1) and [x0,
+// x1) the ReadTaps of x's height and width. The convolution, and its
+// gradient, are Conv's with the other taps zero; a caller that keeps the
+// full kernel elsewhere (a weight-sharing supernet) saves copying, and
+// differentiating, the taps that only ever meet padding.
+func (o Ops) ConvReadTaps(x, w *Node, k, stride int) *Node {
+	checkImage("ConvReadTaps", x)
+	checkStride("ConvReadTaps", stride)
+	if k < 1 || k%2 != 1 {
+		exceptions.Panicf("convnet.ConvReadTaps: kernel size must be odd and positive, got %d", k)
+	}
+	d := x.Shape().Dimensions
+	y0, y1 := ReadTaps(d[1], k, stride)
+	x0, x1 := ReadTaps(d[2], k, stride)
+	if w.Rank() != 4 || w.Shape().Dimensions[0] != y1-y0 || w.Shape().Dimensions[1] != x1-x0 || w.Shape().Dimensions[2] != o.Channels(x) {
+		exceptions.Panicf("convnet.ConvReadTaps: weights shaped %s don't match the read taps of a %dx%d kernel on input %s (want [%d, %d, Cin=%d, Cout])",
+			w.Shape(), k, k, x.Shape(), y1-y0, x1-x0, o.Channels(x))
+	}
+	if y1-y0 == k && x1-x0 == k {
+		return o.Conv(x, w, stride)
+	}
+	full := func() *Node { return window(w, []int{0, 1}, []int{-y0, -x0}, []int{k, k}) }
+	if !o.Lowered {
+		return o.Conv(x, full(), stride)
+	}
+	return o.weighted(x, w, func(x *Node) *Node { return refConv(x, full(), stride) },
+		func(w *Node, plain bool) (*Node, bool) { return o.conv(x, w, k, stride, plain) })
+}
+
+// conv is the lowered Conv for k > 1 (plain: no gradient of its own). w is
+// the k×k kernel, or only its taps that read some input (ConvReadTaps).
+func (o Ops) conv(x, w *Node, k, stride int, plain bool) (*Node, bool) {
 	cin, cout := w.Shape().Dimensions[2], w.Shape().Dimensions[3]
 	d := x.Shape().Dimensions
 	gh, gw := newAxisGeom(d[1], k, stride), newAxisGeom(d[2], k, stride)
 	used, y0, y1, x0, x1 := convTaps(d[1], d[2], k, stride)
-	rows := tapRows(w, used)
+	// w's first tap in kernel coordinates, and whether it holds just the
+	// used taps.
+	wy, wx := 0, 0
+	if w.Shape().Dimensions[0] != k || w.Shape().Dimensions[1] != k {
+		wy, wx = y0, x0
+	}
+	whole := w.Shape().Dimensions[0] == y1-y0 && w.Shape().Dimensions[1] == x1-x0
+	inW := func(ts [][2]int) [][2]int {
+		in := make([][2]int, len(ts))
+		for i, t := range ts {
+			in[i] = [2]int{t[0] - wy, t[1] - wx}
+		}
+		return in
+	}
+	// The used taps' rows of w as [len(used)·Cin, Cout], channel order (tap,
+	// cin).
+	rows := tapRows(w, inW(used))
+	if whole && constOf(w) == nil {
+		rows = Reshape(w, len(used)*cin, cout)
+	}
 	var cols *Node // im2col, reused by the weight gradient.
 	fwd := func() *Node {
 		cols, _ = o.columns(x, k, stride)
@@ -548,14 +607,20 @@ func (o Ops) conv(x, w *Node, stride int, plain bool) (*Node, bool) {
 		func(i int, g *Node) *Node {
 			if i == 1 {
 				dw := Reshape(o.channelGrad(cols, g), y1-y0, x1-x0, cin, cout)
+				if whole {
+					return dw
+				}
 				// Zeros for the taps that read only padding.
 				return window(dw, []int{0, 1}, []int{-y0, -x0}, []int{k, k})
 			}
-			return transposed(g, gh, gw, func(windows []*Node, taps [][2]int) *Node {
+			return transposed(g, gh, gw, func(set windowSet) *Node {
 				// Transposed conv: windows of dy times the taps' wᵀ stacked,
 				// as the transpose of [w_t0 | w_t1 | ...] ([Cin, taps·Cout]).
-				wt := Reshape(Transpose(tapWeights(w, taps), 0, 1), cin, len(taps)*cout)
-				return o.channelMatMul(Concatenate(windows, o.chanAxis()), wt, true)
+				wt := Reshape(Transpose(tapWeights(w, inW(set.taps)), 0, 1), cin, len(set.taps)*cout)
+				if o.layout() == CHWN {
+					return o.channelMatMul(set.stacked(), wt, true)
+				}
+				return o.channelMatMul(Concatenate(set.each(), o.chanAxis()), wt, true)
 			})
 		})
 }
@@ -574,16 +639,16 @@ func (o Ops) convOnColumns(cols, w *Node, used [][2]int) *Node {
 	return y
 }
 
-// tapRows returns the rows of w [k,k,Cin,Cout] for the given taps as the
+// tapRows returns the rows of w [kh,kw,Cin,Cout] for the given taps as the
 // matrix [len(taps)·Cin, Cout] (channel order (tap, cin)): a constant when
 // w is one (the MatMul then packs it once).
 func tapRows(w *Node, taps [][2]int) *Node {
 	d := w.Shape().Dimensions
 	if v := constOf(w); v != nil {
-		k, m := d[0], d[2]*d[3]
+		m := d[2] * d[3]
 		out := make([]float32, 0, len(taps)*m)
 		for _, t := range taps {
-			i := (t[0]*k + t[1]) * m
+			i := (t[0]*d[1] + t[1]) * m
 			out = append(out, v[i:i+m]...)
 		}
 		return newConst(w.Graph(), out, len(taps)*d[2], d[3])
@@ -592,15 +657,15 @@ func tapRows(w *Node, taps [][2]int) *Node {
 }
 
 // tapWeights returns the weights [len(taps), Cin, Cout] of the given kernel
-// taps of w [k,k,Cin,Cout]: one Gather (a block copy per tap; Slices copy
+// taps of w [kh,kw,Cin,Cout]: one Gather (a block copy per tap; Slices copy
 // value by value on the Go backend), computed once for known constants.
 func tapWeights(w *Node, taps [][2]int) *Node {
 	d := w.Shape().Dimensions
-	k, m := d[0], d[2]*d[3]
+	m := d[2] * d[3]
 	if v := constOf(w); v != nil {
 		out := make([]float32, 0, len(taps)*m)
 		for _, t := range taps {
-			i := (t[0]*k + t[1]) * m
+			i := (t[0]*d[1] + t[1]) * m
 			out = append(out, v[i:i+m]...)
 		}
 		return newConst(w.Graph(), out, len(taps), d[2], d[3])

@@ -459,3 +459,61 @@ func TestDenseOneImage(t *testing.T) {
 		}
 	}
 }
+
+// TestConvReadTaps compares ConvReadTaps with Conv of the full kernel whose
+// taps outside ReadTaps are zero (output and gradients; the weight gradient
+// is Conv's on the read taps), in every flavour, on maps small enough that
+// most taps read only padding.
+func TestConvReadTaps(t *testing.T) {
+	b := testBackend(t)
+	rng := rand.New(rand.NewPCG(18, 19))
+	const batch, cin, cout = 2, 3, 4
+	for _, k := range []int{3, 5} {
+		for _, stride := range []int{1, 2} {
+			for _, size := range [][2]int{{1, 1}, {2, 2}, {2, 3}, {3, 3}, {6, 6}} {
+				y0, y1 := ReadTaps(size[0], k, stride)
+				x0, x1 := ReadTaps(size[1], k, stride)
+				if size == [2]int{6, 6} && (y0 != 0 || y1 != k) {
+					t.Errorf("k%d s%d on 6 pixels: read taps [%d, %d), want all", k, stride, y0, y1)
+				}
+				if size[0] == 1 && stride == 1 && (y0 != k/2 || y1 != k/2+1) {
+					t.Errorf("k%d s1 on 1 pixel: read taps [%d, %d), want the centre", k, y0, y1)
+				}
+				x := randTensor(rng, batch, size[0], size[1], cin)
+				wr := randTensor(rng, y1-y0, x1-x0, cin, cout)
+				_, _, oh := SamePadding(size[0], k, stride)
+				_, _, ow := SamePadding(size[1], k, stride)
+				r := randTensor(rng, batch, oh, ow, cout)
+				for _, o := range testFlavours {
+					name := fmt.Sprintf("k%d_s%d_%dx%d/%s", k, stride, size[0], size[1], o)
+					var res [2][]*tensors.Tensor
+					for i, read := range []bool{true, false} {
+						exec, err := NewExec(b, func(x, wr, r *Node) []*Node {
+							var y *Node
+							if read {
+								y = o.ConvReadTaps(o.In(x), wr, k, stride)
+							} else {
+								w := window(wr, []int{0, 1}, []int{-y0, -x0}, []int{k, k})
+								y = o.Conv(o.In(x), w, stride)
+							}
+							y = o.Out(y)
+							g := Gradient(ReduceAllSum(Mul(y, r)), x, wr)
+							return []*Node{y, g[0], g[1]}
+						})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if res[i], err = exec.Exec(x, wr, r); err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+					}
+					for i, what := range []string{"output", "d/dx", "d/dw"} {
+						if e := maxRelErr(tensors.MustCopyFlatData[float32](res[0][i]), tensors.MustCopyFlatData[float32](res[1][i])); e > 1e-5 {
+							t.Errorf("%s %s: ConvReadTaps differs from Conv by %.2g", name, what, e)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/export"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // The bench command group: speed measurements printed as ratios measured side
@@ -19,10 +20,11 @@ func init() {
 }
 
 func runBenchTrain(args []string) error {
-	fs := newFlags("bench train", "[--steps N] [--warmup N] [--batch B] [--json]")
+	fs := newFlags("bench train", "[--steps N] [--warmup N] [--batch B] [--optimizer sgd|rmsprop|adam] [--json]")
 	steps := fs.Int("steps", 5, "timed training steps per variant")
 	warmup := fs.Int("warmup", 2, "untimed steps per variant first (the first one compiles the graph)")
 	batch := fs.Int("batch", 64, "batch size")
+	kind := fs.String("optimizer", string(train.DefaultRecipe().Optimizer), "optimizer of both variants, with the rest of the default training recipe (as multihw train runs it): sgd (Nesterov), rmsprop or adam")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -30,11 +32,14 @@ func runBenchTrain(args []string) error {
 	if *steps < 1 || *warmup < 1 || *batch < 1 {
 		return fmt.Errorf("--steps, --warmup and --batch must be positive (got %d, %d, %d)", *steps, *warmup, *batch)
 	}
+	if err := optim.Kind(*kind).Validate(); err != nil {
+		return fmt.Errorf("--optimizer: %w", err)
+	}
 	be, err := backend.Default()
 	if err != nil {
 		return err
 	}
-	res, err := train.BenchTrain(be, *steps, *warmup, *batch, os.Stderr)
+	res, err := train.BenchTrain(be, optim.Kind(*kind), *steps, *warmup, *batch, os.Stderr)
 	if err != nil {
 		return err
 	}

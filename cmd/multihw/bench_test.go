@@ -11,7 +11,7 @@ func TestBenchTrainFlags(t *testing.T) {
 	stderr := os.Stderr
 	devnull, _ := os.Open(os.DevNull)
 	defer func() { os.Stderr = stderr }()
-	for _, bad := range [][]string{{"--steps", "0"}, {"--batch", "-1"}, {"extra"}} {
+	for _, bad := range [][]string{{"--steps", "0"}, {"--batch", "-1"}, {"--optimizer", "lbfgs"}, {"extra"}} {
 		os.Stderr = devnull
 		code := run(append([]string{"bench", "train"}, bad...))
 		os.Stderr = stderr

@@ -30,6 +30,13 @@ type pathNet struct {
 // weight returns the slice [starts, starts+dims) of variable path (under the
 // supernet scope).
 func (pn *pathNet) weight(path string, starts, dims []int) *Node {
+	return pn.weightIn(path, starts, dims, nil)
+}
+
+// weightIn is weight for a slice that is part of a larger slice upd the path
+// uses (nil: none): the graph reads only [starts, starts+dims) and its
+// gradient elsewhere in upd is zero, but the optimizer updates all of upd.
+func (pn *pathNet) weightIn(path string, starts, dims []int, upd *box) *Node {
 	full := weightsScope + "/" + path
 	p := pn.sn.byPath[full]
 	if p == nil {
@@ -58,7 +65,7 @@ func (pn *pathNet) weight(path string, starts, dims []int) *Node {
 	}
 	node := Parameter(pn.g, fmt.Sprintf("w%03d", len(pn.uses)), shapes.Make(dtypes.Float32, dims...))
 	pn.index[p] = len(pn.uses)
-	pn.uses = append(pn.uses, use{p: p, starts: slices.Clone(starts), dims: slices.Clone(dims)})
+	pn.uses = append(pn.uses, use{p: p, starts: slices.Clone(starts), dims: slices.Clone(dims), upd: upd})
 	pn.nodes = append(pn.nodes, node)
 	return node
 }
@@ -70,29 +77,37 @@ func zeros(n int) []int { return make([]int, n) }
 // variable, with the remaining axes sliced from 0 to rest. With several
 // kernels it returns their average, each zero-padded to the largest: a
 // convolution being linear in its weights, that convolution is the average
-// of the convolutions with each kernel.
-func (pn *pathNet) kernelSlice(path string, kMax int, kernels []int, rest ...int) *Node {
+// of the convolutions with each kernel. Of the k×k taps it returns only rows
+// [read[0], read[1]) and columns [read[2], read[3]) (the taps a convolution
+// reads input with, convnet.ReadTaps); the optimizer still updates all k×k
+// (the others with a zero gradient, as if the graph had taken them).
+func (pn *pathNet) kernelSlice(path string, kMax int, kernels []int, read [4]int, rest ...int) *Node {
 	k := slices.Max(kernels)
 	off := (kMax - k) / 2
-	starts := append([]int{off, off}, zeros(len(rest))...)
-	w := pn.weight(path, starts, append([]int{k, k}, rest...))
-	if len(kernels) == 1 {
-		return w
+	h, w := read[1]-read[0], read[3]-read[2]
+	var upd *box
+	if h != k || w != k {
+		upd = &box{starts: append([]int{off, off}, zeros(len(rest))...), dims: append([]int{k, k}, rest...)}
 	}
-	mask := make([]float32, k*k)
+	starts := append([]int{off + read[0], off + read[2]}, zeros(len(rest))...)
+	wt := pn.weightIn(path, starts, append([]int{h, w}, rest...), upd)
+	if len(kernels) == 1 {
+		return wt
+	}
+	mask := make([]float32, h*w)
 	for _, kk := range kernels {
 		o := (k - kk) / 2
-		for y := o; y < o+kk; y++ {
-			for x := o; x < o+kk; x++ {
-				mask[y*k+x] += 1 / float32(len(kernels))
+		for y := max(o, read[0]); y < min(o+kk, read[1]); y++ {
+			for x := max(o, read[2]); x < min(o+kk, read[3]); x++ {
+				mask[(y-read[0])*w+x-read[2]] += 1 / float32(len(kernels))
 			}
 		}
 	}
-	dims := []int{k, k}
+	dims := []int{h, w}
 	for range rest {
 		dims = append(dims, 1)
 	}
-	return Mul(w, Const(pn.g, tensors.FromFlatDataAndDimensions(mask, dims...)))
+	return Mul(wt, Const(pn.g, tensors.FromFlatDataAndDimensions(mask, dims...)))
 }
 
 // batchNorm normalises x with its batch statistics (see the package
@@ -113,15 +128,22 @@ func (pn *pathNet) conv(scope string, x *Node, kMax int, kernels []int, stride, 
 		w := pn.weight(scope+"/weights", []int{0, 0}, []int{in, out})
 		y = pn.ops.Pointwise(x, w, stride)
 	} else {
-		w := pn.kernelSlice(scope+"/weights", kMax, kernels, in, out)
-		y = pn.ops.Conv(x, w, stride)
+		// Only the taps that read input enter the graph: on the last stages'
+		// 2×2 maps, 9 of a 5×5 kernel's 25.
+		k := slices.Max(kernels)
+		d := x.Shape().Dimensions
+		y0, y1 := convnet.ReadTaps(d[1], k, stride)
+		x0, x1 := convnet.ReadTaps(d[2], k, stride)
+		w := pn.kernelSlice(scope+"/weights", kMax, kernels, [4]int{y0, y1, x0, x1}, in, out)
+		y = pn.ops.ConvReadTaps(x, w, k, stride)
 	}
 	return convnet.Activate(pn.batchNorm(scope, y), act)
 }
 
 func (pn *pathNet) depthwise(scope string, x *Node, kMax int, kernels []int, stride int, act blocks.Activation) *Node {
 	c := pn.ops.Channels(x)
-	w := pn.kernelSlice(scope+"/weights", kMax, kernels, c)
+	k := slices.Max(kernels)
+	w := pn.kernelSlice(scope+"/weights", kMax, kernels, [4]int{0, k, 0, k}, c)
 	return convnet.Activate(pn.batchNorm(scope, pn.ops.Depthwise(x, w, stride)), act)
 }
 

@@ -384,12 +384,17 @@ type compiled struct {
 	uses []use
 }
 
-// use is one weight slice of a path: [starts, starts+dims) of p.
+// use is one weight slice of a path: [starts, starts+dims) of p, the graph's
+// input, within the slice upd the optimizer updates (nil: the same).
 type use struct {
 	p      *param
 	starts []int
 	dims   []int
+	upd    *box
 }
+
+// box is the slice [starts, starts+dims) of a variable.
+type box struct{ starts, dims []int }
 
 // lru is a least-recently-used cache of compiled path graphs.
 type lru struct {
@@ -488,23 +493,37 @@ func (sn *Supernet) run(p nas.Point, avg []bool, b Batch, training bool) (c *com
 	start := time.Now()
 	cfg := sn.cfg
 	inputs := make([]any, 0, 2+len(c.uses))
-	img := sn.inputs.get(sn.be, shapes.Make(dtypes.Float32, b.Size, cfg.Height, cfg.Width, cfg.Channels))
-	tensors.MustMutableFlatData(img, func(flat []float32) { copy(flat, b.Images) })
-	inputs = append(inputs, img, tensors.FromFlatDataAndDimensions(b.Labels, b.Size))
+	var shared []*tensors.Tensor // returned to the pool after the run
+	feed := func(dims []int, write func(flat []float32)) error {
+		t := sn.inputs.get(sn.be, shapes.Make(dtypes.Float32, dims...))
+		in, err := sn.inputs.fill(sn.be, t, write)
+		if err != nil {
+			return fmt.Errorf("supernet: feeding path %s: %w", path.Key, err)
+		}
+		if in == any(t) {
+			shared = append(shared, t)
+		}
+		inputs = append(inputs, in)
+		return nil
+	}
+	labels := tensors.FromFlatDataAndDimensions(b.Labels, b.Size)
+	defer func() { _ = labels.FinalizeAll() }()
+	if err := feed([]int{b.Size, cfg.Height, cfg.Width, cfg.Channels}, func(flat []float32) { copy(flat, b.Images) }); err != nil {
+		return nil, nil, err
+	}
+	inputs = append(inputs, labels)
 	for _, u := range c.uses {
-		t := sn.inputs.get(sn.be, shapes.Make(dtypes.Float32, u.dims...))
-		tensors.MustMutableFlatData(t, func(flat []float32) {
+		if err := feed(u.dims, func(flat []float32) {
 			forRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) { copy(flat[part:part+n], u.p.w[full:full+n]) })
-		})
-		inputs = append(inputs, t)
+		}); err != nil {
+			return nil, nil, err
+		}
 	}
 	copied := time.Now()
 	sn.stats.UpdateSeconds += copied.Sub(start).Seconds()
 	err = exceptions.TryCatch[error](func() { out = c.g.Run(inputs...) })
-	_ = inputs[1].(*tensors.Tensor).FinalizeAll()
-	sn.inputs.put(img)
-	for _, in := range inputs[2:] {
-		sn.inputs.put(in.(*tensors.Tensor))
+	for _, t := range shared {
+		sn.inputs.put(t)
 	}
 	if fresh {
 		sn.stats.FirstRunSeconds += time.Since(copied).Seconds()
@@ -564,7 +583,13 @@ func (sn *Supernet) TrainMixed(p nas.Point, avg []bool, b Batch, lr float64) (lo
 	if err != nil {
 		return 0, 0, err
 	}
-	defer finalize(out)
+	// The gradients' buffers feed the next steps' weights (inputPool).
+	defer func() {
+		finalize(out[:2])
+		for _, t := range out[2:] {
+			sn.inputs.recycle(sn.be, t)
+		}
+	}()
 	loss = float64(out[0].Value().(float32))
 	acc = float64(out[1].Value().(float32)) / float64(b.Size)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -580,27 +605,75 @@ func (sn *Supernet) TrainMixed(p nas.Point, avg []bool, b Batch, lr float64) (lo
 }
 
 // apply runs the optimizer on the slice u of its variable with gradient grad
-// (laid out as the slice).
+// (laid out as the slice) and, when u is part of a larger slice u.upd, on
+// the rest of u.upd with a zero gradient.
 func (sn *Supernet) apply(u use, grad []float32, lr float32) {
+	sn.applyBox(u.p, box{u.starts, u.dims}, grad, lr)
+	if u.upd != nil {
+		for _, b := range boxMinus(*u.upd, box{u.starts, u.dims}) {
+			sn.applyBox(u.p, b, nil, lr)
+		}
+	}
+}
+
+// zeroGrad is a zero gradient for applyBox's runs without one (never
+// written).
+var zeroGrad [4096]float32
+
+// boxMinus returns disjoint boxes covering a minus b (b inside a): per axis,
+// the parts of a below and above b, within b on the axes before.
+func boxMinus(a, b box) []box {
+	var out []box
+	cur := box{slices.Clone(a.starts), slices.Clone(a.dims)}
+	for ax := range a.starts {
+		lo, hi := b.starts[ax], b.starts[ax]+b.dims[ax]
+		if lo > cur.starts[ax] {
+			part := box{slices.Clone(cur.starts), slices.Clone(cur.dims)}
+			part.dims[ax] = lo - cur.starts[ax]
+			out = append(out, part)
+		}
+		if end := cur.starts[ax] + cur.dims[ax]; hi < end {
+			part := box{slices.Clone(cur.starts), slices.Clone(cur.dims)}
+			part.starts[ax], part.dims[ax] = hi, end-hi
+			out = append(out, part)
+		}
+		cur.starts[ax], cur.dims[ax] = lo, hi-lo
+	}
+	return out
+}
+
+// applyBox runs the optimizer on slice b of p with gradient grad (laid out
+// as the slice; nil: zero).
+func (sn *Supernet) applyBox(p *param, b box, grad []float32, lr float32) {
+	if grad == nil {
+		// The same updates as with a gradient of zeros, a chunk at a time.
+		splitRuns(p.spec.shape, b.starts, b.dims, func(full, _, n int) {
+			for n > 0 {
+				m := min(n, len(zeroGrad))
+				sn.applyRun(p, full, zeroGrad[:m], lr)
+				full, n = full+m, n-m
+			}
+		})
+		return
+	}
+	splitRuns(p.spec.shape, b.starts, b.dims, func(full, part, n int) { sn.applyRun(p, full, grad[part:part+n], lr) })
+}
+
+// applyRun runs the optimizer on the values [full, full+len(grad)) of p.
+func (sn *Supernet) applyRun(p *param, full int, grad []float32, lr float32) {
 	o := sn.cfg.Optimizer
 	wd := float32(0)
-	if u.p.spec.decay {
+	if p.spec.decay {
 		wd = float32(o.WeightDecay)
 	}
 	mu := float32(o.Momentum)
-	w := u.p.w
+	end := full + len(grad)
+	w := p.w[full:end]
 	switch o.Kind {
 	case optim.RMSProp:
-		rho, eps := float32(o.Decay), float32(o.Epsilon)
-		ms, mom := u.p.slots[0], u.p.slots[1]
-		splitRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
-			rmspropRun(w[full:full+n], ms[full:full+n], mom[full:full+n], grad[part:part+n], wd, rho, eps, mu, lr)
-		})
+		rmspropRun(w, p.slots[0][full:end], p.slots[1][full:end], grad, wd, float32(o.Decay), float32(o.Epsilon), mu, lr)
 	case optim.SGD:
-		mom := u.p.slots[0]
-		splitRuns(u.p.spec.shape, u.starts, u.dims, func(full, part, n int) {
-			sgdRun(w[full:full+n], mom[full:full+n], grad[part:part+n], wd, mu, lr)
-		})
+		sgdRun(w, p.slots[0][full:end], grad, wd, mu, lr)
 	}
 }
 
@@ -701,6 +774,13 @@ func finalize(ts []*tensors.Tensor) {
 // runtime zeroes large allocations, and a local tensor is copied once more to
 // the backend); on a backend with shared buffers (the Go backend) the graph
 // reads them in place. At most inputPoolBytes are kept.
+//
+// On such a backend it also keeps the gradients a training step returns
+// (recycle): the next step writes weights of the same shape into their
+// memory and donates them to the run, which hands them back to the backend's
+// own buffer pool, where that run's outputs come from. Without that, every
+// step's outputs (the gradients of all the weights it used) were fresh
+// memory: tens of megabytes a step of page faults and garbage.
 type inputPool struct {
 	free  map[string][]*tensors.Tensor
 	bytes int
@@ -722,6 +802,39 @@ func (p *inputPool) get(be compute.Backend, s shapes.Shape) *tensors.Tensor {
 		return tensors.FromShape(s)
 	}
 	return t
+}
+
+// fill writes t's values with write and returns the input to run the graph
+// with: t itself (a shared tensor), or t's buffer donated to the run (a
+// recycled output, see recycle; t is then no longer valid).
+func (p *inputPool) fill(be compute.Backend, t *tensors.Tensor, write func(flat []float32)) (any, error) {
+	if t.IsShared() || !be.HasSharedBuffers() {
+		return t, tensors.MutableFlatData(t, write)
+	}
+	buf, err := t.Buffer(be, 0)
+	if err != nil {
+		return nil, err
+	}
+	data, err := buf.Data()
+	if err != nil {
+		return nil, err
+	}
+	flat, ok := data.([]float32)
+	if !ok || len(flat) != t.Size() {
+		return nil, fmt.Errorf("recycled input %s: backend data is %T", t.Shape(), data)
+	}
+	write(flat)
+	return DonateTensorBuffer(t, be, 0)
+}
+
+// recycle keeps an output tensor of a run (on a backend with shared buffers,
+// whose memory fill can write) for use as an input; else it frees it.
+func (p *inputPool) recycle(be compute.Backend, t *tensors.Tensor) {
+	if t.IsShared() || !be.HasSharedBuffers() || t.DType() != dtypes.Float32 {
+		_ = t.FinalizeAll()
+		return
+	}
+	p.put(t)
 }
 
 // put returns t for reuse, or frees it when the pool is full.

@@ -752,37 +752,45 @@ func TestMixedPaths(t *testing.T) {
 }
 
 // TestKernelMixture checks the averaged kernel of kernels 3 and 5: the
-// centre 3×3 taps at full weight, the outer ring at half.
+// centre 3×3 taps at full weight, the outer ring at half; restricted to read
+// taps, the same values on those taps only.
 func TestKernelMixture(t *testing.T) {
 	sn, err := New(tinySpace()).Input(12, 12, 1, 10).Backend(goBackend(t)).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sn.Close()
-	g := NewGraph(sn.Backend(), "mix")
-	defer g.Finalize()
-	pn := &pathNet{sn: sn, g: g, index: map[*param]int{}}
-	w := pn.kernelSlice("s1/b1/ibn/dw/weights", 5, []int{3, 5}, 2)
-	if err := g.Compile(w); err != nil {
-		t.Fatal(err)
-	}
-	ones := make([]float32, 50)
-	for i := range ones {
-		ones[i] = 1
-	}
-	out := g.Run(tensors.FromFlatDataAndDimensions(ones, 5, 5, 2))
-	got := tensors.MustCopyFlatData[float32](out[0])
-	for y := range 5 {
-		for x := range 5 {
-			want := float32(0.5)
-			if y >= 1 && y <= 3 && x >= 1 && x <= 3 {
-				want = 1
-			}
-			for c := range 2 {
-				if v := got[(y*5+x)*2+c]; v != want {
-					t.Fatalf("tap (%d,%d): weight %g, want %g", y, x, v, want)
+	for _, read := range [][4]int{{0, 5, 0, 5}, {1, 4, 1, 4}, {0, 3, 1, 4}, {2, 3, 2, 3}} {
+		g := NewGraph(sn.Backend(), "mix")
+		pn := &pathNet{sn: sn, g: g, index: map[*param]int{}}
+		w := pn.kernelSlice("s1/b1/ibn/dw/weights", 5, []int{3, 5}, read, 2)
+		if err := g.Compile(w); err != nil {
+			t.Fatal(err)
+		}
+		h, wd := read[1]-read[0], read[3]-read[2]
+		if u := pn.uses[0]; !slices.Equal(u.starts, []int{read[0], read[2], 0}) || !slices.Equal(u.dims, []int{h, wd, 2}) ||
+			(h < 5) != (u.upd != nil) || (u.upd != nil && (!slices.Equal(u.upd.starts, []int{0, 0, 0}) || !slices.Equal(u.upd.dims, []int{5, 5, 2}))) {
+			t.Fatalf("read taps %v: use %+v, want the read taps within the 5x5 kernel", read, u)
+		}
+		ones := make([]float32, h*wd*2)
+		for i := range ones {
+			ones[i] = 1
+		}
+		out := g.Run(tensors.FromFlatDataAndDimensions(ones, h, wd, 2))
+		got := tensors.MustCopyFlatData[float32](out[0])
+		for y := read[0]; y < read[1]; y++ {
+			for x := read[2]; x < read[3]; x++ {
+				want := float32(0.5)
+				if y >= 1 && y <= 3 && x >= 1 && x <= 3 {
+					want = 1
+				}
+				for c := range 2 {
+					if v := got[((y-read[0])*wd+x-read[2])*2+c]; v != want {
+						t.Fatalf("read taps %v, tap (%d,%d): weight %g, want %g", read, y, x, v, want)
+					}
 				}
 			}
 		}
+		g.Finalize()
 	}
 }
