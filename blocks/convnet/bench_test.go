@@ -180,3 +180,45 @@ func BenchmarkInference(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvInputGrad times the forward pass and the input gradient of a
+// k×k convolution in the CHWN layout, batch 64, with the input gradient as
+// windows of dy (tgWindows) and as the taps' products summed over windows
+// (tgProducts): their ratio by expansion sets the choice in conv.
+//
+//	go test ./blocks/convnet -run NONE -bench ConvInputGrad -benchtime 15x
+func BenchmarkConvInputGrad(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	// size, k, Cin, Cout, stride: the fused expansions of the supernet's proxy.
+	for _, c := range [][5]int{{14, 5, 16, 96, 1}, {7, 5, 16, 96, 1}, {7, 5, 16, 48, 1}, {4, 5, 32, 192, 1},
+		{7, 3, 16, 96, 1}, {2, 5, 64, 384, 1}, {14, 5, 16, 96, 2}} {
+		size, k, cin, cout, stride := c[0], c[1], c[2], c[3], c[4]
+		x := randTensor(rng, cin, size, size, 64)
+		w := randTensor(rng, k, k, cin, cout)
+		for _, tg := range []tgLowering{tgWindows, tgProducts} {
+			o := Ops{Lowered: true, Layout: CHWN, tg: tg}
+			name := fmt.Sprintf("%dx%d_k%d_%dto%d_s%d/%s", size, size, k, cin, cout, stride, map[tgLowering]string{tgWindows: "dywindows", tgProducts: "tapproducts"}[tg])
+			b.Run(name, func(b *testing.B) {
+				exec, err := NewExec(testBackend(b), func(x, w *Node) []*Node {
+					y := o.Conv(x, w, stride)
+					return Gradient(ReduceAllSum(Mul(y, y)), x)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				run := func() {
+					out, err := exec.Exec(x, w)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, t := range out {
+						t.FinalizeAll()
+					}
+				}
+				run()
+				b.ResetTimer()
+				loopCPU(b, run)
+			})
+		}
+	}
+}
