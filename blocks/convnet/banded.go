@@ -1,6 +1,8 @@
 package convnet
 
 import (
+	"sync"
+
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -50,6 +52,46 @@ func useBanded(x *Node, k, stride int) bool {
 	return hw <= bandedMaxRatio*k*k && c*n <= bandedMaxElems && k*k*n <= bandedMaxSelElems
 }
 
+// bandedSelection holds the constants of the banded lowering for one
+// geometry (tapSelection's S and Sᵗ, and the tensors the graphs take them
+// from: the same for every graph of that geometry).
+type bandedSelection struct {
+	s, st  []float32
+	oh, ow int
+	// sel and selT are S and Sᵗ as [k², n]; selCols is S transposed as [n,
+	// 16·⌈k²/16⌉] (taps padded to 16 columns) for the weight gradient.
+	sel, selT, selCols *tensors.Tensor
+}
+
+// bandedSelections caches bandedSelection by geometry: a search builds
+// thousands of path graphs over a few map sizes, and the constants (up to
+// 16 MB) cost a few ms per graph to build.
+var bandedSelections sync.Map // [4]int{h, w, k, stride} → *bandedSelection
+
+// selection returns the banded constants of an h×w map, k×k kernel.
+func selection(h, w, k, stride int) *bandedSelection {
+	key := [4]int{h, w, k, stride}
+	if v, ok := bandedSelections.Load(key); ok {
+		return v.(*bandedSelection)
+	}
+	b := &bandedSelection{}
+	b.s, b.st, b.oh, b.ow = tapSelection(h, w, k, stride)
+	kk := k * k
+	n := len(b.s) / kk
+	b.sel = tensors.FromFlatDataAndDimensions(b.s, kk, n)
+	b.selT = tensors.FromFlatDataAndDimensions(b.st, kk, n)
+	cols := (kk + 15) / 16 * 16
+	selCols := make([]float32, n*cols)
+	for t := range kk {
+		for i, v := range b.s[t*n : (t+1)*n] {
+			selCols[i*cols+t] = v
+		}
+	}
+	b.selCols = tensors.FromFlatDataAndDimensions(selCols, n, cols)
+	v, _ := bandedSelections.LoadOrStore(key, b)
+	return v.(*bandedSelection)
+}
+
 // tapSelection returns S as [k·k][outH·outW·H·W] (flattened, row-major) and,
 // transposed per tap, Sᵗ as [k·k][H·W·outH·outW].
 func tapSelection(h, w, k, stride int) (s, st []float32, oh, ow int) {
@@ -88,7 +130,8 @@ func (o Ops) depthwiseBanded(x, w *Node, stride int, plain bool) (*Node, bool) {
 	c, h, wd, b := d[0], d[1], d[2], d[3]
 	k := w.Shape().Dimensions[0]
 	g := x.Graph()
-	sv, stv, oh, ow := tapSelection(h, wd, k, stride)
+	bs := selection(h, wd, k, stride)
+	sv, stv, oh, ow := bs.s, bs.st, bs.oh, bs.ow
 	kk := k * k
 	// band builds T ([C, outH, outW, H, W]) or, transposed, Tᵀ ([C, H, W,
 	// outH, outW]) from the weights.
@@ -115,7 +158,10 @@ func (o Ops) depthwiseBanded(x, w *Node, stride int, plain bool) (*Node, bool) {
 			return newConst(g, t, dims...)
 		}
 		wc := transposeMatrix(Reshape(w, kk, c)) // [C, k²]
-		sel2 := ConstTensor(g, tensors.FromFlatDataAndDimensions(sel, kk, len(sel)/kk))
+		sel2 := ConstTensor(g, bs.sel)
+		if transposedT {
+			sel2 = ConstTensor(g, bs.selT)
+		}
 		return Reshape(DotGeneral(wc, []int{1}, nil, sel2, []int{0}, nil), dims...)
 	}
 	fwd := func() *Node {
@@ -134,17 +180,10 @@ func (o Ops) depthwiseBanded(x, w *Node, stride int, plain bool) (*Node, bool) {
 			}
 			// dT = dy·xᵀ ([C, oh, ow, h, w]); dw[c, t] = Σ dT[c]·S[t], as
 			// dT·Sᵀ with Sᵀ [oh·ow·h·w, 16] (taps padded to 16 columns:
-			// the MatMul runs several times slower with 9 or 25).
+			// the MatMul runs several times slower with 9 or 25; selCols).
 			dT := DotGeneral(dy, []int{3}, []int{0}, x, []int{3}, []int{0})
 			n := len(sv) / kk
-			cols := (kk + 15) / 16 * 16
-			selT := make([]float32, n*cols)
-			for t := range kk {
-				for i, v := range sv[t*n : (t+1)*n] {
-					selT[i*cols+t] = v
-				}
-			}
-			sel := ConstTensor(g, tensors.FromFlatDataAndDimensions(selT, n, cols))
+			sel := ConstTensor(g, bs.selCols)
 			dwc := DotGeneral(Reshape(dT, c, n), []int{1}, nil, sel, []int{0}, nil) // [C, cols]
 			return Reshape(Transpose(Slice(dwc, AxisRange(), AxisRange(0, kk)), 1, 0), k, k, c)
 		})
