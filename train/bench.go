@@ -15,6 +15,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
+	"github.com/multihw/multihw/internal/cputime"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/train/optim"
 )
@@ -40,6 +41,12 @@ type BenchTrainResult struct {
 	FastStepsMS  []float64 `json:"fast_steps_ms"`
 	StockStepsMS []float64 `json:"stock_steps_ms"`
 	StockError   string    `json:"stock_error,omitempty"`
+	// FastStepCPUMS and StockStepCPUMS are the medians of the process's CPU
+	// time (user+system, all threads) per step, CPUSpeedup their ratio: on a
+	// machine shared with other jobs they vary less than wall times.
+	FastStepCPUMS  float64  `json:"fast_step_cpu_ms"`
+	StockStepCPUMS *float64 `json:"stock_step_cpu_ms"`
+	CPUSpeedup     *float64 `json:"cpu_speedup"`
 	// StepGFLOP is the counted work of one step: 2 FLOPs per multiply-add of
 	// blocks.Analyze (convolutions, fully connected layers) × batch × 3
 	// (forward, input gradient, weight gradient); element-wise work,
@@ -74,6 +81,7 @@ type benchVariant struct {
 	name    string
 	lowered bool
 	times   []float64
+	cpu     []float64
 	trainer *gtrain.Trainer
 	err     error
 }
@@ -169,7 +177,7 @@ func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, p
 	}
 	fast, stock := variants[0], variants[1]
 	res := &BenchTrainResult{Backend: be.String(), Model: arch.Name, Optimizer: recipe.describe(), Batch: batch, Resolution: arch.Resolution,
-		Steps: steps, Warmup: warmup, FastStepMS: stats.Median(fast.times), FastStepsMS: fast.times,
+		Steps: steps, Warmup: warmup, FastStepMS: stats.Median(fast.times), FastStepsMS: fast.times, FastStepCPUMS: stats.Median(fast.cpu),
 		StepGFLOP: 2 * 3 * float64(an.MACs) * float64(batch) / 1e9, MatMulMS: mmTimes}
 	res.AchievedGFLOPS = res.StepGFLOP / (res.FastStepMS / 1000)
 	res.MatMulGFLOPS = mm.flop() / 1e9 / (stats.Median(mmTimes) / 1000)
@@ -177,9 +185,10 @@ func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, p
 	if stock.err != nil {
 		res.StockError = stock.err.Error()
 	} else {
-		ms := stats.Median(stock.times)
-		speedup := ms / res.FastStepMS
+		ms, cpu := stats.Median(stock.times), stats.Median(stock.cpu)
+		speedup, cpuSpeedup := ms/res.FastStepMS, cpu/res.FastStepCPUMS
 		res.StockStepMS, res.Speedup, res.StockStepsMS = &ms, &speedup, stock.times
+		res.StockStepCPUMS, res.CPUSpeedup = &cpu, &cpuSpeedup
 	}
 	return res, nil
 }
@@ -199,9 +208,9 @@ func (v *benchVariant) step(images, labels *tensors.Tensor, s, warmup, steps int
 	if err != nil {
 		return err
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cputime.Process()
 	_, err = v.trainer.TrainStep(gtrain.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}})
-	d := time.Since(start)
+	d, cpu := time.Since(start), cputime.Process()-cpu0
 	if err != nil {
 		if v.lowered {
 			return fmt.Errorf("%s variant, step %d: %w", v.name, s+1, err)
@@ -214,6 +223,7 @@ func (v *benchVariant) step(images, labels *tensors.Tensor, s, warmup, steps int
 	if s >= warmup {
 		phase = "timed"
 		v.times = append(v.times, float64(d.Microseconds())/1000)
+		v.cpu = append(v.cpu, float64(cpu.Microseconds())/1000)
 	}
 	fmt.Fprintf(progress, "bench train: %s step %d/%d (%s): %.0f ms\n", v.name, s+1, warmup+steps, phase, float64(d.Microseconds())/1000)
 	return nil
@@ -236,6 +246,7 @@ func (res *BenchTrainResult) Summary() string {
 	}
 	fmt.Fprintf(&b, "  graph.Convolve (stock):  %8.1f ms\n", *res.StockStepMS)
 	fmt.Fprintf(&b, "  speedup:                 %8.2fx\n", *res.Speedup)
+	fmt.Fprintf(&b, "  CPU time per step:       %8.1f ms lowered, %.1f ms stock: %.2fx\n", res.FastStepCPUMS, *res.StockStepCPUMS, *res.CPUSpeedup)
 	return b.String()
 }
 

@@ -20,10 +20,13 @@ func TestBenchTrain(t *testing.T) {
 	if res.StockStepMS == nil || res.Speedup == nil || *res.Speedup != *res.StockStepMS/res.FastStepMS {
 		t.Errorf("stock time or speedup missing or inconsistent on the Go backend: %+v (error %q)", res, res.StockError)
 	}
+	if !(res.FastStepCPUMS > 0) || res.StockStepCPUMS == nil || res.CPUSpeedup == nil || *res.CPUSpeedup != *res.StockStepCPUMS/res.FastStepCPUMS {
+		t.Errorf("CPU times or their ratio missing or inconsistent: %+v", res)
+	}
 	if !strings.HasPrefix(res.Optimizer, "sgd, Nesterov momentum 0.9, weight decay 5e-05, label smoothing 0.1") {
 		t.Errorf("optimizer %q, want the default recipe's", res.Optimizer)
 	}
-	if s := res.Summary(); !strings.Contains(s, "speedup:") || !strings.Contains(s, "1024³ MatMul") || !strings.Contains(s, res.Optimizer) {
+	if s := res.Summary(); !strings.Contains(s, "speedup:") || !strings.Contains(s, "1024³ MatMul") || !strings.Contains(s, "CPU time per step") || !strings.Contains(s, res.Optimizer) {
 		t.Errorf("summary:\n%s", s)
 	}
 	if _, err := BenchTrain(goBackend(t), optim.SGD, 0, 1, 2, nil); err == nil {

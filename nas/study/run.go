@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/multihw/multihw/internal/cputime"
 	"github.com/multihw/multihw/internal/guard"
 
 	"github.com/gofrs/flock"
@@ -234,14 +234,14 @@ func (r *Runner) runJob(ctx context.Context, plan *Plan, j Job) error {
 	}
 	rec.Attempts++
 	base := *rec
-	start, cpu0 := time.Now(), cpuSeconds()
+	start, cpu0 := time.Now(), cputime.Process()
 	var mu sync.Mutex
 	save := func(state string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		rec.State = state
 		rec.WallSeconds = base.WallSeconds + time.Since(start).Seconds()
-		rec.CPUSeconds = base.CPUSeconds + cpuSeconds() - cpu0
+		rec.CPUSeconds = base.CPUSeconds + (cputime.Process() - cpu0).Seconds()
 		rec.Updated = time.Now().UTC()
 		return writeJSON(recordPath(r.dir, j), rec)
 	}
@@ -381,16 +381,6 @@ func readRecord(dir string, j Job) *JobRecord {
 		rec = &JobRecord{Job: j.Name, Kind: j.Kind, State: StatePending}
 	}
 	return rec
-}
-
-// cpuSeconds is the process's user+system CPU time.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }
 
 // writeArchs writes every known model's deployed architecture to
