@@ -83,6 +83,8 @@ type benchVariant struct {
 	times   []float64
 	cpu     []float64
 	trainer *gtrain.Trainer
+	updater *updater
+	lr      float64
 	err     error
 }
 
@@ -151,7 +153,8 @@ func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, p
 	images, labels := benchBatch(batch, arch)
 	variants := []*benchVariant{{name: "fast", lowered: true}, {name: "stock", lowered: false}}
 	for _, v := range variants {
-		if v.trainer, err = benchTrainer(be, arch, v.lowered, recipe); err != nil {
+		v.lr = recipe.LearningRate
+		if v.trainer, v.updater, err = benchTrainer(be, arch, v.lowered, recipe); err != nil {
 			return nil, err
 		}
 	}
@@ -210,6 +213,9 @@ func (v *benchVariant) step(images, labels *tensors.Tensor, s, warmup, steps int
 	}
 	start, cpu0 := time.Now(), cputime.Process()
 	_, err = v.trainer.TrainStep(gtrain.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{lab}})
+	if err == nil {
+		err = v.updater.apply(v.trainer.Store(), v.lr)
+	}
 	d, cpu := time.Since(start), cputime.Process()-cpu0
 	if err != nil {
 		if v.lowered {
@@ -308,22 +314,22 @@ func (m *benchMatMul) finalize() {
 // benchTrainer returns a trainer of arch with the lowered or the stock ops:
 // same seed, same recipe (the train package's trainer and updater), same
 // graph otherwise.
-func benchTrainer(be compute.Backend, arch *blocks.Arch, lowered bool, r Recipe) (*gtrain.Trainer, error) {
+func benchTrainer(be compute.Backend, arch *blocks.Arch, lowered bool, r Recipe) (*gtrain.Trainer, *updater, error) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(1))
 	lr, err := ensureLRVar(store)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := lr.SetValue(scalarF32(r.LearningRate)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := convnet.New(arch).BatchNormMomentum(r.BNMomentum).Lowered(lowered)
 	if err := b.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	tr, _ := newTrainer(be, store, b, r)
-	return tr, nil
+	tr, u, _ := newTrainer(be, store, b, r)
+	return tr, u, nil
 }
 
 // benchBatch returns seeded random images [batch,R,R,C] and labels [batch,1].

@@ -483,7 +483,9 @@ func (c *Checkpoint) encode(store *model.Store) ([]byte, error) {
 	var body bytes.Buffer
 	c.Variables = c.Variables[:0]
 	for v := range store.IterVariables() {
-		if strings.HasPrefix(v.Path(), gomlxMetricsScope) {
+		// The last step's gradients (updater) are not state: a resumed run
+		// computes its own.
+		if strings.HasPrefix(v.Path(), gomlxMetricsScope) || strings.HasPrefix(v.Path(), gradsScope+"/") {
 			continue
 		}
 		t, err := v.Value()

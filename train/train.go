@@ -281,6 +281,7 @@ type run struct {
 	plan      optim.Plan
 	store     *model.Store
 	trainer   *gtrain.Trainer
+	updater   *updater
 	lrVar     *model.Variable
 	modelFn   func(scope *model.Scope, images *Node) *Node
 	builder   *convnet.Builder
@@ -540,7 +541,7 @@ func (r *run) setup(ck *Checkpoint) error {
 	if err := r.builder.Err(); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	r.trainer, r.modelFn = newTrainer(r.be, r.store, r.builder, r.recipe)
+	r.trainer, r.updater, r.modelFn = newTrainer(r.be, r.store, r.builder, r.recipe)
 	if r.stream, err = r.ds.TrainStream(r.recipe.BatchSize, r.seed); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -548,19 +549,19 @@ func (r *run) setup(ck *Checkpoint) error {
 	return r.loadRecords()
 }
 
-// newTrainer returns the trainer of a run (and its model function): the
-// logits of b under ModelScope, the recipe's smoothed cross-entropy and
-// updater, and the batch accuracy. The store must hold the learning-rate
-// variable (ensureLRVar).
-func newTrainer(be compute.Backend, store *model.Store, b *convnet.Builder, r Recipe) (*gtrain.Trainer, func(*model.Scope, *Node) *Node) {
+// newTrainer returns the trainer of a run, its updater (whose apply follows
+// every TrainStep) and its model function: the logits of b under
+// ModelScope, the recipe's smoothed cross-entropy and updater, and the batch
+// accuracy. The store must hold the learning-rate variable (ensureLRVar).
+func newTrainer(be compute.Backend, store *model.Store, b *convnet.Builder, r Recipe) (*gtrain.Trainer, *updater, func(*model.Scope, *Node) *Node) {
 	modelFn := func(scope *model.Scope, images *Node) *Node { return b.Logits(scope.In(ModelScope), images) }
 	// A stateless batch accuracy: the moving averages are kept in Go (trainEMA)
 	// because gomlx's moving-average metrics name their variables with a random
 	// UUID per process, so a resumed run could not continue them.
 	accuracy := metric.NewBaseMetric("Accuracy", "acc", metric.AccuracyMetricType, metric.SparseCategoricalAccuracyGraph, nil)
-	tr := gtrain.NewTrainer(be, store, modelFn, smoothedCrossEntropy(r.LabelSmoothing),
-		&updater{r: r.withDefaults()}, []metric.Interface{accuracy}, nil)
-	return tr, modelFn
+	u := &updater{r: r.withDefaults(), be: be}
+	tr := gtrain.NewTrainer(be, store, modelFn, smoothedCrossEntropy(r.LabelSmoothing), u, []metric.Interface{accuracy}, nil)
+	return tr, u, modelFn
 }
 
 // loadRecords reads the metrics log of a resumed run, dropping records past
@@ -690,6 +691,9 @@ func (r *run) loop() error {
 			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, shape[:]...)},
 			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, shape[0], 1)}})
 		if err != nil {
+			return fmt.Errorf("train: step %d: %w", r.step, err)
+		}
+		if err := r.updater.apply(r.store, lr); err != nil {
 			return fmt.Errorf("train: step %d: %w", r.step, err)
 		}
 		vals := make([]float64, len(metrics))

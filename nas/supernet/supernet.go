@@ -671,9 +671,11 @@ func (sn *Supernet) applyRun(p *param, full int, grad []float32, lr float32) {
 	w := p.w[full:end]
 	switch o.Kind {
 	case optim.RMSProp:
-		rmspropRun(w, p.slots[0][full:end], p.slots[1][full:end], grad, wd, float32(o.Decay), float32(o.Epsilon), mu, lr)
+		rho := float32(o.Decay)
+		c := optim.Coeffs{LR: lr, WD: wd, Mu: mu, Rho: rho, Rho1: 1 - rho, Eps: float32(o.Epsilon)}
+		optim.RMSPropRun(w, p.slots[0][full:end], p.slots[1][full:end], grad, c)
 	case optim.SGD:
-		sgdRun(w, p.slots[0][full:end], grad, wd, mu, lr)
+		optim.SGDRun(w, p.slots[0][full:end], grad, true, optim.Coeffs{LR: lr, WD: wd, Mu: mu})
 	}
 }
 

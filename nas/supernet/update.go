@@ -1,47 +1,14 @@
 package supernet
 
 import (
-	"math"
 	"runtime"
 	"sync"
 )
 
-// The optimizer updates of apply, one contiguous run of a variable at a time:
-// a search updates every weight its path used at every step (tens of millions
-// at the maximal widths of the op warm-up), so the loops are vectorized
-// (update_simd.go) and large updates split across the cores. Vector and
-// scalar loops compute the same float32 operations in the same order: the
-// results are identical.
-
-// rmspropRun updates the weights w and slots ms, mom with gradient g (all of
-// one length): g' = g + wd·w, ms = ρ·ms + (1−ρ)·g'², mom = μ·mom +
-// lr·g'/√(ms+ε), w −= mom.
-func rmspropRun(w, ms, mom, g []float32, wd, rho, eps, mu, lr float32) {
-	i := 0
-	if hasVectorUpdate {
-		i = rmspropVector(w, ms, mom, g, wd, rho, eps, mu, lr)
-	}
-	for ; i < len(w); i++ {
-		gi := g[i] + wd*w[i]
-		ms[i] = rho*ms[i] + (1-rho)*gi*gi
-		mom[i] = mu*mom[i] + lr*gi/float32(math.Sqrt(float64(ms[i]+eps)))
-		w[i] -= mom[i]
-	}
-}
-
-// sgdRun is Nesterov SGD on one run: g' = g + wd·w, mom = μ·mom + g',
-// w −= lr·(g' + μ·mom).
-func sgdRun(w, mom, g []float32, wd, mu, lr float32) {
-	i := 0
-	if hasVectorUpdate {
-		i = sgdVector(w, mom, g, wd, mu, lr)
-	}
-	for ; i < len(w); i++ {
-		gi := g[i] + wd*w[i]
-		mom[i] = mu*mom[i] + gi
-		w[i] -= lr * (gi + mu*mom[i])
-	}
-}
+// The optimizer updates of apply run on the contiguous runs of a variable
+// slice (optim.RMSPropRun, optim.SGDRun): a search updates every weight its
+// path used at every step (tens of millions at the maximal widths of the op
+// warm-up), so large updates are split across the cores.
 
 // parallelMin is the size of an update worth splitting across goroutines.
 const parallelMin = 1 << 18

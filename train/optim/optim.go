@@ -1,9 +1,11 @@
 // Package optim is the one vocabulary of weight optimizers and learning-rate
-// schedules. Training (package train, updates in the gomlx graph) and the
-// supernet (package nas/supernet, lazy updates in Go of the slices a path
-// uses) implement the same optimizers under the same names, with the same
-// hyper-parameters (Hyper), validated and defaulted here, and follow
-// schedules resolved here (Plan). The update rules are TensorFlow's, as
+// schedules. Training (package train: every trainable variable after each
+// step) and the supernet (package nas/supernet: lazy updates of the slices a
+// path uses) run the same optimizers under the same names, with the same
+// hyper-parameters (Hyper), validated and defaulted here, through the same
+// update loops (RMSPropRun, SGDRun, AdamRun, in Go after the graph computed
+// the gradients), and follow schedules resolved here (Plan). The update
+// rules are TensorFlow's, as
 // TuNAS (google-research/tunas mobile_architecture_search.py) and Model
 // Garden's MobileNet recipes use them:
 //
