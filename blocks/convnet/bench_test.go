@@ -76,25 +76,7 @@ func BenchmarkDepthwise(b *testing.B) {
 					o := Ops{Lowered: true, Layout: CHWN, dw: dw}
 					name := fmt.Sprintf("%dx%d_k%d_s%d/%s", size, size, k, stride, map[dwLowering]string{dwWindows: "windows", dwBanded: "banded"}[dw])
 					b.Run(name, func(b *testing.B) {
-						exec, err := NewExec(testBackend(b), func(x, w *Node) []*Node {
-							y := o.Depthwise(x, w, stride)
-							return Gradient(ReduceAllSum(Mul(y, y)), x, w)
-						})
-						if err != nil {
-							b.Fatal(err)
-						}
-						run := func() {
-							out, err := exec.Exec(x, w)
-							if err != nil {
-								b.Fatal(err)
-							}
-							for _, t := range out {
-								t.FinalizeAll()
-							}
-						}
-						run()
-						b.ResetTimer()
-						loopCPU(b, run)
+						benchGradient(b, func(x, w *Node) *Node { return o.Depthwise(x, w, stride) }, x, w, true)
 					})
 				}
 			}
@@ -199,26 +181,35 @@ func BenchmarkConvInputGrad(b *testing.B) {
 			o := Ops{Lowered: true, Layout: CHWN, tg: tg}
 			name := fmt.Sprintf("%dx%d_k%d_%dto%d_s%d/%s", size, size, k, cin, cout, stride, map[tgLowering]string{tgWindows: "dywindows", tgProducts: "tapproducts"}[tg])
 			b.Run(name, func(b *testing.B) {
-				exec, err := NewExec(testBackend(b), func(x, w *Node) []*Node {
-					y := o.Conv(x, w, stride)
-					return Gradient(ReduceAllSum(Mul(y, y)), x)
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				run := func() {
-					out, err := exec.Exec(x, w)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for _, t := range out {
-						t.FinalizeAll()
-					}
-				}
-				run()
-				b.ResetTimer()
-				loopCPU(b, run)
+				benchGradient(b, func(x, w *Node) *Node { return o.Conv(x, w, stride) }, x, w, false)
 			})
 		}
 	}
+}
+
+// benchGradient times op's forward pass and its gradient with respect to x
+// (and w when withW) on x and w, after one run that compiles (loopCPU).
+func benchGradient(b *testing.B, op func(x, w *Node) *Node, x, w *tensors.Tensor, withW bool) {
+	exec, err := NewExec(testBackend(b), func(x, w *Node) []*Node {
+		y := op(x, w)
+		if withW {
+			return Gradient(ReduceAllSum(Mul(y, y)), x, w)
+		}
+		return Gradient(ReduceAllSum(Mul(y, y)), x)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func() {
+		out, err := exec.Exec(x, w)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range out {
+			t.FinalizeAll()
+		}
+	}
+	run()
+	b.ResetTimer()
+	loopCPU(b, run)
 }
