@@ -76,7 +76,7 @@ func BenchmarkDepthwise(b *testing.B) {
 					o := Ops{Lowered: true, Layout: CHWN, dw: dw}
 					name := fmt.Sprintf("%dx%d_k%d_s%d/%s", size, size, k, stride, map[dwLowering]string{dwWindows: "windows", dwBanded: "banded"}[dw])
 					b.Run(name, func(b *testing.B) {
-						benchGradient(b, func(x, w *Node) *Node { return o.Depthwise(x, w, stride) }, x, w, true)
+						benchGradient(b, func(x, w *Node) *Node { return o.Depthwise(x, w, stride) }, x, w)
 					})
 				}
 			}
@@ -163,39 +163,12 @@ func BenchmarkInference(b *testing.B) {
 	}
 }
 
-// BenchmarkConvInputGrad times the forward pass and the input gradient of a
-// k×k convolution in the CHWN layout, batch 64, with the input gradient as
-// windows of dy (tgWindows) and as the taps' products summed over windows
-// (tgProducts): their ratio by expansion sets the choice in conv.
-//
-//	go test ./blocks/convnet -run NONE -bench ConvInputGrad -benchtime 15x
-func BenchmarkConvInputGrad(b *testing.B) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	// size, k, Cin, Cout, stride: the fused expansions of the supernet's proxy.
-	for _, c := range [][5]int{{14, 5, 16, 96, 1}, {7, 5, 16, 96, 1}, {7, 5, 16, 48, 1}, {4, 5, 32, 192, 1},
-		{7, 3, 16, 96, 1}, {2, 5, 64, 384, 1}, {14, 5, 16, 96, 2}} {
-		size, k, cin, cout, stride := c[0], c[1], c[2], c[3], c[4]
-		x := randTensor(rng, cin, size, size, 64)
-		w := randTensor(rng, k, k, cin, cout)
-		for _, tg := range []tgLowering{tgWindows, tgProducts} {
-			o := Ops{Lowered: true, Layout: CHWN, tg: tg}
-			name := fmt.Sprintf("%dx%d_k%d_%dto%d_s%d/%s", size, size, k, cin, cout, stride, map[tgLowering]string{tgWindows: "dywindows", tgProducts: "tapproducts"}[tg])
-			b.Run(name, func(b *testing.B) {
-				benchGradient(b, func(x, w *Node) *Node { return o.Conv(x, w, stride) }, x, w, false)
-			})
-		}
-	}
-}
-
 // benchGradient times op's forward pass and its gradient with respect to x
-// (and w when withW) on x and w, after one run that compiles (loopCPU).
-func benchGradient(b *testing.B, op func(x, w *Node) *Node, x, w *tensors.Tensor, withW bool) {
+// and w, after one run that compiles (loopCPU).
+func benchGradient(b *testing.B, op func(x, w *Node) *Node, x, w *tensors.Tensor) {
 	exec, err := NewExec(testBackend(b), func(x, w *Node) []*Node {
 		y := op(x, w)
-		if withW {
-			return Gradient(ReduceAllSum(Mul(y, y)), x, w)
-		}
-		return Gradient(ReduceAllSum(Mul(y, y)), x)
+		return Gradient(ReduceAllSum(Mul(y, y)), x, w)
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -201,35 +201,6 @@ func stackedWindows(x *Node, axes []int, offs [][]int, lens []int) *Node {
 	return Reshape(g, dims...)
 }
 
-// sumOfWindows returns Σ_j window(z[blocks[j]], [1, 2], offs[j], lens) for
-// z [T, A, H, W, Z] (T blocks of A channels, one per kernel tap), as
-// [A, lens..., Z]: z cropped or zero-padded once to the region the windows
-// read, one GatherSlices of every window and one sum. It is the transposed
-// convolution from the taps' products z_t = W_t·dy (see conv): T·A values
-// per pixel copied instead of the windows of dy, T·Cout (stackedWindows).
-func sumOfWindows(z *Node, blocks []int, offs [][]int, lens []int) *Node {
-	axes := []int{2, 3}
-	lo, n := slices.Clone(offs[0]), make([]int, 2)
-	for j := range axes {
-		hi := offs[0][j] + lens[j]
-		for _, o := range offs[1:] {
-			lo[j], hi = min(lo[j], o[j]), max(hi, o[j]+lens[j])
-		}
-		n[j] = hi - lo[j]
-	}
-	region := window(z, axes, lo, n)
-	starts := make([]int32, 0, 3*len(offs))
-	sorted := true
-	for i, o := range offs {
-		starts = append(starts, int32(blocks[i]), int32(o[0]-lo[0]), int32(o[1]-lo[1]))
-		if i > 0 && blocks[i] < blocks[i-1] {
-			sorted = false
-		}
-	}
-	g := GatherSlices(region, []int{0, 2, 3}, Const(z.Graph(), tensors.FromFlatDataAndDimensions(starts, len(offs), 3)), []int{1, lens[0], lens[1]}, sorted)
-	return ReduceSum(g, 0, 1)
-}
-
 // tapSource holds the input of a lowered convolution (4-D, spatial axes 1
 // and 2, either layout) prepared for reading forward taps: as is for stride
 // 1, split into parities for stride 2.

@@ -111,22 +111,7 @@ type Ops struct {
 
 	// dw forces a depthwise lowering (tests): dwAuto chooses by size.
 	dw dwLowering
-
-	// tg forces the input gradient of a lowered CHWN Conv (tests):
-	// tgAuto chooses by the channel ratio.
-	tg tgLowering
 }
-
-// tgLowering is the input gradient (transposed convolution) of a k×k Conv:
-// windows of dy times the stacked weights, or the taps' products with dy
-// summed over windows.
-type tgLowering int
-
-const (
-	tgAuto tgLowering = iota
-	tgWindows
-	tgProducts
-)
 
 type dwLowering int
 
@@ -154,12 +139,6 @@ func (o Ops) String() string {
 		s += "-windows"
 	case dwBanded:
 		s += "-banded"
-	}
-	switch o.tg {
-	case tgWindows:
-		s += "-dywindows"
-	case tgProducts:
-		s += "-tapproducts"
 	}
 	return s
 }
@@ -634,32 +613,7 @@ func (o Ops) conv(x, w *Node, k, stride int, plain bool) (*Node, bool) {
 				// Zeros for the taps that read only padding.
 				return window(dw, []int{0, 1}, []int{-y0, -x0}, []int{k, k})
 			}
-			// An expanding convolution (Cout ≥ 4·Cin, CHWN) multiplies dy by
-			// every tap's weights first, z_t = W_t·dy ([taps·Cin] channels),
-			// and sums windows of those: fewer values to copy than the
-			// windows of dy, and a MatMul of taps·Cin rows instead of Cin.
-			// Forward and input gradient, 5×5 kernels, batch 64, CPU time
-			// of tgProducts / tgWindows (BenchmarkConvInputGrad): 16→96
-			// channels 14×14 0.72, 7×7 0.76, 4×4 32→192 0.9; 16→48 (3x)
-			// 1.25, hence the bound.
-			var z *Node
-			block := map[[2]int]int{}
-			if o.layout() == CHWN && (o.tg == tgProducts || (o.tg == tgAuto && cout >= 4*cin)) {
-				for j, t := range used {
-					block[t] = j
-				}
-				zc := o.channelMatMul(g, Reshape(tapWeights(w, inW(used)), len(used)*cin, cout), true)
-				zd := zc.Shape().Dimensions
-				z = Reshape(zc, len(used), cin, zd[1], zd[2], zd[3])
-			}
 			return transposed(g, gh, gw, func(set windowSet) *Node {
-				if z != nil {
-					blocks := make([]int, len(set.taps))
-					for j, t := range set.taps {
-						blocks[j] = block[t]
-					}
-					return sumOfWindows(z, blocks, set.offs, set.lens)
-				}
 				// Transposed conv: windows of dy times the taps' wᵀ stacked,
 				// as the transpose of [w_t0 | w_t1 | ...] ([Cin, taps·Cout]).
 				wt := Reshape(Transpose(tapWeights(w, inW(set.taps)), 0, 1), cin, len(set.taps)*cout)
