@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"runtime"
-	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -17,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/gomlx/gomlx/support/exceptions"
+	"github.com/multihw/multihw/internal/parallel"
 	"github.com/multihw/multihw/train/optim"
 )
 
@@ -139,7 +138,7 @@ func (u *updater) apply(store *model.Store, lr float64) error {
 					bad = fmt.Errorf("gradient of %d values, want %d", len(grad), len(m[0]))
 					return
 				}
-				parallelRuns(len(grad), func(lo, hi int) {
+				parallel.Ranges(len(grad), len(grad)/parallelMin, func(lo, hi int) {
 					w, g := m[0][lo:hi], grad[lo:hi]
 					switch r.Optimizer {
 					case optim.SGD:
@@ -221,22 +220,8 @@ func withMutable(be compute.Backend, vars []*model.Variable, fn func(vals [][]fl
 	return visit(0)
 }
 
-// parallelRuns calls fn on [lo, hi) parts of [0, n) covering it, in
-// parallel over the cores when n is large (the parts are independent).
-func parallelRuns(n int, fn func(lo, hi int)) {
-	const parallelMin = 1 << 18
-	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
-	if workers < 2 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	per := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += per {
-		wg.Go(func() { fn(lo, min(lo+per, n)) })
-	}
-	wg.Wait()
-}
+// parallelMin is the size of an update worth a goroutine of its own.
+const parallelMin = 1 << 18
 
 // ensureLRVar creates the learning-rate variable if missing.
 func ensureLRVar(store *model.Store) (*model.Variable, error) {

@@ -2,10 +2,9 @@ package convnet
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/parallel"
 )
 
 // A depthwise convolution at inference as one pass over the map, in Go. The
@@ -142,23 +141,8 @@ func depthwiseDirect(x []float32, batch, h, wd, c int, w []float32, k, stride in
 			dwScalar(t, r0, r1, from)
 		}
 	}
-	overRows(rows, len(y)/(1<<14), run)
-}
-
-// overRows runs run on ranges of [0, rows) over the available cores, at most
-// one per chunk (a goroutine per few thousand values written at least).
-func overRows(rows, chunks int, run func(r0, r1 int)) {
-	workers := min(runtime.GOMAXPROCS(0), rows, max(1, chunks))
-	if workers <= 1 {
-		run(0, rows)
-		return
-	}
-	per := (rows + workers - 1) / workers
-	var wg sync.WaitGroup
-	for r := 0; r < rows; r += per {
-		wg.Go(func() { run(r, min(rows, r+per)) })
-	}
-	wg.Wait()
+	// At most one goroutine per 16k values written.
+	parallel.Ranges(rows, max(1, len(y)/(1<<14)), run)
 }
 
 // tapRange returns the taps [lo, hi) that output i reads inside the axis
@@ -215,5 +199,5 @@ func im2colDirect(x []float32, batch, h, wd, c, k, stride int, norm *InputNorm, 
 			}
 		}
 	}
-	overRows(rows, len(cols)/(1<<15), run)
+	parallel.Ranges(rows, max(1, len(cols)/(1<<15)), run)
 }
