@@ -24,6 +24,8 @@ import (
 	"github.com/gomlx/go-xla/compute/xla"
 	"github.com/gomlx/go-xla/pjrt"
 	_ "github.com/gomlx/gomlx/backends/default"
+	"github.com/multihw/multihw/internal/heapguard"
+	"github.com/multihw/multihw/internal/memlimit"
 )
 
 // EnvVar is the environment variable that selects the backend.
@@ -94,12 +96,28 @@ func New(config string) (b compute.Backend, err error) {
 }
 
 func newGo(opts string) (compute.Backend, error) {
+	guardHeap()
 	config := "go"
 	if opts != "" {
 		config += ":" + opts
 	}
 	return safeNew(config)
 }
+
+// guardHeap maps as much Go heap as the project lets a process use (the memlimit
+// limit) before the Go backend runs, so that the backend's vector over-reads
+// cannot fault at the heap's end (see internal/heapguard). When the reserve is
+// not possible it says so once: the backend may then die with SIGSEGV.
+func guardHeap() {
+	limit, _ := memlimit.Limit()
+	if _, err := heapguard.Reserve(limit); err != nil {
+		heapNotice.Do(func() {
+			fmt.Fprintf(Notices, "multihw: no heap reserve for the Go backend (%v): it may die with SIGSEGV where a tensor ends at the heap's end (internal/heapguard)\n", err)
+		})
+	}
+}
+
+var heapNotice sync.Once
 
 // safeNew calls compute.NewWithConfig, turning its panics into errors.
 func safeNew(config string) (b compute.Backend, err error) {
