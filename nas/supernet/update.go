@@ -2,7 +2,8 @@ package supernet
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/multihw/multihw/internal/parallel"
 )
 
 // The optimizer updates of apply run on the contiguous runs of a variable
@@ -37,18 +38,9 @@ func splitRuns(shape, starts, dims []int, fn func(full, part, n int)) {
 			full, part, n = full+m, part+m, n-m
 		}
 	})
-	var wg sync.WaitGroup
-	per := (len(runs) + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*per, min((w+1)*per, len(runs))
-		if lo >= hi {
-			break
+	parallel.Ranges(len(runs), workers, func(lo, hi int) {
+		for _, r := range runs[lo:hi] {
+			fn(r.full, r.part, r.n)
 		}
-		wg.Go(func() {
-			for _, r := range runs[lo:hi] {
-				fn(r.full, r.part, r.n)
-			}
-		})
-	}
-	wg.Wait()
+	})
 }
