@@ -103,7 +103,7 @@ func Run(ctx context.Context, c Config, w, notes io.Writer) error {
 	if err := exportCheck(w, trainDir, ds); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\ndemo done in %s; runs in %s.\nFull size: multihw search --objective %s --out DIR (4000 steps: 18-20 min on 2 cores, PERFORMANCE.md), multihw train --spec DIR/arch.txt --dataset fashion-mnist, multihw consistency --checkpoint RUN.\n",
+	fmt.Fprintf(w, "\ndemo done in %s; runs in %s.\nFull size: multihw search --objective %s --out DIR (4000 steps: about 13 min on 2 cores, PERFORMANCE.md), multihw train --spec DIR/arch.txt --dataset fashion-mnist, multihw consistency --checkpoint RUN.\n",
 		time.Since(start).Round(time.Second), c.Out, c.Objective)
 	return nil
 }
