@@ -98,23 +98,23 @@ func (u *updater) apply(store *model.Store, lr float64) error {
 	r := u.r
 	c := optim.Coeffs{LR: float32(lr), Mu: float32(r.Momentum), Rho: float32(r.Decay), Rho1: float32(1 - r.Decay),
 		Eps: float32(r.Epsilon), Mu1: float32(1 - r.Momentum)}
-	slots := map[optim.Kind][]struct {
-		name string
-		init float32
-	}{optim.SGD: {{"momentum", 0}}, optim.RMSProp: {{"ms", 1}, {"momentum", 0}}, optim.Adam: {{"m1", 0}, {"m2", 0}}}[r.Optimizer]
+	slots := optimizerSlots[r.Optimizer]
 	if r.Optimizer == optim.Adam {
 		t := float64(optimizer.GetGlobalStep(store))
 		c.C1 = 1 - float32(math.Pow(float64(float32(r.Momentum)), t))
 		c.C2 = 1 - float32(math.Pow(float64(float32(r.Decay)), t))
 	}
-	var vars []*model.Variable
+	type withGrad struct{ v, g *model.Variable }
+	var vars []withGrad
 	for v := range store.IterVariables() {
-		if v.Trainable && store.GetVariable(gradPath(v)) != nil {
-			vars = append(vars, v)
+		if v.Trainable {
+			if gv := store.GetVariable(gradPath(v)); gv != nil {
+				vars = append(vars, withGrad{v, gv})
+			}
 		}
 	}
-	for _, v := range vars {
-		gv := store.GetVariable(gradPath(v))
+	for _, vg := range vars {
+		v, gv := vg.v, vg.g
 		vc := c
 		if decayed(v) {
 			vc.WD = float32(r.WeightDecay)
@@ -158,6 +158,13 @@ func (u *updater) apply(store *model.Store, lr float64) error {
 	}
 	return nil
 }
+
+// optimizerSlots are each optimizer's slots (names and initial values), in
+// the order its update loop takes them.
+var optimizerSlots = map[optim.Kind][]struct {
+	name string
+	init float32
+}{optim.SGD: {{"momentum", 0}}, optim.RMSProp: {{"ms", 1}, {"momentum", 0}}, optim.Adam: {{"m1", 0}, {"m2", 0}}}
 
 // slotVar returns the slot variable at path, created filled with init.
 func slotVar(store *model.Store, p string, shape shapes.Shape, init float32) (*model.Variable, error) {
