@@ -854,14 +854,37 @@ func (po *Posterior) Validate() error {
 		if len(po.Cov[i]) != n {
 			return fmt.Errorf("posterior: covariance row %d has %d entries, want %d", i, len(po.Cov[i]), n)
 		}
+		if slices.Index(po.Names, name) != i {
+			return fmt.Errorf("posterior: parameter %s named twice", name)
+		}
 		if !(po.Cov[i][i] >= 0) || math.IsInf(po.Cov[i][i], 0) || math.IsNaN(po.Mean[i]) || math.IsInf(po.Mean[i], 0) {
 			return fmt.Errorf("posterior: parameter %s: mean %g, variance %g", name, po.Mean[i], po.Cov[i][i])
 		}
+		if !(po.Prior[i] >= 0) || math.IsInf(po.Prior[i], 0) {
+			return fmt.Errorf("posterior: parameter %s: prior width %g must be finite and non-negative", name, po.Prior[i])
+		}
 		for j := range n {
-			if math.IsNaN(po.Cov[i][j]) || math.Abs(po.Cov[i][j]-po.Cov[j][i]) > 1e-9*(1+math.Abs(po.Cov[i][j])) {
-				return fmt.Errorf("posterior: covariance not symmetric at (%d, %d)", i, j)
+			if math.IsNaN(po.Cov[i][j]) || math.IsInf(po.Cov[i][j], 0) || math.Abs(po.Cov[i][j]-po.Cov[j][i]) > 1e-9*(1+math.Abs(po.Cov[i][j])) {
+				return fmt.Errorf("posterior: covariance not symmetric and finite at (%d, %d)", i, j)
 			}
 		}
+	}
+	// A covariance must be positive semi-definite: the sampler would
+	// otherwise drop its negative directions without a word. The tolerance
+	// allows the rounding of a matrix written with %g.
+	cov := mat.NewSymDense(n, nil)
+	for i := range n {
+		for j := i; j < n; j++ {
+			cov.SetSym(i, j, po.Cov[i][j])
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(cov, false) {
+		return fmt.Errorf("posterior: the covariance cannot be factorised")
+	}
+	vals := eig.Values(nil)
+	if lo, hi := slices.Min(vals), slices.Max(vals); lo < -1e-9*max(hi, 0) {
+		return fmt.Errorf("posterior: the covariance is not positive semi-definite (eigenvalue %g, largest %g)", lo, hi)
 	}
 	return nil
 }

@@ -130,3 +130,43 @@ func TestSensitivity(t *testing.T) {
 		t.Error("no architectures: no error")
 	}
 }
+
+// TestPosteriorValidate: every committed posterior passes; each malformed
+// one is refused with an error naming the problem (a target file or
+// parameter file is read by it).
+func TestPosteriorValidate(t *testing.T) {
+	for n, po := range DefaultParams().Posteriors {
+		if err := po.Validate(); err != nil {
+			t.Errorf("committed posterior of %s: %v", n, err)
+		}
+	}
+	good := func() *Posterior {
+		return &Posterior{Names: []string{"peak_gmacs", "bandwidth_gbs"}, Mean: []float64{1, 2},
+			Cov: [][]float64{{1, 0.5}, {0.5, 1}}, Prior: []float64{1, 1}}
+	}
+	if err := good().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		edit func(*Posterior)
+		want string
+	}{
+		{func(p *Posterior) { p.Names[1] = "colour" }, `unknown parameter "colour"`},
+		{func(p *Posterior) { p.Names[1] = "peak_gmacs" }, "named twice"},
+		{func(p *Posterior) { p.Mean = p.Mean[:1] }, "1 means"},
+		{func(p *Posterior) { p.Cov[1] = p.Cov[1][:1] }, "covariance row 1"},
+		{func(p *Posterior) { p.Cov[0][1] = 0.7 }, "not symmetric"},
+		{func(p *Posterior) { p.Cov[0][1], p.Cov[1][0] = math.Inf(1), math.Inf(1) }, "not symmetric and finite"},
+		// [[1, 2], [2, 1]] has the eigenvalues 3 and -1.
+		{func(p *Posterior) { p.Cov[0][1], p.Cov[1][0] = 2, 2 }, "not positive semi-definite (eigenvalue -1"},
+		{func(p *Posterior) { p.Cov[0][0] = -1 }, "variance -1"},
+		{func(p *Posterior) { p.Mean[0] = math.NaN() }, "mean NaN"},
+		{func(p *Posterior) { p.Prior[1] = -0.5 }, "prior width -0.5"},
+	} {
+		p := good()
+		tc.edit(p)
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want an error containing %q, got %v", tc.want, err)
+		}
+	}
+}
