@@ -382,9 +382,9 @@ func decodeCheckpoint(hdr, body []byte, version int) (*Checkpoint, error) {
 	}
 	var off int64
 	for _, v := range c.Variables {
-		dt, err := dtypes.DTypeString(v.DType)
+		dt, err := storedDType(v.DType)
 		if err != nil {
-			return nil, fmt.Errorf("variable %s: unknown dtype %q", v.Path, v.DType)
+			return nil, fmt.Errorf("variable %s: %w", v.Path, err)
 		}
 		dims := make([]int64, len(v.Shape))
 		for i, d := range v.Shape {
@@ -415,6 +415,27 @@ func decodeCheckpoint(hdr, body []byte, version int) (*Checkpoint, error) {
 	return c, nil
 }
 
+// storedDType parses a variable's dtype. Only dtypes of whole bytes per
+// value can be stored: the variable table counts elements × Size(), and
+// gomlx panics on the Size of InvalidDType.
+func storedDType(name string) (dt dtypes.DType, err error) {
+	if dt, err = dtypes.DTypeString(name); err != nil {
+		return dt, fmt.Errorf("unknown dtype %q", name)
+	}
+	ok := func() (ok bool) {
+		defer func() {
+			if recover() != nil {
+				ok = false
+			}
+		}()
+		return dt != dtypes.InvalidDType && dt.Size() > 0 && !dt.IsPacked()
+	}()
+	if !ok {
+		return dt, fmt.Errorf("dtype %q cannot be stored in a checkpoint (not a whole number of bytes per value)", name)
+	}
+	return dt, nil
+}
+
 // Tensor returns a new tensor holding the value of the variable at path.
 func (c *Checkpoint) Tensor(path string) (*tensors.Tensor, error) {
 	for _, v := range c.Variables {
@@ -426,7 +447,7 @@ func (c *Checkpoint) Tensor(path string) (*tensors.Tensor, error) {
 }
 
 func (c *Checkpoint) tensor(v VarInfo) (*tensors.Tensor, error) {
-	dt, err := dtypes.DTypeString(v.DType)
+	dt, err := storedDType(v.DType)
 	if err != nil {
 		return nil, err
 	}
