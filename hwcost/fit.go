@@ -841,6 +841,18 @@ func errorStats(rows []FitRow, pred func(*FitRow) float64) ErrorStats {
 	return st
 }
 
+// covariance returns Cov as a symmetric matrix (its upper triangle).
+func (po *Posterior) covariance() *mat.SymDense {
+	n := len(po.Names)
+	cov := mat.NewSymDense(n, nil)
+	for i := range n {
+		for j := i; j < n; j++ {
+			cov.SetSym(i, j, po.Cov[i][j])
+		}
+	}
+	return cov
+}
+
 // Validate checks the shapes and values of a posterior read from a file.
 func (po *Posterior) Validate() error {
 	n := len(po.Names)
@@ -872,14 +884,8 @@ func (po *Posterior) Validate() error {
 	// A covariance must be positive semi-definite: the sampler would
 	// otherwise drop its negative directions without a word. The tolerance
 	// allows the rounding of a matrix written with %g.
-	cov := mat.NewSymDense(n, nil)
-	for i := range n {
-		for j := i; j < n; j++ {
-			cov.SetSym(i, j, po.Cov[i][j])
-		}
-	}
 	var eig mat.EigenSym
-	if !eig.Factorize(cov, false) {
+	if !eig.Factorize(po.covariance(), false) {
 		return fmt.Errorf("posterior: the covariance cannot be factorised")
 	}
 	vals := eig.Values(nil)

@@ -102,14 +102,8 @@ func newSampler(t *Analytic, po *Posterior) (*sampler, error) {
 		}
 	}
 	n := len(po.Names)
-	cov := mat.NewSymDense(n, nil)
-	for i := range n {
-		for j := i; j < n; j++ {
-			cov.SetSym(i, j, po.Cov[i][j])
-		}
-	}
 	var eig mat.EigenSym
-	if !eig.Factorize(cov, true) {
+	if !eig.Factorize(po.covariance(), true) {
 		return nil, fmt.Errorf("posterior of %s: covariance cannot be factorised", t.Name())
 	}
 	vals := eig.Values(nil)
