@@ -198,12 +198,26 @@ func testTableMatchesGenericPath(t *testing.T, targets string) {
 	buf := make([]float64, tab.BufLen())
 	gen := make([]float64, m.NumTargets())
 	ms := make([]float64, m.NumTargets())
+	maxEval, err := tab.Evaluator(ObjectiveMax)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for n := range 60 {
 		c := sp.random(rng)
 		sp.encode(c, idx)
+		// The MAX evaluator (for the paper's targets its own path, which
+		// keeps the sums in registers) does the same operations as
+		// Evaluate: the same value, bit for bit.
+		mx, err := maxEval.Eval(idx, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
 		s1, err := tab.Evaluate(idx, buf)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if mx != s1.Max {
+			t.Fatalf("choice %d: MAX evaluator %.17g, Evaluate's Max %.17g", n, mx, s1.Max)
 		}
 		a := sp.arch(c)
 		s2, err := m.Scores(a, gen)

@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -345,6 +346,49 @@ func sum6(pos [][]row6, choices []int) (s0, s1, s2, s3, s4, s5 float64, bad int)
 	return a0 + b0, a1 + b1, a2 + b2, a3 + b3, s4, s5, -1
 }
 
+// sum5 is sum6 for rows whose last column is padding (the per-target form
+// of the paper's targets: 4 latency columns and one weight column), adding
+// in sum6's order.
+func sum5(pos [][]row6, choices []int) (s0, s1, s2, s3, s4 float64, bad int) {
+	pos = pos[:len(choices)]
+	var a0, a1, a2, a3, b0, b1, b2, b3 float64
+	p := 0
+	for ; p < len(choices)-1; p += 2 {
+		r, q := pos[p], pos[p+1]
+		c, d := choices[p], choices[p+1]
+		if uint(c) >= uint(len(r)) {
+			return 0, 0, 0, 0, 0, p
+		}
+		if uint(d) >= uint(len(q)) {
+			return 0, 0, 0, 0, 0, p + 1
+		}
+		x, y := &r[c], &q[d]
+		a0 += x[0]
+		a1 += x[1]
+		a2 += x[2]
+		a3 += x[3]
+		s4 += x[4]
+		b0 += y[0]
+		b1 += y[1]
+		b2 += y[2]
+		b3 += y[3]
+		s4 += y[4]
+	}
+	if p < len(choices) {
+		r, c := pos[p], choices[p]
+		if uint(c) >= uint(len(r)) {
+			return 0, 0, 0, 0, 0, p
+		}
+		x := &r[c]
+		a0 += x[0]
+		a1 += x[1]
+		a2 += x[2]
+		a3 += x[3]
+		s4 += x[4]
+	}
+	return a0 + b0, a1 + b1, a2 + b2, a3 + b3, s4, -1
+}
+
 // sum8 sums rows of 8 with one set of accumulators: 16 would not fit in the
 // 15 free SSE registers, and 8 independent chains already keep the two
 // floating-point adders busy.
@@ -393,6 +437,23 @@ func (c *compiled) latencies(acc, r []float64) {
 		}
 		r[i] = lat
 	}
+}
+
+// maxOf is latencies then normalize's maximum for column sums s (per-target
+// form, at most 6 columns), with the same operations, so the value is
+// identical.
+func (c *compiled) maxOf(s *[6]float64, invRef []float64) float64 {
+	m := math.Inf(-1)
+	for i, w := range c.wcol {
+		lat := s[i] + c.fixed[i]
+		if w >= 0 {
+			lat += spill(s[w], c.free[i], c.rate[i])
+		}
+		if v := lat * invRef[i]; v > m {
+			m = v
+		}
+	}
+	return m
 }
 
 // Objectives an Evaluator computes besides a single target's normalised
@@ -531,6 +592,18 @@ func (e *Evaluator) Eval(choices []int, buf []float64) (float64, error) {
 			v += spill(s1, sp.free, sp.rate)
 		}
 		return v, nil
+	}
+	if ch := &c.chunks[0]; e.objective == ObjectiveMax && c.k == 5 && len(c.chunks) == 1 && ch.r6 != nil {
+		// MAX of up to 5 columns (the paper's four targets and one weight
+		// column): the sums stay in registers, and only the maximum is
+		// computed, with the same operations as latencies and normalize.
+		var s [6]float64
+		var bad int
+		s[0], s[1], s[2], s[3], s[4], bad = sum5(ch.r6, choices)
+		if bad >= 0 {
+			return 0, rangeErr(choices, e.nopts, bad)
+		}
+		return c.maxOf(&s, e.m.invRef), nil
 	}
 	nt := len(e.m.targets)
 	acc := buf[nt:]
