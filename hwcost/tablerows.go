@@ -211,6 +211,10 @@ func (c *compiled) sum(choices []int, acc []float64) (bad int) {
 		case ch.r4 != nil:
 			a = a[:4]
 			a[0], a[1], a[2], a[3], bad = sum4(ch.r4, choices)
+		case ch.r6 != nil && c.k == 5 && len(c.chunks) == 1: // the paper's targets: the 6th column is padding
+			a = a[:6]
+			a[0], a[1], a[2], a[3], a[4], bad = sum5(ch.r6, choices)
+			a[5] = 0
 		case ch.r6 != nil:
 			a = a[:6]
 			a[0], a[1], a[2], a[3], a[4], a[5], bad = sum6(ch.r6, choices)
