@@ -431,7 +431,7 @@ func storedDType(name string) (dt dtypes.DType, err error) {
 		return dt != dtypes.InvalidDType && dt.Size() > 0 && !dt.IsPacked()
 	}()
 	if !ok {
-		return dt, fmt.Errorf("dtype %q cannot be stored in a checkpoint (not a whole number of bytes per value)", name)
+		return dt, fmt.Errorf("dtype %q cannot be stored in a checkpoint (invalid, or not a whole number of bytes per value)", name)
 	}
 	return dt, nil
 }

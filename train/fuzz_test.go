@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/ml/model"
@@ -55,4 +56,18 @@ func FuzzCheckpointDecode(f *testing.F) {
 			t.Fatalf("restoring a decoded checkpoint: %v", err)
 		}
 	})
+}
+
+// TestCheckpointDTypeRefused: a variable table naming a dtype that is
+// invalid or packed below a byte per value is an error naming the variable
+// (gomlx panicked on InvalidDType's size before).
+func TestCheckpointDTypeRefused(t *testing.T) {
+	for _, dt := range []string{"InvalidDType", "Int4", "Uint2"} {
+		hdr := fmt.Sprintf(`{"format":%q,"version":%d,"data_bytes":0,"data_sha256":%q,"variables":[{"path":"/x","dtype":%q,"shape":[2],"offset":0,"bytes":0}]}`,
+			checkpointFormat, checkpointVer, hex.EncodeToString(func() []byte { s := sha256.Sum256(nil); return s[:] }()), dt)
+		_, err := decodeCheckpoint([]byte(hdr), nil, checkpointVer)
+		if err == nil || !strings.Contains(err.Error(), "variable /x: dtype \""+dt+"\" cannot be stored") {
+			t.Errorf("%s: got %v", dt, err)
+		}
+	}
 }
