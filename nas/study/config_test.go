@@ -2,6 +2,7 @@ package study
 
 import (
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -187,5 +188,49 @@ func TestWritePlan(t *testing.T) {
 	}
 	if _, err := ReadPlan(t.TempDir()); err == nil || !strings.Contains(err.Error(), "holds no study") {
 		t.Errorf("empty directory: %v", err)
+	}
+}
+
+// TestReadPlanRefusesDamagedPlan: a study.json whose searches are not those
+// its configuration implies (a search renamed, say to a directory outside
+// the study, a seed changed, one dropped) or whose configuration is invalid
+// is refused with an error naming the file; the T0 values alone may differ
+// (CheckCosts's business).
+func TestReadPlanRefusesDamagedPlan(t *testing.T) {
+	p, err := NewPlan(DefaultConfig().Quick())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(p *Plan)
+		want string
+	}{
+		{"renamed", func(p *Plan) { p.Searches[2].Name = "../../elsewhere" }, "search 3 is"},
+		{"seed", func(p *Plan) { p.Searches[0].Seed = 9 }, "search 1 is"},
+		{"objective", func(p *Plan) { p.Searches[0].Objective = "max" }, "search 1 is"},
+		{"dropped", func(p *Plan) { p.Searches = p.Searches[1:] }, "lists 15 searches, its configuration implies 16"},
+		{"config", func(p *Plan) { p.Config.TrainWidth = -1 }, "training width factor must be positive"},
+		{"t0 value only", func(p *Plan) { p.Searches[1].T0Value += 0.5 }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			q := *p
+			q.Searches = append([]SearchJob(nil), p.Searches...)
+			tc.edit(&q)
+			if err := writeJSON(filepath.Join(dir, PlanFile), &q); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadPlan(dir)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("a moved T0 value is CheckCosts's to report, ReadPlan said: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), PlanFile) {
+				t.Fatalf("got %v, want an error naming %s and containing %q", err, PlanFile, tc.want)
+			}
+		})
 	}
 }

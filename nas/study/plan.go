@@ -77,10 +77,20 @@ func NewPlan(cfg Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Format: Format, Config: cfg, Created: time.Now().UTC()}
+	searches, err := planSearches(cfg, func(t T0, objective string) (float64, error) { return t.Resolve(m, objective) })
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Format: Format, Config: cfg, Searches: searches, Created: time.Now().UTC()}, nil
+}
+
+// planSearches lists the searches cfg implies (see NewPlan), each T0 valued
+// by resolve.
+func planSearches(cfg Config, resolve func(t T0, objective string) (float64, error)) ([]SearchJob, error) {
+	var out []SearchJob
 	seen := map[string]bool{}
 	add := func(group, objective string, t T0, seed uint64) error {
-		v, err := t.Resolve(m, objective)
+		v, err := resolve(t, objective)
 		if err != nil {
 			return fmt.Errorf("study: %s search: %w", objective, err)
 		}
@@ -89,7 +99,7 @@ func NewPlan(cfg Config) (*Plan, error) {
 			return fmt.Errorf("study: search %s is listed twice (a T0 given twice?)", j.Name)
 		}
 		seen[j.Name] = true
-		p.Searches = append(p.Searches, j)
+		out = append(out, j)
 		return nil
 	}
 	rounds := max(len(cfg.SearchSeeds), len(cfg.SingleSeeds))
@@ -111,7 +121,29 @@ func NewPlan(cfg Config) (*Plan, error) {
 			}
 		}
 	}
-	return p, nil
+	return out, nil
+}
+
+// checkSearches reports whether p's searches are those its configuration
+// implies (their T0 values aside: CheckCosts compares those with today's
+// cost model). A study.json edited by hand or damaged could otherwise name
+// a search directory outside the study, or runs no configuration made.
+func (p *Plan) checkSearches() error {
+	want, err := planSearches(p.Config, func(T0, string) (float64, error) { return 0, nil })
+	if err != nil {
+		return err
+	}
+	if len(want) != len(p.Searches) {
+		return fmt.Errorf("it lists %d searches, its configuration implies %d", len(p.Searches), len(want))
+	}
+	for i, w := range want {
+		got := p.Searches[i]
+		got.T0Value = 0
+		if !sameJSON(got, w) {
+			return fmt.Errorf("search %d is %s, its configuration implies %s", i+1, jsonString(p.Searches[i]), jsonString(w))
+		}
+	}
+	return nil
 }
 
 // SearchConfig is the configuration of search j: the study's base search
@@ -197,6 +229,12 @@ func ReadPlan(dir string) (*Plan, error) {
 	}
 	if p.Config.Search.Space == nil {
 		return nil, fmt.Errorf("study: %s: no search space in the configuration", path)
+	}
+	if err := p.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := p.checkSearches(); err != nil {
+		return nil, fmt.Errorf("study: %s: %w", path, err)
 	}
 	return p, nil
 }
