@@ -206,7 +206,7 @@ func MakeDivisible(v float64, divisor int) int {
 		return math.MaxInt
 	}
 	d := float64(divisor)
-	n := math.Max(d, math.Floor((v+d/2)/d)*d)
+	n := max(d, math.Floor((v+d/2)/d)*d) // the builtin: inlined (v is finite here)
 	if n < 0.9*v {
 		n += d
 	}

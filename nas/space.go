@@ -112,14 +112,14 @@ func (st *StageSpace) MaxDepth() int { return maxInt(st.Depths) }
 func (st *StageSpace) Widths() []int { return distinctWidths(st.BaseWidth, st.Multipliers) }
 
 // Width returns the stage's output width for width option i.
-func (st *StageSpace) Width(i int) int { return st.Widths()[i] }
+func (st *StageSpace) Width(i int) int { return nthWidth(st.BaseWidth, st.Multipliers, i) }
 
 // Widths returns the options of the stem's width decision (see
 // StageSpace.Widths).
 func (s *StemSpace) Widths() []int { return distinctWidths(s.BaseWidth, s.Multipliers) }
 
 // Width returns the stem width for width option i.
-func (s *StemSpace) Width(i int) int { return s.Widths()[i] }
+func (s *StemSpace) Width(i int) int { return nthWidth(s.BaseWidth, s.Multipliers, i) }
 
 func distinctWidths(base int, mults []float64) []int {
 	var ws []int
@@ -130,6 +130,24 @@ func distinctWidths(base int, mults []float64) []int {
 		}
 	}
 	return ws
+}
+
+// nthWidth is distinctWidths(base, mults)[i] without allocating (a walk asks
+// for widths once per block: allocating them was most of tunas.Cost.T's
+// time). It panics, as the index would, when i is out of range.
+func nthWidth(base int, mults []float64, i int) int {
+	var buf [16]int
+	ws := buf[:0]
+	for _, m := range mults {
+		w := blocks.MakeDivisible(float64(base)*m, 8)
+		if !slices.Contains(ws, w) {
+			if len(ws) == i {
+				return w
+			}
+			ws = append(ws, w)
+		}
+	}
+	return ws[i]
 }
 
 // DecisionKind says what a decision chooses.
@@ -312,8 +330,9 @@ func checkChoice[T comparable](name string, opts []T, ok func(T) bool) error {
 }
 
 // CheckPoint verifies that p has one valid option index per decision.
-func (s *Space) CheckPoint(p Point) error {
-	sizes := s.Layout().Sizes
+func (s *Space) CheckPoint(p Point) error { return s.checkPoint(p, s.Layout().Sizes) }
+
+func (s *Space) checkPoint(p Point, sizes []int) error {
 	if len(p) != len(sizes) {
 		return fmt.Errorf("space %q: point has %d decisions, want %d", s.Name, len(p), len(sizes))
 	}

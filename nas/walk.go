@@ -116,11 +116,22 @@ func (s *Space) Site(stage, index, inWidth int, c BlockChoice) Site {
 // each with its input and options (Site). It fails if p is not a point of
 // the space.
 func (s *Space) Walk(p Point) (*Walk, error) {
-	if err := s.CheckPoint(p); err != nil {
+	l := s.Layout()
+	return s.WalkLayout(p, &l)
+}
+
+// WalkLayout is Walk with the space's Layout computed once by the caller
+// (Layout formats every option's name: most of a walk's time otherwise). l
+// must be s.Layout() of the space as it is now.
+func (s *Space) WalkLayout(p Point, l *Layout) (*Walk, error) {
+	if err := s.checkPoint(p, l.Sizes); err != nil {
 		return nil, err
 	}
-	l := s.Layout()
-	w := &Walk{StemWidth: p[l.StemWidth]}
+	n := 0
+	for i := range s.Stages {
+		n += s.Stages[i].Depths[p[l.Stages[i].Depth]]
+	}
+	w := &Walk{StemWidth: p[l.StemWidth], Sites: make([]Site, 0, n), Depths: make([]int, 0, len(s.Stages))}
 	w.Stem = s.StemBlock(w.StemWidth)
 	prev := w.StemWidth
 	for i := range s.Stages {

@@ -36,6 +36,7 @@ type Cost struct {
 	table     *hwcost.Table
 	eval      *hwcost.Evaluator // the objective, compiled
 	choices   []int
+	start     []int // table position of each stage's first block
 	buf       []float64
 }
 
@@ -57,6 +58,11 @@ func NewCost(space *nas.Space, metric *hwcost.Metric, objective string) (*Cost, 
 		return nil, fmt.Errorf("cost table of space %q: %w", space.Name, err)
 	}
 	c.choices = make([]int, c.table.Positions())
+	pos := 1
+	for i := range space.Stages {
+		c.start = append(c.start, pos)
+		pos += space.Stages[i].MaxDepth()
+	}
 	c.buf = make([]float64, c.table.BufLen())
 	return c, nil
 }
@@ -146,34 +152,30 @@ func (c *Cost) fill() error {
 
 // choose fills c.choices for point p from its walk.
 func (c *Cost) choose(p nas.Point) error {
-	w, err := c.space.Walk(p)
+	w, err := c.space.WalkLayout(p, &c.layout)
 	if err != nil {
 		return err
 	}
 	s, l := c.space, &c.layout
 	c.choices[0] = w.StemWidth
-	pos := 1
-	start := make([]int, len(s.Stages)) // position of each stage's first block
 	for i := range s.Stages {
-		st := &s.Stages[i]
-		start[i] = pos
 		// Skipped blocks: the "skipped" option of the stage's width.
+		st, pos := &s.Stages[i], c.start[i]
 		wi, no := p[l.Stages[i].Width], stageOps(st)
 		for j := 1; j < st.MaxDepth(); j++ {
 			c.choices[pos+j] = wi*(no+1) + no
 		}
-		pos += st.MaxDepth()
 	}
 	for _, site := range w.Sites {
 		st := &s.Stages[site.Stage]
-		nw, no, o := len(st.Widths()), stageOps(st), opIndex(st, site.Choice)
+		nw, no, o := l.Sizes[l.Stages[site.Stage].Width], stageOps(st), opIndex(st, site.Choice)
 		if site.Index == 0 {
-			c.choices[start[site.Stage]] = (site.InWidth*nw+site.Choice.Width)*no + o
+			c.choices[c.start[site.Stage]] = (site.InWidth*nw+site.Choice.Width)*no + o
 		} else {
-			c.choices[start[site.Stage]+site.Index] = site.Choice.Width*(no+1) + o
+			c.choices[c.start[site.Stage]+site.Index] = site.Choice.Width*(no+1) + o
 		}
 	}
-	c.choices[pos] = w.OutWidth
+	c.choices[len(c.choices)-1] = w.OutWidth
 	return nil
 }
 
