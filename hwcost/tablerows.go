@@ -59,6 +59,9 @@ type compiled struct {
 	// fixed, rate, free are the table's (see Table).
 	wcol              []int
 	fixed, rate, free []float64
+	// five: the per-target form has 5 columns in one chunk of rows of 6
+	// (the paper's four targets and one weight column), summed by sum5.
+	five bool
 }
 
 // chunk holds up to 8 columns of the compiled rows, per position, in rows
@@ -106,6 +109,7 @@ func (t *Table) compile(coef []float64) (*compiled, error) {
 		c.wcol[i] = first + j
 	}
 	c.k = first + len(wsrc)
+	c.five = !c.linear && c.k == 5
 	if c.linear {
 		for i := range nt {
 			if coef[i] == 0 {
@@ -211,7 +215,7 @@ func (c *compiled) sum(choices []int, acc []float64) (bad int) {
 		case ch.r4 != nil:
 			a = a[:4]
 			a[0], a[1], a[2], a[3], bad = sum4(ch.r4, choices)
-		case ch.r6 != nil && c.k == 5 && len(c.chunks) == 1: // the paper's targets: the 6th column is padding
+		case c.five: // the 6th column is padding
 			a = a[:6]
 			a[0], a[1], a[2], a[3], a[4], bad = sum5(ch.r6, choices)
 			a[5] = 0
@@ -597,7 +601,7 @@ func (e *Evaluator) Eval(choices []int, buf []float64) (float64, error) {
 		}
 		return v, nil
 	}
-	if ch := &c.chunks[0]; e.objective == ObjectiveMax && c.k == 5 && len(c.chunks) == 1 && ch.r6 != nil {
+	if ch := &c.chunks[0]; e.objective == ObjectiveMax && c.five {
 		// MAX of up to 5 columns (the paper's four targets and one weight
 		// column): the sums stay in registers, and only the maximum is
 		// computed, with the same operations as latencies and normalize.

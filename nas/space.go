@@ -109,20 +109,20 @@ func (st *StageSpace) MaxDepth() int { return maxInt(st.Depths) }
 // Widths returns the options of the stage's width decision: the distinct
 // widths MakeDivisible(BaseWidth·m, 8) of its multipliers, in the order of
 // the multipliers.
-func (st *StageSpace) Widths() []int { return distinctWidths(st.BaseWidth, st.Multipliers) }
+func (st *StageSpace) Widths() []int { return appendWidths(nil, st.BaseWidth, st.Multipliers) }
 
 // Width returns the stage's output width for width option i.
 func (st *StageSpace) Width(i int) int { return nthWidth(st.BaseWidth, st.Multipliers, i) }
 
 // Widths returns the options of the stem's width decision (see
 // StageSpace.Widths).
-func (s *StemSpace) Widths() []int { return distinctWidths(s.BaseWidth, s.Multipliers) }
+func (s *StemSpace) Widths() []int { return appendWidths(nil, s.BaseWidth, s.Multipliers) }
 
 // Width returns the stem width for width option i.
 func (s *StemSpace) Width(i int) int { return nthWidth(s.BaseWidth, s.Multipliers, i) }
 
-func distinctWidths(base int, mults []float64) []int {
-	var ws []int
+// appendWidths appends to ws the distinct widths base×mults rounds to.
+func appendWidths(ws []int, base int, mults []float64) []int {
 	for _, m := range mults {
 		w := blocks.MakeDivisible(float64(base)*m, 8)
 		if !slices.Contains(ws, w) {
@@ -132,22 +132,12 @@ func distinctWidths(base int, mults []float64) []int {
 	return ws
 }
 
-// nthWidth is distinctWidths(base, mults)[i] without allocating (a walk asks
-// for widths once per block: allocating them was most of tunas.Cost.T's
-// time). It panics, as the index would, when i is out of range.
+// nthWidth is the i-th of the widths, listed in a stack buffer: a walk asks
+// for widths once per block, and allocating the list was most of
+// tunas.Cost.T's time.
 func nthWidth(base int, mults []float64, i int) int {
 	var buf [16]int
-	ws := buf[:0]
-	for _, m := range mults {
-		w := blocks.MakeDivisible(float64(base)*m, 8)
-		if !slices.Contains(ws, w) {
-			if len(ws) == i {
-				return w
-			}
-			ws = append(ws, w)
-		}
-	}
-	return ws[i]
+	return appendWidths(buf[:0], base, mults)[i]
 }
 
 // DecisionKind says what a decision chooses.

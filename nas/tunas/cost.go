@@ -47,6 +47,11 @@ func NewCost(space *nas.Space, metric *hwcost.Metric, objective string) (*Cost, 
 		return nil, err
 	}
 	c := &Cost{space: space, layout: space.Layout(), metric: metric, objective: objective}
+	pos := 1 // after the stem
+	for i := range space.Stages {
+		c.start = append(c.start, pos)
+		pos += space.Stages[i].MaxDepth()
+	}
 	var err error
 	if c.target, err = metric.ObjectiveTarget(objective); err != nil {
 		return nil, err
@@ -58,11 +63,6 @@ func NewCost(space *nas.Space, metric *hwcost.Metric, objective string) (*Cost, 
 		return nil, fmt.Errorf("cost table of space %q: %w", space.Name, err)
 	}
 	c.choices = make([]int, c.table.Positions())
-	pos := 1
-	for i := range space.Stages {
-		c.start = append(c.start, pos)
-		pos += space.Stages[i].MaxDepth()
-	}
 	c.buf = make([]float64, c.table.BufLen())
 	return c, nil
 }
@@ -115,9 +115,8 @@ func (c *Cost) fill() error {
 	}
 	seg := func(site nas.Site) hwcost.Segment { return hwcost.BlockSegment(site.Block, site.In, site.InSize) }
 	nPrev = len(s.Stem.Widths())
-	pos := 1
 	for i := range s.Stages {
-		st := &s.Stages[i]
+		st, pos := &s.Stages[i], c.start[i]
 		nw, no := len(st.Widths()), stageOps(st)
 		for pm := range nPrev {
 			for w := range nw {
@@ -138,12 +137,11 @@ func (c *Cost) fill() error {
 				// Option w*(no+1)+no: skipped, never set, costs nothing.
 			}
 		}
-		pos += st.MaxDepth()
 		nPrev = nw
 	}
 	last := &s.Stages[len(s.Stages)-1]
 	for w := range nPrev {
-		if err := t.Set(pos, w, hwcost.HeadSegment(s.Head, s.Classes, last.Width(w), s.HeadSize())); err != nil {
+		if err := t.Set(len(opts)-1, w, hwcost.HeadSegment(s.Head, s.Classes, last.Width(w), s.HeadSize())); err != nil {
 			return err
 		}
 	}
