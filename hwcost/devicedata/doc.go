@@ -17,7 +17,8 @@
 // architecture is an [FBNetArch]: one of 9 [FBNetOp]s at 22 positions.
 //
 // Tables ([Table], embedded in [NB201Table] and [FBNetTable]) hold one float
-// column per device or metric. Missing measurements are NaN, never 0: the 341
+// column per device or metric, every value positive (a zero or negative cell
+// is refused as a data error). Missing measurements are NaN, never 0: the 341
 // cells whose output is disconnected from the input were not measured by
 // BRP-NAS, and its SD675/SD450 columns miss a few more ([Table.Measured] lists
 // the rows with a value). [Table.ColumnIndex] accepts an exact column name or

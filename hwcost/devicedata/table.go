@@ -121,7 +121,7 @@ func (t *Table) MeasuredColumns() []string {
 
 // readTable reads a CSV with a header. keyCols are the non-numeric columns a
 // caller handles (required ones must be present); every other column must
-// hold floats, empty or NaN meaning missing. onRow receives the key fields of
+// hold positive floats, empty or NaN meaning missing. onRow receives the key fields of
 // each row (in keyCols order, "" for absent optional ones) and returns the
 // offending key index with its error.
 func readTable(r io.Reader, source string, keyCols []string, required []bool,
@@ -197,6 +197,10 @@ func readTable(r io.Reader, source string, keyCols []string, required []bool,
 }
 
 // parseValue parses one measurement: empty, "nan" or "NaN" mean missing.
+// Every value is a latency (ms) or an accuracy (percent), so it must be
+// positive: a zero or negative cell is a data error, not a missing value
+// (left in, a zero latency made the held-out error infinite and, among the
+// training rows, stopped every fit with an error that named no cell).
 func parseValue(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -208,6 +212,9 @@ func parseValue(s string) (float64, error) {
 	}
 	if math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q is infinite", s)
+	}
+	if v <= 0 {
+		return 0, fmt.Errorf("%q is not positive (a latency or accuracy must be > 0; leave the cell empty for a missing measurement)", s)
 	}
 	return v, nil
 }
