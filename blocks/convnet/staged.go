@@ -22,10 +22,16 @@ import (
 // for a few images at a time (the NHWC layout, LayoutFor), run as a pipeline
 // of graph segments and Go stages. The graph segments hold the network's
 // ops, built by the same code as Builder.Logits (lowered, BatchNorm folded);
-// the Go stages do what the backend has no fast op for (direct.go):
+// the Go stages do what the backend has no fast op for (direct.go,
+// pointwise_direct.go):
 //   - each depthwise convolution with its folded BatchNorm and activation, as
 //     one pass (depthwiseDirect), where the lowered graph makes a window
 //     copy, a multiply and an add over the map per kernel tap;
+//   - where the AVX-512 kernel exists, each 1×1 convolution (folded
+//     BatchNorm, ReLU or linear) of at least pwLargeMin multiply-adds for
+//     one image, with the residual addition that follows it, and the stem's
+//     product on its columns (pointwiseDirect), which the backend runs 2-5x
+//     slower as FusedDense and Add;
 //   - the input normalisation and the im2col columns of the stem
 //     convolution (im2colDirect), which the graph builds by copying runs of
 //     3 values; the stem's product stays a graph op.
@@ -39,6 +45,10 @@ import (
 type Staged struct {
 	be     compute.Backend
 	stages []stage
+	// res is the resolution the 1×1 stages were chosen for (0: none):
+	// smaller images could make their products small enough for the
+	// backend's small-matrix path, which sums in another order (Fits).
+	res int
 	// lastUse[v] is the last stage that reads value v (value 0: the
 	// images; value i+1: the output of the network's op i; value
 	// len(ops)+1: the stem's columns).
@@ -63,6 +73,7 @@ type stage struct {
 	ins, outs []int
 	recycle   []int
 	dw        *directDW  // a depthwise stage
+	pw        *directPW  // a 1×1 stage: ins[0] its input, ins[1] the residual if any
 	cols      *stemStage // the stem's columns
 	goIndex   int        // a Go stage's index among them
 }
@@ -155,6 +166,7 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		}
 	}
 	ops := networkOps(b.arch)
+	sizes := mapSizes(ops, b.arch.Resolution)
 	colsValue := len(ops) + 1
 	n := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
 	s := &Staged{be: be, lastUse: make([]int, colsValue+1), out: len(ops)}
@@ -175,20 +187,38 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	}
 	root := store.RootScope().At("%s", modelScope)
 	ndw := 0
-	for i, op := range ops {
-		if op.op.Op != blocks.OpDW || op.ins[0] == 0 { // The images are read by a graph (graphNorm).
+	for i := 0; i < len(ops); i++ {
+		op := ops[i]
+		var st stage
+		switch {
+		case op.ins[0] == 0: // The images are read by a graph (graphNorm).
+		case op.op.Op == blocks.OpDW:
+			dw, err := foldedDW(root, op, b.bnEpsilon)
+			if err != nil {
+				return nil, err
+			}
+			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, dw: dw}
+			ndw++
+		case s.denseIn(ops, sizes, i) > 0:
+			pw, err := foldedPW(root, op, s.denseIn(ops, sizes, i), b.bnEpsilon)
+			if err != nil {
+				return nil, err
+			}
+			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, pw: pw}
+			if r := residualOf(ops, i); r >= 0 {
+				st.ins, st.outs = append(st.ins, r), []int{i + 2}
+				i++
+			}
+			s.res = b.arch.Resolution
+		}
+		if st.dw == nil && st.pw == nil {
 			seg = append(seg, i)
 			continue
 		}
 		if err := flush(); err != nil {
 			return nil, err
 		}
-		dw, err := foldedDW(root, op, b.bnEpsilon)
-		if err != nil {
-			return nil, err
-		}
-		s.stages = append(s.stages, stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, dw: dw})
-		ndw++
+		s.stages = append(s.stages, st)
 	}
 	if err := flush(); err != nil {
 		return nil, err
@@ -216,13 +246,18 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		}
 	}
 	for si, st := range s.stages {
-		if st.exec != nil || !fromGraph[st.ins[0]] || s.lastUse[st.ins[0]] != si {
+		if st.exec != nil {
 			continue
 		}
-		for sj := si + 1; sj < len(s.stages); sj++ {
-			if s.stages[sj].exec != nil {
-				s.stages[sj].recycle = append(s.stages[sj].recycle, st.ins[0])
-				break
+		for _, v := range st.ins {
+			if !fromGraph[v] || s.lastUse[v] != si {
+				continue
+			}
+			for sj := si + 1; sj < len(s.stages); sj++ {
+				if s.stages[sj].exec != nil {
+					s.stages[sj].recycle = append(s.stages[sj].recycle, v)
+					break
+				}
 			}
 		}
 	}
@@ -306,6 +341,31 @@ func (n *Net) segment(be compute.Backend, store *model.Store, modelScope string,
 // foldedDW reads the depthwise layer op's weights and BatchNorm statistics
 // under root and folds them (FoldBatchNorm, as the graph does).
 func foldedDW(root *model.Scope, op netOp, epsilon float64) (*directDW, error) {
+	k := op.op.Kernel
+	w, bias, err := foldedLayer(root, op, k*k*op.op.Out, epsilon)
+	if err != nil {
+		return nil, err
+	}
+	act, err := dwActivationOf(op.op.Act)
+	if err != nil {
+		return nil, err
+	}
+	return &directDW{k: k, stride: op.op.Stride, w: w, bias: bias, act: act}, nil
+}
+
+// foldedPW is foldedDW for a 1×1 convolution, or a k×k one on its columns:
+// weights [in, out] (in = k·k·channels, taps then channels, as the columns).
+func foldedPW(root *model.Scope, op netOp, in int, epsilon float64) (*directPW, error) {
+	w, bias, err := foldedLayer(root, op, in*op.op.Out, epsilon)
+	if err != nil {
+		return nil, err
+	}
+	return newDirectPW(w, bias, in, op.op.Out, op.op.Act)
+}
+
+// foldedLayer reads the weights (size values) and BatchNorm statistics of
+// the layer op under root and folds them (FoldBatchNorm, as the graph does).
+func foldedLayer(root *model.Scope, op netOp, size int, epsilon float64) (w, bias []float32, err error) {
 	s := root // At, not In: reading, scopes may be visited again.
 	if op.plan != "" {
 		s = s.At("%s", op.plan)
@@ -331,26 +391,90 @@ func foldedDW(root *model.Scope, op netOp, epsilon float64) (*directDW, error) {
 		}
 		return vals, nil
 	}
-	k, c := op.op.Kernel, op.op.Out
-	w, err := read(s, VarWeights, k*k*c)
-	if err != nil {
-		return nil, err
+	if w, err = read(s, VarWeights, size); err != nil {
+		return nil, nil, err
 	}
+	c := op.op.Out
 	var bn [4][]float32
 	for i, name := range []string{BNGamma, BNBeta, BNMovingMean, BNMovingVariance} {
 		if bn[i], err = read(s.At(ScopeBN), name, c); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	folded, bias, err := FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon)
-	if err != nil {
-		return nil, err
+	return FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon)
+}
+
+// denseIn returns the inputs per pixel of op i of the network if it runs as
+// a Go 1×1 stage, else 0. That is where the kernel exists, for a stride-1
+// ungrouped 1×1 convolution, or a k×k one on its im2col columns (the stem:
+// k·k·channels inputs), with BatchNorm and an activation FusedDense applies,
+// whose product for one image at the planned resolution (sizes: mapSizes)
+// is on the backend's packed path (pwLargeMin), so that the sums are the
+// graph's.
+func (s *Staged) denseIn(ops []netOp, sizes []int, i int) int {
+	op := ops[i].op
+	in := op.In
+	switch {
+	case pointwiseDirect == nil || op.Groups != 1 || !op.Norm || op.Bias || (op.Act != "" && op.Act != blocks.ReLU):
+		return 0
+	case ops[i].onColumns > 0:
+		in = op.Kernel * op.Kernel * ops[i].onColumns
+	case op.Op != blocks.OpPW || op.Kernel != 1 || op.Stride != 1:
+		return 0
 	}
-	act, err := dwActivationOf(op.op.Act)
-	if err != nil {
-		return nil, err
+	if hw := sizes[i+1]; hw*hw*in*op.Out < pwLargeMin {
+		return 0
 	}
-	return &directDW{k: k, stride: op.op.Stride, w: folded, bias: bias, act: act}, nil
+	return in
+}
+
+// residualOf returns the other input of the residual addition that follows
+// op i and is the only reader of its output (a two-input add with no
+// activation: it joins the 1×1 stage), or -1.
+func residualOf(ops []netOp, i int) int {
+	if i+1 >= len(ops) {
+		return -1
+	}
+	add := ops[i+1]
+	if add.op.Op != blocks.OpAdd || add.op.Act != "" || len(add.ins) != 2 {
+		return -1
+	}
+	for j, later := range ops[i+1:] {
+		for _, v := range later.ins {
+			if v == i+1 && j > 0 {
+				return -1 // read again later
+			}
+		}
+	}
+	switch i + 1 {
+	case add.ins[0]:
+		if add.ins[1] != i+1 {
+			return add.ins[1]
+		}
+	case add.ins[1]:
+		return add.ins[0]
+	}
+	return -1
+}
+
+// mapSizes returns the side of the (square) map of every network value for
+// images of the given resolution (TF SAME: ceil(side/stride)): value 0 is
+// the images, value i+1 the output of op i.
+func mapSizes(ops []netOp, resolution int) []int {
+	sizes := make([]int, len(ops)+1)
+	sizes[0] = resolution
+	for i, op := range ops {
+		in := sizes[op.ins[0]]
+		switch {
+		case op.op.Op == blocks.OpFC || (op.op.Op == blocks.OpPool && op.op.Kernel == 0):
+			sizes[i+1] = 1
+		case op.op.Op == blocks.OpAdd:
+			sizes[i+1] = in
+		default:
+			sizes[i+1] = (in + op.op.Stride - 1) / max(op.op.Stride, 1)
+		}
+	}
+	return sizes
 }
 
 // Logits runs the network on images (NHWC [batch, H, W, C]) and returns the
@@ -387,6 +511,14 @@ func (s *Staged) Logits(images *tensors.Tensor) (logits *tensors.Tensor, err err
 				continue
 			case st.cols != nil:
 				goOut[st.goIndex] = s.columns(st.cols, vals[st.ins[0]], goOut[st.goIndex])
+				vals[st.outs[0]] = goOut[st.goIndex]
+				continue
+			case st.pw != nil:
+				var res *tensors.Tensor
+				if len(st.ins) > 1 {
+					res = vals[st.ins[1]]
+				}
+				goOut[st.goIndex] = s.pointwise(st.pw, vals[st.ins[0]], res, goOut[st.goIndex])
 				vals[st.outs[0]] = goOut[st.goIndex]
 				continue
 			}
@@ -482,6 +614,38 @@ func (s *Staged) depthwise(dw *directDW, x, y *tensors.Tensor) *tensors.Tensor {
 	})
 	return y
 }
+
+// pointwise runs a 1×1 stage on x, adding res when it is not nil, into y
+// (see output).
+func (s *Staged) pointwise(pw *directPW, x, res, y *tensors.Tensor) *tensors.Tensor {
+	d := x.Shape().Dimensions
+	if x.Rank() != 4 || x.DType() != dtypes.Float32 || d[3] != pw.in {
+		exceptions.Panicf("1×1 stage: input %s for %d→%d channels", x.Shape(), pw.in, pw.out)
+	}
+	m := d[0] * d[1] * d[2]
+	if m*pw.in*pw.out < pwLargeMin {
+		exceptions.Panicf("1×1 stage: %d pixels of %d→%d channels are fewer multiply-adds than the staged pipeline was made for (images smaller than %dx%d: see Staged.Fits)", m, pw.in, pw.out, s.res, s.res)
+	}
+	y = s.output(y, d[0], d[1], d[2], pw.out)
+	tensors.MustConstFlatData(x, func(in []float32) {
+		tensors.MustMutableFlatData(y, func(out []float32) {
+			if res == nil {
+				pointwiseDirect(pw, in, m, nil, out)
+				return
+			}
+			if !res.Shape().Equal(y.Shape()) {
+				exceptions.Panicf("1×1 stage: residual %s for an output %s", res.Shape(), y.Shape())
+			}
+			tensors.MustConstFlatData(res, func(r []float32) { pointwiseDirect(pw, in, m, r, out) })
+		})
+	})
+	return y
+}
+
+// Fits reports whether images of h×w pixels run through the pipeline with
+// the logits of the one graph: any size when it has no 1×1 stage, else at
+// least the resolution it was made for.
+func (s *Staged) Fits(h, w int) bool { return s.res == 0 || (h >= s.res && w >= s.res) }
 
 // columns runs the stem's columns stage on the images x into y (see
 // output).

@@ -13,19 +13,23 @@ import (
 
 // TestStagedMatchesGraph runs networks with random BatchNorm statistics as
 // one inference graph (Builder.Logits) and as a Staged pipeline (graph
-// segments and depthwiseDirect): the logits must be equal floats, as both
-// compute the same sums in the same order. The tiny arch covers every block
-// kind, both strides, ReLU6, depthwise layers on 1×1 and 2×2 maps and two
-// depthwise layers in one block (uir); the reference models their real
-// structure at a reduced resolution. Repeated batches reuse the Go stages'
-// kept outputs; a new batch size reallocates them.
+// segments, depthwiseDirect and pointwiseDirect): the logits must be equal
+// floats, as both compute the same sums in the same order. The tiny arch
+// covers every block kind, both strides, ReLU6, depthwise layers on 1×1 and
+// 2×2 maps and two depthwise layers in one block (uir); the reference models
+// their real structure at a reduced resolution, and MultiAVG and
+// MobileNetV2 at 224 px, where their 1×1 convolutions (and the residual
+// additions after them) run as Go stages. Repeated batches reuse the Go
+// stages' kept outputs; a new batch size reallocates them.
 func TestStagedMatchesGraph(t *testing.T) {
 	be := testBackend(t)
 	cases := []struct {
 		model string
 		res   int
 		batch []int
-	}{{"", 16, []int{1, 3, 1}}, {"multi_avg", 64, []int{1, 1}}, {"mobilenet_v2", 48, []int{2}}, {"mnv4_conv_s", 48, []int{1}}}
+		pw    int // 1×1 Go stages at least (where the kernel exists)
+	}{{"", 16, []int{1, 3, 1}, 0}, {"multi_avg", 64, []int{1, 1}, 0}, {"mobilenet_v2", 48, []int{2}, 0}, {"mnv4_conv_s", 48, []int{1}, 0},
+		{"multi_avg", 224, []int{1, 2}, 30}, {"mobilenet_v2", 224, []int{1}, 12}} // MobileNetV2: its expansions use ReLU6, left to the graph
 	for _, c := range cases {
 		arch := tinyArch(t)
 		if c.model != "" {
@@ -54,6 +58,22 @@ func TestStagedMatchesGraph(t *testing.T) {
 			staged, err := b.NewStaged(be, store, "model", norm)
 			if err != nil {
 				t.Fatal(err)
+			}
+			pw, fused := 0, 0
+			for _, st := range staged.stages {
+				if st.pw != nil {
+					pw++
+					if len(st.ins) == 2 {
+						fused++
+					}
+				}
+			}
+			t.Logf("%d stages: %d 1×1 in Go, %d of them with the residual addition", len(staged.stages), pw, fused)
+			if pointwiseDirect != nil && (pw < c.pw || (c.pw > 0 && fused == 0)) {
+				t.Fatalf("%d 1×1 Go stages (%d with the residual), want at least %d", pw, fused, c.pw)
+			}
+			if pw > 0 && (staged.Fits(c.res-1, c.res) || !staged.Fits(c.res, c.res+8)) {
+				t.Errorf("Fits: a pipeline with 1×1 stages made for %d px", c.res)
 			}
 			for _, batch := range c.batch {
 				x, _ := randomBatch(rng, arch, batch)

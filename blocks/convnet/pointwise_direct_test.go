@@ -1,0 +1,94 @@
+package convnet
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/multihw/multihw/blocks"
+)
+
+// TestPointwiseDirectMatchesFusedDense compares pointwiseDirect with the
+// graph ops it replaces at inference: the backend's FusedDense (product,
+// bias, ReLU or none), then Add of the residual. The outputs must be equal
+// floats (a zero's sign aside): pixels in whole tiles of 8 and not, output
+// channels in whole strips of 32 and not (down to one channel), contraction
+// lengths within one panel of pwPanel, exactly one and beyond (the sums
+// are rounded per panel), for products from pwLargeMin multiply-adds up
+// (the backend's packed path; below it, its small-matrix path sums in
+// other orders, and Staged leaves those products to the graph). Products
+// just above pwLargeMin fail here if the backend raises its threshold.
+func TestPointwiseDirectMatchesFusedDense(t *testing.T) {
+	if pointwiseDirect == nil {
+		t.Skip("no AVX-512 kernel on this machine (GOEXPERIMENT=simd, amd64): Staged leaves 1×1 convolutions to the graph")
+	}
+	be := testBackend(t)
+	rng := rand.New(rand.NewPCG(7, 11))
+	tested := 0
+	for _, m := range []int{49, 196, 784, 3136} {
+		for _, k := range []int{24, 192, 193, 400, 960} {
+			for _, n := range []int{24, 40, 96, 200, 1001} {
+				if m*k*n < pwLargeMin {
+					continue // the backend's small-matrix path: Staged leaves these to the graph
+				}
+				tested++
+				act := []blocks.Activation{"", blocks.ReLU}[rng.IntN(2)]
+				withRes := rng.IntN(2) == 0
+				name := fmt.Sprintf("%dx%dx%d_%q_res%v", m, k, n, act, withRes)
+				x, w, bias, res := randTensor(rng, m, k), randTensor(rng, k, n), randTensor(rng, n), randTensor(rng, m, n)
+				exec, err := NewExec(be, func(x, w, bias, res *Node) *Node {
+					a := compute.ActivationNone
+					if act == blocks.ReLU {
+						a = compute.ActivationRelu
+					}
+					y := BackendFusedDense(x, w, bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: a}})
+					if withRes {
+						y = Add(y, res)
+					}
+					return y
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := exec.Exec(x, w, bias, res)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tensors.MustCopyFlatData[float32](out[0])
+				p, err := newDirectPW(tensors.MustCopyFlatData[float32](w), tensors.MustCopyFlatData[float32](bias), k, n, act)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var r []float32
+				if withRes {
+					r = tensors.MustCopyFlatData[float32](res)
+				}
+				got := make([]float32, m*n)
+				pointwiseDirect(p, tensors.MustCopyFlatData[float32](x), m, r, got)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%s: output %d (pixel %d, channel %d): %g, the graph %g", name, i, i/n, i%n, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	if tested < 40 {
+		t.Errorf("only %d shapes at or above pwLargeMin", tested)
+	}
+}
+
+// TestDirectPWRefused: activations FusedDense does not apply, and weights
+// that do not match the channels, are an error.
+func TestDirectPWRefused(t *testing.T) {
+	if _, err := newDirectPW(make([]float32, 6), make([]float32, 3), 2, 3, blocks.ReLU6); err == nil {
+		t.Error("ReLU6 accepted")
+	}
+	if _, err := newDirectPW(make([]float32, 5), make([]float32, 3), 2, 3, ""); err == nil {
+		t.Error("5 weights for 2×3 accepted")
+	}
+}

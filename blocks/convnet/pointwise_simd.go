@@ -1,0 +1,116 @@
+//go:build goexperiment.simd && amd64
+
+package convnet
+
+import (
+	"fmt"
+	"simd/archsimd"
+	"sync"
+
+	"github.com/multihw/multihw/internal/parallel"
+)
+
+// pwTile8x32 is the kernel of pointwise_amd64.s (see there): 8 pixels of x
+// times one packed strip, with the epilogue flags below.
+//
+//go:noescape
+func pwTile8x32(x *float32, xs uintptr, w *float32, kn int, out *float32, os uintptr, bias *float32, res *float32, rs uintptr, flags uintptr)
+
+// Flags of pwTile8x32.
+const (
+	pwAdd   = 1 // add the chain to out (a later panel)
+	pwFinal = 2 // the last panel: add the bias
+	pwReLU  = 4 // then ReLU
+	pwRes   = 8 // then add the residual
+)
+
+func init() {
+	if archsimd.X86.AVX512() {
+		pointwiseDirect = pointwiseAVX512
+	}
+}
+
+// pwScratch holds a tile's rows of x and its outputs where the tile is cut
+// short by the last rows or columns (the kernel always computes 8 × 32).
+type pwScratch struct {
+	x   []float32 // 8 rows of in values
+	out [8 * pwStrip]float32
+}
+
+var pwScratchPool sync.Pool // *pwScratch
+
+// pointwiseAVX512 is pointwiseDirect: tiles of 8 pixels × one strip, in
+// order of pixels then strips (a tile's rows of x stay in cache across the
+// strips), split over the cores.
+func pointwiseAVX512(p *directPW, x []float32, m int, res, y []float32) {
+	k, n := p.in, p.out
+	if len(x) != m*k || len(y) != m*n || (res != nil && len(res) != len(y)) {
+		panic(fmt.Sprintf("convnet.pointwiseDirect: %d inputs, %d outputs, %d residuals for %d pixels, %d→%d channels", len(x), len(y), len(res), m, k, n))
+	}
+	strips := (n + pwStrip - 1) / pwStrip
+	items := (m + 7) / 8 * strips
+	var flags uintptr
+	if p.act == dwReLU {
+		flags |= pwReLU
+	}
+	run := func(lo, hi int) {
+		var sc *pwScratch
+		for it := lo; it < hi; it++ {
+			r0, c0 := it/strips*8, it%strips*pwStrip
+			rows, cols := min(8, m-r0), min(pwStrip, n-c0)
+			w := p.wp[c0*k:]
+			xp, xs := x[r0*k:], uintptr(4*k)
+			yp, ys := y[r0*n+c0:], uintptr(4*n)
+			full := rows == 8 && cols == pwStrip
+			var rp *float32
+			f := flags
+			if res != nil && full {
+				rp, f = &res[r0*n+c0], f|pwRes
+			}
+			if !full {
+				// The kernel computes 8 × 32: rows of x past the last are
+				// zeros, the outputs go to scratch, and the residual is added
+				// when they are copied out.
+				if sc == nil {
+					sc, _ = pwScratchPool.Get().(*pwScratch)
+					if sc == nil {
+						sc = new(pwScratch)
+					}
+					if cap(sc.x) < 8*k {
+						sc.x = make([]float32, 8*k)
+					}
+					defer pwScratchPool.Put(sc)
+				}
+				if rows < 8 {
+					xp = sc.x[:8*k]
+					copy(xp, x[r0*k:(r0+rows)*k])
+					clear(xp[rows*k:])
+				}
+				yp, ys = sc.out[:], 4*pwStrip
+			}
+			for p0 := 0; p0 < k; p0 += pwPanel {
+				g := uintptr(0)
+				if p0 > 0 {
+					g = pwAdd
+				}
+				if p0+pwPanel >= k {
+					g |= f | pwFinal
+				}
+				pwTile8x32(&xp[p0], xs, &w[p0*pwStrip], min(pwPanel, k-p0), &yp[0], ys, &p.biasPad[c0], rp, uintptr(4*n), g)
+			}
+			if !full {
+				for r := range rows {
+					dst := y[(r0+r)*n+c0:][:cols]
+					copy(dst, sc.out[r*pwStrip:][:cols])
+					if res != nil {
+						for j, v := range res[(r0+r)*n+c0:][:cols] {
+							dst[j] += v
+						}
+					}
+				}
+			}
+		}
+	}
+	// At most one goroutine per 128k multiply-adds.
+	parallel.Ranges(items, max(1, m*n*k>>17), run)
+}
