@@ -78,3 +78,33 @@ func newDirectPW(w, bias []float32, in, out int, act blocks.Activation) (*direct
 	}
 	return p, nil
 }
+
+// A fully connected layer of one image (the head's, after pooling) in Go,
+// with its bias and ReLU or none, where the kernel exists (fcDirect). The
+// graph runs it as wᵀ·xᵀ (Ops.Dense), a product the backend's small-matrix
+// path computes with one scalar multiply and add per weight in a dependent
+// chain per output: latency-bound, about 2 ms of a MultiAVG inference. Here
+// the same chains run for 16 outputs per vector (a product rounded, then
+// added, in input order: the backend's floats), memory-bound instead.
+
+// fcDirect computes y = act(x·w + bias) for one image x [in] into y [out].
+// Set by pointwise_simd.go where the kernel exists.
+var fcDirect func(p *directFC, x, y []float32)
+
+// directFC is a fully connected layer for fcDirect.
+type directFC struct {
+	in, out int
+	w       []float32 // [in, out], row-major (the variable's layout)
+	bias    []float32
+	relu    bool
+}
+
+func newDirectFC(w, bias []float32, in, out int, act blocks.Activation) (*directFC, error) {
+	if len(w) != in*out || len(bias) != out || in <= 0 || out <= 0 {
+		return nil, fmt.Errorf("convnet: fully connected layer of %d weights and %d biases for %d→%d features", len(w), len(bias), in, out)
+	}
+	if act != "" && act != blocks.ReLU {
+		return nil, fmt.Errorf("convnet: fully connected layer with activation %q in Go", act)
+	}
+	return &directFC{in: in, out: out, w: w, bias: bias, relu: act == blocks.ReLU}, nil
+}

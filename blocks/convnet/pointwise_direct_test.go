@@ -92,3 +92,50 @@ func TestDirectPWRefused(t *testing.T) {
 		t.Error("5 weights for 2×3 accepted")
 	}
 }
+
+// TestFCDirectMatchesDense compares fcDirect with the graph it replaces for
+// one image: Ops.Dense on constant weights (wᵀ·xᵀ in two halves) + bias,
+// then the activation. Equal floats, for output counts in whole blocks of
+// 64, of 16 and not, odd ones (Dense pads a half), and one.
+func TestFCDirectMatchesDense(t *testing.T) {
+	if fcDirect == nil {
+		t.Skip("no AVX-512 kernel on this machine (GOEXPERIMENT=simd, amd64): Staged leaves fully connected layers to the graph")
+	}
+	be := testBackend(t)
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, in := range []int{1, 17, 960} {
+		for _, out := range []int{1, 10, 16, 33, 64, 1001, 1280} {
+			for _, act := range []blocks.Activation{"", blocks.ReLU} {
+				x, w, bias := randTensor(rng, 1, in), randTensor(rng, in, out), randTensor(rng, out)
+				wv, bv := tensors.MustCopyFlatData[float32](w), tensors.MustCopyFlatData[float32](bias)
+				exec, err := NewExec(be, func(x *Node) *Node {
+					g := x.Graph()
+					y := Ops{Lowered: true, Layout: NHWC}.Dense(x, newConst(g, wv, in, out))
+					return Activate(Add(y, Reshape(newConst(g, bv, out), 1, out)), act)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := exec.Exec(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tensors.MustCopyFlatData[float32](res[0])
+				p, err := newDirectFC(wv, bv, in, out, act)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := make([]float32, out)
+				fcDirect(p, tensors.MustCopyFlatData[float32](x), got)
+				for j := range got {
+					if got[j] != want[j] {
+						t.Fatalf("%d→%d %q: output %d: %g, the graph %g", in, out, act, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	}
+	if _, err := newDirectFC(make([]float32, 6), make([]float32, 3), 2, 3, blocks.ReLU6); err == nil {
+		t.Error("ReLU6 accepted")
+	}
+}

@@ -74,6 +74,7 @@ type stage struct {
 	recycle   []int
 	dw        *directDW  // a depthwise stage
 	pw        *directPW  // a 1×1 stage: ins[0] its input, ins[1] the residual if any
+	fc        *directFC  // a fully connected layer: in Go for one image, else exec
 	cols      *stemStage // the stem's columns
 	goIndex   int        // a Go stage's index among them
 }
@@ -199,6 +200,21 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			}
 			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, dw: dw}
 			ndw++
+		case fcDirect != nil && op.op.Op == blocks.OpFC && op.op.Bias && (op.op.Act == "" || op.op.Act == blocks.ReLU) &&
+			op.op.In*op.op.Out < pwLargeMin: // the backend's small-matrix path, whose order fcDirect repeats
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			fc, err := denseLayer(root, op)
+			if err != nil {
+				return nil, err
+			}
+			seg = []int{i}
+			if err := flush(); err != nil { // its graph, for batches of several images
+				return nil, err
+			}
+			s.stages[len(s.stages)-1].fc = fc
+			continue
 		case s.denseIn(ops, sizes, i) > 0:
 			pw, err := foldedPW(root, op, s.denseIn(ops, sizes, i), b.bnEpsilon)
 			if err != nil {
@@ -228,7 +244,7 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	}
 	for si := range s.stages {
 		st := &s.stages[si]
-		if st.exec == nil {
+		if st.exec == nil || st.fc != nil {
 			st.goIndex = s.goStages
 			s.goStages++
 		}
@@ -363,45 +379,70 @@ func foldedPW(root *model.Scope, op netOp, in int, epsilon float64) (*directPW, 
 	return newDirectPW(w, bias, in, op.op.Out, op.op.Act)
 }
 
+// denseLayer reads the fully connected layer op's weights and biases under
+// root.
+func denseLayer(root *model.Scope, op netOp) (*directFC, error) {
+	s := layerScope(root, op)
+	w, err := readVariable(s, VarWeights, op.op.In*op.op.Out)
+	if err != nil {
+		return nil, err
+	}
+	bias, err := readVariable(s, VarBiases, op.op.Out)
+	if err != nil {
+		return nil, err
+	}
+	return newDirectFC(w, bias, op.op.In, op.op.Out, op.op.Act)
+}
+
 // foldedLayer reads the weights (size values) and BatchNorm statistics of
 // the layer op under root and folds them (FoldBatchNorm, as the graph does).
 func foldedLayer(root *model.Scope, op netOp, size int, epsilon float64) (w, bias []float32, err error) {
-	s := root // At, not In: reading, scopes may be visited again.
+	s := layerScope(root, op)
+	if w, err = readVariable(s, VarWeights, size); err != nil {
+		return nil, nil, err
+	}
+	c := op.op.Out
+	var bn [4][]float32
+	for i, name := range []string{BNGamma, BNBeta, BNMovingMean, BNMovingVariance} {
+		if bn[i], err = readVariable(s.At(ScopeBN), name, c); err != nil {
+			return nil, nil, err
+		}
+	}
+	return FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon)
+}
+
+// layerScope is the scope of op's variables under root (At, not In:
+// reading, scopes may be visited again).
+func layerScope(root *model.Scope, op netOp) *model.Scope {
+	s := root
 	if op.plan != "" {
 		s = s.At("%s", op.plan)
 	}
 	for _, name := range strings.Split(op.op.Name, ".") {
 		s = s.At("%s", name)
 	}
-	read := func(s *model.Scope, name string, size int) ([]float32, error) {
-		v := s.GetVariable(name)
-		if v == nil {
-			return nil, fmt.Errorf("convnet: no variable %s/%s for staged inference", s.Scope(), name)
-		}
-		t, err := v.Value()
-		if err != nil {
-			return nil, err
-		}
-		vals, err := tensors.CopyFlatData[float32](t)
-		if err != nil {
-			return nil, err
-		}
-		if len(vals) != size {
-			return nil, fmt.Errorf("convnet: variable %s/%s holds %d values, want %d", s.Scope(), name, len(vals), size)
-		}
-		return vals, nil
+	return s
+}
+
+// readVariable returns the values of variable name of scope s, which must
+// hold size of them.
+func readVariable(s *model.Scope, name string, size int) ([]float32, error) {
+	v := s.GetVariable(name)
+	if v == nil {
+		return nil, fmt.Errorf("convnet: no variable %s/%s for staged inference", s.Scope(), name)
 	}
-	if w, err = read(s, VarWeights, size); err != nil {
-		return nil, nil, err
+	t, err := v.Value()
+	if err != nil {
+		return nil, err
 	}
-	c := op.op.Out
-	var bn [4][]float32
-	for i, name := range []string{BNGamma, BNBeta, BNMovingMean, BNMovingVariance} {
-		if bn[i], err = read(s.At(ScopeBN), name, c); err != nil {
-			return nil, nil, err
-		}
+	vals, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, err
 	}
-	return FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon)
+	if len(vals) != size {
+		return nil, fmt.Errorf("convnet: variable %s/%s holds %d values, want %d", s.Scope(), name, len(vals), size)
+	}
+	return vals, nil
 }
 
 // denseIn returns the inputs per pixel of op i of the network if it runs as
@@ -504,22 +545,27 @@ func (s *Staged) Logits(images *tensors.Tensor) (logits *tensors.Tensor, err err
 	}()
 	err = exceptions.TryCatch[error](func() {
 		for si, st := range s.stages {
+			var y *tensors.Tensor // a Go stage's output
+			x := vals[st.ins[0]]
 			switch {
 			case st.dw != nil:
-				goOut[st.goIndex] = s.depthwise(st.dw, vals[st.ins[0]], goOut[st.goIndex])
-				vals[st.outs[0]] = goOut[st.goIndex]
-				continue
+				y = s.depthwise(st.dw, x, goOut[st.goIndex])
 			case st.cols != nil:
-				goOut[st.goIndex] = s.columns(st.cols, vals[st.ins[0]], goOut[st.goIndex])
-				vals[st.outs[0]] = goOut[st.goIndex]
-				continue
+				y = s.columns(st.cols, x, goOut[st.goIndex])
 			case st.pw != nil:
 				var res *tensors.Tensor
 				if len(st.ins) > 1 {
 					res = vals[st.ins[1]]
 				}
-				goOut[st.goIndex] = s.pointwise(st.pw, vals[st.ins[0]], res, goOut[st.goIndex])
-				vals[st.outs[0]] = goOut[st.goIndex]
+				y = s.pointwise(st.pw, x, res, goOut[st.goIndex])
+			case st.fc != nil && x.Shape().Dimensions[0] == 1: // else its graph
+				y = s.dense(st.fc, x, goOut[st.goIndex])
+			}
+			if y != nil {
+				vals[st.outs[0]], goOut[st.goIndex] = y, y
+				if st.outs[0] == s.out {
+					goOut[st.goIndex] = nil // the caller's: not written again by the next run
+				}
 				continue
 			}
 			args := make([]any, 0, len(st.ins)+len(st.recycle))
@@ -638,6 +684,19 @@ func (s *Staged) pointwise(pw *directPW, x, res, y *tensors.Tensor) *tensors.Ten
 			}
 			tensors.MustConstFlatData(res, func(r []float32) { pointwiseDirect(pw, in, m, r, out) })
 		})
+	})
+	return y
+}
+
+// dense runs a fully connected stage on one image x [1, in] into y (see
+// output).
+func (s *Staged) dense(fc *directFC, x, y *tensors.Tensor) *tensors.Tensor {
+	if d := x.Shape().Dimensions; x.Rank() != 2 || x.DType() != dtypes.Float32 || d[0] != 1 || d[1] != fc.in {
+		exceptions.Panicf("fully connected stage: input %s for one image of %d features", x.Shape(), fc.in)
+	}
+	y = s.output(y, 1, fc.out)
+	tensors.MustConstFlatData(x, func(in []float32) {
+		tensors.MustMutableFlatData(y, func(out []float32) { fcDirect(fc, in, out) })
 	})
 	return y
 }

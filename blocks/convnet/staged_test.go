@@ -59,8 +59,11 @@ func TestStagedMatchesGraph(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pw, fused := 0, 0
+			pw, fused, fc := 0, 0, 0
 			for _, st := range staged.stages {
+				if st.fc != nil {
+					fc++
+				}
 				if st.pw != nil {
 					pw++
 					if len(st.ins) == 2 {
@@ -68,9 +71,12 @@ func TestStagedMatchesGraph(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d stages: %d 1×1 in Go, %d of them with the residual addition", len(staged.stages), pw, fused)
+			t.Logf("%d stages: %d 1×1 in Go, %d of them with the residual addition; %d fully connected", len(staged.stages), pw, fused, fc)
 			if pointwiseDirect != nil && (pw < c.pw || (c.pw > 0 && fused == 0)) {
 				t.Fatalf("%d 1×1 Go stages (%d with the residual), want at least %d", pw, fused, c.pw)
+			}
+			if fcDirect != nil && c.model != "" && fc == 0 {
+				t.Fatal("no fully connected layer runs in Go")
 			}
 			if pw > 0 && (staged.Fits(c.res-1, c.res) || !staged.Fits(c.res, c.res+8)) {
 				t.Errorf("Fits: a pipeline with 1×1 stages made for %d px", c.res)
@@ -97,6 +103,19 @@ func TestStagedMatchesGraph(t *testing.T) {
 				if !x.Ok() {
 					t.Fatal("Staged.Logits finalized its input")
 				}
+				// The logits are the caller's: another run must not write them.
+				x2, _ := randomBatch(rng, arch, batch)
+				again, err := staged.Logits(x2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range tensors.MustCopyFlatData[float32](got) {
+					if v != want[i] {
+						t.Fatalf("batch %d: logit %d changed to %g by the next run", batch, i, v)
+					}
+				}
+				again.FinalizeAll()
+				got.FinalizeAll()
 			}
 		})
 	}
