@@ -91,11 +91,19 @@ func newDirectPW(w, bias []float32, in, out int, act blocks.Activation) (*direct
 // Set by pointwise_simd.go where the kernel exists.
 var fcDirect func(p *directFC, x, y []float32)
 
+// fcBlock is the number of outputs fcDirect computes together.
+const fcBlock = 64
+
 // directFC is a fully connected layer for fcDirect.
 type directFC struct {
 	in, out int
-	w       []float32 // [in, out], row-major (the variable's layout)
-	bias    []float32
+	// wp holds the weights [in, out] in blocks of fcBlock outputs: block b
+	// is in·fcBlock values, row k of it the weights of input k for the
+	// outputs [b·fcBlock, b·fcBlock+fcBlock), zero past out (each block is
+	// then read as one stream).
+	wp []float32
+	// biasPad is the bias, zero past out to a whole block.
+	biasPad []float32
 	relu    bool
 }
 
@@ -106,5 +114,13 @@ func newDirectFC(w, bias []float32, in, out int, act blocks.Activation) (*direct
 	if act != "" && act != blocks.ReLU {
 		return nil, fmt.Errorf("convnet: fully connected layer with activation %q in Go", act)
 	}
-	return &directFC{in: in, out: out, w: w, bias: bias, relu: act == blocks.ReLU}, nil
+	nb := (out + fcBlock - 1) / fcBlock
+	p := &directFC{in: in, out: out, wp: make([]float32, nb*in*fcBlock), biasPad: make([]float32, nb*fcBlock), relu: act == blocks.ReLU}
+	copy(p.biasPad, bias)
+	for b := range nb {
+		for k := range in {
+			copy(p.wp[(b*in+k)*fcBlock:][:fcBlock], w[k*out+b*fcBlock:k*out+min(out, (b+1)*fcBlock)])
+		}
+	}
+	return p, nil
 }

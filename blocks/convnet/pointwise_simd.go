@@ -116,63 +116,47 @@ func pointwiseAVX512(p *directPW, x []float32, m int, res, y []float32) {
 	parallel.Ranges(items, max(1, m*n*k>>17), run)
 }
 
-// fcAVX512 is fcDirect: 64 outputs at a time (four vectors of sums), split
-// over the cores. Each lane is the backend's scalar chain for its output:
-// s = 0, then s += w[k]·x[k] for k in order, the product rounded before the
-// addition (no fused multiply-add), then + bias and ReLU.
+// fcAVX512 is fcDirect: one block of fcBlock outputs at a time (four
+// vectors of sums), split over the cores. Each lane is the backend's scalar
+// chain for its output: s = 0, then s += w[k]·x[k] for k in order, the
+// product rounded before the addition (no fused multiply-add), then + bias
+// and ReLU.
 func fcAVX512(p *directFC, x, y []float32) {
 	in, out := p.in, p.out
 	if len(x) != in || len(y) != out {
 		panic(fmt.Sprintf("convnet.fcDirect: %d inputs, %d outputs for %d→%d features", len(x), len(y), in, out))
 	}
 	var zero archsimd.Float32x16
-	finish := func(v archsimd.Float32x16, j int) {
-		v = v.Add(archsimd.LoadFloat32x16(p.bias[j : j+16]))
-		if p.relu {
-			v = v.Max(zero)
-		}
-		v.Store(y[j : j+16])
-	}
-	run := func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			j := c * 64
-			switch {
-			case j+64 <= out:
-				var a0, a1, a2, a3 archsimd.Float32x16
-				for k, xv := range x {
-					b := archsimd.BroadcastFloat32x16(xv)
-					row := p.w[k*out+j : k*out+j+64]
-					a0 = a0.Add(archsimd.LoadFloat32x16(row[0:16]).Mul(b))
-					a1 = a1.Add(archsimd.LoadFloat32x16(row[16:32]).Mul(b))
-					a2 = a2.Add(archsimd.LoadFloat32x16(row[32:48]).Mul(b))
-					a3 = a3.Add(archsimd.LoadFloat32x16(row[48:64]).Mul(b))
+	run := func(b0, b1 int) {
+		var last [fcBlock]float32 // the outputs of a block cut short by out
+		for b := b0; b < b1; b++ {
+			w := p.wp[b*in*fcBlock : (b+1)*in*fcBlock]
+			var a [4]archsimd.Float32x16
+			for k, xv := range x {
+				v := archsimd.BroadcastFloat32x16(xv)
+				row := w[k*fcBlock : k*fcBlock+fcBlock]
+				a[0] = a[0].Add(archsimd.LoadFloat32x16(row[0:16]).Mul(v))
+				a[1] = a[1].Add(archsimd.LoadFloat32x16(row[16:32]).Mul(v))
+				a[2] = a[2].Add(archsimd.LoadFloat32x16(row[32:48]).Mul(v))
+				a[3] = a[3].Add(archsimd.LoadFloat32x16(row[48:64]).Mul(v))
+			}
+			j := b * fcBlock
+			dst := last[:]
+			if j+fcBlock <= out {
+				dst = y[j : j+fcBlock]
+			}
+			for i, v := range a {
+				v = v.Add(archsimd.LoadFloat32x16(p.biasPad[j+16*i : j+16*i+16]))
+				if p.relu {
+					v = v.Max(zero)
 				}
-				finish(a0, j)
-				finish(a1, j+16)
-				finish(a2, j+32)
-				finish(a3, j+48)
-			default: // the last outputs: 16 at a time, then one at a time
-				for ; j+16 <= out; j += 16 {
-					var a archsimd.Float32x16
-					for k, xv := range x {
-						a = a.Add(archsimd.LoadFloat32x16(p.w[k*out+j : k*out+j+16]).Mul(archsimd.BroadcastFloat32x16(xv)))
-					}
-					finish(a, j)
-				}
-				for ; j < out; j++ {
-					var s float32
-					for k, xv := range x {
-						s += float32(p.w[k*out+j] * xv)
-					}
-					s += p.bias[j]
-					if p.relu {
-						s = max(s, 0)
-					}
-					y[j] = s
-				}
+				v.Store(dst[16*i : 16*i+16])
+			}
+			if j+fcBlock > out {
+				copy(y[j:], last[:out-j])
 			}
 		}
 	}
 	// At most one goroutine per 64k weights read.
-	parallel.Ranges((out+63)/64, max(1, in*out>>16), run)
+	parallel.Ranges((out+fcBlock-1)/fcBlock, max(1, in*out>>16), run)
 }
