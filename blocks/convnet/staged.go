@@ -200,8 +200,7 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			}
 			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, dw: dw}
 			ndw++
-		case fcDirect != nil && op.op.Op == blocks.OpFC && op.op.Bias && (op.op.Act == "" || op.op.Act == blocks.ReLU) &&
-			op.op.In*op.op.Out < pwLargeMin: // the backend's small-matrix path, whose order fcDirect repeats
+		case goDense(op.op):
 			if err := flush(); err != nil {
 				return nil, err
 			}
@@ -242,6 +241,13 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	if ndw == 0 {
 		return nil, fmt.Errorf("convnet: %s has no depthwise convolution to stage", b.arch.Name)
 	}
+	s.link()
+	return s, nil
+}
+
+// link numbers the Go stages' kept outputs, records the last stage to read
+// each value, and which inputs of Go stages the next graph segment recycles.
+func (s *Staged) link() {
 	for si := range s.stages {
 		st := &s.stages[si]
 		if st.exec == nil || st.fc != nil {
@@ -279,7 +285,6 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	}
 	s.lastUse[s.out] = len(s.stages) // the result outlives the pipeline
 	s.spare = make(chan []*tensors.Tensor, 2)
-	return s, nil
 }
 
 // segment is the graph stage running the network ops seg (indices into
@@ -467,6 +472,14 @@ func (s *Staged) denseIn(ops []netOp, sizes []int, i int) int {
 		return 0
 	}
 	return in
+}
+
+// goDense reports whether a fully connected layer runs in Go for one image:
+// the kernel exists, it has a bias and an activation fcDirect applies, and
+// its product is on the backend's small-matrix path, whose order fcDirect
+// repeats.
+func goDense(op blocks.PlanOp) bool {
+	return fcDirect != nil && op.Op == blocks.OpFC && op.Bias && (op.Act == "" || op.Act == blocks.ReLU) && op.In*op.Out < pwLargeMin
 }
 
 // residualOf returns the other input of the residual addition that follows

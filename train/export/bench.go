@@ -110,11 +110,24 @@ func BenchInfer(arch *blocks.Arch, runs, warmup int, lowered bool, seed uint64, 
 		})
 	}
 	res := &BenchResult{Model: arch.Name, Resolution: r, Batch: 1, Runs: runs, Warmup: warmup, ONNXLowered: lowered, Export: rep}
-	engines := []struct {
-		name  string
-		fn    func() error
-		times *[]float64
-	}{{"go", runGo, &res.GoTimesMS}, {"onnx", runONNX, &res.ONNXTimesMS}}
+	engines := []benchEngine{{"go", runGo, &res.GoTimesMS}, {"onnx", runONNX, &res.ONNXTimesMS}}
+	if err := timeBlocks(engines, runs, warmup, progress); err != nil {
+		return nil, err
+	}
+	res.GoMS, res.ONNXMS = stats.Median(res.GoTimesMS), stats.Median(res.ONNXTimesMS)
+	res.Ratio = res.GoMS / res.ONNXMS
+	return res, nil
+}
+
+// benchEngine is one side of BenchInfer: its run and the timings it collects.
+type benchEngine struct {
+	name  string
+	fn    func() error
+	times *[]float64
+}
+
+// timeBlocks times runs of each engine after warmup untimed ones.
+func timeBlocks(engines []benchEngine, runs, warmup int, progress func(string)) error {
 	// The engines run in alternating blocks of benchBlock timed runs (the
 	// warm-up runs before each engine's first), each block after a pause, so
 	// that load from other processes hits both alike while neither runs
@@ -133,25 +146,19 @@ func BenchInfer(arch *blocks.Arch, runs, warmup int, lowered bool, seed uint64, 
 			for i := range warm + n {
 				start := time.Now()
 				if err := v.fn(); err != nil {
-					return nil, fmt.Errorf("bench infer: %s: %w", v.name, err)
+					return fmt.Errorf("bench infer: %s: %w", v.name, err)
 				}
 				ms := float64(time.Since(start).Microseconds()) / 1000
-				if progress == nil {
-					if i >= warm {
-						*v.times = append(*v.times, ms)
-					}
-					continue
+				line := fmt.Sprintf("%s warm-up run %d/%d: %.1f ms", v.name, i+1, warm, ms)
+				if i >= warm {
+					*v.times = append(*v.times, ms)
+					line = fmt.Sprintf("%s run %d/%d (timed): %.1f ms", v.name, len(*v.times), runs, ms)
 				}
-				if i < warm {
-					progress(fmt.Sprintf("%s warm-up run %d/%d: %.1f ms", v.name, i+1, warm, ms))
-					continue
+				if progress != nil {
+					progress(line)
 				}
-				*v.times = append(*v.times, ms)
-				progress(fmt.Sprintf("%s run %d/%d (timed): %.1f ms", v.name, len(*v.times), runs, ms))
 			}
 		}
 	}
-	res.GoMS, res.ONNXMS = stats.Median(res.GoTimesMS), stats.Median(res.ONNXTimesMS)
-	res.Ratio = res.GoMS / res.ONNXMS
-	return res, nil
+	return nil
 }
