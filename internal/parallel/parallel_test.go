@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -24,5 +25,26 @@ func TestRangesCoverOnce(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Calls from several goroutines at once, and calls from inside a range,
+// complete and visit every index once: a range no helper took is run by its
+// caller, so no call waits on a helper busy with another.
+func TestRangesNestedAndConcurrent(t *testing.T) {
+	var visits atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			Ranges(100, 8, func(lo, hi int) {
+				for range hi - lo {
+					Ranges(10, 4, func(lo, hi int) { visits.Add(int64(hi - lo)) })
+				}
+			})
+		})
+	}
+	wg.Wait()
+	if got := visits.Load(); got != 4*100*10 {
+		t.Fatalf("%d visits, want %d", got, 4*100*10)
 	}
 }
