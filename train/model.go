@@ -133,7 +133,7 @@ func (m *Inference) Logits(images []float32, batch, h, w, c int) (logits []float
 	in := tensors.FromFlatDataAndDimensions(images, batch, h, w, c)
 	defer func() { _ = in.FinalizeAll() }()
 	var out *tensors.Tensor
-	if m.staged != nil && convnet.LayoutFor(batch) == convnet.NHWC && m.staged.Fits(h, w) {
+	if m.staged != nil && convnet.LayoutFor(batch) == convnet.NHWC {
 		out, err = m.staged.Logits(in)
 	} else {
 		var outs []*tensors.Tensor

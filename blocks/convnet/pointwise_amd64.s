@@ -10,7 +10,8 @@
 // MatMul kernel runs for one contraction panel), then, by flags:
 //   1 (pwAdd):   out + chain, as the backend adds a panel to the previous ones;
 //   2 (pwFinal): + bias (32 values), and with
-//   4 (pwReLU):  max(·, 0), and with
+//   4 (pwReLU):  max(·, 0), or
+//  16 (pwReLU6): min(max(·, 0), 6), and with
 //   8 (pwRes):   + res (rows rs bytes apart), the graph's residual Add;
 // stored into out (rows os bytes apart). kn >= 1.
 TEXT ·pwTile8x32(SB), NOSPLIT, $0-80
@@ -84,6 +85,8 @@ loop:
 	VMOVUPS (R12), Z26
 	VMOVUPS 64(R12), Z27
 	VXORPS Z28, Z28, Z28
+	MOVL $0x40c00000, AX // 6.0
+	VPBROADCASTD AX, Z29
 
 epilogue:
 	// row 0
@@ -96,10 +99,14 @@ nopanel0:
 	JZ store0
 	VADDPS Z26, Z0, Z0
 	VADDPS Z27, Z1, Z1
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu0
 	VMAXPS Z28, Z0, Z0
 	VMAXPS Z28, Z1, Z1
+	TESTQ $16, R11
+	JZ norelu0
+	VMINPS Z29, Z0, Z0
+	VMINPS Z29, Z1, Z1
 norelu0:
 	TESTQ $8, R11
 	JZ store0
@@ -120,10 +127,14 @@ nopanel1:
 	JZ store1
 	VADDPS Z26, Z2, Z2
 	VADDPS Z27, Z3, Z3
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu1
 	VMAXPS Z28, Z2, Z2
 	VMAXPS Z28, Z3, Z3
+	TESTQ $16, R11
+	JZ norelu1
+	VMINPS Z29, Z2, Z2
+	VMINPS Z29, Z3, Z3
 norelu1:
 	TESTQ $8, R11
 	JZ store1
@@ -144,10 +155,14 @@ nopanel2:
 	JZ store2
 	VADDPS Z26, Z4, Z4
 	VADDPS Z27, Z5, Z5
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu2
 	VMAXPS Z28, Z4, Z4
 	VMAXPS Z28, Z5, Z5
+	TESTQ $16, R11
+	JZ norelu2
+	VMINPS Z29, Z4, Z4
+	VMINPS Z29, Z5, Z5
 norelu2:
 	TESTQ $8, R11
 	JZ store2
@@ -168,10 +183,14 @@ nopanel3:
 	JZ store3
 	VADDPS Z26, Z6, Z6
 	VADDPS Z27, Z7, Z7
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu3
 	VMAXPS Z28, Z6, Z6
 	VMAXPS Z28, Z7, Z7
+	TESTQ $16, R11
+	JZ norelu3
+	VMINPS Z29, Z6, Z6
+	VMINPS Z29, Z7, Z7
 norelu3:
 	TESTQ $8, R11
 	JZ store3
@@ -192,10 +211,14 @@ nopanel4:
 	JZ store4
 	VADDPS Z26, Z8, Z8
 	VADDPS Z27, Z9, Z9
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu4
 	VMAXPS Z28, Z8, Z8
 	VMAXPS Z28, Z9, Z9
+	TESTQ $16, R11
+	JZ norelu4
+	VMINPS Z29, Z8, Z8
+	VMINPS Z29, Z9, Z9
 norelu4:
 	TESTQ $8, R11
 	JZ store4
@@ -216,10 +239,14 @@ nopanel5:
 	JZ store5
 	VADDPS Z26, Z10, Z10
 	VADDPS Z27, Z11, Z11
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu5
 	VMAXPS Z28, Z10, Z10
 	VMAXPS Z28, Z11, Z11
+	TESTQ $16, R11
+	JZ norelu5
+	VMINPS Z29, Z10, Z10
+	VMINPS Z29, Z11, Z11
 norelu5:
 	TESTQ $8, R11
 	JZ store5
@@ -240,10 +267,14 @@ nopanel6:
 	JZ store6
 	VADDPS Z26, Z12, Z12
 	VADDPS Z27, Z13, Z13
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu6
 	VMAXPS Z28, Z12, Z12
 	VMAXPS Z28, Z13, Z13
+	TESTQ $16, R11
+	JZ norelu6
+	VMINPS Z29, Z12, Z12
+	VMINPS Z29, Z13, Z13
 norelu6:
 	TESTQ $8, R11
 	JZ store6
@@ -264,10 +295,14 @@ nopanel7:
 	JZ store7
 	VADDPS Z26, Z14, Z14
 	VADDPS Z27, Z15, Z15
-	TESTQ $4, R11
+	TESTQ $20, R11
 	JZ norelu7
 	VMAXPS Z28, Z14, Z14
 	VMAXPS Z28, Z15, Z15
+	TESTQ $16, R11
+	JZ norelu7
+	VMINPS Z29, Z14, Z14
+	VMINPS Z29, Z15, Z15
 norelu7:
 	TESTQ $8, R11
 	JZ store7

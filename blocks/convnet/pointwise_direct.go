@@ -6,21 +6,20 @@ import (
 	"github.com/multihw/multihw/blocks"
 )
 
-// A 1×1 convolution at inference (folded BatchNorm, ReLU or linear, and the
+// A 1×1 convolution at inference (folded BatchNorm, an activation, and the
 // residual addition that may follow it) as one pass in Go, where an AVX-512
 // kernel exists (pointwise_simd.go; elsewhere Staged leaves these ops to the
-// graph). The backend runs them as FusedDense, whose MatMul reaches 7-30
-// GMAC/s on the thin products of a batch-1 network: it packs the activations
-// on every call and splits the work over the cores with more overhead than
-// such products carry. Here the weights are packed once, when the Staged is
-// made, the activations are read in place, and the residual addition is
-// applied while the output tile is in cache.
+// graph). The backend runs them as FusedDense (and, for ReLU6, a clip),
+// whose MatMul reaches 7-30 GMAC/s on the thin products of a batch-1
+// network: it packs the activations on every call and splits the work over
+// the cores with more overhead than such products carry. Here the weights
+// are packed once, when the Staged is made, the activations are read in
+// place, and the bias, activation and residual addition are applied while
+// the output tile is in registers.
 //
 // The sums are the backend's, in the same order, so the outputs are the same
-// floats: per contraction panel of pwPanel channels (the backend's Kc) one
-// chain of fused multiply-adds from zero in channel order, the panels added
-// to the output in order, then + bias, the activation, + the residual (the
-// graph's separate Add).
+// floats (pointwiseAVX512 says which order for which product), then + bias,
+// the activation, + the residual (the graph's separate Add).
 
 // pwPanel is the contraction panel of the Go backend's AVX-512 float32
 // MatMul (its AVX512ParamsFloat32.PanelContractingSize): the sums are
@@ -29,10 +28,9 @@ import (
 const pwPanel = 192
 
 // pwLargeMin is the fewest multiply-adds of a product the Go backend's
-// MatMul runs on its packed (large) path, whose order pointwiseDirect
-// repeats (matmul.SmallMatMulSizeThreshold); smaller products take its
-// small-matrix path, which sums in other orders, so Staged leaves 1×1
-// convolutions below it, at batch 1, to the graph.
+// MatMul runs on its packed (large) path (matmul.SmallMatMulSizeThreshold);
+// smaller products take its small-matrix path, which sums in other orders.
+// TestPointwiseDirectMatchesFusedDense fails if the backend changes it.
 const pwLargeMin = 4 << 20
 
 // pwStrip is the width of a packed weight strip (the kernel's 32 columns).
@@ -58,14 +56,14 @@ type directPW struct {
 }
 
 // newDirectPW packs folded weights w [in, out] (row-major) with bias [out]
-// and activation act (linear or ReLU: the ones FusedDense applies).
+// and activation act.
 func newDirectPW(w, bias []float32, in, out int, act blocks.Activation) (*directPW, error) {
 	if len(w) != in*out || len(bias) != out || in <= 0 || out <= 0 {
 		return nil, fmt.Errorf("convnet: 1×1 convolution of %d weights and %d biases for %d→%d channels", len(w), len(bias), in, out)
 	}
 	a, err := dwActivationOf(act)
-	if err != nil || a == dwReLU6 {
-		return nil, fmt.Errorf("convnet: activation %q is not one the backend's FusedDense applies", act)
+	if err != nil {
+		return nil, err
 	}
 	strips := (out + pwStrip - 1) / pwStrip
 	p := &directPW{in: in, out: out, wp: make([]float32, strips*in*pwStrip), biasPad: make([]float32, strips*pwStrip), act: a}

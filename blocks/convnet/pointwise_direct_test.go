@@ -14,38 +14,46 @@ import (
 
 // TestPointwiseDirectMatchesFusedDense compares pointwiseDirect with the
 // graph ops it replaces at inference: the backend's FusedDense (product,
-// bias, ReLU or none), then Add of the residual. The outputs must be equal
-// floats (a zero's sign aside): pixels in whole tiles of 8 and not, output
-// channels in whole strips of 32 and not (down to one channel), contraction
-// lengths within one panel of pwPanel, exactly one and beyond (the sums
-// are rounded per panel), for products from pwLargeMin multiply-adds up
-// (the backend's packed path; below it, its small-matrix path sums in
-// other orders, and Staged leaves those products to the graph). Products
-// just above pwLargeMin fail here if the backend raises its threshold.
+// bias, ReLU or none; for ReLU6 none and then the clip), then Add of the
+// residual. The outputs must be equal floats (a zero's sign aside): pixels
+// in whole tiles of 8 and groups of 4 and not, output channels in whole
+// strips of 32 and groups of 16 and not, contraction lengths within one
+// panel of pwPanel, exactly one and beyond, for products on both of the
+// backend's paths (pwLargeMin), some just above and below it, which fail
+// here if the backend moves its threshold.
 func TestPointwiseDirectMatchesFusedDense(t *testing.T) {
 	if pointwiseDirect == nil {
 		t.Skip("no AVX-512 kernel on this machine (GOEXPERIMENT=simd, amd64): Staged leaves 1×1 convolutions to the graph")
 	}
 	be := testBackend(t)
 	rng := rand.New(rand.NewPCG(7, 11))
-	tested := 0
-	for _, m := range []int{49, 196, 784, 3136} {
+	acts := []blocks.Activation{"", blocks.ReLU, blocks.ReLU6}
+	paths := [2]int{}
+	for _, m := range []int{1, 3, 4, 7, 49, 196, 784, 3136} {
 		for _, k := range []int{24, 192, 193, 400, 960} {
-			for _, n := range []int{24, 40, 96, 200, 1001} {
-				if m*k*n < pwLargeMin {
-					continue // the backend's small-matrix path: Staged leaves these to the graph
+			for _, n := range []int{16, 24, 40, 96, 200, 1001} {
+				if m*k*n > 40<<20 {
+					continue // enough of the packed path
 				}
-				tested++
-				act := []blocks.Activation{"", blocks.ReLU}[rng.IntN(2)]
+				paths[min(1, m*k*n/pwLargeMin)]++
+				act := acts[rng.IntN(len(acts))]
 				withRes := rng.IntN(2) == 0
 				name := fmt.Sprintf("%dx%dx%d_%q_res%v", m, k, n, act, withRes)
 				x, w, bias, res := randTensor(rng, m, k), randTensor(rng, k, n), randTensor(rng, n), randTensor(rng, m, n)
+				tensors.MustMutableFlatData(x, func(v []float32) { // values where ReLU6 clips
+					for i := range v {
+						v[i] *= 3
+					}
+				})
 				exec, err := NewExec(be, func(x, w, bias, res *Node) *Node {
 					a := compute.ActivationNone
 					if act == blocks.ReLU {
 						a = compute.ActivationRelu
 					}
 					y := BackendFusedDense(x, w, bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: a}})
+					if act == blocks.ReLU6 {
+						y = Activate(y, act)
+					}
 					if withRes {
 						y = Add(y, res)
 					}
@@ -77,16 +85,16 @@ func TestPointwiseDirectMatchesFusedDense(t *testing.T) {
 			}
 		}
 	}
-	if tested < 40 {
-		t.Errorf("only %d shapes at or above pwLargeMin", tested)
+	if paths[0] < 60 || paths[1] < 40 {
+		t.Errorf("%d products on the small-matrix path, %d on the packed one", paths[0], paths[1])
 	}
 }
 
-// TestDirectPWRefused: activations FusedDense does not apply, and weights
+// TestDirectPWRefused: activations the kernels do not apply, and weights
 // that do not match the channels, are an error.
 func TestDirectPWRefused(t *testing.T) {
-	if _, err := newDirectPW(make([]float32, 6), make([]float32, 3), 2, 3, blocks.ReLU6); err == nil {
-		t.Error("ReLU6 accepted")
+	if _, err := newDirectPW(make([]float32, 6), make([]float32, 3), 2, 3, "swish"); err == nil {
+		t.Error("swish accepted")
 	}
 	if _, err := newDirectPW(make([]float32, 5), make([]float32, 3), 2, 3, ""); err == nil {
 		t.Error("5 weights for 2×3 accepted")

@@ -18,10 +18,11 @@ func pwTile8x32(x *float32, xs uintptr, w *float32, kn int, out *float32, os uin
 
 // Flags of pwTile8x32.
 const (
-	pwAdd   = 1 // add the chain to out (a later panel)
-	pwFinal = 2 // the last panel: add the bias
-	pwReLU  = 4 // then ReLU
-	pwRes   = 8 // then add the residual
+	pwAdd   = 1  // add the chain to out (a later panel)
+	pwFinal = 2  // the last panel: add the bias
+	pwReLU  = 4  // then ReLU
+	pwRes   = 8  // then add the residual
+	pwReLU6 = 16 // (instead of pwReLU) then ReLU6
 )
 
 func init() {
@@ -40,25 +41,52 @@ type pwScratch struct {
 
 var pwScratchPool sync.Pool // *pwScratch
 
-// pointwiseAVX512 is pointwiseDirect: tiles of 8 pixels × one strip, in
-// order of pixels then strips (a tile's rows of x stay in cache across the
-// strips), split over the cores.
+// pointwiseAVX512 is pointwiseDirect. It repeats the order of whichever
+// path the backend's MatMul takes for the product (pwLargeMin): on the
+// packed path, per contraction panel of pwPanel channels one fused
+// multiply-add chain from zero, the panels added in order; on the
+// small-matrix path (products under pwLargeMin, at least 16 outputs), one
+// fused chain over every channel for the pixels in whole groups of 4 and
+// the outputs in whole groups of 16, and for the rest a chain of rounded
+// products added one by one (pwChains).
 func pointwiseAVX512(p *directPW, x []float32, m int, res, y []float32) {
 	k, n := p.in, p.out
 	if len(x) != m*k || len(y) != m*n || (res != nil && len(res) != len(y)) {
 		panic(fmt.Sprintf("convnet.pointwiseDirect: %d inputs, %d outputs, %d residuals for %d pixels, %d→%d channels", len(x), len(y), len(res), m, k, n))
 	}
-	strips := (n + pwStrip - 1) / pwStrip
-	items := (m + 7) / 8 * strips
+	if m*k*n >= pwLargeMin {
+		pwTiles(p, x, res, y, m, n, pwPanel)
+		return
+	}
+	if n < 16 {
+		panic(fmt.Sprintf("convnet.pointwiseDirect: %d outputs: the backend's small-matrix path transposes products of fewer than 16", n))
+	}
+	mA, nA := m&^3, n&^15
+	pwTiles(p, x, res, y, mA, nA, k)
+	pwChains(p, x, m, res, y, mA, nA)
+}
+
+// pwTiles computes the outputs of the first pixels mA and channels nA (y
+// and res have p.out per pixel) with the kernel: tiles of 8 pixels × one
+// strip, in order of pixels then strips (a tile's rows of x stay in cache
+// across the strips), split over the cores; the sums rounded per panel of
+// the contraction.
+func pwTiles(p *directPW, x, res, y []float32, mA, nA, panel int) {
+	k, n := p.in, p.out
+	strips := (nA + pwStrip - 1) / pwStrip
+	items := (mA + 7) / 8 * strips
 	var flags uintptr
-	if p.act == dwReLU {
-		flags |= pwReLU
+	switch p.act {
+	case dwReLU:
+		flags = pwReLU
+	case dwReLU6:
+		flags = pwReLU6
 	}
 	run := func(lo, hi int) {
 		var sc *pwScratch
 		for it := lo; it < hi; it++ {
 			r0, c0 := it/strips*8, it%strips*pwStrip
-			rows, cols := min(8, m-r0), min(pwStrip, n-c0)
+			rows, cols := min(8, mA-r0), min(pwStrip, nA-c0)
 			w := p.wp[c0*k:]
 			xp, xs := x[r0*k:], uintptr(4*k)
 			yp, ys := y[r0*n+c0:], uintptr(4*n)
@@ -69,7 +97,7 @@ func pointwiseAVX512(p *directPW, x []float32, m int, res, y []float32) {
 				rp, f = &res[r0*n+c0], f|pwRes
 			}
 			if !full {
-				// The kernel computes 8 × 32: rows of x past the last are
+				// The kernel computes 8 × 32: rows of x past the tile's are
 				// zeros, the outputs go to scratch, and the residual is added
 				// when they are copied out.
 				if sc == nil {
@@ -89,15 +117,15 @@ func pointwiseAVX512(p *directPW, x []float32, m int, res, y []float32) {
 				}
 				yp, ys = sc.out[:], 4*pwStrip
 			}
-			for p0 := 0; p0 < k; p0 += pwPanel {
+			for p0 := 0; p0 < k; p0 += panel {
 				g := uintptr(0)
 				if p0 > 0 {
 					g = pwAdd
 				}
-				if p0+pwPanel >= k {
+				if p0+panel >= k {
 					g |= f | pwFinal
 				}
-				pwTile8x32(&xp[p0], xs, &w[p0*pwStrip], min(pwPanel, k-p0), &yp[0], ys, &p.biasPad[c0], rp, uintptr(4*n), g)
+				pwTile8x32(&xp[p0], xs, &w[p0*pwStrip], min(panel, k-p0), &yp[0], ys, &p.biasPad[c0], rp, uintptr(4*n), g)
 			}
 			if !full {
 				for r := range rows {
@@ -112,8 +140,63 @@ func pointwiseAVX512(p *directPW, x []float32, m int, res, y []float32) {
 			}
 		}
 	}
-	// At most one goroutine per 128k multiply-adds.
-	parallel.Ranges(items, max(1, m*n*k>>17), run)
+	if items > 0 {
+		// At most one goroutine per 128k multiply-adds.
+		parallel.Ranges(items, max(1, mA*nA*k>>17), run)
+	}
+}
+
+// pwChains computes, as the backend's small-matrix path does outside its
+// tiles, the outputs of the first mA pixels at channels nA.. and of the
+// pixels mA.. at every channel: per output s = 0, then s += x·w for each
+// input channel in order, the product rounded before the addition (the
+// backend's scalar loop; in vectors of 16 outputs here where they fit),
+// then the bias, the activation and the residual.
+func pwChains(p *directPW, x []float32, m int, res, y []float32, mA, nA int) {
+	k, n := p.in, p.out
+	wAt := func(c, j int) float32 { return p.wp[(j/pwStrip*k+c)*pwStrip+j%pwStrip] }
+	out := func(r, j int, s float32) {
+		s += p.biasPad[j]
+		switch p.act {
+		case dwReLU:
+			s = max(s, 0)
+		case dwReLU6:
+			s = min(max(s, 0), 6)
+		}
+		if res != nil {
+			s += res[r*n+j]
+		}
+		y[r*n+j] = s
+	}
+	scalar := func(r, j int) {
+		var s float32
+		for c, l := range x[r*k : (r+1)*k] {
+			s += l * wAt(c, j)
+		}
+		out(r, j, s)
+	}
+	for r := range mA {
+		for j := nA; j < n; j++ {
+			scalar(r, j)
+		}
+	}
+	var sums [16]float32
+	for r := mA; r < m; r++ {
+		for j := 0; j < nA; j += 16 {
+			var a archsimd.Float32x16
+			for c, l := range x[r*k : (r+1)*k] {
+				o := (j/pwStrip*k+c)*pwStrip + j%pwStrip
+				a = a.Add(archsimd.LoadFloat32x16(p.wp[o : o+16]).Mul(archsimd.BroadcastFloat32x16(l)))
+			}
+			a.Store(sums[:])
+			for i, s := range sums {
+				out(r, j+i, s)
+			}
+		}
+		for j := nA; j < n; j++ {
+			scalar(r, j)
+		}
+	}
 }
 
 // fcAVX512 is fcDirect: one block of fcBlock outputs at a time (four

@@ -27,11 +27,11 @@ import (
 //   - each depthwise convolution with its folded BatchNorm and activation, as
 //     one pass (depthwiseDirect), where the lowered graph makes a window
 //     copy, a multiply and an add over the map per kernel tap;
-//   - where the AVX-512 kernel exists, each 1×1 convolution (folded
-//     BatchNorm, ReLU or linear) of at least pwLargeMin multiply-adds for
-//     one image, with the residual addition that follows it, and the stem's
-//     product on its columns (pointwiseDirect), which the backend runs 2-5x
-//     slower as FusedDense and Add;
+//   - where the AVX-512 kernels exist, each 1×1 convolution of 16 outputs
+//     or more (folded BatchNorm, its activation), with the residual
+//     addition that follows it, and the stem's product on its columns
+//     (pointwiseDirect), which the backend runs 2-5x slower as FusedDense
+//     and Add; and the fully connected layers of one image (fcDirect);
 //   - the input normalisation and the im2col columns of the stem
 //     convolution (im2colDirect), which the graph builds by copying runs of
 //     3 values; the stem's product stays a graph op.
@@ -45,10 +45,6 @@ import (
 type Staged struct {
 	be     compute.Backend
 	stages []stage
-	// res is the resolution the 1×1 stages were chosen for (0: none):
-	// smaller images could make their products small enough for the
-	// backend's small-matrix path, which sums in another order (Fits).
-	res int
 	// lastUse[v] is the last stage that reads value v (value 0: the
 	// images; value i+1: the output of the network's op i; value
 	// len(ops)+1: the stem's columns).
@@ -167,7 +163,6 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		}
 	}
 	ops := networkOps(b.arch)
-	sizes := mapSizes(ops, b.arch.Resolution)
 	colsValue := len(ops) + 1
 	n := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
 	s := &Staged{be: be, lastUse: make([]int, colsValue+1), out: len(ops)}
@@ -214,8 +209,8 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			}
 			s.stages[len(s.stages)-1].fc = fc
 			continue
-		case s.denseIn(ops, sizes, i) > 0:
-			pw, err := foldedPW(root, op, s.denseIn(ops, sizes, i), b.bnEpsilon)
+		case denseIn(op) > 0:
+			pw, err := foldedPW(root, op, denseIn(op), b.bnEpsilon)
 			if err != nil {
 				return nil, err
 			}
@@ -224,7 +219,6 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 				st.ins, st.outs = append(st.ins, r), []int{i + 2}
 				i++
 			}
-			s.res = b.arch.Resolution
 		}
 		if st.dw == nil && st.pw == nil {
 			seg = append(seg, i)
@@ -450,25 +444,23 @@ func readVariable(s *model.Scope, name string, size int) ([]float32, error) {
 	return vals, nil
 }
 
-// denseIn returns the inputs per pixel of op i of the network if it runs as
-// a Go 1×1 stage, else 0. That is where the kernel exists, for a stride-1
-// ungrouped 1×1 convolution, or a k×k one on its im2col columns (the stem:
-// k·k·channels inputs), with BatchNorm and an activation FusedDense applies,
-// whose product for one image at the planned resolution (sizes: mapSizes)
-// is on the backend's packed path (pwLargeMin), so that the sums are the
-// graph's.
-func (s *Staged) denseIn(ops []netOp, sizes []int, i int) int {
-	op := ops[i].op
-	in := op.In
+// denseIn returns the inputs per pixel of op if it runs as a Go 1×1 stage,
+// else 0: where the kernel exists, for a stride-1 ungrouped 1×1
+// convolution, or a k×k one on its im2col columns (the stem: k·k·channels
+// inputs), with BatchNorm, no bias and 16 outputs or more (the backend's
+// small-matrix path transposes products of fewer, an order pointwiseDirect
+// does not repeat).
+func denseIn(op netOp) int {
+	in := op.op.In
 	switch {
-	case pointwiseDirect == nil || op.Groups != 1 || !op.Norm || op.Bias || (op.Act != "" && op.Act != blocks.ReLU):
+	case pointwiseDirect == nil || op.op.Groups != 1 || !op.op.Norm || op.op.Bias || op.op.Out < 16:
 		return 0
-	case ops[i].onColumns > 0:
-		in = op.Kernel * op.Kernel * ops[i].onColumns
-	case op.Op != blocks.OpPW || op.Kernel != 1 || op.Stride != 1:
+	case op.onColumns > 0:
+		in = op.op.Kernel * op.op.Kernel * op.onColumns
+	case op.op.Op != blocks.OpPW || op.op.Kernel != 1 || op.op.Stride != 1:
 		return 0
 	}
-	if hw := sizes[i+1]; hw*hw*in*op.Out < pwLargeMin {
+	if _, err := dwActivationOf(op.op.Act); err != nil {
 		return 0
 	}
 	return in
@@ -509,26 +501,6 @@ func residualOf(ops []netOp, i int) int {
 		return add.ins[0]
 	}
 	return -1
-}
-
-// mapSizes returns the side of the (square) map of every network value for
-// images of the given resolution (TF SAME: ceil(side/stride)): value 0 is
-// the images, value i+1 the output of op i.
-func mapSizes(ops []netOp, resolution int) []int {
-	sizes := make([]int, len(ops)+1)
-	sizes[0] = resolution
-	for i, op := range ops {
-		in := sizes[op.ins[0]]
-		switch {
-		case op.op.Op == blocks.OpFC || (op.op.Op == blocks.OpPool && op.op.Kernel == 0):
-			sizes[i+1] = 1
-		case op.op.Op == blocks.OpAdd:
-			sizes[i+1] = in
-		default:
-			sizes[i+1] = (in + op.op.Stride - 1) / max(op.op.Stride, 1)
-		}
-	}
-	return sizes
 }
 
 // Logits runs the network on images (NHWC [batch, H, W, C]) and returns the
@@ -682,20 +654,20 @@ func (s *Staged) pointwise(pw *directPW, x, res, y *tensors.Tensor) *tensors.Ten
 		exceptions.Panicf("1×1 stage: input %s for %d→%d channels", x.Shape(), pw.in, pw.out)
 	}
 	m := d[0] * d[1] * d[2]
-	if m*pw.in*pw.out < pwLargeMin {
-		exceptions.Panicf("1×1 stage: %d pixels of %d→%d channels are fewer multiply-adds than the staged pipeline was made for (images smaller than %dx%d: see Staged.Fits)", m, pw.in, pw.out, s.res, s.res)
-	}
 	y = s.output(y, d[0], d[1], d[2], pw.out)
+	if res != nil && !res.Shape().Equal(y.Shape()) {
+		exceptions.Panicf("1×1 stage: residual %s for an output %s", res.Shape(), y.Shape())
+	}
 	tensors.MustConstFlatData(x, func(in []float32) {
 		tensors.MustMutableFlatData(y, func(out []float32) {
-			if res == nil {
+			switch res {
+			case nil:
 				pointwiseDirect(pw, in, m, nil, out)
-				return
+			case x: // a block adding its input to a 1×1 convolution of it: one lock
+				pointwiseDirect(pw, in, m, in, out)
+			default:
+				tensors.MustConstFlatData(res, func(r []float32) { pointwiseDirect(pw, in, m, r, out) })
 			}
-			if !res.Shape().Equal(y.Shape()) {
-				exceptions.Panicf("1×1 stage: residual %s for an output %s", res.Shape(), y.Shape())
-			}
-			tensors.MustConstFlatData(res, func(r []float32) { pointwiseDirect(pw, in, m, r, out) })
 		})
 	})
 	return y
@@ -713,11 +685,6 @@ func (s *Staged) dense(fc *directFC, x, y *tensors.Tensor) *tensors.Tensor {
 	})
 	return y
 }
-
-// Fits reports whether images of h×w pixels run through the pipeline with
-// the logits of the one graph: any size when it has no 1×1 stage, else at
-// least the resolution it was made for.
-func (s *Staged) Fits(h, w int) bool { return s.res == 0 || (h >= s.res && w >= s.res) }
 
 // columns runs the stem's columns stage on the images x into y (see
 // output).

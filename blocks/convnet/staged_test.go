@@ -17,10 +17,11 @@ import (
 // floats, as both compute the same sums in the same order. The tiny arch
 // covers every block kind, both strides, ReLU6, depthwise layers on 1×1 and
 // 2×2 maps and two depthwise layers in one block (uir); the reference models
-// their real structure at a reduced resolution, and MultiAVG and
-// MobileNetV2 at 224 px, where their 1×1 convolutions (and the residual
-// additions after them) run as Go stages. Repeated batches reuse the Go
-// stages' kept outputs; a new batch size reallocates them.
+// their real structure at a reduced resolution (products on the backend's
+// small-matrix path) and MultiAVG and MobileNetV2 at 224 px (most on its
+// packed path); their 1×1 convolutions (and the residual additions after
+// them) run as Go stages. Repeated batches reuse the Go stages' kept
+// outputs; a new batch size reallocates them.
 func TestStagedMatchesGraph(t *testing.T) {
 	be := testBackend(t)
 	cases := []struct {
@@ -28,8 +29,8 @@ func TestStagedMatchesGraph(t *testing.T) {
 		res   int
 		batch []int
 		pw    int // 1×1 Go stages at least (where the kernel exists)
-	}{{"", 16, []int{1, 3, 1}, 0}, {"multi_avg", 64, []int{1, 1}, 0}, {"mobilenet_v2", 48, []int{2}, 0}, {"mnv4_conv_s", 48, []int{1}, 0},
-		{"multi_avg", 224, []int{1, 2}, 30}, {"mobilenet_v2", 224, []int{1}, 12}} // MobileNetV2: its expansions use ReLU6, left to the graph
+	}{{"", 16, []int{1, 3, 1}, 1}, {"multi_avg", 64, []int{1, 1}, 30}, {"mobilenet_v2", 48, []int{2}, 30}, {"mnv4_conv_s", 48, []int{1}, 10},
+		{"multi_avg", 224, []int{1, 2}, 30}, {"mobilenet_v2", 224, []int{1}, 30}}
 	for _, c := range cases {
 		arch := tinyArch(t)
 		if c.model != "" {
@@ -77,9 +78,6 @@ func TestStagedMatchesGraph(t *testing.T) {
 			}
 			if fcDirect != nil && c.model != "" && fc == 0 {
 				t.Fatal("no fully connected layer runs in Go")
-			}
-			if pw > 0 && (staged.Fits(c.res-1, c.res) || !staged.Fits(c.res, c.res+8)) {
-				t.Errorf("Fits: a pipeline with 1×1 stages made for %d px", c.res)
 			}
 			for _, batch := range c.batch {
 				x, _ := randomBatch(rng, arch, batch)
