@@ -32,6 +32,17 @@ const (
 	dwReLU6
 )
 
+// apply applies the activation to one value.
+func (a dwActivation) apply(v float32) float32 {
+	switch a {
+	case dwReLU:
+		return max(v, 0)
+	case dwReLU6:
+		return min(max(v, 0), 6)
+	}
+	return v
+}
+
 func dwActivationOf(act blocks.Activation) (dwActivation, error) {
 	switch act {
 	case "":
@@ -107,14 +118,7 @@ func dwScalar(t *dwTask, r0, r1, from int) {
 						}
 					}
 				}
-				acc += t.bias[ch]
-				switch t.act {
-				case dwReLU:
-					acc = max(acc, 0)
-				case dwReLU6:
-					acc = min(max(acc, 0), 6)
-				}
-				t.y[yo+ch] = acc
+				t.y[yo+ch] = t.act.apply(acc + t.bias[ch])
 			}
 		}
 	}

@@ -2,6 +2,38 @@
 
 #include "textflag.h"
 
+// ROW is the epilogue of one row of the tile (accumulators A and B, the
+// row's 32 outputs at DX, its residual at R13; labels L1-L3 its own), by
+// the flags in R11; it moves DX (and R13, with a residual) to the next row.
+#define ROW(A, B, L1, L2, L3) \
+	TESTQ $1, R11 \
+	JZ L1 \
+	VADDPS (DX), A, A \
+	VADDPS 64(DX), B, B \
+L1: \
+	TESTQ $2, R11 \
+	JZ L3 \
+	VADDPS Z26, A, A \
+	VADDPS Z27, B, B \
+	TESTQ $20, R11 \
+	JZ L2 \
+	VMAXPS Z28, A, A \
+	VMAXPS Z28, B, B \
+	TESTQ $16, R11 \
+	JZ L2 \
+	VMINPS Z29, A, A \
+	VMINPS Z29, B, B \
+L2: \
+	TESTQ $8, R11 \
+	JZ L3 \
+	VADDPS (R13), A, A \
+	VADDPS 64(R13), B, B \
+	ADDQ R14, R13 \
+L3: \
+	VMOVUPS A, (DX) \
+	VMOVUPS B, 64(DX) \
+	ADDQ R10, DX
+
 // func pwTile8x32(x *float32, xs uintptr, w *float32, kn int, out *float32, os uintptr, bias *float32, res *float32, rs uintptr, flags uintptr)
 //
 // One tile of pointwiseDirect: 8 rows of x (xs bytes apart) times kn rows
@@ -89,229 +121,13 @@ loop:
 	VPBROADCASTD AX, Z29
 
 epilogue:
-	// row 0
-	TESTQ $1, R11
-	JZ nopanel0
-	VADDPS (DX), Z0, Z0
-	VADDPS 64(DX), Z1, Z1
-nopanel0:
-	TESTQ $2, R11
-	JZ store0
-	VADDPS Z26, Z0, Z0
-	VADDPS Z27, Z1, Z1
-	TESTQ $20, R11
-	JZ norelu0
-	VMAXPS Z28, Z0, Z0
-	VMAXPS Z28, Z1, Z1
-	TESTQ $16, R11
-	JZ norelu0
-	VMINPS Z29, Z0, Z0
-	VMINPS Z29, Z1, Z1
-norelu0:
-	TESTQ $8, R11
-	JZ store0
-	VADDPS (R13), Z0, Z0
-	VADDPS 64(R13), Z1, Z1
-	ADDQ R14, R13
-store0:
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	ADDQ R10, DX
-	// row 1
-	TESTQ $1, R11
-	JZ nopanel1
-	VADDPS (DX), Z2, Z2
-	VADDPS 64(DX), Z3, Z3
-nopanel1:
-	TESTQ $2, R11
-	JZ store1
-	VADDPS Z26, Z2, Z2
-	VADDPS Z27, Z3, Z3
-	TESTQ $20, R11
-	JZ norelu1
-	VMAXPS Z28, Z2, Z2
-	VMAXPS Z28, Z3, Z3
-	TESTQ $16, R11
-	JZ norelu1
-	VMINPS Z29, Z2, Z2
-	VMINPS Z29, Z3, Z3
-norelu1:
-	TESTQ $8, R11
-	JZ store1
-	VADDPS (R13), Z2, Z2
-	VADDPS 64(R13), Z3, Z3
-	ADDQ R14, R13
-store1:
-	VMOVUPS Z2, (DX)
-	VMOVUPS Z3, 64(DX)
-	ADDQ R10, DX
-	// row 2
-	TESTQ $1, R11
-	JZ nopanel2
-	VADDPS (DX), Z4, Z4
-	VADDPS 64(DX), Z5, Z5
-nopanel2:
-	TESTQ $2, R11
-	JZ store2
-	VADDPS Z26, Z4, Z4
-	VADDPS Z27, Z5, Z5
-	TESTQ $20, R11
-	JZ norelu2
-	VMAXPS Z28, Z4, Z4
-	VMAXPS Z28, Z5, Z5
-	TESTQ $16, R11
-	JZ norelu2
-	VMINPS Z29, Z4, Z4
-	VMINPS Z29, Z5, Z5
-norelu2:
-	TESTQ $8, R11
-	JZ store2
-	VADDPS (R13), Z4, Z4
-	VADDPS 64(R13), Z5, Z5
-	ADDQ R14, R13
-store2:
-	VMOVUPS Z4, (DX)
-	VMOVUPS Z5, 64(DX)
-	ADDQ R10, DX
-	// row 3
-	TESTQ $1, R11
-	JZ nopanel3
-	VADDPS (DX), Z6, Z6
-	VADDPS 64(DX), Z7, Z7
-nopanel3:
-	TESTQ $2, R11
-	JZ store3
-	VADDPS Z26, Z6, Z6
-	VADDPS Z27, Z7, Z7
-	TESTQ $20, R11
-	JZ norelu3
-	VMAXPS Z28, Z6, Z6
-	VMAXPS Z28, Z7, Z7
-	TESTQ $16, R11
-	JZ norelu3
-	VMINPS Z29, Z6, Z6
-	VMINPS Z29, Z7, Z7
-norelu3:
-	TESTQ $8, R11
-	JZ store3
-	VADDPS (R13), Z6, Z6
-	VADDPS 64(R13), Z7, Z7
-	ADDQ R14, R13
-store3:
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
-	ADDQ R10, DX
-	// row 4
-	TESTQ $1, R11
-	JZ nopanel4
-	VADDPS (DX), Z8, Z8
-	VADDPS 64(DX), Z9, Z9
-nopanel4:
-	TESTQ $2, R11
-	JZ store4
-	VADDPS Z26, Z8, Z8
-	VADDPS Z27, Z9, Z9
-	TESTQ $20, R11
-	JZ norelu4
-	VMAXPS Z28, Z8, Z8
-	VMAXPS Z28, Z9, Z9
-	TESTQ $16, R11
-	JZ norelu4
-	VMINPS Z29, Z8, Z8
-	VMINPS Z29, Z9, Z9
-norelu4:
-	TESTQ $8, R11
-	JZ store4
-	VADDPS (R13), Z8, Z8
-	VADDPS 64(R13), Z9, Z9
-	ADDQ R14, R13
-store4:
-	VMOVUPS Z8, (DX)
-	VMOVUPS Z9, 64(DX)
-	ADDQ R10, DX
-	// row 5
-	TESTQ $1, R11
-	JZ nopanel5
-	VADDPS (DX), Z10, Z10
-	VADDPS 64(DX), Z11, Z11
-nopanel5:
-	TESTQ $2, R11
-	JZ store5
-	VADDPS Z26, Z10, Z10
-	VADDPS Z27, Z11, Z11
-	TESTQ $20, R11
-	JZ norelu5
-	VMAXPS Z28, Z10, Z10
-	VMAXPS Z28, Z11, Z11
-	TESTQ $16, R11
-	JZ norelu5
-	VMINPS Z29, Z10, Z10
-	VMINPS Z29, Z11, Z11
-norelu5:
-	TESTQ $8, R11
-	JZ store5
-	VADDPS (R13), Z10, Z10
-	VADDPS 64(R13), Z11, Z11
-	ADDQ R14, R13
-store5:
-	VMOVUPS Z10, (DX)
-	VMOVUPS Z11, 64(DX)
-	ADDQ R10, DX
-	// row 6
-	TESTQ $1, R11
-	JZ nopanel6
-	VADDPS (DX), Z12, Z12
-	VADDPS 64(DX), Z13, Z13
-nopanel6:
-	TESTQ $2, R11
-	JZ store6
-	VADDPS Z26, Z12, Z12
-	VADDPS Z27, Z13, Z13
-	TESTQ $20, R11
-	JZ norelu6
-	VMAXPS Z28, Z12, Z12
-	VMAXPS Z28, Z13, Z13
-	TESTQ $16, R11
-	JZ norelu6
-	VMINPS Z29, Z12, Z12
-	VMINPS Z29, Z13, Z13
-norelu6:
-	TESTQ $8, R11
-	JZ store6
-	VADDPS (R13), Z12, Z12
-	VADDPS 64(R13), Z13, Z13
-	ADDQ R14, R13
-store6:
-	VMOVUPS Z12, (DX)
-	VMOVUPS Z13, 64(DX)
-	ADDQ R10, DX
-	// row 7
-	TESTQ $1, R11
-	JZ nopanel7
-	VADDPS (DX), Z14, Z14
-	VADDPS 64(DX), Z15, Z15
-nopanel7:
-	TESTQ $2, R11
-	JZ store7
-	VADDPS Z26, Z14, Z14
-	VADDPS Z27, Z15, Z15
-	TESTQ $20, R11
-	JZ norelu7
-	VMAXPS Z28, Z14, Z14
-	VMAXPS Z28, Z15, Z15
-	TESTQ $16, R11
-	JZ norelu7
-	VMINPS Z29, Z14, Z14
-	VMINPS Z29, Z15, Z15
-norelu7:
-	TESTQ $8, R11
-	JZ store7
-	VADDPS (R13), Z14, Z14
-	VADDPS 64(R13), Z15, Z15
-	ADDQ R14, R13
-store7:
-	VMOVUPS Z14, (DX)
-	VMOVUPS Z15, 64(DX)
-	ADDQ R10, DX
+	ROW(Z0, Z1, panel0, act0, store0)
+	ROW(Z2, Z3, panel1, act1, store1)
+	ROW(Z4, Z5, panel2, act2, store2)
+	ROW(Z6, Z7, panel3, act3, store3)
+	ROW(Z8, Z9, panel4, act4, store4)
+	ROW(Z10, Z11, panel5, act5, store5)
+	ROW(Z12, Z13, panel6, act6, store6)
+	ROW(Z14, Z15, panel7, act7, store7)
 	VZEROUPPER
 	RET

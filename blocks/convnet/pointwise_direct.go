@@ -42,15 +42,18 @@ const pwStrip = 32
 // exists.
 var pointwiseDirect func(p *directPW, x []float32, m int, res, y []float32)
 
-// directPW is a 1×1 convolution with folded BatchNorm for pointwiseDirect.
-type directPW struct {
+// directPW is a 1×1 convolution with folded BatchNorm for pointwiseDirect,
+// its weights in strips of pwStrip outputs.
+type directPW struct{ packedDense }
+
+// packedDense is a product's weights [in, out] in blocks of width outputs:
+// block b is in·width values, row c of it the weights of input c for the
+// outputs [b·width, b·width+width), zero past out (a block is read as one
+// stream); with the bias, zero past out to a whole block, and the
+// activation.
+type packedDense struct {
 	in, out int
-	// wp holds the folded weights [in, out] in strips of pwStrip columns:
-	// strip s is in·pwStrip values, row c of it the weights of input
-	// channel c for the outputs [s·pwStrip, s·pwStrip+pwStrip), zero past
-	// out.
-	wp []float32
-	// biasPad is the bias, zero past out to a whole strip.
+	wp      []float32
 	biasPad []float32
 	act     dwActivation
 }
@@ -58,23 +61,29 @@ type directPW struct {
 // newDirectPW packs folded weights w [in, out] (row-major) with bias [out]
 // and activation act.
 func newDirectPW(w, bias []float32, in, out int, act blocks.Activation) (*directPW, error) {
+	d, err := packDense("1×1 convolution", w, bias, in, out, pwStrip, act)
+	return &directPW{d}, err
+}
+
+// packDense packs the weights w [in, out] (row-major) of a product in
+// blocks of width outputs, with bias [out] and activation act.
+func packDense(what string, w, bias []float32, in, out, width int, act blocks.Activation) (packedDense, error) {
 	if len(w) != in*out || len(bias) != out || in <= 0 || out <= 0 {
-		return nil, fmt.Errorf("convnet: 1×1 convolution of %d weights and %d biases for %d→%d channels", len(w), len(bias), in, out)
+		return packedDense{}, fmt.Errorf("convnet: %s of %d weights and %d biases for %d→%d channels", what, len(w), len(bias), in, out)
 	}
 	a, err := dwActivationOf(act)
 	if err != nil {
-		return nil, err
+		return packedDense{}, fmt.Errorf("convnet: %s: %w", what, err)
 	}
-	strips := (out + pwStrip - 1) / pwStrip
-	p := &directPW{in: in, out: out, wp: make([]float32, strips*in*pwStrip), biasPad: make([]float32, strips*pwStrip), act: a}
-	copy(p.biasPad, bias)
-	for s := range strips {
+	nb := (out + width - 1) / width
+	d := packedDense{in: in, out: out, wp: make([]float32, nb*in*width), biasPad: make([]float32, nb*width), act: a}
+	copy(d.biasPad, bias)
+	for b := range nb {
 		for c := range in {
-			dst := p.wp[(s*in+c)*pwStrip:][:pwStrip]
-			copy(dst, w[c*out+s*pwStrip:c*out+min(out, (s+1)*pwStrip)])
+			copy(d.wp[(b*in+c)*width:][:width], w[c*out+b*width:c*out+min(out, (b+1)*width)])
 		}
 	}
-	return p, nil
+	return d, nil
 }
 
 // A fully connected layer of one image (the head's, after pooling) in Go,
@@ -92,33 +101,16 @@ var fcDirect func(p *directFC, x, y []float32)
 // fcBlock is the number of outputs fcDirect computes together.
 const fcBlock = 64
 
-// directFC is a fully connected layer for fcDirect.
-type directFC struct {
-	in, out int
-	// wp holds the weights [in, out] in blocks of fcBlock outputs: block b
-	// is in·fcBlock values, row k of it the weights of input k for the
-	// outputs [b·fcBlock, b·fcBlock+fcBlock), zero past out (each block is
-	// then read as one stream).
-	wp []float32
-	// biasPad is the bias, zero past out to a whole block.
-	biasPad []float32
-	relu    bool
-}
+// directFC is a fully connected layer for fcDirect, its weights in blocks
+// of fcBlock outputs.
+type directFC struct{ packedDense }
 
+// newDirectFC packs the weights w [in, out] of a fully connected layer with
+// bias [out] and activation act (linear or ReLU).
 func newDirectFC(w, bias []float32, in, out int, act blocks.Activation) (*directFC, error) {
-	if len(w) != in*out || len(bias) != out || in <= 0 || out <= 0 {
-		return nil, fmt.Errorf("convnet: fully connected layer of %d weights and %d biases for %d→%d features", len(w), len(bias), in, out)
-	}
 	if act != "" && act != blocks.ReLU {
 		return nil, fmt.Errorf("convnet: fully connected layer with activation %q in Go", act)
 	}
-	nb := (out + fcBlock - 1) / fcBlock
-	p := &directFC{in: in, out: out, wp: make([]float32, nb*in*fcBlock), biasPad: make([]float32, nb*fcBlock), relu: act == blocks.ReLU}
-	copy(p.biasPad, bias)
-	for b := range nb {
-		for k := range in {
-			copy(p.wp[(b*in+k)*fcBlock:][:fcBlock], w[k*out+b*fcBlock:k*out+min(out, (b+1)*fcBlock)])
-		}
-	}
-	return p, nil
+	d, err := packDense("fully connected layer", w, bias, in, out, fcBlock, act)
+	return &directFC{d}, err
 }

@@ -156,13 +156,7 @@ func pwChains(p *directPW, x []float32, m int, res, y []float32, mA, nA int) {
 	k, n := p.in, p.out
 	wAt := func(c, j int) float32 { return p.wp[(j/pwStrip*k+c)*pwStrip+j%pwStrip] }
 	out := func(r, j int, s float32) {
-		s += p.biasPad[j]
-		switch p.act {
-		case dwReLU:
-			s = max(s, 0)
-		case dwReLU6:
-			s = min(max(s, 0), 6)
-		}
+		s = p.act.apply(s + p.biasPad[j])
 		if res != nil {
 			s += res[r*n+j]
 		}
@@ -230,7 +224,7 @@ func fcAVX512(p *directFC, x, y []float32) {
 			}
 			for i, v := range a {
 				v = v.Add(archsimd.LoadFloat32x16(p.biasPad[j+16*i : j+16*i+16]))
-				if p.relu {
+				if p.act == dwReLU {
 					v = v.Max(zero)
 				}
 				v.Store(dst[16*i : 16*i+16])
