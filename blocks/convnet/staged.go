@@ -34,7 +34,8 @@ import (
 //     and Add; and the fully connected layers of one image (fcDirect);
 //   - the input normalisation and the im2col columns of the stem
 //     convolution (im2colDirect), which the graph builds by copying runs of
-//     3 values; the stem's product stays a graph op.
+//     3 values; the stem's product is then a 1×1 stage on the columns (a
+//     graph op where it cannot be one).
 //
 // The logits are those of the one graph Builder.Logits builds, float for
 // float but for the sign of a zero: the Go stages compute the same sums in
