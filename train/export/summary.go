@@ -40,7 +40,7 @@ func (res *ConsistencyResult) Summary() string {
 // export check.
 func (res *BenchResult) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s batch 1, %dx%d, median of %d runs (alternating blocks of 10) after %d warm-up:\n", res.Model, res.Resolution, res.Resolution, res.Runs, res.Warmup)
+	fmt.Fprintf(&b, "%s batch 1, %dx%d, median of %d runs (alternating blocks of %d) after %d warm-up:\n", res.Model, res.Resolution, res.Resolution, res.Runs, benchBlock, res.Warmup)
 	fmt.Fprintf(&b, "  Go backend (lowered ops):      %8.1f ms\n", res.GoMS)
 	fmt.Fprintf(&b, "  ONNX Runtime (exported model): %8.1f ms\n", res.ONNXMS)
 	fmt.Fprintf(&b, "  ratio go/onnx:                 %8.2fx\n", res.Ratio)
