@@ -150,46 +150,38 @@ func pwTiles(p *directPW, x, res, y []float32, mA, nA, panel int) {
 // tiles, the outputs of the first mA pixels at channels nA.. and of the
 // pixels mA.. at every channel: per output s = 0, then s += x·w for each
 // input channel in order, the product rounded before the addition (the
-// backend's scalar loop; in vectors of 16 outputs here where they fit),
-// then the bias, the activation and the residual.
+// backend's scalar loop, here 16 outputs of a pixel per vector: the packed
+// strips are zero past p.out), then the bias, the activation and the
+// residual. The pixels are split over the cores.
 func pwChains(p *directPW, x []float32, m int, res, y []float32, mA, nA int) {
 	k, n := p.in, p.out
-	wAt := func(c, j int) float32 { return p.wp[(j/pwStrip*k+c)*pwStrip+j%pwStrip] }
-	out := func(r, j int, s float32) {
-		s = p.act.apply(s + p.biasPad[j])
-		if res != nil {
-			s += res[r*n+j]
-		}
-		y[r*n+j] = s
-	}
-	scalar := func(r, j int) {
-		var s float32
-		for c, l := range x[r*k : (r+1)*k] {
-			s += l * wAt(c, j)
-		}
-		out(r, j, s)
-	}
-	for r := range mA {
-		for j := nA; j < n; j++ {
-			scalar(r, j)
-		}
-	}
-	var sums [16]float32
-	for r := mA; r < m; r++ {
-		for j := 0; j < nA; j += 16 {
+	row := func(r, j0 int) {
+		var sums [16]float32
+		for j := j0; j < n; j += 16 {
 			var a archsimd.Float32x16
 			for c, l := range x[r*k : (r+1)*k] {
 				o := (j/pwStrip*k+c)*pwStrip + j%pwStrip
 				a = a.Add(archsimd.LoadFloat32x16(p.wp[o : o+16]).Mul(archsimd.BroadcastFloat32x16(l)))
 			}
 			a.Store(sums[:])
-			for i, s := range sums {
-				out(r, j+i, s)
+			for i, s := range sums[:min(16, n-j)] {
+				s = p.act.apply(s + p.biasPad[j+i])
+				if res != nil {
+					s += res[r*n+j+i]
+				}
+				y[r*n+j+i] = s
 			}
 		}
-		for j := nA; j < n; j++ {
-			scalar(r, j)
-		}
+	}
+	if nA < n {
+		parallel.Ranges(mA, max(1, mA*(n-nA)*k>>15), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				row(r, nA)
+			}
+		})
+	}
+	for r := mA; r < m; r++ {
+		row(r, 0)
 	}
 }
 
