@@ -45,43 +45,7 @@ func TestPointwiseDirectMatchesFusedDense(t *testing.T) {
 						v[i] *= 3
 					}
 				})
-				exec, err := NewExec(be, func(x, w, bias, res *Node) *Node {
-					a := compute.ActivationNone
-					if act == blocks.ReLU {
-						a = compute.ActivationRelu
-					}
-					y := BackendFusedDense(x, w, bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: a}})
-					if act == blocks.ReLU6 {
-						y = Activate(y, act)
-					}
-					if withRes {
-						y = Add(y, res)
-					}
-					return y
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := exec.Exec(x, w, bias, res)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := tensors.MustCopyFlatData[float32](out[0])
-				p, err := newDirectPW(tensors.MustCopyFlatData[float32](w), tensors.MustCopyFlatData[float32](bias), k, n, act)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var r []float32
-				if withRes {
-					r = tensors.MustCopyFlatData[float32](res)
-				}
-				got := make([]float32, m*n)
-				pointwiseDirect(p, tensors.MustCopyFlatData[float32](x), m, r, got)
-				for i := range got {
-					if got[i] != want[i] {
-						t.Fatalf("%s: output %d (pixel %d, channel %d): %g, the graph %g", name, i, i/n, i%n, got[i], want[i])
-					}
-				}
+				matchFusedDense(t, be, name, x, w, bias, res, act, withRes)
 			}
 		}
 	}
@@ -108,42 +72,52 @@ func TestPointwiseDirectRandomShapes(t *testing.T) {
 		}
 		act, withRes := acts[rng.IntN(len(acts))], rng.IntN(2) == 0
 		x, w, bias, res := randTensor(rng, m, k), randTensor(rng, k, n), randTensor(rng, n), randTensor(rng, m, n)
-		exec, err := NewExec(be, func(x, w, bias, res *Node) *Node {
-			a := compute.ActivationNone
-			if act == blocks.ReLU {
-				a = compute.ActivationRelu
-			}
-			y := BackendFusedDense(x, w, bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: a}})
-			if act == blocks.ReLU6 {
-				y = Activate(y, act)
-			}
-			if withRes {
-				y = Add(y, res)
-			}
-			return y
-		})
-		if err != nil {
-			t.Fatal(err)
+		matchFusedDense(t, be, fmt.Sprintf("%dx%dx%d_%q_res%v", m, k, n, act, withRes), x, w, bias, res, act, withRes)
+	}
+}
+
+// matchFusedDense fails t unless pointwiseDirect on x [m, k], weights w
+// [k, n] and bias gives the floats of the graph it replaces: FusedDense
+// (for ReLU6 with no activation, then the clip), then Add of res when
+// withRes.
+func matchFusedDense(t *testing.T, be compute.Backend, name string, x, w, bias, res *tensors.Tensor, act blocks.Activation, withRes bool) {
+	t.Helper()
+	m, k, n := x.Shape().Dimensions[0], x.Shape().Dimensions[1], w.Shape().Dimensions[1]
+	exec, err := NewExec(be, func(x, w, bias, res *Node) *Node {
+		a := compute.ActivationNone
+		if act == blocks.ReLU {
+			a = compute.ActivationRelu
 		}
-		out, err := exec.Exec(x, w, bias, res)
-		if err != nil {
-			t.Fatal(err)
+		y := BackendFusedDense(x, w, bias, compute.DenseConfig{Activation: compute.ActivationConfig{Type: a}})
+		if act == blocks.ReLU6 {
+			y = Activate(y, act)
 		}
-		want := tensors.MustCopyFlatData[float32](out[0])
-		p, err := newDirectPW(tensors.MustCopyFlatData[float32](w), tensors.MustCopyFlatData[float32](bias), k, n, act)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r []float32
 		if withRes {
-			r = tensors.MustCopyFlatData[float32](res)
+			y = Add(y, res)
 		}
-		got := make([]float32, m*n)
-		pointwiseDirect(p, tensors.MustCopyFlatData[float32](x), m, r, got)
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("%dx%dx%d %q residual %v: output %d (pixel %d, channel %d): %g, the graph %g", m, k, n, act, withRes, i, i/n, i%n, got[i], want[i])
-			}
+		return y
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(x, w, bias, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tensors.MustCopyFlatData[float32](out[0])
+	p, err := newDirectPW(tensors.MustCopyFlatData[float32](w), tensors.MustCopyFlatData[float32](bias), k, n, act)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r []float32
+	if withRes {
+		r = tensors.MustCopyFlatData[float32](res)
+	}
+	got := make([]float32, m*n)
+	pointwiseDirect(p, tensors.MustCopyFlatData[float32](x), m, r, got)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%s: output %d (pixel %d, channel %d): %g, the graph %g", name, i, i/n, i%n, got[i], want[i])
 		}
 	}
 }
