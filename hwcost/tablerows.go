@@ -59,9 +59,19 @@ type compiled struct {
 	// fixed, rate, free are the table's (see Table).
 	wcol              []int
 	fixed, rate, free []float64
-	// five: the per-target form has 5 columns in one chunk of rows of 6
-	// (the paper's four targets and one weight column), summed by sum5.
-	five bool
+	// five: the per-target form of four targets with one weight column
+	// (the paper's four targets), in rows of 8: the four latencies, then
+	// the weight bytes four times, so that a vector of four lanes holds
+	// each half (sum5, sum5Vec, maxVec). lanes holds maxOf's constants by
+	// lane for maxVec.
+	five  bool
+	lanes *maxLanes
+}
+
+// maxLanes holds, by target, the constants of maxOf's finish: a target
+// without a parameter cache has rate and free 0 (its spill is +0).
+type maxLanes struct {
+	fixed, free, rate, invRef [4]float64
 }
 
 // chunk holds up to 8 columns of the compiled rows, per position, in rows
@@ -109,7 +119,7 @@ func (t *Table) compile(coef []float64) (*compiled, error) {
 		c.wcol[i] = first + j
 	}
 	c.k = first + len(wsrc)
-	c.five = !c.linear && c.k == 5
+	c.five = !c.linear && nt == 4 && c.k == 5
 	if c.linear {
 		for i := range nt {
 			if coef[i] == 0 {
@@ -123,6 +133,16 @@ func (t *Table) compile(coef []float64) (*compiled, error) {
 	}
 	// Stored width: chunks of 8 columns, the last one rounded up to even.
 	width := int64(8*((c.k-1)/8) + 2*((c.k-1)%8/2+1))
+	if c.five {
+		width = 8
+		c.lanes = &maxLanes{}
+		for i := range nt {
+			c.lanes.fixed[i], c.lanes.invRef[i] = t.fixed[i], t.m.invRef[i]
+			if c.wcol[i] >= 0 {
+				c.lanes.free[i], c.lanes.rate[i] = t.free[i], t.rate[i]
+			}
+		}
+	}
 	rows := int64(t.offs[len(t.nopts)] / t.m.dims)
 	vals, ok := checked.Mul(rows, width)
 	if !ok || vals > maxTableValues {
@@ -151,6 +171,9 @@ func (t *Table) compile(coef []float64) (*compiled, error) {
 			}
 			for j, o := range wsrc {
 				row[first+j] = raw[o]
+			}
+			if c.five {
+				row[5], row[6], row[7] = row[4], row[4], row[4]
 			}
 			r++
 		}
@@ -215,10 +238,9 @@ func (c *compiled) sum(choices []int, acc []float64) (bad int) {
 		case ch.r4 != nil:
 			a = a[:4]
 			a[0], a[1], a[2], a[3], bad = sum4(ch.r4, choices)
-		case c.five: // the 6th column is padding
-			a = a[:6]
-			a[0], a[1], a[2], a[3], a[4], bad = sum5(ch.r6, choices)
-			a[5] = 0
+		case c.five:
+			a = a[:5]
+			a[0], a[1], a[2], a[3], a[4], bad = sum5Any(ch.r8, choices)
 		case ch.r6 != nil:
 			a = a[:6]
 			a[0], a[1], a[2], a[3], a[4], a[5], bad = sum6(ch.r6, choices)
@@ -354,12 +376,11 @@ func sum6(pos [][]row6, choices []int) (s0, s1, s2, s3, s4, s5 float64, bad int)
 	return a0 + b0, a1 + b1, a2 + b2, a3 + b3, s4, s5, -1
 }
 
-// sum5 is sum6 for rows whose last column is padding (the per-target form
-// of the paper's targets: 4 latency columns and one weight column), adding
-// in sum6's order.
-func sum5(pos [][]row6, choices []int) (s0, s1, s2, s3, s4 float64, bad int) {
+// sum5 is sum2 for the first 5 columns of rows of 8 (the form five: the
+// last three columns repeat the fifth).
+func sum5(pos [][]row8, choices []int) (s0, s1, s2, s3, s4 float64, bad int) {
 	pos = pos[:len(choices)]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float64
+	var a0, a1, a2, a3, a4, b0, b1, b2, b3, b4 float64
 	p := 0
 	for ; p < len(choices)-1; p += 2 {
 		r, q := pos[p], pos[p+1]
@@ -375,12 +396,12 @@ func sum5(pos [][]row6, choices []int) (s0, s1, s2, s3, s4 float64, bad int) {
 		a1 += x[1]
 		a2 += x[2]
 		a3 += x[3]
-		s4 += x[4]
+		a4 += x[4]
 		b0 += y[0]
 		b1 += y[1]
 		b2 += y[2]
 		b3 += y[3]
-		s4 += y[4]
+		b4 += y[4]
 	}
 	if p < len(choices) {
 		r, c := pos[p], choices[p]
@@ -392,9 +413,9 @@ func sum5(pos [][]row6, choices []int) (s0, s1, s2, s3, s4 float64, bad int) {
 		a1 += x[1]
 		a2 += x[2]
 		a3 += x[3]
-		s4 += x[4]
+		a4 += x[4]
 	}
-	return a0 + b0, a1 + b1, a2 + b2, a3 + b3, s4, -1
+	return a0 + b0, a1 + b1, a2 + b2, a3 + b3, a4 + b4, -1
 }
 
 // sum8 sums rows of 8 with one set of accumulators: 16 would not fit in the
@@ -418,6 +439,14 @@ func sum8(pos [][]row8, choices []int) (s0, s1, s2, s3, s4, s5, s6, s7 float64, 
 		s7 += x[7]
 	}
 	return s0, s1, s2, s3, s4, s5, s6, s7, -1
+}
+
+// sum5Any is sum5Vec where the CPU has it, else sum5: the same sums.
+func sum5Any(pos [][]row8, choices []int) (s0, s1, s2, s3, s4 float64, bad int) {
+	if hasSum5Vec && len(choices) >= 2 {
+		return sum5Vec(pos, choices)
+	}
+	return sum5(pos, choices)
 }
 
 // linearValue finishes the linear form from the column sums.
@@ -602,12 +631,19 @@ func (e *Evaluator) Eval(choices []int, buf []float64) (float64, error) {
 		return v, nil
 	}
 	if ch := &c.chunks[0]; e.objective == ObjectiveMax && c.five {
-		// MAX of up to 5 columns (the paper's four targets and one weight
-		// column): the sums stay in registers, and only the maximum is
-		// computed, with the same operations as latencies and normalize.
+		// MAX of the paper's four targets: the sums stay in registers, and
+		// only the maximum is computed, with the same operations as
+		// latencies and normalize.
+		if hasSum5Vec && len(choices) >= 2 {
+			m, bad := maxVec(ch.r8, choices, c.lanes)
+			if bad >= 0 {
+				return 0, rangeErr(choices, e.nopts, bad)
+			}
+			return m, nil
+		}
 		var s [6]float64
 		var bad int
-		s[0], s[1], s[2], s[3], s[4], bad = sum5(ch.r6, choices)
+		s[0], s[1], s[2], s[3], s[4], bad = sum5(ch.r8, choices)
 		if bad >= 0 {
 			return 0, rangeErr(choices, e.nopts, bad)
 		}

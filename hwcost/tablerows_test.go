@@ -335,3 +335,90 @@ func TestTableSetAfterEvaluate(t *testing.T) {
 		t.Errorf("Evaluator made after the Set: %g (%v), want %g", v, err, after.Avg)
 	}
 }
+
+// TestVectorSumsMatchScalar ties the vector sums of the form five (the
+// paper's four targets: sum5Vec, maxVec) to the scalar ones (sum5, then
+// maxOf) bit for bit, on random architectures of the paper-like space and
+// on their prefixes of 2 and 3 positions (the loop's first rows, its odd
+// tail), and checks that an out-of-range choice at any position is reported
+// at that position by both. Some of the architectures must spill weights
+// beyond the EdgeTPU's on-chip memory and some not, so both cases of the
+// spill term are compared.
+func TestVectorSumsMatchScalar(t *testing.T) {
+	if !hasSum5Vec {
+		t.Skip("no vector sums in this build (GOEXPERIMENT=simd on amd64 with AVX2): sum5 is the only path")
+	}
+	spills := checkVectorSums(t, mustMetric(t, NewMetric()))
+	t.Logf("%d of 500 architectures spill", spills)
+	if spills < 50 || spills > 450 {
+		t.Errorf("%d of 500 architectures spill: one case of the spill term is hardly tested", spills)
+	}
+}
+
+// checkVectorSums is TestVectorSumsMatchScalar on metric m; it returns how
+// many of the random architectures spill weights on a target.
+func checkVectorSums(t *testing.T, m *Metric) (spills int) {
+	sp := fullSpace()
+	tab := sp.table(t, m)
+	e, err := tab.Evaluator(ObjectiveMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.c
+	if c == nil || !c.five {
+		t.Fatalf("the paper's MAX is not the form five: %+v", c)
+	}
+	pos := c.chunks[0].r8
+	bits := math.Float64bits
+	rng := rand.New(rand.NewSource(5))
+	idx := make([]int, tab.Positions())
+	check := func(choices []int) (spill bool) {
+		t.Helper()
+		var s [6]float64
+		var bad int
+		s[0], s[1], s[2], s[3], s[4], bad = sum5(pos, choices)
+		v0, v1, v2, v3, v4, vbad := sum5Vec(pos, choices)
+		if bad != vbad {
+			t.Fatalf("%v: bad position %d scalar, %d vector", choices, bad, vbad)
+		}
+		mv, mbad := maxVec(pos, choices, c.lanes)
+		if mbad != bad {
+			t.Fatalf("%v: bad position %d scalar, %d maxVec", choices, bad, mbad)
+		}
+		if bad >= 0 {
+			return false
+		}
+		for j, v := range []float64{v0, v1, v2, v3, v4} {
+			if bits(v) != bits(s[j]) {
+				t.Fatalf("%v: column %d sums to %.17g in vectors, %.17g in scalars", choices, j, v, s[j])
+			}
+		}
+		if want := c.maxOf(&s, m.invRef); bits(mv) != bits(want) {
+			t.Fatalf("%v: maxVec %.17g, maxOf %.17g", choices, mv, want)
+		}
+		for i, r := range c.lanes.rate {
+			spill = spill || (r > 0 && s[4] > c.lanes.free[i])
+		}
+		return spill
+	}
+	for range 500 {
+		sp.encode(sp.random(rng), idx)
+		if check(idx) {
+			spills++
+		}
+		check(idx[:2])
+		check(idx[:3])
+	}
+	for p := range idx {
+		for _, b := range []int{-1, tab.Options(p), 1 << 40} {
+			sp.encode(sp.random(rng), idx)
+			idx[p] = b
+			check(idx)
+			v, err := e.Eval(idx, make([]float64, e.BufLen()))
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at position %d", p)) {
+				t.Fatalf("choice %d at position %d: Eval %v, %v", b, p, v, err)
+			}
+		}
+	}
+	return spills
+}
