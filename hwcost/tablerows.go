@@ -134,14 +134,7 @@ func (t *Table) compile(coef []float64) (*compiled, error) {
 	// Stored width: chunks of 8 columns, the last one rounded up to even.
 	width := int64(8*((c.k-1)/8) + 2*((c.k-1)%8/2+1))
 	if c.five {
-		width = 8
-		c.lanes = &maxLanes{}
-		for i := range nt {
-			c.lanes.fixed[i], c.lanes.invRef[i] = t.fixed[i], t.m.invRef[i]
-			if c.wcol[i] >= 0 {
-				c.lanes.free[i], c.lanes.rate[i] = t.free[i], t.rate[i]
-			}
-		}
+		width, c.lanes = 8, t.maxLanes(c.wcol)
 	}
 	rows := int64(t.offs[len(t.nopts)] / t.m.dims)
 	vals, ok := checked.Mul(rows, width)
@@ -193,6 +186,19 @@ func (t *Table) compile(coef []float64) (*compiled, error) {
 		c.chunks = append(c.chunks, ch)
 	}
 	return c, nil
+}
+
+// maxLanes returns the constants of maxOf's finish by target for the
+// weight columns wcol of the form five.
+func (t *Table) maxLanes(wcol []int) *maxLanes {
+	l := &maxLanes{}
+	for i, w := range wcol {
+		l.fixed[i], l.invRef[i] = t.fixed[i], t.m.invRef[i]
+		if w >= 0 {
+			l.free[i], l.rate[i] = t.free[i], t.rate[i]
+		}
+	}
+	return l
 }
 
 // rowsOf returns columns col.. of the flat rows (width values each) as rows
