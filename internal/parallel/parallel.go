@@ -12,54 +12,64 @@ import (
 // min(GOMAXPROCS, n, maxWorkers) goroutines, the caller's among them; with
 // one worker it calls fn(0, n) on the calling goroutine. Callers bound
 // maxWorkers by the work per range worth a goroutine. The ranges must be
-// independent.
+// independent. Their bounds depend only on n and the number of workers, not
+// on which goroutine runs them.
 //
-// The other ranges go to helper goroutines that stay awake for spin after
-// their last range: a goroutine started per call, or a parked one, had to
-// be woken through the OS for each call (tens of microseconds on this VM,
-// against passes of a few hundred in Staged inference, which makes some 50
-// calls per image). A range no helper has taken when the caller is done
-// with its own, the caller runs itself, so nested or concurrent calls
-// cannot wait on each other.
+// The ranges go to helper goroutines that stay awake for spin after their
+// last range: a goroutine started per call, or a parked one, had to be woken
+// through the OS for each call (tens of microseconds on this VM, against
+// passes of a few hundred in Staged inference, which makes some 50 calls per
+// image). The work is cut into chunksPerWorker ranges per worker, which the
+// caller and the helpers claim one at a time: a helper that starts late (in
+// about a fifth of the back-to-back calls of a 1×1 stage, the caller used to
+// finish its half and then run the helper's whole half itself) takes the
+// ranges left, and one still busy elsewhere takes none, so nested or
+// concurrent calls cannot wait on each other.
 func Ranges(n, maxWorkers int, fn func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n, maxWorkers)
 	if workers <= 1 {
 		fn(0, n)
 		return
 	}
-	per := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	tasks := make([]task, 0, workers)
-	for lo := per; lo < n; lo += per {
-		tasks = append(tasks, task{fn: fn, lo: lo, hi: min(lo+per, n), done: &wg})
-	}
-	wg.Add(len(tasks))
+	j := &job{fn: fn, n: n, chunks: min(n, workers*chunksPerWorker)}
+	j.done.Add(j.chunks)
 	startHelpers()
-	for i := range tasks {
+	for range workers - 1 {
 		select {
-		case queue <- &tasks[i]:
-		default: // all helpers have work queued: the caller takes it below
+		case queue <- j:
+		default: // every helper has work queued: the caller takes more below
 		}
 	}
-	fn(0, min(per, n))
-	for i := range tasks {
-		tasks[i].run()
-	}
-	wg.Wait()
+	j.run()
+	j.done.Wait()
 }
 
-// task is one range of a Ranges call; whoever claims it first runs it.
-type task struct {
-	fn      func(lo, hi int)
-	lo, hi  int
-	claimed atomic.Bool
-	done    *sync.WaitGroup
+// chunksPerWorker is how many ranges Ranges cuts per worker (1 is the
+// static split BenchmarkRanges compares with).
+var chunksPerWorker = 4
+
+// job is one Ranges call: chunks ranges of [0, n), claimed in order by
+// whoever runs it (next) until none is left.
+type job struct {
+	fn        func(lo, hi int)
+	n, chunks int
+	next      atomic.Int64
+	done      sync.WaitGroup
 }
 
-func (t *task) run() {
-	if t.claimed.CompareAndSwap(false, true) {
-		t.fn(t.lo, t.hi)
-		t.done.Done()
+// bound is where range c starts: the first n%chunks ranges are one longer.
+func (j *job) bound(c int) int {
+	return c*(j.n/j.chunks) + min(c, j.n%j.chunks)
+}
+
+func (j *job) run() {
+	for {
+		c := int(j.next.Add(1) - 1)
+		if c >= j.chunks {
+			return
+		}
+		j.fn(j.bound(c), j.bound(c+1))
+		j.done.Done()
 	}
 }
 
@@ -67,7 +77,7 @@ func (t *task) run() {
 const spin = 100 * time.Microsecond
 
 var (
-	queue       = make(chan *task, 64)
+	queue       = make(chan *job, 64)
 	helpersOnce sync.Once
 )
 
