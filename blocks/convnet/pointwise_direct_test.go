@@ -27,7 +27,6 @@ func TestPointwiseDirectMatchesFusedDense(t *testing.T) {
 	}
 	be := testBackend(t)
 	rng := rand.New(rand.NewPCG(7, 11))
-	acts := []blocks.Activation{"", blocks.ReLU, blocks.ReLU6}
 	paths := [2]int{}
 	for _, m := range []int{1, 3, 4, 7, 49, 196, 784, 3136} {
 		for _, k := range []int{24, 192, 193, 400, 960} {
@@ -36,16 +35,7 @@ func TestPointwiseDirectMatchesFusedDense(t *testing.T) {
 					continue // enough of the packed path
 				}
 				paths[min(1, m*k*n/pwLargeMin)]++
-				act := acts[rng.IntN(len(acts))]
-				withRes := rng.IntN(2) == 0
-				name := fmt.Sprintf("%dx%dx%d_%q_res%v", m, k, n, act, withRes)
-				x, w, bias, res := randTensor(rng, m, k), randTensor(rng, k, n), randTensor(rng, n), randTensor(rng, m, n)
-				tensors.MustMutableFlatData(x, func(v []float32) { // values where ReLU6 clips
-					for i := range v {
-						v[i] *= 3
-					}
-				})
-				matchFusedDense(t, be, name, x, w, bias, res, act, withRes)
+				matchRandomPointwise(t, be, rng, m, k, n, 3) // values where ReLU6 clips
 			}
 		}
 	}
@@ -64,16 +54,31 @@ func TestPointwiseDirectRandomShapes(t *testing.T) {
 	}
 	be := testBackend(t)
 	rng := rand.New(rand.NewPCG(99, 1))
-	acts := []blocks.Activation{"", blocks.ReLU, blocks.ReLU6}
 	for trial := range 120 {
 		m, k, n := 1+rng.IntN(300), 1+rng.IntN(400), 16+rng.IntN(300)
 		if trial%5 == 0 { // mostly the packed path
 			m, k, n = 1+rng.IntN(3000), 1+rng.IntN(2000), 16+rng.IntN(1000)
 		}
-		act, withRes := acts[rng.IntN(len(acts))], rng.IntN(2) == 0
-		x, w, bias, res := randTensor(rng, m, k), randTensor(rng, k, n), randTensor(rng, n), randTensor(rng, m, n)
-		matchFusedDense(t, be, fmt.Sprintf("%dx%dx%d_%q_res%v", m, k, n, act, withRes), x, w, bias, res, act, withRes)
+		matchRandomPointwise(t, be, rng, m, k, n, 1)
 	}
+}
+
+// matchRandomPointwise draws an activation, whether a residual is added, and
+// random x [m, k] (scaled by xScale), weights, bias and residual from rng,
+// and runs matchFusedDense on them.
+func matchRandomPointwise(t *testing.T, be compute.Backend, rng *rand.Rand, m, k, n int, xScale float32) {
+	t.Helper()
+	acts := []blocks.Activation{"", blocks.ReLU, blocks.ReLU6}
+	act, withRes := acts[rng.IntN(len(acts))], rng.IntN(2) == 0
+	x, w, bias, res := randTensor(rng, m, k), randTensor(rng, k, n), randTensor(rng, n), randTensor(rng, m, n)
+	if xScale != 1 {
+		tensors.MustMutableFlatData(x, func(v []float32) {
+			for i := range v {
+				v[i] *= xScale
+			}
+		})
+	}
+	matchFusedDense(t, be, fmt.Sprintf("%dx%dx%d_%q_res%v", m, k, n, act, withRes), x, w, bias, res, act, withRes)
 }
 
 // matchFusedDense fails t unless pointwiseDirect on x [m, k], weights w
