@@ -27,6 +27,9 @@ func runCostSensitivity(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *draws < 2 { // The library reads 0 as its default: an explicit 0 is a mistake here.
+		return fmt.Errorf("--draws must be at least 2, got %d", *draws)
+	}
 	var archs []*blocks.Arch
 	for _, m := range flaglist.Split(*models) {
 		a, err := blocks.Model(m)

@@ -221,6 +221,7 @@ func TestHostileFlags(t *testing.T) {
 		{[]string{"cost", "--model", "multi_avg", "--width", "NaN"}, "--width must be a finite number"},
 		{[]string{"arch", "--model", "multi_avg", "--width", "1e9"}, "--width must be in (0, 64]"},
 		{[]string{"search", "--t0", "Inf"}, "--t0 must be a finite number"},
+		{[]string{"cost", "sensitivity", "--model", "multi_avg", "--draws", "0"}, "--draws must be at least 2, got 0"},
 		{[]string{"train", "--spec", spec, "--lr", "NaN"}, "--lr must be a finite number"},
 		{[]string{"arch", "--spec", writeSpec(t, "classes 0\nstem cn_k3_s2_c8\nhead none")}, "classes must be in [1, 1048576], got 0"},
 		{[]string{"arch", "--spec", writeSpec(t, "stem cn_k3_s2_c8\nhead dNaN")}, "dropout must be in [0, 1), got NaN"},

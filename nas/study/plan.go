@@ -259,17 +259,14 @@ func WritePlan(dir string, p *Plan) (*Plan, error) {
 			return old, nil
 		}
 		old.Estimate = p.Estimate
-		p = old
+		if err := writeJSON(filepath.Join(dir, PlanFile), old); err != nil {
+			return nil, err
+		}
+		return old, nil
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("study: %w", err)
-	}
-	if err := writeJSON(filepath.Join(dir, PlanFile), p); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return newPlan(dir, p)
 }
 
 // ReplacePlan writes the plan into dir whatever plan was there (a smoke
@@ -277,10 +274,21 @@ func WritePlan(dir string, p *Plan) (*Plan, error) {
 // study directory, never another folder.
 func ReplacePlan(dir string, p *Plan) (*Plan, error) {
 	if _, err := ReadPlan(dir); err != nil {
-		entries, rerr := os.ReadDir(dir)
-		if rerr == nil && len(entries) > 0 {
-			return nil, fmt.Errorf("study: %s is not empty and holds no study: refusing to write a plan into it", dir)
-		}
+		return newPlan(dir, p)
+	}
+	if err := writeJSON(filepath.Join(dir, PlanFile), p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// newPlan writes p into dir, which holds no study: dir must be new or
+// empty, so that a study's files never mix with another folder's (a typo
+// in --dir must not turn a home directory into a study).
+func newPlan(dir string, p *Plan) (*Plan, error) {
+	entries, err := os.ReadDir(dir)
+	if err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("study: %s is not empty and holds no study: refusing to write a plan into it (choose a new or empty directory)", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("study: %w", err)

@@ -380,7 +380,12 @@ func TestRunOverwrite(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReplacePlan(other, p); err == nil || !strings.Contains(err.Error(), "holds no study") {
-		t.Errorf("plan into a foreign folder: %v", err)
+	for name, write := range map[string]func(string, *Plan) (*Plan, error){"ReplacePlan": ReplacePlan, "WritePlan": WritePlan} {
+		if _, err := write(other, p); err == nil || !strings.Contains(err.Error(), "holds no study") {
+			t.Errorf("%s into a foreign folder: %v", name, err)
+		}
+	}
+	if entries, err := os.ReadDir(other); err != nil || len(entries) != 1 {
+		t.Errorf("the foreign folder holds %d entries after the refusals (%v), want its 1", len(entries), err)
 	}
 }
