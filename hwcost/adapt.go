@@ -241,10 +241,14 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	res := &AdaptResult{Data: rows.source, Device: rows.column, Spearman: st.Spearman, MAPE: st.MAPE, Within10: st.Within10,
 		NTrain: cfg.Train, NTest: len(testIdx), Seed: cfg.Seed, Prior: bestCand.Name, Params: fitted,
 		MACsSpearman: spearmanOf(pick(rows.macs, testIdx), testMeas)}
-	res.Target = &TargetFile{Target: name, Device: spec.Device, Runtime: bestCand.Spec.Runtime, Precision: spec.Precision,
+	// The device's runtime is unknown (a benchmark column or a measured
+	// table does not say it); the prior's runtime would describe another
+	// chip. The precision is the prior's: the bytes per value the fit
+	// modelled, which the fitted bandwidth assumes.
+	res.Target = &TargetFile{Target: name, Device: spec.Device, Precision: spec.Precision,
 		Params: fitted, Posterior: post,
-		Note: fmt.Sprintf("multihw cost adapt --data %s --device %s --train %d --seed %d: prior %s; test set (%d architectures) spearman %.4f, mape %.4f, within10 %.3f",
-			rows.source, rows.column, cfg.Train, cfg.Seed, bestCand.Name, res.NTest, res.Spearman, res.MAPE, res.Within10)}
+		Note: fmt.Sprintf("multihw cost adapt --data %s --device %s --train %d --seed %d: prior %s (%s; its bytes per value, %s, kept); test set (%d architectures) spearman %.4f, mape %.4f, within10 %.3f",
+			rows.source, rows.column, cfg.Train, cfg.Seed, bestCand.Name, bestCand.Spec.Runtime, spec.Precision, res.NTest, res.Spearman, res.MAPE, res.Within10)}
 	return res, nil
 }
 

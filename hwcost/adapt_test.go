@@ -148,6 +148,11 @@ func TestAdaptRecoversSyntheticDevice(t *testing.T) {
 	if res.Target == nil || res.Target.Validate() != nil || res.Target.Posterior == nil {
 		t.Fatalf("target file: %+v", res.Target)
 	}
+	// The synthetic device's runtime is unknown: the prior's is not copied
+	// into the file as if it were the device's.
+	if res.Target.Runtime != "" || !strings.Contains(res.Target.Note, "prior off") {
+		t.Errorf("target file runtime %q, note %q", res.Target.Runtime, res.Target.Note)
+	}
 }
 
 // HELP's test devices with 10 samples (two seeds here; the report has ten).
