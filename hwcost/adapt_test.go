@@ -1,6 +1,7 @@
 package hwcost
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -172,7 +173,7 @@ func TestAdaptHELPDevices(t *testing.T) {
 			if strings.Contains(res.Prior, dev) {
 				t.Errorf("%s started from %s, fitted on its own column", dev, res.Prior)
 			}
-			sum += res.Spearman
+			sum += float64(res.Spearman)
 		}
 		if want := map[string]float64{"fpga": 0.99, "pixel2": 0.85}[dev]; sum/2 < want {
 			t.Errorf("%s: mean Spearman %.4f over 2 seeds, want ≥ %.2f", dev, sum/2, want)
@@ -208,6 +209,34 @@ func TestAdaptBadInput(t *testing.T) {
 	}
 	if _, err := AdaptArchs("x", nil, nil, AdaptConfig{Train: 3}); err == nil || !strings.Contains(err.Error(), "no measured") {
 		t.Errorf("no archs: %v", err)
+	}
+}
+
+// A device whose measured latencies are all equal has no rank order: the
+// test set's Spearman (and the MACs baseline's) is undefined, reported as
+// NaN and written as JSON null, not an encoding failure after the fit.
+func TestAdaptConstantColumn(t *testing.T) {
+	csv := "nb201_index,arch_str,flat\n"
+	for i, c := range blocks.AllCells()[:30] {
+		csv += strings.Join([]string{strconv.Itoa(i), c.String(), "5"}, ",") + "\n"
+	}
+	path := filepath.Join(t.TempDir(), "flat.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Adapt(AdaptConfig{Data: path, Device: "flat", Train: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(float64(res.Spearman)) || !math.IsNaN(float64(res.MACsSpearman)) {
+		t.Errorf("constant column: spearman %v, MACs spearman %v, want NaN", res.Spearman, res.MACsSpearman)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatalf("JSON of the result: %v", err)
+	}
+	if !strings.Contains(string(b), `"spearman":null`) || !strings.Contains(string(b), `"macs_spearman":null`) {
+		t.Errorf("JSON %s: want null Spearman figures", b)
 	}
 }
 

@@ -2,6 +2,7 @@ package predict
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -407,5 +408,19 @@ func TestSpaces(t *testing.T) {
 	// FBNet groups: non-first layers of a stage share shapes.
 	if len(fbnetGroups) != FBNet.Positions || FBNet.numGroups() != 12 || fbnetGroups[2] != fbnetGroups[4] || fbnetGroups[1] == fbnetGroups[2] {
 		t.Errorf("FBNet groups %v", fbnetGroups)
+	}
+}
+
+// A constant measured column has no rank order: Score's Spearman is NaN and
+// its JSON null (encoding/json refuses a NaN float64), so `cost eval --json`
+// prints the other figures instead of failing after the fit.
+func TestScoreConstantColumn(t *testing.T) {
+	m := Score([]float64{1, 2, 3, 4}, []float64{5, 5, 5, 5})
+	if !math.IsNaN(float64(m.Spearman)) || m.NTest != 4 {
+		t.Errorf("constant column: %+v", m)
+	}
+	b, err := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"spearman":null`) {
+		t.Errorf("JSON %s, %v: want a null spearman", b, err)
 	}
 }
