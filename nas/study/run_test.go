@@ -2,6 +2,8 @@ package study
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -387,5 +389,42 @@ func TestRunOverwrite(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(other); err != nil || len(entries) != 1 {
 		t.Errorf("the foreign folder holds %d entries after the refusals (%v), want its 1", len(entries), err)
+	}
+}
+
+// A study before its runs finish has undefined statistics (no seed, one
+// seed, no pooled SD): its summary still encodes as JSON (`study status
+// --json`), with null for each of them, and a finished value as a number.
+func TestSummaryJSONBeforeRuns(t *testing.T) {
+	dir := t.TempDir()
+	planTiny(t, dir)
+	sum, err := Summarize(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Models) == 0 || !math.IsNaN(sum.Models[0].Mean) || !math.IsNaN(sum.PooledSD) {
+		t.Fatalf("unrun study: %d models, first mean %v, pooled SD %v: want NaN", len(sum.Models), sum.Models[0].Mean, sum.PooledSD)
+	}
+	sum.Models[0].Mean = 0.5
+	b, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatalf("JSON of an unrun study's summary: %v", err)
+	}
+	var back struct {
+		PooledSD *float64 `json:"pooled_sd"`
+		T975     *float64 `json:"t975"`
+		Models   []struct {
+			Name string   `json:"name"`
+			Mean *float64 `json:"mean"`
+			SD   *float64 `json:"sd"`
+			SE   *float64 `json:"se"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	m := back.Models[0]
+	if back.PooledSD != nil || back.T975 != nil || m.SD != nil || m.SE != nil || m.Mean == nil || *m.Mean != 0.5 || m.Name != sum.Models[0].Name {
+		t.Errorf("JSON %s: want null pooled SD, t975, SD and SE, mean 0.5 and the name", b)
 	}
 }
