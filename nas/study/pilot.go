@@ -17,6 +17,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/progress"
+	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
@@ -293,8 +294,10 @@ type Estimate struct {
 	TrainHours    float64 `json:"train_hours"`
 	TotalHours    float64 `json:"total_hours"`
 	// Resolvable is the smallest difference (points) the study's seeds
-	// resolve at Z standard errors with the pilot's SD: Z·SD·√(2/Seeds).
-	Resolvable float64 `json:"resolvable_points"`
+	// resolve at Z standard errors with the pilot's SD: Z·SD·√(2/Seeds);
+	// NaN (JSON null) when the pilot's seeds did not differ (SD 0) or the
+	// study trains no seed, which leaves it unknown.
+	Resolvable stats.Float `json:"resolvable_points"`
 	// Notes say where the estimate is weak (a different proxy width, no
 	// timed search).
 	Notes []string `json:"notes,omitempty"`
@@ -339,9 +342,9 @@ func NewEstimate(c Config, p *PilotResult, dir string, searchRate float64) (Esti
 	}
 	e.TrainHours = float64(e.Architectures*e.Seeds) * e.RunSeconds / 3600
 	e.TotalHours = e.SearchHours + e.TrainHours
-	e.Resolvable = math.NaN()
+	e.Resolvable = stats.Float(math.NaN())
 	if e.Seeds > 0 && p.PooledSD > 0 {
-		e.Resolvable = 100 * c.Rules.Z * p.PooledSD * math.Sqrt(2/float64(e.Seeds))
+		e.Resolvable = stats.Float(100 * c.Rules.Z * p.PooledSD * math.Sqrt(2/float64(e.Seeds)))
 	}
 	return e, nil
 }

@@ -97,8 +97,29 @@ func TestEstimate(t *testing.T) {
 		t.Errorf("estimate %+v", e)
 	}
 	// 2·0.2·√(2/3) = 0.3266 points.
-	if math.Abs(e.Resolvable-0.4*math.Sqrt(2.0/3)) > 1e-9 || len(e.Notes) != 0 {
+	if math.Abs(float64(e.Resolvable)-0.4*math.Sqrt(2.0/3)) > 1e-9 || len(e.Notes) != 0 {
 		t.Errorf("resolvable %g points, notes %v", e.Resolvable, e.Notes)
+	}
+	// A pilot whose seeds all reached one accuracy (SD 0) resolves nothing
+	// it can state: unknown, and the plan holding it still encodes (null)
+	// and reads back.
+	flat := *p
+	flat.PooledSD = 0
+	fe, err := NewEstimate(c, &flat, "pilot", 0)
+	if err != nil || !math.IsNaN(float64(fe.Resolvable)) || !strings.Contains(strings.Join(fe.Lines(), "\n"), "resolves accuracy differences of unknown") {
+		t.Errorf("pilot with SD 0: resolvable %v, %v, lines %q", fe.Resolvable, err, fe.Lines())
+	}
+	plan, err := NewPlan(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Estimate = &fe
+	dir := t.TempDir()
+	if _, err := WritePlan(dir, plan); err != nil {
+		t.Fatalf("plan with an unknown resolvable difference: %v", err)
+	}
+	if back, err := ReadPlan(dir); err != nil || !math.IsNaN(float64(back.Estimate.Resolvable)) {
+		t.Errorf("read back: %v", err)
 	}
 	// A given search rate wins; a different width is noted.
 	c.TrainWidth = 1

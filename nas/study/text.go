@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/multihw/multihw/report"
@@ -25,7 +26,7 @@ func (e *Estimate) Lines() []string {
 		fmt.Sprintf("searches: %d × %d steps / %.1f steps/min = %.2f h", e.Searches, e.SearchSteps, e.SearchStepsPerMinute, e.SearchHours),
 		fmt.Sprintf("retraining: at most %d architectures × %d seeds × %.0f s per run (pilot's mean run × %.2f steps ratio) = %.2f h",
 			e.Architectures, e.Seeds, e.RunSeconds, e.StepsRatio, e.TrainHours),
-		fmt.Sprintf("total: %.2f h on this machine; with %d seeds the study resolves accuracy differences of %.2f points (Z·SD·√(2/seeds))", e.TotalHours, e.Seeds, e.Resolvable),
+		fmt.Sprintf("total: %.2f h on this machine; with %d seeds the study resolves accuracy differences of %s points (Z·SD·√(2/seeds))", e.TotalHours, e.Seeds, e.resolvable()),
 	}
 	for _, n := range e.Notes {
 		out = append(out, "note: "+n)
@@ -120,4 +121,12 @@ func (res *PilotResult) StudySummary(c Config, cfg PilotConfig, dir string) (str
 		fmt.Fprintf(&b, "  %s\n", line)
 	}
 	return b.String(), nil
+}
+
+// resolvable formats Resolvable with two decimals, or says why it is unknown.
+func (e *Estimate) resolvable() string {
+	if math.IsNaN(float64(e.Resolvable)) {
+		return "unknown (the pilot's seeds gave one accuracy, or no seed is trained)"
+	}
+	return fmt.Sprintf("%.2f", float64(e.Resolvable))
 }
