@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/multihw/multihw/internal/jsonsafe"
 	"github.com/multihw/multihw/internal/memlimit"
 )
 
@@ -79,11 +79,16 @@ func emit(asJSON bool, v any, text func() string) error {
 	return nil
 }
 
-// printJSON writes v as indented JSON to stdout.
+// printJSON writes v as indented JSON to stdout; a statistic that is
+// undefined for the input (NaN, e.g. a rank correlation of a constant
+// column) is null (internal/jsonsafe), not a failure after the work.
 func printJSON(v any) error {
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := jsonsafe.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(append(b, '\n'))
+	return err
 }
 
 // stdout is where commands print their results. It writes to os.Stdout (as

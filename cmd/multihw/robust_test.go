@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -237,6 +238,31 @@ func TestHostileFlags(t *testing.T) {
 		code, _, stderr := runAll(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// --json results whose statistics are undefined for the input print them as
+// null instead of failing after the work ("json: unsupported value: NaN"):
+// the fit of a target without published rows (coral-edgetpu: its held-out
+// errors are NaN) and a study that has not run (no seed: no mean, no SD).
+func TestJSONWithUndefinedStatistics(t *testing.T) {
+	studyDir := filepath.Join(t.TempDir(), "study")
+	if code, _, stderr := runAll(t, "study", "plan", "--dir", studyDir); code != 0 {
+		t.Fatalf("study plan: %s", stderr)
+	}
+	for _, args := range [][]string{
+		{"cost", "fit", "--hardware", "coral-edgetpu", "--no-studies", "--dry-run", "--json"},
+		{"study", "status", "--dir", studyDir, "--json"},
+	} {
+		code, stdout, stderr := runAll(t, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+			continue
+		}
+		var v any
+		if err := json.Unmarshal([]byte(stdout), &v); err != nil || !strings.Contains(stdout, "null") {
+			t.Errorf("%v: output is not JSON with a null (%v): %.200s", args, err, stdout)
 		}
 	}
 }
