@@ -11,6 +11,7 @@ import (
 
 	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/internal/testenv"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
@@ -143,6 +144,28 @@ func TestConsistencyRunsWhatWasAsked(t *testing.T) {
 	}
 }
 
+// RatioInterval: timings whose every pair has the ratio 2 give [2, 2];
+// spread timings give an interval around the ratio of the medians; too few
+// runs give NaN.
+func TestRatioInterval(t *testing.T) {
+	onnx := []float64{5, 6, 7, 5.5, 6.5, 8, 5, 6}
+	var twice []float64
+	for _, v := range onnx {
+		twice = append(twice, 2*v)
+	}
+	if ci := RatioInterval(twice, onnx); ci.Lo != 2 || ci.Hi != 2 {
+		t.Errorf("exact ratio 2: interval %+v", ci)
+	}
+	goMS := []float64{10, 14, 11, 19, 12, 13, 10.5, 12.5}
+	ci := RatioInterval(goMS, onnx)
+	if r := stats.Median(goMS) / stats.Median(onnx); !(float64(ci.Lo) < r && r < float64(ci.Hi)) || !(ci.Hi-ci.Lo > 0.1) {
+		t.Errorf("spread timings: ratio %.3f, interval %+v", r, ci)
+	}
+	if ci := RatioInterval([]float64{10}, []float64{5}); !math.IsNaN(float64(ci.Lo)) {
+		t.Errorf("one run: interval %+v, want NaN", ci)
+	}
+}
+
 func TestBenchInfer(t *testing.T) {
 	_, err := ONNXRuntime()
 	testenv.NeedONNX(t, err)
@@ -162,6 +185,9 @@ func TestBenchInfer(t *testing.T) {
 	}
 	if !(res.GoMS > 0 && res.ONNXMS > 0) || math.Abs(res.Ratio-res.GoMS/res.ONNXMS) > 1e-12 {
 		t.Errorf("go %v ms, onnx %v ms, ratio %v", res.GoMS, res.ONNXMS, res.Ratio)
+	}
+	if ci := res.RatioCI; !(ci.Lo > 0 && ci.Lo <= ci.Hi) || !strings.Contains(res.Summary(), "95% interval") {
+		t.Errorf("ratio interval %+v; summary %s", ci, res.Summary())
 	}
 	if res.Export.Top1Agreement != 1 || res.Export.MaxAbsLogitDiff > 1e-3 || res.Export.InputShape[1] != 32 {
 		t.Errorf("export check: %+v", res.Export)

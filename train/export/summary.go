@@ -43,7 +43,7 @@ func (res *BenchResult) Summary() string {
 	fmt.Fprintf(&b, "%s batch 1, %dx%d, median of %d runs (alternating blocks of %d) after %d warm-up:\n", res.Model, res.Resolution, res.Resolution, res.Runs, benchBlock, res.Warmup)
 	fmt.Fprintf(&b, "  Go backend (lowered ops):      %8.1f ms\n", res.GoMS)
 	fmt.Fprintf(&b, "  ONNX Runtime (exported model): %8.1f ms\n", res.ONNXMS)
-	fmt.Fprintf(&b, "  ratio go/onnx:                 %8.2fx\n", res.Ratio)
+	fmt.Fprintf(&b, "  ratio go/onnx:                 %8.2fx  (95%% interval over this run's timings %s-%s)\n", res.Ratio, res.RatioCI.Lo, res.RatioCI.Hi)
 	fmt.Fprintf(&b, "  export check: max |logit difference| %.3g\n", res.Export.MaxAbsLogitDiff)
 	return b.String()
 }
