@@ -30,17 +30,21 @@ type BenchTrainResult struct {
 	Model   string `json:"model"`
 	// Optimizer describes the update both variants run: the recipe's
 	// (BenchRecipe), as `multihw train` runs it.
-	Optimizer    string    `json:"optimizer"`
-	Batch        int       `json:"batch"`
-	Resolution   int       `json:"resolution"`
-	Steps        int       `json:"steps"`
-	Warmup       int       `json:"warmup"`
-	FastStepMS   float64   `json:"fast_step_ms"`
-	StockStepMS  *float64  `json:"stock_step_ms"`
-	Speedup      *float64  `json:"speedup"`
-	FastStepsMS  []float64 `json:"fast_steps_ms"`
-	StockStepsMS []float64 `json:"stock_steps_ms"`
-	StockError   string    `json:"stock_error,omitempty"`
+	Optimizer   string   `json:"optimizer"`
+	Batch       int      `json:"batch"`
+	Resolution  int      `json:"resolution"`
+	Steps       int      `json:"steps"`
+	Warmup      int      `json:"warmup"`
+	FastStepMS  float64  `json:"fast_step_ms"`
+	StockStepMS *float64 `json:"stock_step_ms"`
+	Speedup     *float64 `json:"speedup"`
+	// SpeedupCI is the 95% bootstrap interval of Speedup over this run's
+	// steps (stats.MedianRatioInterval; step i of each variant paired, as
+	// they ran one after the other); nil without the stock variant.
+	SpeedupCI    *stats.Interval `json:"speedup_ci95,omitempty"`
+	FastStepsMS  []float64       `json:"fast_steps_ms"`
+	StockStepsMS []float64       `json:"stock_steps_ms"`
+	StockError   string          `json:"stock_error,omitempty"`
 	// FastStepCPUMS and StockStepCPUMS are the medians of the process's CPU
 	// time (user+system, all threads) per step, CPUSpeedup their ratio: on a
 	// machine shared with other jobs they vary less than wall times.
@@ -190,7 +194,8 @@ func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, p
 	} else {
 		ms, cpu := stats.Median(stock.times), stats.Median(stock.cpu)
 		speedup, cpuSpeedup := ms/res.FastStepMS, cpu/res.FastStepCPUMS
-		res.StockStepMS, res.Speedup, res.StockStepsMS = &ms, &speedup, stock.times
+		ci := stats.MedianRatioInterval(stock.times, fast.times)
+		res.StockStepMS, res.Speedup, res.StockStepsMS, res.SpeedupCI = &ms, &speedup, stock.times, &ci
 		res.StockStepCPUMS, res.CPUSpeedup = &cpu, &cpuSpeedup
 	}
 	return res, nil
@@ -251,7 +256,7 @@ func (res *BenchTrainResult) Summary() string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "  graph.Convolve (stock):  %8.1f ms\n", *res.StockStepMS)
-	fmt.Fprintf(&b, "  speedup:                 %8.2fx\n", *res.Speedup)
+	fmt.Fprintf(&b, "  speedup:                 %8.2fx  (95%% interval over this run's steps %s-%s)\n", *res.Speedup, res.SpeedupCI.Lo, res.SpeedupCI.Hi)
 	fmt.Fprintf(&b, "  CPU time per step:       %8.1f ms lowered, %.1f ms stock: %.2fx\n", res.FastStepCPUMS, *res.StockStepCPUMS, *res.CPUSpeedup)
 	return b.String()
 }

@@ -20,6 +20,9 @@ func TestBenchTrain(t *testing.T) {
 	if res.StockStepMS == nil || res.Speedup == nil || *res.Speedup != *res.StockStepMS/res.FastStepMS {
 		t.Errorf("stock time or speedup missing or inconsistent on the Go backend: %+v (error %q)", res, res.StockError)
 	}
+	if ci := res.SpeedupCI; ci == nil || !(ci.Lo > 0 && ci.Lo <= ci.Hi) || !strings.Contains(res.Summary(), "95% interval") {
+		t.Errorf("speedup interval %+v", ci)
+	}
 	if !(res.FastStepCPUMS > 0) || res.StockStepCPUMS == nil || res.CPUSpeedup == nil || *res.CPUSpeedup != *res.StockStepCPUMS/res.FastStepCPUMS {
 		t.Errorf("CPU times or their ratio missing or inconsistent: %+v", res)
 	}

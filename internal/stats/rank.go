@@ -97,6 +97,18 @@ func Bootstrap(n, reps int, level float64, seed uint64, stat func(idx []int) flo
 	return Interval{Lo: Float(quantile((1-level)/2, vals)), Hi: Float(quantile((1+level)/2, vals))}
 }
 
+// MedianRatioInterval is the 95% percentile bootstrap interval (2000
+// resamples, seed 1) of Median(num)/Median(den) over paired timings: entry i
+// of each is resampled together (they were measured at the same place of an
+// interleaved or alternating run, so a slow stretch stays paired as it was
+// measured). NaN with fewer than 2 pairs.
+func MedianRatioInterval(num, den []float64) Interval {
+	n := min(len(num), len(den))
+	return Bootstrap(n, 2000, 0.95, 1, func(idx []int) float64 {
+		return Median(Pick(num, idx)) / Median(Pick(den, idx))
+	})
+}
+
 func quantile(p float64, sorted []float64) float64 {
 	return stat.Quantile(p, stat.LinInterp, sorted, nil)
 }

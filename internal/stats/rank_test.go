@@ -124,3 +124,25 @@ func TestFloatJSON(t *testing.T) {
 		t.Fatalf("unmarshal: %+v, %v", back, err)
 	}
 }
+
+// MedianRatioInterval: timings whose every pair has the ratio 2 give [2, 2];
+// spread timings give an interval around the ratio of the medians; too few
+// runs give NaN.
+func TestMedianRatioInterval(t *testing.T) {
+	onnx := []float64{5, 6, 7, 5.5, 6.5, 8, 5, 6}
+	var twice []float64
+	for _, v := range onnx {
+		twice = append(twice, 2*v)
+	}
+	if ci := MedianRatioInterval(twice, onnx); ci.Lo != 2 || ci.Hi != 2 {
+		t.Errorf("exact ratio 2: interval %+v", ci)
+	}
+	goMS := []float64{10, 14, 11, 19, 12, 13, 10.5, 12.5}
+	ci := MedianRatioInterval(goMS, onnx)
+	if r := Median(goMS) / Median(onnx); !(float64(ci.Lo) < r && r < float64(ci.Hi)) || !(ci.Hi-ci.Lo > 0.1) {
+		t.Errorf("spread timings: ratio %.3f, interval %+v", r, ci)
+	}
+	if ci := MedianRatioInterval([]float64{10}, []float64{5}); !math.IsNaN(float64(ci.Lo)) {
+		t.Errorf("one run: interval %+v, want NaN", ci)
+	}
+}

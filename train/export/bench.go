@@ -30,7 +30,9 @@ type BenchResult struct {
 	ONNXMS float64 `json:"onnx_ms"`
 	Ratio  float64 `json:"ratio"`
 	// RatioCI is the 95% percentile-bootstrap interval of Ratio over this
-	// run's timings (RatioInterval): how well the run pins the ratio down.
+	// run's timings (stats.MedianRatioInterval, run i of each engine paired:
+	// they ran at the same place of the alternating blocks): how well the
+	// run pins the ratio down.
 	// It does not hold the machine's changes of speed between runs, which
 	// can be larger.
 	RatioCI stats.Interval `json:"ratio_ci95"`
@@ -121,20 +123,8 @@ func BenchInfer(arch *blocks.Arch, runs, warmup int, lowered bool, seed uint64, 
 	}
 	res.GoMS, res.ONNXMS = stats.Median(res.GoTimesMS), stats.Median(res.ONNXTimesMS)
 	res.Ratio = res.GoMS / res.ONNXMS
-	res.RatioCI = RatioInterval(res.GoTimesMS, res.ONNXTimesMS)
+	res.RatioCI = stats.MedianRatioInterval(res.GoTimesMS, res.ONNXTimesMS)
 	return res, nil
-}
-
-// RatioInterval is the 95% percentile bootstrap interval (2000 resamples,
-// fixed seed) of median(goMS)/median(onnxMS). Run i of each engine is
-// resampled together: they ran at the same place of alternating blocks, so
-// a slow stretch of the machine stays paired as it was measured. NaN for
-// fewer than 2 runs of each.
-func RatioInterval(goMS, onnxMS []float64) stats.Interval {
-	n := min(len(goMS), len(onnxMS))
-	return stats.Bootstrap(n, 2000, 0.95, 1, func(idx []int) float64 {
-		return stats.Median(stats.Pick(goMS, idx)) / stats.Median(stats.Pick(onnxMS, idx))
-	})
 }
 
 // benchEngine is one side of BenchInfer: its run and the timings it collects.

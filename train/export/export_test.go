@@ -11,7 +11,6 @@ import (
 
 	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
-	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/internal/testenv"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
@@ -141,28 +140,6 @@ func TestConsistencyRunsWhatWasAsked(t *testing.T) {
 		if _, err := Consistency(ck, ds, []string{"go", "xla"}, 32, 10); err == nil || !strings.Contains(err.Error(), `backend "xla" cannot run`) {
 			t.Errorf("go,xla without XLA: %v", err)
 		}
-	}
-}
-
-// RatioInterval: timings whose every pair has the ratio 2 give [2, 2];
-// spread timings give an interval around the ratio of the medians; too few
-// runs give NaN.
-func TestRatioInterval(t *testing.T) {
-	onnx := []float64{5, 6, 7, 5.5, 6.5, 8, 5, 6}
-	var twice []float64
-	for _, v := range onnx {
-		twice = append(twice, 2*v)
-	}
-	if ci := RatioInterval(twice, onnx); ci.Lo != 2 || ci.Hi != 2 {
-		t.Errorf("exact ratio 2: interval %+v", ci)
-	}
-	goMS := []float64{10, 14, 11, 19, 12, 13, 10.5, 12.5}
-	ci := RatioInterval(goMS, onnx)
-	if r := stats.Median(goMS) / stats.Median(onnx); !(float64(ci.Lo) < r && r < float64(ci.Hi)) || !(ci.Hi-ci.Lo > 0.1) {
-		t.Errorf("spread timings: ratio %.3f, interval %+v", r, ci)
-	}
-	if ci := RatioInterval([]float64{10}, []float64{5}); !math.IsNaN(float64(ci.Lo)) {
-		t.Errorf("one run: interval %+v, want NaN", ci)
 	}
 }
 
