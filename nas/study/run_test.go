@@ -18,6 +18,7 @@ import (
 
 	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/jsonsafe"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
@@ -393,8 +394,9 @@ func TestRunOverwrite(t *testing.T) {
 }
 
 // A study before its runs finish has undefined statistics (no seed, one
-// seed, no pooled SD): its summary still encodes as JSON (`study status
-// --json`), with null for each of them, and a finished value as a number.
+// seed, no pooled SD): its summary still encodes as the commands print JSON
+// (`study status --json`, internal/jsonsafe), with null for each of them,
+// and a finished value as a number.
 func TestSummaryJSONBeforeRuns(t *testing.T) {
 	dir := t.TempDir()
 	planTiny(t, dir)
@@ -406,7 +408,7 @@ func TestSummaryJSONBeforeRuns(t *testing.T) {
 		t.Fatalf("unrun study: %d models, first mean %v, pooled SD %v: want NaN", len(sum.Models), sum.Models[0].Mean, sum.PooledSD)
 	}
 	sum.Models[0].Mean = 0.5
-	b, err := json.Marshal(sum)
+	b, err := jsonsafe.Marshal(sum)
 	if err != nil {
 		t.Fatalf("JSON of an unrun study's summary: %v", err)
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
-	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/nas/tunas"
 )
 
@@ -76,32 +75,6 @@ type ModelResult struct {
 	// TrainSeconds are the runs' training times; Steps the steps of a run.
 	TrainSeconds []float64 `json:"train_seconds"`
 	Steps        int       `json:"steps"`
-}
-
-// MarshalJSON writes the statistics that are still undefined (NaN: no seed,
-// one seed, no pooled SD) as null; encoding/json refuses NaN, which made
-// `study status --json` fail on every study not yet finished.
-func (m ModelResult) MarshalJSON() ([]byte, error) {
-	type fields ModelResult // without this method
-	return json.Marshal(struct {
-		fields
-		Mean stats.Float `json:"mean"`
-		SD   stats.Float `json:"sd"`
-		SE   stats.Float `json:"se"`
-		CILo stats.Float `json:"ci_lo"`
-		CIHi stats.Float `json:"ci_hi"`
-	}{fields(m), stats.Float(m.Mean), stats.Float(m.SD), stats.Float(m.SE), stats.Float(m.CILo), stats.Float(m.CIHi)})
-}
-
-// MarshalJSON writes an undefined pooled SD and t quantile (no model with
-// two seeds yet) as null, as ModelResult.MarshalJSON does.
-func (s Summary) MarshalJSON() ([]byte, error) {
-	type fields Summary // without this method
-	return json.Marshal(struct {
-		fields
-		PooledSD stats.Float `json:"pooled_sd"`
-		T975     stats.Float `json:"t975"`
-	}{fields(s), stats.Float(s.PooledSD), stats.Float(s.T975)})
 }
 
 // Trained reports whether at least one seed has finished.
