@@ -66,19 +66,18 @@ type AdaptResult struct {
 	Data   string `json:"data"`
 	Device string `json:"device"`
 	// Spearman, MAPE and Within10 score the test rows; Spearman is NaN
-	// (JSON null) where it is undefined (a constant column or tied
-	// predictions).
-	Spearman stats.Float `json:"spearman"`
-	MAPE     float64     `json:"mape"`
-	Within10 float64     `json:"within10"`
-	NTrain   int         `json:"n_train"`
-	NTest    int         `json:"n_test"`
-	Seed     uint64      `json:"seed"`
+	// where it is undefined (a constant column or tied predictions).
+	Spearman float64 `json:"spearman"`
+	MAPE     float64 `json:"mape"`
+	Within10 float64 `json:"within10"`
+	NTrain   int     `json:"n_train"`
+	NTest    int     `json:"n_test"`
+	Seed     uint64  `json:"seed"`
 	// Prior is the candidate the fit started from; Params the fitted values.
 	Prior  string `json:"prior"`
 	Params Params `json:"params"`
 	// MACsSpearman is the test-set rank correlation of plain MACs.
-	MACsSpearman stats.Float `json:"macs_spearman"`
+	MACsSpearman float64 `json:"macs_spearman"`
 	// Target is the fitted target, ready to save (TargetFile.Save).
 	Target *TargetFile `json:"-"`
 }
@@ -241,9 +240,9 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	test := rows.design.Subset(testIdx)
 	testMeas := pick(rows.meas, testIdx)
 	st := predictStats(test, testMeas, t)
-	res := &AdaptResult{Data: rows.source, Device: rows.column, Spearman: stats.Float(st.Spearman), MAPE: st.MAPE, Within10: st.Within10,
+	res := &AdaptResult{Data: rows.source, Device: rows.column, Spearman: st.Spearman, MAPE: st.MAPE, Within10: st.Within10,
 		NTrain: cfg.Train, NTest: len(testIdx), Seed: cfg.Seed, Prior: bestCand.Name, Params: fitted,
-		MACsSpearman: stats.Float(spearmanOf(pick(rows.macs, testIdx), testMeas))}
+		MACsSpearman: spearmanOf(pick(rows.macs, testIdx), testMeas)}
 	// The device's runtime is unknown (a benchmark column or a measured
 	// table does not say it); the prior's runtime would describe another
 	// chip. The precision is the prior's: the bytes per value the fit

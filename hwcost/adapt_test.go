@@ -1,7 +1,6 @@
 package hwcost
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/jsonsafe"
 )
 
 // A Design must cost every row exactly as ArchLatency costs the architecture.
@@ -173,7 +173,7 @@ func TestAdaptHELPDevices(t *testing.T) {
 			if strings.Contains(res.Prior, dev) {
 				t.Errorf("%s started from %s, fitted on its own column", dev, res.Prior)
 			}
-			sum += float64(res.Spearman)
+			sum += res.Spearman
 		}
 		if want := map[string]float64{"fpga": 0.99, "pixel2": 0.85}[dev]; sum/2 < want {
 			t.Errorf("%s: mean Spearman %.4f over 2 seeds, want ≥ %.2f", dev, sum/2, want)
@@ -214,7 +214,8 @@ func TestAdaptBadInput(t *testing.T) {
 
 // A device whose measured latencies are all equal has no rank order: the
 // test set's Spearman (and the MACs baseline's) is undefined, reported as
-// NaN and written as JSON null, not an encoding failure after the fit.
+// NaN and printed as JSON null (as the commands print, internal/jsonsafe),
+// not an encoding failure after the fit.
 func TestAdaptConstantColumn(t *testing.T) {
 	csv := "nb201_index,arch_str,flat\n"
 	for i, c := range blocks.AllCells()[:30] {
@@ -228,10 +229,10 @@ func TestAdaptConstantColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !math.IsNaN(float64(res.Spearman)) || !math.IsNaN(float64(res.MACsSpearman)) {
+	if !math.IsNaN(res.Spearman) || !math.IsNaN(res.MACsSpearman) {
 		t.Errorf("constant column: spearman %v, MACs spearman %v, want NaN", res.Spearman, res.MACsSpearman)
 	}
-	b, err := json.Marshal(res)
+	b, err := jsonsafe.Marshal(res)
 	if err != nil {
 		t.Fatalf("JSON of the result: %v", err)
 	}

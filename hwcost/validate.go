@@ -58,10 +58,10 @@ func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds
 			if err != nil {
 				return nil, fmt.Errorf("%s seed %d: %w", dev, s, err)
 			}
-			rhos = append(rhos, float64(res.Spearman))
+			rhos = append(rhos, res.Spearman)
 			r.MAPE += res.MAPE / float64(len(seeds))
 			r.Within10 += res.Within10 / float64(len(seeds))
-			r.MACsSpearman += float64(res.MACsSpearman) / float64(len(seeds))
+			r.MACsSpearman += res.MACsSpearman / float64(len(seeds))
 			r.NTest = res.NTest
 			r.Priors[res.Prior]++
 			r.Overlap += res.Params.Overlap / float64(len(seeds))

@@ -107,18 +107,16 @@ func (d *Dataset) check() error {
 
 // Metrics are a predictor's held-out accuracy.
 type Metrics struct {
-	// Spearman is the rank correlation of predicted and measured latency,
-	// NaN (JSON null) where it is undefined (a constant column).
-	Spearman stats.Float `json:"spearman"`
-	RelRMSE  float64     `json:"rel_rmse"` // sqrt(mean((pred/meas − 1)²))
-	Within10 float64     `json:"within10"` // fraction predicted within ±10%
-	NTrain   int         `json:"n_train"`  // architectures fitted on
-	NTest    int         `json:"n_test"`   // architectures evaluated on
+	Spearman float64 `json:"spearman"` // rank correlation of predicted and measured latency
+	RelRMSE  float64 `json:"rel_rmse"` // sqrt(mean((pred/meas − 1)²))
+	Within10 float64 `json:"within10"` // fraction predicted within ±10%
+	NTrain   int     `json:"n_train"`  // architectures fitted on
+	NTest    int     `json:"n_test"`   // architectures evaluated on
 }
 
 // Score compares predictions with measurements.
 func Score(pred, meas []float64) Metrics {
-	m := Metrics{Spearman: stats.Float(stats.Spearman(pred, meas)), NTest: len(meas)}
+	m := Metrics{Spearman: stats.Spearman(pred, meas), NTest: len(meas)}
 	var se float64
 	within := 0
 	for i := range pred {

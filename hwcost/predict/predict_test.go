@@ -2,7 +2,6 @@ package predict
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/jsonsafe"
 )
 
 // randomArchs draws n architectures of s uniformly.
@@ -411,15 +411,16 @@ func TestSpaces(t *testing.T) {
 	}
 }
 
-// A constant measured column has no rank order: Score's Spearman is NaN and
-// its JSON null (encoding/json refuses a NaN float64), so `cost eval --json`
-// prints the other figures instead of failing after the fit.
+// A constant measured column has no rank order: Score's Spearman is NaN,
+// and printed as the commands print JSON (internal/jsonsafe) it is null, so
+// `cost eval --json` prints the other figures instead of failing after the
+// fit.
 func TestScoreConstantColumn(t *testing.T) {
 	m := Score([]float64{1, 2, 3, 4}, []float64{5, 5, 5, 5})
-	if !math.IsNaN(float64(m.Spearman)) || m.NTest != 4 {
+	if !math.IsNaN(m.Spearman) || m.NTest != 4 {
 		t.Errorf("constant column: %+v", m)
 	}
-	b, err := json.Marshal(m)
+	b, err := jsonsafe.Marshal(m)
 	if err != nil || !strings.Contains(string(b), `"spearman":null`) {
 		t.Errorf("JSON %s, %v: want a null spearman", b, err)
 	}

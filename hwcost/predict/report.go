@@ -172,7 +172,7 @@ func WriteReport(w io.Writer, cfg ReportConfig, rows []Comparison) error {
 	wins, _ := StructuredWins(rows)
 	var gains []float64
 	for _, r := range measured {
-		gains = append(gains, float64(r.Structured.Spearman-r.Lookup.Spearman))
+		gains = append(gains, r.Structured.Spearman-r.Lookup.Spearman)
 	}
 	p("## Verdict\n\n")
 	p("Structured beats lookup on **%d of %d** measured device columns", wins, len(measured))
@@ -232,7 +232,7 @@ func WriteReport(w io.Writer, cfg ReportConfig, rows []Comparison) error {
 	p("  (the compiler folds the whole network): their relative errors are huge and dominate rel RMSE there.\n")
 	p("- One split per device: differences below ~0.001 in ρ are within what another seed would change.\n")
 	for _, r := range measured {
-		if math.IsNaN(float64(r.Structured.Spearman)) || math.IsNaN(float64(r.Lookup.Spearman)) {
+		if math.IsNaN(r.Structured.Spearman) || math.IsNaN(r.Lookup.Spearman) {
 			p("- %s %s: ρ is undefined (constant predictions or measurements).\n", r.File, r.Column)
 		}
 	}
