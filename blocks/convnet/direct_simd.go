@@ -2,7 +2,10 @@
 
 package convnet
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 func init() {
 	if archsimd.X86.AVX512() {
@@ -47,13 +50,25 @@ func dwVector16(t *dwTask, r0, r1 int) int {
 	return n
 }
 
-func load16(s []float32, i int) archsimd.Float32x16 { return archsimd.LoadFloat32x16(s[i : i+16]) }
+// at returns a pointer to s[i]. The kernels below address x, w and y
+// through such pointers, without a bounds check per load: every offset they
+// form is a tap that tapRange keeps inside the image (or a weight, bias or
+// output of the task), and depthwiseDirect checks the slices' lengths against
+// the geometry first. (Checked loads cost a fifth of the time.)
+func at(s []float32, i int) unsafe.Pointer {
+	return unsafe.Add(unsafe.Pointer(unsafe.SliceData(s)), uintptr(i)*4)
+}
+
+// ld loads 16 floats at p; step advances p by n floats.
+func ld(p unsafe.Pointer) archsimd.Float32x16         { return archsimd.LoadFloat32x16Array((*[16]float32)(p)) }
+func step(p unsafe.Pointer, n uintptr) unsafe.Pointer { return unsafe.Add(p, n*4) }
 
 // dwFinish adds the bias and applies the activation (six: 6 in every lane,
 // broadcast once per call of dwVector16: a broadcast from a scalar
-// register per pixel cost as much as the pixel's products).
-func dwFinish(t *dwTask, acc, six archsimd.Float32x16, c0 int) archsimd.Float32x16 {
-	acc = acc.Add(load16(t.bias, c0))
+// register per pixel cost as much as the pixel's products), and stores the
+// 16 outputs at y.
+func dwFinish(t *dwTask, acc, six archsimd.Float32x16, c0 int, y unsafe.Pointer) {
+	acc = acc.Add(ld(at(t.bias, c0)))
 	var zero archsimd.Float32x16
 	switch t.act {
 	case dwReLU:
@@ -61,24 +76,26 @@ func dwFinish(t *dwTask, acc, six archsimd.Float32x16, c0 int) archsimd.Float32x
 	case dwReLU6:
 		acc = acc.Max(zero).Min(six)
 	}
-	return acc
+	acc.StoreArray((*[16]float32)(y))
 }
 
 // dwPixel16 computes the channels [c0, c0+16) of one output pixel: x
 // offset xo and y offset yo include c0.
 func dwPixel16(t *dwTask, six archsimd.Float32x16, dy0, dy1, dx0, dx1, xo, yo, c0 int) {
-	c, k := t.c, t.k
+	c, k := uintptr(t.c), t.k
 	var acc archsimd.Float32x16
 	first := true
 	for dy := dy0; dy < dy1; dy++ {
-		xr, wr := xo+dy*t.wd*c, dy*k*c+c0
-		if t.separable {
-			if dx1 <= dx0 {
-				continue
-			}
-			row := load16(t.x, xr+dx0*c).Mul(load16(t.w, wr+dx0*c))
+		if dx1 <= dx0 {
+			continue
+		}
+		xp := at(t.x, xo+(dy*t.wd+dx0)*t.c)
+		wp := at(t.w, (dy*k+dx0)*t.c+c0)
+		if t.separable { // One term per row: the row's sum.
+			row := ld(xp).Mul(ld(wp))
 			for dx := dx0 + 1; dx < dx1; dx++ {
-				row = row.Add(load16(t.x, xr+dx*c).Mul(load16(t.w, wr+dx*c)))
+				xp, wp = step(xp, c), step(wp, c)
+				row = row.Add(ld(xp).Mul(ld(wp)))
 			}
 			if first {
 				acc, first = row, false
@@ -88,58 +105,62 @@ func dwPixel16(t *dwTask, six archsimd.Float32x16, dy0, dy1, dx0, dx1, xo, yo, c
 			continue
 		}
 		for dx := dx0; dx < dx1; dx++ {
-			v := load16(t.x, xr+dx*c).Mul(load16(t.w, wr+dx*c))
+			v := ld(xp).Mul(ld(wp))
 			if first {
 				acc, first = v, false
 			} else {
 				acc = acc.Add(v)
 			}
+			xp, wp = step(xp, c), step(wp, c)
 		}
 	}
-	dwFinish(t, acc, six, c0).Store(t.y[yo : yo+16])
+	dwFinish(t, acc, six, c0, at(t.y, yo))
 }
 
 // dwQuad16 is dwPixel16 for four adjacent output pixels of a row whose
 // column taps all read inside: each weight is loaded once for the four,
 // and their four sums are independent chains the core runs side by side.
 func dwQuad16(t *dwTask, six archsimd.Float32x16, dy0, dy1, xo, yo, c0 int) {
-	c, k := t.c, t.k
-	ps := t.gw.s * c // input offset from one output pixel to the next
+	c, k := uintptr(t.c), t.k
+	ps := uintptr(t.gw.s) * c // input offset from one output pixel to the next
 	var a0, a1, a2, a3 archsimd.Float32x16
-	first := true
 	for dy := dy0; dy < dy1; dy++ {
-		xr, wr := xo+dy*t.wd*c, dy*k*c+c0
-		w := load16(t.w, wr)
-		r0, r1 := load16(t.x, xr).Mul(w), load16(t.x, xr+ps).Mul(w)
-		r2, r3 := load16(t.x, xr+2*ps).Mul(w), load16(t.x, xr+3*ps).Mul(w)
-		if !t.separable && !first { // Taps in order: each product joins the sums.
+		xp := at(t.x, xo+dy*t.wd*t.c)
+		wp := at(t.w, dy*k*t.c+c0)
+		w := ld(wp)
+		r0, r1 := ld(xp).Mul(w), ld(step(xp, ps)).Mul(w)
+		r2, r3 := ld(step(xp, 2*ps)).Mul(w), ld(step(xp, 3*ps)).Mul(w)
+		if t.separable {
+			// Each row's sum in tap order, then the rows' sums in order.
+			for dx := 1; dx < k; dx++ {
+				xp, wp = step(xp, c), step(wp, c)
+				w := ld(wp)
+				r0, r1 = r0.Add(ld(xp).Mul(w)), r1.Add(ld(step(xp, ps)).Mul(w))
+				r2, r3 = r2.Add(ld(step(xp, 2*ps)).Mul(w)), r3.Add(ld(step(xp, 3*ps)).Mul(w))
+			}
+			if dy == dy0 {
+				a0, a1, a2, a3 = r0, r1, r2, r3
+			} else {
+				a0, a1, a2, a3 = a0.Add(r0), a1.Add(r1), a2.Add(r2), a3.Add(r3)
+			}
+			continue
+		}
+		// Taps in order: each product joins the sums.
+		if dy == dy0 {
+			a0, a1, a2, a3 = r0, r1, r2, r3
+		} else {
 			a0, a1, a2, a3 = a0.Add(r0), a1.Add(r1), a2.Add(r2), a3.Add(r3)
 		}
 		for dx := 1; dx < k; dx++ {
-			i := xr + dx*c
-			w := load16(t.w, wr+dx*c)
-			p0, p1 := load16(t.x, i).Mul(w), load16(t.x, i+ps).Mul(w)
-			p2, p3 := load16(t.x, i+2*ps).Mul(w), load16(t.x, i+3*ps).Mul(w)
-			if t.separable {
-				r0, r1, r2, r3 = r0.Add(p0), r1.Add(p1), r2.Add(p2), r3.Add(p3)
-			} else if first && dx == 1 {
-				a0, a1, a2, a3 = r0.Add(p0), r1.Add(p1), r2.Add(p2), r3.Add(p3)
-			} else {
-				a0, a1, a2, a3 = a0.Add(p0), a1.Add(p1), a2.Add(p2), a3.Add(p3)
-			}
+			xp, wp = step(xp, c), step(wp, c)
+			w := ld(wp)
+			a0, a1 = a0.Add(ld(xp).Mul(w)), a1.Add(ld(step(xp, ps)).Mul(w))
+			a2, a3 = a2.Add(ld(step(xp, 2*ps)).Mul(w)), a3.Add(ld(step(xp, 3*ps)).Mul(w))
 		}
-		switch {
-		case t.separable && first:
-			a0, a1, a2, a3 = r0, r1, r2, r3
-		case t.separable:
-			a0, a1, a2, a3 = a0.Add(r0), a1.Add(r1), a2.Add(r2), a3.Add(r3)
-		case k == 1 && first:
-			a0, a1, a2, a3 = r0, r1, r2, r3
-		}
-		first = false
 	}
-	dwFinish(t, a0, six, c0).Store(t.y[yo : yo+16])
-	dwFinish(t, a1, six, c0).Store(t.y[yo+c : yo+c+16])
-	dwFinish(t, a2, six, c0).Store(t.y[yo+2*c : yo+2*c+16])
-	dwFinish(t, a3, six, c0).Store(t.y[yo+3*c : yo+3*c+16])
+	y := at(t.y, yo)
+	dwFinish(t, a0, six, c0, y)
+	dwFinish(t, a1, six, c0, step(y, c))
+	dwFinish(t, a2, six, c0, step(y, 2*c))
+	dwFinish(t, a3, six, c0, step(y, 3*c))
 }
