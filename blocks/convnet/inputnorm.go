@@ -28,21 +28,19 @@ func (n *InputNorm) check(channels int) error {
 // channels costs 10x more than the whole row.
 func (n *InputNorm) Graph(x *Node) *Node {
 	w, c := x.Shape().Dimensions[2], len(n.Sub)
-	tile := func(v []float32) []float32 {
-		t := make([]float32, 0, w*c)
-		for range w {
-			t = append(t, v...)
-		}
-		return t
-	}
+	subRow, mulRow := n.row(w)
 	g := x.Graph()
-	sub := Const(g, tensors.FromFlatDataAndDimensions(tile(n.Sub), 1, 1, w, c))
-	mul := Const(g, tensors.FromFlatDataAndDimensions(tile(n.Mul), 1, 1, w, c))
+	sub := Const(g, tensors.FromFlatDataAndDimensions(subRow, 1, 1, w, c))
+	mul := Const(g, tensors.FromFlatDataAndDimensions(mulRow, 1, 1, w, c))
 	return Mul(Sub(x, sub), mul)
 }
 
-// apply returns the normalised value of v in channel c.
-func (n *InputNorm) apply(v float32, c int) float32 {
-	d := v - n.Sub[c]
-	return d * n.Mul[c]
+// row returns Sub and Mul tiled over an image row of w pixels: per value of
+// the row, (v − sub[j])·mul[j] normalises it (Graph, and im2colDirect's
+// normalisation in Go).
+func (n *InputNorm) row(w int) (sub, mul []float32) {
+	for range w {
+		sub, mul = append(sub, n.Sub...), append(mul, n.Mul...)
+	}
+	return sub, mul
 }
