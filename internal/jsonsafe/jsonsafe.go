@@ -144,10 +144,11 @@ func tree(v reflect.Value) (any, error) {
 	return v.Interface(), nil
 }
 
-// marshalWith returns the JSON of a json.Marshaler, non-finite floats inside
-// it made null too when its own encoding refused them.
+// marshalWith returns the JSON of a json.Marshaler: its own bytes (a
+// Marshaler whose encoding fails on a NaN inside still fails), null for a nil
+// pointer or interface, as encoding/json writes them.
 func marshalWith(v reflect.Value) (any, error) {
-	if v.Kind() == reflect.Pointer && v.IsNil() {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		return nil, nil
 	}
 	b, err := v.Interface().(json.Marshaler).MarshalJSON()

@@ -63,6 +63,8 @@ type sample struct {
 	When      time.Time          `json:"when"`
 	HTML      string             `json:"html"`
 	Nested    []map[string]any   `json:"nested"`
+	NilMarsh  json.Marshaler     `json:"nil_marsh"`
+	SetMarsh  json.Marshaler     `json:"set_marsh"`
 }
 
 func newSample(f float64) *sample {
@@ -73,7 +75,7 @@ func newSample(f float64) *sample {
 		Slice: []float64{1, f, 2}, Bytes: []byte("hi"), Array: [2]float64{f, 1},
 		Map: map[string]float64{"b": f, "a": 1}, IntMap: map[int]string{2: "x", -1: "y"}, TextMap: map[key]int{{1, 2}: 3},
 		Any: map[string]any{"v": f, "w": []any{f, "s"}}, Ptr: &p, Marshaler: 5, PtrMarsh: ptrMarshaler{1},
-		When: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), HTML: "<a&b>", Nested: []map[string]any{{"z": f}},
+		When: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), HTML: "<a&b>", Nested: []map[string]any{{"z": f}}, SetMarsh: celsius(1),
 	}
 }
 
