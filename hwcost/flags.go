@@ -14,10 +14,12 @@ import (
 type MetricFlags struct {
 	hardware, reference, weights, Params string
 	refResolution                        int
+	fs                                   *flag.FlagSet // Register's, parsed when Metric is called
 }
 
 // Register defines the flags in fs.
 func (f *MetricFlags) Register(fs *flag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.hardware, "hardware", "paper", "comma-separated targets or groups (paper, mnv4, all); valid targets: "+strings.Join(TargetNames(), ", "))
 	fs.StringVar(&f.reference, "reference", DefaultReference, "reference model latencies are normalised to (see `multihw models`)")
 	fs.IntVar(&f.refResolution, "reference-resolution", 0, "input resolution of the reference (default: its own, 224 for mobilenet_v2)")
@@ -27,6 +29,11 @@ func (f *MetricFlags) Register(fs *flag.FlagSet) {
 
 // Metric returns the metric the flags describe.
 func (f *MetricFlags) Metric() (*Metric, error) {
+	if f.fs != nil {
+		if err := flaglist.NotZero(f.fs, "reference-resolution"); err != nil {
+			return nil, err
+		}
+	}
 	ps, refArch, err := LoadBasis(f.Params, f.reference)
 	if err != nil {
 		return nil, err

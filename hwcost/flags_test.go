@@ -34,6 +34,7 @@ func TestMetricFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--reference-resolution", "-1"}, "--reference-resolution must be positive, got -1"},
+		{[]string{"--reference-resolution", "0"}, "--reference-resolution must be positive, got 0"}, // not the default
 		{[]string{"--weights", "x"}, `--weights: "x" is not a number`},
 		{[]string{"--reference", "nosuch"}, "--reference: "},
 	} {

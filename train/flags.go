@@ -41,7 +41,7 @@ var recipeFlagNames = []string{"epochs", "steps", "batch", "lr", "optimizer", "m
 func registerRecipe(fs *flag.FlagSet, r *Recipe, augment *string) {
 	*r = DefaultRecipe()
 	fs.Float64Var(&r.Epochs, "epochs", r.Epochs, "training length in epochs")
-	fs.IntVar(&r.Steps, "steps", 0, "training length in steps (overrides --epochs)")
+	fs.IntVar(&r.Steps, "steps", 0, "training length in steps (overrides --epochs; 0: --epochs)")
 	fs.IntVar(&r.BatchSize, "batch", r.BatchSize, "batch size")
 	fs.Float64Var(&r.LearningRate, "lr", r.LearningRate, "peak learning rate (after the warm-up)")
 	fs.StringVar((*string)(&r.Optimizer), "optimizer", string(r.Optimizer), "optimizer: sgd (Nesterov momentum), rmsprop (TF-style) or adam")

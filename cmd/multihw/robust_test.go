@@ -234,11 +234,42 @@ func TestHostileFlags(t *testing.T) {
 		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--memory-limit", "1KiB"), "above the limit of 1.0 KiB (--memory-limit"},
 		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--augment", "pad=100000"), "augmentation padding must be in [0, 256]"},
 		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--epochs", "1e300", "--steps", "0"), "above the maximum"},
+		// A 0 given for a flag whose 0 stands for "not given" is refused, not
+		// replaced by the default.
+		{[]string{"search", "nb201", "--budget", "0"}, "target cost T0 must be positive, got 0"},
+		{[]string{"search", "nb201", "--budget", "0.5", "--algo", "random", "--max-evaluations", "0"}, "--max-evaluations must be positive, got 0"},
+		{[]string{"search", "--algo", "random", "--supernet", t.TempDir(), "--queries", "0"}, "--queries must be positive, got 0"},
+		{[]string{"search", "rank", "--supernet", t.TempDir(), "--repeated", "0"}, "--repeated must be positive, got 0"},
+		{[]string{"cost", "--model", "multi_avg", "--reference-resolution", "0"}, "--reference-resolution must be positive, got 0"},
+		{[]string{"export", "--checkpoint", "c", "--onnx", filepath.Join(t.TempDir(), "m.onnx"), "--check", "0"}, "--check must be positive, got 0"},
+		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--search-rate", "50"}, "--search-rate is for the estimate of --pilot DIR"},
+		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--pilot", t.TempDir(), "--search-rate", "0"}, "--search-rate must be positive, got 0"},
 	} {
 		code, _, stderr := runAll(t, c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// TestExplicitZeroBeta: --beta 0 (no cost term) is a value, not the
+// reward's default β: the search runs with it.
+func TestExplicitZeroBeta(t *testing.T) {
+	code, stdout, stderr := runAll(t, "search", "nb201", "--budget", "0.5", "--reward", "abs", "--beta", "0", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Reward struct {
+			Kind string   `json:"kind"`
+			Beta *float64 `json:"beta"`
+		} `json:"reward"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Reward.Kind != "abs" || res.Reward.Beta == nil || *res.Reward.Beta != 0 {
+		t.Errorf("reward %+v, want abs with beta 0", res.Reward)
 	}
 }
 

@@ -30,7 +30,7 @@ func runSearch(args []string) error {
 	switch f.Algo {
 	case "tunas":
 	case tunas.AlgoRandom, tunas.AlgoEvolution:
-		bc, err := f.Baseline()
+		bc, err := f.Baseline(fs)
 		if err != nil {
 			return err
 		}

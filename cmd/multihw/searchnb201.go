@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/nb201"
 	"github.com/multihw/multihw/plots"
@@ -36,24 +37,28 @@ func runSearchNB201(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *budget == 0 {
+	given := flaglist.Given(fs)
+	if !given["budget"] {
 		return fmt.Errorf("missing --budget (e.g. --budget 0.5: half the reference's normalised latency)")
 	}
 	if !slices.Contains(nb201.Algorithms, *algo) {
 		return fmt.Errorf("unknown --algo %q (valid: %s)", *algo, strings.Join(nb201.Algorithms, ", "))
 	}
 	r := nb201.Reward(nas.RewardKind(*reward), *budget)
-	if *beta != 0 {
+	if given["beta"] { // 0 is a value: no cost term
 		r.Beta = *beta
 	}
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("--reward/--budget/--beta: %w", err)
 	}
+	cfg, err := sf.Config(fs, r)
+	if err != nil {
+		return err
+	}
 	bn, err := bf.Build(os.Stderr)
 	if err != nil {
 		return err
 	}
-	cfg := sf.Config(r)
 	cfg.Algorithm, cfg.Queries, cfg.Seed = *algo, *queries, *seed
 	res, err := bn.SearchAgainstOptimum(cfg)
 	if err != nil {
@@ -111,7 +116,10 @@ func runSearchNB201Bench(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	search := sf.Config(nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
+	search, err := sf.Config(fs, nas.Reward{Kind: nas.RewardBudget, T0: 1}) // T0 follows each budget
+	if err != nil {
+		return err
+	}
 	cfg, err := stf.Config(search, os.Stderr, "multihw search nb201-bench "+strings.Join(args, " "))
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/nas/study"
 )
 
@@ -31,6 +32,12 @@ func runStudyPlan(args []string) error {
 	}
 	if *dir == "" {
 		return errors.New("study plan needs --dir DIR")
+	}
+	if flaglist.Given(fs)["search-rate"] && *pilot == "" {
+		return errors.New("--search-rate is for the estimate of --pilot DIR")
+	}
+	if err := flaglist.NotZero(fs, "search-rate"); err != nil {
+		return err
 	}
 	cfg, err := f.Config(fs)
 	if err != nil {

@@ -1,11 +1,12 @@
 // Package flaglist parses the comma-separated list values of command-line
-// flags ("0.3,0.5", "1,2", "name=dir,name=dir"), for the packages that bind
-// their configuration to a flag.FlagSet.
+// flags ("0.3,0.5", "1,2", "name=dir,name=dir") and tells which flags were
+// given, for the packages that bind their configuration to a flag.FlagSet.
 package flaglist
 
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -75,4 +76,22 @@ func Given(fs *flag.FlagSet) map[string]bool {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	return set
+}
+
+// NotZero returns an error for the first of the named flags of the parsed fs
+// that was given on the command line with the value 0. These are flags whose
+// zero stands for "not given" (their default is computed elsewhere: from
+// other flags, a checkpoint or a library default), so a 0 the user typed
+// would otherwise be replaced silently by that default.
+func NotZero(fs *flag.FlagSet, names ...string) error {
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if bad != nil || !slices.Contains(names, f.Name) {
+			return
+		}
+		if v, err := strconv.ParseFloat(f.Value.String(), 64); err == nil && v == 0 {
+			bad = fmt.Errorf("--%s must be positive, got %s (leave the flag out for its default: %s)", f.Name, f.Value, f.Usage)
+		}
+	})
+	return bad
 }

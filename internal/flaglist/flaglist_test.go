@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -71,5 +72,36 @@ func TestGiven(t *testing.T) {
 	// -b given with its default value counts; -a left alone does not.
 	if got := Given(fs); !reflect.DeepEqual(got, map[string]bool{"b": true}) {
 		t.Errorf("Given = %v, want only b", got)
+	}
+}
+
+func TestNotZero(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		bad  string // the flag named in the error; "" for none
+	}{
+		{nil, ""}, // nothing given: the defaults apply
+		{[]string{"-n", "3"}, ""},
+		{[]string{"-x", "0.5"}, ""},
+		{[]string{"-free", "0"}, ""}, // not one of the named flags: 0 is a value
+		{[]string{"-n", "0"}, "--n"},
+		{[]string{"-x", "0.0"}, "--x"},
+		{[]string{"-x", "-0"}, "--x"},
+		{[]string{"-n", "2", "-x", "0"}, "--x"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.Int("n", 0, "count (default: computed)")
+		fs.Float64("x", 0, "rate (default: computed)")
+		fs.Int("free", 0, "0 means none")
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		err := NotZero(fs, "n", "x")
+		switch {
+		case tc.bad == "" && err != nil:
+			t.Errorf("%v: unexpected error %v", tc.args, err)
+		case tc.bad != "" && (err == nil || !strings.Contains(err.Error(), tc.bad+" must be positive")):
+			t.Errorf("%v: error %v, want one naming %s", tc.args, err, tc.bad)
+		}
 	}
 }

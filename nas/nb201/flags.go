@@ -79,8 +79,12 @@ func (s *SearchFlags) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&s.costByQuery, "cost-by-query", false, "budget reward: a cell's cost is revealed only by its query (default: known without one, as from a latency table or cost model, so cells over the budget are skipped before they are looked up)")
 }
 
-// Config is the search configuration of the flags with reward r.
-func (s *SearchFlags) Config(r nas.Reward) SearchConfig {
+// Config is the search configuration of the flags of the parsed fs with
+// reward r.
+func (s *SearchFlags) Config(fs *flag.FlagSet, r nas.Reward) (SearchConfig, error) {
+	if err := flaglist.NotZero(fs, "max-evaluations"); err != nil {
+		return SearchConfig{}, err
+	}
 	cfg := SearchConfig{
 		Reward:         r,
 		Evolution:      nas.EvolutionConfig{Population: s.population, Sample: s.sample, Retries: s.retries, RemoveWorst: !s.keepOldest},
@@ -91,7 +95,7 @@ func (s *SearchFlags) Config(r nas.Reward) SearchConfig {
 	if r.Kind == nas.RewardBudget {
 		cfg.Guide = nas.Reward{Kind: nas.RewardMnasHard, T0: r.T0, Beta: s.guideBeta}
 	}
-	return cfg
+	return cfg, nil
 }
 
 // StudyFlags bind the success-rate study to the command-line flags of

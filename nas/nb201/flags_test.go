@@ -16,7 +16,10 @@ func TestSearchFlags(t *testing.T) {
 	if err := fs.Parse([]string{"--population", "12", "--aging=false", "--guide-beta", "-0.3"}); err != nil {
 		t.Fatal(err)
 	}
-	c := s.Config(nas.Reward{Kind: nas.RewardBudget, T0: 0.4})
+	c, err := s.Config(fs, nas.Reward{Kind: nas.RewardBudget, T0: 0.4})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if c.Evolution.Population != 12 || !c.Evolution.RemoveWorst || c.ReinforceLR != DefaultReinforceLR {
 		t.Errorf("Config() = %+v", c)
 	}
@@ -24,8 +27,18 @@ func TestSearchFlags(t *testing.T) {
 	if want := (nas.Reward{Kind: nas.RewardMnasHard, T0: 0.4, Beta: -0.3}); c.Guide != want {
 		t.Errorf("guide %+v, want %+v", c.Guide, want)
 	}
-	if c := s.Config(nas.Reward{Kind: nas.RewardAbs, T0: 0.4}); c.Guide != (nas.Reward{}) {
+	if c, _ := s.Config(fs, nas.Reward{Kind: nas.RewardAbs, T0: 0.4}); c.Guide != (nas.Reward{}) {
 		t.Errorf("abs reward: guide %+v, want none", c.Guide)
+	}
+	// --max-evaluations 0 would silently mean its default (20 × queries).
+	fs = flag.NewFlagSet("nb201", flag.ContinueOnError)
+	s = SearchFlags{}
+	s.Register(fs)
+	if err := fs.Parse([]string{"--max-evaluations", "0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Config(fs, nas.Reward{Kind: nas.RewardAbs, T0: 0.4}); err == nil {
+		t.Error("--max-evaluations 0: no error")
 	}
 }
 

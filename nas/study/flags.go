@@ -46,7 +46,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.searchWidth, "search-width", d.Search.WidthFactor, "proxy width factor of the supernet")
 	fs.Float64Var(&f.trainWidth, "train-width", 0, "proxy width factor of the retraining (default: --search-width, as the ranking study)")
 	fs.Float64Var(&f.epochs, "epochs", d.Recipe.Epochs, "retraining epochs (train.DefaultRecipe otherwise)")
-	fs.IntVar(&f.trainSteps, "train-steps", 0, "retraining steps (overrides --epochs)")
+	fs.IntVar(&f.trainSteps, "train-steps", 0, "retraining steps (overrides --epochs; 0: --epochs)")
 	fs.IntVar(&f.seeds, "train-seeds", len(d.TrainSeeds), "retraining seeds of every architecture (1..K)")
 	fs.Float64Var(&f.z, "z", d.Rules.Z, "decision rule: differences beyond Z standard errors are resolved")
 	fs.Float64Var(&f.costProbability, "cost-probability", d.Rules.CostProbability, "decision rule: a latency ordering holding in this fraction of the cost draws is resolved")

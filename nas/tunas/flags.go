@@ -125,11 +125,14 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 }
 
 // Baseline is the configuration of --algo random|evolution over the
-// finished search in --supernet.
-func (f *Flags) Baseline() (BaselineConfig, error) {
+// finished search in --supernet, from the flags of the parsed fs.
+func (f *Flags) Baseline(fs *flag.FlagSet) (BaselineConfig, error) {
 	bc := DefaultBaseline(f.Algo)
 	if f.Supernet == "" {
 		return bc, fmt.Errorf("--algo %s needs --supernet DIR (the output directory of a finished search)", f.Algo)
+	}
+	if err := flaglist.NotZero(fs, "queries", "eval-batches"); err != nil {
+		return bc, err
 	}
 	bc.Queries, bc.EvalBatches, bc.Seed = f.queries, f.evalBatches, f.seed
 	bc.Evolution.Population, bc.Evolution.Sample = f.population, f.tournament
@@ -158,7 +161,7 @@ func (f *RankFlags) Register(fs *flag.FlagSet) {
 	fs.IntVar(&f.repeated, "repeated", 0, "architectures trained with every seed (default: a third of --archs, at least 4)")
 	fs.Float64Var(&f.band, "band", def.Band, "cost band |T/T0 - 1| <= B of the in-band random architectures and of τ inside the band")
 	fs.Float64Var(&f.epochs, "epochs", def.Recipe.Epochs, "stand-alone training epochs (train.DefaultRecipe)")
-	fs.IntVar(&f.steps, "steps", 0, "stand-alone training steps (overrides --epochs)")
+	fs.IntVar(&f.steps, "steps", 0, "stand-alone training steps (overrides --epochs; 0: --epochs)")
 	fs.Uint64Var(&f.seed, "seed", def.Seed, "seed of the random architectures and of the bootstrap")
 	fs.StringVar(&f.Out, "out", "", "output directory (default: SUPERNET/rank); rerun the same command to resume")
 	fs.BoolVar(&f.quick, "quick", false, "smoke run: 4 architectures, 2 seeds each, 40 training steps")
@@ -172,6 +175,9 @@ func (f *RankFlags) Config(fs *flag.FlagSet) (RankConfig, error) {
 	cfg := DefaultRank()
 	if f.Supernet == "" {
 		return cfg, fmt.Errorf("search rank needs --supernet DIR (the output directory of a finished search)")
+	}
+	if err := flaglist.NotZero(fs, "repeated"); err != nil {
+		return cfg, err
 	}
 	if f.quick {
 		cfg = cfg.Quick()

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -77,12 +78,20 @@ func TestFlagsErrors(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
 	}
-	f, _ := parseFlags(t, "--algo", AlgoRandom)
-	if _, err := f.Baseline(); err == nil {
+	f, fs := parseFlags(t, "--algo", AlgoRandom)
+	if _, err := f.Baseline(fs); err == nil {
 		t.Error("a baseline without --supernet: no error")
 	}
-	f, _ = parseFlags(t, "--algo", AlgoEvolution, "--supernet", "d", "--queries", "7", "--population", "9")
-	if bc, err := f.Baseline(); err != nil || bc.Algo != AlgoEvolution || bc.Queries != 7 || bc.Evolution.Population != 9 {
+	// 0 stands for the defaults (an equal budget, the controller's batches):
+	// given, it would be replaced silently.
+	for _, name := range []string{"--queries", "--eval-batches"} {
+		f, fs = parseFlags(t, "--algo", AlgoRandom, "--supernet", "d", name, "0")
+		if _, err := f.Baseline(fs); err == nil || !strings.Contains(err.Error(), name+" must be positive") {
+			t.Errorf("%s 0: error %v", name, err)
+		}
+	}
+	f, fs = parseFlags(t, "--algo", AlgoEvolution, "--supernet", "d", "--queries", "7", "--population", "9")
+	if bc, err := f.Baseline(fs); err != nil || bc.Algo != AlgoEvolution || bc.Queries != 7 || bc.Evolution.Population != 9 {
 		t.Errorf("Baseline() = %+v, %v", bc, err)
 	}
 }

@@ -34,6 +34,9 @@ func (f *Flags) Options(fs *flag.FlagSet) (Options, error) {
 		return Options{}, fmt.Errorf("missing --checkpoint or --onnx")
 	}
 	opts := Options{CheckImages: f.check, Lowered: f.lowered}
+	if err := flaglist.NotZero(fs, "check"); err != nil { // the export is always checked
+		return opts, err
+	}
 	switch {
 	case f.check < 0:
 		return opts, fmt.Errorf("--check must be >= 0, got %d", f.check)
