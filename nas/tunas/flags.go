@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/multihw/multihw/blocks"
@@ -74,6 +75,8 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 	switch {
 	case f.Supernet != "":
 		return cfg, fmt.Errorf("--supernet is for --algo random|evolution")
+	case f.set["queries"] || f.set["eval-batches"] || f.set["population"] || f.set["tournament"]:
+		return cfg, fmt.Errorf("--queries, --eval-batches, --population and --tournament are for --algo random|evolution")
 	case f.Resume && f.Out == "":
 		return cfg, fmt.Errorf("--resume needs --out DIR")
 	case f.Overwrite && f.Out == "":
@@ -124,6 +127,26 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// baselineFlags are the flags of a baseline over a finished search (with
+// the command's own: --json, --memory-limit); the search's other flags
+// configure a search and mean nothing to a baseline.
+var baselineFlags = []string{"algo", "supernet", "queries", "eval-batches", "population", "tournament", "seed", "json", "memory-limit"}
+
+// onlyFlags returns an error naming the first flag given in fs that is not
+// one of names: what does describes the run it would not apply to.
+func onlyFlags(fs *flag.FlagSet, what string, names ...string) error {
+	var bad string
+	fs.Visit(func(fl *flag.Flag) {
+		if bad == "" && !slices.Contains(names, fl.Name) {
+			bad = fl.Name
+		}
+	})
+	if bad != "" {
+		return fmt.Errorf("--%s does not apply to %s", bad, what)
+	}
+	return nil
+}
+
 // Baseline is the configuration of --algo random|evolution over the
 // finished search in --supernet, from the flags of the parsed fs.
 func (f *Flags) Baseline(fs *flag.FlagSet) (BaselineConfig, error) {
@@ -133,6 +156,12 @@ func (f *Flags) Baseline(fs *flag.FlagSet) (BaselineConfig, error) {
 	}
 	if err := flaglist.NotZero(fs, "queries", "eval-batches"); err != nil {
 		return bc, err
+	}
+	if err := onlyFlags(fs, "a baseline, which takes the search's settings from --supernet", baselineFlags...); err != nil {
+		return bc, err
+	}
+	if set := flaglist.Given(fs); f.Algo == AlgoRandom && (set["population"] || set["tournament"]) {
+		return bc, fmt.Errorf("--population and --tournament are for --algo evolution")
 	}
 	bc.Queries, bc.EvalBatches, bc.Seed = f.queries, f.evalBatches, f.seed
 	bc.Evolution.Population, bc.Evolution.Sample = f.population, f.tournament

@@ -90,7 +90,27 @@ func TestFlagsErrors(t *testing.T) {
 			t.Errorf("%s 0: error %v", name, err)
 		}
 	}
-	f, fs = parseFlags(t, "--algo", AlgoEvolution, "--supernet", "d", "--queries", "7", "--population", "9")
+	// A flag of the other kind of run would be ignored: refused.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--algo", AlgoRandom, "--supernet", "d", "--steps", "100"}, "--steps does not apply to a baseline"},
+		{[]string{"--algo", AlgoEvolution, "--supernet", "d", "--t0", "0.5"}, "--t0 does not apply to a baseline"},
+		{[]string{"--algo", AlgoRandom, "--supernet", "d", "--population", "9"}, "--population and --tournament are for --algo evolution"},
+	} {
+		f, fs = parseFlags(t, tc.args...)
+		if _, err := f.Baseline(fs); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	for _, name := range []string{"--queries", "--eval-batches", "--population", "--tournament"} {
+		f, fs = parseFlags(t, name, "3")
+		if _, err := f.Config(fs); err == nil || !strings.HasSuffix(err.Error(), "are for --algo random|evolution") {
+			t.Errorf("search with %s: error %v", name, err)
+		}
+	}
+	f, fs = parseFlags(t, "--algo", AlgoEvolution, "--supernet", "d", "--queries", "7", "--population", "9", "--seed", "3", "--json")
 	if bc, err := f.Baseline(fs); err != nil || bc.Algo != AlgoEvolution || bc.Queries != 7 || bc.Evolution.Population != 9 {
 		t.Errorf("Baseline() = %+v, %v", bc, err)
 	}
