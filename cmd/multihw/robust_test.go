@@ -243,6 +243,11 @@ func TestHostileFlags(t *testing.T) {
 		{[]string{"cost", "--model", "multi_avg", "--reference-resolution", "0"}, "--reference-resolution must be positive, got 0"},
 		{[]string{"export", "--checkpoint", "c", "--onnx", filepath.Join(t.TempDir(), "m.onnx"), "--check", "0"}, "--check must be positive, got 0"},
 		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--search-rate", "50"}, "--search-rate is for the estimate of --pilot DIR"},
+		// A flag the chosen algorithm or reward would ignore is refused.
+		{[]string{"search", "nb201", "--budget", "0.5", "--queries", "5"}, "--queries is for the non-exhaustive algorithms (--algo exhaustive"},
+		{[]string{"search", "nb201", "--budget", "0.5", "--algo", "random", "--population", "5"}, "--population is for --algo evolution"},
+		{[]string{"search", "nb201", "--budget", "0.5", "--beta", "-0.5"}, "--beta is for the rewards with a cost term"},
+		{[]string{"search", "nb201", "--budget", "0.5", "--reward", "abs", "--cost-by-query"}, "--cost-by-query is for --reward budget"},
 		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--pilot", t.TempDir(), "--search-rate", "0"}, "--search-rate must be positive, got 0"},
 	} {
 		code, _, stderr := runAll(t, c.args...)

@@ -44,6 +44,9 @@ func runSearchNB201(args []string) error {
 	if !slices.Contains(nb201.Algorithms, *algo) {
 		return fmt.Errorf("unknown --algo %q (valid: %s)", *algo, strings.Join(nb201.Algorithms, ", "))
 	}
+	if err := nb201FlagsApply(given, *algo, nas.RewardKind(*reward)); err != nil {
+		return err
+	}
 	r := nb201.Reward(nas.RewardKind(*reward), *budget)
 	if given["beta"] { // 0 is a value: no cost term
 		r.Beta = *beta
@@ -65,6 +68,29 @@ func runSearchNB201(args []string) error {
 		return err
 	}
 	return emit(*asJSON, res, res.Summary)
+}
+
+// nb201FlagsApply returns an error for the first flag given (set) that the
+// algorithm or the reward kind would ignore.
+func nb201FlagsApply(set map[string]bool, algo string, reward nas.RewardKind) error {
+	for _, c := range []struct {
+		flags   []string
+		applies bool
+		what    string
+	}{
+		{[]string{"population", "sample", "retries", "aging"}, algo == nb201.AlgoEvolution, "--algo evolution"},
+		{[]string{"lr"}, algo == nb201.AlgoReinforce, "--algo reinforce"},
+		{[]string{"queries", "max-evaluations", "seed"}, algo != nb201.AlgoExhaustive, "the non-exhaustive algorithms"},
+		{[]string{"guide-beta", "cost-by-query"}, reward == nas.RewardBudget, "--reward budget"},
+		{[]string{"beta"}, reward != nas.RewardBudget, "the rewards with a cost term (abs, mnas, mnas_hard)"},
+	} {
+		for _, name := range c.flags {
+			if set[name] && !c.applies {
+				return fmt.Errorf("--%s is for %s (--algo %s, --reward %s)", name, c.what, algo, reward)
+			}
+		}
+	}
+	return nil
 }
 
 func runSearchNB201Compare(args []string) error {
