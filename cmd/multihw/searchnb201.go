@@ -146,7 +146,7 @@ func runSearchNB201Bench(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := stf.Config(search, os.Stderr, "multihw search nb201-bench "+strings.Join(args, " "))
+	cfg, err := stf.Config(fs, search, os.Stderr, "multihw search nb201-bench "+strings.Join(args, " "))
 	if err != nil {
 		return err
 	}

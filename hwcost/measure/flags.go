@@ -8,6 +8,7 @@ import (
 
 	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/flaglist"
 )
 
 // Flags bind a Job to the command-line flags of `multihw cost measure` (all
@@ -17,6 +18,7 @@ type Flags struct {
 	Job                          Job
 	backend, table, report, stat string
 	Segments                     bool
+	fs                           *flag.FlagSet // Register's, parsed when Prepare runs
 }
 
 // Register defines the flags in fs; command is the command line quoted in
@@ -24,6 +26,7 @@ type Flags struct {
 func (f *Flags) Register(fs *flag.FlagSet, command string) {
 	j := &f.Job
 	*j = Job{Command: command, Progress: os.Stderr}
+	f.fs = fs
 	fs.StringVar(&f.backend, "backend", "", "gomlx backend configuration (go, go:parallelism=2, onnx, xla:cpu; default $"+backend.EnvVar+" or go)")
 	fs.StringVar(&f.table, "table", "", "latency table file (default $"+EnvTable+" or ~/.cache/multihw/local-<backend>.json, the file that cost --hardware local reads)")
 	fs.IntVar(&j.Runs, "runs", DefaultRuns, "timed runs per graph (at least 10 recommended; the median, p10 and spread are reported)")
@@ -43,6 +46,9 @@ func (f *Flags) Prepare(af *blocks.ArchFlags) error {
 	j := &f.Job
 	if err := j.Validate(); err != nil {
 		return err
+	}
+	if set := flaglist.Given(f.fs); !j.Check && (set["report"] || set["tolerance"]) {
+		return fmt.Errorf("--report and --tolerance are for --check")
 	}
 	if j.Check && af.Given() {
 		return fmt.Errorf("--check measures its own models (%s): leave out --model and --spec", strings.Join(CheckModels, ", "))

@@ -122,9 +122,17 @@ func (f *StudyFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.compare, "compare", "0.3,0.5", "budgets of the comparison tables in --report")
 }
 
-// Config is the study the flags describe, its searches configured by search
-// (their T0 follows each budget); command is quoted in the report.
-func (f *StudyFlags) Config(search SearchConfig, progress io.Writer, command string) (StudyConfig, error) {
+// Config is the study the flags of the parsed fs describe, its searches
+// configured by search (their T0 follows each budget); command is quoted in
+// the report.
+func (f *StudyFlags) Config(fs *flag.FlagSet, search SearchConfig, progress io.Writer, command string) (StudyConfig, error) {
+	set := flaglist.Given(fs)
+	if set["compare"] && f.Report == "" {
+		return StudyConfig{}, fmt.Errorf("--compare is for the tables of --report FILE")
+	}
+	if set["more-offset"] && f.more == 0 {
+		return StudyConfig{}, fmt.Errorf("--more-offset is for --more-seeds N")
+	}
 	bl, err := flaglist.Floats(f.budgets)
 	if err != nil || len(bl) == 0 {
 		return StudyConfig{}, fmt.Errorf("--budgets: %v", flaglist.OrEmpty(err))

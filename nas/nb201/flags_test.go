@@ -57,24 +57,28 @@ func TestBenchFlagsWeights(t *testing.T) {
 }
 
 func TestStudyFlags(t *testing.T) {
-	parse := func(args ...string) *StudyFlags {
+	config := func(search SearchConfig, command string, args ...string) (StudyConfig, error) {
 		fs := flag.NewFlagSet("nb201", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
 		var f StudyFlags
 		f.Register(fs)
 		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
 		}
-		return &f
+		return f.Config(fs, search, nil, command)
 	}
-	c, err := parse("--budgets", "0.4, 0.6", "--algos", "random", "--more-seeds", "3").Config(SearchConfig{Queries: 1}, nil, "cmd")
+	c, err := config(SearchConfig{Queries: 1}, "cmd", "--budgets", "0.4, 0.6", "--algos", "random", "--more-seeds", "3")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Rates.Budgets) != 2 || c.Rates.Budgets[1] != 0.6 || len(c.Rates.Algorithms) != 1 || c.MoreSeeds != 3 || c.MoreOffset != 2000 || c.WithReport || c.Command != "cmd" {
 		t.Errorf("Config() = %+v", c)
 	}
-	for _, args := range [][]string{{"--budgets", ","}, {"--budgets", "x"}, {"--report", "r.md", "--compare", ""}} {
-		if _, err := parse(args...).Config(SearchConfig{}, nil, ""); err == nil {
+	// Bad lists, and flags that would be ignored (--compare without a
+	// report, --more-offset without more seeds).
+	for _, args := range [][]string{{"--budgets", ","}, {"--budgets", "x"}, {"--report", "r.md", "--compare", ""},
+		{"--compare", "0.3"}, {"--more-offset", "5"}} {
+		if _, err := config(SearchConfig{}, "", args...); err == nil {
 			t.Errorf("%v: no error", args)
 		}
 	}
