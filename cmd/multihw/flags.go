@@ -60,8 +60,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 			return fmt.Errorf("--%s: %w", memoryLimitFlag, err)
 		}
 		memlimit.SetLimit(n)
+		return nil
 	}
-	return nil
+	return memlimit.CheckEnv() // the limit when no flag is given
 }
 
 // interruptible returns a context cancelled by an interrupt or SIGTERM: long

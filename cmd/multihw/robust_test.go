@@ -257,6 +257,19 @@ func TestHostileFlags(t *testing.T) {
 	}
 }
 
+// TestMemoryLimitEnv: a malformed $MULTIHW_MEMORY_LIMIT stops a command
+// (it was ignored: the machine's limit applied); --memory-limit, which takes
+// precedence, is used without reading it.
+func TestMemoryLimitEnv(t *testing.T) {
+	t.Setenv("MULTIHW_MEMORY_LIMIT", "lots")
+	if code, _, stderr := runAll(t, "arch", "--model", "multi_avg"); code == 0 || !strings.Contains(stderr, `$MULTIHW_MEMORY_LIMIT: bad memory size "lots"`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runAll(t, "arch", "--model", "multi_avg", "--memory-limit", "8GiB"); code != 0 {
+		t.Errorf("with --memory-limit: exit %d, stderr %q", code, stderr)
+	}
+}
+
 // TestExplicitZeroBeta: --beta 0 (no cost term) is a value, not the
 // reward's default β: the search runs with it.
 func TestExplicitZeroBeta(t *testing.T) {

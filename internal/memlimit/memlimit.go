@@ -38,18 +38,34 @@ var (
 // SetLimit sets the limit in bytes (0 restores the default).
 func SetLimit(bytes int64) { explicit.Store(max(bytes, 0)) }
 
-// Limit returns the limit in bytes and where it comes from.
+// Limit returns the limit in bytes and where it comes from. A malformed
+// MULTIHW_MEMORY_LIMIT (CheckEnv's error) leaves the machine's limit, and
+// the "where" says so.
 func Limit() (int64, string) {
 	if n := explicit.Load(); n > 0 {
 		return n, "--memory-limit"
 	}
+	bad := ""
 	if s := os.Getenv(Env); s != "" {
 		if n, err := ParseSize(s); err == nil && n > 0 {
 			return n, Env
 		}
+		bad = fmt.Sprintf("; %s=%q is not a size and was ignored", Env, s)
 	}
 	defaultOnce.Do(func() { defaultLimit, defaultWhy = machineLimit() })
-	return defaultLimit, defaultWhy
+	return defaultLimit, defaultWhy + bad
+}
+
+// CheckEnv returns an error if MULTIHW_MEMORY_LIMIT is set to something
+// ParseSize rejects (commands refuse to start with it rather than use
+// another limit than the one asked for).
+func CheckEnv() error {
+	if s := os.Getenv(Env); s != "" {
+		if _, err := ParseSize(s); err != nil {
+			return fmt.Errorf("$%s: %w", Env, err)
+		}
+	}
+	return nil
 }
 
 // machineLimit is 90% of the machine's (or the cgroup's) memory.

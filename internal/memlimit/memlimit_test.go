@@ -49,6 +49,18 @@ func TestCheckAndLimit(t *testing.T) {
 	if n, _ := Limit(); n < 64<<20 {
 		t.Errorf("machine default %d is implausibly small", n)
 	}
+	if err := CheckEnv(); err != nil {
+		t.Errorf("unset: %v", err)
+	}
+	// A malformed value: CheckEnv refuses it; Limit keeps the machine's and
+	// says the value was ignored.
+	t.Setenv(Env, "lots")
+	if err := CheckEnv(); err == nil || !strings.Contains(err.Error(), `$MULTIHW_MEMORY_LIMIT: bad memory size "lots"`) {
+		t.Errorf("CheckEnv: %v", err)
+	}
+	if n, src := Limit(); n < 64<<20 || !strings.Contains(src, `MULTIHW_MEMORY_LIMIT="lots" is not a size and was ignored`) {
+		t.Errorf("Limit: %d from %q", n, src)
+	}
 }
 
 // TestReadFile: a device, a directory and a file above the size bound are
