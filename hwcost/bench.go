@@ -69,11 +69,16 @@ var (
 // BenchArch returns the network of row i of a benchmark table: the
 // NAS-Bench-201 network (CIFAR-10 setting) of its cell, or the FBNet network
 // (HW-NAS-Bench CIFAR-100 setting) of its architecture.
-func BenchArch(d *devicedata.Data, i int) *blocks.Arch {
-	if d.NB201 != nil {
-		return blocks.NB201Network(d.NB201.Cell(i), blocks.NB201CIFAR10)
+func BenchArch(d *devicedata.Data, i int) (*blocks.Arch, error) {
+	switch {
+	case d == nil || (d.NB201 == nil && d.FBNet == nil):
+		return nil, fmt.Errorf("benchmark table is nil or holds no networks")
+	case i < 0 || i >= d.Table().Len():
+		return nil, fmt.Errorf("%s: row %d out of range [0, %d)", d.Table().Source(), i, d.Table().Len())
+	case d.NB201 != nil:
+		return blocks.NB201Network(d.NB201.Cell(i), blocks.NB201CIFAR10), nil
 	}
-	return blocks.FBNetNetwork(d.FBNet.Arch(i), blocks.FBNetCIFAR100)
+	return blocks.FBNetNetwork(d.FBNet.Arch(i), blocks.FBNetCIFAR100), nil
 }
 
 // loadBench opens a benchmark table (embedded name or path) and compiles its
@@ -93,7 +98,9 @@ func loadBench(name string) (*benchTable, error) {
 	ans := make([]*blocks.Analysis, n)
 	bt := &benchTable{data: d, macs: make([]float64, n)}
 	for i := range n {
-		archs[i] = BenchArch(d, i)
+		if archs[i], err = BenchArch(d, i); err != nil {
+			return nil, err
+		}
 		if ans[i], err = blocks.Analyze(archs[i], 0); err != nil {
 			return nil, fmt.Errorf("%s row %d: %w", name, i, err)
 		}

@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/multihw/multihw/blocks"
@@ -60,7 +61,11 @@ func TestOverlapCostPaths(t *testing.T) {
 	}
 	archs := []*blocks.Arch{mustModel(t, "mobilenet_v2")}
 	for i := range 40 {
-		archs = append(archs, BenchArch(d, i))
+		a, err := BenchArch(d, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, a)
 	}
 	ans := make([]*blocks.Analysis, len(archs))
 	for i, a := range archs {
@@ -144,7 +149,10 @@ func TestFitSpeedOverlap(t *testing.T) {
 	var archs []*blocks.Arch
 	var ans []*blocks.Analysis
 	for i := 100; len(archs) < 20; i++ {
-		a := BenchArch(d, i)
+		a, err := BenchArch(d, i)
+		if err != nil {
+			t.Fatal(err)
+		}
 		an, err := blocks.Analyze(a, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -179,5 +187,25 @@ func TestFitSpeedOverlap(t *testing.T) {
 		if math.Abs(got.FixedOverheadMs/1.7-1) > 1e-3 || math.Abs(got.PeakGMACs*2.5/start.PeakGMACs-1) > 1e-3 {
 			t.Errorf("fixed overhead %g ms (want 1.7), peak %g (want %g)", got.FixedOverheadMs, got.PeakGMACs, start.PeakGMACs/2.5)
 		}
+	}
+}
+
+// TestBenchArchBadRow: a row outside the table or no table is an error.
+func TestBenchArchBadRow(t *testing.T) {
+	d, err := devicedata.Open(devicedata.NameBRPNAS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := d.Table().Len()
+	if a, err := BenchArch(d, n-1); err != nil || a == nil {
+		t.Errorf("last row: %v", err)
+	}
+	for _, i := range []int{-1, n} {
+		if _, err := BenchArch(d, i); err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("row %d: %v", i, err)
+		}
+	}
+	if _, err := BenchArch(nil, 0); err == nil {
+		t.Error("nil table: no error")
 	}
 }

@@ -145,7 +145,11 @@ func Resolution(y []float64) float64 {
 // decides. Like RoundingCeiling it draws the true latencies uniform within
 // their step (seed 1) and returns, over the draws, the share in which
 // Spearman(a) < Spearman(b) and the mean of Spearman(a) − Spearman(b).
+// Both are NaN (undefined) without draws or when a, b and y differ in length.
 func RoundingOrder(a, b, y []float64, step float64, draws int) (pWorse, meanDiff float64) {
+	if draws < 1 || len(a) != len(y) || len(b) != len(y) {
+		return math.NaN(), math.NaN()
+	}
 	rng := rand.New(rand.NewPCG(1, 0xce11))
 	x := make([]float64, len(y))
 	for range draws {

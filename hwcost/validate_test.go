@@ -34,6 +34,12 @@ func TestRoundingOrder(t *testing.T) {
 	if p, d := RoundingOrder(rev, y, y, 0.1, 200); p != 1 || math.Abs(d+2) > 1e-12 {
 		t.Errorf("reversed vs exact: P(worse) %g, Δρ %g; want 1, −2", p, d)
 	}
+	if p, d := RoundingOrder(rev, y[1:], y, 0.1, 200); !math.IsNaN(p) || !math.IsNaN(d) {
+		t.Errorf("lengths differ: %g, %g, want NaN", p, d)
+	}
+	if p, _ := RoundingOrder(rev, y, y, 0.1, 0); !math.IsNaN(p) {
+		t.Errorf("no draws: %g, want NaN", p)
+	}
 	// Three rows tied at 1 ms: two predictors that order them oppositely
 	// (and agree on the fourth) are exchangeable under the rounding, so
 	// neither is worse beyond it: mean difference near 0, P(worse) far from

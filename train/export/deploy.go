@@ -146,6 +146,9 @@ func DeployModel(arch *blocks.Arch, in train.DatasetInfo, w Weights, opset int) 
 // DeployBytes is DeployModel of checkpoint c's trained architecture and
 // weights, serialised.
 func DeployBytes(c *train.Checkpoint, opset int) ([]byte, error) {
+	if c == nil {
+		return nil, fmt.Errorf("export: checkpoint is nil")
+	}
 	m, err := DeployModel(c.TrainArch, c.Dataset, CheckpointWeights(c), opset)
 	if err != nil {
 		return nil, err

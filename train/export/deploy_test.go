@@ -471,6 +471,9 @@ func TestDeployBadWeights(t *testing.T) {
 			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
+	if _, err := DeployBytes(nil, DefaultOpset); err == nil || !strings.Contains(err.Error(), "checkpoint is nil") {
+		t.Errorf("nil checkpoint: %v", err)
+	}
 	info := n.info
 	info.Channels = 3
 	if _, err := DeployModel(a, info, n.weights, DefaultOpset); err == nil || !strings.Contains(err.Error(), "do not fit") {
