@@ -34,10 +34,14 @@ type LatencyTableRow struct {
 // Table evaluates archs under m and returns their latency table.
 func (m *Metric) Table(archs ...*blocks.Arch) (*LatencyTable, error) {
 	t := &LatencyTable{Reference: m.Reference(), Targets: m.TargetNames(), ReferenceMs: m.ReferenceLatencies()}
-	for _, a := range archs {
+	for i, a := range archs {
 		res, err := m.Evaluate(a)
 		if err != nil {
-			return nil, fmt.Errorf("latency table: %s: %w", a.Name, err)
+			name := fmt.Sprintf("architecture %d", i)
+			if a != nil {
+				name = a.Name
+			}
+			return nil, fmt.Errorf("latency table: %s: %w", name, err)
 		}
 		row := LatencyTableRow{Model: a.Name, MACs: res.MACs, Params: res.Params, Avg: res.Avg, Max: res.Max}
 		for _, n := range t.Targets {

@@ -175,7 +175,8 @@ type Scores struct {
 // TargetNames returns the metric's targets in order.
 func (m *Metric) TargetNames() []string { return append([]string(nil), m.names...) }
 
-// Target returns the i-th target.
+// Target returns the i-th target (0 <= i < NumTargets(); like an index, it
+// panics outside that range).
 func (m *Metric) Target(i int) Target { return m.targets[i] }
 
 // NumTargets returns the number of targets.

@@ -106,7 +106,8 @@ func (t *Table) Metric() *Metric { return t.m }
 // Positions returns the number of positions.
 func (t *Table) Positions() int { return len(t.nopts) }
 
-// Options returns the number of options at position p.
+// Options returns the number of options at position p (0 <= p <
+// Positions(); like an index, it panics outside that range).
 func (t *Table) Options(p int) int { return t.nopts[p] }
 
 // BufLen is the length of the buffer Evaluate needs.

@@ -23,6 +23,9 @@ func TestLatencyTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := m.Table(v2, nil); err == nil || !strings.Contains(err.Error(), "architecture 1: architecture is nil") {
+		t.Errorf("nil architecture: %v", err)
+	}
 	ref := tbl.Row("mobilenet_v2")
 	for i, v := range ref.Normalized {
 		if v != 1 {

@@ -91,9 +91,36 @@ func randomPoint(rng *rand.Rand, sizes []int) Point {
 	return p
 }
 
+// checkSearch validates what every algorithm is given: the reward, a
+// problem whose decisions each have at least one option, a positive number of
+// queries and a random source.
+func checkSearch(prob Problem, r Reward, queries int, rng *rand.Rand) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case prob == nil:
+		return fmt.Errorf("search: problem is nil")
+	case rng == nil:
+		return fmt.Errorf("search: random source is nil")
+	case queries < 1:
+		return fmt.Errorf("search: queries must be positive, got %d", queries)
+	}
+	sizes := prob.Sizes()
+	if len(sizes) == 0 {
+		return fmt.Errorf("search: the problem has no decisions")
+	}
+	for d, n := range sizes {
+		if n < 1 {
+			return fmt.Errorf("search: decision %d has %d options, want at least 1", d, n)
+		}
+	}
+	return nil
+}
+
 // RandomSearch evaluates queries uniformly random points.
 func RandomSearch(prob Problem, r Reward, queries int, rng *rand.Rand) (*Result, error) {
-	if err := r.Validate(); err != nil {
+	if err := checkSearch(prob, r, queries, rng); err != nil {
 		return nil, err
 	}
 	res := &Result{Algorithm: "random"}
@@ -137,7 +164,7 @@ var DefaultEvolution = EvolutionConfig{Population: 50, Sample: 10}
 // decision is one the parent's architecture uses: changing an inactive one
 // would give the same architecture.
 func Evolution(prob Problem, r Reward, queries int, cfg EvolutionConfig, rng *rand.Rand) (*Result, error) {
-	if err := r.Validate(); err != nil {
+	if err := checkSearch(prob, r, queries, rng); err != nil {
 		return nil, err
 	}
 	if cfg.Population < 2 || cfg.Sample < 1 || cfg.Sample > cfg.Population || cfg.Retries < 0 {
@@ -258,7 +285,7 @@ type HierarchicalProblem interface {
 // decisions active in the sample, for a HierarchicalProblem); the best
 // feasible trial seen is reported, as for the other algorithms.
 func Reinforce(prob Problem, r Reward, queries int, cfg ReinforceConfig, rng *rand.Rand) (*Result, *Controller, error) {
-	if err := r.Validate(); err != nil {
+	if err := checkSearch(prob, r, queries, rng); err != nil {
 		return nil, nil, err
 	}
 	ctl := NewController(prob.Sizes(), cfg.Controller)

@@ -48,12 +48,13 @@ type Controller struct {
 	Updates  int     `json:"updates"`
 }
 
-// NewController returns a uniform controller over decisions of the given sizes.
+// NewController returns a uniform controller over decisions of the given
+// sizes (each at least 1: the searches check their problem's sizes first).
 func NewController(sizes []int, cfg ControllerConfig) *Controller {
 	zeros := func() [][]float64 {
 		z := make([][]float64, len(sizes))
 		for i, n := range sizes {
-			z[i] = make([]float64, n)
+			z[i] = make([]float64, max(n, 0))
 		}
 		return z
 	}
@@ -129,8 +130,12 @@ func (c *Controller) Entropy() float64 {
 	return h
 }
 
-// LogProb returns log π(p) over the decisions active in p (nil active: all).
+// LogProb returns log π(p) over the decisions active in p (nil active: all);
+// NaN for a point (or mask) of another length or with an option out of range.
 func (c *Controller) LogProb(p Point, active []bool) float64 {
+	if len(p) != len(c.Logits) || (active != nil && len(active) != len(p)) || c.outOfRange(p) >= 0 {
+		return math.NaN()
+	}
 	var s float64
 	for d, probs := range c.Probs() {
 		if active == nil || active[d] {
@@ -138,6 +143,17 @@ func (c *Controller) LogProb(p Point, active []bool) float64 {
 		}
 	}
 	return s
+}
+
+// outOfRange returns the first decision whose option in p (len(p) ==
+// len(c.Logits)) is not one of its options, or -1.
+func (c *Controller) outOfRange(p Point) int {
+	for d, o := range p {
+		if o < 0 || o >= len(c.Logits[d]) {
+			return d
+		}
+	}
+	return -1
 }
 
 // Update applies one REINFORCE step for the sampled point p with reward r at
@@ -152,6 +168,9 @@ func (c *Controller) Update(p Point, active []bool, r float64, lrScale float64) 
 	}
 	if active != nil && len(active) != len(p) {
 		return 0, fmt.Errorf("controller: active mask has %d decisions, want %d", len(active), len(p))
+	}
+	if d := c.outOfRange(p); d >= 0 {
+		return 0, fmt.Errorf("controller: decision %d has option %d, want 0..%d", d, p[d], len(c.Logits[d])-1)
 	}
 	if math.IsNaN(r) || math.IsInf(r, 0) {
 		return 0, fmt.Errorf("controller: reward is %v", r)

@@ -388,3 +388,36 @@ func TestMutateKeepsInactiveDecisions(t *testing.T) {
 		}
 	}
 }
+
+// TestControllerRefusesBadPoints: a point with an option outside its
+// decision is an error for Update (it used to take a step as if no option
+// had been chosen) and NaN for LogProb; the searches check their problem.
+func TestControllerRefusesBadPoints(t *testing.T) {
+	c := NewController([]int{2, 3}, DefaultControllerConfig(0.1))
+	for _, p := range []Point{{2, 0}, {0, 3}, {-1, 0}} {
+		if _, err := c.Update(p, nil, 1, 1); err == nil {
+			t.Errorf("Update(%v): no error", p)
+		}
+		if lp := c.LogProb(p, nil); !math.IsNaN(lp) {
+			t.Errorf("LogProb(%v) = %g, want NaN", p, lp)
+		}
+	}
+	if c.Updates != 0 || c.Baseline != 0 {
+		t.Errorf("a refused update changed the controller: %+v", c)
+	}
+	r := Reward{Kind: RewardAbs, T0: 1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if _, err := RandomSearch(nil, r, 5, rng); err == nil {
+		t.Error("RandomSearch without a problem: no error")
+	}
+	if _, _, err := Reinforce(nil, r, 5, ReinforceConfig{}, nil); err == nil {
+		t.Error("Reinforce without a problem: no error")
+	}
+	empty := &toy{value: [][]float64{{0.5}, {}}, cost: [][]float64{{1}, {}}}
+	if _, err := Evolution(empty, r, 5, DefaultEvolution, rng); err == nil {
+		t.Error("a decision without options: no error")
+	}
+	if _, err := RandomSearch(newToy(rng, []int{2}), r, 5, nil); err == nil {
+		t.Error("no random source: no error")
+	}
+}

@@ -335,9 +335,18 @@ func (s *Space) checkPoint(p Point, sizes []int) error {
 }
 
 // Sample draws a point, option i of decision d with probability probs[d][i];
-// nil probs (or a nil row) means uniform.
+// nil probs (or a nil row) means uniform. It returns nil (a point every
+// method of the space refuses) if probs is not shaped like Layout().Sizes.
 func (s *Space) Sample(rng *rand.Rand, probs [][]float64) Point {
 	sizes := s.Layout().Sizes
+	if probs != nil && len(probs) != len(sizes) {
+		return nil
+	}
+	for d, row := range probs {
+		if row != nil && len(row) != sizes[d] {
+			return nil
+		}
+	}
 	p := make(Point, len(sizes))
 	for d, n := range sizes {
 		if probs == nil || probs[d] == nil {

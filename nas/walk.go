@@ -63,14 +63,15 @@ func (s *Space) activation() blocks.Activation {
 	return s.Act
 }
 
-// StemBlock returns the stem of width option w.
+// StemBlock returns the stem of width option w (an index: it panics outside
+// the stem's options).
 func (s *Space) StemBlock(w int) blocks.Block {
 	return blocks.Block{Kind: blocks.KindConv, Kernel: s.Stem.Kernel, Stride: s.Stem.Stride, Out: s.Stem.Width(w), Act: s.act()}
 }
 
 // SlotSize returns the input spatial size of block index of stage stage in
 // the deployed architecture (SAME padding: each stride s divides the size by
-// s, rounding up).
+// s, rounding up). stage and index are indices: it panics outside the space.
 func (s *Space) SlotSize(stage, index int) int {
 	size := ceilDiv(s.Resolution, s.Stem.Stride)
 	for i := range stage {
@@ -88,7 +89,8 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // has width option inWidth (see Site.InWidth). It is the one place a block of
 // the space is made: its stride, activation and the space's expansion-1
 // rule (ExpandOne) are decided here. Walk uses it for the blocks of a point,
-// the cost tables for every option of every slot.
+// the cost tables for every option of every slot. Its arguments are
+// indices of the space's options: it panics outside them, as an index does.
 func (s *Space) Site(stage, index, inWidth int, c BlockChoice) Site {
 	st := &s.Stages[stage]
 	var in int
@@ -124,6 +126,9 @@ func (s *Space) Walk(p Point) (*Walk, error) {
 // (Layout formats every option's name: most of a walk's time otherwise). l
 // must be s.Layout() of the space as it is now.
 func (s *Space) WalkLayout(p Point, l *Layout) (*Walk, error) {
+	if l == nil {
+		return nil, fmt.Errorf("space %q: walk without a layout (Space.Layout)", s.Name)
+	}
 	if err := s.checkPoint(p, l.Sizes); err != nil {
 		return nil, err
 	}
@@ -217,6 +222,9 @@ func (s *Space) Active(p Point) ([]bool, error) {
 // Where consecutive stages could share blocks (a stride-1 stage of the same
 // width), the earliest stages take as many blocks as they can.
 func (s *Space) Encode(a *blocks.Arch) (Point, error) {
+	if a == nil {
+		return nil, fmt.Errorf("space %q: architecture is nil", s.Name)
+	}
 	l := s.Layout()
 	p := make(Point, len(l.Sizes))
 	fail := func(format string, args ...any) (Point, error) {
@@ -424,7 +432,8 @@ func (s *Space) CoveringPoints() []Point {
 
 // MaxPoint returns the point with every decision at its largest option
 // (widths, depths, kernels, expansions; the last kind): the supernet's
-// filter warm-up and the largest path.
+// filter warm-up and the largest path. The space must be valid (Validate;
+// LoadSpace and ParseSpace check it).
 func (s *Space) MaxPoint() Point {
 	l := s.Layout()
 	p := make(Point, len(l.Sizes))
