@@ -231,3 +231,29 @@ func TestCoveringPoints(t *testing.T) {
 		t.Logf("%s: %d covering points", s.Name, len(pts))
 	}
 }
+
+// TestSampleProbabilities: Sample follows the given probabilities (a row
+// with all its mass on one option always draws it) and returns nil, which
+// Walk refuses, for probabilities shaped unlike the decisions.
+func TestSampleProbabilities(t *testing.T) {
+	s := MultiHWSpace()
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := s.Layout().Sizes
+	probs := make([][]float64, len(sizes))
+	probs[0] = make([]float64, sizes[0])
+	probs[0][sizes[0]-1] = 1
+	for range 20 {
+		if p := s.Sample(rng, probs); p[0] != sizes[0]-1 {
+			t.Fatalf("decision 0 drew %d, want %d", p[0], sizes[0]-1)
+		}
+	}
+	for _, bad := range [][][]float64{probs[:1], append(append([][]float64(nil), probs[:1]...), append([][]float64{{1}}, probs[2:]...)...)} {
+		p := s.Sample(rng, bad)
+		if p != nil {
+			t.Errorf("probabilities of %d rows: point %v, want nil", len(bad), p)
+		}
+		if _, err := s.Walk(p); err == nil {
+			t.Error("Walk(nil): no error")
+		}
+	}
+}
