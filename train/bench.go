@@ -136,6 +136,9 @@ func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, p
 	if steps < 1 || warmup < 1 || batch < 1 {
 		return nil, fmt.Errorf("bench train: steps, warm-up and batch must be positive (got %d, %d, %d)", steps, warmup, batch)
 	}
+	if be == nil {
+		return nil, fmt.Errorf("bench train: backend is nil")
+	}
 	recipe, err := BenchRecipe(kind, batch)
 	if err != nil {
 		return nil, err

@@ -463,6 +463,9 @@ func (c *Checkpoint) tensor(v VarInfo) (*tensors.Tensor, error) {
 // accepts (nil: all), with its value and trainable flag. The store must not
 // hold them yet.
 func (c *Checkpoint) Restore(store *model.Store, keep func(path string) bool) error {
+	if store == nil {
+		return fmt.Errorf("restore: store is nil")
+	}
 	for _, vi := range c.Variables {
 		if keep != nil && !keep(vi.Path) {
 			continue

@@ -34,6 +34,9 @@ func (c *Checkpoint) LoadDataset() (*data.Dataset, error) {
 // SplitValidation) of ds (nil: reloaded with c.LoadDataset) on backend be
 // (nil: backend.Default()), in batches of batch images (0: 256).
 func EvaluateCheckpoint(c *Checkpoint, ds *data.Dataset, split string, be compute.Backend, batch int) (*EvalResult, error) {
+	if c == nil {
+		return nil, fmt.Errorf("evaluate: checkpoint is nil")
+	}
 	var err error
 	if ds == nil {
 		if ds, err = c.LoadDataset(); err != nil {

@@ -80,6 +80,9 @@ type InferenceOptions struct {
 // NewInference builds the inference model of checkpoint c on backend be.
 func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf *Inference, err error) {
 	defer recoverErr(&err, "building the inference model")
+	if c == nil || be == nil {
+		return nil, fmt.Errorf("inference: checkpoint and backend must not be nil")
+	}
 	store := model.NewStore()
 	if err := c.Restore(store, IsModelVariable); err != nil {
 		return nil, err
@@ -127,6 +130,9 @@ func (m *Inference) Backend() compute.Backend { return m.be }
 // (batch×classes values, row-major).
 func (m *Inference) Logits(images []float32, batch, h, w, c int) (logits []float32, err error) {
 	defer recoverErr(&err, "inference")
+	if batch < 1 || h < 1 || w < 1 || c < 1 {
+		return nil, fmt.Errorf("inference: images of %dx%dx%dx%d: every dimension must be positive", batch, h, w, c)
+	}
 	if len(images) != batch*h*w*c {
 		return nil, fmt.Errorf("inference: %d image values for %dx%dx%dx%d", len(images), batch, h, w, c)
 	}
@@ -272,6 +278,9 @@ func evaluate(logits func(images []float32, batch int) ([]float32, error), ds *d
 func (m *Inference) Evaluate(ds *data.Dataset, split *data.Split, name string, batch int) (*EvalResult, error) {
 	if m.raw {
 		return nil, fmt.Errorf("evaluate: the model takes raw pixels; build it without RawPixels")
+	}
+	if ds == nil || split == nil {
+		return nil, fmt.Errorf("evaluate: dataset and split must not be nil")
 	}
 	if ds.Channels() != m.Arch.Channels || ds.NumClasses() != m.Arch.Classes {
 		return nil, fmt.Errorf("evaluate: dataset has %d channels and %d classes, the model %d and %d", ds.Channels(), ds.NumClasses(), m.Arch.Channels, m.Arch.Classes)

@@ -191,3 +191,36 @@ func TestMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestNilAndEmptyInputs: nil checkpoints, stores, datasets and backends and
+// non-positive image dimensions are errors naming the problem (they were nil
+// dereferences, a division by zero inside the graph build, or a message
+// printing a whole 1024×1024 tensor).
+func TestNilAndEmptyInputs(t *testing.T) {
+	be := goBackend(t)
+	ck, err := InitCheckpoint(tinyArch(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inf, err := NewInference(ck, be, InferenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inf.Finalize()
+	for name, c := range map[string]struct {
+		err  error
+		want string
+	}{
+		"nil checkpoint": {func() error { _, err := NewInference(nil, be, InferenceOptions{}); return err }(), "checkpoint and backend must not be nil"},
+		"nil backend":    {func() error { _, err := NewInference(ck, nil, InferenceOptions{}); return err }(), "checkpoint and backend must not be nil"},
+		"empty batch":    {func() error { _, err := inf.Logits(nil, 0, 8, 8, 1); return err }(), "every dimension must be positive"},
+		"nil dataset":    {func() error { _, err := inf.Evaluate(nil, nil, "test", 8); return err }(), "dataset and split must not be nil"},
+		"nil eval ckpt":  {func() error { _, err := EvaluateCheckpoint(nil, nil, SplitTest, be, 8); return err }(), "checkpoint is nil"},
+		"nil store":      {ck.Restore(nil, nil), "store is nil"},
+		"bench nil be":   {func() error { _, err := BenchTrain(nil, "sgd", 1, 1, 1, nil); return err }(), "backend is nil"},
+	} {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", name, c.err, c.want)
+		}
+	}
+}

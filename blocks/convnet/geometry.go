@@ -12,7 +12,8 @@ import (
 // padding, output i of kernel tap d reads input s·i + d − lo.
 
 // SamePadding returns TF "SAME" padding for one spatial axis: the padding
-// before and after the input and the output size ceil(in/stride).
+// before and after the input and the output size ceil(in/stride). stride
+// must be positive (it divides by it).
 func SamePadding(in, kernel, stride int) (lo, hi, out int) {
 	out = (in + stride - 1) / stride
 	total := max((out-1)*stride+kernel-in, 0)

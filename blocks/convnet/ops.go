@@ -534,7 +534,8 @@ func (o Ops) columns(x *Node, k, stride int) (cols *Node, used [][2]int) {
 // ReadTaps returns the taps [lo, hi) of a kernel of size k, along a spatial
 // axis of n pixels with the given stride (TF SAME padding), that read some
 // input: on small maps the others read only padding (all but the centre of a
-// 5×5 kernel on a 1×1 map), and the lowered convolutions skip them.
+// 5×5 kernel on a 1×1 map), and the lowered convolutions skip them. stride
+// must be positive (SamePadding).
 func ReadTaps(n, k, stride int) (lo, hi int) { return newAxisGeom(n, k, stride).readRange() }
 
 // ConvReadTaps is Conv with a k×k kernel of which w holds only the taps that

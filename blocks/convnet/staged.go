@@ -158,6 +158,9 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	if !backend.IsGo(be) || !b.OpsFor(be).Lowered {
 		return nil, fmt.Errorf("convnet: staged inference runs the lowered ops on the pure-Go backend (backend %v)", be)
 	}
+	if store == nil {
+		return nil, fmt.Errorf("convnet: staged inference needs the model's variables (store is nil)")
+	}
 	if norm != nil {
 		if err := norm.check(b.arch.Channels); err != nil {
 			return nil, err

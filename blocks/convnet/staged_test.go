@@ -129,6 +129,7 @@ func TestStagedErrors(t *testing.T) {
 		"no variables": func() error { _, err := New(arch).NewStaged(be, store, "model", nil); return err }(),
 		"native":       func() error { _, err := New(arch).Lowered(false).NewStaged(be, store, "model", nil); return err }(),
 		"nil backend":  func() error { _, err := New(arch).NewStaged(nil, store, "model", nil); return err }(),
+		"nil store":    func() error { _, err := New(arch).NewStaged(be, nil, "model", nil); return err }(),
 	} {
 		if err == nil {
 			t.Errorf("%s: no error", name)
