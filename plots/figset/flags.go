@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -100,6 +101,9 @@ func (f *Flags) Set(progress io.Writer) (*Set, error) {
 	}
 	if !(f.Scale > 0 && f.Scale <= 8) {
 		return nil, fmt.Errorf("--scale must be in (0, 8], got %g", f.Scale)
+	}
+	if st, err := os.Stat(f.Out); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("--out %s exists and is not a directory", f.Out) // before the figures are made
 	}
 	set := New().Runs(f.runs).Targets(flaglist.Split(f.hardware)...).Reference(f.reference).Seed(f.seed).Progress(progress)
 	if strings.TrimSpace(f.only) != "" {

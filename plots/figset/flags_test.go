@@ -3,6 +3,7 @@ package figset
 import (
 	"flag"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -36,6 +37,10 @@ func TestSearchReportFlags(t *testing.T) {
 }
 
 func TestFlagsSet(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f.png")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		err  string
@@ -44,6 +49,7 @@ func TestFlagsSet(t *testing.T) {
 		{[]string{"--out", "d", "--scale", "9"}, "--scale must be in (0, 8], got 9"},
 		{[]string{"--out", "d", "--scale", "0"}, "--scale must be in (0, 8], got 0"},
 		{[]string{"--out", "d", "--only", "a,b"}, ""},
+		{[]string{"--out", file}, "--out " + file + " exists and is not a directory"}, // refused before the figures are made
 	} {
 		fs := flag.NewFlagSet("figures", flag.ContinueOnError)
 		var f Flags
