@@ -13,6 +13,7 @@ import (
 	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
+	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -227,6 +228,10 @@ type EvalResult struct {
 	Split    string  `json:"split"`
 	N        int     `json:"n"`
 	Accuracy float64 `json:"accuracy"`
+	// AccuracyCI95 is the 95% Clopper-Pearson interval of Accuracy over the
+	// split's N images (what the finite test set leaves open; a training
+	// seed's spread is on top of it).
+	AccuracyCI95 stats.Interval `json:"accuracy_ci95"`
 	// Loss is the mean cross-entropy (without label smoothing).
 	Loss    float64  `json:"loss"`
 	Classes []string `json:"classes"`
@@ -241,6 +246,7 @@ type EvalResult struct {
 func (s *logitStats) result(split string, classes []string) *EvalResult {
 	r := &EvalResult{Split: split, N: s.n, Classes: classes, Confusion: s.confusion,
 		PerClass: make([]float64, s.classes), ClassCount: make([]int, s.classes)}
+	r.AccuracyCI95 = stats.BinomialInterval(s.correct, s.n, 0.95)
 	if s.n > 0 {
 		r.Accuracy = float64(s.correct) / float64(s.n)
 		r.Loss = s.lossSum / float64(s.n)

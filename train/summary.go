@@ -2,8 +2,10 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
+	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
 )
 
@@ -18,13 +20,23 @@ func (res *Result) Summary() string {
 		fmt.Fprintf(&b, "  stopped early: %s\n", res.Stopped)
 	}
 	if res.Validation != nil {
-		fmt.Fprintf(&b, "  validation accuracy %.2f%% (%d images)\n", 100*res.Validation.Accuracy, res.Validation.N)
+		fmt.Fprintf(&b, "  validation accuracy %s\n", res.Validation.AccuracyText())
 	}
-	fmt.Fprintf(&b, "  test accuracy       %.2f%% (%d images)\n", 100*res.Test.Accuracy, res.Test.N)
+	fmt.Fprintf(&b, "  test accuracy       %s\n", res.Test.AccuracyText())
 	if res.Checkpoint != "" {
 		fmt.Fprintf(&b, "  checkpoint %s\n", res.Checkpoint)
 	}
 	return b.String()
+}
+
+// AccuracyText is the accuracy with its 95% interval over the split's
+// images: "84.67% (95% CI 83.95-85.37 over 10000 images)". The interval is
+// computed from N and Accuracy, so results written before it had a field of
+// their own read back with it too.
+func (r *EvalResult) AccuracyText() string {
+	k := int(math.Round(r.Accuracy * float64(r.N)))
+	ci := stats.BinomialInterval(k, r.N, 0.95)
+	return fmt.Sprintf("%.2f%% (95%% CI %.2f-%.2f over %d images)", 100*r.Accuracy, 100*ci.Lo, 100*ci.Hi, r.N)
 }
 
 // ConfusionTable is the confusion matrix (rows: true class, columns:

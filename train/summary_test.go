@@ -17,3 +17,13 @@ func TestConfusionTable(t *testing.T) {
 		t.Errorf("rows %q", tb.Rows)
 	}
 }
+
+// TestAccuracyText: the accuracy with its Clopper-Pearson interval over the
+// split (8467/10000: 83.95-85.37, as R's binom.test), also for a result read
+// back from a file written before the interval was stored.
+func TestAccuracyText(t *testing.T) {
+	r := &EvalResult{N: 10000, Accuracy: 0.8467}
+	if got, want := r.AccuracyText(), "84.67% (95% CI 83.95-85.37 over 10000 images)"; got != want {
+		t.Errorf("AccuracyText() = %q, want %q", got, want)
+	}
+}

@@ -2,9 +2,12 @@ package train
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/multihw/multihw/internal/stats"
 )
 
 func TestTrainTiny(t *testing.T) {
@@ -21,6 +24,12 @@ func TestTrainTiny(t *testing.T) {
 	}
 	if res.Test.Accuracy < 0.5 {
 		t.Errorf("test accuracy %.3f on a trivially learnable toy set, want >= 0.5", res.Test.Accuracy)
+	}
+	// The interval over the 100 test images: Clopper-Pearson of the same
+	// count, the accuracy inside it.
+	k := int(math.Round(res.Test.Accuracy * 100))
+	if ci := res.Test.AccuracyCI95; ci != stats.BinomialInterval(k, 100, 0.95) || !ci.Contains(res.Test.Accuracy) {
+		t.Errorf("test accuracy %.2f: interval %v", res.Test.Accuracy, ci)
 	}
 	for _, f := range []string{MetricsFile, ResultFile} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {

@@ -122,7 +122,7 @@ func runEval(args []string) error {
 		return printJSON(out)
 	}
 	printf("%s: %s step %d%s\n", ck.Path, ck.Arch.Name, ck.Step, map[bool]string{true: " (final)"}[ck.Final])
-	printf("%s accuracy %.2f%% on %d images, mean cross-entropy %.4f\n\n", res.Split, 100*res.Accuracy, res.N, res.Loss)
+	printf("%s accuracy %s, mean cross-entropy %.4f\n\n", res.Split, res.AccuracyText(), res.Loss)
 	printf("%s\nmulti-hardware cost of %s at %d px (normalised to %s):\n%sAVG %.3f  MAX %.3f\n", res.ConfusionTable().Text(),
 		ck.Arch.Name, cost.Resolution, cost.Reference, cost.Table().Text(), cost.Avg, cost.Max)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // KendallTauB returns Kendall's τ_b of x and y, the rank correlation that
@@ -187,4 +188,27 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	}
 	*f = Float(v)
 	return nil
+}
+
+// BinomialInterval is the Clopper-Pearson ("exact") confidence interval at
+// level (e.g. 0.95) of a proportion observed as k successes in n trials, e.g.
+// an accuracy measured on n test images: the Beta(k, n−k+1) and
+// Beta(k+1, n−k) quantiles (Clopper & Pearson 1934), 0 and 1 at the ends. It
+// says how far the n images let the measured rate stray from the model's
+// true rate on the distribution they were drawn from; it says nothing of the
+// training seed's spread. NaN with n < 1, k outside [0, n] or a level
+// outside (0, 1).
+func BinomialInterval(k, n int, level float64) Interval {
+	if n < 1 || k < 0 || k > n || !(level > 0 && level < 1) {
+		return NaNInterval
+	}
+	a := (1 - level) / 2
+	ci := Interval{Lo: 0, Hi: 1}
+	if k > 0 {
+		ci.Lo = Float(distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1)}.Quantile(a))
+	}
+	if k < n {
+		ci.Hi = Float(distuv.Beta{Alpha: float64(k + 1), Beta: float64(n - k)}.Quantile(1 - a))
+	}
+	return ci
 }

@@ -146,3 +146,30 @@ func TestMedianRatioInterval(t *testing.T) {
 		t.Errorf("one run: interval %+v, want NaN", ci)
 	}
 }
+
+// TestBinomialInterval against Clopper-Pearson 95% intervals computed
+// independently (R's binom.test; scipy.stats.beta.ppf of the same Beta laws
+// gives 0.187086-0.812914, 0-0.308497, 0.691503-1, 0.839488-0.853710):
+// 5/10 → [0.1871, 0.8129]; 0/10 → [0, 0.3085]; 10/10 → [0.6915, 1];
+// 8467/10000 → [0.8395, 0.8537].
+func TestBinomialInterval(t *testing.T) {
+	for _, c := range []struct {
+		k, n   int
+		lo, hi float64
+	}{
+		{5, 10, 0.1871, 0.8129},
+		{0, 10, 0, 0.3085},
+		{10, 10, 0.6915, 1},
+		{8467, 10000, 0.8395, 0.8537},
+	} {
+		ci := BinomialInterval(c.k, c.n, 0.95)
+		if math.Abs(float64(ci.Lo)-c.lo) > 5e-5 || math.Abs(float64(ci.Hi)-c.hi) > 5e-5 {
+			t.Errorf("%d/%d: [%.5f, %.5f], want [%.4f, %.4f]", c.k, c.n, ci.Lo, ci.Hi, c.lo, c.hi)
+		}
+	}
+	for _, bad := range [][2]int{{0, 0}, {-1, 5}, {6, 5}} {
+		if ci := BinomialInterval(bad[0], bad[1], 0.95); !math.IsNaN(float64(ci.Lo)) {
+			t.Errorf("%d/%d: %v, want NaN", bad[0], bad[1], ci)
+		}
+	}
+}

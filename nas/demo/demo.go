@@ -97,7 +97,7 @@ func Run(ctx context.Context, c Config, w, notes io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "test accuracy %.2f%% on %d images after %d steps (%.0f ms per step)\n", 100*tr.Test.Accuracy, tr.Test.N, tr.Steps, tr.StepMS)
+	fmt.Fprintf(w, "test accuracy %s after %d steps (%.0f ms per step)\n", tr.Test.AccuracyText(), tr.Steps, tr.StepMS)
 
 	step(5, "export to ONNX and check the outputs on each backend")
 	if err := exportCheck(w, trainDir, ds); err != nil {
