@@ -548,3 +548,27 @@ func TestStudy(t *testing.T) {
 		t.Errorf("study without the report ran the report's parts (%v)", err)
 	}
 }
+
+// TestRateIntervals: the report's rates carry their Clopper-Pearson
+// interval, and a rate under the 90% bar is called below it only when the
+// interval's upper end is: 17/20 (62-97%) leaves it open, 150/200 (68-81%)
+// does not.
+func TestRateIntervals(t *testing.T) {
+	rows := []RateRow{
+		{Algorithm: AlgoEvolution, Budget: 0.3, Hits: 17, Seeds: 20, Rate: 0.85},
+		{Algorithm: AlgoEvolution, Budget: 0.5, Hits: 150, Seeds: 200, Rate: 0.75},
+		{Algorithm: AlgoEvolution, Budget: 0.7, Hits: 20, Seeds: 20, Rate: 1},
+	}
+	got := belowBar(rows, 0.9)
+	for _, want := range []string{"budget 0.3 (17/20, 95% interval 62-97%: unresolved", "budget 0.5 (150/200, 95% interval 68-81%: below it beyond the seeds' noise)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("belowBar lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "budget 0.7") {
+		t.Errorf("a rate above the bar listed:\n%s", got)
+	}
+	if md := RatesTable(rows, true).Markdown(); !strings.Contains(md, "17/20 = 85% [62-97]") || !strings.Contains(md, "20/20 = 100% [83-100]") {
+		t.Errorf("rates table without intervals:\n%s", md)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/nas"
 )
 
@@ -46,6 +47,10 @@ type RateRow struct {
 	MeanQueries     float64 `json:"mean_queries"`
 	MeanEvaluations float64 `json:"mean_evaluations"`
 }
+
+// Interval is the 95% Clopper-Pearson interval of Rate over the seeds: the
+// success rates the Hits out of Seeds leave open.
+func (r RateRow) Interval() stats.Interval { return stats.BinomialInterval(r.Hits, r.Seeds, 0.95) }
 
 // Rates runs the study. Rows come budget by budget, algorithms in the given
 // order.

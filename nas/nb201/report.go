@@ -46,7 +46,8 @@ func (bn *Bench) WriteReport(w io.Writer, rep Report) error {
 		cfg := rep.Config
 		d.Heading(2, "Success rates")
 		d.Printf("Runs within %g accuracy points of the exhaustive optimum (budget reward: highest accuracy with "+
-			"%s cost <= budget), %d queries each, seeds %d..%d.\n\n", tolerance(cfg), bn.objective, cfg.Queries,
+			"%s cost <= budget), %d queries each, seeds %d..%d. In brackets: the rate's 95%% interval over the seeds "+
+			"(Clopper-Pearson).\n\n", tolerance(cfg), bn.objective, cfg.Queries,
 			cfg.SeedOffset, cfg.SeedOffset+uint64(cfg.Seeds)-1)
 		writeRates(d, rep.Rates)
 		var below []string
@@ -104,12 +105,20 @@ func stdErr(p float64, n int) float64 {
 	return math.Sqrt(p * (1 - p) / float64(n))
 }
 
-// belowBar lists the budgets where evolution's rate is under bar.
+// belowBar lists the budgets where evolution's rate is under bar, each with
+// its 95% interval and whether the seeds resolve it: below (the interval's
+// upper end under the bar) or unresolved (the bar inside the interval).
 func belowBar(rows []RateRow, bar float64) string {
 	var parts []string
 	for _, r := range rows {
 		if r.Algorithm == AlgoEvolution && r.Rate < bar {
-			parts = append(parts, fmt.Sprintf("budget %g (%d/%d)", r.Budget, r.Hits, r.Seeds))
+			ci := r.Interval()
+			verdict := "below it beyond the seeds' noise"
+			if float64(ci.Hi) >= bar {
+				verdict = "unresolved: the bar is inside the interval"
+			}
+			parts = append(parts, fmt.Sprintf("budget %g (%d/%d, 95%% interval %.0f-%.0f%%: %s)", r.Budget, r.Hits, r.Seeds,
+				100*ci.Lo, 100*ci.Hi, verdict))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -160,7 +169,9 @@ func RatesTable(rows []RateRow, markdown bool) *report.Table {
 					continue
 				}
 				if markdown {
-					cells = append(cells, fmt.Sprintf("%d/%d = %.0f%% (gap %.2f, %.0f queries)", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap, r.MeanQueries))
+					ci := r.Interval()
+					cells = append(cells, fmt.Sprintf("%d/%d = %.0f%% [%.0f-%.0f] (gap %.2f, %.0f queries)", r.Hits, r.Seeds, 100*r.Rate,
+						100*ci.Lo, 100*ci.Hi, r.MeanGap, r.MeanQueries))
 				} else {
 					cells = append(cells, fmt.Sprintf("%d/%d %3.0f%% gap %.2f", r.Hits, r.Seeds, 100*r.Rate, r.MeanGap))
 				}
