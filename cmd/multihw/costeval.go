@@ -7,6 +7,7 @@ import (
 
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/predict"
+	"github.com/multihw/multihw/internal/flaglist"
 )
 
 func init() {
@@ -15,7 +16,7 @@ func init() {
 
 func runCostEval(args []string) error {
 	fs := newFlags("cost eval", "--data FILE|NAME --device COLUMN [--train N] [--seed S] [--predictor NAME] [--explain] [--json]\n"+
-		"       multihw cost eval --all [--train N] [--seed S] [--out FILE] [--json]")
+		"       multihw cost eval --all [--train N] [--seed S] [--seeds K] [--out FILE] [--json]")
 	data := fs.String("data", devicedata.NameBRPNAS, "embedded file ("+strings.Join(devicedata.Names(), ", ")+") or CSV path, plain or .gz")
 	device := fs.String("device", "", "device column (exact name, or a substring matching one column)")
 	train := fs.Int("train", 900, "number of training architectures, drawn at random among the measured ones")
@@ -23,13 +24,20 @@ func runCostEval(args []string) error {
 	name := fs.String("predictor", "structured", "predictor: "+strings.Join(predict.Names, ", "))
 	all := fs.Bool("all", false, "compare lookup and structured on every device of nb201-brpnas, nb201-help, fbnet-help and write a markdown report")
 	out := fs.String("out", "", "report path for --all (default: hwcost/predict/REPORT.md of the repository)")
+	seeds := fs.Int("seeds", 5, "with --all: draws of the training set per device (seeds --seed, --seed+1, ...), for the ρ gain's interval")
 	explain := fs.Bool("explain", false, "also print the fitted structured model (op costs per group of positions)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *all {
-		return runCostEvalAll(*train, *seed, *out, *asJSON)
+		if *seeds < 1 {
+			return fmt.Errorf("--seeds must be positive, got %d", *seeds)
+		}
+		return runCostEvalAll(predict.ReportConfig{Train: *train, Seed: *seed, Seeds: *seeds, Progress: os.Stderr}, *out, *asJSON)
+	}
+	if set := flaglist.Given(fs); set["seeds"] || set["out"] {
+		return fmt.Errorf("--seeds and --out are for --all")
 	}
 	if *device == "" {
 		d, err := devicedata.Open(*data)
@@ -59,8 +67,8 @@ func runCostEval(args []string) error {
 	return nil
 }
 
-func runCostEvalAll(train int, seed uint64, out string, asJSON bool) error {
-	out, rows, err := predict.Report(predict.ReportConfig{Train: train, Seed: seed, Progress: os.Stderr}, out)
+func runCostEvalAll(cfg predict.ReportConfig, out string, asJSON bool) error {
+	out, rows, err := predict.Report(cfg, out)
 	if err != nil {
 		return err
 	}

@@ -425,3 +425,32 @@ func TestScoreConstantColumn(t *testing.T) {
 		t.Errorf("JSON %s, %v: want a null spearman", b, err)
 	}
 }
+
+// TestWriteReportDraws: with several draws of the training set the verdict
+// counts the columns whose mean ρ gain's interval excludes 0 and lists the
+// others; the tables show the mean and interval. Gains of +0.010, +0.012,
+// +0.011 (mean 0.011, SD 0.001, t(0.975, 2) = 4.3027: ±0.00248) are resolved
+// above 0; +0.002, −0.001, +0.0005 are not.
+func TestWriteReportDraws(t *testing.T) {
+	rows := []Comparison{
+		{File: devicedata.NameBRPNAS, Column: devicedata.SD855CPU, Lookup: Metrics{Spearman: 0.9}, Structured: Metrics{Spearman: 0.91},
+			Gains: []float64{0.010, 0.012, 0.011}},
+		{File: devicedata.NameHELPFBNet, Column: "pixel2", Lookup: Metrics{Spearman: 0.8}, Structured: Metrics{Spearman: 0.802},
+			Gains: []float64{0.002, -0.001, 0.0005}},
+	}
+	var b bytes.Buffer
+	if err := WriteReport(&b, ReportConfig{Train: 900, Seed: 1, Seeds: 3}, rows); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"--train 900 --seed 1 --seeds 3", "Over 3 draws of the training architectures (seeds 1..3)",
+		"above 0 on **1 of 2** measured columns and below 0 on 0", "unresolved (the interval contains 0) on 1: fbnet-help pixel2 (+0.00050",
+		"| +0.01100 [+0.00852, +0.01348] |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "One split per device") {
+		t.Error("the one-split caveat with several draws")
+	}
+}

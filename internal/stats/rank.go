@@ -212,3 +212,16 @@ func BinomialInterval(k, n int, level float64) Interval {
 	}
 	return ci
 }
+
+// MeanInterval is the Student-t confidence interval at level (e.g. 0.95) of
+// the mean of x, independent draws: mean ± t_{(1+level)/2, n−1}·s/√n. NaN
+// with fewer than 2 values or a level outside (0, 1).
+func MeanInterval(x []float64, level float64) Interval {
+	n := len(x)
+	if n < 2 || !(level > 0 && level < 1) {
+		return NaNInterval
+	}
+	mean, sd := stat.MeanStdDev(x, nil)
+	h := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile((1+level)/2) * sd / math.Sqrt(float64(n))
+	return Interval{Lo: Float(mean - h), Hi: Float(mean + h)}
+}

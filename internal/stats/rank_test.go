@@ -173,3 +173,15 @@ func TestBinomialInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestMeanInterval: 1..5 has mean 3 and SD √2.5; t(0.975, 4) = 2.776445 (R's
+// qt(0.975, 4)), so the half-width is 2.776445·√2.5/√5 = 1.963243.
+func TestMeanInterval(t *testing.T) {
+	ci := MeanInterval([]float64{1, 2, 3, 4, 5}, 0.95)
+	if math.Abs(float64(ci.Lo)-1.036757) > 1e-6 || math.Abs(float64(ci.Hi)-4.963243) > 1e-6 {
+		t.Errorf("interval %v, want [1.036757, 4.963243]", ci)
+	}
+	if ci := MeanInterval([]float64{1}, 0.95); !math.IsNaN(float64(ci.Lo)) {
+		t.Errorf("one value: %v, want NaN", ci)
+	}
+}
