@@ -24,11 +24,13 @@ type AdaptRow struct {
 	// Spearman is the mean over seeds of the test-set rank correlation,
 	// SpearmanSD its standard deviation over seeds; MAPE, Within10 and
 	// MACsSpearman are means too.
-	Spearman     float64 `json:"spearman"`
-	SpearmanSD   float64 `json:"spearman_sd"`
-	MAPE         float64 `json:"mape"`
-	Within10     float64 `json:"within10"`
-	MACsSpearman float64 `json:"macs_spearman"`
+	Spearman   float64 `json:"spearman"`
+	SpearmanSD float64 `json:"spearman_sd"`
+	// PerSeed is the test-set Spearman of each seed, in the study's order.
+	PerSeed      []float64 `json:"spearman_per_seed"`
+	MAPE         float64   `json:"mape"`
+	Within10     float64   `json:"within10"`
+	MACsSpearman float64   `json:"macs_spearman"`
 	// Ceiling is, for a column of whole milliseconds, the Spearman a
 	// predictor equal to the true latency would reach against the rounded
 	// measurements (RoundingCeiling); NaN otherwise.
@@ -70,6 +72,7 @@ func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds
 			}
 		}
 		r.Spearman, r.SpearmanSD = meanSD(rhos)
+		r.PerSeed = rhos
 		if wholeMs(rows.meas) {
 			r.Ceiling = RoundingCeiling(rows.meas, 1)
 		}
@@ -231,6 +234,33 @@ func RunStudies(lib []Candidate) (*Studies, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// meanInterval is the 95% Student-t interval of meanOf over the study's
+// seeds: for each seed the mean Spearman of the rows (optionally of the named
+// devices only), then the interval of those means' mean. The seeds are
+// independent draws of the training rows, so it is what another set of
+// seeds could move meanOf by. NaN with fewer than 2 seeds.
+func meanInterval(rows []AdaptRow, only []string) stats.Interval {
+	var sel []AdaptRow
+	for _, r := range rows {
+		if only == nil || slices.Contains(only, r.Device) {
+			sel = append(sel, r)
+		}
+	}
+	if len(sel) == 0 {
+		return stats.NaNInterval
+	}
+	perSeed := make([]float64, len(sel[0].PerSeed))
+	for _, r := range sel {
+		if len(r.PerSeed) != len(perSeed) {
+			return stats.NaNInterval // rows of different seeds: no pairing
+		}
+		for k, v := range r.PerSeed {
+			perSeed[k] += v / float64(len(sel))
+		}
+	}
+	return stats.MeanInterval(perSeed, 0.95)
 }
 
 // meanOf returns the mean Spearman of the rows (optionally of the named devices only).

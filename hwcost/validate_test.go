@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +51,30 @@ func TestRoundingOrder(t *testing.T) {
 	p, d := RoundingOrder(a, b, y, 1, 2000)
 	if !(p > 0.2 && p < 0.6) || math.Abs(d) > 0.05 {
 		t.Errorf("exchangeable predictors: P(worse) %g, Δρ %g; want P in (0.2, 0.6), |Δρ| ≤ 0.05", p, d)
+	}
+}
+
+// TestTargetVerdict: the adapt studies' mean Spearman is called reached or
+// not only when its interval over the seeds lies on one side of the target.
+// Per-seed means of the two devices below: 0.955, 0.945, 0.945, 0.960 (mean
+// 0.95125, SD 0.0075, t(0.975, 3) = 3.1824: ±0.0119), which contains 0.95.
+func TestTargetVerdict(t *testing.T) {
+	rows := []AdaptRow{
+		{Device: "a", Spearman: 0.9525, PerSeed: []float64{0.96, 0.94, 0.95, 0.96}},
+		{Device: "b", Spearman: 0.95, PerSeed: []float64{0.95, 0.95, 0.94, 0.96}},
+	}
+	for _, c := range []struct {
+		only   []string
+		target float64
+		want   string
+	}{
+		{nil, 0.95, "0.9512, 95% interval over the seeds 0.9393-0.9632 (target 0.95: at it, unresolved"},
+		{nil, 0.9, "(target 0.9: reached)"},
+		{nil, 0.97, "(target 0.97: **not reached**)"},
+		{[]string{"b"}, 0.951, "**not reached**, unresolved"},
+	} {
+		if got := targetVerdict(rows, c.only, c.target); !strings.Contains(got, c.want) {
+			t.Errorf("targetVerdict(%v, %g) = %q, want it to contain %q", c.only, c.target, got, c.want)
+		}
 	}
 }
