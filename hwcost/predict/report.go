@@ -190,29 +190,7 @@ func WriteReport(w io.Writer, cfg ReportConfig, rows []Comparison) error {
 	p("  boosted trees on the residuals; penalty λ and number of trees chosen by 5-fold cross-validation on the\n")
 	p("  training set only.\n\n")
 
-	var measured []Comparison
-	for _, r := range rows {
-		if r.Note == "" {
-			measured = append(measured, r)
-		}
-	}
-	wins, _ := StructuredWins(rows)
-	var gains []float64
-	for _, r := range measured {
-		gains = append(gains, r.Structured.Spearman-r.Lookup.Spearman)
-	}
-	p("## Verdict\n\n")
-	p("Structured beats lookup on **%d of %d** measured device columns", wins, len(measured))
-	if cfg.seeds() > 1 {
-		p(" on the draw of seed %d", cfg.Seed)
-	}
-	if len(gains) > 0 {
-		p(" (ρ gain: min %+.5f, median %+.4f, max %+.4f)", slices.Min(gains), stats.Median(gains), slices.Max(gains))
-	}
-	p(".\n\n")
-	if cfg.seeds() > 1 {
-		writeDrawVerdict(d, cfg, measured)
-	}
+	measured := writeVerdict(d, cfg, rows)
 	p("Pixel 4 stand-ins (nb201-brpnas, target ρ ≥ 0.95):\n\n")
 	tb := report.NewTable("target", "lookup ρ", "structured ρ")
 	for _, col := range devicedata.Pixel4Targets {
@@ -273,6 +251,35 @@ func WriteReport(w io.Writer, cfg ReportConfig, rows []Comparison) error {
 	}
 	_, err := io.WriteString(w, d.String())
 	return err
+}
+
+// writeVerdict writes the verdict section: the columns on which structured
+// ranks better than lookup on the first draw, and with several draws how
+// many of those gains the draws resolve. It returns the measured columns.
+func writeVerdict(d *report.Doc, cfg ReportConfig, rows []Comparison) (measured []Comparison) {
+	for _, r := range rows {
+		if r.Note == "" {
+			measured = append(measured, r)
+		}
+	}
+	wins, _ := StructuredWins(rows)
+	var gains []float64
+	for _, r := range measured {
+		gains = append(gains, r.Structured.Spearman-r.Lookup.Spearman)
+	}
+	d.Printf("## Verdict\n\n")
+	d.Printf("Structured beats lookup on **%d of %d** measured device columns", wins, len(measured))
+	if cfg.seeds() > 1 {
+		d.Printf(" on the draw of seed %d", cfg.Seed)
+	}
+	if len(gains) > 0 {
+		d.Printf(" (ρ gain: min %+.5f, median %+.4f, max %+.4f)", slices.Min(gains), stats.Median(gains), slices.Max(gains))
+	}
+	d.Printf(".\n\n")
+	if cfg.seeds() > 1 {
+		writeDrawVerdict(d, cfg, measured)
+	}
+	return measured
 }
 
 // writeDrawVerdict says on how many measured columns the ρ gain over the
