@@ -78,11 +78,17 @@ type InferenceOptions struct {
 	Lowered *bool
 }
 
-// NewInference builds the inference model of checkpoint c on backend be.
+// NewInference builds the inference model of checkpoint c on backend be (nil:
+// the default backend, backend.Default).
 func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf *Inference, err error) {
 	defer recoverErr(&err, "building the inference model")
-	if c == nil || be == nil {
-		return nil, fmt.Errorf("inference: checkpoint and backend must not be nil")
+	if c == nil {
+		return nil, fmt.Errorf("inference: checkpoint is nil")
+	}
+	if be == nil { // as EvaluateCheckpoint: the default backend
+		if be, err = backend.Default(); err != nil {
+			return nil, err
+		}
 	}
 	store := model.NewStore()
 	if err := c.Restore(store, IsModelVariable); err != nil {

@@ -207,12 +207,17 @@ func TestNilAndEmptyInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inf.Finalize()
+	// A nil backend is the default one, as for EvaluateCheckpoint.
+	if def, err := NewInference(ck, nil, InferenceOptions{}); err != nil || def.Backend() == nil {
+		t.Errorf("nil backend: %v", err)
+	} else {
+		def.Finalize()
+	}
 	for name, c := range map[string]struct {
 		err  error
 		want string
 	}{
-		"nil checkpoint": {func() error { _, err := NewInference(nil, be, InferenceOptions{}); return err }(), "checkpoint and backend must not be nil"},
-		"nil backend":    {func() error { _, err := NewInference(ck, nil, InferenceOptions{}); return err }(), "checkpoint and backend must not be nil"},
+		"nil checkpoint": {func() error { _, err := NewInference(nil, be, InferenceOptions{}); return err }(), "checkpoint is nil"},
 		"empty batch":    {func() error { _, err := inf.Logits(nil, 0, 8, 8, 1); return err }(), "every dimension must be positive"},
 		"nil dataset":    {func() error { _, err := inf.Evaluate(nil, nil, "test", 8); return err }(), "dataset and split must not be nil"},
 		"nil eval ckpt":  {func() error { _, err := EvaluateCheckpoint(nil, nil, SplitTest, be, 8); return err }(), "checkpoint is nil"},
