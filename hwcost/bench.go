@@ -121,9 +121,9 @@ type benchSplit struct {
 	testMACs          []float64
 }
 
-// splitBench draws nFit measured rows of the column for the fit (seed 1);
-// the others are held out.
-func splitBench(bc BenchColumn, nFit int) (*benchSplit, error) {
+// splitBench draws nFit measured rows of the column for the fit (with seed:
+// DefaultBenchSeed is the committed fit's draw); the others are held out.
+func splitBench(bc BenchColumn, nFit int, seed uint64) (*benchSplit, error) {
 	bt, err := loadBench(bc.Table)
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func splitBench(bc BenchColumn, nFit int) (*benchSplit, error) {
 	if len(rows) < nFit+minFitRows {
 		return nil, fmt.Errorf("column %s has %d measured rows, need %d to fit and hold out", bc.Column, len(rows), nFit+minFitRows)
 	}
-	rng := rand.New(rand.NewPCG(1, 0xbe9c))
+	rng := rand.New(rand.NewPCG(seed, 0xbe9c))
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	bs := &benchSplit{col: bc}
 	vals := func(rs []int) []float64 {

@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,5 +208,37 @@ func TestBenchArchBadRow(t *testing.T) {
 	}
 	if _, err := BenchArch(nil, 0); err == nil {
 		t.Error("nil table: no error")
+	}
+}
+
+// TestBenchSeed: the seed draws which benchmark networks enter the fit: the
+// default is the committed fit's draw, another seed another draw of the same
+// size, every measured network in exactly one of fit and held out.
+func TestBenchSeed(t *testing.T) {
+	bc := BenchColumn{Table: devicedata.NameBRPNAS, Column: devicedata.SD855CPU, Precision: Int8}
+	a, err := splitBench(bc, 50, DefaultBenchSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := splitBench(bc, 50, DefaultBenchSeed+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.fitMeas) != 50 || len(b.fitMeas) != 50 || len(a.testMeas) != len(b.testMeas) {
+		t.Fatalf("fit %d and %d, held out %d and %d", len(a.fitMeas), len(b.fitMeas), len(a.testMeas), len(b.testMeas))
+	}
+	if slices.Equal(a.fitMeas, b.fitMeas) {
+		t.Error("seeds 1 and 2 drew the same networks")
+	}
+	sum := func(x ...[]float64) (s float64) {
+		for _, v := range x {
+			for _, y := range v {
+				s += y
+			}
+		}
+		return s
+	}
+	if d := sum(a.fitMeas, a.testMeas) - sum(b.fitMeas, b.testMeas); math.Abs(d) > 1e-6*sum(a.fitMeas, a.testMeas) {
+		t.Errorf("the two draws split different sets of networks (sums differ by %g)", d)
 	}
 }

@@ -89,6 +89,9 @@ const BenchSigmaObs = 0.1
 // the fit (drawn with a fixed seed); the others are held out.
 const DefaultBenchRows = 1000
 
+// DefaultBenchSeed is the seed of the draw of those networks.
+const DefaultBenchSeed = 1
+
 // minFitRows is the fewest rows a target needs to be fitted (else it keeps its prior).
 const minFitRows = 3
 
@@ -100,6 +103,7 @@ type Fitter struct {
 	targets   []string
 	sigmaObs  float64
 	benchRows int
+	benchSeed uint64
 	noBench   bool
 	err       error
 }
@@ -107,7 +111,8 @@ type Fitter struct {
 // NewFitter returns a fitter of all built-in targets on the embedded anchors
 // and benchmark data.
 func NewFitter() *Fitter {
-	f := &Fitter{targets: TargetNames(), sigmaObs: DefaultSigmaObs, anchorsID: EmbeddedAnchorsID(), benchRows: DefaultBenchRows}
+	f := &Fitter{targets: TargetNames(), sigmaObs: DefaultSigmaObs, anchorsID: EmbeddedAnchorsID(), benchRows: DefaultBenchRows,
+		benchSeed: DefaultBenchSeed}
 	f.anchors, f.err = EmbeddedAnchors()
 	return f
 }
@@ -140,6 +145,14 @@ func (f *Fitter) BenchRows(n int) *Fitter {
 		f.err = fmt.Errorf("fit: bench rows must be at least %d, got %d", minFitRows, n)
 	}
 	f.benchRows = n
+	return f
+}
+
+// BenchSeed sets the seed of the draw of the benchmark networks that enter
+// the fit (default DefaultBenchSeed): refitting with other seeds shows how
+// much the held-out figures move with the draw.
+func (f *Fitter) BenchSeed(s uint64) *Fitter {
+	f.benchSeed = s
 	return f
 }
 
@@ -240,6 +253,7 @@ type FitResult struct {
 	Anchors   string      `json:"anchors"`
 	SigmaObs  float64     `json:"sigma_obs"`
 	BenchRows int         `json:"bench_rows"`
+	BenchSeed uint64      `json:"bench_seed"`
 	Targets   []TargetFit `json:"targets"`
 	// Params holds the fitted parameters (priors for targets not fitted) and
 	// their posteriors.
@@ -251,7 +265,7 @@ func (f *Fitter) Run() (*FitResult, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	res := &FitResult{Anchors: f.anchorsID, SigmaObs: f.sigmaObs, BenchRows: f.benchRows,
+	res := &FitResult{Anchors: f.anchorsID, SigmaObs: f.sigmaObs, BenchRows: f.benchRows, BenchSeed: f.benchSeed,
 		Params: &ParamSet{Note: "fitted by `multihw cost fit` (see hwcost/FIT_REPORT.md)", Anchors: f.anchorsID,
 			Targets: map[string]Params{}, Posteriors: map[string]*Posterior{}}}
 	if f.noBench {
@@ -726,7 +740,7 @@ func (f *Fitter) fitSources(spec Spec, rows []AnchorRow, centre Params) ([]*fitS
 		return sources, nil, nil
 	}
 	for _, bc := range spec.Bench {
-		bs, err := splitBench(bc, f.benchRows)
+		bs, err := splitBench(bc, f.benchRows, f.benchSeed)
 		if err != nil {
 			return nil, nil, fmt.Errorf("benchmark %s: %w", bc, err)
 		}

@@ -185,7 +185,7 @@ func fitReferenceColumn(col string, rows int, builtins []Candidate) (*ReferenceD
 		if i, err := tab.ColumnIndex(col); err != nil || tab.Columns()[i] != col || tab.ColumnNote(col) != "" {
 			continue // no such measured column in this table
 		}
-		bs, err := splitBench(BenchColumn{Table: table, Column: col, Precision: FP32, SameRuntime: true}, rows)
+		bs, err := splitBench(BenchColumn{Table: table, Column: col, Precision: FP32, SameRuntime: true}, rows, DefaultBenchSeed)
 		if err != nil {
 			return nil, fmt.Errorf("reference device %s: %w", col, err)
 		}

@@ -24,7 +24,11 @@ func (r *FitResult) writeBench(d *report.Doc) error {
 		return nil
 	}
 	w("\n## NAS-Bench-201 networks held out\n\n")
-	w("Each benchmark source: %d networks in the fit, every other measured network held out and predicted by the ", r.BenchRows)
+	draw := ""
+	if r.BenchSeed != DefaultBenchSeed {
+		draw = fmt.Sprintf(" (drawn with seed %d)", r.BenchSeed)
+	}
+	w("Each benchmark source: %d networks in the fit%s, every other measured network held out and predicted by the ", r.BenchRows, draw)
 	w("fitted model (with the source's runtime offsets). Spearman ρ, mean absolute percentage error (MAPE), share within ")
 	w("±10%%; the MACs column is the held-out rank correlation of the networks' MACs (the benchmark's FLOPs). ")
 	w("Target: ρ ≥ %.2f on each of the Snapdragon 855 CPU, GPU, DSP and the EdgeTPU from the analytic model.\n\n", BenchTarget)

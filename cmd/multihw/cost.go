@@ -51,10 +51,11 @@ func runCost(args []string) error {
 }
 
 func runCostFit(args []string) error {
-	fs := newFlags("cost fit", "[--anchors FILE] [--hardware LIST] [--bench-rows N] [--no-studies] [--out DIR] [--dry-run] [--json]")
+	fs := newFlags("cost fit", "[--anchors FILE] [--hardware LIST] [--bench-rows N] [--bench-seed S] [--no-studies] [--out DIR] [--dry-run] [--json]")
 	anchorsPath := fs.String("anchors", "", "latency anchors CSV (default: the copy embedded in hwcost, hwcost/data/latency_anchors.csv)")
 	hw := fs.String("hardware", "all", "targets to fit (comma-separated, groups paper, mnv4, all)")
 	benchRows := fs.Int("bench-rows", hwcost.DefaultBenchRows, "benchmark networks per source in the fit (the rest are held out)")
+	benchSeed := fs.Uint64("bench-seed", hwcost.DefaultBenchSeed, "seed of the draw of those networks (another draw shows how much the held-out figures move with it)")
 	noStudies := fs.Bool("no-studies", false, "skip the reference devices and the adapt studies (the report's validation sections; about 2 minutes)")
 	out := fs.String("out", "", "directory for params.json, reference_devices.json, FIT_REPORT.md and fit_pairs.csv (default: the hwcost package of the repository: $MULTIHW_ROOT/hwcost or ./hwcost)")
 	dry := fs.Bool("dry-run", false, "fit and print, but write nothing")
@@ -62,7 +63,7 @@ func runCostFit(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f := hwcost.NewFitter().Targets(strings.Split(*hw, ",")...).BenchRows(*benchRows)
+	f := hwcost.NewFitter().Targets(strings.Split(*hw, ",")...).BenchRows(*benchRows).BenchSeed(*benchSeed)
 	if *anchorsPath != "" {
 		data, err := memlimit.ReadFile(*anchorsPath, "latency anchors", 64<<20)
 		if err != nil {
