@@ -75,7 +75,7 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 	switch {
 	case f.Supernet != "":
 		return cfg, fmt.Errorf("--supernet is for --algo random|evolution")
-	case f.set["queries"] || f.set["eval-batches"] || f.set["population"] || f.set["tournament"]:
+	case slices.ContainsFunc(baselineOnly, func(name string) bool { return f.set[name] }):
 		return cfg, fmt.Errorf("--queries, --eval-batches, --population and --tournament are for --algo random|evolution")
 	case f.Resume && f.Out == "":
 		return cfg, fmt.Errorf("--resume needs --out DIR")
@@ -130,7 +130,10 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 // baselineFlags are the flags of a baseline over a finished search (with
 // the command's own: --json, --memory-limit); the search's other flags
 // configure a search and mean nothing to a baseline.
-var baselineFlags = []string{"algo", "supernet", "queries", "eval-batches", "population", "tournament", "seed", "json", "memory-limit"}
+var baselineFlags = append([]string{"algo", "supernet", "seed", "json", "memory-limit"}, baselineOnly...)
+
+// baselineOnly are the baselines' own flags, which a search refuses.
+var baselineOnly = []string{"queries", "eval-batches", "population", "tournament"}
 
 // onlyFlags returns an error naming the first flag given in fs that is not
 // one of names: what does describes the run it would not apply to.
