@@ -424,6 +424,9 @@ func kindList() string {
 func ParseJSON(data []byte) (*Arch, error) {
 	a := &Arch{}
 	if err := strictjson.Unmarshal(data, a); err != nil {
+		if isArchReport(data) {
+			return nil, fmt.Errorf("parsing architecture JSON: %w (this is `multihw arch --json` output, an analysis: the architecture is its \"arch\" field; `multihw arch --text` prints the text form)", err)
+		}
 		return nil, fmt.Errorf("parsing architecture JSON: %w", err)
 	}
 	// Which of the defaulted fields the document sets (the strict decode
@@ -439,6 +442,18 @@ func ParseJSON(data []byte) (*Arch, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// isArchReport reports whether data is a JSON object with the "arch" and
+// "layers" keys of `multihw arch --json` (an Analysis with its Arch).
+func isArchReport(data []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(bytes.TrimPrefix(data, []byte(bom)), &top) != nil {
+		return false
+	}
+	_, arch := top["arch"]
+	_, layers := top["layers"]
+	return arch && layers
 }
 
 // applyDefaults fills the resolution, channels and classes the spec does not

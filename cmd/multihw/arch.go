@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
+	"strings"
+
 	"github.com/multihw/multihw/blocks"
 )
 
 func init() {
 	register(&command{name: "models", summary: "list the reference models with MACs and params", run: runModels})
-	register(&command{name: "arch", summary: "print an architecture's layer table and totals", run: runArch})
+	register(&command{name: "arch", summary: "print an architecture's text form with its layer table and totals as comments (a spec file as it stands)", run: runArch})
 }
 
 func runModels(args []string) error {
@@ -23,13 +26,16 @@ func runModels(args []string) error {
 }
 
 func runArch(args []string) error {
-	fs := newFlags("arch", "--model NAME | --spec FILE [--width W] [--resolution R] [--classes C] [--json]")
+	fs := newFlags("arch", "--model NAME | --spec FILE [--width W] [--resolution R] [--classes C] [--text | --json]")
 	var af blocks.ArchFlags
 	af.Register(fs, true)
 	asJSON := fs.Bool("json", false, "print JSON")
-	text := fs.Bool("text", false, "print the architecture's text form instead of the layer table")
+	text := fs.Bool("text", false, "print the architecture's text form alone, without the layer table")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *text && *asJSON {
+		return errors.New("--text and --json are two output forms: give one")
 	}
 	arch, err := af.Load()
 	if err != nil {
@@ -49,7 +55,19 @@ func runArch(args []string) error {
 			Arch *blocks.Arch `json:"arch"`
 		}{an, arch})
 	}
-	printf("%s", arch.String())
-	printLine()
-	return an.WriteTable(stdout)
+	// The table and totals as comments: the whole output reads back as the
+	// same architecture (`multihw arch --model M > my.txt`, edit, --spec).
+	var tb strings.Builder
+	if err := an.WriteTable(&tb); err != nil {
+		return err
+	}
+	printf("%s#\n", arch.String())
+	for line := range strings.Lines(tb.String()) {
+		if line = strings.TrimRight(line, " \n"); line == "" {
+			printLine("#")
+		} else {
+			printLine("# " + line)
+		}
+	}
+	return nil
 }
