@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
@@ -40,27 +41,48 @@ func (r *EvalResult) AccuracyText() string {
 }
 
 // ConfusionTable is the confusion matrix (rows: true class, columns:
-// predicted) with each class's accuracy and (shortened) name.
+// predicted) with each class's accuracy, its 95% Clopper-Pearson interval
+// over the class's images (about ±2 points at Fashion-MNIST's 1000 test
+// images a class: closer per-class differences are not resolved) and the
+// (shortened) class name. A class without images has no accuracy ("n/a"),
+// not 0%.
 func (r *EvalResult) ConfusionTable() *report.Table {
 	header := []string{"true\\pred"}
 	for i := range r.Classes {
 		header = append(header, fmt.Sprint(i))
 	}
-	tb := report.NewTable(append(header, "accuracy", "class")...).RightFrom(0).Left(len(header) + 1)
+	tb := report.NewTable(append(header, "accuracy", "95% CI", "class")...).RightFrom(0).Left(len(header) + 2)
 	for i, row := range r.Confusion {
 		cells := []string{fmt.Sprint(i)}
+		n := 0
 		for _, v := range row {
 			cells = append(cells, fmt.Sprint(v))
+			n += v
 		}
-		tb.Row(append(cells, fmt.Sprintf("%.1f%%", 100*r.PerClass[i]), classLabel(r.Classes[i]))...)
+		acc, ci := "n/a", "n/a"
+		if n > 0 && i < len(row) {
+			iv := stats.BinomialInterval(row[i], n, 0.95)
+			acc = fmt.Sprintf("%.1f%%", 100*float64(row[i])/float64(n))
+			ci = fmt.Sprintf("%.1f-%.1f", 100*iv.Lo, 100*iv.Hi)
+		}
+		label := ""
+		if i < len(r.Classes) {
+			label = classLabel(r.Classes[i])
+		}
+		tb.Row(append(cells, acc, ci, label)...)
 	}
 	return tb
 }
 
-// classLabel shortens a class name for a table column.
+// classLabel shortens a class name for a table column: at most 12 bytes,
+// cut at a character boundary, blanks as underscores.
 func classLabel(s string) string {
 	if len(s) > 12 {
-		return s[:12]
+		cut := 12
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
 	}
 	return strings.ReplaceAll(s, " ", "_")
 }

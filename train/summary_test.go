@@ -5,16 +5,22 @@ import (
 	"testing"
 )
 
+// TestConfusionTable: each class's accuracy with its Clopper-Pearson
+// interval over the class's images (1/2: 1.3-98.7, 3/3: 29.2-100, as R's
+// binom.test), "n/a" for a class without images, names cut to 12 bytes at a
+// character boundary.
 func TestConfusionTable(t *testing.T) {
-	r := &EvalResult{Classes: []string{"T-shirt/top long name", "Ankle boot"}, PerClass: []float64{0.5, 1},
-		Confusion: [][]int{{1, 1}, {0, 3}}}
+	r := &EvalResult{Classes: []string{"T-shirt/top long name", "Ankle boot", "Sägetierääää"}, PerClass: []float64{0.5, 1, 0},
+		Confusion: [][]int{{1, 1, 0}, {0, 3, 0}, {0, 0, 0}}}
 	tb := r.ConfusionTable()
-	if got := strings.Join(tb.Header, ","); got != "true\\pred,0,1,accuracy,class" {
+	if got := strings.Join(tb.Header, ","); got != "true\\pred,0,1,2,accuracy,95% CI,class" {
 		t.Errorf("header %s", got)
 	}
-	// Class names: at most 12 bytes, blanks as underscores.
-	if row := tb.Rows[0]; row[3] != "50.0%" || row[4] != "T-shirt/top " || tb.Rows[1][4] != "Ankle_boot" {
-		t.Errorf("rows %q", tb.Rows)
+	want := [][]string{{"50.0%", "1.3-98.7", "T-shirt/top_"}, {"100.0%", "29.2-100.0", "Ankle_boot"}, {"n/a", "n/a", "Sägetierä"}}
+	for i, w := range want {
+		if got := tb.Rows[i][4:]; strings.Join(got, "|") != strings.Join(w, "|") {
+			t.Errorf("row %d: %q, want %q", i, got, w)
+		}
 	}
 }
 
