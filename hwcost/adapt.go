@@ -420,6 +420,16 @@ func sanitizeName(s string) string {
 // milliseconds on the device named source. cfg.Data and cfg.Device are
 // ignored.
 func AdaptArchs(source string, archs []*blocks.Arch, ms []float64, cfg AdaptConfig) (*AdaptResult, error) {
+	rows, err := archRows(source, archs, ms)
+	if err != nil {
+		return nil, err
+	}
+	return adaptTo(rows, cfg)
+}
+
+// archRows compiles measured whole architectures: archs[i] took ms[i]
+// milliseconds on the device named source.
+func archRows(source string, archs []*blocks.Arch, ms []float64) (*adaptRows, error) {
 	if len(archs) != len(ms) {
 		return nil, fmt.Errorf("adapt: %d architectures, %d latencies", len(archs), len(ms))
 	}
@@ -444,5 +454,5 @@ func AdaptArchs(source string, archs []*blocks.Arch, ms []float64, cfg AdaptConf
 	if rows.design, err = NewDesign(archs, ans); err != nil {
 		return nil, fmt.Errorf("adapt: %s: %w", source, err)
 	}
-	return adaptTo(rows, cfg)
+	return rows, nil
 }

@@ -25,6 +25,7 @@ func allFixtureFigures(t testing.TB) []*Figure {
 	add(DeviceComparison(deviceComparisonFixture()))
 	add(TradeoffGrid(tradeoffGridFixture()))
 	add(Sweep(sweepFixture()))
+	add(AdaptCurve(adaptCurveFixture()))
 	return figs
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +40,17 @@ func TestCostAdaptAndTargetFile(t *testing.T) {
 		{runCostAdapt, []string{"--data", "nb201-help", "--device", "toaster"}, "toaster"},
 		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--train", "20000"}, "too few rows"},
 		{runCostAdapt, []string{"--data", filepath.Join(dir, "none.json")}, "no measured table"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--curve", "5,10", "--train", "10"}, "--train is for a single fit"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--curve", "5,10", "--out", out}, "--out is for a single fit"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--seeds", "3"}, "--seeds goes with --curve"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--plot", dir}, "--plot goes with --curve"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--curve", "5,x"}, `--curve: "x" is not an integer`},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--curve", ","}, "--curve: no training sizes"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--curve", "5", "--seeds", "1"}, "--seeds must be at least 2"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--curve", "10,5"}, "must increase, got 5 after 10"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga,toaster", "--curve", "5,10", "--seeds", "2"}, "toaster"},
+		{runCostAdapt, []string{"--data", "nb201-help", "--device", "fpga", "--curve", "5", "--seed", "18446744073709551615"}, "would pass the largest seed"},
+		{runCostAdapt, []string{"--data", filepath.Join(dir, "none.json"), "--device", "fpga"}, "--device names a column of a benchmark table"},
 		{runCost, []string{"--model", "multi_avg", "--hardware", bad}, "parsing target file"},
 		{runCostSensitivity, []string{"--hardware", "paper"}, "give the architectures"},
 		{runCostSensitivity, []string{"--model", "multi_avg", "--draws", "1"}, "draws must be at least 2"},
@@ -85,5 +97,30 @@ func TestCostAdaptLocalTable(t *testing.T) {
 	}
 	if err := runCostAdapt([]string{"--data", path, "--train", "6"}); err == nil || !strings.Contains(err.Error(), "too few rows") {
 		t.Errorf("6 of 6 rows for training: %v", err)
+	}
+	// How many models the machine needs: a curve over the same table, as
+	// JSON and as a figure.
+	plotDir := filepath.Join(dir, "plot")
+	code, js := runCaptured(t, "cost", "adapt", "--data", path, "--curve", "3,4", "--seeds", "2", "--plot", plotDir, "--json")
+	var curves []struct {
+		Device string `json:"device"`
+		Points []struct {
+			Train   int       `json:"n_train"`
+			NTest   int       `json:"n_test"`
+			PerSeed []float64 `json:"spearman_per_seed"`
+		} `json:"points"`
+	}
+	if err := json.Unmarshal(js, &curves); code != 0 || err != nil {
+		t.Fatalf("cost adapt --curve: exit %d, %v:\n%s", code, err, js)
+	}
+	if len(curves) != 1 || curves[0].Device != "local:go" || len(curves[0].Points) != 2 || curves[0].Points[1].Train != 4 ||
+		curves[0].Points[1].NTest != 2 || len(curves[0].Points[0].PerSeed) != 2 {
+		t.Errorf("curve %+v", curves)
+	}
+	if st, err := os.Stat(filepath.Join(plotDir, "adapt_curve.png")); err != nil || st.Size() == 0 {
+		t.Errorf("figure: %v", err)
+	}
+	if err := runCostAdapt([]string{"--data", path, "--curve", "3,6", "--seeds", "2"}); err == nil || !strings.Contains(err.Error(), "sizes must be in [3, 5]") {
+		t.Errorf("curve up to every row: %v", err)
 	}
 }

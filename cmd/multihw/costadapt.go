@@ -1,8 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"os"
 	"strings"
+
+	"github.com/multihw/multihw/internal/flaglist"
+	"github.com/multihw/multihw/plots"
+	"github.com/multihw/multihw/plots/figset"
 
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/hwcost/devicedata"
@@ -10,38 +17,60 @@ import (
 )
 
 func init() {
-	register(&command{name: "cost adapt", summary: "fit an analytic target to N measured architectures of a new device (benchmark column or `cost measure` table); score it on the rest; write a target file", run: runCostAdapt})
+	register(&command{name: "cost adapt", summary: "fit an analytic target to N measured architectures of a new device (benchmark column or `cost measure` table); score it on the rest; write a target file (--curve: how many measurements it needs)", run: runCostAdapt})
 }
 
 func runCostAdapt(args []string) error {
-	fs := newFlags("cost adapt", "--data FILE|NAME|local --device COLUMN --train N [--seed S] [--name NAME] [--out TARGET.json] [--json]")
+	fs := newFlags("cost adapt", "--data FILE|NAME|local --device COLUMN --train N [--seed S] [--name NAME] [--out TARGET.json] [--json]\n"+
+		"       multihw cost adapt --data FILE|NAME|local --device COLUMN[,COLUMN...] --curve N,N,... [--seeds K] [--seed S] [--plot DIR] [--json]")
 	data := fs.String("data", "", "embedded benchmark table ("+strings.Join(devicedata.LatencyNames(), ", ")+"), a CSV of the same format, "+
 		"\"local\" (the whole-model timings of `multihw cost measure` for the current backend) or a `cost measure` table (.json)")
-	device := fs.String("device", "", "device column (exact name, or a substring matching one column); not used with local tables")
+	device := fs.String("device", "", "device column (exact name, or a substring matching one column; with --curve a comma-separated list); not for local tables")
 	train := fs.Int("train", 10, "number of measured architectures to fit on, drawn at random with --seed; the others are the test set")
 	seed := fs.Uint64("seed", 1, "seed of the draw")
 	name := fs.String("name", "", "name of the fitted target (default adapted-<column>)")
 	out := fs.String("out", "", "write the fitted target here (JSON), usable as `multihw cost --hardware FILE` and `multihw search --targets FILE`")
-	asJSON := fs.Bool("json", false, "print JSON: spearman, mape, within10, n_train, n_test, params, ...")
+	asJSON := fs.Bool("json", false, "print JSON: spearman, mape, within10, n_train, n_test, params, ... (with --curve: the curves)")
+	curve := fs.String("curve", "", "how many measurements a device needs: fit at each of these training sizes (increasing) with --seeds seeds and print the test-set figures by size, with intervals over the seeds")
+	seeds := fs.Int("seeds", 10, "with --curve: the number of seeds, --seed, --seed+1, ...")
+	plotDir := fs.String("plot", "", "with --curve: also write adapt_curve.png/.svg to this directory")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *data == "" {
 		return fmt.Errorf("missing --data (one of %s, a CSV path, local, or a `cost measure` table)", strings.Join(devicedata.LatencyNames(), ", "))
 	}
+	local := *data == "local" || strings.HasSuffix(*data, ".json")
+	if local && *device != "" {
+		return fmt.Errorf("--device names a column of a benchmark table; %s is a `cost measure` table (one device: this machine)", *data)
+	}
+	if !local && *device == "" {
+		d, err := devicedata.Open(*data)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("missing --device; columns of %s: %s", *data, strings.Join(d.Table().Columns(), ", "))
+	}
 	cfg := hwcost.AdaptConfig{Data: *data, Device: *device, Train: *train, Seed: *seed, Name: *name}
+	given := flaglist.Given(fs)
+	if given["curve"] {
+		for _, f := range []string{"train", "out", "name"} {
+			if given[f] {
+				return fmt.Errorf("--%s is for a single fit; --curve fits at every size it lists and writes no target", f)
+			}
+		}
+		return runAdaptCurve(cfg, local, *curve, *seeds, *plotDir, *asJSON)
+	}
+	for _, f := range []string{"seeds", "plot"} {
+		if given[f] {
+			return fmt.Errorf("--%s goes with --curve", f)
+		}
+	}
 	var res *hwcost.AdaptResult
 	var err error
-	if *data == "local" || strings.HasSuffix(*data, ".json") {
+	if local {
 		res, err = measure.Adapt(*data, cfg)
 	} else {
-		if *device == "" {
-			d, err := devicedata.Open(*data)
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("missing --device; columns of %s: %s", *data, strings.Join(d.Table().Columns(), ", "))
-		}
 		res, err = hwcost.Adapt(cfg)
 	}
 	if err != nil {
@@ -58,6 +87,68 @@ func runCostAdapt(args []string) error {
 	printf("%s", res.Summary())
 	if *out != "" {
 		printf("wrote target %s to %s (use it as --hardware %s)\n", res.Target.Target, *out, *out)
+	}
+	return nil
+}
+
+// runAdaptCurve is `cost adapt --curve`: the fit's test-set figures by
+// training size for each device of cfg.Device (a comma-separated list on a
+// benchmark table).
+func runAdaptCurve(cfg hwcost.AdaptConfig, local bool, curve string, nSeeds int, plotDir string, asJSON bool) error {
+	sizes, err := flaglist.Ints(curve, "curve")
+	if err != nil {
+		return err
+	}
+	if len(sizes) == 0 {
+		return errors.New("--curve: no training sizes")
+	}
+	if nSeeds < hwcost.MinCurveSeeds {
+		return fmt.Errorf("--seeds must be at least %d (the intervals are over the seeds), got %d", hwcost.MinCurveSeeds, nSeeds)
+	}
+	if cfg.Seed > math.MaxUint64-uint64(nSeeds-1) {
+		return fmt.Errorf("--seed %d: %d seeds from it would pass the largest seed", cfg.Seed, nSeeds)
+	}
+	seeds := make([]uint64, nSeeds)
+	for i := range seeds {
+		seeds[i] = cfg.Seed + uint64(i)
+	}
+	progress := func(dev string) {
+		fmt.Fprintf(os.Stderr, "adapt curve: %s, %d sizes x %d seeds ...\n", dev, len(sizes), nSeeds)
+	}
+	var curves []*hwcost.Curve
+	if local {
+		progress(cfg.Data)
+		cv, err := measure.AdaptCurve(cfg.Data, cfg, sizes, seeds)
+		if err != nil {
+			return err
+		}
+		curves = append(curves, cv)
+	} else if curves, err = hwcost.AdaptCurves(cfg, flaglist.Split(cfg.Device), sizes, seeds, progress); err != nil {
+		return err
+	}
+	if plotDir != "" {
+		d := figset.AdaptCurveData(curves...)
+		if len(d.Curves) == 0 {
+			return errors.New("--plot: no training size has a defined Spearman to draw (constant or tied test sets)")
+		}
+		fig, err := plots.AdaptCurve(d)
+		if err != nil {
+			return err
+		}
+		paths, err := plots.WriteFiles(plotDir, 1, fig)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s\n", strings.Join(paths, ", "))
+	}
+	if asJSON {
+		return printJSON(curves)
+	}
+	for i, cv := range curves {
+		if i > 0 {
+			printLine()
+		}
+		printf("%s", cv.Summary())
 	}
 	return nil
 }

@@ -48,6 +48,19 @@ func Seeds(s, flagName string) ([]uint64, error) {
 	return out, nil
 }
 
+// Ints parses a comma-separated list of integers of flag flagName.
+func Ints(s, flagName string) ([]int, error) {
+	var out []int
+	for _, v := range Split(s) {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not an integer", flagName, v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // Pairs parses "name=dir,name=dir" of flag flagName.
 func Pairs(s, flagName string) ([][2]string, error) {
 	var out [][2]string

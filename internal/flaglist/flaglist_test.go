@@ -40,6 +40,18 @@ func TestSeeds(t *testing.T) {
 	}
 }
 
+func TestInts(t *testing.T) {
+	got, err := Ints(" 5,10, -3 ,", "curve")
+	if err != nil || !reflect.DeepEqual(got, []int{5, 10, -3}) {
+		t.Errorf("Ints = %v, %v", got, err)
+	}
+	for _, bad := range []string{"1.5", "x", "99999999999999999999"} {
+		if _, err := Ints(bad, "curve"); err == nil || err.Error() != fmt.Sprintf("--curve: %q is not an integer", bad) {
+			t.Errorf("Ints(%q) error = %v", bad, err)
+		}
+	}
+}
+
 func TestPairs(t *testing.T) {
 	got, err := Pairs("a=x/y, b=z", "search")
 	if err != nil || !reflect.DeepEqual(got, [][2]string{{"a", "x/y"}, {"b", "z"}}) {

@@ -5,16 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/tunas"
+	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/train"
 )
 
@@ -306,5 +310,38 @@ func TestNB201ComparisonData(t *testing.T) {
 	}
 	if fig.Panels[0].NumBars() != 16 || fig.Name != "nb201_compare_0.3" {
 		t.Errorf("device comparison figure %s: %d bars", fig.Name, fig.Panels[0].NumBars())
+	}
+}
+
+// TestAdaptCurveData: sizes without a defined Spearman are left out (and a
+// device with none), an undefined interval draws no bar, a device's MACs
+// line only where every drawn size has one.
+func TestAdaptCurveData(t *testing.T) {
+	nan := math.NaN()
+	ci := func(lo, hi float64) stats.Interval { return stats.Interval{Lo: stats.Float(lo), Hi: stats.Float(hi)} }
+	a := &hwcost.Curve{Data: "nb201-help", Device: "a", Seeds: []uint64{1, 2, 3}, Points: []hwcost.CurvePoint{
+		{Train: 5, Spearman: 0.8, SpearmanCI: ci(0.7, 0.9), MACsSpearman: 0.5},
+		{Train: 10, Spearman: nan, SpearmanCI: ci(nan, nan), MACsSpearman: nan},
+		{Train: 20, Spearman: 0.9, SpearmanCI: ci(nan, nan), MACsSpearman: 0.5},
+	}}
+	b := &hwcost.Curve{Data: "nb201-help", Device: "b", Seeds: []uint64{1, 2, 3}, Points: []hwcost.CurvePoint{
+		{Train: 5, Spearman: 0.8, SpearmanCI: ci(0.7, 0.9), MACsSpearman: nan},
+	}}
+	empty := &hwcost.Curve{Data: "nb201-help", Device: "c", Seeds: []uint64{1, 2, 3}, Points: []hwcost.CurvePoint{
+		{Train: 5, Spearman: nan, SpearmanCI: ci(nan, nan)},
+	}}
+	d := AdaptCurveData(a, b, empty)
+	if len(d.Curves) != 2 || !strings.Contains(d.Title, "seeds 1-3") {
+		t.Fatalf("%d curves, title %q", len(d.Curves), d.Title)
+	}
+	ca, cb := d.Curves[0], d.Curves[1]
+	if !reflect.DeepEqual(ca.Train, []int{5, 20}) || ca.Spearman[1].HasSpread() || !ca.Spearman[0].HasSpread() || len(ca.MACs) != 2 {
+		t.Errorf("device a: %+v", ca)
+	}
+	if cb.MACs != nil {
+		t.Errorf("device b: MACs line %v from an undefined value", cb.MACs)
+	}
+	if _, err := plots.AdaptCurve(d); err != nil {
+		t.Error(err)
 	}
 }

@@ -2,6 +2,7 @@ package figset
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -330,6 +331,42 @@ func NB201Comparison(bn *nb201.Bench, budget float64) (*plots.Figure, *nb201.Com
 		return nil, nil, err
 	}
 	return f.WithName(fmt.Sprintf("nb201_compare_%g", budget)), c, nil
+}
+
+// AdaptCurveData adapts few-shot fit curves (`multihw cost adapt --curve`)
+// to [plots.AdaptCurve]. Sizes whose mean Spearman is undefined (a seed's
+// test set without a rank order) are left out, devices without any size
+// too; a size whose interval is undefined is drawn without a bar, and a
+// device's MACs line only where every drawn size has one.
+func AdaptCurveData(curves ...*hwcost.Curve) plots.AdaptCurveData {
+	var d plots.AdaptCurveData
+	for _, cv := range curves {
+		cs := plots.CurveSeries{Device: cv.Device}
+		macsOK := true
+		for _, p := range cv.Points {
+			if math.IsNaN(p.Spearman) {
+				continue
+			}
+			e := plots.Estimate{Value: p.Spearman, Lo: float64(p.SpearmanCI.Lo), Hi: float64(p.SpearmanCI.Hi)}
+			if !e.HasSpread() {
+				e = plots.Exact(p.Spearman)
+			}
+			cs.Train = append(cs.Train, p.Train)
+			cs.Spearman = append(cs.Spearman, e)
+			cs.MACs = append(cs.MACs, p.MACsSpearman)
+			macsOK = macsOK && !math.IsNaN(p.MACsSpearman)
+		}
+		if !macsOK {
+			cs.MACs = nil
+		}
+		if len(cs.Train) > 0 {
+			d.Curves = append(d.Curves, cs)
+		}
+	}
+	if len(curves) > 0 {
+		d.Title = fmt.Sprintf("A new device from a few measurements (%s; seeds %s: mean and 95%% interval)", curves[0].Data, curves[0].SeedsLabel())
+	}
+	return d
 }
 
 // NB201ComparisonData adapts a comparison to [plots.DeviceComparison]; rows without a
