@@ -12,7 +12,7 @@ import (
 
 // syntheticDevice is pixel4-cpu's fitted model timing every 97th connected
 // NAS-Bench-201 network, and a library of one candidate off by known factors
-// (as TestAdaptRecoversSyntheticDevice).
+// (TestAdaptRecoversSyntheticDevice, TestAdaptCurve).
 func syntheticDevice(t *testing.T) ([]*blocks.Arch, []float64, []Candidate) {
 	t.Helper()
 	spec, _ := LookupSpec("pixel4-cpu")
@@ -37,6 +37,7 @@ func syntheticDevice(t *testing.T) ([]*blocks.Arch, []float64, []Candidate) {
 	}
 	off := truth
 	off.PeakGMACs *= 2
+	off.LayerOverheadUs *= 0.5
 	off.EffFused *= 1.3
 	return archs, ms, []Candidate{{Name: "off", Spec: spec, Params: off}}
 }
