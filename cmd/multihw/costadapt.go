@@ -52,19 +52,14 @@ func runCostAdapt(args []string) error {
 		return fmt.Errorf("missing --device; columns of %s: %s", *data, strings.Join(d.Table().Columns(), ", "))
 	}
 	cfg := hwcost.AdaptConfig{Data: *data, Device: *device, Train: *train, Seed: *seed, Name: *name}
-	given := flaglist.Given(fs)
-	if given["curve"] {
-		for _, f := range []string{"train", "out", "name"} {
-			if given[f] {
-				return fmt.Errorf("--%s is for a single fit; --curve fits at every size it lists and writes no target", f)
-			}
-		}
-		return runAdaptCurve(cfg, local, *curve, *seeds, *plotDir, *asJSON)
+	isCurve := flaglist.Given(fs)["curve"]
+	if err := flaglist.Unused(fs,
+		flaglist.Mode{Flags: []string{"train", "out", "name"}, Chosen: !isCurve, For: "a single fit; --curve fits at every size it lists and writes no target"},
+		flaglist.Mode{Flags: []string{"seeds", "plot"}, Chosen: isCurve, For: "--curve"}); err != nil {
+		return err
 	}
-	for _, f := range []string{"seeds", "plot"} {
-		if given[f] {
-			return fmt.Errorf("--%s goes with --curve", f)
-		}
+	if isCurve {
+		return runAdaptCurve(cfg, local, *curve, *seeds, *plotDir, *asJSON)
 	}
 	var res *hwcost.AdaptResult
 	var err error

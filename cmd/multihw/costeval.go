@@ -36,8 +36,8 @@ func runCostEval(args []string) error {
 		}
 		return runCostEvalAll(predict.ReportConfig{Train: *train, Seed: *seed, Seeds: *seeds, Progress: os.Stderr}, *out, *asJSON)
 	}
-	if set := flaglist.Given(fs); set["seeds"] || set["out"] {
-		return fmt.Errorf("--seeds and --out are for --all")
+	if err := flaglist.Unused(fs, flaglist.Mode{Flags: []string{"seeds", "out"}, For: "--all"}); err != nil {
+		return err
 	}
 	if *device == "" {
 		d, err := devicedata.Open(*data)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -44,7 +45,7 @@ func runSearchNB201(args []string) error {
 	if !slices.Contains(nb201.Algorithms, *algo) {
 		return fmt.Errorf("unknown --algo %q (valid: %s)", *algo, strings.Join(nb201.Algorithms, ", "))
 	}
-	if err := nb201FlagsApply(given, *algo, nas.RewardKind(*reward)); err != nil {
+	if err := nb201FlagsApply(fs, *algo, nas.RewardKind(*reward)); err != nil {
 		return err
 	}
 	r := nb201.Reward(nas.RewardKind(*reward), *budget)
@@ -72,25 +73,14 @@ func runSearchNB201(args []string) error {
 
 // nb201FlagsApply returns an error for the first flag given (set) that the
 // algorithm or the reward kind would ignore.
-func nb201FlagsApply(set map[string]bool, algo string, reward nas.RewardKind) error {
-	for _, c := range []struct {
-		flags   []string
-		applies bool
-		what    string
-	}{
-		{[]string{"population", "sample", "retries", "aging"}, algo == nb201.AlgoEvolution, "--algo evolution"},
-		{[]string{"lr"}, algo == nb201.AlgoReinforce, "--algo reinforce"},
-		{[]string{"queries", "max-evaluations", "seed"}, algo != nb201.AlgoExhaustive, "the non-exhaustive algorithms"},
-		{[]string{"guide-beta", "cost-by-query"}, reward == nas.RewardBudget, "--reward budget"},
-		{[]string{"beta"}, reward != nas.RewardBudget, "the rewards with a cost term (abs, mnas, mnas_hard)"},
-	} {
-		for _, name := range c.flags {
-			if set[name] && !c.applies {
-				return fmt.Errorf("--%s is for %s (--algo %s, --reward %s)", name, c.what, algo, reward)
-			}
-		}
-	}
-	return nil
+func nb201FlagsApply(fs *flag.FlagSet, algo string, reward nas.RewardKind) error {
+	ctx := fmt.Sprintf(" (--algo %s, --reward %s)", algo, reward)
+	return flaglist.Unused(fs,
+		flaglist.Mode{Flags: []string{"population", "sample", "retries", "aging"}, Chosen: algo == nb201.AlgoEvolution, For: "--algo evolution" + ctx},
+		flaglist.Mode{Flags: []string{"lr"}, Chosen: algo == nb201.AlgoReinforce, For: "--algo reinforce" + ctx},
+		flaglist.Mode{Flags: []string{"queries", "max-evaluations", "seed"}, Chosen: algo != nb201.AlgoExhaustive, For: "the non-exhaustive algorithms" + ctx},
+		flaglist.Mode{Flags: []string{"guide-beta", "cost-by-query"}, Chosen: reward == nas.RewardBudget, For: "--reward budget" + ctx},
+		flaglist.Mode{Flags: []string{"beta"}, Chosen: reward != nas.RewardBudget, For: "the rewards with a cost term (abs, mnas, mnas_hard)" + ctx})
 }
 
 func runSearchNB201Compare(args []string) error {

@@ -33,8 +33,8 @@ func runStudyPlan(args []string) error {
 	if *dir == "" {
 		return errors.New("study plan needs --dir DIR")
 	}
-	if flaglist.Given(fs)["search-rate"] && *pilot == "" {
-		return errors.New("--search-rate is for the estimate of --pilot DIR")
+	if err := flaglist.Unused(fs, flaglist.Mode{Flags: []string{"search-rate"}, Chosen: *pilot != "", For: "the estimate of --pilot DIR"}); err != nil {
+		return err
 	}
 	if err := flaglist.NotZero(fs, "search-rate"); err != nil {
 		return err

@@ -47,8 +47,8 @@ func (f *Flags) Prepare(af *blocks.ArchFlags) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
-	if set := flaglist.Given(f.fs); !j.Check && (set["report"] || set["tolerance"]) {
-		return fmt.Errorf("--report and --tolerance are for --check")
+	if err := flaglist.Unused(f.fs, flaglist.Mode{Flags: []string{"report", "tolerance"}, Chosen: j.Check, For: "--check"}); err != nil {
+		return err
 	}
 	if j.Check && af.Given() {
 		return fmt.Errorf("--check measures its own models (%s): leave out --model and --spec", strings.Join(CheckModels, ", "))

@@ -91,6 +91,47 @@ func Given(fs *flag.FlagSet) map[string]bool {
 	return set
 }
 
+// Mode ties flags to the mode of a command they configure (an algorithm, a
+// report, a variant of the command): they mean something only when Chosen.
+// For names the mode in the error.
+type Mode struct {
+	Flags  []string
+	Chosen bool
+	For    string
+}
+
+// Unused returns an error for the first flag, in the order of modes and
+// their lists, that was given on the command line of the parsed fs although
+// its mode was not chosen ("--NAME is for FOR"): such a flag would otherwise
+// be ignored without a word.
+func Unused(fs *flag.FlagSet, modes ...Mode) error {
+	set := Given(fs)
+	for _, m := range modes {
+		for _, name := range m.Flags {
+			if set[name] && !m.Chosen {
+				return fmt.Errorf("--%s is for %s", name, m.For)
+			}
+		}
+	}
+	return nil
+}
+
+// Only returns an error for the first flag given on the command line of the
+// parsed fs that is not one of names ("--NAME does not apply to WHAT"): a
+// mode that takes few of a command's flags lists those instead of the others.
+func Only(fs *flag.FlagSet, what string, names ...string) error {
+	var bad string
+	fs.Visit(func(fl *flag.Flag) {
+		if bad == "" && !slices.Contains(names, fl.Name) {
+			bad = fl.Name
+		}
+	})
+	if bad != "" {
+		return fmt.Errorf("--%s does not apply to %s", bad, what)
+	}
+	return nil
+}
+
 // NotZero returns an error for the first of the named flags of the parsed fs
 // that was given on the command line with the value 0. These are flags whose
 // zero stands for "not given" (their default is computed elsewhere: from

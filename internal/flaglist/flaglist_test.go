@@ -117,3 +117,41 @@ func TestNotZero(t *testing.T) {
 		}
 	}
 }
+
+func TestUnusedAndOnly(t *testing.T) {
+	parse := func(args ...string) *flag.FlagSet {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		for _, name := range []string{"a", "b", "c"} {
+			fs.Int(name, 1, "")
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return fs
+	}
+	modes := func(chosen bool) []Mode {
+		return []Mode{{Flags: []string{"a"}, Chosen: true, For: "always"}, {Flags: []string{"b", "c"}, Chosen: chosen, For: "--mode x"}}
+	}
+	for _, tc := range []struct {
+		args   []string
+		chosen bool
+		want   string // "" for no error
+	}{
+		{[]string{"-a", "2"}, false, ""},
+		{[]string{"-b", "1"}, true, ""},
+		// Given with its default value, it is still given, and refused.
+		{[]string{"-c", "1"}, false, "--c is for --mode x"},
+		{[]string{"-c", "3", "-b", "2"}, false, "--b is for --mode x"}, // the modes' order, not the command line's
+	} {
+		err := Unused(parse(tc.args...), modes(tc.chosen)...)
+		if (err == nil) != (tc.want == "") || (err != nil && err.Error() != tc.want) {
+			t.Errorf("Unused %v (chosen %v) = %v, want %q", tc.args, tc.chosen, err, tc.want)
+		}
+	}
+	if err := Only(parse("-a", "1", "-b", "1"), "a baseline", "a", "b"); err != nil {
+		t.Errorf("Only: %v", err)
+	}
+	if err := Only(parse("-c", "1"), "a baseline", "a", "b"); err == nil || err.Error() != "--c does not apply to a baseline" {
+		t.Errorf("Only: %v", err)
+	}
+}

@@ -126,12 +126,9 @@ func (f *StudyFlags) Register(fs *flag.FlagSet) {
 // configured by search (their T0 follows each budget); command is quoted in
 // the report.
 func (f *StudyFlags) Config(fs *flag.FlagSet, search SearchConfig, progress io.Writer, command string) (StudyConfig, error) {
-	set := flaglist.Given(fs)
-	if set["compare"] && f.Report == "" {
-		return StudyConfig{}, fmt.Errorf("--compare is for the tables of --report FILE")
-	}
-	if set["more-offset"] && f.more == 0 {
-		return StudyConfig{}, fmt.Errorf("--more-offset is for --more-seeds N")
+	if err := flaglist.Unused(fs, flaglist.Mode{Flags: []string{"compare"}, Chosen: f.Report != "", For: "the tables of --report FILE"},
+		flaglist.Mode{Flags: []string{"more-offset"}, Chosen: f.more != 0, For: "--more-seeds N"}); err != nil {
+		return StudyConfig{}, err
 	}
 	bl, err := flaglist.Floats(f.budgets)
 	if err != nil || len(bl) == 0 {

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/multihw/multihw/blocks"
@@ -72,11 +71,10 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 	f.set = flaglist.Given(fs)
 	cfg := DefaultConfig()
+	if err := flaglist.Unused(fs, flaglist.Mode{Flags: append([]string{"supernet"}, baselineOnly...), For: "--algo random|evolution"}); err != nil {
+		return cfg, err
+	}
 	switch {
-	case f.Supernet != "":
-		return cfg, fmt.Errorf("--supernet is for --algo random|evolution")
-	case slices.ContainsFunc(baselineOnly, func(name string) bool { return f.set[name] }):
-		return cfg, fmt.Errorf("--queries, --eval-batches, --population and --tournament are for --algo random|evolution")
 	case f.Resume && f.Out == "":
 		return cfg, fmt.Errorf("--resume needs --out DIR")
 	case f.Overwrite && f.Out == "":
@@ -135,21 +133,6 @@ var baselineFlags = append([]string{"algo", "supernet", "seed", "json", "memory-
 // baselineOnly are the baselines' own flags, which a search refuses.
 var baselineOnly = []string{"queries", "eval-batches", "population", "tournament"}
 
-// onlyFlags returns an error naming the first flag given in fs that is not
-// one of names: what does describes the run it would not apply to.
-func onlyFlags(fs *flag.FlagSet, what string, names ...string) error {
-	var bad string
-	fs.Visit(func(fl *flag.Flag) {
-		if bad == "" && !slices.Contains(names, fl.Name) {
-			bad = fl.Name
-		}
-	})
-	if bad != "" {
-		return fmt.Errorf("--%s does not apply to %s", bad, what)
-	}
-	return nil
-}
-
 // Baseline is the configuration of --algo random|evolution over the
 // finished search in --supernet, from the flags of the parsed fs.
 func (f *Flags) Baseline(fs *flag.FlagSet) (BaselineConfig, error) {
@@ -160,11 +143,11 @@ func (f *Flags) Baseline(fs *flag.FlagSet) (BaselineConfig, error) {
 	if err := flaglist.NotZero(fs, "queries", "eval-batches"); err != nil {
 		return bc, err
 	}
-	if err := onlyFlags(fs, "a baseline, which takes the search's settings from --supernet", baselineFlags...); err != nil {
+	if err := flaglist.Only(fs, "a baseline, which takes the search's settings from --supernet", baselineFlags...); err != nil {
 		return bc, err
 	}
-	if set := flaglist.Given(fs); f.Algo == AlgoRandom && (set["population"] || set["tournament"]) {
-		return bc, fmt.Errorf("--population and --tournament are for --algo evolution")
+	if err := flaglist.Unused(fs, flaglist.Mode{Flags: []string{"population", "tournament"}, Chosen: f.Algo == AlgoEvolution, For: "--algo evolution"}); err != nil {
+		return bc, err
 	}
 	bc.Queries, bc.EvalBatches, bc.Seed = f.queries, f.evalBatches, f.seed
 	bc.Evolution.Population, bc.Evolution.Sample = f.population, f.tournament
