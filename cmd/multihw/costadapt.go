@@ -7,13 +7,12 @@ import (
 	"os"
 	"strings"
 
-	"github.com/multihw/multihw/internal/flaglist"
-	"github.com/multihw/multihw/plots"
-	"github.com/multihw/multihw/plots/figset"
-
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/measure"
+	"github.com/multihw/multihw/internal/flaglist"
+	"github.com/multihw/multihw/plots"
+	"github.com/multihw/multihw/plots/figset"
 )
 
 func init() {
@@ -86,6 +85,21 @@ func runCostAdapt(args []string) error {
 	return nil
 }
 
+// maxCurveSeeds bounds --seeds: each seed is a fit per size (seconds each).
+const maxCurveSeeds = 1000
+
+// checkPlotDir refuses a --plot DIR that exists and is not a directory before
+// the work whose figure would go there.
+func checkPlotDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("--plot %s exists and is not a directory", dir)
+	}
+	return nil
+}
+
 // runAdaptCurve is `cost adapt --curve`: the fit's test-set figures by
 // training size for each device of cfg.Device (a comma-separated list on a
 // benchmark table).
@@ -97,8 +111,11 @@ func runAdaptCurve(cfg hwcost.AdaptConfig, local bool, curve string, nSeeds int,
 	if len(sizes) == 0 {
 		return errors.New("--curve: no training sizes")
 	}
-	if nSeeds < hwcost.MinCurveSeeds {
-		return fmt.Errorf("--seeds must be at least %d (the intervals are over the seeds), got %d", hwcost.MinCurveSeeds, nSeeds)
+	if nSeeds < hwcost.MinCurveSeeds || nSeeds > maxCurveSeeds {
+		return fmt.Errorf("--seeds must be in [%d, %d] (the intervals are over the seeds), got %d", hwcost.MinCurveSeeds, maxCurveSeeds, nSeeds)
+	}
+	if err := checkPlotDir(plotDir); err != nil {
+		return err
 	}
 	if cfg.Seed > math.MaxUint64-uint64(nSeeds-1) {
 		return fmt.Errorf("--seed %d: %d seeds from it would pass the largest seed", cfg.Seed, nSeeds)

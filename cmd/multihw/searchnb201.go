@@ -93,6 +93,9 @@ func runSearchNB201Compare(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkPlotDir(*plotDir); err != nil {
+		return err
+	}
 	bn, err := bf.Build(os.Stderr)
 	if err != nil {
 		return err
