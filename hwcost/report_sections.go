@@ -239,6 +239,7 @@ func writeStudies(d *report.Doc, refs *ReferenceSet, st *Studies) {
 	d.Table(adaptTable(st.HELP, HELPAnchors, fmt.Sprintf("%.3f", helpMean)))
 	w("\n")
 	w("Mean %s; pixel2 %s.\n\n", targetVerdict(st.HELP, nil, 0.95), targetVerdict(st.HELP, []string{"pixel2"}, 0.85))
+	writeHELPMore(d, st.HELPMore)
 	w("raspi4's MAPE is dominated by the 341 disconnected cells: its runtime folds those networks to a constant and ")
 	w("times them at 0.01-0.1 ms, where any fixed overhead is a relative error of several hundred percent; eyeriss ")
 	w("and fpga are simulator estimates (HW-NAS-Bench), not measurements.\n\n")
@@ -267,6 +268,24 @@ func writeStudies(d *report.Doc, refs *ReferenceSet, st *Studies) {
 	w("the same columns, see hwcost/predict/REPORT.md.\n\n")
 	d.Table(adaptTable(st.FBNet, nil, "-"))
 	w("\n")
+}
+
+// writeHELPMore says what HELP's test devices reach with HELPMoreTrain
+// samples instead of 10.
+func writeHELPMore(d *report.Doc, rows []AdaptRow) {
+	if len(rows) == 0 {
+		return
+	}
+	d.Printf("With %d samples instead of 10 (the same seeds: each seed's 10 networks are among its %d), the mean is %s:",
+		rows[0].Train, rows[0].Train, targetVerdict(rows, nil, 0.95))
+	for i, r := range rows {
+		sep := ","
+		if i == len(rows)-1 {
+			sep = "."
+		}
+		d.Printf(" %s %.4f%s", r.Device, r.Spearman, sep)
+	}
+	d.Printf(" `multihw cost adapt --data nb201-help --device COLUMN --curve 5,10,20,50,100` gives a device's whole curve, with intervals over the seeds.\n\n")
 }
 
 // adaptTable tabulates adapt study rows, with the published figures of

@@ -194,24 +194,33 @@ func BRPNASDevices() ([]string, error) {
 
 // Studies are the adapt studies of the fit report.
 type Studies struct {
-	HELP   []AdaptRow `json:"help"`
-	BRPNAS []AdaptRow `json:"brpnas"`
+	HELP []AdaptRow `json:"help"`
+	// HELPMore repeats HELP's test devices with HELPMoreTrain networks, the
+	// same seeds (each seed's 10 networks are among its HELPMoreTrain).
+	HELPMore []AdaptRow `json:"help_more"`
+	BRPNAS   []AdaptRow `json:"brpnas"`
 	// BRPNASLarge repeats the BRP-NAS devices below BenchTarget with
 	// LargeTrain networks (seed 1): what the model form reaches with data.
 	BRPNASLarge []AdaptRow `json:"brpnas_large"`
 	FBNet       []AdaptRow `json:"fbnet"`
 }
 
+// HELPMoreTrain is the training size of Studies.HELPMore.
+const HELPMoreTrain = 20
+
 // LargeTrain is the training size of Studies.BRPNASLarge.
 const LargeTrain = 1000
 
-// RunStudies runs the three studies with library lib: HELP's test devices
-// with 10 samples, the BRP-NAS devices with 20, the FBNet phones with 20,
-// each over StudySeeds.
+// RunStudies runs the studies with library lib: HELP's test devices with 10
+// samples and with HELPMoreTrain, the BRP-NAS devices with 20, the FBNet
+// phones with 20, each over StudySeeds.
 func RunStudies(lib []Candidate) (*Studies, error) {
 	st := &Studies{}
 	var err error
 	if st.HELP, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, 10, StudySeeds); err != nil {
+		return nil, err
+	}
+	if st.HELPMore, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, HELPMoreTrain, StudySeeds); err != nil {
 		return nil, err
 	}
 	brp, err := BRPNASDevices()

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/multihw/multihw/report"
 )
 
 func TestResolution(t *testing.T) {
@@ -76,5 +78,26 @@ func TestTargetVerdict(t *testing.T) {
 		if got := targetVerdict(rows, c.only, c.target); !strings.Contains(got, c.want) {
 			t.Errorf("targetVerdict(%v, %g) = %q, want it to contain %q", c.only, c.target, got, c.want)
 		}
+	}
+}
+
+// The fit report's sentence on HELP's devices with more samples: the
+// verdict over the same seeds, each device's mean; nothing without rows.
+func TestWriteHELPMore(t *testing.T) {
+	rows := []AdaptRow{
+		{Device: "a", Train: 20, Spearman: 0.97, PerSeed: []float64{0.97, 0.96, 0.98}},
+		{Device: "b", Train: 20, Spearman: 0.96, PerSeed: []float64{0.96, 0.96, 0.96}},
+	}
+	var d report.Doc
+	writeHELPMore(&d, rows)
+	got := d.String()
+	for _, want := range []string{"With 20 samples instead of 10", "the mean is 0.9650", "(target 0.95: reached)", ": a 0.9700, b 0.9600."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in %q", want, got)
+		}
+	}
+	var empty report.Doc
+	if writeHELPMore(&empty, nil); empty.String() != "" {
+		t.Errorf("no rows: %q", empty.String())
 	}
 }
