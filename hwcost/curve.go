@@ -125,12 +125,46 @@ func checkCurve(rows *adaptRows, sizes []int, seeds []uint64) error {
 	return nil
 }
 
-// curveOf fits every (size, seed) pair, on up to GOMAXPROCS goroutines (the
-// fits are independent; the figures do not depend on their order).
+// curveOf fits every (size, seed) pair (adaptPairs) and summarises them.
 func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (*Curve, error) {
 	if err := checkCurve(rows, sizes, seeds); err != nil {
 		return nil, err
 	}
+	res, err := adaptPairs(rows, cfg, sizes, seeds)
+	if err != nil {
+		return nil, fmt.Errorf("adapt curve: %w", err)
+	}
+	cv := &Curve{Data: rows.source, Device: rows.column, Seeds: seeds}
+	for i, size := range sizes {
+		p := CurvePoint{Train: size, Gain: math.NaN(), GainCI: stats.NaNInterval}
+		for _, r := range res[i*len(seeds) : (i+1)*len(seeds)] {
+			p.NTest = r.NTest
+			p.PerSeed = append(p.PerSeed, r.Spearman)
+			p.MAPE += r.MAPE / float64(len(seeds))
+			p.Within10 += r.Within10 / float64(len(seeds))
+			p.MACsSpearman += r.MACsSpearman / float64(len(seeds))
+		}
+		p.Spearman = mean(p.PerSeed)
+		// A rank correlation lies in [-1, 1]; the t interval does not know.
+		p.SpearmanCI = stats.MeanInterval(p.PerSeed, 0.95)
+		p.SpearmanCI.Lo, p.SpearmanCI.Hi = max(p.SpearmanCI.Lo, -1), min(p.SpearmanCI.Hi, 1)
+		if i > 0 {
+			d := make([]float64, len(seeds))
+			for k := range d {
+				d[k] = p.PerSeed[k] - cv.Points[i-1].PerSeed[k]
+			}
+			p.Gain, p.GainCI = mean(d), stats.MeanInterval(d, 0.95)
+		}
+		cv.Points = append(cv.Points, p)
+	}
+	return cv, nil
+}
+
+// adaptPairs runs adaptTo for every (size, seed) pair, size-major, on up to
+// GOMAXPROCS goroutines: the fits are independent and only read rows and the
+// library, and each result goes to its pair's index, so the results do not
+// depend on the order the fits finish in.
+func adaptPairs(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) ([]*AdaptResult, error) {
 	if cfg.Library == nil {
 		lib, err := Library()
 		if err != nil {
@@ -158,33 +192,10 @@ func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (*Cu
 	wg.Wait()
 	for k, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("adapt curve: %d training rows, seed %d: %w", sizes[k/len(seeds)], seeds[k%len(seeds)], err)
+			return nil, fmt.Errorf("%d training rows, seed %d: %w", sizes[k/len(seeds)], seeds[k%len(seeds)], err)
 		}
 	}
-	cv := &Curve{Data: rows.source, Device: rows.column, Seeds: seeds}
-	for i, size := range sizes {
-		p := CurvePoint{Train: size, Gain: math.NaN(), GainCI: stats.NaNInterval}
-		for _, r := range res[i*len(seeds) : (i+1)*len(seeds)] {
-			p.NTest = r.NTest
-			p.PerSeed = append(p.PerSeed, r.Spearman)
-			p.MAPE += r.MAPE / float64(len(seeds))
-			p.Within10 += r.Within10 / float64(len(seeds))
-			p.MACsSpearman += r.MACsSpearman / float64(len(seeds))
-		}
-		p.Spearman = mean(p.PerSeed)
-		// A rank correlation lies in [-1, 1]; the t interval does not know.
-		p.SpearmanCI = stats.MeanInterval(p.PerSeed, 0.95)
-		p.SpearmanCI.Lo, p.SpearmanCI.Hi = max(p.SpearmanCI.Lo, -1), min(p.SpearmanCI.Hi, 1)
-		if i > 0 {
-			d := make([]float64, len(seeds))
-			for k := range d {
-				d[k] = p.PerSeed[k] - cv.Points[i-1].PerSeed[k]
-			}
-			p.Gain, p.GainCI = mean(d), stats.MeanInterval(d, 0.95)
-		}
-		cv.Points = append(cv.Points, p)
-	}
-	return cv, nil
+	return res, nil
 }
 
 func mean(x []float64) float64 {

@@ -44,7 +44,7 @@ type AdaptRow struct {
 }
 
 // AdaptStudy runs Adapt with library lib on each device with train rows and
-// each seed.
+// each seed (the seeds' fits on all cores, adaptPairs).
 func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds []uint64) ([]AdaptRow, error) {
 	var out []AdaptRow
 	for _, dev := range devices {
@@ -54,12 +54,12 @@ func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds
 		}
 		r := AdaptRow{Data: data, Device: rows.column, Train: train, Seeds: len(seeds), Priors: map[string]int{},
 			Ceiling: math.NaN()}
+		results, err := adaptPairs(rows, AdaptConfig{Data: data, Device: dev, Library: lib}, []int{train}, seeds)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dev, err)
+		}
 		var rhos []float64
-		for _, s := range seeds {
-			res, err := adaptTo(rows, AdaptConfig{Data: data, Device: dev, Train: train, Seed: s, Library: lib})
-			if err != nil {
-				return nil, fmt.Errorf("%s seed %d: %w", dev, s, err)
-			}
+		for _, res := range results {
 			rhos = append(rhos, res.Spearman)
 			r.MAPE += res.MAPE / float64(len(seeds))
 			r.Within10 += res.Within10 / float64(len(seeds))
