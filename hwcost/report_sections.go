@@ -268,6 +268,29 @@ func writeStudies(d *report.Doc, refs *ReferenceSet, st *Studies) {
 	w("the same columns, see hwcost/predict/REPORT.md.\n\n")
 	d.Table(adaptTable(st.FBNet, nil, "-"))
 	w("\n")
+	writeFBNetLarge(d, st.FBNetLarge)
+}
+
+// writeFBNetLarge says what the model form reaches on the FBNet phones
+// with LargeTrain networks: whether the samples or the form limit them.
+func writeFBNetLarge(d *report.Doc, rows []AdaptRow) {
+	if len(rows) == 0 {
+		return
+	}
+	d.Printf("Fitted on %d networks instead of 20 (seed 1; test set the other %d), the form reaches", rows[0].Train, rows[0].NTest)
+	for i, r := range rows {
+		sep := ","
+		if i == len(rows)-1 {
+			sep = ""
+		}
+		d.Printf(" %s %.4f (MACs alone %.4f)%s", r.Device, r.Spearman, r.MACsSpearman, sep)
+	}
+	var gap float64
+	for _, r := range rows {
+		gap = max(gap, math.Abs(r.Spearman-r.MACsSpearman))
+	}
+	d.Printf(": at most %.3f from MACs alone. Where that gap is small and the rounding ceiling (the table) is near 1, ", gap)
+	d.Printf("the roofline form, not the number of samples, is what limits these columns.\n")
 }
 
 // writeHELPMore says what HELP's test devices reach with HELPMoreTrain

@@ -203,17 +203,20 @@ type Studies struct {
 	// LargeTrain networks (seed 1): what the model form reaches with data.
 	BRPNASLarge []AdaptRow `json:"brpnas_large"`
 	FBNet       []AdaptRow `json:"fbnet"`
+	// FBNetLarge repeats the FBNet phones with LargeTrain networks (seed 1).
+	FBNetLarge []AdaptRow `json:"fbnet_large"`
 }
 
 // HELPMoreTrain is the training size of Studies.HELPMore.
 const HELPMoreTrain = 20
 
-// LargeTrain is the training size of Studies.BRPNASLarge.
+// LargeTrain is the training size of Studies.BRPNASLarge and FBNetLarge.
 const LargeTrain = 1000
 
 // RunStudies runs the studies with library lib: HELP's test devices with 10
 // samples and with HELPMoreTrain, the BRP-NAS devices with 20, the FBNet
-// phones with 20, each over StudySeeds.
+// phones with 20, each over StudySeeds, and the BRP-NAS devices below
+// BenchTarget and the FBNet phones with LargeTrain (seed 1).
 func RunStudies(lib []Candidate) (*Studies, error) {
 	st := &Studies{}
 	var err error
@@ -240,6 +243,9 @@ func RunStudies(lib []Candidate) (*Studies, error) {
 		return nil, err
 	}
 	if st.FBNet, err = AdaptStudy(lib, devicedata.NameHELPFBNet, FBNetPhones, 20, StudySeeds); err != nil {
+		return nil, err
+	}
+	if st.FBNetLarge, err = AdaptStudy(lib, devicedata.NameHELPFBNet, FBNetPhones, LargeTrain, StudySeeds[:1]); err != nil {
 		return nil, err
 	}
 	return st, nil

@@ -101,3 +101,25 @@ func TestWriteHELPMore(t *testing.T) {
 		t.Errorf("no rows: %q", empty.String())
 	}
 }
+
+// The FBNet phones with many samples: each device's ρ next to MACs alone and
+// the largest gap between them, computed from the rows.
+func TestWriteFBNetLarge(t *testing.T) {
+	rows := []AdaptRow{
+		{Device: "p", Train: 1000, NTest: 4000, Spearman: 0.79, MACsSpearman: 0.78},
+		{Device: "q", Train: 1000, NTest: 4000, Spearman: 0.70, MACsSpearman: 0.73},
+	}
+	var d report.Doc
+	writeFBNetLarge(&d, rows)
+	got := d.String()
+	for _, want := range []string{"Fitted on 1000 networks instead of 20 (seed 1; test set the other 4000)",
+		"p 0.7900 (MACs alone 0.7800), q 0.7000 (MACs alone 0.7300): at most 0.030 from MACs alone"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in %q", want, got)
+		}
+	}
+	var empty report.Doc
+	if writeFBNetLarge(&empty, nil); empty.String() != "" {
+		t.Errorf("no rows: %q", empty.String())
+	}
+}
