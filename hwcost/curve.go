@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
@@ -144,7 +146,7 @@ func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (*Cu
 			p.Within10 += r.Within10 / float64(len(seeds))
 			p.MACsSpearman += r.MACsSpearman / float64(len(seeds))
 		}
-		p.Spearman = mean(p.PerSeed)
+		p.Spearman = stat.Mean(p.PerSeed, nil)
 		// A rank correlation lies in [-1, 1]; the t interval does not know.
 		p.SpearmanCI = stats.MeanInterval(p.PerSeed, 0.95)
 		p.SpearmanCI.Lo, p.SpearmanCI.Hi = max(p.SpearmanCI.Lo, -1), min(p.SpearmanCI.Hi, 1)
@@ -153,7 +155,7 @@ func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (*Cu
 			for k := range d {
 				d[k] = p.PerSeed[k] - cv.Points[i-1].PerSeed[k]
 			}
-			p.Gain, p.GainCI = mean(d), stats.MeanInterval(d, 0.95)
+			p.Gain, p.GainCI = stat.Mean(d, nil), stats.MeanInterval(d, 0.95)
 		}
 		cv.Points = append(cv.Points, p)
 	}
@@ -196,14 +198,6 @@ func adaptPairs(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (
 		}
 	}
 	return res, nil
-}
-
-func mean(x []float64) float64 {
-	var s float64
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
 }
 
 // SeedsLabel is the seeds as text: "1-10" for a run of consecutive seeds.

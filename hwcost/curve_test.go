@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/stats"
 )
@@ -67,7 +69,7 @@ func TestAdaptCurve(t *testing.T) {
 				t.Errorf("size %d seed %d: curve %v (n test %d), Adapt %v (%d)", sizes[i], s, p.PerSeed[k], p.NTest, one.Spearman, one.NTest)
 			}
 		}
-		if want := mean(p.PerSeed); p.Spearman != want {
+		if want := stat.Mean(p.PerSeed, nil); p.Spearman != want {
 			t.Errorf("size %d: mean %v, want %v", p.Train, p.Spearman, want)
 		}
 		ci := stats.MeanInterval(p.PerSeed, 0.95)
@@ -84,8 +86,8 @@ func TestAdaptCurve(t *testing.T) {
 		for k := range seeds {
 			d = append(d, p.PerSeed[k]-cv.Points[i-1].PerSeed[k])
 		}
-		if p.Gain != mean(d) || p.GainCI != stats.MeanInterval(d, 0.95) {
-			t.Errorf("size %d: gain %v %v, want the paired mean %v", p.Train, p.Gain, p.GainCI, mean(d))
+		if p.Gain != stat.Mean(d, nil) || p.GainCI != stats.MeanInterval(d, 0.95) {
+			t.Errorf("size %d: gain %v %v, want the paired mean %v", p.Train, p.Gain, p.GainCI, stat.Mean(d, nil))
 		}
 	}
 	if last := cv.Points[len(cv.Points)-1]; last.Spearman < 0.99 {

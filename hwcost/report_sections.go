@@ -277,19 +277,15 @@ func writeFBNetLarge(d *report.Doc, rows []AdaptRow) {
 	if len(rows) == 0 {
 		return
 	}
-	d.Printf("Fitted on %d networks instead of 20 (seed 1; test set the other %d), the form reaches", rows[0].Train, rows[0].NTest)
-	for i, r := range rows {
-		sep := ","
-		if i == len(rows)-1 {
-			sep = ""
-		}
-		d.Printf(" %s %.4f (MACs alone %.4f)%s", r.Device, r.Spearman, r.MACsSpearman, sep)
-	}
+	var each []string
 	var gap float64
 	for _, r := range rows {
+		each = append(each, fmt.Sprintf("%s %.4f (MACs alone %.4f)", r.Device, r.Spearman, r.MACsSpearman))
 		gap = max(gap, math.Abs(r.Spearman-r.MACsSpearman))
 	}
-	d.Printf(": at most %.3f from MACs alone. Where that gap is small and the rounding ceiling (the table) is near 1, ", gap)
+	d.Printf("Fitted on %d networks instead of 20 (seed 1; test set the other %d), the form reaches %s: at most %.3f from MACs alone. ",
+		rows[0].Train, rows[0].NTest, strings.Join(each, ", "), gap)
+	d.Printf("Where that gap is small and the rounding ceiling (the table) is near 1, ")
 	d.Printf("the roofline form, not the number of samples, is what limits these columns.\n")
 }
 
@@ -299,15 +295,12 @@ func writeHELPMore(d *report.Doc, rows []AdaptRow) {
 	if len(rows) == 0 {
 		return
 	}
-	d.Printf("With %d samples instead of 10 (the same seeds: each seed's 10 networks are among its %d), the mean is %s:",
-		rows[0].Train, rows[0].Train, targetVerdict(rows, nil, 0.95))
-	for i, r := range rows {
-		sep := ","
-		if i == len(rows)-1 {
-			sep = "."
-		}
-		d.Printf(" %s %.4f%s", r.Device, r.Spearman, sep)
+	var each []string
+	for _, r := range rows {
+		each = append(each, fmt.Sprintf("%s %.4f", r.Device, r.Spearman))
 	}
+	d.Printf("With %d samples instead of 10 (the same seeds: each seed's 10 networks are among its %d), the mean is %s: %s.",
+		rows[0].Train, rows[0].Train, targetVerdict(rows, nil, 0.95), strings.Join(each, ", "))
 	d.Printf(" `multihw cost adapt --data nb201-help --device COLUMN --curve 5,10,20,50,100` gives a device's whole curve, with intervals over the seeds.\n\n")
 }
 
