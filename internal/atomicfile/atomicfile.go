@@ -26,7 +26,7 @@ func Write(path string, perm os.FileMode, fill func(f *os.File) error) (err erro
 	// The rename would replace whatever is at path: a directory fails, but a
 	// device node, FIFO or symbolic link would be silently swapped for a file.
 	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("writing %s: refusing to replace it: not a regular file (%s)", path, st.Mode().Type())
+		return fmt.Errorf("writing %s: refusing to replace it: not a regular file (%s)", path, FileKind(st.Mode()))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -119,4 +119,25 @@ func RemoveStale(dir string, owns func(target string) bool) ([]Stale, error) {
 		removed = append(removed, Stale{Path: p, Bytes: size})
 	}
 	return removed, errors.Join(errs...)
+}
+
+// FileKind names what a path that is not a regular file is, in words, for
+// errors: "a directory", "a device", "a named pipe", "a socket", "a symbolic
+// link"; "a regular file" or "an irregular file" otherwise.
+func FileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "an irregular file"
 }

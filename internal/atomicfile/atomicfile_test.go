@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -56,8 +58,8 @@ func TestRefusesNonRegular(t *testing.T) {
 	if err := os.Symlink("/dev/null", link); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(link, []byte("x"), 0o644); err == nil {
-		t.Fatal("replaced a symbolic link")
+	if err := WriteFile(link, []byte("x"), 0o644); err == nil || !strings.Contains(err.Error(), "not a regular file (a symbolic link)") {
+		t.Fatalf("replaced a symbolic link, or said so unclearly: %v", err)
 	}
 	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
 		t.Fatalf("link changed: %v %v", st, err)
@@ -68,6 +70,32 @@ func TestRefusesNonRegular(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("temp file left behind: %d entries", len(entries))
+	}
+}
+
+// FileKind names each kind of file in words (errors used to print ls's
+// mode letters, "d---------").
+func TestFileKind(t *testing.T) {
+	dir := t.TempDir()
+	file, link, fifo := filepath.Join(dir, "f"), filepath.Join(dir, "l"), filepath.Join(dir, "p")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{dir: "a directory", file: "a regular file", link: "a symbolic link",
+		fifo: "a named pipe", "/dev/null": "a device"} {
+		st, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := FileKind(st.Mode()); got != want {
+			t.Errorf("FileKind(%s) = %q, want %q", path, got, want)
+		}
 	}
 }
 

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/multihw/multihw/internal/atomicfile"
 )
 
 // Env is the environment variable that sets the limit.
@@ -196,7 +198,7 @@ func OpenRegular(path string) (*os.File, int64, error) {
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s %w (%s)", path, errNotRegular, st.Mode().Type())
+		err = fmt.Errorf("%s %w (it is %s)", path, errNotRegular, atomicfile.FileKind(st.Mode()))
 	}
 	if err != nil {
 		f.Close()
