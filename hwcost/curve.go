@@ -61,8 +61,9 @@ const MinCurveSeeds = 2
 // table cfg.Data (cfg.Device, cfg.Train and cfg.Seed are ignored) at each
 // training size in sizes (increasing) with each seed. Every column, size and
 // seed is checked before the first fit; progress, if not nil, is called
-// with each device before its fits.
-func AdaptCurves(cfg AdaptConfig, devices []string, sizes []int, seeds []uint64, progress func(device string)) ([]*Curve, error) {
+// with each device before its fits (done 0) and after each of them, one call
+// at a time.
+func AdaptCurves(cfg AdaptConfig, devices []string, sizes []int, seeds []uint64, progress func(device string, done, total int)) ([]*Curve, error) {
 	if len(devices) == 0 {
 		return nil, fmt.Errorf("adapt curve: no device columns")
 	}
@@ -79,10 +80,13 @@ func AdaptCurves(cfg AdaptConfig, devices []string, sizes []int, seeds []uint64,
 	}
 	var curves []*Curve
 	for i, rows := range all {
+		var onFit func(done int)
 		if progress != nil {
-			progress(devices[i])
+			total := len(sizes) * len(seeds)
+			progress(devices[i], 0, total)
+			onFit = func(done int) { progress(devices[i], done, total) }
 		}
-		cv, err := curveOf(rows, cfg, sizes, seeds)
+		cv, err := curveOf(rows, cfg, sizes, seeds, onFit)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +102,7 @@ func AdaptArchsCurve(source string, archs []*blocks.Arch, ms []float64, cfg Adap
 	if err != nil {
 		return nil, err
 	}
-	return curveOf(rows, cfg, sizes, seeds)
+	return curveOf(rows, cfg, sizes, seeds, nil)
 }
 
 // checkCurve refuses sizes and seeds a curve cannot use, before any fit.
@@ -128,11 +132,11 @@ func checkCurve(rows *adaptRows, sizes []int, seeds []uint64) error {
 }
 
 // curveOf fits every (size, seed) pair (adaptPairs) and summarises them.
-func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (*Curve, error) {
+func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64, onFit func(done int)) (*Curve, error) {
 	if err := checkCurve(rows, sizes, seeds); err != nil {
 		return nil, err
 	}
-	res, err := adaptPairs(rows, cfg, sizes, seeds)
+	res, err := adaptPairs(rows, cfg, sizes, seeds, onFit)
 	if err != nil {
 		return nil, fmt.Errorf("adapt curve: %w", err)
 	}
@@ -165,8 +169,9 @@ func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (*Cu
 // adaptPairs runs adaptTo for every (size, seed) pair, size-major, on up to
 // GOMAXPROCS goroutines: the fits are independent and only read rows and the
 // library, and each result goes to its pair's index, so the results do not
-// depend on the order the fits finish in.
-func adaptPairs(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) ([]*AdaptResult, error) {
+// depend on the order the fits finish in. onFit, if not nil, is called with
+// the number of fits done after each, one call at a time.
+func adaptPairs(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64, onFit func(done int)) ([]*AdaptResult, error) {
 	if cfg.Library == nil {
 		lib, err := Library()
 		if err != nil {
@@ -176,7 +181,11 @@ func adaptPairs(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (
 	}
 	res := make([]*AdaptResult, len(sizes)*len(seeds))
 	errs := make([]error, len(res))
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
 	next := make(chan int)
 	for range min(runtime.GOMAXPROCS(0), len(res)) {
 		wg.Go(func() {
@@ -184,6 +193,12 @@ func adaptPairs(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64) (
 				c := cfg
 				c.Train, c.Seed = sizes[k/len(seeds)], seeds[k%len(seeds)]
 				res[k], errs[k] = adaptTo(rows, c)
+				if onFit != nil {
+					mu.Lock()
+					done++
+					onFit(done)
+					mu.Unlock()
+				}
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package hwcost
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -145,12 +146,29 @@ func TestAdaptCurveBadInput(t *testing.T) {
 		{[]string{"fpga", "pixel2"}, []int{5, 20000}, "training size 20000"},
 		{nil, []int{5}, "no device columns"},
 	} {
-		_, err := AdaptCurves(AdaptConfig{Data: "nb201-help"}, tc.devices, tc.sizes, []uint64{1, 2}, func(string) { fits++ })
+		_, err := AdaptCurves(AdaptConfig{Data: "nb201-help"}, tc.devices, tc.sizes, []uint64{1, 2}, func(string, int, int) { fits++ })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("devices %v sizes %v: got %v, want an error containing %q", tc.devices, tc.sizes, err, tc.want)
 		}
 	}
 	if fits != 0 {
 		t.Errorf("%d devices fitted before the bad input was refused", fits)
+	}
+}
+
+// AdaptCurves reports each device's fits as they finish: 0 before, then
+// 1..total, one call at a time.
+func TestAdaptCurvesProgress(t *testing.T) {
+	var got []string
+	curves, err := AdaptCurves(AdaptConfig{Data: "nb201-help"}, []string{"fpga"}, []int{3}, []uint64{1, 2},
+		func(dev string, done, total int) { got = append(got, fmt.Sprintf("%s %d/%d", dev, done, total)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"fpga 0/2", "fpga 1/2", "fpga 2/2"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("progress %q, want %q", got, want)
+	}
+	if len(curves) != 1 || curves[0].Device != "fpga" || len(curves[0].Points[0].PerSeed) != 2 {
+		t.Errorf("curves %+v", curves)
 	}
 }

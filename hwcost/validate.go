@@ -54,7 +54,7 @@ func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds
 		}
 		r := AdaptRow{Data: data, Device: rows.column, Train: train, Seeds: len(seeds), Priors: map[string]int{},
 			Ceiling: math.NaN()}
-		results, err := adaptPairs(rows, AdaptConfig{Data: data, Device: dev, Library: lib}, []int{train}, seeds)
+		results, err := adaptPairs(rows, AdaptConfig{Data: data, Device: dev, Library: lib}, []int{train}, seeds, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dev, err)
 		}

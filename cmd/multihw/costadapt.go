@@ -11,6 +11,7 @@ import (
 	"github.com/multihw/multihw/hwcost/devicedata"
 	"github.com/multihw/multihw/hwcost/measure"
 	"github.com/multihw/multihw/internal/flaglist"
+	"github.com/multihw/multihw/internal/progress"
 	"github.com/multihw/multihw/plots"
 	"github.com/multihw/multihw/plots/figset"
 )
@@ -124,18 +125,23 @@ func runAdaptCurve(cfg hwcost.AdaptConfig, local bool, curve string, nSeeds int,
 	for i := range seeds {
 		seeds[i] = cfg.Seed + uint64(i)
 	}
-	progress := func(dev string) {
-		fmt.Fprintf(os.Stderr, "adapt curve: %s, %d sizes x %d seeds ...\n", dev, len(sizes), nSeeds)
+	pr := progress.New(os.Stderr)
+	report := func(dev string, done, total int) {
+		if pr.Due(done == 0 || done == total) {
+			pr.Line(fmt.Sprintf("adapt curve: %s, %d sizes x %d seeds: %d of %d fits", dev, len(sizes), nSeeds, done, total), done < total)
+		}
 	}
 	var curves []*hwcost.Curve
 	if local {
-		progress(cfg.Data)
+		total := len(sizes) * nSeeds
+		report(cfg.Data, 0, total)
 		cv, err := measure.AdaptCurve(cfg.Data, cfg, sizes, seeds)
 		if err != nil {
 			return err
 		}
+		report(cfg.Data, total, total)
 		curves = append(curves, cv)
-	} else if curves, err = hwcost.AdaptCurves(cfg, flaglist.Split(cfg.Device), sizes, seeds, progress); err != nil {
+	} else if curves, err = hwcost.AdaptCurves(cfg, flaglist.Split(cfg.Device), sizes, seeds, report); err != nil {
 		return err
 	}
 	if plotDir != "" {
