@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/parallel"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
 )
@@ -102,6 +103,9 @@ func AdaptArchsCurve(source string, archs []*blocks.Arch, ms []float64, cfg Adap
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCurve(rows, sizes, seeds); err != nil {
+		return nil, err
+	}
 	return curveOf(rows, cfg, sizes, seeds, nil)
 }
 
@@ -131,11 +135,9 @@ func checkCurve(rows *adaptRows, sizes []int, seeds []uint64) error {
 	return nil
 }
 
-// curveOf fits every (size, seed) pair (adaptPairs) and summarises them.
+// curveOf fits every (size, seed) pair (adaptPairs) and summarises them;
+// its callers have checked sizes and seeds (checkCurve).
 func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64, onFit func(done int)) (*Curve, error) {
-	if err := checkCurve(rows, sizes, seeds); err != nil {
-		return nil, err
-	}
 	res, err := adaptPairs(rows, cfg, sizes, seeds, onFit)
 	if err != nil {
 		return nil, fmt.Errorf("adapt curve: %w", err)
@@ -166,8 +168,8 @@ func curveOf(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64, onFi
 	return cv, nil
 }
 
-// adaptPairs runs adaptTo for every (size, seed) pair, size-major, on up to
-// GOMAXPROCS goroutines: the fits are independent and only read rows and the
+// adaptPairs runs adaptTo for every (size, seed) pair, size-major, split
+// over the cores (internal/parallel): the fits are independent and only read rows and the
 // library, and each result goes to its pair's index, so the results do not
 // depend on the order the fits finish in. onFit, if not nil, is called with
 // the number of fits done after each, one call at a time.
@@ -182,31 +184,22 @@ func adaptPairs(rows *adaptRows, cfg AdaptConfig, sizes []int, seeds []uint64, o
 	res := make([]*AdaptResult, len(sizes)*len(seeds))
 	errs := make([]error, len(res))
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
 		done int
 	)
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(res)) {
-		wg.Go(func() {
-			for k := range next {
-				c := cfg
-				c.Train, c.Seed = sizes[k/len(seeds)], seeds[k%len(seeds)]
-				res[k], errs[k] = adaptTo(rows, c)
-				if onFit != nil {
-					mu.Lock()
-					done++
-					onFit(done)
-					mu.Unlock()
-				}
+	parallel.Ranges(len(res), runtime.GOMAXPROCS(0), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			c := cfg
+			c.Train, c.Seed = sizes[k/len(seeds)], seeds[k%len(seeds)]
+			res[k], errs[k] = adaptTo(rows, c)
+			if onFit != nil {
+				mu.Lock()
+				done++
+				onFit(done)
+				mu.Unlock()
 			}
-		})
-	}
-	for k := range res {
-		next <- k
-	}
-	close(next)
-	wg.Wait()
+		}
+	})
 	for k, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("%d training rows, seed %d: %w", sizes[k/len(seeds)], seeds[k%len(seeds)], err)
