@@ -63,10 +63,18 @@ func (a *ArchFlags) Load() (*Arch, error) {
 	return arch, arch.Validate()
 }
 
+// ModelsAll is the --model value LoadList reads as every reference model.
+const ModelsAll = "all"
+
 // LoadList loads --spec, or every model of a comma-separated --model (each
-// once), with the shared width, resolution and classes.
+// once; "all": every reference model), with the shared width, resolution and
+// classes.
 func (a *ArchFlags) LoadList() ([]*Arch, error) {
-	if a.Spec != "" || !strings.Contains(a.Model, ",") {
+	names := a.Model
+	if names == ModelsAll && a.Spec == "" {
+		names = strings.Join(ReferenceNames(), ",")
+	}
+	if a.Spec != "" || !strings.Contains(names, ",") {
 		arch, err := a.Load()
 		if err != nil {
 			return nil, err
@@ -75,7 +83,7 @@ func (a *ArchFlags) LoadList() ([]*Arch, error) {
 	}
 	var archs []*Arch
 	seen := map[string]bool{}
-	for _, n := range strings.Split(a.Model, ",") {
+	for _, n := range strings.Split(names, ",") {
 		n = strings.TrimSpace(n)
 		if n == "" || seen[n] {
 			continue

@@ -59,4 +59,20 @@ func TestArchFlagsLoadList(t *testing.T) {
 	if _, err := parseArchFlags(t, false, "--model", "multi_avg,nosuch").LoadList(); err == nil {
 		t.Error("an unknown model in the list: no error")
 	}
+	all, err := parseArchFlags(t, true, "--model", ModelsAll, "--resolution", "96").LoadList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := ReferenceNames()
+	if len(all) != len(names) || len(names) < 2 {
+		t.Fatalf("--model all: %d archs, want the %d reference models", len(all), len(names))
+	}
+	for i, a := range all {
+		if a.Name != names[i] || a.Resolution != 96 {
+			t.Errorf("--model all: arch %d is %s at %d px, want %s at 96", i, a.Name, a.Resolution, names[i])
+		}
+	}
+	if _, err := parseArchFlags(t, false, "--model", ModelsAll, "--spec", "x.txt").LoadList(); err == nil {
+		t.Error("--model all with --spec: no error")
+	}
 }

@@ -32,10 +32,12 @@ import (
 //     addition that follows it, and the stem's product on its columns
 //     (pointwiseDirect), which the backend runs 2-5x slower as FusedDense
 //     and Add; and the fully connected layers of one image (fcDirect);
-//   - the input normalisation and the im2col columns of the stem
-//     convolution (im2colDirect), which the graph builds by copying runs of
-//     3 values; the stem's product is then a 1×1 stage on the columns (a
-//     graph op where it cannot be one).
+//   - each full convolution (the stem, the expansion of a fused inverted
+//     bottleneck) whose product pointwiseDirect can run, as its im2col
+//     columns (im2colDirect, with the input normalisation for the stem),
+//     which the graph builds by copying runs of a few values, and their
+//     product (convStage, staged_conv.go); where the stem's product cannot
+//     be one, its columns alone, the product then a graph op.
 //
 // The logits are those of the one graph Builder.Logits builds, float for
 // float but for the sign of a zero: the Go stages compute the same sums in
@@ -71,8 +73,9 @@ type stage struct {
 	recycle   []int
 	dw        *directDW  // a depthwise stage
 	pw        *directPW  // a 1×1 stage: ins[0] its input, ins[1] the residual if any
+	conv      *convStage // a full convolution: ins as pw's
 	fc        *directFC  // a fully connected layer: in Go for one image, else exec
-	cols      *stemStage // the stem's columns
+	cols      *stemStage // the stem's columns, where its product is a graph op
 	goIndex   int        // a Go stage's index among them
 }
 
@@ -147,8 +150,8 @@ func stemPlan(b blocks.Block, channels int) blocks.Plan {
 // architecture on the Go backend be, with the variables of store under
 // store.RootScope().In(modelScope) (as given to Logits). norm, if not nil,
 // normalises the images first (InputNorm.Graph in the one graph). It fails
-// when the network has no depthwise convolution (the one graph is then
-// nearly the same thing), when be is not the pure-Go backend or the Builder
+// when the network has neither a depthwise nor a full convolution that runs
+// in Go (the one graph is then nearly the same thing), when be is not the pure-Go backend or the Builder
 // does not lower convolutions there, and when a depthwise layer's variables
 // are missing or fold to non-finite values.
 func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm) (*Staged, error) {
@@ -171,7 +174,7 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	n := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
 	s := &Staged{be: be, lastUse: make([]int, colsValue+1), out: len(ops)}
 	graphNorm := norm // applied by the first graph segment, unless a Go stage does
-	if st := ops[0].op; (st.Op == blocks.OpConv || st.Op == blocks.OpFused) && st.Kernel > 1 && st.Groups == 1 && ops[0].ins[0] == 0 {
+	if st := ops[0].op; fullConv(st) && !goConv(ops[0]) && ops[0].ins[0] == 0 {
 		s.stages = append(s.stages, stage{ins: []int{0}, outs: []int{colsValue},
 			cols: &stemStage{k: st.Kernel, stride: st.Stride, channels: b.arch.Channels, norm: norm}})
 		ops[0].ins[0], ops[0].onColumns, graphNorm = colsValue, b.arch.Channels, nil
@@ -186,11 +189,27 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		return err
 	}
 	root := store.RootScope().At("%s", modelScope)
-	ndw := 0
+	ndw, nconv := 0, 0
 	for i := 0; i < len(ops); i++ {
 		op := ops[i]
 		var st stage
 		switch {
+		case goConv(op):
+			o := op.op
+			w, bias, err := foldedLayer(root, op, o.Kernel*o.Kernel*o.In*o.Out, b.bnEpsilon)
+			if err != nil {
+				return nil, err
+			}
+			var in *InputNorm
+			if op.ins[0] == 0 { // the stem: no graph reads the images
+				in, graphNorm = norm, nil
+			}
+			conv, err := newConvStage(op, w, bias, in)
+			if err != nil {
+				return nil, err
+			}
+			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, conv: conv}
+			nconv++
 		case op.ins[0] == 0: // The images are read by a graph (graphNorm).
 		case op.op.Op == blocks.OpDW:
 			dw, err := foldedDW(root, op, b.bnEpsilon)
@@ -219,14 +238,14 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 				return nil, err
 			}
 			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, pw: pw}
-			if r := residualOf(ops, i); r >= 0 {
-				st.ins, st.outs = append(st.ins, r), []int{i + 2}
-				i++
-			}
 		}
-		if st.dw == nil && st.pw == nil {
+		if st.dw == nil && st.pw == nil && st.conv == nil {
 			seg = append(seg, i)
 			continue
+		}
+		if r := residualOf(ops, i); r >= 0 && st.dw == nil {
+			st.ins, st.outs = append(st.ins, r), []int{i + 2}
+			i++
 		}
 		if err := flush(); err != nil {
 			return nil, err
@@ -236,8 +255,8 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	if ndw == 0 {
-		return nil, fmt.Errorf("convnet: %s has no depthwise convolution to stage", b.arch.Name)
+	if ndw+nconv == 0 {
+		return nil, fmt.Errorf("convnet: %s has no depthwise or full convolution to stage", b.arch.Name)
 	}
 	s.link()
 	return s, nil
@@ -470,6 +489,21 @@ func denseIn(op netOp) int {
 	return in
 }
 
+// fullConv reports whether op is a full (ungrouped) k×k convolution, k > 1.
+func fullConv(op blocks.PlanOp) bool {
+	return (op.Op == blocks.OpConv || op.Op == blocks.OpFused) && op.Kernel > 1 && op.Groups == 1
+}
+
+// goConv reports whether op is a full convolution that runs as a Go stage
+// (convStage): its product on the columns is one pointwiseDirect can run.
+func goConv(op netOp) bool {
+	if !fullConv(op.op) || op.onColumns > 0 {
+		return false
+	}
+	op.onColumns = op.op.In
+	return denseIn(op) > 0
+}
+
 // goDense reports whether a fully connected layer runs in Go for one image:
 // the kernel exists, it has a bias and an activation fcDirect applies, and
 // its product is on the backend's small-matrix path, whose order fcDirect
@@ -541,12 +575,16 @@ func (s *Staged) Logits(images *tensors.Tensor) (logits *tensors.Tensor, err err
 				y = s.depthwise(st.dw, x, goOut[st.goIndex])
 			case st.cols != nil:
 				y = s.columns(st.cols, x, goOut[st.goIndex])
-			case st.pw != nil:
+			case st.pw != nil || st.conv != nil:
 				var res *tensors.Tensor
 				if len(st.ins) > 1 {
 					res = vals[st.ins[1]]
 				}
-				y = s.pointwise(st.pw, x, res, goOut[st.goIndex])
+				if st.pw != nil {
+					y = s.pointwise(st.pw, x, res, goOut[st.goIndex])
+				} else {
+					y = s.conv(st.conv, x, res, goOut[st.goIndex])
+				}
 			case st.fc != nil && x.Shape().Dimensions[0] == 1: // else its graph
 				y = s.dense(st.fc, x, goOut[st.goIndex])
 			}

@@ -22,6 +22,22 @@ import (
 // packed path); their 1×1 convolutions (and the residual additions after
 // them) run as Go stages. Repeated batches reuse the Go stages' kept
 // outputs; a new batch size reallocates them.
+// fusedSpec has full convolutions (fused inverted bottlenecks) of 9-25 taps
+// on maps of 16 pixels down to 1 (where some taps read only padding), with
+// 144-1200 inputs per output (one product panel and several).
+const fusedSpec = `name fused
+input 32x32x3
+classes 10
+stem cn_k3_s2_c16
+er_k3_s1_e4_c24
+er_k5_s2_e3_c32
+er_k3_s1_e2_c32
+er_k5_s2_e2_c48
+er_k3_s2_e2_c64
+er_k5_s1_e1_c64_keepexp
+head c128_h256
+`
+
 func TestStagedMatchesGraph(t *testing.T) {
 	be := testBackend(t)
 	cases := []struct {
@@ -30,11 +46,18 @@ func TestStagedMatchesGraph(t *testing.T) {
 		batch []int
 		pw    int // 1×1 Go stages at least (where the kernel exists)
 	}{{"", 16, []int{1, 3, 1}, 1}, {"multi_avg", 64, []int{1, 1}, 30}, {"mobilenet_v2", 48, []int{2}, 30}, {"mnv4_conv_s", 48, []int{1}, 10},
-		{"multi_avg", 224, []int{1, 2}, 30}, {"mobilenet_v2", 224, []int{1}, 30}}
+		{"multi_avg", 224, []int{1, 2}, 30}, {"mobilenet_v2", 224, []int{1}, 30},
+		{"fused", 32, []int{1, 2}, 5}, {"fused", 16, []int{1}, 5}, {"fused", 8, []int{1}, 5}, {"mobilenet_edgetpu", 64, []int{1}, 20}}
 	for _, c := range cases {
 		arch := tinyArch(t)
-		if c.model != "" {
-			var err error
+		var err error
+		switch c.model {
+		case "":
+		case "fused":
+			if arch, err = blocks.Parse(fusedSpec); err != nil {
+				t.Fatal(err)
+			}
+		default:
 			if arch, err = blocks.Model(c.model); err != nil {
 				t.Fatal(err)
 			}
@@ -60,8 +83,11 @@ func TestStagedMatchesGraph(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pw, fused, fc := 0, 0, 0
+			pw, fused, fc, conv := 0, 0, 0, 0
 			for _, st := range staged.stages {
+				if st.conv != nil {
+					conv++
+				}
 				if st.fc != nil {
 					fc++
 				}
@@ -72,7 +98,10 @@ func TestStagedMatchesGraph(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d stages: %d 1×1 in Go, %d of them with the residual addition; %d fully connected", len(staged.stages), pw, fused, fc)
+			t.Logf("%d stages: %d 1×1 in Go, %d of them with the residual addition; %d fully connected; %d full convolutions", len(staged.stages), pw, fused, fc, conv)
+			if pointwiseDirect != nil && c.model == "fused" && conv != 7 {
+				t.Fatalf("%d full convolutions in Go, want 7 (the stem and six fused blocks)", conv)
+			}
 			if pointwiseDirect != nil && (pw < c.pw || (c.pw > 0 && fused == 0)) {
 				t.Fatalf("%d 1×1 Go stages (%d with the residual), want at least %d", pw, fused, c.pw)
 			}
@@ -114,6 +143,17 @@ func TestStagedMatchesGraph(t *testing.T) {
 				}
 				again.FinalizeAll()
 				got.FinalizeAll()
+			}
+			// On maps smaller than the kernel's reach, the convolutions
+			// ran with the taps that read some input, as the graph does.
+			subsets := 0
+			for _, st := range staged.stages {
+				if st.conv != nil {
+					subsets += len(st.conv.byTaps)
+				}
+			}
+			if pointwiseDirect != nil && c.model == "fused" && subsets == 0 {
+				t.Errorf("%d px: no convolution ran on a subset of its taps (the last block's 5×5 on a 2×2 map should)", c.res)
 			}
 		})
 	}

@@ -62,8 +62,9 @@ func init() {
 }
 
 func runBenchInfer(args []string) error {
-	fs := newFlags("bench infer", "[--model NAME] [--runs N] [--warmup N] [--lowered] [--json]")
-	name := fs.String("model", "multi_avg", "reference model (at its own resolution, 224 for multi_avg; random weights)")
+	fs := newFlags("bench infer", "[--model NAME[,NAME...]|all | --spec FILE] [--width W] [--resolution R] [--classes C] [--runs N] [--warmup N] [--lowered] [--json]")
+	var af blocks.ArchFlags
+	af.Register(fs, true)
 	runs := fs.Int("runs", 20, "timed runs per backend")
 	warmup := fs.Int("warmup", 3, "untimed runs per backend first")
 	lowered := fs.Bool("lowered", false, "export the MatMul/window lowering to ONNX instead of standard Conv nodes")
@@ -71,13 +72,27 @@ func runBenchInfer(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	arch, err := blocks.Model(*name)
+	if !af.Given() {
+		af.Model = "multi_avg"
+	}
+	archs, err := af.LoadList()
 	if err != nil {
 		return err
 	}
-	res, err := export.BenchInfer(arch, *runs, *warmup, *lowered, 1, func(s string) { fmt.Fprintf(os.Stderr, "bench infer: %s\n", s) })
-	if err != nil {
-		return err
+	var results []*export.BenchResult
+	for i, arch := range archs {
+		prefix := "bench infer: "
+		if len(archs) > 1 {
+			prefix = fmt.Sprintf("bench infer: %s (%d/%d): ", arch.Name, i+1, len(archs))
+		}
+		res, err := export.BenchInfer(arch, *runs, *warmup, *lowered, 1, func(s string) { fmt.Fprintf(os.Stderr, "%s%s\n", prefix, s) })
+		if err != nil {
+			return fmt.Errorf("%s: %w", arch.Name, err)
+		}
+		results = append(results, res)
 	}
-	return emit(*asJSON, res, res.Summary)
+	if len(results) == 1 {
+		return emit(*asJSON, results[0], results[0].Summary)
+	}
+	return emit(*asJSON, results, func() string { return export.BenchTable(results) })
 }

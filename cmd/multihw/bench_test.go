@@ -1,8 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/multihw/multihw/internal/testenv"
+	"github.com/multihw/multihw/train/export"
 )
 
 // TestBenchTrainFlags: bad flags fail before anything runs (train's
@@ -18,5 +24,45 @@ func TestBenchTrainFlags(t *testing.T) {
 		if code == 0 {
 			t.Errorf("bench train %v: exit code 0, want an error", bad)
 		}
+	}
+}
+
+// TestBenchInferModels: bench infer takes a spec file, or a list of models
+// (--model a,b or all) and then prints one row per model and the count above
+// the target ratio; --json is then a list. Bad flags fail before any work.
+func TestBenchInferModels(t *testing.T) {
+	_, err := export.ONNXRuntime()
+	testenv.NeedONNX(t, err)
+	for _, bad := range [][]string{{"--model", "nosuch"}, {"--model", "multi_avg", "--spec", "x.txt"}, {"--spec", filepath.Join(t.TempDir(), "none.txt")}, {"--runs", "0"}} {
+		if code, _ := runCaptured(t, append([]string{"bench", "infer"}, bad...)...); code == 0 {
+			t.Errorf("bench infer %v: exit code 0, want an error", bad)
+		}
+	}
+	small := []string{"--resolution", "32", "--classes", "10", "--runs", "1", "--warmup", "0"}
+	code, out := runCaptured(t, append([]string{"bench", "infer", "--model", "mobilenet_v2_0.5,mnv4_conv_s"}, small...)...)
+	if code != 0 {
+		t.Fatalf("bench infer of two models: exit %d\n%s", code, out)
+	}
+	text := string(out)
+	for _, want := range []string{"mobilenet_v2_0.5", "mnv4_conv_s", "of 2 models above a ratio of 2"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("bench infer of two models: no %q in\n%s", want, text)
+		}
+	}
+	code, out = runCaptured(t, append([]string{"bench", "infer", "--model", "mobilenet_v2_0.5,mnv4_conv_s", "--json"}, small...)...)
+	var rows []export.BenchResult
+	if err := json.Unmarshal(out, &rows); code != 0 || err != nil || len(rows) != 2 || rows[1].Model != "mnv4_conv_s" || rows[1].Resolution != 32 {
+		t.Fatalf("bench infer --json of two models: exit %d, %v, %d rows\n%s", code, err, len(rows), out)
+	}
+	// A spec file: an edited `multihw arch` output.
+	_, arch := runCaptured(t, "arch", "--model", "mobilenet_edgetpu", "--text")
+	spec := filepath.Join(t.TempDir(), "a.txt")
+	if err := os.WriteFile(spec, []byte(strings.Replace(string(arch), "name mobilenet_edgetpu", "name mine", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out = runCaptured(t, append([]string{"bench", "infer", "--spec", spec, "--json"}, small...)...)
+	var one export.BenchResult
+	if err := json.Unmarshal(out, &one); code != 0 || err != nil || one.Model != "mine" || one.Resolution != 32 || one.GoMS <= 0 {
+		t.Fatalf("bench infer --spec: exit %d, %v\n%s", code, err, out)
 	}
 }

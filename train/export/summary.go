@@ -3,6 +3,8 @@ package export
 import (
 	"fmt"
 	"strings"
+
+	"github.com/multihw/multihw/report"
 )
 
 // Summary describes the written file: its graph, input and output, and the
@@ -45,5 +47,28 @@ func (res *BenchResult) Summary() string {
 	fmt.Fprintf(&b, "  ONNX Runtime (exported model): %8.1f ms\n", res.ONNXMS)
 	fmt.Fprintf(&b, "  ratio go/onnx:                 %8.2fx  (95%% interval over this run's timings %s-%s)\n", res.Ratio, res.RatioCI.Lo, res.RatioCI.Hi)
 	fmt.Fprintf(&b, "  export check: max |logit difference| %.3g\n", res.Export.MaxAbsLogitDiff)
+	return b.String()
+}
+
+// BenchTable lists several BenchInfer results, one model a row: both
+// medians, the ratio with its interval, and how many of them are above
+// twice ONNX Runtime's time (the speed target of the Go backend, issue 13).
+func BenchTable(results []*BenchResult) string {
+	t := report.NewTable("model", "input", "go ms", "onnx ms", "ratio", "95% interval", "max |logit diff|").RightFrom(1)
+	over := 0
+	for _, r := range results {
+		t.Row(r.Model, fmt.Sprint(r.Resolution), fmt.Sprintf("%.2f", r.GoMS), fmt.Sprintf("%.2f", r.ONNXMS), fmt.Sprintf("%.2f", r.Ratio),
+			fmt.Sprintf("%.2f-%.2f", r.RatioCI.Lo, r.RatioCI.Hi), fmt.Sprintf("%.3g", r.Export.MaxAbsLogitDiff))
+		if r.Ratio > 2 {
+			over++
+		}
+	}
+	var b strings.Builder
+	if len(results) > 0 {
+		r := results[0]
+		fmt.Fprintf(&b, "batch 1, median of %d runs per engine (alternating blocks of %d) after %d warm-up; ratio = go/onnx\n", r.Runs, benchBlock, r.Warmup)
+	}
+	b.WriteString(t.Text())
+	fmt.Fprintf(&b, "%d of %d models above a ratio of 2\n", over, len(results))
 	return b.String()
 }
