@@ -185,7 +185,7 @@ func (n *Net) Stem(scope *model.Scope, images *Node, b blocks.Block) *Node {
 		checkImage("Stem", images)
 		n.ops = n.ops.ForBatch(images.Shape().Dimensions[0])
 	}
-	return n.Plan(scope, n.ops.In(images), stemPlan(b, images.Shape().Dimensions[3]))
+	return n.Plan(scope, n.ops.In(images), StemPlan(b, images.Shape().Dimensions[3]))
 }
 
 // Head builds the head h and a classifier of the given width (h.Plan): the

@@ -110,23 +110,9 @@ type netOp struct {
 // builds them (stem, blocks, head), op i producing value i+1.
 func networkOps(a *blocks.Arch) []netOp {
 	var ops []netOp
-	add := func(plan string, p blocks.Plan) {
-		input := len(ops) // the value the plan reads: the previous plan's output
-		base := len(ops) + 1
-		for _, op := range p.Ops {
-			ins := make([]int, len(op.Inputs))
-			for j, v := range op.Inputs {
-				if v == blocks.PlanInput {
-					ins[j] = input
-				} else {
-					ins[j] = base + v
-				}
-			}
-			ops = append(ops, netOp{plan: plan, op: op, ins: ins})
-		}
-	}
+	add := func(plan string, p blocks.Plan) { ops = appendPlan(ops, plan, p) }
 	out := func(p blocks.Plan) int { return p.Ops[len(p.Ops)-1].Out }
-	p := stemPlan(a.Stem, a.Channels)
+	p := StemPlan(a.Stem, a.Channels)
 	add("", p)
 	c := out(p)
 	for i, b := range a.Blocks {
@@ -138,9 +124,28 @@ func networkOps(a *blocks.Arch) []netOp {
 	return ops
 }
 
-// stemPlan is the plan of the stem block on images of the given channels,
+// appendPlan appends the ops of plan p (scope plan) to ops: p reads the
+// last op's value (value 0, the input, when ops is empty).
+func appendPlan(ops []netOp, plan string, p blocks.Plan) []netOp {
+	input := len(ops) // the value the plan reads: the previous plan's output
+	base := len(ops) + 1
+	for _, op := range p.Ops {
+		ins := make([]int, len(op.Inputs))
+		for j, v := range op.Inputs {
+			if v == blocks.PlanInput {
+				ins[j] = input
+			} else {
+				ins[j] = base + v
+			}
+		}
+		ops = append(ops, netOp{plan: plan, op: op, ins: ins})
+	}
+	return ops
+}
+
+// StemPlan is the plan of the stem block on images of the given channels,
 // its op named blocks.OpNameStem.
-func stemPlan(b blocks.Block, channels int) blocks.Plan {
+func StemPlan(b blocks.Block, channels int) blocks.Plan {
 	p := b.Plan(channels)
 	p.Ops[0].Name = blocks.OpNameStem
 	return p
@@ -169,15 +174,50 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			return nil, err
 		}
 	}
-	ops := networkOps(b.arch)
-	colsValue := len(ops) + 1
 	n := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
+	s, heavy, err := n.newStaged(be, store, modelScope, norm, networkOps(b.arch))
+	if err != nil {
+		return nil, err
+	}
+	if heavy == 0 {
+		s.Finalize()
+		return nil, fmt.Errorf("convnet: %s has no depthwise or full convolution to stage", b.arch.Name)
+	}
+	return s, nil
+}
+
+// NewStaged makes the Staged form of the graph n.Plan(scope, x, p) builds
+// with the variables of store under store.RootScope().In(scope): one part
+// of a network on its own (the stem, with StemPlan; a block; the head), as
+// hwcost/measure times them. Its Logits returns the part's output. It
+// fails when be is not the pure-Go backend or n's ops are not lowered, and
+// when a layer's variables are missing or fold to non-finite values.
+func (n *Net) NewStaged(be compute.Backend, store *model.Store, scope string, p blocks.Plan) (*Staged, error) {
+	if !backend.IsGo(be) || !n.ops.Lowered {
+		return nil, fmt.Errorf("convnet: staged inference runs the lowered ops on the pure-Go backend (backend %v)", be)
+	}
+	if store == nil {
+		return nil, fmt.Errorf("convnet: staged inference needs the model's variables (store is nil)")
+	}
+	if len(p.Ops) == 0 {
+		return nil, fmt.Errorf("convnet: staged inference of an empty plan")
+	}
+	nhwc := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: n.momentum, epsilon: n.epsilon}
+	s, _, err := nhwc.newStaged(be, store, scope, nil, appendPlan(nil, "", p))
+	return s, err
+}
+
+// newStaged makes the Staged pipeline of ops (value 0 their input, images
+// that norm, if not nil, normalises) with the variables under modelScope,
+// and returns how many of its Go stages are depthwise or full convolutions.
+func (n *Net) newStaged(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm, ops []netOp) (*Staged, int, error) {
+	colsValue := len(ops) + 1
 	s := &Staged{be: be, lastUse: make([]int, colsValue+1), out: len(ops)}
 	graphNorm := norm // applied by the first graph segment, unless a Go stage does
-	if st := ops[0].op; fullConv(st) && !goConv(ops[0]) && ops[0].ins[0] == 0 {
+	if st := ops[0].op; fullConv(st) && !goConv(ops[0]) && ops[0].ins[0] == 0 && st.Name == blocks.OpNameStem {
 		s.stages = append(s.stages, stage{ins: []int{0}, outs: []int{colsValue},
-			cols: &stemStage{k: st.Kernel, stride: st.Stride, channels: b.arch.Channels, norm: norm}})
-		ops[0].ins[0], ops[0].onColumns, graphNorm = colsValue, b.arch.Channels, nil
+			cols: &stemStage{k: st.Kernel, stride: st.Stride, channels: st.In, norm: norm}})
+		ops[0].ins[0], ops[0].onColumns, graphNorm = colsValue, st.In, nil
 	}
 	var seg []int // ops of the current graph segment
 	flush := func() error {
@@ -188,7 +228,7 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		s.stages, seg = append(s.stages, st), nil
 		return err
 	}
-	root := store.RootScope().At("%s", modelScope)
+	root := scopePath(store.RootScope(), modelScope, (*model.Scope).At)
 	ndw, nconv := 0, 0
 	for i := 0; i < len(ops); i++ {
 		op := ops[i]
@@ -196,9 +236,9 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		switch {
 		case goConv(op):
 			o := op.op
-			w, bias, err := foldedLayer(root, op, o.Kernel*o.Kernel*o.In*o.Out, b.bnEpsilon)
+			w, bias, err := foldedLayer(root, op, o.Kernel*o.Kernel*o.In*o.Out, n.epsilon)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			var in *InputNorm
 			if op.ins[0] == 0 { // the stem: no graph reads the images
@@ -206,36 +246,36 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			}
 			conv, err := newConvStage(op, w, bias, in)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, conv: conv}
 			nconv++
-		case op.ins[0] == 0: // The images are read by a graph (graphNorm).
+		case op.ins[0] == 0 && graphNorm != nil: // The images are read by a graph (graphNorm).
 		case op.op.Op == blocks.OpDW:
-			dw, err := foldedDW(root, op, b.bnEpsilon)
+			dw, err := foldedDW(root, op, n.epsilon)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, dw: dw}
 			ndw++
 		case goDense(op.op):
 			if err := flush(); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			fc, err := denseLayer(root, op)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			seg = []int{i}
 			if err := flush(); err != nil { // its graph, for batches of several images
-				return nil, err
+				return nil, 0, err
 			}
 			s.stages[len(s.stages)-1].fc = fc
 			continue
 		case denseIn(op) > 0:
-			pw, err := foldedPW(root, op, denseIn(op), b.bnEpsilon)
+			pw, err := foldedPW(root, op, denseIn(op), n.epsilon)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			st = stage{ins: []int{op.ins[0]}, outs: []int{i + 1}, pw: pw}
 		}
@@ -248,18 +288,15 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 			i++
 		}
 		if err := flush(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		s.stages = append(s.stages, st)
 	}
 	if err := flush(); err != nil {
-		return nil, err
-	}
-	if ndw+nconv == 0 {
-		return nil, fmt.Errorf("convnet: %s has no depthwise or full convolution to stage", b.arch.Name)
+		return nil, 0, err
 	}
 	s.link()
-	return s, nil
+	return s, ndw + nconv, nil
 }
 
 // link numbers the Go stages' kept outputs, records the last stage to read
@@ -333,7 +370,7 @@ func (n *Net) segment(be compute.Backend, store *model.Store, modelScope string,
 	var err error
 	st.exec, err = model.NewExec(be, store, func(scope *model.Scope, ins []*Node) []*Node {
 		// ins: the values st.ins, then the recycled buffers (unused).
-		root := scope.In("%s", modelScope)
+		root := scopePath(scope, modelScope, (*model.Scope).In)
 		vals := map[int]*Node{}
 		for j, v := range st.ins {
 			x := ins[j]
@@ -431,6 +468,17 @@ func foldedLayer(root *model.Scope, op netOp, size int, epsilon float64) (w, bia
 		}
 	}
 	return FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon)
+}
+
+// scopePath returns the scope path (names separated by "/") under s, each
+// step taken by sub (Scope.At to read, Scope.In to build).
+func scopePath(s *model.Scope, path string, sub func(*model.Scope, string, ...any) *model.Scope) *model.Scope {
+	for _, name := range strings.Split(path, "/") {
+		if name != "" {
+			s = sub(s, "%s", name)
+		}
+	}
+	return s
 }
 
 // layerScope is the scope of op's variables under root (At, not In:

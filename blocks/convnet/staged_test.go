@@ -183,3 +183,69 @@ func TestStagedErrors(t *testing.T) {
 		t.Error("a network without depthwise convolutions: no error")
 	}
 }
+
+// TestStagedPartsChain ties Net.NewStaged to the whole network's Staged:
+// the stem (StemPlan), each block and the head staged on their own, with the
+// network's variables, chained, give its logits bit for bit (fused and
+// inverted bottlenecks, residuals, a plain convolution block, the head).
+func TestStagedPartsChain(t *testing.T) {
+	be := testBackend(t)
+	for _, spec := range []string{fusedSpec, tinySpec} {
+		arch, err := blocks.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(41, 42))
+		x, _ := randomBatch(rng, arch, 1)
+		store := initializedStore(t, be, arch, x, 3)
+		randomizeBatchNorm(t, store, rng)
+		whole, err := New(arch).NewStaged(be, store, "model", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := whole.Logits(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := NewNet(Ops{Lowered: true})
+		type part struct {
+			scope string
+			plan  blocks.Plan
+		}
+		parts := []part{{"model", StemPlan(arch.Stem, arch.Channels)}}
+		c := arch.Stem.Out
+		for i, b := range arch.Blocks {
+			p := b.Plan(c)
+			parts = append(parts, part{"model/" + BlockScope(i), p})
+			c = p.Out
+		}
+		parts = append(parts, part{"model", arch.Head.Plan(c, arch.Classes)})
+		y := x
+		for i, p := range parts {
+			st, err := n.NewStaged(be, store, p.scope, p.plan)
+			if err != nil {
+				t.Fatalf("%s: part %d: %v", arch.Name, i, err)
+			}
+			next, err := st.Logits(y)
+			if err != nil {
+				t.Fatalf("%s: part %d: %v", arch.Name, i, err)
+			}
+			y = next
+		}
+		a, b := tensors.MustCopyFlatData[float32](want), tensors.MustCopyFlatData[float32](y)
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d logits whole, %d chained", arch.Name, len(a), len(b))
+		}
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s: logit %d: whole %g, parts chained %g", arch.Name, i, a[i], b[i])
+			}
+		}
+	}
+	if _, err := NewNet(Ops{}).NewStaged(be, model.NewStore(), "model", blocks.Plan{}); err == nil {
+		t.Error("native ops: no error")
+	}
+	if _, err := NewNet(Ops{Lowered: true}).NewStaged(be, model.NewStore(), "model", blocks.Plan{}); err == nil {
+		t.Error("an empty plan: no error")
+	}
+}

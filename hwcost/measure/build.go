@@ -1,12 +1,15 @@
 package measure
 
 import (
+	"fmt"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/support/exceptions"
 
+	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/hwcost"
 )
@@ -21,6 +24,23 @@ import (
 // float32 [batch, InSize, InSize, InC].
 func SegmentInputShape(s hwcost.Segment, batch int) shapes.Shape {
 	return shapes.Make(dtypes.Float32, batch, s.InSize, s.InSize, s.InC)
+}
+
+// SegmentPlan returns the op plan of segment s, as BuildSegment builds it
+// (and convnet.Net.NewStaged stages it).
+func SegmentPlan(s hwcost.Segment) (blocks.Plan, error) {
+	switch s.Kind {
+	case hwcost.SegStem:
+		if s.Block.Kind != blocks.KindConv {
+			return blocks.Plan{}, fmt.Errorf("measure: stem %s must be of kind %q", s.Key(), blocks.KindConv)
+		}
+		return convnet.StemPlan(s.Block, s.InC), nil
+	case hwcost.SegBlock:
+		return s.Block.Plan(s.InC), nil
+	case hwcost.SegHead:
+		return s.Head.Plan(s.InC, s.Classes), nil
+	}
+	return blocks.Plan{}, fmt.Errorf("measure: unknown segment kind %d", int(s.Kind))
 }
 
 // BuildSegment builds the inference graph of segment s on x (float32

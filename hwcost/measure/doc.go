@@ -6,7 +6,11 @@
 // architectures (built by blocks/convnet) and of their segments alone — the
 // stem, every block with the shape of its input, the head — with random
 // weights and BatchNorm in inference mode (BuildSegment builds one segment
-// with convnet's ops and variable names). Measure interleaves the runs (each
+// with convnet's ops and variable names). On the pure-Go backend with the
+// lowered ops, what is timed is the network as train.Inference runs it there
+// (convnet.Staged; a segment through convnet.Net.NewStaged on SegmentPlan):
+// the same outputs as the graph, several times faster, so the table costs
+// what a deployment on this machine runs. Measure interleaves the runs (each
 // pass: a trivial graph, a whole model, then its segments) so that the load of
 // a shared machine hits a model and its segments alike, and records them in a
 // Table:

@@ -126,18 +126,38 @@ func (m *Measurer) logf(format string, args ...any) {
 }
 
 // program is one compiled inference graph, its input and its timed runs.
+// staged, when set, is the same network as train.Inference runs it on the
+// pure-Go backend (convnet.Staged: the same outputs, several times faster),
+// and is what is timed.
 type program struct {
 	label   string
 	exec    *model.Exec
+	staged  *convnet.Staged
 	input   *tensors.Tensor
 	samples []float64
 	sync    bool // materialise the outputs (see once)
 }
 
+// staging reports whether the measurer times staged inference: on the
+// pure-Go backend with the lowered ops, where train.Inference runs it.
+func (m *Measurer) staging() bool { return backend.IsGo(m.be) && m.ops().Lowered }
+
+// mode describes how the measurer runs the networks, as tables record it
+// (Table.Ops): the convolution ops, and "staged" where it times
+// convnet.Staged.
+func (m *Measurer) mode() string {
+	if m.staging() {
+		return m.ops().String() + ", staged"
+	}
+	return m.ops().String()
+}
+
 // compile builds the graph of fn on a random [1,size,size,c] input, runs it
 // warm-up times (the first run initialises the variables and compiles) and
-// returns it ready to be timed.
-func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(scope *model.Scope, x *Node) *Node) (p *program, err error) {
+// returns it ready to be timed. With staging, stage makes the staged form of
+// the same network from the initialised variables (nil, or an error, where
+// train.Inference runs the graph), which is then warmed up and timed.
+func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(scope *model.Scope, x *Node) *Node, stage func(*model.Store) (*convnet.Staged, error)) (p *program, err error) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, m.seed)
 	rng := rand.New(rand.NewPCG(uint64(m.seed), stream))
@@ -155,11 +175,32 @@ func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(sco
 		p.close()
 		return nil, fmt.Errorf("measure: %s: building the graph: %w", label, err)
 	}
-	for i := range m.warmup {
-		if _, err := p.once(); err != nil {
-			p.close()
-			return nil, fmt.Errorf("measure: %s: warm-up run %d: %w", label, i+1, err)
+	warm := func(n int) error {
+		for i := range n {
+			if _, err := p.once(); err != nil {
+				p.close()
+				return fmt.Errorf("measure: %s: warm-up run %d: %w", label, i+1, err)
+			}
 		}
+		return nil
+	}
+	staging := stage != nil && m.staging()
+	// Warmup is at least 1: the first run initialises the variables stage reads.
+	if err := warm(m.warmup); err != nil {
+		return nil, err
+	}
+	if !staging {
+		return p, nil
+	}
+	if err := catch(func() error {
+		var e error
+		p.staged, e = stage(store)
+		return e
+	}); err != nil || p.staged == nil {
+		return p, nil // as train.Inference: the graph runs
+	}
+	if err := warm(m.warmup); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -172,8 +213,14 @@ func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(sco
 func (p *program) once() (ms float64, err error) {
 	err = catch(func() error {
 		start := time.Now()
-		out, err := p.exec.Exec(p.input)
-		if err != nil {
+		var out []*tensors.Tensor
+		if p.staged != nil {
+			y, err := p.staged.Logits(p.input)
+			if err != nil {
+				return err
+			}
+			out = []*tensors.Tensor{y}
+		} else if out, err = p.exec.Exec(p.input); err != nil {
 			return err
 		}
 		if p.sync {
@@ -215,6 +262,10 @@ func (p *program) time(n int) error {
 }
 
 func (p *program) close() {
+	if p.staged != nil {
+		p.staged.Finalize()
+		p.staged = nil
+	}
 	if p.exec != nil {
 		p.exec.Finalize()
 		p.exec = nil
@@ -241,7 +292,7 @@ func (m *Measurer) compileModel(a *blocks.Arch, stream uint64) (*program, error)
 	b = b.Lowered(ops.Lowered)
 	return m.compile(modelLabel(a), a.Resolution, a.Channels, stream, func(scope *model.Scope, x *Node) *Node {
 		return b.Logits(scope.In("model"), x)
-	})
+	}, func(store *model.Store) (*convnet.Staged, error) { return b.NewStaged(m.be, store, "model", nil) })
 }
 
 func (m *Measurer) compileSegment(s hwcost.Segment, stream uint64) (*program, error) {
@@ -251,6 +302,12 @@ func (m *Measurer) compileSegment(s hwcost.Segment, stream uint64) (*program, er
 	ops := m.ops()
 	return m.compile(s.Key(), s.InSize, s.InC, stream, func(scope *model.Scope, x *Node) *Node {
 		return BuildSegment(scope.In("segment"), x, s, ops)
+	}, func(store *model.Store) (*convnet.Staged, error) {
+		p, err := SegmentPlan(s)
+		if err != nil {
+			return nil, err
+		}
+		return convnet.NewNet(ops).NewStaged(m.be, store, "segment", p)
 	})
 }
 
@@ -357,8 +414,8 @@ func (m *Measurer) checkTable(tbl *Table) error {
 	if tbl == nil {
 		return fmt.Errorf("measure: nil table")
 	}
-	if ops := m.ops().String(); tbl.Ops != "" && tbl.Ops != ops && len(tbl.Segments) > 0 {
-		return fmt.Errorf("measure: the table holds timings of the %s ops, this measurer uses the %s ops: use another table", tbl.Ops, ops)
+	if mode := m.mode(); tbl.Ops != "" && tbl.Ops != mode && len(tbl.Segments) > 0 {
+		return fmt.Errorf("measure: the table holds timings of the %s ops, this measurer uses the %s ops: measure into another table (--table FILE)", tbl.Ops, mode)
 	}
 	return nil
 }
@@ -408,7 +465,7 @@ func (m *Measurer) run(tbl *Table, jobs []*job) error {
 	}
 	start := time.Now()
 	// A trivial graph on a 1-element input: the cost of a graph call itself.
-	call, err := m.compile("call overhead", 1, 1, 0, func(_ *model.Scope, x *Node) *Node { return AddScalar(x, 1) })
+	call, err := m.compile("call overhead", 1, 1, 0, func(_ *model.Scope, x *Node) *Node { return AddScalar(x, 1) }, nil)
 	if err != nil {
 		return err
 	}
@@ -472,7 +529,7 @@ func (m *Measurer) record(tbl *Table, call *program, jobs []*job) error {
 		return fmt.Errorf("measure: call overhead: %w", err)
 	}
 	tbl.CallOverhead = ct
-	tbl.Ops = m.ops().String()
+	tbl.Ops = m.mode()
 	if tbl.BackendInfo == "" {
 		tbl.BackendInfo = m.be.Description()
 	}

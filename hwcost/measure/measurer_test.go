@@ -69,7 +69,7 @@ func TestMeasureTinyModels(t *testing.T) {
 	if n := len(tbl.Segments); n != 6+6-2 {
 		t.Errorf("%d segments in the table, want 10 (6 + 6, 2 shared)", n)
 	}
-	if len(tbl.CallOverhead.SamplesMs) != 2*runs || tbl.Ops != "lowered" {
+	if len(tbl.CallOverhead.SamplesMs) != 2*runs || tbl.Ops != "lowered, staged" {
 		t.Errorf("call overhead has %d samples (want %d), ops %q", len(tbl.CallOverhead.SamplesMs), 2*runs, tbl.Ops)
 	}
 	// How well the summed segments predict the whole models depends on the
@@ -89,6 +89,53 @@ func TestMeasureTinyModels(t *testing.T) {
 		if tbl.Segments[k] == old {
 			t.Errorf("Remeasure(true): segment %s kept its old entry", k)
 		}
+	}
+}
+
+// TestMeasureStaged: on the pure-Go backend with the lowered ops the
+// measurer times the networks as train.Inference runs them (convnet.Staged),
+// whole models and segments alike, and says so in the table; with the native
+// ops it times the graphs; a table of one kind refuses timings of the other.
+func TestMeasureStaged(t *testing.T) {
+	a := parseArch(t, tinyA)
+	segs, err := hwcost.Segments(a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(testBackend(t)).Warmup(1)
+	p, err := m.compileModel(a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	if p.staged == nil {
+		t.Error("the whole model is timed as a graph, not staged")
+	}
+	for _, s := range segs {
+		q, err := m.compileSegment(s, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.staged == nil {
+			t.Errorf("segment %s is timed as a graph, not staged", s.Key())
+		}
+		q.close()
+	}
+	native := New(testBackend(t)).Lowered(false).Warmup(1)
+	q, err := native.compileModel(a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.close()
+	if q.staged != nil || native.mode() != "native" || m.mode() != "lowered, staged" {
+		t.Errorf("native ops: staged %v, modes %q and %q", q.staged != nil, native.mode(), m.mode())
+	}
+	tbl := NewTable("go")
+	if err := native.Runs(1).Measure(tbl, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Runs(1).Measure(tbl, a); err == nil || !strings.Contains(err.Error(), "lowered, staged") {
+		t.Errorf("staged timings into a table of graph timings: %v", err)
 	}
 }
 

@@ -111,7 +111,11 @@ func (ev *Evaluation) Markdown(t *Table, info ReportInfo) string {
 	p("## Setup\n\n")
 	h := t.Host
 	p("- Machine: %s, %d CPUs (GOMAXPROCS %d), %s/%s, %s.\n", orUnknown(h.CPU), h.NumCPU, h.GOMAXPROCS, h.OS, h.Arch, h.GoVersion)
-	p("- Backend `%s` (%s), %s convolution ops, float32, batch 1.\n", t.Backend, t.BackendInfo, t.Ops)
+	ops, staged := strings.CutSuffix(t.Ops, ", staged")
+	p("- Backend `%s` (%s), %s convolution ops, float32, batch 1.\n", t.Backend, t.BackendInfo, ops)
+	if staged {
+		p("- Models and segments run as `train.Inference` runs them on this backend (`convnet.Staged`: depthwise, 1×1, full convolutions and one-image dense layers in Go, the rest as graph segments; the same outputs as the one graph).\n")
+	}
 	p("- Per graph: %d untimed warm-up runs, then %d timed runs. The runs are interleaved: each pass runs a trivial graph (call overhead), the whole model, then each of its segments once, so that load from other processes hits a model and its segments alike.\n", info.Warmup, info.Runs)
 	p("- Statistic of the table: **%s** of the timed runs, for segments and whole models alike (the median and the spread, (Q3 − Q1) / median, are reported too; for segments the spread column is the median over the model's segments).\n", st)
 	if info.LoadBefore != "" {

@@ -44,7 +44,8 @@ type Table struct {
 	// predictions use (segments and whole models alike); the timings keep all
 	// of them, so it can be changed at any time.
 	Stat Stat `json:"stat"`
-	// Ops are the convolution ops used ("lowered" or "native", see convnet.Ops).
+	// Ops are the convolution ops used ("lowered" or "native", see
+	// convnet.Ops), with ", staged" where the networks ran as convnet.Staged.
 	Ops string `json:"ops"`
 	// CallOverhead is the timing of a trivial graph: what one graph call
 	// costs on the backend besides computing.
