@@ -24,7 +24,7 @@ func TestDepthwiseDirect(t *testing.T) {
 	for _, k := range []int{1, 3, 5} {
 		for _, stride := range []int{1, 2} {
 			for _, size := range []int{20, 9, 8, 2, 1} { // 20: four-pixel blocks at stride 2
-				for _, c := range []int{3, 16, 35} {
+				for _, c := range []int{3, 16, 24, 35} {
 					batch, act := 1+rng.IntN(2), acts[rng.IntN(len(acts))]
 					name := fmt.Sprintf("k%d_s%d_%dx%dx%d_b%d_%q", k, stride, size, size, c, batch, act)
 					t.Run(name, func(t *testing.T) {
