@@ -240,16 +240,22 @@ func (m *Metric) ScoresOf(ms []float64) (Scores, error) {
 
 // normalize turns latencies into normalised latencies in place and combines them.
 func (m *Metric) normalize(ms []float64) Scores {
+	for i := range ms {
+		ms[i] *= m.invRef[i]
+	}
+	return m.scores(ms)
+}
+
+// scores returns the Scores of the normalised latencies r.
+func (m *Metric) scores(r []float64) Scores {
 	var s Scores
 	s.Max = math.Inf(-1)
-	for i := range ms {
-		r := ms[i] * m.invRef[i]
-		ms[i] = r
-		s.Avg += r
-		s.Weighted += m.weights[i] * r
-		s.Max = max(s.Max, r) // no branch: which target is the slowest varies from call to call
+	for i, v := range r {
+		s.Avg += v
+		s.Weighted += m.weights[i] * v
+		s.Max = max(s.Max, v) // no branch: which target is the slowest varies from call to call
 	}
-	s.Avg /= float64(len(ms))
+	s.Avg /= float64(len(r))
 	return s
 }
 

@@ -179,6 +179,13 @@ func (t *Table) Evaluate(choices []int, buf []float64) (Scores, error) {
 	}
 	nt := len(t.m.targets)
 	acc, r := buf[nt:], buf[:nt]
+	if c := f.c; c.five && hasSum5Vec && len(choices) >= 2 {
+		// The normalised latencies by lane (maxVec's), then the scores.
+		if bad := normVec(c.chunks[0].r8, choices, c.lanes, (*[4]float64)(r)); bad >= 0 {
+			return Scores{}, rangeErr(choices, t.nopts, bad)
+		}
+		return t.m.scores(r), nil
+	}
 	if bad := f.c.sum(choices, acc); bad >= 0 {
 		return Scores{}, rangeErr(choices, t.nopts, bad)
 	}

@@ -219,6 +219,19 @@ func testTableMatchesGenericPath(t *testing.T, targets string) {
 		if mx != s1.Max {
 			t.Fatalf("choice %d: MAX evaluator %.17g, Evaluate's Max %.17g", n, mx, s1.Max)
 		}
+		// Evaluate's vector finish (the form five, normVec) against the
+		// compiled form's scalar one: the same floats.
+		if f := tab.full.Load(); f != nil && f.c != nil {
+			nt := m.NumTargets()
+			scalar := make([]float64, len(buf))
+			if bad := f.c.sum(idx, scalar[nt:]); bad >= 0 {
+				t.Fatal(bad)
+			}
+			f.c.latencies(scalar[nt:], scalar[:nt])
+			if want := m.normalize(scalar[:nt]); want != s1 || !slices.Equal(scalar[:nt], buf[:nt]) {
+				t.Fatalf("choice %d: Evaluate %+v %v, scalar finish %+v %v", n, s1, buf[:nt], want, scalar[:nt])
+			}
+		}
 		a := sp.arch(c)
 		s2, err := m.Scores(a, gen)
 		if err != nil {

@@ -12,3 +12,7 @@ func sum5Vec(pos [][]row8, choices []int) (s0, s1, s2, s3, s4 float64, bad int) 
 func maxVec(pos [][]row8, choices []int, k *maxLanes) (float64, int) {
 	panic("hwcost: maxVec without vector support")
 }
+
+func normVec(pos [][]row8, choices []int, k *maxLanes, out *[4]float64) int {
+	panic("hwcost: normVec without vector support")
+}

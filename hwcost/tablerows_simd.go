@@ -33,6 +33,14 @@ func maxVec(pos [][]row8, choices []int, k *maxLanes) (float64, int) {
 	return m, -1
 }
 
+// normVec writes the four targets' normalised latencies (maxVec's lanes,
+// the operations of latencies then normalize) into out and returns the
+// first position whose choice is out of range, or -1. len(choices) >= 2.
+func normVec(pos [][]row8, choices []int, k *maxLanes, out *[4]float64) int {
+	_, bad := vec5(pos, choices, k, out)
+	return bad
+}
+
 // vec5 sums the chosen rows of the form five with each half of a row in
 // one vector of four lanes: the latencies and the repeated weight bytes.
 // Lane j of the latency accumulators adds exactly what a_j and b_j of sum5
