@@ -1,6 +1,7 @@
 package convnet
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,12 +152,17 @@ func StemPlan(b blocks.Block, channels int) blocks.Plan {
 	return p
 }
 
+// ErrNothingToStage is NewStaged's error for a network without a depthwise
+// or full convolution to run in Go: its one graph is then about as fast,
+// and train.Inference runs that.
+var ErrNothingToStage = errors.New("no depthwise or full convolution to stage")
+
 // NewStaged makes the Staged inference network of the Builder's
 // architecture on the Go backend be, with the variables of store under
 // store.RootScope().In(modelScope) (as given to Logits). norm, if not nil,
 // normalises the images first (InputNorm.Graph in the one graph). It fails
 // when the network has neither a depthwise nor a full convolution that runs
-// in Go (the one graph is then nearly the same thing), when be is not the pure-Go backend or the Builder
+// in Go (ErrNothingToStage), when be is not the pure-Go backend or the Builder
 // does not lower convolutions there, and when a depthwise layer's variables
 // are missing or fold to non-finite values.
 func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm) (*Staged, error) {
@@ -181,7 +187,7 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 	}
 	if heavy == 0 {
 		s.Finalize()
-		return nil, fmt.Errorf("convnet: %s has no depthwise or full convolution to stage", b.arch.Name)
+		return nil, fmt.Errorf("convnet: %s: %w", b.arch.Name, ErrNothingToStage)
 	}
 	return s, nil
 }

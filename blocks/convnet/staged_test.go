@@ -1,6 +1,7 @@
 package convnet
 
 import (
+	"errors"
 	"math/rand/v2"
 	"testing"
 
@@ -179,8 +180,9 @@ func TestStagedErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(conv).NewStaged(be, store, "model", nil); err == nil {
-		t.Error("a network without depthwise convolutions: no error")
+	x, _ := randomBatch(rand.New(rand.NewPCG(1, 2)), conv, 1)
+	if _, err := New(conv).NewStaged(be, initializedStore(t, be, conv, x, 1), "model", nil); !errors.Is(err, ErrNothingToStage) {
+		t.Errorf("a network without depthwise convolutions, nor full ones the kernel runs: %v, want ErrNothingToStage", err)
 	}
 }
 

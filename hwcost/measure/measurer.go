@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -155,8 +156,9 @@ func (m *Measurer) mode() string {
 // compile builds the graph of fn on a random [1,size,size,c] input, runs it
 // warm-up times (the first run initialises the variables and compiles) and
 // returns it ready to be timed. With staging, stage makes the staged form of
-// the same network from the initialised variables (nil, or an error, where
-// train.Inference runs the graph), which is then warmed up and timed.
+// the same network from the initialised variables, which is then warmed up
+// and timed; where it has nothing to stage (convnet.ErrNothingToStage),
+// train.Inference runs the graph, and so is the graph timed.
 func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(scope *model.Scope, x *Node) *Node, stage func(*model.Store) (*convnet.Staged, error)) (p *program, err error) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, m.seed)
@@ -196,8 +198,11 @@ func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(sco
 		var e error
 		p.staged, e = stage(store)
 		return e
-	}); err != nil || p.staged == nil {
+	}); errors.Is(err, convnet.ErrNothingToStage) {
 		return p, nil // as train.Inference: the graph runs
+	} else if err != nil {
+		p.close()
+		return nil, fmt.Errorf("measure: %s: staging: %w", label, err)
 	}
 	if err := warm(m.warmup); err != nil {
 		return nil, err

@@ -121,6 +121,17 @@ func TestMeasureStaged(t *testing.T) {
 		}
 		q.close()
 	}
+	// Nothing to stage (no depthwise, no full convolution of 16 outputs or
+	// more): the graph is timed, as train.Inference runs it.
+	plain := parseArch(t, "name plain\ninput 16x16x3\nclasses 4\nstem cn_k3_s2_c8\ncn_k3_s1_c8\nhead c16_h0_d0")
+	g, err := m.compileModel(plain, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	if g.staged != nil {
+		t.Error("a network with nothing to stage: staged")
+	}
 	native := New(testBackend(t)).Lowered(false).Warmup(1)
 	q, err := native.compileModel(a, 0)
 	if err != nil {
