@@ -121,7 +121,8 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	}
 	inf = &Inference{Arch: c.TrainArch, Norm: norm, store: store, exec: exec, be: be, raw: opts.RawPixels}
 	if backend.IsGo(be) {
-		// Refused (nil) where it does not apply: no depthwise layer, native ops.
+		// Refused (nil) where it does not apply: nothing to stage
+		// (convnet.ErrNothingToStage), native ops.
 		inf.staged, _ = b.NewStaged(be, store, ModelScope, in)
 	}
 	return inf, nil
