@@ -163,8 +163,8 @@ var ErrNothingToStage = errors.New("no depthwise or full convolution to stage")
 // normalises the images first (InputNorm.Graph in the one graph). It fails
 // when the network has neither a depthwise nor a full convolution that runs
 // in Go (ErrNothingToStage), when be is not the pure-Go backend or the Builder
-// does not lower convolutions there, and when a depthwise layer's variables
-// are missing or fold to non-finite values.
+// does not lower convolutions there, and when a layer's variables are
+// missing or fold to non-finite values.
 func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm) (*Staged, error) {
 	if b.err != nil {
 		return nil, b.err

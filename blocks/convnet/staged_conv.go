@@ -3,6 +3,7 @@ package convnet
 import (
 	"sync"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/support/exceptions"
 
@@ -101,16 +102,13 @@ func (c *convStage) run(x []float32, batch, h, w int, res, y []float32) {
 	m := batch * gh.out * gw.out
 	cols := buffer(&c.cols, m*c.k*c.k*c.in)
 	defer c.cols.Put(cols)
-	var norm *[]float32
+	var normed []float32 // im2colDirect's scratch for the normalised images
 	if c.norm != nil {
-		norm = buffer(&c.normed, len(x))
-		defer c.normed.Put(norm)
+		b := buffer(&c.normed, len(x))
+		defer c.normed.Put(b)
+		normed = *b
 	}
-	var buf []float32
-	if norm != nil {
-		buf = *norm
-	}
-	im2colDirect(x, batch, h, w, c.in, c.k, c.stride, c.norm, *cols, buf)
+	im2colDirect(x, batch, h, w, c.in, c.k, c.stride, c.norm, *cols, normed)
 	in := *cols
 	if len(used) < c.k*c.k {
 		// Keep the used taps' runs of each pixel's columns, in place (a
@@ -133,7 +131,7 @@ func (c *convStage) run(x []float32, batch, h, w int, res, y []float32) {
 // y (see output).
 func (s *Staged) conv(c *convStage, x, res, y *tensors.Tensor) *tensors.Tensor {
 	d := x.Shape().Dimensions
-	if x.Rank() != 4 || d[3] != c.in {
+	if x.Rank() != 4 || x.DType() != dtypes.Float32 || d[3] != c.in {
 		exceptions.Panicf("%dx%d convolution stage: input %s for %d→%d channels", c.k, c.k, x.Shape(), c.in, c.out)
 	}
 	gh, gw := newAxisGeom(d[1], c.k, c.stride), newAxisGeom(d[2], c.k, c.stride)
