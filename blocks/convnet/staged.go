@@ -181,7 +181,7 @@ func (b *Builder) NewStaged(be compute.Backend, store *model.Store, modelScope s
 		}
 	}
 	n := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: b.bnMomentum, epsilon: b.bnEpsilon}
-	s, heavy, err := n.newStaged(be, store, modelScope, norm, networkOps(b.arch))
+	s, heavy, err := n.newStagedCaught(be, store, modelScope, norm, networkOps(b.arch))
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +209,17 @@ func (n *Net) NewStaged(be compute.Backend, store *model.Store, scope string, p 
 		return nil, fmt.Errorf("convnet: staged inference of an empty plan")
 	}
 	nhwc := &Net{ops: Ops{Lowered: true, Layout: NHWC}, momentum: n.momentum, epsilon: n.epsilon}
-	s, _, err := nhwc.newStaged(be, store, scope, nil, appendPlan(nil, "", p))
+	s, _, err := nhwc.newStagedCaught(be, store, scope, nil, appendPlan(nil, "", p))
 	return s, err
+}
+
+// newStagedCaught is newStaged with a panic of gomlx (which reports errors
+// by panicking) returned as an error: nothing panics across NewStaged.
+func (n *Net) newStagedCaught(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm, ops []netOp) (s *Staged, heavy int, err error) {
+	if e := exceptions.TryCatch[error](func() { s, heavy, err = n.newStaged(be, store, modelScope, norm, ops) }); e != nil {
+		return nil, 0, fmt.Errorf("convnet: staged inference: %w", e)
+	}
+	return s, heavy, err
 }
 
 // newStaged makes the Staged pipeline of ops (value 0 their input, images

@@ -250,4 +250,14 @@ func TestStagedPartsChain(t *testing.T) {
 	if _, err := NewNet(Ops{Lowered: true}).NewStaged(be, model.NewStore(), "model", blocks.Plan{}); err == nil {
 		t.Error("an empty plan: no error")
 	}
+	// A plan whose variables the store does not hold: an error, no panic.
+	arch, err := blocks.Parse(fusedSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []string{"model", "model/" + BlockScope(0), "/"} {
+		if _, err := NewNet(Ops{Lowered: true}).NewStaged(be, model.NewStore(), scope, arch.Blocks[0].Plan(16)); err == nil {
+			t.Errorf("scope %q of an empty store: no error", scope)
+		}
+	}
 }
