@@ -34,7 +34,8 @@ func AdaptCurve(path string, cfg hwcost.AdaptConfig, sizes []int, seeds []uint64
 // measurements returns the whole-model timings of the table at path and
 // their source name, and names cfg's target after the backend if unnamed.
 func measurements(path string, cfg *hwcost.AdaptConfig) (string, []*blocks.Arch, []float64, error) {
-	if path == "local" {
+	local := path == "local" // this machine's table: what runs here
+	if local {
 		var err error
 		if path, err = DefaultPath(BackendKey(backend.Config())); err != nil {
 			return "", nil, nil, err
@@ -46,6 +47,11 @@ func measurements(path string, cfg *hwcost.AdaptConfig) (string, []*blocks.Arch,
 	}
 	if err != nil {
 		return "", nil, nil, err
+	}
+	if local {
+		if err := t.checkCurrent(path); err != nil {
+			return "", nil, nil, err
+		}
 	}
 	archs, ms := t.Measurements()
 	if cfg.Name == "" {

@@ -106,5 +106,19 @@ func OpenLocal() (hwcost.Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := t.checkCurrent(path); err != nil {
+		return nil, err
+	}
 	return t.Target(TargetName)
+}
+
+// checkCurrent refuses a table of the Go backend made before `cost measure`
+// timed staged inference: its timings are of single graphs, 4-4.5x slower
+// than what train.Inference runs there, with other relative costs, so as
+// this machine's target it would cost a path nobody runs.
+func (t *Table) checkCurrent(path string) error {
+	if !strings.HasPrefix(t.Backend, "go") || t.Ops == "" || strings.HasSuffix(t.Ops, stagedMode) || len(t.Segments)+len(t.Models) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s holds the Go backend's timings of single graphs (ops %q), made before `multihw cost measure` timed the staged inference that train.Inference runs there (4-4.5x faster, other relative costs): measure again into a new table (`multihw cost measure --table NEW --model ...`, then %s=NEW), or remove this file", path, t.Ops, EnvTable)
 }

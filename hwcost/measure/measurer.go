@@ -148,10 +148,13 @@ func (m *Measurer) staging() bool { return backend.IsGo(m.be) && m.ops().Lowered
 // convnet.Staged.
 func (m *Measurer) mode() string {
 	if m.staging() {
-		return m.ops().String() + ", staged"
+		return m.ops().String() + stagedMode
 	}
 	return m.ops().String()
 }
+
+// stagedMode ends Table.Ops where the networks ran as convnet.Staged.
+const stagedMode = ", staged"
 
 // compile builds the graph of fn on a random [1,size,size,c] input, runs it
 // warm-up times (the first run initialises the variables and compiles) and

@@ -111,7 +111,7 @@ func (ev *Evaluation) Markdown(t *Table, info ReportInfo) string {
 	p("## Setup\n\n")
 	h := t.Host
 	p("- Machine: %s, %d CPUs (GOMAXPROCS %d), %s/%s, %s.\n", orUnknown(h.CPU), h.NumCPU, h.GOMAXPROCS, h.OS, h.Arch, h.GoVersion)
-	ops, staged := strings.CutSuffix(t.Ops, ", staged")
+	ops, staged := strings.CutSuffix(t.Ops, stagedMode)
 	p("- Backend `%s` (%s), %s convolution ops, float32, batch 1.\n", t.Backend, t.BackendInfo, ops)
 	if staged {
 		p("- Models and segments run as `train.Inference` runs them on this backend (`convnet.Staged`: depthwise, 1×1, full convolutions and one-image dense layers in Go, the rest as graph segments; the same outputs as the one graph).\n")

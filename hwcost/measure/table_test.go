@@ -243,6 +243,21 @@ func TestLocalTarget(t *testing.T) {
 	if math.Abs(res.LatencyMs["local"]-want) > 1e-9 || math.Abs(res.Normalized["local"]-want/wantRef) > 1e-9 {
 		t.Errorf("local: %g ms (normalised %g), want %g ms (%g)", res.LatencyMs["local"], res.Normalized["local"], want, want/wantRef)
 	}
+	// A Go table of single-graph timings (before cost measure staged the
+	// networks) is refused as this machine's target and as `adapt --data
+	// local`; a staged one is taken.
+	for _, ops := range []string{"lowered", "lowered" + stagedMode} {
+		tbl.Ops = ops
+		if err := tbl.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		_, err := hwcost.NewMetric().Targets("local").Reference(ref).Done()
+		_, _, _, aerr := measurements("local", &hwcost.AdaptConfig{})
+		if stale := ops == "lowered"; stale != (err != nil && strings.Contains(err.Error(), "single graphs")) ||
+			stale != (aerr != nil && strings.Contains(aerr.Error(), "single graphs")) {
+			t.Errorf("ops %q: local target %v, adapt %v", ops, err, aerr)
+		}
+	}
 }
 
 func TestBackendKeyAndPath(t *testing.T) {
