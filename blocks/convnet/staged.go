@@ -801,21 +801,15 @@ func (s *Staged) columns(st *stemStage, x, y *tensors.Tensor) *tensors.Tensor {
 	_, _, oh := SamePadding(d[1], st.k, st.stride)
 	_, _, ow := SamePadding(d[2], st.k, st.stride)
 	y = s.output(y, d[0], oh, ow, st.k*st.k*d[3])
-	var scratch *[]float32
+	var normed []float32 // im2colDirect's scratch for the normalised images
 	if st.norm != nil {
-		scratch, _ = st.scratch.Get().(*[]float32)
-		if scratch == nil || len(*scratch) < x.Size() {
-			scratch = new(make([]float32, x.Size()))
-		}
-		defer st.scratch.Put(scratch)
+		b := buffer(&st.scratch, x.Size())
+		defer st.scratch.Put(b)
+		normed = *b
 	}
 	tensors.MustConstFlatData(x, func(in []float32) {
 		tensors.MustMutableFlatData(y, func(out []float32) {
-			var buf []float32
-			if scratch != nil {
-				buf = *scratch
-			}
-			im2colDirect(in, d[0], d[1], d[2], d[3], st.k, st.stride, st.norm, out, buf)
+			im2colDirect(in, d[0], d[1], d[2], d[3], st.k, st.stride, st.norm, out, normed)
 		})
 	})
 	return y
