@@ -189,12 +189,11 @@ func (m *Measurer) compile(label string, size, c int, stream uint64, fn func(sco
 		}
 		return nil
 	}
-	staging := stage != nil && m.staging()
 	// Warmup is at least 1: the first run initialises the variables stage reads.
 	if err := warm(m.warmup); err != nil {
 		return nil, err
 	}
-	if !staging {
+	if stage == nil || !m.staging() {
 		return p, nil
 	}
 	if err := catch(func() error {
