@@ -646,15 +646,20 @@ func (o Ops) convOnColumns(cols, w *Node, used [][2]int) *Node {
 func tapRows(w *Node, taps [][2]int) *Node {
 	d := w.Shape().Dimensions
 	if v := constOf(w); v != nil {
-		m := d[2] * d[3]
-		out := make([]float32, 0, len(taps)*m)
-		for _, t := range taps {
-			i := (t[0]*d[1] + t[1]) * m
-			out = append(out, v[i:i+m]...)
-		}
-		return newConst(w.Graph(), out, len(taps)*d[2], d[3])
+		return newConst(w.Graph(), tapValues(v, d[1], d[2]*d[3], taps), len(taps)*d[2], d[3])
 	}
 	return Reshape(tapWeights(w, taps), len(taps)*d[2], d[3])
+}
+
+// tapValues returns the weights of the given taps of a kernel held as
+// values v [kh, kw, m] (m = Cin·Cout per tap), in the taps' order.
+func tapValues(v []float32, kw, m int, taps [][2]int) []float32 {
+	out := make([]float32, 0, len(taps)*m)
+	for _, t := range taps {
+		i := (t[0]*kw + t[1]) * m
+		out = append(out, v[i:i+m]...)
+	}
+	return out
 }
 
 // tapWeights returns the weights [len(taps), Cin, Cout] of the given kernel
@@ -662,14 +667,8 @@ func tapRows(w *Node, taps [][2]int) *Node {
 // value by value on the Go backend), computed once for known constants.
 func tapWeights(w *Node, taps [][2]int) *Node {
 	d := w.Shape().Dimensions
-	m := d[2] * d[3]
 	if v := constOf(w); v != nil {
-		out := make([]float32, 0, len(taps)*m)
-		for _, t := range taps {
-			i := (t[0]*d[1] + t[1]) * m
-			out = append(out, v[i:i+m]...)
-		}
-		return newConst(w.Graph(), out, len(taps), d[2], d[3])
+		return newConst(w.Graph(), tapValues(v, d[1], d[2]*d[3], taps), len(taps), d[2], d[3])
 	}
 	idx := make([]int32, 0, 2*len(taps))
 	for _, t := range taps {

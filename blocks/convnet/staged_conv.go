@@ -53,9 +53,10 @@ func newConvStage(op netOp, w, bias []float32, norm *InputNorm) (*convStage, err
 		byTaps: map[[4]int]*directPW{}}, nil
 }
 
-// product returns the packed product of the taps [y0,y1)×[x0,x1).
-func (c *convStage) product(y0, y1, x0, x1 int) (*directPW, error) {
-	if y0 == 0 && x0 == 0 && y1 == c.k && x1 == c.k {
+// product returns the packed product of the taps used, the rectangle
+// [y0,y1)×[x0,x1) of the kernel (convTaps).
+func (c *convStage) product(used [][2]int, y0, y1, x0, x1 int) (*directPW, error) {
+	if len(used) == c.k*c.k {
 		return c.all, nil
 	}
 	key := [4]int{y0, y1, x0, x1}
@@ -64,15 +65,7 @@ func (c *convStage) product(y0, y1, x0, x1 int) (*directPW, error) {
 	if p := c.byTaps[key]; p != nil {
 		return p, nil
 	}
-	m := c.in * c.out
-	var w []float32
-	for dy := y0; dy < y1; dy++ {
-		for dx := x0; dx < x1; dx++ {
-			t := dy*c.k + dx
-			w = append(w, c.w[t*m:(t+1)*m]...)
-		}
-	}
-	p, err := newDirectPW(w, c.bias, (y1-y0)*(x1-x0)*c.in, c.out, c.act)
+	p, err := newDirectPW(tapValues(c.w, c.k, c.in*c.out, used), c.bias, len(used)*c.in, c.out, c.act)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +88,7 @@ func buffer(pool *sync.Pool, n int) *[]float32 {
 func (c *convStage) run(x []float32, batch, h, w int, res, y []float32) {
 	gh, gw := newAxisGeom(h, c.k, c.stride), newAxisGeom(w, c.k, c.stride)
 	used, y0, y1, x0, x1 := convTaps(h, w, c.k, c.stride)
-	p, err := c.product(y0, y1, x0, x1)
+	p, err := c.product(used, y0, y1, x0, x1)
 	if err != nil {
 		panic(err)
 	}
