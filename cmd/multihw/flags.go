@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/multihw/multihw/internal/jsonsafe"
@@ -36,8 +37,17 @@ func newFlags(name, usage string) *flag.FlagSet {
 // not finite (strconv accepts "NaN" and "Inf", which no flag means), and a
 // bad --memory-limit, which it applies.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	counts, err := parseCounting(fs, args)
+	if err != nil {
 		return errUsage // the flag package printed the problem
+	}
+	if rep := counts.repeated(); len(rep) > 0 {
+		name := rep[0]
+		err := fmt.Errorf("--%s given %d times: give it once", name, counts[name])
+		if g, ok := fs.Lookup(name).Value.(flag.Getter); ok && isString(g.Get()) {
+			err = fmt.Errorf("%w (lists are comma-separated, e.g. --%s a,b)", err, name)
+		}
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags go before nothing else; see -h)", fs.Arg(0))
@@ -63,6 +73,59 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return nil
 	}
 	return memlimit.CheckEnv() // the limit when no flag is given
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+// flagCounts counts how often each flag was set.
+type flagCounts map[string]int
+
+// repeated returns the flags set more than once, sorted.
+func (c flagCounts) repeated() []string {
+	var names []string
+	for name, n := range c {
+		if n > 1 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// parseCounting is fs.Parse(args) counting each flag's occurrences: the
+// flag package lets a repeated flag silently overwrite the earlier value
+// (`--model a --model b` would cost b alone).
+func parseCounting(fs *flag.FlagSet, args []string) (flagCounts, error) {
+	counts := flagCounts{}
+	orig := map[string]flag.Value{}
+	fs.VisitAll(func(f *flag.Flag) {
+		orig[f.Name] = f.Value
+		f.Value = &countedValue{Value: f.Value, n: counts, name: f.Name}
+	})
+	restore := func() { fs.VisitAll(func(f *flag.Flag) { f.Value = orig[f.Name] }) }
+	// -h prints the defaults from the original values' types.
+	usage := fs.Usage
+	fs.Usage = func() { restore(); usage() }
+	defer func() { restore(); fs.Usage = usage }()
+	return counts, fs.Parse(args)
+}
+
+// countedValue is a flag.Value that counts its Set calls.
+type countedValue struct {
+	flag.Value
+	n    flagCounts
+	name string
+}
+
+func (v *countedValue) Set(s string) error {
+	v.n[v.name]++
+	return v.Value.Set(s)
+}
+
+// IsBoolFlag keeps boolean flags valid without a value (-json).
+func (v *countedValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // interruptible returns a context cancelled by an interrupt or SIGTERM: long

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,9 +72,18 @@ func writeSpec(t *testing.T, text string) string {
 }
 
 // trainArgs trains the tiny spec for 4 steps.
+// A flag of extra replaces the base's (a flag given twice is refused).
 func trainArgs(spec, dataset, out string, extra ...string) []string {
-	return append([]string{"train", "--spec", spec, "--dataset", dataset, "--out", out, "--steps", "4", "--batch", "4",
-		"--bn-recalibrate", "0", "--validation", "0.2", "--json"}, extra...)
+	base := []string{"train", "--spec", spec, "--dataset", dataset, "--out", out, "--steps", "4", "--batch", "4",
+		"--bn-recalibrate", "0", "--validation", "0.2", "--json"}
+	for i := 0; i+1 < len(extra); i++ {
+		if j := slices.Index(base, extra[i]); j > 0 && strings.HasPrefix(extra[i], "--") && !strings.HasPrefix(extra[i+1], "--") {
+			base[j+1] = extra[i+1]
+			extra = slices.Delete(extra, i, i+2)
+			i--
+		}
+	}
+	return append(base, extra...)
 }
 
 // TestOutputDirectories: no command deletes or writes into what it did not
@@ -313,5 +323,42 @@ func TestJSONWithUndefinedStatistics(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &v); err != nil || !strings.Contains(stdout, "null") {
 			t.Errorf("%v: output is not JSON with a null (%v): %.200s", args, err, stdout)
 		}
+	}
+}
+
+// TestRepeatedFlags: every command refuses a flag given twice (the flag
+// package kept the last value: `--model a --model b` costed b alone), and -h
+// still prints each flag's default from its own type.
+func TestRepeatedFlags(t *testing.T) {
+	for name := range commands {
+		args := strings.Fields(name)
+		switch name {
+		case "space show":
+			args = append(args, "tiny")
+		case "study report": // passes the rest to search report
+			args = append(args, "--dir", t.TempDir())
+		}
+		args = append(args, "--memory-limit", "1GiB", "--"+memoryLimitFlag+"=2GiB")
+		code, _, stderr := runAll(t, args...)
+		if code == 0 || !strings.Contains(stderr, "--memory-limit given 2 times: give it once (lists are comma-separated") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cost", "sensitivity", "--model", "multi_avg", "--model", "multi_max"}, "--model given 2 times: give it once (lists are comma-separated, e.g. --model a,b)"},
+		{[]string{"cost", "--model", "multi_avg", "--json", "-json"}, "--json given 2 times: give it once\n"},
+		{[]string{"study", "report", "--dir", "a", "--dir=b"}, "--dir given 2 times: give it once"},
+	} {
+		code, _, stderr := runAll(t, c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, stderr, c.want)
+		}
+	}
+	_, _, stderr := runAll(t, "cost", "sensitivity", "-h")
+	if !strings.Contains(stderr, "(default 2000)") || strings.Contains(stderr, "(default false)") || strings.Contains(stderr, "panic") {
+		t.Errorf("cost sensitivity -h prints the defaults wrongly:\n%s", stderr)
 	}
 }

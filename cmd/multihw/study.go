@@ -126,6 +126,7 @@ func runStudyReport(args []string) error {
 	}
 	// --dir is ours; everything else goes to search report.
 	var rest []string
+	dirs := 0
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -133,13 +134,16 @@ func runStudyReport(args []string) error {
 			if i+1 >= len(args) {
 				return errors.New("--dir needs a value")
 			}
-			*dir = args[i+1]
+			*dir, dirs = args[i+1], dirs+1
 			i++
 		case strings.HasPrefix(a, "--dir=") || strings.HasPrefix(a, "-dir="):
-			*dir = a[strings.Index(a, "=")+1:]
+			*dir, dirs = a[strings.Index(a, "=")+1:], dirs+1
 		default:
 			rest = append(rest, a)
 		}
+	}
+	if dirs > 1 {
+		return fmt.Errorf("--dir given %d times: give it once", dirs)
 	}
 	if *dir == "" {
 		return errors.New("study report needs --dir DIR")
