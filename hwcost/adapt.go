@@ -78,6 +78,11 @@ type AdaptResult struct {
 	Params Params `json:"params"`
 	// MACsSpearman is the test-set rank correlation of plain MACs.
 	MACsSpearman float64 `json:"macs_spearman"`
+	// PriorBound are the parameters the training rows left at their
+	// prior's spread (Posterior.PriorBound): their values are the prior
+	// target's, scaled, not the device's. E.g. NAS-Bench-201 networks have
+	// no depthwise convolution, so eff_dw stays the prior's.
+	PriorBound []string `json:"prior_bound"`
 	// Target is the fitted target, ready to save (TargetFile.Save).
 	Target *TargetFile `json:"-"`
 }
@@ -242,15 +247,20 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	st := predictStats(test, testMeas, t)
 	res := &AdaptResult{Data: rows.source, Device: rows.column, Spearman: st.Spearman, MAPE: st.MAPE, Within10: st.Within10,
 		NTrain: cfg.Train, NTest: len(testIdx), Seed: cfg.Seed, Prior: bestCand.Name, Params: fitted,
-		MACsSpearman: spearmanOf(pick(rows.macs, testIdx), testMeas)}
+		MACsSpearman: spearmanOf(pick(rows.macs, testIdx), testMeas), PriorBound: post.PriorBoundNames()}
+	bound := "none"
+	if len(res.PriorBound) > 0 {
+		bound = strings.Join(res.PriorBound, ", ")
+	}
 	// The device's runtime is unknown (a benchmark column or a measured
 	// table does not say it); the prior's runtime would describe another
 	// chip. The precision is the prior's: the bytes per value the fit
 	// modelled, which the fitted bandwidth assumes.
 	res.Target = &TargetFile{Target: name, Device: spec.Device, Precision: spec.Precision,
 		Params: fitted, Posterior: post,
-		Note: fmt.Sprintf("multihw cost adapt --data %s --device %s --train %d --seed %d: prior %s (%s; its bytes per value, %s, kept); test set (%d architectures) spearman %.4f, mape %.4f, within10 %.3f",
-			rows.source, rows.column, cfg.Train, cfg.Seed, bestCand.Name, bestCand.Spec.Runtime, spec.Precision, res.NTest, res.Spearman, res.MAPE, res.Within10)}
+		Note: fmt.Sprintf("multihw cost adapt --data %s --device %s --train %d --seed %d: prior %s (%s; its bytes per value, %s, kept); test set (%d architectures) spearman %.4f, mape %.4f, within10 %.3f; prior-bound (not decided by the %d measurements): %s",
+			rows.source, rows.column, cfg.Train, cfg.Seed, bestCand.Name, bestCand.Spec.Runtime, spec.Precision, res.NTest, res.Spearman, res.MAPE, res.Within10,
+			cfg.Train, bound)}
 	return res, nil
 }
 

@@ -136,15 +136,7 @@ func (r *FitResult) writeUncertainty(d *report.Doc) {
 	w("\n")
 }
 
-func boundMark(po *Posterior, k int) string {
-	switch {
-	case po.Constrained(k):
-		return ", constrained"
-	case po.PriorBound(k):
-		return ", prior-bound"
-	}
-	return ", narrowed"
-}
+func boundMark(po *Posterior, k int) string { return ", " + po.Status(k) }
 
 // writeTransfers writes how targets took their priors from another's fit.
 func (r *FitResult) writeTransfers(d *report.Doc) {

@@ -144,8 +144,13 @@ func (r *SensitivityResult) Summary() string {
 // Summary describes the adapted target in one line: the data, the training
 // and test sizes, the test figures next to the MACs baseline, the prior.
 func (r *AdaptResult) Summary() string {
-	return fmt.Sprintf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
+	s := fmt.Sprintf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
 		r.Device, r.Data, r.NTrain, r.NTest, r.Spearman, r.MAPE, r.Within10, r.MACsSpearman, r.Prior)
+	if len(r.PriorBound) > 0 {
+		s += fmt.Sprintf("prior-bound (the %d measurements leave the prior's spread; the values are %s's, scaled): %s\n",
+			r.NTrain, r.Prior, strings.Join(r.PriorBound, ", "))
+	}
+	return s
 }
 
 // ParamsLabel names the parameter set LoadParams(path) returns, for a
@@ -167,6 +172,10 @@ type Costing struct {
 	*Result
 	Params string      `json:"params"`
 	Layers []Breakdown `json:"layers,omitempty"`
+	// PriorBound is Metric.PriorBound: for targets read from target files,
+	// how far each parameter their data did not decide moves the
+	// normalised latency.
+	PriorBound []PriorBoundEffect `json:"prior_bound,omitempty"`
 }
 
 // Summary describes the costing: the architecture's size, reference and
@@ -182,6 +191,15 @@ func (c *Costing) Summary() string {
 	fmt.Fprintf(&b, "%s at %d px: %.1f M MACs, %.2f M params; reference %s; parameters: %s\n\n", name, r.Resolution,
 		float64(r.MACs)/1e6, float64(r.Params)/1e6, r.Reference, c.Params)
 	fmt.Fprintf(&b, "%s\nAVG %.3f  MAX %.3f  weighted %.3f\n", r.Table().Text(), r.Avg, r.Max, r.Weighted)
+	if len(c.PriorBound) > 0 {
+		fmt.Fprintf(&b, "\nPrior-bound parameters of target files (their data did not decide them): the normalised latency with each\n")
+		fmt.Fprintf(&b, "divided and multiplied by its width, the others fitted (`multihw cost sensitivity` draws them jointly):\n")
+		tb := report.NewTable("target", "parameter", "width", "normalised", "range").RightFrom(2)
+		for _, e := range c.PriorBound {
+			tb.Row(e.Target, e.Param, fmt.Sprintf("×%.2f", e.Width), fmt.Sprintf("%.3f", e.Normalised), fmt.Sprintf("%.3f-%.3f", e.Low, e.High))
+		}
+		b.WriteString(tb.Text())
+	}
 	if c.Layers != nil {
 		fmt.Fprintf(&b, "\n%s(m: memory-bound layer)\n", BreakdownTable(c.Layers).Text())
 	}

@@ -28,6 +28,9 @@ type TargetFile struct {
 	Note string `json:"note,omitempty"`
 }
 
+// GroupFile is the Spec.Group of a target read from a target file.
+const GroupFile = "file"
+
 // IsTargetFile reports whether a target name is a path to a target file: it
 // ends in ".json" or contains a path separator.
 func IsTargetFile(name string) bool {
@@ -100,7 +103,7 @@ func (tf *TargetFile) Save(path string) error { return atomicfile.WriteFile(path
 
 // Spec returns the target's description.
 func (tf *TargetFile) Spec() Spec {
-	return Spec{Name: tf.Target, Device: tf.Device, Runtime: tf.Runtime, Precision: tf.Precision, Group: "file", Prior: tf.Params}
+	return Spec{Name: tf.Target, Device: tf.Device, Runtime: tf.Runtime, Precision: tf.Precision, Group: GroupFile, Prior: tf.Params}
 }
 
 // Analytic returns the target's model (with its posterior).

@@ -42,6 +42,9 @@ func runCost(args []string) error {
 		return err
 	}
 	c := &hwcost.Costing{Result: res, Params: hwcost.ParamsLabel(mf.Params)}
+	if c.PriorBound, err = m.PriorBound(arch); err != nil {
+		return err
+	}
 	if *layers {
 		if c.Layers, err = m.Breakdowns(arch); err != nil {
 			return err

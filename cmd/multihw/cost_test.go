@@ -19,9 +19,13 @@ func TestCostAdaptAndTargetFile(t *testing.T) {
 	if err := runCostAdapt([]string{"--data", "nb201-help", "--device", "fpga", "--train", "10", "--seed", "2", "--out", out}); err != nil {
 		t.Fatal(err)
 	}
-	// The written target is a target like any other.
-	if err := runCost([]string{"--model", "multi_avg", "--hardware", "paper," + out}); err != nil {
-		t.Fatal(err)
+	// The written target is a target like any other; `cost` says how far
+	// the parameters its data did not decide (NAS-Bench-201 has no depthwise
+	// convolution: eff_dw) move the architecture.
+	code, outb := runCaptured(t, "cost", "--model", "multi_avg", "--hardware", "paper,"+out)
+	text := string(outb)
+	if code != 0 || !strings.Contains(text, "Prior-bound parameters of target files") || !strings.Contains(text, "adapted-fpga  eff_dw") {
+		t.Fatalf("cost with a target file: exit %d:\n%s", code, text)
 	}
 	if err := runCostSensitivity([]string{"--model", "multi_avg,multi_max", "--hardware", "pixel4-cpu," + out, "--draws", "50", "--json"}); err != nil {
 		t.Fatal(err)

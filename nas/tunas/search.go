@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/multihw/multihw/internal/guard"
@@ -366,6 +367,13 @@ func (r *run) setup() error {
 	}
 	if r.cost, err = NewCost(cfg.Space, m, cfg.Objective); err != nil {
 		return fmt.Errorf("search: %w", err)
+	}
+	bound := m.PriorBoundParams()
+	for _, n := range m.TargetNames() {
+		if ps := bound[n]; len(ps) > 0 {
+			r.notes.Add(fmt.Sprintf("target %s (a target file): its data left %s prior-bound, so the search's costs there are its prior's "+
+				"(`multihw cost --hardware FILE --spec ARCH` shows how far each moves an architecture)", n, strings.Join(ps, ", ")))
+		}
 	}
 	l := cfg.Space.Layout()
 	r.sizes = l.Sizes

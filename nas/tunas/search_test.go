@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/train/data"
@@ -462,5 +463,30 @@ func TestRandomPathScores(t *testing.T) {
 	}
 	if _, _, err := RandomPathScores(context.Background(), cfg, tinyDataset(t), goBackend(t), 0, 1, 1); err == nil {
 		t.Error("zero points accepted")
+	}
+}
+
+// TestSearchNotesPriorBoundTargets: a search on a target file whose data
+// left parameters prior-bound says which, in its notes.
+func TestSearchNotesPriorBoundTargets(t *testing.T) {
+	ps := hwcost.DefaultParams()
+	po := ps.Posteriors["pixel4-cpu"]
+	file := filepath.Join(t.TempDir(), "my-phone.json")
+	if err := (&hwcost.TargetFile{Target: "my-phone", Precision: hwcost.FP32, Params: ps.Targets["pixel4-cpu"], Posterior: po}).Save(file); err != nil {
+		t.Fatal(err)
+	}
+	bound := po.PriorBoundNames()
+	if len(bound) == 0 {
+		t.Fatal("pixel4-cpu's fit has no prior-bound parameter to report")
+	}
+	cfg := syntheticConfig(5)
+	cfg.Targets = []string{"pixel4-cpu", file}
+	res, err := New(cfg).SyntheticQuality(func(nas.Point) float64 { return 0.5 }).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "target my-phone (a target file): its data left " + strings.Join(bound, ", ") + " prior-bound"
+	if len(res.Notes) != 1 || !strings.HasPrefix(res.Notes[0], want) {
+		t.Errorf("notes %q, want one starting %q", res.Notes, want)
 	}
 }
