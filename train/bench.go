@@ -17,6 +17,7 @@ import (
 	"github.com/multihw/multihw/blocks/convnet"
 	"github.com/multihw/multihw/internal/cputime"
 	"github.com/multihw/multihw/internal/stats"
+	"github.com/multihw/multihw/report"
 	"github.com/multihw/multihw/train/optim"
 )
 
@@ -133,6 +134,16 @@ func (r Recipe) describe() string {
 // error; one of the stock variant is in the result. Progress lines go to
 // progress (nil: none).
 func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, progress io.Writer) (*BenchTrainResult, error) {
+	arch, err := BenchArch()
+	if err != nil {
+		return nil, err
+	}
+	return BenchTrainArch(be, arch, kind, steps, warmup, batch, progress)
+}
+
+// BenchTrainArch is BenchTrain on any architecture (at its resolution,
+// channels and classes): `multihw bench train --model|--spec`.
+func BenchTrainArch(be compute.Backend, arch *blocks.Arch, kind optim.Kind, steps, warmup, batch int, progress io.Writer) (*BenchTrainResult, error) {
 	if steps < 1 || warmup < 1 || batch < 1 {
 		return nil, fmt.Errorf("bench train: steps, warm-up and batch must be positive (got %d, %d, %d)", steps, warmup, batch)
 	}
@@ -146,9 +157,11 @@ func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, p
 	if progress == nil {
 		progress = io.Discard
 	}
-	arch, err := BenchArch()
-	if err != nil {
-		return nil, err
+	if arch == nil {
+		return nil, fmt.Errorf("bench train: architecture is nil")
+	}
+	if err := arch.Validate(); err != nil {
+		return nil, fmt.Errorf("bench train: %w", err)
 	}
 	if err := CheckMemory("bench train on "+arch.Name, arch, batch, true); err != nil {
 		return nil, err
@@ -261,6 +274,33 @@ func (res *BenchTrainResult) Summary() string {
 	fmt.Fprintf(&b, "  graph.Convolve (stock):  %8.1f ms\n", *res.StockStepMS)
 	fmt.Fprintf(&b, "  speedup:                 %8.2fx  (95%% interval over this run's steps %s-%s)\n", *res.Speedup, res.SpeedupCI.Lo, res.SpeedupCI.Hi)
 	fmt.Fprintf(&b, "  CPU time per step:       %8.1f ms lowered, %.1f ms stock: %.2fx\n", res.FastStepCPUMS, *res.StockStepCPUMS, *res.CPUSpeedup)
+	return b.String()
+}
+
+// BenchTrainTable is the comparison of several architectures, one row each,
+// with how many are below a speedup of 20.
+func BenchTrainTable(results []*BenchTrainResult) string {
+	tb := report.NewTable("model", "input", "batch", "lowered ms", "stock ms", "speedup", "95% interval", "GFLOP/s", "of MatMul").RightFrom(1)
+	under := 0
+	for _, r := range results {
+		stock, speedup, ci := "-", "-", "-"
+		if r.Speedup != nil {
+			stock, speedup = fmt.Sprintf("%.1f", *r.StockStepMS), fmt.Sprintf("%.2f", *r.Speedup)
+			ci = fmt.Sprintf("%.2f-%.2f", r.SpeedupCI.Lo, r.SpeedupCI.Hi)
+			if *r.Speedup < 20 {
+				under++
+			}
+		}
+		tb.Row(r.Model, fmt.Sprint(r.Resolution), fmt.Sprint(r.Batch), fmt.Sprintf("%.1f", r.FastStepMS), stock, speedup, ci,
+			fmt.Sprintf("%.1f", r.AchievedGFLOPS), fmt.Sprintf("%.1f%%", 100*r.MatMulFraction))
+	}
+	var b strings.Builder
+	if len(results) > 0 {
+		r := results[0]
+		fmt.Fprintf(&b, "training step on %s, median of %d steps per variant after %d warm-up; both variants: %s\n", r.Backend, r.Steps, r.Warmup, r.Optimizer)
+	}
+	b.WriteString(tb.Text())
+	fmt.Fprintf(&b, "%d of %d models below a speedup of 20\n", under, len(results))
 	return b.String()
 }
 

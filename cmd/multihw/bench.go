@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/multihw/multihw/backend"
@@ -20,7 +22,9 @@ func init() {
 }
 
 func runBenchTrain(args []string) error {
-	fs := newFlags("bench train", "[--steps N] [--warmup N] [--batch B] [--optimizer sgd|rmsprop|adam] [--json]")
+	fs := newFlags("bench train", "[--model NAME[,NAME...]|all | --spec FILE] [--width W] [--resolution R] [--classes C] [--steps N] [--warmup N] [--batch B] [--optimizer sgd|rmsprop|adam] [--json]")
+	var af blocks.ArchFlags
+	af.Register(fs, true)
 	steps := fs.Int("steps", 5, "timed training steps per variant")
 	warmup := fs.Int("warmup", 2, "untimed steps per variant first (the first one compiles the graph)")
 	batch := fs.Int("batch", 64, "batch size")
@@ -35,25 +39,93 @@ func runBenchTrain(args []string) error {
 	if err := optim.Kind(*kind).Validate(); err != nil {
 		return fmt.Errorf("--optimizer: %w", err)
 	}
+	archs, err := benchTrainArchs(fs, &af)
+	if err != nil {
+		return err
+	}
 	be, err := backend.Default()
 	if err != nil {
 		return err
 	}
-	res, err := train.BenchTrain(be, optim.Kind(*kind), *steps, *warmup, *batch, os.Stderr)
+	var results []*train.BenchTrainResult
+	var incomplete []error
+	for i, arch := range archs {
+		progress := io.Writer(os.Stderr)
+		if len(archs) > 1 {
+			progress = prefixWriter{w: os.Stderr, prefix: fmt.Sprintf("(%s, %d/%d) ", arch.Name, i+1, len(archs))}
+		}
+		res, err := train.BenchTrainArch(be, arch, optim.Kind(*kind), *steps, *warmup, *batch, progress)
+		if err != nil {
+			return fmt.Errorf("%s: %w", arch.Name, err)
+		}
+		// A comparison that could not run both sides fails (after showing
+		// what it measured): a speed-up of one variant alone is no result.
+		if res.StockError != "" {
+			incomplete = append(incomplete, fmt.Errorf("%s: the stock variant cannot train on %s, so there is no comparison: %s",
+				arch.Name, be, train.FirstLine(res.StockError)))
+		}
+		results = append(results, res)
+	}
+	var out any = results
+	text := func() string { return train.BenchTrainTable(results) }
+	if len(results) == 1 {
+		out, text = results[0], results[0].Summary
+	}
+	return errors.Join(emit(*asJSON, out, text), errors.Join(incomplete...))
+}
+
+// benchTrainArchs are the architectures of bench train: the flags' models,
+// by default train.BenchArch's (MultiAVG at width 0.5), at 32 px with 10
+// classes unless --width, --resolution or --classes say otherwise.
+func benchTrainArchs(fs *flag.FlagSet, af *blocks.ArchFlags) ([]*blocks.Arch, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var archs []*blocks.Arch
+	var err error
+	if !af.Given() && !set["width"] {
+		var a *blocks.Arch
+		a, err = train.BenchArch()
+		archs = []*blocks.Arch{a}
+	} else {
+		if !af.Given() {
+			af.Model = "multi_avg"
+		}
+		archs, err = af.LoadList()
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// A comparison that could not run both sides fails (after showing what
-	// it measured): a speed-up of one variant alone is no result.
-	var incomplete error
-	if res.StockError != "" {
-		incomplete = fmt.Errorf("the stock variant cannot train on %s, so there is no comparison: %s", be, train.FirstLine(res.StockError))
+	for _, a := range archs {
+		a.Resolution, a.Classes = flagInt(fs, "resolution", 32), flagInt(fs, "classes", 10)
+		if err := a.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", a.Name, err)
+		}
 	}
-	if *asJSON {
-		return errors.Join(printJSON(res), incomplete)
+	return archs, nil
+}
+
+// flagInt is the value of the int flag name when it was given, else def.
+func flagInt(fs *flag.FlagSet, name string, def int) int {
+	v := def
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			v = f.Value.(flag.Getter).Get().(int)
+		}
+	})
+	return v
+}
+
+// prefixWriter prefixes every write (a progress line) with prefix.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix); err != nil {
+		return 0, err
 	}
-	printf("%s", res.Summary())
-	return incomplete
+	return p.w.Write(b)
 }
 
 // bench infer: batch-1 inference on the Go backend vs ONNX Runtime.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/multihw/multihw/internal/testenv"
+	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/export"
 )
 
@@ -17,12 +18,45 @@ func TestBenchTrainFlags(t *testing.T) {
 	stderr := os.Stderr
 	devnull, _ := os.Open(os.DevNull)
 	defer func() { os.Stderr = stderr }()
-	for _, bad := range [][]string{{"--steps", "0"}, {"--batch", "-1"}, {"--optimizer", "lbfgs"}, {"extra"}} {
+	for _, bad := range [][]string{{"--steps", "0"}, {"--batch", "-1"}, {"--optimizer", "lbfgs"}, {"extra"},
+		{"--model", "nosuch"}, {"--model", "multi_avg", "--spec", "x.txt"}, {"--model", "mnv4_conv_s", "--resolution", "-3"}} {
 		os.Stderr = devnull
 		code := run(append([]string{"bench", "train"}, bad...))
 		os.Stderr = stderr
 		if code == 0 {
 			t.Errorf("bench train %v: exit code 0, want an error", bad)
+		}
+	}
+}
+
+// TestBenchTrainModels: bench train takes a spec file or a list of models
+// (at 32 px with 10 classes unless told otherwise), one row per model with
+// the count below the target speedup; --json is then a list. Without
+// --model or --spec it runs train.BenchArch.
+func TestBenchTrainModels(t *testing.T) {
+	small := []string{"--batch", "2", "--steps", "1", "--warmup", "1"}
+	code, out := runCaptured(t, append([]string{"bench", "train", "--model", "mobilenet_v2_0.5,mnv4_conv_s"}, small...)...)
+	text := string(out)
+	if code != 0 || !strings.Contains(text, "mobilenet_v2_0.5") || !strings.Contains(text, "of 2 models below a speedup of 20") {
+		t.Fatalf("bench train of two models: exit %d\n%s", code, text)
+	}
+	_, arch := runCaptured(t, "arch", "--model", "mobilenet_edgetpu", "--text")
+	spec := filepath.Join(t.TempDir(), "a.txt")
+	if err := os.WriteFile(spec, []byte(strings.Replace(string(arch), "name mobilenet_edgetpu", "name mine", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args       []string
+		model      string
+		resolution int
+	}{
+		{nil, "multi_avg@0.5", 32},
+		{[]string{"--spec", spec, "--resolution", "24", "--width", "0.5"}, "mine@0.5", 24},
+	} {
+		code, out = runCaptured(t, append(append([]string{"bench", "train", "--json"}, tc.args...), small...)...)
+		var one train.BenchTrainResult
+		if err := json.Unmarshal(out, &one); code != 0 || err != nil || one.Model != tc.model || one.Resolution != tc.resolution || one.Speedup == nil {
+			t.Errorf("bench train %v: exit %d, %v\n%s", tc.args, code, err, out)
 		}
 	}
 }
