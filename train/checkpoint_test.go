@@ -233,3 +233,39 @@ func TestTimeBudget(t *testing.T) {
 		t.Errorf("final checkpoint: step %d final %v stopped %q", ck.Step, ck.Final, ck.Stopped)
 	}
 }
+
+// TestInferenceRefusesBadStatistics: a checkpoint whose BatchNorm variance
+// folds to a non-finite scale fails to load for inference, naming the
+// layer, instead of running the graph into NaN logits; the
+// checkpoint as written loads.
+func TestInferenceRefusesBadStatistics(t *testing.T) {
+	out, _ := trainedRun(t)
+	ck, err := LoadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inf, err := NewInference(ck, goBackend(t), InferenceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inf.staged == nil {
+		t.Fatal("the tiny model is not staged: the test would not reach the check")
+	}
+	// The last block's projection (the stem, with 8 outputs, is a graph op).
+	const path = "/model/block_02/project/bn/moving_variance"
+	found := false
+	for _, v := range ck.Variables {
+		if v.Path == path {
+			// −4 (float32, little-endian): γ/√(−4+ε) is NaN.
+			copy(ck.data[v.Offset:v.Offset+4], []byte{0, 0, 0x80, 0xc0})
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no variable %s", path)
+	}
+	if _, err := NewInference(ck, goBackend(t), InferenceOptions{}); err == nil || !strings.Contains(err.Error(), "/model/block_02/project: ") ||
+		!strings.Contains(err.Error(), "non-finite") {
+		t.Errorf("negative variance in %s: error %v", path, err)
+	}
+}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -120,10 +121,19 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 		return nil, err
 	}
 	inf = &Inference{Arch: c.TrainArch, Norm: norm, store: store, exec: exec, be: be, raw: opts.RawPixels}
-	if backend.IsGo(be) {
-		// Refused (nil) where it does not apply: nothing to stage
-		// (convnet.ErrNothingToStage), native ops.
-		inf.staged, _ = b.NewStaged(be, store, ModelScope, in)
+	if backend.IsGo(be) && b.OpsFor(be).Lowered {
+		// A network with nothing to stage runs its one graph, as fast. Any
+		// other refusal is the checkpoint's (a variable missing, which the
+		// graph would initialise at random, or BatchNorm statistics that
+		// fold to non-finite values, which it would turn into NaN logits).
+		staged, err := b.NewStaged(be, store, ModelScope, in)
+		switch {
+		case err == nil:
+			inf.staged = staged
+		case !errors.Is(err, convnet.ErrNothingToStage):
+			exec.Finalize()
+			return nil, fmt.Errorf("inference of %s: %w", c.Path, err)
+		}
 	}
 	return inf, nil
 }

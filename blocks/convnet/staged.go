@@ -482,7 +482,10 @@ func foldedLayer(root *model.Scope, op netOp, size int, epsilon float64) (w, bia
 			return nil, nil, err
 		}
 	}
-	return FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon)
+	if w, bias, err = FoldBatchNorm(w, bn[0], bn[1], bn[2], bn[3], epsilon); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", s.Scope(), err)
+	}
+	return w, bias, nil
 }
 
 // scopePath returns the scope path (names separated by "/") under s, each
