@@ -98,7 +98,7 @@ func benchTrainArchs(fs *flag.FlagSet, af *blocks.ArchFlags) ([]*blocks.Arch, er
 	for _, a := range archs {
 		a.Resolution, a.Classes = flagInt(fs, "resolution", 32), flagInt(fs, "classes", 10)
 		if err := a.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", a.Name, err)
+			return nil, err // names the architecture
 		}
 	}
 	return archs, nil

@@ -62,10 +62,18 @@ func run(args []string) (code int) {
 		if err == errUsage {
 			return 2
 		}
-		fmt.Fprintf(os.Stderr, "multihw %s: %v\n", c.name, err)
+		fmt.Fprintf(os.Stderr, "multihw %s: %s\n", c.name, withoutCommandPrefix(c.name, err.Error()))
 		return 1
 	}
 	return 0
+}
+
+// withoutCommandPrefix drops from msg a leading "WORD: " that repeats the
+// command's last word: the packages name their operation ("search: ...",
+// "adapt: ..."), which the command line already says.
+func withoutCommandPrefix(name, msg string) string {
+	last := name[strings.LastIndex(name, " ")+1:]
+	return strings.TrimPrefix(msg, last+": ")
 }
 
 // lookup finds the longest registered command prefix of args.

@@ -362,3 +362,24 @@ func TestRepeatedFlags(t *testing.T) {
 		t.Errorf("cost sensitivity -h prints the defaults wrongly:\n%s", stderr)
 	}
 }
+
+// TestErrorPrefix: an error that names the command's operation again
+// ("search: ...", "adapt: ...") is printed once under the command's name.
+func TestErrorPrefix(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"search", "--targets", bad, "--steps", "1"}, "multihw search: " + bad + ": parsing target file"},
+		{[]string{"cost", "adapt", "--data", "nb201-help", "--device", "pixel2", "--train", "0"}, "multihw cost adapt: --train 0: need at least 3"},
+	} {
+		code, _, stderr := runAll(t, c.args...)
+		if code == 0 || !strings.HasPrefix(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want it to start %q", c.args, code, stderr, c.want)
+		}
+	}
+}
