@@ -192,7 +192,7 @@ func (c *Costing) Summary() string {
 		float64(r.MACs)/1e6, float64(r.Params)/1e6, r.Reference, c.Params)
 	fmt.Fprintf(&b, "%s\nAVG %.3f  MAX %.3f  weighted %.3f\n", r.Table().Text(), r.Avg, r.Max, r.Weighted)
 	if len(c.PriorBound) > 0 {
-		fmt.Fprintf(&b, "\nPrior-bound parameters of target files (their data did not decide them): the normalised latency with each\n")
+		fmt.Fprintf(&b, "\nPrior-bound parameters of adapted targets (their data did not decide them): the normalised latency with each\n")
 		fmt.Fprintf(&b, "divided and multiplied by its width, the others fitted (`multihw cost sensitivity` draws them jointly):\n")
 		tb := report.NewTable("target", "parameter", "width", "normalised", "range").RightFrom(2)
 		for _, e := range c.PriorBound {

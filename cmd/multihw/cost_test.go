@@ -24,7 +24,7 @@ func TestCostAdaptAndTargetFile(t *testing.T) {
 	// convolution: eff_dw) move the architecture.
 	code, outb := runCaptured(t, "cost", "--model", "multi_avg", "--hardware", "paper,"+out)
 	text := string(outb)
-	if code != 0 || !strings.Contains(text, "Prior-bound parameters of target files") || !strings.Contains(text, "adapted-fpga  eff_dw") {
+	if code != 0 || !strings.Contains(text, "Prior-bound parameters of adapted targets") || !strings.Contains(text, "adapted-fpga  eff_dw") {
 		t.Fatalf("cost with a target file: exit %d:\n%s", code, text)
 	}
 	if err := runCostSensitivity([]string{"--model", "multi_avg,multi_max", "--hardware", "pixel4-cpu," + out, "--draws", "50", "--json"}); err != nil {
