@@ -141,8 +141,9 @@ func (r *SensitivityResult) Summary() string {
 	return b.String()
 }
 
-// Summary describes the adapted target in one line: the data, the training
-// and test sizes, the test figures next to the MACs baseline, the prior.
+// Summary describes the adapted target: the data, the training and test
+// sizes, the test figures next to the MACs baseline, the prior, and on a
+// second line the parameters the measurements left prior-bound.
 func (r *AdaptResult) Summary() string {
 	s := fmt.Sprintf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s\n",
 		r.Device, r.Data, r.NTrain, r.NTest, r.Spearman, r.MAPE, r.Within10, r.MACsSpearman, r.Prior)
