@@ -157,7 +157,9 @@ bench: build
 # cores; every step resumes where it stopped, so rerun the target after a kill.
 # A smoke run: make search-evidence RUNS=/tmp/ev SEARCH_FLAGS=--quick RANK_FLAGS=--quick REPORT=/tmp/ev/report.md
 # REPORT_FLAGS adds the report's other inputs (--trained, --bench, --ablation, --commands, --notes).
+# A flag given twice is refused: T0 sets the searches' --t0, SEARCH_FLAGS adds other flags.
 RUNS ?= runs/search
+T0 ?= 1.0
 SEARCH_FLAGS ?=
 RANK_FLAGS ?= --archs 24 --seeds 2
 REPORT ?= nas/SEARCH_REPORT.md
@@ -166,7 +168,7 @@ REPORT_FLAGS ?=
 search-evidence: build setup-data
 	@mkdir -p $(RUNS)
 	@set -e; for obj in avg max; do \
-	  $(MULTIHW) search --objective $$obj --t0 1.0 --out $(RUNS)/$$obj --resume $(SEARCH_FLAGS); \
+	  $(MULTIHW) search --objective $$obj --t0 $(T0) --out $(RUNS)/$$obj --resume $(SEARCH_FLAGS); \
 	  for algo in random evolution; do \
 	    test -f $(RUNS)/$$obj/baseline-$$algo.json || $(MULTIHW) search --algo $$algo --supernet $(RUNS)/$$obj; \
 	  done; \
