@@ -41,7 +41,8 @@ func Calibrate(f *Fitter, label string, studies bool, w io.Writer) (*Calibration
 		if c.Refs, err = FitReferenceDevices(ReferenceRows, res.Params); err != nil {
 			return nil, err
 		}
-		pr.Line(fmt.Sprintf("reference devices done at %s; adapt studies (HELP, BRP-NAS, FBNet; %d seeds) ...", at(), len(StudySeeds)), false)
+		pr.Line(fmt.Sprintf("reference devices done at %s; adapt studies (HELP, BRP-NAS, FBNet; %d seeds, HELP's 10-sample study also %d) ...",
+			at(), len(StudySeeds), len(HELPWideSeeds)), false)
 		if c.Studies, err = RunStudies(LibraryFrom(res.Params, c.Refs)); err != nil {
 			return nil, err
 		}

@@ -181,7 +181,19 @@ var (
 	FBNetPhones = []string{"pixel2", "samsung_a50", "samsung_s7", "essential_ph_1"}
 	// StudySeeds are the seeds of every study (10).
 	StudySeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	// HELPWideSeeds are the seeds of Studies.HELPWide: 1-100, StudySeeds
+	// first.
+	HELPWideSeeds = seedRange(1, 100)
 )
+
+// seedRange returns the seeds first, first+1, ..., last.
+func seedRange(first, last uint64) []uint64 {
+	var s []uint64
+	for i := first; i <= last; i++ {
+		s = append(s, i)
+	}
+	return s
+}
 
 // BRPNASDevices returns the 13 device columns of the BRP-NAS table.
 func BRPNASDevices() ([]string, error) {
@@ -198,6 +210,10 @@ type Studies struct {
 	// HELPMore repeats HELP's test devices with HELPMoreTrain networks, the
 	// same seeds (each seed's 10 networks are among its HELPMoreTrain).
 	HELPMore []AdaptRow `json:"help_more"`
+	// HELPWide repeats HELP's 10-sample study over HELPWideSeeds: ten seeds
+	// leave the six devices' mean within noise of its target, and a hundred
+	// tell what the method reaches in expectation.
+	HELPWide []AdaptRow `json:"help_wide"`
 	BRPNAS   []AdaptRow `json:"brpnas"`
 	// BRPNASLarge repeats the BRP-NAS devices below BenchTarget with
 	// LargeTrain networks (seed 1): what the model form reaches with data.
@@ -214,7 +230,8 @@ const HELPMoreTrain = 20
 const LargeTrain = 1000
 
 // RunStudies runs the studies with library lib: HELP's test devices with 10
-// samples and with HELPMoreTrain, the BRP-NAS devices with 20, the FBNet
+// samples (also over HELPWideSeeds) and with HELPMoreTrain, the BRP-NAS
+// devices with 20, the FBNet
 // phones with 20, each over StudySeeds, and the BRP-NAS devices below
 // BenchTarget and the FBNet phones with LargeTrain (seed 1).
 func RunStudies(lib []Candidate) (*Studies, error) {
@@ -224,6 +241,9 @@ func RunStudies(lib []Candidate) (*Studies, error) {
 		return nil, err
 	}
 	if st.HELPMore, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, HELPMoreTrain, StudySeeds); err != nil {
+		return nil, err
+	}
+	if st.HELPWide, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, 10, HELPWideSeeds); err != nil {
 		return nil, err
 	}
 	brp, err := BRPNASDevices()

@@ -123,3 +123,41 @@ func TestWriteFBNetLarge(t *testing.T) {
 		t.Errorf("no rows: %q", empty.String())
 	}
 }
+
+// The fit report's sentence on the 10-sample study over many seeds: the
+// verdict, each device's mean and the blocks of ten seeds that reach 0.95.
+// Seeds 1-10 of device a at 0.97 and b at 0.94 (block mean 0.955: reaches),
+// seeds 11-20 of both at 0.94 (0.94: does not), seeds 21-25 (no full block)
+// at 0.99.
+func TestWriteHELPWide(t *testing.T) {
+	fill := func(vs ...[2]float64) []float64 { // (value, count) pairs
+		var out []float64
+		for _, v := range vs {
+			for range int(v[1]) {
+				out = append(out, v[0])
+			}
+		}
+		return out
+	}
+	rows := []AdaptRow{
+		{Device: "a", Train: 10, Spearman: 0.9600, PerSeed: fill([2]float64{0.97, 10}, [2]float64{0.94, 10}, [2]float64{0.99, 5})},
+		{Device: "b", Train: 10, Spearman: 0.9480, PerSeed: fill([2]float64{0.94, 10}, [2]float64{0.94, 10}, [2]float64{0.99, 5})},
+	}
+	var d report.Doc
+	writeHELPWide(&d, rows)
+	got := d.String()
+	for _, want := range []string{"Over seeds 1-25 (the same first 10)", "by device: a 0.9600, b 0.9480",
+		"Of the 2 blocks of 10 consecutive seeds (the target's protocol: a mean over 10 seeds), 1 reach 0.95."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in %q", want, got)
+		}
+	}
+	var empty report.Doc
+	if writeHELPWide(&empty, rows[:1:1]); !strings.Contains(empty.String(), "1 reach") {
+		t.Errorf("one device: %q", empty.String())
+	}
+	var none report.Doc
+	if writeHELPWide(&none, []AdaptRow{{Device: "a", PerSeed: []float64{0.9, 0.9}}}); none.String() != "" {
+		t.Errorf("fewer seeds than two blocks: %q", none.String())
+	}
+}
