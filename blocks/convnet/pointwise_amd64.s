@@ -131,3 +131,100 @@ epilogue:
 	ROW(Z14, Z15, panel7, act7, store7)
 	VZEROUPPER
 	RET
+
+// ROW16 is ROW for a tile of 16 columns (accumulator A).
+#define ROW16(A, L1, L2, L3) \
+	TESTQ $1, R11 \
+	JZ L1 \
+	VADDPS (DX), A, A \
+L1: \
+	TESTQ $2, R11 \
+	JZ L3 \
+	VADDPS Z26, A, A \
+	TESTQ $20, R11 \
+	JZ L2 \
+	VMAXPS Z28, A, A \
+	TESTQ $16, R11 \
+	JZ L2 \
+	VMINPS Z29, A, A \
+L2: \
+	TESTQ $8, R11 \
+	JZ L3 \
+	VADDPS (R13), A, A \
+	ADDQ R14, R13 \
+L3: \
+	VMOVUPS A, (DX) \
+	ADDQ R10, DX
+
+// func pwTile8x16(x *float32, xs uintptr, w *float32, kn int, out *float32, os uintptr, bias *float32, res *float32, rs uintptr, flags uintptr)
+//
+// pwTile8x32 for the first 16 columns of the strip (a layer's last, half
+// strip): the same chains and epilogue, 16 outputs a row. The strip's rows
+// stay 32 columns (128 bytes) apart.
+TEXT ·pwTile8x16(SB), NOSPLIT, $0-80
+	MOVQ x+0(FP), SI
+	MOVQ xs+8(FP), BX
+	MOVQ w+16(FP), DI
+	MOVQ kn+24(FP), CX
+	MOVQ out+32(FP), DX
+	MOVQ os+40(FP), R10
+	MOVQ bias+48(FP), R12
+	MOVQ res+56(FP), R13
+	MOVQ rs+64(FP), R14
+	MOVQ flags+72(FP), R11
+	LEAQ (SI)(BX*2), R8
+	ADDQ BX, R8 // row 3
+	LEAQ (R8)(BX*2), R9
+	ADDQ BX, R9 // row 6
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+loop16:
+	VMOVUPS (DI), Z16
+	VBROADCASTSS (SI), Z18
+	VBROADCASTSS (SI)(BX*1), Z19
+	VBROADCASTSS (SI)(BX*2), Z20
+	VBROADCASTSS (R8), Z21
+	VBROADCASTSS (SI)(BX*4), Z22
+	VBROADCASTSS (R8)(BX*2), Z23
+	VBROADCASTSS (R9), Z24
+	VBROADCASTSS (R8)(BX*4), Z25
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z16, Z19, Z1
+	VFMADD231PS Z16, Z20, Z2
+	VFMADD231PS Z16, Z21, Z3
+	VFMADD231PS Z16, Z22, Z4
+	VFMADD231PS Z16, Z23, Z5
+	VFMADD231PS Z16, Z24, Z6
+	VFMADD231PS Z16, Z25, Z7
+	ADDQ $4, SI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $128, DI
+	DECQ CX
+	JNZ loop16
+
+	TESTQ $2, R11
+	JZ epilogue16
+	VMOVUPS (R12), Z26
+	VXORPS Z28, Z28, Z28
+	MOVL $0x40c00000, AX // 6.0
+	VPBROADCASTD AX, Z29
+
+epilogue16:
+	ROW16(Z0, h0, hact0, hstore0)
+	ROW16(Z1, h1, hact1, hstore1)
+	ROW16(Z2, h2, hact2, hstore2)
+	ROW16(Z3, h3, hact3, hstore3)
+	ROW16(Z4, h4, hact4, hstore4)
+	ROW16(Z5, h5, hact5, hstore5)
+	ROW16(Z6, h6, hact6, hstore6)
+	ROW16(Z7, h7, hact7, hstore7)
+	VZEROUPPER
+	RET

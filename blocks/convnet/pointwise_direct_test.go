@@ -30,7 +30,7 @@ func TestPointwiseDirectMatchesFusedDense(t *testing.T) {
 	paths := [2]int{}
 	for _, m := range []int{1, 3, 4, 7, 49, 196, 784, 3136} {
 		for _, k := range []int{24, 192, 193, 400, 960} {
-			for _, n := range []int{16, 24, 40, 96, 200, 1001} {
+			for _, n := range []int{16, 24, 40, 48, 80, 96, 200, 1001} {
 				if m*k*n > 40<<20 {
 					continue // enough of the packed path
 				}

@@ -16,6 +16,13 @@ import (
 //go:noescape
 func pwTile8x32(x *float32, xs uintptr, w *float32, kn int, out *float32, os uintptr, bias *float32, res *float32, rs uintptr, flags uintptr)
 
+// pwTile8x16 is pwTile8x32 on the first 16 columns of the strip: a layer's
+// last strip when it holds 16 outputs (48, 80, 144 ... channels), which
+// the 32-column kernel computed in full into scratch and copied out.
+//
+//go:noescape
+func pwTile8x16(x *float32, xs uintptr, w *float32, kn int, out *float32, os uintptr, bias *float32, res *float32, rs uintptr, flags uintptr)
+
 // Flags of pwTile8x32.
 const (
 	pwAdd   = 1  // add the chain to out (a later panel)
@@ -33,7 +40,8 @@ func init() {
 }
 
 // pwScratch holds a tile's rows of x and its outputs where the tile is cut
-// short by the last rows or columns (the kernel always computes 8 × 32).
+// short by the last rows, or by columns other than 32 or 16 (the kernels
+// compute 8 × 32 and 8 × 16).
 type pwScratch struct {
 	x   []float32 // 8 rows of in values
 	out [8 * pwStrip]float32
@@ -90,7 +98,12 @@ func pwTiles(p *directPW, x, res, y []float32, mA, nA, panel int) {
 			w := p.wp[c0*k:]
 			xp, xs := x[r0*k:], uintptr(4*k)
 			yp, ys := y[r0*n+c0:], uintptr(4*n)
-			full := rows == 8 && cols == pwStrip
+			half := rows == 8 && cols == pwStrip/2
+			full := rows == 8 && cols == pwStrip || half
+			kernel := pwTile8x32
+			if half {
+				kernel = pwTile8x16
+			}
 			var rp *float32
 			f := flags
 			if res != nil && full {
@@ -99,7 +112,8 @@ func pwTiles(p *directPW, x, res, y []float32, mA, nA, panel int) {
 			if !full {
 				// The kernel computes 8 × 32: rows of x past the tile's are
 				// zeros, the outputs go to scratch, and the residual is added
-				// when they are copied out.
+				// when they are copied out. (A half strip of 8 whole rows
+				// takes the 16-column kernel instead, in place.)
 				if sc == nil {
 					sc, _ = pwScratchPool.Get().(*pwScratch)
 					if sc == nil {
@@ -125,7 +139,7 @@ func pwTiles(p *directPW, x, res, y []float32, mA, nA, panel int) {
 				if p0+panel >= k {
 					g |= f | pwFinal
 				}
-				pwTile8x32(&xp[p0], xs, &w[p0*pwStrip], min(panel, k-p0), &yp[0], ys, &p.biasPad[c0], rp, uintptr(4*n), g)
+				kernel(&xp[p0], xs, &w[p0*pwStrip], min(panel, k-p0), &yp[0], ys, &p.biasPad[c0], rp, uintptr(4*n), g)
 			}
 			if !full {
 				for r := range rows {
