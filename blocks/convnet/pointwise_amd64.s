@@ -2,6 +2,62 @@
 
 #include "textflag.h"
 
+// ARGS loads a tile kernel's arguments (both kernels share the signature)
+// and the addresses of x's rows 3 and 6.
+#define ARGS \
+	MOVQ x+0(FP), SI \
+	MOVQ xs+8(FP), BX \
+	MOVQ w+16(FP), DI \
+	MOVQ kn+24(FP), CX \
+	MOVQ out+32(FP), DX \
+	MOVQ os+40(FP), R10 \
+	MOVQ bias+48(FP), R12 \
+	MOVQ res+56(FP), R13 \
+	MOVQ rs+64(FP), R14 \
+	MOVQ flags+72(FP), R11 \
+	LEAQ (SI)(BX*2), R8 \
+	ADDQ BX, R8 \
+	LEAQ (R8)(BX*2), R9 \
+	ADDQ BX, R9
+
+// ZERO8 clears the accumulators Z0-Z7.
+#define ZERO8 \
+	VXORPS Z0, Z0, Z0 \
+	VXORPS Z1, Z1, Z1 \
+	VXORPS Z2, Z2, Z2 \
+	VXORPS Z3, Z3, Z3 \
+	VXORPS Z4, Z4, Z4 \
+	VXORPS Z5, Z5, Z5 \
+	VXORPS Z6, Z6, Z6 \
+	VXORPS Z7, Z7, Z7
+
+// BROADCAST8 broadcasts x's value at the current input channel for each of
+// the tile's 8 rows into Z18-Z25.
+#define BROADCAST8 \
+	VBROADCASTSS (SI), Z18 \
+	VBROADCASTSS (SI)(BX*1), Z19 \
+	VBROADCASTSS (SI)(BX*2), Z20 \
+	VBROADCASTSS (R8), Z21 \
+	VBROADCASTSS (SI)(BX*4), Z22 \
+	VBROADCASTSS (R8)(BX*2), Z23 \
+	VBROADCASTSS (R9), Z24 \
+	VBROADCASTSS (R8)(BX*4), Z25
+
+// NEXTK moves to the next input channel (x's rows and the strip's next row
+// of 32 weights) and counts it down in CX.
+#define NEXTK \
+	ADDQ $4, SI \
+	ADDQ $4, R8 \
+	ADDQ $4, R9 \
+	ADDQ $128, DI \
+	DECQ CX
+
+// ACTCONST sets the activations' bounds: 0 in Z28, 6 in Z29.
+#define ACTCONST \
+	VXORPS Z28, Z28, Z28 \
+	MOVL $0x40c00000, AX \
+	VPBROADCASTD AX, Z29
+
 // ROW is the epilogue of one row of the tile (accumulators A and B, the
 // row's 32 outputs at DX, its residual at R13; labels L1-L3 its own), by
 // the flags in R11; it moves DX (and R13, with a residual) to the next row.
@@ -47,28 +103,8 @@ L3: \
 //   8 (pwRes):   + res (rows rs bytes apart), the graph's residual Add;
 // stored into out (rows os bytes apart). kn >= 1.
 TEXT ·pwTile8x32(SB), NOSPLIT, $0-80
-	MOVQ x+0(FP), SI
-	MOVQ xs+8(FP), BX
-	MOVQ w+16(FP), DI
-	MOVQ kn+24(FP), CX
-	MOVQ out+32(FP), DX
-	MOVQ os+40(FP), R10
-	MOVQ bias+48(FP), R12
-	MOVQ res+56(FP), R13
-	MOVQ rs+64(FP), R14
-	MOVQ flags+72(FP), R11
-	LEAQ (SI)(BX*2), R8
-	ADDQ BX, R8 // row 3
-	LEAQ (R8)(BX*2), R9
-	ADDQ BX, R9 // row 6
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
+	ARGS
+	ZERO8
 	VXORPS Z8, Z8, Z8
 	VXORPS Z9, Z9, Z9
 	VXORPS Z10, Z10, Z10
@@ -81,14 +117,7 @@ TEXT ·pwTile8x32(SB), NOSPLIT, $0-80
 loop:
 	VMOVUPS (DI), Z16
 	VMOVUPS 64(DI), Z17
-	VBROADCASTSS (SI), Z18
-	VBROADCASTSS (SI)(BX*1), Z19
-	VBROADCASTSS (SI)(BX*2), Z20
-	VBROADCASTSS (R8), Z21
-	VBROADCASTSS (SI)(BX*4), Z22
-	VBROADCASTSS (R8)(BX*2), Z23
-	VBROADCASTSS (R9), Z24
-	VBROADCASTSS (R8)(BX*4), Z25
+	BROADCAST8
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
 	VFMADD231PS Z16, Z19, Z2
@@ -105,20 +134,14 @@ loop:
 	VFMADD231PS Z17, Z24, Z13
 	VFMADD231PS Z16, Z25, Z14
 	VFMADD231PS Z17, Z25, Z15
-	ADDQ $4, SI
-	ADDQ $4, R8
-	ADDQ $4, R9
-	ADDQ $128, DI
-	DECQ CX
+	NEXTK
 	JNZ loop
 
 	TESTQ $2, R11
 	JZ epilogue
 	VMOVUPS (R12), Z26
 	VMOVUPS 64(R12), Z27
-	VXORPS Z28, Z28, Z28
-	MOVL $0x40c00000, AX // 6.0
-	VPBROADCASTD AX, Z29
+	ACTCONST
 
 epilogue:
 	ROW(Z0, Z1, panel0, act0, store0)
@@ -162,39 +185,12 @@ L3: \
 // strip): the same chains and epilogue, 16 outputs a row. The strip's rows
 // stay 32 columns (128 bytes) apart.
 TEXT ·pwTile8x16(SB), NOSPLIT, $0-80
-	MOVQ x+0(FP), SI
-	MOVQ xs+8(FP), BX
-	MOVQ w+16(FP), DI
-	MOVQ kn+24(FP), CX
-	MOVQ out+32(FP), DX
-	MOVQ os+40(FP), R10
-	MOVQ bias+48(FP), R12
-	MOVQ res+56(FP), R13
-	MOVQ rs+64(FP), R14
-	MOVQ flags+72(FP), R11
-	LEAQ (SI)(BX*2), R8
-	ADDQ BX, R8 // row 3
-	LEAQ (R8)(BX*2), R9
-	ADDQ BX, R9 // row 6
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
+	ARGS
+	ZERO8
 
 loop16:
 	VMOVUPS (DI), Z16
-	VBROADCASTSS (SI), Z18
-	VBROADCASTSS (SI)(BX*1), Z19
-	VBROADCASTSS (SI)(BX*2), Z20
-	VBROADCASTSS (R8), Z21
-	VBROADCASTSS (SI)(BX*4), Z22
-	VBROADCASTSS (R8)(BX*2), Z23
-	VBROADCASTSS (R9), Z24
-	VBROADCASTSS (R8)(BX*4), Z25
+	BROADCAST8
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z16, Z19, Z1
 	VFMADD231PS Z16, Z20, Z2
@@ -203,19 +199,13 @@ loop16:
 	VFMADD231PS Z16, Z23, Z5
 	VFMADD231PS Z16, Z24, Z6
 	VFMADD231PS Z16, Z25, Z7
-	ADDQ $4, SI
-	ADDQ $4, R8
-	ADDQ $4, R9
-	ADDQ $128, DI
-	DECQ CX
+	NEXTK
 	JNZ loop16
 
 	TESTQ $2, R11
 	JZ epilogue16
 	VMOVUPS (R12), Z26
-	VXORPS Z28, Z28, Z28
-	MOVL $0x40c00000, AX // 6.0
-	VPBROADCASTD AX, Z29
+	ACTCONST
 
 epilogue16:
 	ROW16(Z0, h0, hact0, hstore0)
