@@ -59,12 +59,34 @@ type PriorBoundEffect struct {
 // `multihw cost sensitivity` draws all parameters jointly.
 func (m *Metric) PriorBound(a *blocks.Arch) ([]PriorBoundEffect, error) {
 	var out []PriorBoundEffect
-	for i, t := range m.targets {
-		at, ok := t.(*Analytic)
-		if !ok || at.spec.Group != GroupFile || at.post == nil {
+	var an, anRef *blocks.Analysis // analysed once, costed under every variant
+	for _, i := range m.fileTargets() {
+		at := m.targets[i].(*Analytic)
+		if at.post == nil {
 			continue
 		}
-		norm, err := normalisedOn(at, at.p, a, m.ref)
+		if an == nil {
+			var err error
+			if an, err = blocks.Analyze(a, 0); err != nil {
+				return nil, err
+			}
+			if anRef, err = blocks.Analyze(m.ref, 0); err != nil {
+				return nil, err
+			}
+		}
+		normalised := func(p Params) (float64, error) {
+			tp, err := NewAnalytic(at.spec, p)
+			if err != nil {
+				return 0, err
+			}
+			ms, err := latencyOf(tp, a, an)
+			if err != nil {
+				return 0, err
+			}
+			ref, err := latencyOf(tp, m.ref, anRef)
+			return ms / ref, err
+		}
+		norm, err := normalised(at.p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.names[i], err)
 		}
@@ -79,7 +101,7 @@ func (m *Metric) PriorBound(a *blocks.Arch) ([]PriorBoundEffect, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", m.names[i], err)
 				}
-				v, err := normalisedOn(at, p, a, m.ref)
+				v, err := normalised(p)
 				if err != nil {
 					return nil, fmt.Errorf("%s with %s ×%.3g: %w", m.names[i], name, f, err)
 				}
@@ -89,6 +111,27 @@ func (m *Metric) PriorBound(a *blocks.Arch) ([]PriorBoundEffect, error) {
 		}
 	}
 	return out, nil
+}
+
+// fileTargets returns the indices in m of its targets read from target
+// files, in m's order.
+func (m *Metric) fileTargets() []int {
+	var out []int
+	for i, t := range m.targets {
+		if at, ok := t.(*Analytic); ok && at.spec.Group == GroupFile {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// latencyOf is the latency (ms) of a, analysed as an, on t.
+func latencyOf(t Target, a *blocks.Arch, an *blocks.Analysis) (float64, error) {
+	acc := make([]float64, t.Dims())
+	if err := addArchCost(t, a, an, acc); err != nil {
+		return 0, err
+	}
+	return t.Latency(acc), nil
 }
 
 // scaleParam returns p with the fitted parameter name multiplied by f.
@@ -102,32 +145,13 @@ func scaleParam(p Params, name string, f float64) (Params, error) {
 	return p, fmt.Errorf("unknown parameter %q", name)
 }
 
-// normalisedOn is a's latency over ref's on t's model with parameters p.
-func normalisedOn(t *Analytic, p Params, a, ref *blocks.Arch) (float64, error) {
-	tp, err := NewAnalytic(t.spec, p)
-	if err != nil {
-		return 0, err
-	}
-	m, err := NewMetric().Targets().WithTargets(tp).Reference(ref).Done()
-	if err != nil {
-		return 0, err
-	}
-	ms := make([]float64, 1)
-	if err := m.Latencies(a, ms); err != nil {
-		return 0, err
-	}
-	return ms[0] / m.refMs[0], nil
-}
-
 // PriorBoundParams returns, for each target of m read from a target file,
 // the parameters its data left prior-bound (none: no entry).
 func (m *Metric) PriorBoundParams() map[string][]string {
 	out := map[string][]string{}
-	for i, t := range m.targets {
-		if at, ok := t.(*Analytic); ok && at.spec.Group == GroupFile {
-			if names := at.post.PriorBoundNames(); len(names) > 0 {
-				out[m.names[i]] = names
-			}
+	for _, i := range m.fileTargets() {
+		if names := m.targets[i].(*Analytic).post.PriorBoundNames(); len(names) > 0 {
+			out[m.names[i]] = names
 		}
 	}
 	return out
