@@ -43,7 +43,7 @@ func Calibrate(f *Fitter, label string, studies bool, w io.Writer) (*Calibration
 		}
 		pr.Line(fmt.Sprintf("reference devices done at %s; adapt studies (HELP, BRP-NAS, FBNet; %d seeds, HELP's 10-sample study also %d) ...",
 			at(), len(StudySeeds), len(HELPWideSeeds)), false)
-		if c.Studies, err = RunStudies(LibraryFrom(res.Params, c.Refs)); err != nil {
+		if c.Studies, err = RunStudies(LibraryFrom(res.Params, c.Refs), pr); err != nil {
 			return nil, err
 		}
 		pr.Line(fmt.Sprintf("studies done at %s", at()), false)

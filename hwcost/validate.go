@@ -5,8 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/progress"
 	"github.com/multihw/multihw/internal/stats"
 )
 
@@ -46,15 +48,25 @@ type AdaptRow struct {
 // AdaptStudy runs Adapt with library lib on each device with train rows and
 // each seed (the seeds' fits on all cores, adaptPairs).
 func AdaptStudy(lib []Candidate, data string, devices []string, train int, seeds []uint64) ([]AdaptRow, error) {
+	return adaptStudy(lib, data, devices, train, seeds, nil)
+}
+
+// adaptStudy is AdaptStudy calling onFit (if not nil) after each fit with
+// the number of the study's fits done so far.
+func adaptStudy(lib []Candidate, data string, devices []string, train int, seeds []uint64, onFit func(done int)) ([]AdaptRow, error) {
 	var out []AdaptRow
-	for _, dev := range devices {
+	for d, dev := range devices {
 		rows, err := benchRows(data, dev)
 		if err != nil {
 			return nil, err
 		}
 		r := AdaptRow{Data: data, Device: rows.column, Train: train, Seeds: len(seeds), Priors: map[string]int{},
 			Ceiling: math.NaN()}
-		results, err := adaptPairs(rows, AdaptConfig{Data: data, Device: dev, Library: lib}, []int{train}, seeds, nil)
+		var devFit func(done int)
+		if onFit != nil {
+			devFit = func(done int) { onFit(d*len(seeds) + done) }
+		}
+		results, err := adaptPairs(rows, AdaptConfig{Data: data, Device: dev, Library: lib}, []int{train}, seeds, devFit)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dev, err)
 		}
@@ -231,44 +243,68 @@ const LargeTrain = 1000
 
 // RunStudies runs the studies with library lib: HELP's test devices with 10
 // samples (also over HELPWideSeeds) and with HELPMoreTrain, the BRP-NAS
-// devices with 20, the FBNet
-// phones with 20, each over StudySeeds, and the BRP-NAS devices below
-// BenchTarget and the FBNet phones with LargeTrain (seed 1).
-func RunStudies(lib []Candidate) (*Studies, error) {
+// devices with 20, the FBNet phones with 20, each over StudySeeds, and the
+// BRP-NAS devices below BenchTarget and the FBNet phones with LargeTrain (seed
+// 1). It prints a line per study to pr and, within a study, the fits done
+// (pr's period; nil: quiet): the studies take minutes.
+func RunStudies(lib []Candidate, pr *progress.Printer) (*Studies, error) {
 	st := &Studies{}
-	var err error
-	if st.HELP, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, 10, StudySeeds); err != nil {
-		return nil, err
-	}
-	if st.HELPMore, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, HELPMoreTrain, StudySeeds); err != nil {
-		return nil, err
-	}
-	if st.HELPWide, err = AdaptStudy(lib, devicedata.NameHELPNB201, HELPTestDevices, 10, HELPWideSeeds); err != nil {
-		return nil, err
-	}
+	run := studyRunner{lib: lib, pr: pr, start: time.Now()}
 	brp, err := BRPNASDevices()
 	if err != nil {
 		return nil, err
 	}
-	if st.BRPNAS, err = AdaptStudy(lib, devicedata.NameBRPNAS, brp, 20, StudySeeds); err != nil {
-		return nil, err
+	steps := []struct {
+		name, data string
+		devices    func() []string
+		train      int
+		seeds      []uint64
+		out        *[]AdaptRow
+	}{
+		{"HELP, 10 samples", devicedata.NameHELPNB201, func() []string { return HELPTestDevices }, 10, StudySeeds, &st.HELP},
+		{"HELP, 20 samples", devicedata.NameHELPNB201, func() []string { return HELPTestDevices }, HELPMoreTrain, StudySeeds, &st.HELPMore},
+		{"HELP, 10 samples, wide seeds", devicedata.NameHELPNB201, func() []string { return HELPTestDevices }, 10, HELPWideSeeds, &st.HELPWide},
+		{"BRP-NAS, 20 samples", devicedata.NameBRPNAS, func() []string { return brp }, 20, StudySeeds, &st.BRPNAS},
+		{"BRP-NAS below the target, large", devicedata.NameBRPNAS, func() []string {
+			var below []string
+			for _, r := range st.BRPNAS {
+				if r.Spearman < BenchTarget {
+					below = append(below, r.Device)
+				}
+			}
+			return below
+		}, LargeTrain, StudySeeds[:1], &st.BRPNASLarge},
+		{"FBNet, 20 samples", devicedata.NameHELPFBNet, func() []string { return FBNetPhones }, 20, StudySeeds, &st.FBNet},
+		{"FBNet, large", devicedata.NameHELPFBNet, func() []string { return FBNetPhones }, LargeTrain, StudySeeds[:1], &st.FBNetLarge},
 	}
-	var below []string
-	for _, r := range st.BRPNAS {
-		if r.Spearman < BenchTarget {
-			below = append(below, r.Device)
+	for _, s := range steps {
+		if *s.out, err = run.study(s.name, s.data, s.devices(), s.train, s.seeds); err != nil {
+			return nil, err
 		}
 	}
-	if st.BRPNASLarge, err = AdaptStudy(lib, devicedata.NameBRPNAS, below, LargeTrain, StudySeeds[:1]); err != nil {
-		return nil, err
-	}
-	if st.FBNet, err = AdaptStudy(lib, devicedata.NameHELPFBNet, FBNetPhones, 20, StudySeeds); err != nil {
-		return nil, err
-	}
-	if st.FBNetLarge, err = AdaptStudy(lib, devicedata.NameHELPFBNet, FBNetPhones, LargeTrain, StudySeeds[:1]); err != nil {
-		return nil, err
-	}
 	return st, nil
+}
+
+// studyRunner runs the studies of RunStudies, printing their progress.
+type studyRunner struct {
+	lib   []Candidate
+	pr    *progress.Printer
+	start time.Time
+}
+
+func (r *studyRunner) study(name, data string, devices []string, train int, seeds []uint64) ([]AdaptRow, error) {
+	total := len(devices) * len(seeds)
+	at := func() string { return progress.Duration(time.Since(r.start).Seconds()) }
+	rows, err := adaptStudy(r.lib, data, devices, train, seeds, func(done int) {
+		if r.pr.Due(false) {
+			r.pr.Line(fmt.Sprintf("adapt study %s: %d of %d fits (%s)", name, done, total, at()), true)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("adapt study %s: %w", name, err)
+	}
+	r.pr.Line(fmt.Sprintf("adapt study %s: %d fits done at %s", name, total, at()), false)
+	return rows, nil
 }
 
 // meanInterval is the 95% Student-t interval of meanOf over the study's

@@ -2,9 +2,12 @@ package hwcost
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/multihw/multihw/internal/progress"
 	"github.com/multihw/multihw/report"
 )
 
@@ -159,5 +162,38 @@ func TestWriteHELPWide(t *testing.T) {
 	var none report.Doc
 	if writeHELPWide(&none, []AdaptRow{{Device: "a", PerSeed: []float64{0.9, 0.9}}}); none.String() != "" {
 		t.Errorf("fewer seeds than two blocks: %q", none.String())
+	}
+}
+
+// A study prints the fits done within it and a line when it ends, and its
+// rows are AdaptStudy's.
+func TestStudyProgress(t *testing.T) {
+	lib, err := Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	r := studyRunner{lib: lib, pr: progress.New(&out), start: time.Now()}
+	seeds := []uint64{1, 2}
+	rows, err := r.study("tiny", "nb201-help", []string{"fpga"}, 10, seeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := AdaptStudy(lib, "nb201-help", []string{"fpga"}, 10, seeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || !slices.Equal(rows[0].PerSeed, want[0].PerSeed) {
+		t.Errorf("rows %+v, AdaptStudy's %+v", rows, want)
+	}
+	got := out.String()
+	// The first fit is due at once (no line printed before), the end always.
+	for _, s := range []string{"adapt study tiny: 1 of 2 fits (", "adapt study tiny: 2 fits done at "} {
+		if !strings.Contains(got, s) {
+			t.Errorf("progress lacks %q:\n%s", s, got)
+		}
+	}
+	if _, err := r.study("bad", "nb201-help", []string{"no-such-device"}, 10, seeds); err == nil || !strings.Contains(err.Error(), "adapt study bad: ") {
+		t.Errorf("unknown device: error %v, want one naming the study", err)
 	}
 }

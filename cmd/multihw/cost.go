@@ -59,7 +59,7 @@ func runCostFit(args []string) error {
 	hw := fs.String("hardware", "all", "targets to fit (comma-separated, groups paper, mnv4, all)")
 	benchRows := fs.Int("bench-rows", hwcost.DefaultBenchRows, "benchmark networks per source in the fit (the rest are held out)")
 	benchSeed := fs.Uint64("bench-seed", hwcost.DefaultBenchSeed, "seed of the draw of those networks (another draw shows how much the held-out figures move with it)")
-	noStudies := fs.Bool("no-studies", false, "skip the reference devices and the adapt studies (the report's validation sections; about 6 minutes on 2 cores)")
+	noStudies := fs.Bool("no-studies", false, "skip the reference devices and the adapt studies (the report's validation sections; about 8 minutes on 2 cores, with a progress line per study)")
 	out := fs.String("out", "", "directory for params.json, reference_devices.json, FIT_REPORT.md and fit_pairs.csv (default: the hwcost package of the repository: $MULTIHW_ROOT/hwcost or ./hwcost)")
 	dry := fs.Bool("dry-run", false, "fit and print, but write nothing")
 	asJSON := fs.Bool("json", false, "print the fit result (per-target figures, rows and predicted-vs-measured pairs) as JSON")
