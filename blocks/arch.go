@@ -213,6 +213,11 @@ func MakeDivisible(v float64, divisor int) int {
 	return int(n)
 }
 
+// MaxWidthFactor bounds the width multipliers the commands and studies
+// accept (WithWidth itself takes any positive w; Validate then bounds the
+// widths it produces).
+const MaxWidthFactor = 64
+
 // WithWidth returns a copy of a scaled by the width multiplier w: the stem, every
 // block's output (and absolute expanded width) and the head conv are multiplied
 // by w and rounded with MakeDivisible(·, 8). The head's hidden layer is only

@@ -47,8 +47,8 @@ func (a *ArchFlags) Load() (*Arch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !(a.width > 0 && a.width <= 64) {
-		return nil, fmt.Errorf("--width must be in (0, 64], got %g", a.width)
+	if !(a.width > 0 && a.width <= MaxWidthFactor) {
+		return nil, fmt.Errorf("--width must be in (0, %d], got %g", MaxWidthFactor, a.width)
 	}
 	arch = arch.WithWidth(a.width)
 	if a.resolution < 0 || a.classes < 0 {

@@ -134,8 +134,11 @@ func splitBench(bc BenchColumn, nFit int, seed uint64) (*benchSplit, error) {
 		return nil, err
 	}
 	rows := tab.Measured(ci)
-	if len(rows) < nFit+minFitRows {
-		return nil, fmt.Errorf("column %s has %d measured rows, need %d to fit and hold out", bc.Column, len(rows), nFit+minFitRows)
+	if nFit < 1 {
+		return nil, fmt.Errorf("column %s: %d benchmark networks to fit: need at least 1", bc.Column, nFit)
+	}
+	if nFit > len(rows)-minFitRows { // not nFit+minFitRows: it may overflow
+		return nil, fmt.Errorf("column %s has %d measured rows: too few to fit %d and hold out %d", bc.Column, len(rows), nFit, minFitRows)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0xbe9c))
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })

@@ -140,6 +140,11 @@ func (s *sampler) draw(rng *rand.Rand, z []float64) error {
 	return nil
 }
 
+// MaxSensitivityDraws bounds SensitivityConfig.Draws: the draws' latencies
+// are kept (draws × (architectures + 1) × targets values), and a million
+// draws already resolve a probability to about 0.001.
+const MaxSensitivityDraws = 1_000_000
+
 // Sensitivity runs the draws.
 func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 	if len(cfg.Archs) == 0 {
@@ -148,8 +153,8 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 	if cfg.Draws == 0 {
 		cfg.Draws = 2000
 	}
-	if cfg.Draws < 2 {
-		return nil, fmt.Errorf("sensitivity: draws must be at least 2, got %d", cfg.Draws)
+	if cfg.Draws < 2 || cfg.Draws > MaxSensitivityDraws {
+		return nil, fmt.Errorf("sensitivity: draws must be in [2, %d], got %d", MaxSensitivityDraws, cfg.Draws)
 	}
 	m, err := cfg.metric()
 	if err != nil {

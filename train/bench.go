@@ -141,11 +141,16 @@ func BenchTrain(be compute.Backend, kind optim.Kind, steps, warmup, batch int, p
 	return BenchTrainArch(be, arch, kind, steps, warmup, batch, progress)
 }
 
+// MaxBenchRuns bounds the timed and the warm-up runs of a benchmark
+// (BenchTrain's steps, export.BenchInfer's runs): a million is days of
+// training steps, and their sum must not overflow.
+const MaxBenchRuns = 1_000_000
+
 // BenchTrainArch is BenchTrain on any architecture (at its resolution,
 // channels and classes): `multihw bench train --model|--spec`.
 func BenchTrainArch(be compute.Backend, arch *blocks.Arch, kind optim.Kind, steps, warmup, batch int, progress io.Writer) (*BenchTrainResult, error) {
-	if steps < 1 || warmup < 1 || batch < 1 {
-		return nil, fmt.Errorf("bench train: steps, warm-up and batch must be positive (got %d, %d, %d)", steps, warmup, batch)
+	if steps < 1 || warmup < 1 || batch < 1 || steps > MaxBenchRuns || warmup > MaxBenchRuns {
+		return nil, fmt.Errorf("bench train: steps and warm-up must be in [1, %d] and batch positive (got %d, %d, %d)", MaxBenchRuns, steps, warmup, batch)
 	}
 	if be == nil {
 		return nil, fmt.Errorf("bench train: backend is nil")

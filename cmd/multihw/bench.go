@@ -33,8 +33,8 @@ func runBenchTrain(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *steps < 1 || *warmup < 1 || *batch < 1 {
-		return fmt.Errorf("--steps, --warmup and --batch must be positive (got %d, %d, %d)", *steps, *warmup, *batch)
+	if *steps < 1 || *warmup < 1 || *batch < 1 || *steps > train.MaxBenchRuns || *warmup > train.MaxBenchRuns {
+		return fmt.Errorf("--steps and --warmup must be in [1, %d] and --batch positive (got %d, %d, %d)", train.MaxBenchRuns, *steps, *warmup, *batch)
 	}
 	if err := optim.Kind(*kind).Validate(); err != nil {
 		return fmt.Errorf("--optimizer: %w", err)

@@ -68,12 +68,18 @@ func run(args []string) (code int) {
 	return 0
 }
 
-// withoutCommandPrefix drops from msg a leading "WORD: " that repeats the
-// command's last word: the packages name their operation ("search: ...",
-// "adapt: ..."), which the command line already says.
+// withoutCommandPrefix drops from msg a leading "NAME: " or "WORD: " that
+// repeats the command's name or its last word: the packages name their
+// operation ("search: ...", "search bench: ...", "adapt: ..."), which the
+// command line already says.
 func withoutCommandPrefix(name, msg string) string {
 	last := name[strings.LastIndex(name, " ")+1:]
-	return strings.TrimPrefix(msg, last+": ")
+	for _, p := range []string{name + ": ", last + ": "} {
+		if strings.HasPrefix(msg, p) {
+			return msg[len(p):]
+		}
+	}
+	return msg
 }
 
 // lookup finds the longest registered command prefix of args.

@@ -376,10 +376,39 @@ func TestErrorPrefix(t *testing.T) {
 	}{
 		{[]string{"search", "--targets", bad, "--steps", "1"}, "multihw search: " + bad + ": parsing target file"},
 		{[]string{"cost", "adapt", "--data", "nb201-help", "--device", "pixel2", "--train", "0"}, "multihw cost adapt: --train 0: need at least 3"},
+		{[]string{"search", "bench", "--points", "0"}, "multihw search bench: points and repeats must be"},
 	} {
 		code, _, stderr := runAll(t, c.args...)
 		if code == 0 || !strings.HasPrefix(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want it to start %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// Counts and sizes near math.MaxInt64 are refused with an error naming the
+// bound: summed with a warm-up or multiplied into a budget or a buffer they
+// overflowed (NaN results with exit 0, "slice bounds out of range", hangs
+// while building a list of seeds).
+func TestHugeCounts(t *testing.T) {
+	const huge = "9223372036854775807"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "train", "--steps", huge}, "--steps and --warmup must be in [1, 1000000]"},
+		{[]string{"bench", "train", "--warmup", huge}, "--steps and --warmup must be in [1, 1000000]"},
+		{[]string{"cost", "sensitivity", "--model", "multi_avg", "--draws", huge}, "draws must be in [2, 1000000]"},
+		{[]string{"cost", "fit", "--dry-run", "--no-studies", "--bench-rows", huge}, "too few to fit 9223372036854775807 and hold out"},
+		{[]string{"search", "bench", "--points", huge}, "points and repeats must be in [1, 100000]"},
+		{[]string{"search", "bench", "--batch", huge}, "needs an estimated more than"},
+		{[]string{"search", "nb201-bench", "--queries", huge}, "queries must be in [1, 1073741824]"},
+		{[]string{"study", "plan", "--dir", t.TempDir(), "--train-seeds", huge}, "--train-seeds must be at most 1000"},
+		{[]string{"study", "plan", "--dir", t.TempDir(), "--cost-draws", huge}, "cost draws must be 0 (none) or in [2, 1000000]"},
+		{[]string{"study", "pilot", "--out", t.TempDir(), "--seeds", huge}, "seeds per model, more than 1000"},
+	} {
+		code, _, stderr := runAll(t, c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "internal error") {
+			t.Errorf("%v: exit %d, stderr %q, want an error containing %q", c.args, code, stderr, c.want)
 		}
 	}
 }

@@ -283,6 +283,10 @@ func (bn *Bench) checkReward(r nas.Reward) error {
 	return nil
 }
 
+// MaxQueries bounds SearchConfig.Queries (and so the default evaluation
+// budget, 20 per query, which must not overflow).
+const MaxQueries = 1 << 30
+
 // Search runs one algorithm. Exhaustive ignores Queries and Seed.
 func (bn *Bench) Search(cfg SearchConfig) (*Outcome, error) {
 	if cfg.Algorithm == AlgoExhaustive {
@@ -291,8 +295,8 @@ func (bn *Bench) Search(cfg SearchConfig) (*Outcome, error) {
 	if err := bn.checkReward(cfg.Reward); err != nil {
 		return nil, err
 	}
-	if cfg.Queries < 1 {
-		return nil, fmt.Errorf("search %s: queries must be positive, got %d", cfg.Algorithm, cfg.Queries)
+	if cfg.Queries < 1 || cfg.Queries > MaxQueries {
+		return nil, fmt.Errorf("search %s: queries must be in [1, %d], got %d", cfg.Algorithm, MaxQueries, cfg.Queries)
 	}
 	maxEval := cfg.MaxEvaluations
 	if maxEval == 0 {

@@ -182,8 +182,8 @@ func (r Rules) Validate() error {
 		return fmt.Errorf("rules: cost tolerance must be in [0, 1), got %g", r.CostTolerance)
 	case !(r.NearAccuracy >= 0) || math.IsInf(r.NearAccuracy, 0):
 		return fmt.Errorf("rules: near-accuracy margin must be >= 0, got %g", r.NearAccuracy)
-	case r.CostDraws < 0 || r.CostDraws == 1:
-		return fmt.Errorf("rules: cost draws must be 0 (none) or at least 2, got %d", r.CostDraws)
+	case r.CostDraws < 0 || r.CostDraws == 1 || r.CostDraws > hwcost.MaxSensitivityDraws:
+		return fmt.Errorf("rules: cost draws must be 0 (none) or in [2, %d], got %d", hwcost.MaxSensitivityDraws, r.CostDraws)
 	}
 	return nil
 }
@@ -229,6 +229,9 @@ const (
 	DefaultSearchSteps = 2000
 	DefaultTrainEpochs = 1
 	DefaultTrainSeeds  = 3
+	// MaxTrainSeeds bounds the retraining seeds of every architecture (each
+	// is a full training run).
+	MaxTrainSeeds = 1000
 )
 
 // DefaultConfig returns the study of the issue: AVG and MAX searches at T0
@@ -379,11 +382,17 @@ func (c Config) Validate() error {
 	if len(c.TrainSeeds) == 0 {
 		return errors.New("study: no training seeds")
 	}
+	if len(c.TrainSeeds) > MaxTrainSeeds {
+		return fmt.Errorf("study: %d training seeds, more than %d", len(c.TrainSeeds), MaxTrainSeeds)
+	}
 	if err := c.Recipe.Validate(); err != nil {
 		return fmt.Errorf("study: %w", err)
 	}
-	if !(c.TrainWidth > 0) || math.IsInf(c.TrainWidth, 0) {
+	if !(c.TrainWidth > 0) {
 		return fmt.Errorf("study: training width factor must be positive, got %g", c.TrainWidth)
+	}
+	if c.TrainWidth > blocks.MaxWidthFactor {
+		return fmt.Errorf("study: training width factor must be at most %d, got %g", blocks.MaxWidthFactor, c.TrainWidth)
 	}
 	if !slices.Contains(blocks.Adapts, c.TrainAdapt) {
 		return fmt.Errorf("study: unknown training adaptation %q (valid: %v)", c.TrainAdapt, blocks.Adapts)

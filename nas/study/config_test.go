@@ -211,6 +211,7 @@ func TestReadPlanRefusesDamagedPlan(t *testing.T) {
 		{"objective", func(p *Plan) { p.Searches[0].Objective = "max" }, "search 1 is"},
 		{"dropped", func(p *Plan) { p.Searches = p.Searches[1:] }, "lists 15 searches, its configuration implies 16"},
 		{"config", func(p *Plan) { p.Config.TrainWidth = -1 }, "training width factor must be positive"},
+		{"config", func(p *Plan) { p.Config.TrainWidth = 1e308 }, "training width factor must be at most 64"},
 		{"t0 value only", func(p *Plan) { p.Searches[1].T0Value += 0.5 }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

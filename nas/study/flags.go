@@ -114,6 +114,9 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 			if f.seeds < 1 {
 				return fmt.Errorf("--train-seeds must be at least 1, got %d", f.seeds)
 			}
+			if f.seeds > MaxTrainSeeds {
+				return fmt.Errorf("--train-seeds must be at most %d, got %d", MaxTrainSeeds, f.seeds)
+			}
 			c.TrainSeeds = nil
 			for s := 1; s <= f.seeds; s++ {
 				c.TrainSeeds = append(c.TrainSeeds, uint64(s))

@@ -35,6 +35,9 @@ type BenchRow struct {
 	Hits           int     `json:"hits,omitempty"`
 }
 
+// MaxBenchPoints bounds SupernetBench's points and repeats.
+const MaxBenchPoints = 100_000
+
 // SupernetBench measures, interleaved, the training step of points random
 // sliced paths of the multihw space (fresh: graph build + first run; cached:
 // the median of repeats later steps) against the fully mixed maximal path,
@@ -42,9 +45,12 @@ type BenchRow struct {
 // kinds, the largest kernel, expansion, width and depth). The supernet has
 // width factor width and the builder's default input (28×28×1, 10 classes:
 // Fashion-MNIST); the batch of batch random images has that shape.
+//
+// Points and repeats are at most MaxBenchPoints (each point is a graph
+// built and compiled).
 func SupernetBench(width float64, batch, points, repeats int, seed uint64) ([]BenchRow, error) {
-	if points < 1 || repeats < 1 || batch < 1 {
-		return nil, fmt.Errorf("search bench: points, repeats and batch must be positive, got %d, %d, %d", points, repeats, batch)
+	if points < 1 || repeats < 1 || batch < 1 || points > MaxBenchPoints || repeats > MaxBenchPoints {
+		return nil, fmt.Errorf("search bench: points and repeats must be in [1, %d] and batch positive, got %d, %d, %d", MaxBenchPoints, points, repeats, batch)
 	}
 	sp := nas.MultiHWSpace()
 	sn, err := supernet.New(sp).WidthFactor(width).Build()
@@ -53,6 +59,9 @@ func SupernetBench(width float64, batch, points, repeats int, seed uint64) ([]Be
 	}
 	defer sn.Close()
 	in := sn.Config()
+	if err := checkSupernetMemory(in, batch); err != nil {
+		return nil, fmt.Errorf("search bench: %w", err)
+	}
 	rng := rand.New(rand.NewPCG(seed, 1))
 	b := supernet.Batch{Images: make([]float32, batch*in.Height*in.Width*in.Channels), Labels: make([]int32, batch), Size: batch}
 	for i := range b.Images {

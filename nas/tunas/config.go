@@ -171,19 +171,26 @@ const MaxSteps = 10_000_000
 // largest proxy network (convnet.MemoryEstimate) twice over, since the
 // supernet holds both block kinds' weights and the paths' compiled graphs.
 func (c *Config) checkMemory(ds *data.Dataset) error {
-	a, err := c.Space.Arch(c.Space.MaxPoint())
+	return checkSupernetMemory(supernet.Config{Space: c.Space, Height: ds.Height(), Width: ds.Width(), Channels: ds.Channels(),
+		Classes: ds.NumClasses(), Adapt: c.Adapt, WidthFactor: c.WidthFactor}, max(c.BatchSize, c.ValidationBatch))
+}
+
+// checkSupernetMemory checks training the supernet of cfg on batches of
+// batch images against the memory limit (see Config.checkMemory).
+func checkSupernetMemory(cfg supernet.Config, batch int) error {
+	a, err := cfg.Space.Arch(cfg.Space.MaxPoint())
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	proxy, err := blocks.ProxyArch(a.WithWidth(c.WidthFactor), c.Adapt, ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses())
+	proxy, err := blocks.ProxyArch(a.WithWidth(cfg.WidthFactor), cfg.Adapt, cfg.Height, cfg.Width, cfg.Channels, cfg.Classes)
 	if err != nil {
-		return fmt.Errorf("search: the space's largest proxy network at width %g: %w", c.WidthFactor, err)
+		return fmt.Errorf("search: the space's largest proxy network at width %g: %w", cfg.WidthFactor, err)
 	}
-	est, err := convnet.MemoryEstimate(proxy, max(c.BatchSize, c.ValidationBatch), true)
+	est, err := convnet.MemoryEstimate(proxy, batch, true)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	return memlimit.Check(fmt.Sprintf("the supernet of the %s space at width %g with batches of %d", c.Space.Name, c.WidthFactor, max(c.BatchSize, c.ValidationBatch)),
+	return memlimit.Check(fmt.Sprintf("the supernet of the %s space at width %g with batches of %d", cfg.Space.Name, cfg.WidthFactor, batch),
 		checked.SatMul(est, 2))
 }
 

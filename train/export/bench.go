@@ -57,8 +57,8 @@ const (
 // model, in alternating blocks of runs (see below). progress, if not nil,
 // gets a line per run.
 func BenchInfer(arch *blocks.Arch, runs, warmup int, lowered bool, seed uint64, progress func(string)) (*BenchResult, error) {
-	if runs < 1 || warmup < 0 {
-		return nil, fmt.Errorf("bench infer: runs must be >= 1 and warmup >= 0 (got %d, %d)", runs, warmup)
+	if runs < 1 || warmup < 0 || runs > train.MaxBenchRuns || warmup > train.MaxBenchRuns {
+		return nil, fmt.Errorf("bench infer: runs must be in [1, %d] and warm-up in [0, %[1]d] (got %d, %d)", train.MaxBenchRuns, runs, warmup)
 	}
 	ck, err := train.InitCheckpoint(arch, seed)
 	if err != nil {

@@ -172,4 +172,8 @@ func TestBenchInfer(t *testing.T) {
 	if _, err := BenchInfer(arch, 0, 1, false, 1, nil); err == nil {
 		t.Error("0 runs accepted")
 	}
+	// warm + n overflowed: no run at all, NaN times and no error.
+	if _, err := BenchInfer(arch, 20, math.MaxInt, false, 1, nil); err == nil || !strings.Contains(err.Error(), "warm-up in [0, 1000000]") {
+		t.Errorf("a warm-up of MaxInt runs: error %v", err)
+	}
 }
