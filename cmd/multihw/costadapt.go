@@ -86,7 +86,8 @@ func runCostAdapt(args []string) error {
 	return nil
 }
 
-// maxCurveSeeds bounds --seeds: each seed is a fit per size (seconds each).
+// maxCurveSeeds bounds the --seeds of `cost adapt --curve` and `cost eval
+// --all`: each seed is a fit per size or per device (seconds each).
 const maxCurveSeeds = 1000
 
 // checkPlotDir refuses a --plot DIR that exists and is not a directory before

@@ -31,8 +31,8 @@ func runCostEval(args []string) error {
 		return err
 	}
 	if *all {
-		if *seeds < 1 {
-			return fmt.Errorf("--seeds must be positive, got %d", *seeds)
+		if *seeds < 1 || *seeds > maxCurveSeeds {
+			return fmt.Errorf("--seeds must be in [1, %d], got %d", maxCurveSeeds, *seeds)
 		}
 		return runCostEvalAll(predict.ReportConfig{Train: *train, Seed: *seed, Seeds: *seeds, Progress: os.Stderr}, *out, *asJSON)
 	}

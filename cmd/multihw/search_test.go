@@ -74,6 +74,7 @@ func TestSearchRankBadInput(t *testing.T) {
 		{nil, "needs --supernet DIR"},
 		{[]string{"--supernet", "/nonexistent", "--archs", "3"}, "at least 4 architectures"},
 		{[]string{"--supernet", "/nonexistent", "--seeds", "0"}, "seeds must be at least 1"},
+		{[]string{"--supernet", "/nonexistent", "--seeds", "9223372036854775807"}, "seeds must be at most 1000"},
 		{[]string{"--supernet", "/nonexistent", "--archs", "6", "--repeated", "7"}, "repeated architectures must be in [0, 6]"},
 		{[]string{"--supernet", "/nonexistent", "--quick"}, "holds no search checkpoint"},
 		{[]string{"--supernet", synthetic, "--quick", "--out", t.TempDir()}, "synthetic-quality search without a supernet"},

@@ -52,6 +52,10 @@ type RateRow struct {
 // success rates the Hits out of Seeds leave open.
 func (r RateRow) Interval() stats.Interval { return stats.BinomialInterval(r.Hits, r.Seeds, 0.95) }
 
+// MaxRateSeeds bounds RatesConfig.Seeds (each seed runs every algorithm at
+// every budget).
+const MaxRateSeeds = 100_000
+
 // Rates runs the study. Rows come budget by budget, algorithms in the given
 // order.
 func (bn *Bench) Rates(cfg RatesConfig) ([]RateRow, error) {
@@ -61,6 +65,9 @@ func (bn *Bench) Rates(cfg RatesConfig) ([]RateRow, error) {
 	}
 	if !(tol > 0) || math.IsInf(tol, 0) {
 		return nil, fmt.Errorf("rates: tolerance must be positive, got %g", tol)
+	}
+	if cfg.Seeds > MaxRateSeeds {
+		return nil, fmt.Errorf("rates: seeds must be at most %d, got %d", MaxRateSeeds, cfg.Seeds)
 	}
 	if cfg.Seeds < 1 || cfg.Queries < 1 || len(cfg.Budgets) == 0 || len(cfg.Algorithms) == 0 {
 		return nil, fmt.Errorf("rates: need seeds >= 1, queries >= 1, a budget and an algorithm (got %d seeds, %d queries, %d budgets, %d algorithms)",

@@ -227,6 +227,9 @@ type StudyConfig struct {
 // Study runs the study and returns its report (Report.Rates and More are
 // also what the command prints).
 func (bn *Bench) Study(cfg StudyConfig) (*Report, error) {
+	if cfg.MoreSeeds > MaxRateSeeds { // before the first study's minutes
+		return nil, fmt.Errorf("rates: more seeds must be at most %d, got %d", MaxRateSeeds, cfg.MoreSeeds)
+	}
 	rows, err := bn.Rates(cfg.Rates)
 	if err != nil {
 		return nil, err
