@@ -135,6 +135,9 @@ const (
 	MaxSteps = 1_000_000_000_000
 	// MaxPad is the largest augmentation padding, in pixels.
 	MaxPad = 256
+	// MaxSeeds is the most seeds one architecture is trained with in a study,
+	// a pilot or a ranking study (each seed is a full training run).
+	MaxSeeds = 1000
 )
 
 // Plan resolves the recipe for a training split of trainLen images.

@@ -229,9 +229,6 @@ const (
 	DefaultSearchSteps = 2000
 	DefaultTrainEpochs = 1
 	DefaultTrainSeeds  = 3
-	// MaxTrainSeeds bounds the retraining seeds of every architecture (each
-	// is a full training run).
-	MaxTrainSeeds = 1000
 )
 
 // DefaultConfig returns the study of the issue: AVG and MAX searches at T0
@@ -382,8 +379,8 @@ func (c Config) Validate() error {
 	if len(c.TrainSeeds) == 0 {
 		return errors.New("study: no training seeds")
 	}
-	if len(c.TrainSeeds) > MaxTrainSeeds {
-		return fmt.Errorf("study: %d training seeds, more than %d", len(c.TrainSeeds), MaxTrainSeeds)
+	if len(c.TrainSeeds) > train.MaxSeeds {
+		return fmt.Errorf("study: %d training seeds, more than %d", len(c.TrainSeeds), train.MaxSeeds)
 	}
 	if err := c.Recipe.Validate(); err != nil {
 		return fmt.Errorf("study: %w", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/multihw/multihw/hwcost"
 	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/nas/tunas"
+	"github.com/multihw/multihw/train"
 )
 
 // Flags bind a study configuration to command-line flags (`multihw study
@@ -114,8 +115,8 @@ func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 			if f.seeds < 1 {
 				return fmt.Errorf("--train-seeds must be at least 1, got %d", f.seeds)
 			}
-			if f.seeds > MaxTrainSeeds {
-				return fmt.Errorf("--train-seeds must be at most %d, got %d", MaxTrainSeeds, f.seeds)
+			if f.seeds > train.MaxSeeds { // before building the list
+				return fmt.Errorf("--train-seeds must be at most %d, got %d", train.MaxSeeds, f.seeds)
 			}
 			c.TrainSeeds = nil
 			for s := 1; s <= f.seeds; s++ {

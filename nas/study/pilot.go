@@ -76,8 +76,8 @@ func (c PilotConfig) Validate() error {
 	switch {
 	case c.Seeds < 2:
 		return fmt.Errorf("pilot: a seed SD needs at least 2 seeds, got %d", c.Seeds)
-	case c.Seeds > MaxTrainSeeds:
-		return fmt.Errorf("pilot: %d seeds per model, more than %d", c.Seeds, MaxTrainSeeds)
+	case c.Seeds > train.MaxSeeds:
+		return fmt.Errorf("pilot: %d seeds per model, more than %d", c.Seeds, train.MaxSeeds)
 	case !(c.Width > 0):
 		return fmt.Errorf("pilot: width factor must be positive, got %g", c.Width)
 	case c.Width > blocks.MaxWidthFactor:

@@ -115,10 +115,6 @@ func (c RankConfig) repeated() int {
 	return min(c.Archs, max(4, (c.Archs+2)/3))
 }
 
-// MaxRankSeeds bounds RankConfig.Seeds: each is a stand-alone training of the
-// repeated architectures (a list of MaxInt64 seeds exhausted the memory).
-const MaxRankSeeds = 1000
-
 // Validate reports the first invalid field.
 func (c RankConfig) Validate() error {
 	switch {
@@ -126,8 +122,8 @@ func (c RankConfig) Validate() error {
 		return fmt.Errorf("rank: need at least 4 architectures, got %d (a rank correlation of fewer says nothing)", c.Archs)
 	case c.Seeds < 1:
 		return fmt.Errorf("rank: seeds must be at least 1, got %d", c.Seeds)
-	case c.Seeds > MaxRankSeeds:
-		return fmt.Errorf("rank: seeds must be at most %d, got %d", MaxRankSeeds, c.Seeds)
+	case c.Seeds > train.MaxSeeds:
+		return fmt.Errorf("rank: seeds must be at most %d, got %d", train.MaxSeeds, c.Seeds)
 	case c.Repeated < 0 || c.Repeated > c.Archs:
 		return fmt.Errorf("rank: repeated architectures must be in [0, %d], got %d", c.Archs, c.Repeated)
 	case !(c.Band > 0):
