@@ -71,6 +71,11 @@ type Layer struct {
 	// compiler removes it, an eager runtime still runs it. Dead layers count
 	// in the totals of the analysis, as in the benchmarks' own figures.
 	Dead bool `json:"dead,omitempty"`
+	// Unused marks a dead op whose result reaches no output (PlanOp.Unused,
+	// or every op of a network with a constant block). The other dead ops
+	// read a value the input never reaches (a constant) and feed the output:
+	// a runtime that prunes unused ops without folding constants runs them.
+	Unused bool `json:"unused,omitempty"`
 }
 
 // WeightBytes is the size of the deployed weights at the given bytes per element
@@ -140,6 +145,7 @@ func (a *Arch) analyze(np *NetPlan, resolution int) *Analysis {
 	an.addPlan(np.Head, n, n, size)
 	for i := range an.Layers {
 		an.Layers[i].Dead = an.Layers[i].Dead || constant
+		an.Layers[i].Unused = an.Layers[i].Unused || constant
 	}
 	for _, l := range an.Layers {
 		an.MACs = an.ck.add(an.MACs, l.MACs)
@@ -163,7 +169,7 @@ func (an *Analysis) addPlan(p Plan, block, n, size int) int {
 	for i, op := range p.Ops {
 		in := sizeOf(op.Inputs[0])
 		l := Layer{Block: block, Name: LayerName(block, n, op.Name), Op: op.Op, Kernel: op.Kernel, Stride: op.Stride,
-			InSize: in, InC: op.In, OutC: op.Out, Activated: op.Act != "", Dead: op.Dead}
+			InSize: in, InC: op.In, OutC: op.Out, Activated: op.Act != "", Dead: op.Dead, Unused: op.Unused}
 		for _, v := range op.Inputs {
 			s := sizeOf(v)
 			l.InElems = an.ck.add(l.InElems, an.ck.mul(s, s, op.In))

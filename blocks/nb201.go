@@ -6,7 +6,9 @@ package blocks
 // benchmark network through Analyze like any other architecture.
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -163,8 +165,31 @@ func (c Cell) Valid() bool {
 // compute something nobody uses or consume a node that is always zero: a
 // compiled model drops them, so they should cost nothing.
 func (c Cell) Live() [NumCellEdges]bool {
-	// Forward reachability from node 0, then backward reachability to node 3.
-	var fwd, bwd [4]bool
+	fwd, bwd := c.reach()
+	var live [NumCellEdges]bool
+	for e, ed := range CellEdges {
+		live[e] = c[e] != CellNone && fwd[ed.From] && bwd[ed.To]
+	}
+	return live
+}
+
+// Used reports, per edge, whether the edge's result reaches the output
+// through non-none edges, whether or not the input reaches the edge: a
+// runtime that prunes unused ops but does not fold constants runs the used
+// edges (a live edge is used; a used edge that is not live reads a node the
+// input never reaches).
+func (c Cell) Used() [NumCellEdges]bool {
+	_, bwd := c.reach()
+	var used [NumCellEdges]bool
+	for e, ed := range CellEdges {
+		used[e] = c[e] != CellNone && bwd[ed.To]
+	}
+	return used
+}
+
+// reach returns which nodes the input reaches (fwd) and which reach the
+// output (bwd), through non-none edges.
+func (c Cell) reach() (fwd, bwd [4]bool) {
 	fwd[0] = true
 	for e, ed := range CellEdges {
 		if c[e] != CellNone && fwd[ed.From] {
@@ -180,11 +205,7 @@ func (c Cell) Live() [NumCellEdges]bool {
 	}
 	// One pass each way suffices: CellEdges is sorted by destination, so every edge
 	// into j comes after (forward) / before (backward) all edges out of j.
-	var live [NumCellEdges]bool
-	for e, ed := range CellEdges {
-		live[e] = c[e] != CellNone && fwd[ed.From] && bwd[ed.To]
-	}
-	return live
+	return fwd, bwd
 }
 
 // Connected reports whether the output depends on the input. The 341
@@ -329,62 +350,77 @@ func (b Block) validateBench(in int) error {
 // sum of the ops on its incoming edges; a conv edge is ReLU → conv →
 // BatchNorm (ReLUConvBN), a pooling edge 3×3 average pooling, a none edge a
 // multiplication by zero, a skip edge the identity. Ops off every
-// input-output path are Dead (Cell.Live); node j's sum is a chain of
-// additions, live inputs first, so that as many additions are dead as the
-// node has dead inputs (all when none is live). A disconnected cell's output
-// is zero whatever the input: the plan is Constant.
+// input-output path are Dead (Cell.Live), and Unused too unless their
+// result reaches the output (Cell.Used); none edges are both. Node j's sum
+// is a chain of additions, live inputs first, then the other used ones: as
+// many additions are dead as the node has dead inputs (all when none is
+// live), and as many are unused as it has unused inputs (all when the node
+// is unused). A disconnected cell's output is zero whatever the input: the
+// plan is Constant.
 func (pl *planner) cell(b Block) {
 	c, _ := ParseCell(b.Cell) // validated
-	live := c.Live()
+	live, used := c.Live(), c.Used()
+	_, nodeUsed := c.reach()
 	ch := pl.p.In
 	node := [4]int{PlanInput}
 	type input struct {
-		v    int
-		dead bool
+		v            int
+		dead, unused bool
 	}
 	var into [4][]input
 	for e, ed := range CellEdges {
 		name := fmt.Sprintf("e%d%d", ed.From, ed.To) // the edge's op; its ReLU is name.relu
-		src, dead := node[ed.From], !live[e]
+		src, dead, unused := node[ed.From], !live[e], !used[e]
 		v := src
 		switch c[e] {
 		case CellNone:
-			pl.elementwise(name, OpZero, "", src, true)
+			pl.elementwise(name, OpZero, "", src, true, true)
 			v = pl.last
 		case CellConv1x1, CellConv3x3:
 			k := 1
 			if c[e] == CellConv3x3 {
 				k = 3
 			}
-			pl.reluConv(name, src, k, 1, ch, true, dead)
+			pl.reluConv(name, src, k, 1, ch, true, dead, unused)
 			v = pl.last
 		case CellAvgPool3x3:
-			pl.push(PlanOp{Name: name, Op: OpPool, Kernel: 3, Stride: 1, Out: ch, Groups: 1, Inputs: []int{src}, Dead: dead})
+			pl.push(PlanOp{Name: name, Op: OpPool, Kernel: 3, Stride: 1, Out: ch, Groups: 1, Inputs: []int{src},
+				Dead: dead, Unused: unused})
 			v = pl.last
 		}
-		into[ed.To] = append(into[ed.To], input{v, dead})
+		into[ed.To] = append(into[ed.To], input{v, dead, unused})
 		if e+1 < NumCellEdges && CellEdges[e+1].To == ed.To {
 			continue
 		}
-		// Node ed.To is complete: sum its inputs, live ones first.
+		// Node ed.To is complete: sum its inputs, live ones first, then the
+		// other used ones (a dead input's place among the dead ones changes
+		// no output: an unused input is a none edge's zero or goes into a
+		// node nothing uses).
 		ins := into[ed.To]
-		var nLive int
-		ordered := make([]input, 0, len(ins))
+		rank := func(in input) int {
+			switch {
+			case !in.dead:
+				return 0
+			case !in.unused:
+				return 1
+			}
+			return 2
+		}
+		ordered := slices.Clone(ins)
+		slices.SortStableFunc(ordered, func(a, b input) int { return cmp.Compare(rank(a), rank(b)) })
+		var nLive, nUsed int
 		for _, in := range ins {
 			if !in.dead {
-				ordered = append(ordered, in)
 				nLive++
 			}
-		}
-		for _, in := range ins {
-			if in.dead {
-				ordered = append(ordered, in)
+			if !in.unused {
+				nUsed++
 			}
 		}
 		acc := ordered[0].v
 		for i := 1; i < len(ordered); i++ {
 			pl.push(PlanOp{Name: fmt.Sprintf("n%d.add%d", ed.To, i), Op: OpAdd, Kernel: 1, Stride: 1, Out: ch, Groups: 1,
-				Inputs: []int{acc, ordered[i].v}, Dead: i >= nLive})
+				Inputs: []int{acc, ordered[i].v}, Dead: i >= nLive, Unused: !nodeUsed[ed.To] || i >= nUsed})
 			acc = pl.last
 		}
 		node[ed.To] = acc
@@ -400,15 +436,15 @@ func (pl *planner) cell(b Block) {
 // by Block.Plan's residual rule, when the shortcut is the identity).
 func (pl *planner) resBasic(b Block) {
 	in := pl.p.In
-	pl.reluConv("a", PlanInput, b.Kernel, b.Stride, b.Out, true, false)
-	pl.reluConv("b", pl.last, b.Kernel, 1, b.Out, true, false)
+	pl.reluConv("a", PlanInput, b.Kernel, b.Stride, b.Out, true, false, false)
+	pl.reluConv("b", pl.last, b.Kernel, 1, b.Out, true, false, false)
 	body := pl.last
 	switch {
 	case b.Stride == 2:
 		pl.push(PlanOp{Name: "down.pool", Op: OpPool, Kernel: 2, Stride: 2, Out: in, Groups: 1, Inputs: []int{PlanInput}})
-		pl.reluConv("down", pl.last, 1, 1, b.Out, false, false)
+		pl.reluConv("down", pl.last, 1, 1, b.Out, false, false, false)
 	case in != b.Out:
-		pl.reluConv("down", PlanInput, 1, 1, b.Out, true, false)
+		pl.reluConv("down", PlanInput, 1, 1, b.Out, true, false, false)
 	default:
 		return // the identity: Block.Plan adds the input (Block.Residual)
 	}

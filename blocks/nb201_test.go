@@ -3,6 +3,7 @@ package blocks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"strings"
@@ -119,6 +120,83 @@ func TestLiveAndPruned(t *testing.T) {
 	}
 	if disconnected != 341 {
 		t.Errorf("%d disconnected cells, want 341", disconnected)
+	}
+}
+
+// Used edges: the live ones and the dead ones whose result reaches the
+// output; the analysis marks the others (and the additions of their values)
+// Unused, and a runtime that prunes only unused ops pays for the same layers
+// in the cell with its unused edges set to none.
+func TestCellUsed(t *testing.T) {
+	// Node 1 is never fed (0→1 none) but used (1→2 conv 3×3 into node 2,
+	// which 2→3 skip passes to the output): 1→2 is dead and used.
+	c, err := ParseCell("|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|skip_connect~2|")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Used(), ([NumCellEdges]bool{false, true, true, false, false, true}); got != want {
+		t.Errorf("Used(%s) = %v, want %v", c, got, want)
+	}
+	an, err := Analyze(NB201Network(c, NB201CIFAR10), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per cell: e02.relu and e02 live; e12.relu, e12 and n2.add1 (node 2
+	// sums a live and a used input) dead and used; e01, e03, e13 (zero) and
+	// n3.add1, n3.add2 (node 3 has one used input) unused.
+	kinds := map[string]string{}
+	for _, l := range an.Layers {
+		if l.Unused && !l.Dead {
+			t.Errorf("layer %s is unused but not dead", l.Name)
+		}
+		if l.Block == 1 {
+			kinds[strings.TrimPrefix(l.Name, "b1.")] = map[[2]bool]string{{false, false}: "live",
+				{true, false}: "used", {true, true}: "unused"}[[2]bool{l.Dead, l.Unused}]
+		}
+	}
+	want := map[string]string{"e01": "unused", "e02.relu": "live", "e02": "live", "e12.relu": "used", "e12": "used",
+		"n2.add1": "used", "e03": "unused", "e13": "unused", "n3.add1": "unused", "n3.add2": "unused"}
+	if !maps.Equal(kinds, want) {
+		t.Errorf("cell layers: %v, want %v", kinds, want)
+	}
+
+	// Over the whole space: live edges are used; setting the unused edges to
+	// none keeps the used ones and the used layers' MACs and count.
+	usedFigures := func(c Cell) (macs int64, n int) {
+		an, err := Analyze(NB201Network(c, NB201CIFAR10), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range an.Layers {
+			if !l.Unused {
+				macs += l.MACs
+				n++
+			}
+		}
+		return macs, n
+	}
+	for code, c := range AllCells() {
+		if code%7 != 0 && c.Connected() { // a seventh of the connected cells, every disconnected one
+			continue
+		}
+		used, live := c.Used(), c.Live()
+		p := c
+		for e := range p {
+			if live[e] && !used[e] {
+				t.Fatalf("%s: edge %d live but not used", c, e)
+			}
+			if !used[e] {
+				p[e] = CellNone
+			}
+		}
+		if p.Used() != used {
+			t.Fatalf("%s with its unused edges none: used %v, want %v", c, p.Used(), used)
+		}
+		m1, n1 := usedFigures(c)
+		m2, n2 := usedFigures(p)
+		if m1 != m2 || n1 != n2 {
+			t.Fatalf("%s: used layers %d (%d MACs), with its unused edges none %d (%d MACs)", c, n1, m1, n2, m2)
+		}
 	}
 }
 

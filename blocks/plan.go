@@ -55,6 +55,11 @@ type PlanOp struct {
 	// addition of such an edge): a graph compiler removes it, an eager
 	// runtime runs it (see Layer.Dead).
 	Dead bool `json:"dead,omitempty"`
+	// Unused marks a dead op whose result does not reach the block's output
+	// either (Dead ops that are not Unused read a value the block's input
+	// never reaches): a pruning pass that does not fold constants removes
+	// only these (see Layer.Unused).
+	Unused bool `json:"unused,omitempty"`
 }
 
 // Plan is the op plan of one part of an architecture (the stem, a block or
@@ -66,7 +71,7 @@ type Plan struct {
 	Ops []PlanOp `json:"ops"`
 	// Constant says that the block's output does not depend on its input (a
 	// disconnected NAS-Bench-201 cell): then nothing of the network affects
-	// its output, and Analyze marks every layer Dead.
+	// its output, and Analyze marks every layer Dead and Unused.
 	Constant bool `json:"constant,omitempty"`
 }
 

@@ -27,20 +27,21 @@ func (pl *planner) norm(name string) {
 }
 
 // elementwise appends an op of kind op on value v that keeps its shape.
-func (pl *planner) elementwise(name string, op Op, act Activation, v int, dead bool) {
-	pl.push(PlanOp{Name: name, Op: op, Kernel: 1, Stride: 1, Out: pl.chans(v), Groups: 1, Act: act, Inputs: []int{v}, Dead: dead})
+func (pl *planner) elementwise(name string, op Op, act Activation, v int, dead, unused bool) {
+	pl.push(PlanOp{Name: name, Op: op, Kernel: 1, Stride: 1, Out: pl.chans(v), Groups: 1, Act: act, Inputs: []int{v},
+		Dead: dead, Unused: unused})
 }
 
 // reluConv appends ReLU → k×k conv (stride) → BatchNorm on value v
 // (NAS-Bench-201's ReLUConvBN); norm false leaves out the BatchNorm and the
 // ReLU (the 1×1 conv of the basic block's pooled shortcut).
-func (pl *planner) reluConv(name string, v, kernel, stride, out int, norm, dead bool) {
+func (pl *planner) reluConv(name string, v, kernel, stride, out int, norm, dead, unused bool) {
 	if norm {
-		pl.elementwise(name+".relu", OpAct, ReLU, v, dead)
+		pl.elementwise(name+".relu", OpAct, ReLU, v, dead, unused)
 		v = pl.last
 	}
 	pl.push(PlanOp{Name: name, Op: convOp(kernel, OpConv), Kernel: kernel, Stride: stride, Out: out, Groups: 1, Norm: norm,
-		Inputs: []int{v}, Dead: dead})
+		Inputs: []int{v}, Dead: dead, Unused: unused})
 }
 
 // validateGroups checks the group count of the 1×1 convs.

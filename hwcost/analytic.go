@@ -43,6 +43,15 @@ type Params struct {
 	// the output (blocks.Layer.Dead): eager frameworks (PyTorch) do, graph
 	// compilers (TFLite, SNPE, EdgeTPU) remove them.
 	RunsDeadOps bool `json:"runs_dead_ops,omitempty"`
+	// RunsConstantOps says whether a runtime that removes dead ops still
+	// runs those whose result is used (blocks.Layer.Unused false): ops that
+	// read a value the input never reaches, a constant a graph compiler
+	// would fold. A pruning pass without constant folding does: HW-NAS-Bench's
+	// Raspberry Pi 4 and Pixel 3 columns of NAS-Bench-201 follow the used ops
+	// (Spearman 0.962 and 0.961 for a linear model of the counts of used ops,
+	// 0.907 and 0.909 of live ops), BRP-NAS's compiled ones the live ops.
+	// Implied by RunsDeadOps.
+	RunsConstantOps bool `json:"runs_constant_ops,omitempty"`
 	// Unfused says that the BatchNorm and activation after a convolution
 	// run as kernels of their own (eager GPU frameworks), each costing
 	// EltwiseOverheadUs and a read and a write of the output.
@@ -149,7 +158,8 @@ func opClass(l *blocks.Layer) int {
 // are the input and output activations plus, without on-chip caching, the
 // weights, all at the target's precision, and the overhead is
 // LayerOverheadUs for layers with weights, EltwiseOverheadUs for the others.
-// Dead layers cost nothing unless RunsDeadOps; Unfused adds the separate
+// Dead layers cost nothing unless RunsDeadOps (or, the used ones,
+// RunsConstantOps); Unfused adds the separate
 // BatchNorm and activation kernels of convolutions. Per inference it adds
 // FixedOverheadMs and, with caching, the streaming of the weights beyond
 // OnChipMB. Its cost vectors are [layer ms, weight bytes].
@@ -225,14 +235,15 @@ type Bound string
 const (
 	ComputeBound Bound = "compute"
 	MemoryBound  Bound = "memory"
-	// Removed is a dead layer on a runtime that drops dead ops.
+	// Removed is a dead layer on a runtime that drops it (all dead ops, or
+	// the unused ones).
 	Removed Bound = "removed"
 )
 
 // LayerMs returns the latency of one layer in ms (including the per-layer
 // overhead, excluding per-inference costs) and what bounds it.
 func (t *Analytic) LayerMs(l *blocks.Layer) (float64, Bound) {
-	if l.Dead && !t.p.RunsDeadOps {
+	if l.Dead && !t.p.RunsDeadOps && (l.Unused || !t.p.RunsConstantOps) {
 		return 0, Removed
 	}
 	cls := opClass(l)

@@ -1,6 +1,7 @@
 package hwcost
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -18,6 +19,9 @@ import (
 // graphs over the distinct layers, for targets with Params.Overlap.
 type Design struct {
 	layers []blocks.Layer
+	// usedAs[i] is the first distinct layer equal to layers[i] but for
+	// Unused, which only runtimes with Params.RunsConstantOps tell apart.
+	usedAs []int32
 	rows   [][]layerCount
 	// parts are the distinct parallel parts; rowParts[r] counts row r's.
 	parts    []designPart
@@ -48,7 +52,7 @@ func NewDesign(archs []*blocks.Arch, ans []*blocks.Analysis) (*Design, error) {
 		return nil, fmt.Errorf("design: %d architectures, %d analyses", len(archs), len(ans))
 	}
 	d := &Design{rows: make([][]layerCount, len(ans)), rowParts: make([][]layerCount, len(ans))}
-	index := map[blocks.Layer]int32{}
+	index, usedIndex := map[blocks.Layer]int32{}, map[blocks.Layer]int32{}
 	partIndex := map[string]int32{}
 	for r, an := range ans {
 		ids := make([]int32, len(an.Layers))
@@ -59,6 +63,12 @@ func NewDesign(archs []*blocks.Arch, ans []*blocks.Analysis) (*Design, error) {
 				i = int32(len(d.layers))
 				index[k] = i
 				d.layers = append(d.layers, k)
+				u := k
+				u.Unused = false
+				if _, ok := usedIndex[u]; !ok {
+					usedIndex[u] = i
+				}
+				d.usedAs = append(d.usedAs, usedIndex[u])
 			}
 			ids[j] = i
 		}
@@ -110,10 +120,29 @@ func countOf(ids []int32) []layerCount {
 }
 
 // rowKey identifies what row r's cost depends on: its layer counts and its
-// parallel parts.
-func (d *Design) rowKey(r int) string {
+// parallel parts. Layers that differ only in Unused count as one unless
+// unused (a runtime that runs the used dead ops and removes the others).
+func (d *Design) rowKey(r int, unused bool) string {
+	row := d.rows[r]
+	if !unused {
+		row = make([]layerCount, 0, len(d.rows[r]))
+		for _, lc := range d.rows[r] {
+			row = append(row, layerCount{d.usedAs[lc.layer], lc.n})
+		}
+		slices.SortStableFunc(row, func(a, b layerCount) int { return cmp.Compare(a.layer, b.layer) })
+		w := 0
+		for _, lc := range row {
+			if w > 0 && row[w-1].layer == lc.layer {
+				row[w-1].n += lc.n
+			} else {
+				row[w] = lc
+				w++
+			}
+		}
+		row = row[:w]
+	}
 	var b strings.Builder
-	for _, lc := range d.rows[r] {
+	for _, lc := range row {
 		fmt.Fprintf(&b, "%d:%d,", lc.layer, lc.n)
 	}
 	b.WriteByte('|')
@@ -132,7 +161,7 @@ func (d *Design) Layers() int { return len(d.layers) }
 // Subset returns the design of the given rows, in that order (sharing the
 // layer table).
 func (d *Design) Subset(rows []int) *Design {
-	s := &Design{layers: d.layers, rows: make([][]layerCount, len(rows)), rowParts: make([][]layerCount, len(rows))}
+	s := &Design{layers: d.layers, usedAs: d.usedAs, rows: make([][]layerCount, len(rows)), rowParts: make([][]layerCount, len(rows))}
 	index := map[int32]int32{} // d's part → s's
 	for i, r := range rows {
 		s.rows[i] = d.rows[r]

@@ -337,7 +337,7 @@ func newFitSource(name string, d *Design, measured []float64, sigma float64, spe
 	index := map[string]int{}
 	var keep []int
 	for r := range d.rows {
-		k := d.rowKey(r)
+		k := d.rowKey(r, prior.RunsConstantOps && !prior.RunsDeadOps)
 		if prior.Overlap == 0 {
 			k, _, _ = strings.Cut(k, "|")
 		}

@@ -216,7 +216,7 @@ func referenceStarts(ps *ParamSet) []Candidate {
 	return builtins
 }
 
-// fitReference fits one reference device in both dead-op modes from its
+// fitReference fits one reference device in every runtime mode from its
 // closest built-in target and keeps the better fit.
 func fitReference(name string, splits []*benchSplit, sources []string, builtins []Candidate) (*ReferenceDevice, error) {
 	var best *ReferenceDevice
@@ -228,7 +228,7 @@ func fitReference(name string, splits []*benchSplit, sources []string, builtins 
 		loss := math.Inf(1)
 		for _, c := range builtins {
 			p := c.Params
-			p.RunsDeadOps, p.Unfused = mode.dead, mode.unfused
+			mode.apply(&p)
 			spec := c.Spec
 			spec.Precision = FP32
 			q, l, err := fitSpeed(spec, p, splits[0].fit, splits[0].fitMeas, false)
