@@ -23,33 +23,16 @@ func TestDesignMatchesArchLatency(t *testing.T) {
 		}
 		archs = append(archs, a)
 	}
-	for _, s := range []string{"|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|skip_connect~2|",
+	archs = append(archs, cellNetworks(t, "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|skip_connect~2|",
 		"|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
 		// Dead and used: 1→2 reads node 1, which the input never reaches.
-		"|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|skip_connect~2|"} {
-		c, err := blocks.ParseCell(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		archs = append(archs, blocks.NB201Network(c, blocks.NB201CIFAR10))
-	}
+		"|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|skip_connect~2|")...)
 	fb, err := blocks.ParseFBNetArch("1 2 3 8 4 5 6 7 0 1 2 3 8 8 8 4 5 6 7 0 1 2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	archs = append(archs, blocks.FBNetNetwork(fb, blocks.FBNetCIFAR100))
-	var ans []*blocks.Analysis
-	for _, a := range archs {
-		an, err := blocks.Analyze(a, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ans = append(ans, an)
-	}
-	d, err := NewDesign(archs, ans)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := designOf(t, archs)
 	for _, name := range []string{"pixel4-cpu", "pixel4-edgetpu"} {
 		for _, mode := range runtimeModes {
 			tg, err := Lookup(name, nil)
@@ -77,28 +60,11 @@ func TestDesignMatchesArchLatency(t *testing.T) {
 // Fits merge rows that cost alike: two cells whose layers differ only in
 // which dead ops are used cost alike unless the runtime runs the used ones.
 func TestDesignMergesByMode(t *testing.T) {
-	var archs []*blocks.Arch
-	var ans []*blocks.Analysis
 	// The 3×3 conv reads node 1, which the input never reaches: used in the
 	// first cell (1→2 into node 2, passed on by 2→3), unused in the second
 	// (0→1 into node 1, which feeds only none edges).
-	for _, s := range []string{"|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|skip_connect~2|",
-		"|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|skip_connect~2|"} {
-		c, err := blocks.ParseCell(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := blocks.NB201Network(c, blocks.NB201CIFAR10)
-		an, err := blocks.Analyze(a, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		archs, ans = append(archs, a), append(ans, an)
-	}
-	d, err := NewDesign(archs, ans)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := designOf(t, cellNetworks(t, "|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|skip_connect~2|",
+		"|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|skip_connect~2|"))
 	// The layer counts, before "|" (the parallel parts differ: the wiring).
 	layers := func(r int, unused bool) string {
 		k, _, _ := strings.Cut(d.rowKey(r, unused), "|")
@@ -126,6 +92,37 @@ func TestDesignMergesByMode(t *testing.T) {
 			t.Errorf("mode %+v: %v ms, want equal unless the used dead conv runs", mode, ms)
 		}
 	}
+}
+
+// cellNetworks returns the NAS-Bench-201 CIFAR-10 networks of the cells.
+func cellNetworks(t *testing.T, cells ...string) []*blocks.Arch {
+	t.Helper()
+	var archs []*blocks.Arch
+	for _, s := range cells {
+		c, err := blocks.ParseCell(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, blocks.NB201Network(c, blocks.NB201CIFAR10))
+	}
+	return archs
+}
+
+// designOf compiles the architectures, each analysed at its own resolution.
+func designOf(t *testing.T, archs []*blocks.Arch) *Design {
+	t.Helper()
+	ans := make([]*blocks.Analysis, len(archs))
+	for i, a := range archs {
+		var err error
+		if ans[i], err = blocks.Analyze(a, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := NewDesign(archs, ans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // The roofline's treatment of the benchmark primitives, by hand.
