@@ -331,17 +331,17 @@ func fitCandidate(r rankedCandidate, sp Spec, sigma []float64, column string, tr
 // activation of convolutions (the Params fields of the same names).
 type runtimeMode struct{ dead, constant, unfused bool }
 
-// runtimeModes are the modes a device is tried in: a graph compiler, a
-// pruning pass that does not fold constants, an eager framework that fuses
-// BatchNorm and activation (CPU libraries), one that does not (GPU kernels).
-// The pruning mode comes last, so that it wins no tie with the modes before
-// it (networks without dead ops, e.g. FBNet-space ones, cost the same in
-// every mode but the unfused one).
+// runtimeModes are the modes a device is tried in: a graph compiler, an
+// eager framework that fuses BatchNorm and activation (CPU libraries), one
+// that does not (GPU kernels), and a pruning pass that does not fold
+// constants. The pruning mode comes last, so that it wins no tie with the
+// modes before it (networks without dead ops, e.g. FBNet-space ones, cost
+// the same in every mode but the unfused one).
 var runtimeModes = []runtimeMode{{}, {dead: true}, {dead: true, unfused: true}, {constant: true}}
 
 // constantModePenalty is the margin by which the pruning mode
 // (RunsConstantOps) must lower n·log(squared log error) of the training
-// rows to be chosen. It refines the compiled mode only on the few training
+// rows below the other modes' to be chosen. It refines the compiled mode only on the few training
 // cells that have dead ops whose result is used, and the plain minimum
 // picked it where it does not hold: on HELP's meta-training devices (the
 // development set; nb201-help, 10 rows, seeds 1-10) the mean test-set
