@@ -368,6 +368,15 @@ func (pl *planner) cell(b Block) {
 		dead, unused bool
 	}
 	var into [4][]input
+	rank := func(in input) int { // summing order: live, used, unused
+		switch {
+		case !in.dead:
+			return 0
+		case !in.unused:
+			return 1
+		}
+		return 2
+	}
 	for e, ed := range CellEdges {
 		name := fmt.Sprintf("e%d%d", ed.From, ed.To) // the edge's op; its ReLU is name.relu
 		src, dead, unused := node[ed.From], !live[e], !used[e]
@@ -397,15 +406,6 @@ func (pl *planner) cell(b Block) {
 		// no output: an unused input is a none edge's zero or goes into a
 		// node nothing uses).
 		ins := into[ed.To]
-		rank := func(in input) int {
-			switch {
-			case !in.dead:
-				return 0
-			case !in.unused:
-				return 1
-			}
-			return 2
-		}
 		ordered := slices.Clone(ins)
 		slices.SortStableFunc(ordered, func(a, b input) int { return cmp.Compare(rank(a), rank(b)) })
 		var nLive, nUsed int
