@@ -407,6 +407,8 @@ func TestHugeCounts(t *testing.T) {
 		{[]string{"cost", "eval", "--all", "--seeds", huge}, "--seeds must be in [1, 1000]"},
 		{[]string{"study", "plan", "--dir", t.TempDir(), "--train-seeds", huge}, "--train-seeds must be at most 1000"},
 		{[]string{"study", "plan", "--dir", t.TempDir(), "--cost-draws", huge}, "cost draws must be 0 (none) or in [2, 1000000]"},
+		{[]string{"study", "plan", "--dir", t.TempDir(), "--quick", "--epochs", "1e308"}, "1e+308 epochs are +Inf steps, above the maximum"},
+		{[]string{"study", "plan", "--dir", t.TempDir(), "--quick", "--dataset", "fashion-mnist:" + t.TempDir()}, "fashion-mnist"},
 		{[]string{"study", "pilot", "--out", t.TempDir(), "--seeds", huge}, "seeds per model, more than 1000"},
 	} {
 		code, _, stderr := runAll(t, c.args...)

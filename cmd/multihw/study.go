@@ -47,6 +47,9 @@ func runStudyPlan(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.CheckDataset(); err != nil {
+		return err
+	}
 	if p, err = study.WritePlan(*dir, p); err != nil {
 		return err
 	}

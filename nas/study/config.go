@@ -298,6 +298,21 @@ func NotebookConfig() Config {
 	return c
 }
 
+// CheckDataset loads the study's dataset (LoadDataset) and resolves the
+// retraining recipe on its training split, so that a plan whose runs could
+// not start (a missing dataset, epochs beyond train.MaxSteps) fails when it
+// is made rather than hours into `study run`.
+func (c Config) CheckDataset() error {
+	ds, err := c.LoadDataset()
+	if err != nil {
+		return err
+	}
+	if _, err := c.Recipe.Plan(ds.Train.Len()); err != nil {
+		return fmt.Errorf("study: retraining on %s: %w", c.Search.Dataset, err)
+	}
+	return nil
+}
+
 // LoadDataset loads the study's dataset as its runs see it: the search's
 // dataset with its validation fraction (loader seed 0), and with HoldoutEval
 // the validation and test splits cut to that many images (seeded by the
