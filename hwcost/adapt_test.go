@@ -57,6 +57,41 @@ func TestDesignMatchesArchLatency(t *testing.T) {
 	}
 }
 
+// The prior over how a table's next device treats dead ops counts the
+// candidates measured on that table only, by the rule of succession.
+func TestDeadOpsPrior(t *testing.T) {
+	with := func(table string, m runtimeMode) Candidate {
+		c := Candidate{Tables: []string{table}}
+		m.apply(&c.Params)
+		return c
+	}
+	cands := []Candidate{
+		with("t", runtimeMode{dead: true}), with("t", runtimeMode{dead: true, unfused: true}),
+		with("t", runtimeMode{constant: true}), with("other", runtimeMode{}), {},
+	}
+	// On t: 3 devices, none removes dead ops, 2 run them, 1 runs the used
+	// ones: P = (0+1)/6, (2+1)/6, (1+1)/6.
+	want := [deadWays]float64{deadRemoved: 2 * math.Log(6), deadRun: 2 * math.Log(2), deadUsed: 2 * math.Log(3)}
+	got := deadOpsPrior(cands, "t")
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Errorf("table t: penalty %d = %.6f, want %.6f", i, got[i], want[i])
+		}
+	}
+	if got := deadOpsPrior(cands, "none"); got != ([deadWays]float64{}) {
+		t.Errorf("a table no candidate was measured on: %v, want no penalty", got)
+	}
+	// The library knows HELP's table through its reference devices.
+	lib, err := Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := deadOpsPrior(lib, devicedata.NameHELPNB201)
+	if !(p[deadRun] < p[deadUsed] && p[deadUsed] < p[deadRemoved]) {
+		t.Errorf("nb201-help: penalties %v, want running dead ops most likely, removing them least", p)
+	}
+}
+
 // Fits merge rows that cost alike: two cells whose layers differ only in
 // which dead ops are used cost alike unless the runtime runs the used ones.
 func TestDesignMergesByMode(t *testing.T) {
@@ -205,7 +240,7 @@ func TestAdaptRecoversSyntheticDevice(t *testing.T) {
 // the live ones: its runtime prunes without folding constants, and only a
 // fit in that mode ranks it well (0.885-0.895 in the others).
 func TestAdaptHELPDevices(t *testing.T) {
-	for _, dev := range []string{"fpga", "pixel2", "raspi4"} {
+	for _, dev := range []string{"fpga", "pixel2", "raspi4", "eyeriss"} {
 		var sum float64
 		for s := uint64(1); s <= 2; s++ {
 			res, err := Adapt(AdaptConfig{Data: devicedata.NameHELPNB201, Device: dev, Train: 10, Seed: s})
@@ -220,12 +255,15 @@ func TestAdaptHELPDevices(t *testing.T) {
 			if strings.Contains(res.Prior, dev) {
 				t.Errorf("%s started from %s, fitted on its own column", dev, res.Prior)
 			}
-			if got := res.Params.RunsConstantOps && !res.Params.RunsDeadOps; got != (dev == "raspi4") {
-				t.Errorf("%s seed %d: fitted in the pruning mode: %v", dev, s, got)
+			// raspi4 runs the dead ops whose result is used, the others
+			// all of them (eyeriss seed 2 took a compiled mode before
+			// deadOpsPrior: Spearman 0.825).
+			if got, want := modeOf(res.Params).deadOps(), map[bool]int{true: deadUsed, false: deadRun}[dev == "raspi4"]; got != want {
+				t.Errorf("%s seed %d: fitted treating dead ops as %d, want %d", dev, s, got, want)
 			}
 			sum += res.Spearman
 		}
-		if want := map[string]float64{"fpga": 0.99, "pixel2": 0.85, "raspi4": 0.94}[dev]; sum/2 < want {
+		if want := map[string]float64{"fpga": 0.99, "pixel2": 0.85, "raspi4": 0.94, "eyeriss": 0.98}[dev]; sum/2 < want {
 			t.Errorf("%s: mean Spearman %.4f over 2 seeds, want ≥ %.2f", dev, sum/2, want)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
@@ -104,7 +105,13 @@ func LibraryFrom(ps *ParamSet, rs *ReferenceSet) []Candidate {
 		if !ok {
 			p = s.Prior
 		}
-		lib = append(lib, Candidate{Name: s.Name, Spec: s, Params: p, Columns: dataColumns(s)})
+		c := Candidate{Name: s.Name, Spec: s, Params: p, Columns: dataColumns(s)}
+		for _, b := range s.Bench {
+			if b.SameRuntime && !slices.Contains(c.Tables, b.Table) {
+				c.Tables = append(c.Tables, b.Table)
+			}
+		}
+		lib = append(lib, c)
 	}
 	for _, d := range rs.Devices {
 		lib = append(lib, d.candidate())
@@ -138,8 +145,11 @@ func (d ReferenceDevice) candidate() Candidate {
 		Spec: Spec{Name: d.Name, Device: d.Name, Runtime: "reference device (HELP meta-training set)", Precision: d.Precision,
 			Group: "reference", Prior: d.Params}}
 	for _, s := range d.Sources {
-		_, col, _ := cutSource(s)
+		table, col, _ := cutSource(s)
 		c.Columns = append(c.Columns, col)
+		if table != "" && !slices.Contains(c.Tables, table) {
+			c.Tables = append(c.Tables, table)
+		}
 	}
 	return c
 }
