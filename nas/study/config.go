@@ -180,8 +180,10 @@ func (r Rules) Validate() error {
 		return fmt.Errorf("rules: cost probability must be in (0.5, 1], got %g", r.CostProbability)
 	case !(r.CostTolerance >= 0 && r.CostTolerance < 1):
 		return fmt.Errorf("rules: cost tolerance must be in [0, 1), got %g", r.CostTolerance)
-	case !(r.NearAccuracy >= 0) || math.IsInf(r.NearAccuracy, 0):
-		return fmt.Errorf("rules: near-accuracy margin must be >= 0, got %g", r.NearAccuracy)
+	case !(r.NearAccuracy >= 0 && r.NearAccuracy <= 100):
+		// Accuracies are percentages: a wider margin puts every model near
+		// the front, which no study means.
+		return fmt.Errorf("rules: near-accuracy margin must be in [0, 100] points, got %g", r.NearAccuracy)
 	case r.CostDraws < 0 || r.CostDraws == 1 || r.CostDraws > hwcost.MaxSensitivityDraws:
 		return fmt.Errorf("rules: cost draws must be 0 (none) or in [2, %d], got %d", hwcost.MaxSensitivityDraws, r.CostDraws)
 	}

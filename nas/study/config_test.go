@@ -98,6 +98,8 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.TrainWidth = 0 }, "width factor must be positive"},
 		{func(c *Config) { c.Rules.Z = 0 }, "Z must be positive"},
 		{func(c *Config) { c.Rules.CostProbability = 0.5 }, "cost probability"},
+		{func(c *Config) { c.Rules.NearAccuracy = 101 }, "near-accuracy margin must be in [0, 100] points"},
+		{func(c *Config) { c.Rules.NearAccuracy = math.NaN() }, "near-accuracy margin"},
 		{func(c *Config) { c.Recipe.Epochs = 0 }, "epochs"},
 		{func(c *Config) { c.Objectives, c.SingleTargets, c.References = nil, nil, nil }, "nothing to do"},
 	} {
