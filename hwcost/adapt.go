@@ -34,10 +34,10 @@ type Candidate struct {
 	// Columns are the device columns (devicedata) whose data the candidate
 	// was fitted to: adapting one of them must not start from it.
 	Columns []string `json:"columns,omitempty"`
-	// Tables are the devicedata tables measured under the runtime the
-	// candidate's parameters describe (its own rows, not a prior's): Adapt
-	// learns from them how that table's devices treat dead ops.
-	Tables []string `json:"tables,omitempty"`
+	// Sources are the benchmark columns ("table:column") measured under the
+	// runtime the candidate's parameters describe (its own rows, not a
+	// prior's): Adapt learns from them how a table's devices treat dead ops.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // AdaptSigmaObs is the log-space noise Adapt assumes for one measurement.
@@ -103,6 +103,8 @@ type AdaptResult struct {
 // adaptRows is a device's measured architectures, compiled.
 type adaptRows struct {
 	source string
+	// data is the table the rows come from (nil for whole architectures).
+	data   *devicedata.Data
 	column string
 	design *Design
 	meas   []float64
@@ -129,7 +131,7 @@ func benchRows(data, device string) (*adaptRows, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("%s: device column %q has no measured rows (every value is missing)", data, col)
 	}
-	ar := &adaptRows{source: data, column: col, design: bt.design.Subset(rows)}
+	ar := &adaptRows{source: data, data: bt.data, column: col, design: bt.design.Subset(rows)}
 	for _, r := range rows {
 		v, _ := tab.Value(r, ci)
 		ar.meas = append(ar.meas, v)
@@ -157,12 +159,11 @@ type rankedCandidate struct {
 
 // rankCandidates ranks the candidates, each in every runtime mode, by the
 // squared log error of their best speed factor and fixed overhead on the
-// training rows of table source, as deviance n·log(error) plus the mode's
-// penalties (deadOpsPrior, constantModePenalty): adaptTo fits the
+// training rows, as deviance n·log(error) plus the mode's penalties
+// (deadOpsPrior, given as prior; constantModePenalty): adaptTo fits the
 // AdaptCandidates closest in full, and the one with the highest posterior
 // density at its optimum wins.
-func rankCandidates(cands []Candidate, source string, train *Design, trainMeas []float64) ([]rankedCandidate, error) {
-	prior := deadOpsPrior(cands, source)
+func rankCandidates(cands []Candidate, prior [deadWays]float64, train *Design, trainMeas []float64) ([]rankedCandidate, error) {
 	var rk []rankedCandidate
 	for _, c := range cands {
 		for _, mode := range runtimeModes {
@@ -220,7 +221,7 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	train := rows.design.Subset(trainIdx)
 	trainMeas := pick(rows.meas, trainIdx)
 
-	rk, err := rankCandidates(cands, rows.source, train, trainMeas)
+	rk, err := rankCandidates(cands, deadOpsPrior(cands, rows), train, trainMeas)
 	if err != nil {
 		return nil, err
 	}
@@ -383,8 +384,8 @@ const (
 // deadOpsPrior is what a benchmark table's other devices say about how its
 // next device treats dead ops: for each way (runtimeMode.deadOps) the
 // deviance −2·log P, with P the posterior predictive of the candidates
-// measured on table source (Laplace's rule of succession: (k+1)/(n+3)), or
-// zeros when no candidate was. A table's devices share its measurement
+// measured in the rows' table (measuredIn; Laplace's rule of succession:
+// (k+1)/(n+3)), or zeros when no candidate was. A table's devices share its measurement
 // pipeline (HELP ran every NAS-Bench-201 cell the same way on all its
 // devices: 8 of its 9 meta-training devices run dead ops), which 10 rows of
 // a new device rarely settle alone: with 10 rows, eyeriss (which runs them)
@@ -394,11 +395,11 @@ const (
 // out of the prior it is adapted with; nb201-help, 10 rows, seeds 1-40):
 // mean Spearman 0.9522 without it, 0.9559 with it, 0.9558 with it in place
 // of constantModePenalty for tables with such devices.
-func deadOpsPrior(cands []Candidate, source string) [deadWays]float64 {
+func deadOpsPrior(cands []Candidate, rows *adaptRows) [deadWays]float64 {
 	var count [deadWays]float64
 	var n float64
 	for _, c := range cands {
-		if slices.Contains(c.Tables, source) {
+		if rows.measuredIn(c) {
 			count[modeOf(c.Params).deadOps()]++
 			n++
 		}
@@ -411,6 +412,26 @@ func deadOpsPrior(cands []Candidate, source string) [deadWays]float64 {
 		pen[i] = -2 * math.Log((k+1)/(n+deadWays))
 	}
 	return pen
+}
+
+// measuredIn reports whether one of candidate c's sources was measured in
+// the rows' table: the same embedded table by name, or a column of it
+// holding the same values in a table given as a file (HELP's CSV by path,
+// or with a column of one's own device added).
+func (rows *adaptRows) measuredIn(c Candidate) bool {
+	for _, s := range c.Sources {
+		table, column, _ := cutSource(s)
+		if table == rows.source {
+			return true
+		}
+		if rows.data == nil {
+			continue
+		}
+		if d, err := devicedata.Open(table); err == nil && devicedata.SameMeasurements(rows.data, d, column) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m runtimeMode) apply(p *Params) {

@@ -58,37 +58,84 @@ func TestDesignMatchesArchLatency(t *testing.T) {
 }
 
 // The prior over how a table's next device treats dead ops counts the
-// candidates measured on that table only, by the rule of succession.
+// candidates measured in that table only, by the rule of succession; a
+// table given as a file counts the candidates whose columns it holds.
 func TestDeadOpsPrior(t *testing.T) {
-	with := func(table string, m runtimeMode) Candidate {
-		c := Candidate{Tables: []string{table}}
+	with := func(source string, m runtimeMode) Candidate {
+		c := Candidate{Sources: []string{source}}
 		m.apply(&c.Params)
 		return c
 	}
 	cands := []Candidate{
-		with("t", runtimeMode{dead: true}), with("t", runtimeMode{dead: true, unfused: true}),
-		with("t", runtimeMode{constant: true}), with("other", runtimeMode{}), {},
+		with("t:a", runtimeMode{dead: true}), with("t:b", runtimeMode{dead: true, unfused: true}),
+		with("t:c", runtimeMode{constant: true}), with("other:a", runtimeMode{}), {},
 	}
-	// On t: 3 devices, none removes dead ops, 2 run them, 1 runs the used
+	// In t: 3 devices, none removes dead ops, 2 run them, 1 runs the used
 	// ones: P = (0+1)/6, (2+1)/6, (1+1)/6.
 	want := [deadWays]float64{deadRemoved: 2 * math.Log(6), deadRun: 2 * math.Log(2), deadUsed: 2 * math.Log(3)}
-	got := deadOpsPrior(cands, "t")
+	got := deadOpsPrior(cands, &adaptRows{source: "t"})
 	for i := range got {
 		if math.Abs(got[i]-want[i]) > 1e-12 {
 			t.Errorf("table t: penalty %d = %.6f, want %.6f", i, got[i], want[i])
 		}
 	}
-	if got := deadOpsPrior(cands, "none"); got != ([deadWays]float64{}) {
-		t.Errorf("a table no candidate was measured on: %v, want no penalty", got)
+	if got := deadOpsPrior(cands, &adaptRows{source: "none"}); got != ([deadWays]float64{}) {
+		t.Errorf("a table no candidate was measured in: %v, want no penalty", got)
 	}
+
 	// The library knows HELP's table through its reference devices.
 	lib, err := Library()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := deadOpsPrior(lib, devicedata.NameHELPNB201)
-	if !(p[deadRun] < p[deadUsed] && p[deadUsed] < p[deadRemoved]) {
-		t.Errorf("nb201-help: penalties %v, want running dead ops most likely, removing them least", p)
+	byName := deadOpsPrior(lib, &adaptRows{source: devicedata.NameHELPNB201})
+	if !(byName[deadRun] < byName[deadUsed] && byName[deadUsed] < byName[deadRemoved]) {
+		t.Errorf("nb201-help: penalties %v, want running dead ops most likely, removing them least", byName)
+	}
+	// The same measurements in a file of one's own (some of HELP's rows, its
+	// reference columns, a device added) count the same devices; a column
+	// whose values differ no longer counts its device.
+	help, err := devicedata.HELPNB201()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(edit func(col string, row int, v float64) float64) *adaptRows {
+		var b strings.Builder
+		b.WriteString("arch_str," + strings.Join(ReferenceColumns, ",") + ",mine\n")
+		for r := 0; r < 15625; r += 97 {
+			b.WriteString(help.Cell(r).String())
+			for _, col := range ReferenceColumns {
+				ci, err := help.ColumnIndex(col)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, _ := help.Value(r, ci)
+				b.WriteString("," + strconv.FormatFloat(edit(col, r, v), 'g', -1, 64))
+			}
+			b.WriteString(",1\n")
+		}
+		path := filepath.Join(t.TempDir(), "mine.csv")
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := devicedata.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &adaptRows{source: path, data: d, column: "mine"}
+	}
+	same := file(func(_ string, _ int, v float64) float64 { return v })
+	if got := deadOpsPrior(lib, same); got != byName {
+		t.Errorf("HELP's rows in a file: penalties %v, want those of nb201-help %v", got, byName)
+	}
+	changed := file(func(col string, r int, v float64) float64 {
+		if col == "pixel3" && r == 97 {
+			return v * 2
+		}
+		return v
+	})
+	if got := deadOpsPrior(lib, changed); got == byName {
+		t.Errorf("a file whose pixel3 column differs from HELP's still counts reference:pixel3: %v", got)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
@@ -107,8 +106,8 @@ func LibraryFrom(ps *ParamSet, rs *ReferenceSet) []Candidate {
 		}
 		c := Candidate{Name: s.Name, Spec: s, Params: p, Columns: dataColumns(s)}
 		for _, b := range s.Bench {
-			if b.SameRuntime && !slices.Contains(c.Tables, b.Table) {
-				c.Tables = append(c.Tables, b.Table)
+			if b.SameRuntime {
+				c.Sources = append(c.Sources, b.Table+":"+b.Column)
 			}
 		}
 		lib = append(lib, c)
@@ -145,11 +144,9 @@ func (d ReferenceDevice) candidate() Candidate {
 		Spec: Spec{Name: d.Name, Device: d.Name, Runtime: "reference device (HELP meta-training set)", Precision: d.Precision,
 			Group: "reference", Prior: d.Params}}
 	for _, s := range d.Sources {
-		table, col, _ := cutSource(s)
+		_, col, _ := cutSource(s)
 		c.Columns = append(c.Columns, col)
-		if table != "" && !slices.Contains(c.Tables, table) {
-			c.Tables = append(c.Tables, table)
-		}
+		c.Sources = append(c.Sources, s)
 	}
 	return c
 }

@@ -328,3 +328,45 @@ func TestLatencyNames(t *testing.T) {
 		t.Errorf("LatencyNames() = %v (all: %v)", got, Names())
 	}
 }
+
+// SameMeasurements matches rows by architecture, not position: reordered
+// rows, extra rows and columns and another number format are the same
+// measurements; one changed value, a missing one or another space are not.
+func TestSameMeasurements(t *testing.T) {
+	dir := t.TempDir()
+	open := func(name, content string) *Data {
+		d, err := Open(writeFile(t, dir, name, content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	a := open("a.csv", "arch_str,dev\n"+cellA+",1.5\n"+cellB+",2\n")
+	for _, c := range []struct {
+		content string
+		same    bool
+	}{
+		{"arch_str,other,dev\n" + cellB + ",9,2.0\n" + cellA + ",8,1.50\n", true},
+		{"arch_str,dev\n" + cellA + ",1.5\n", true},
+		{"arch_str,dev\n" + cellA + ",1.5\n" + cellB + ",2.5\n", false},
+		{"arch_str,dev\n" + cellA + ",1.5\n" + cellB + ",\n", false},
+		{"arch_str,device\n" + cellA + ",1.5\n", false},
+	} {
+		if got := SameMeasurements(a, open("b.csv", c.content), "dev"); got != c.same {
+			t.Errorf("%q: same %v, want %v", c.content, got, c.same)
+		}
+	}
+	// FBNet rows repeat architectures: the k-th occurrence matches the k-th.
+	arch := "0 1 2 3 4 5 6 7 8 0 0 0 0 0 0 0 0 0 0 0 0 8"
+	other := "1 1 2 3 4 5 6 7 8 0 0 0 0 0 0 0 0 0 0 0 0 8"
+	fa := open("fa.csv", "op_idx_list,dev\n"+arch+",1\n"+other+",3\n"+arch+",2\n")
+	if !SameMeasurements(fa, open("fb.csv", "op_idx_list,dev\n"+arch+",1\n"+arch+",2\n"+other+",3\n"), "dev") {
+		t.Error("FBNet rows in another order, each occurrence kept: not the same")
+	}
+	if SameMeasurements(fa, open("fc.csv", "op_idx_list,dev\n"+arch+",2\n"+arch+",1\n"+other+",3\n"), "dev") {
+		t.Error("FBNet repeats with their values swapped: the same")
+	}
+	if SameMeasurements(a, fa, "dev") {
+		t.Error("a NAS-Bench-201 and an FBNet table: the same")
+	}
+}

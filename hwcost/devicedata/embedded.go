@@ -218,3 +218,58 @@ func readHeader(path string) ([]string, error) {
 	}
 	return fields, nil
 }
+
+// SameMeasurements reports whether column col (exact name) holds the same
+// values in a and b on every architecture both tables have, with at least
+// one such row: the same device's measurements, whatever the files' names,
+// row order, extra rows or columns, or number formatting. NAS-Bench-201 rows
+// match by cell; FBNet rows by architecture and its occurrence (HELP's
+// samples repeat a few architectures). A missing value matches only a
+// missing value.
+func SameMeasurements(a, b *Data, col string) bool {
+	ta, tb := a.Table(), b.Table()
+	ia, ib := slices.Index(ta.columns, col), slices.Index(tb.columns, col)
+	if ia < 0 || ib < 0 {
+		return false
+	}
+	var rowInB func(i int) (int, bool)
+	switch {
+	case a.NB201 != nil && b.NB201 != nil:
+		rowInB = func(i int) (int, bool) { return b.NB201.Row(a.NB201.Cell(i)) }
+	case a.FBNet != nil && b.FBNet != nil:
+		type key struct {
+			arch FBNetArch
+			k    int
+		}
+		seen := map[FBNetArch]int{}
+		rows := map[key]int{}
+		for j := range tb.Len() {
+			arch := b.FBNet.Arch(j)
+			rows[key{arch, seen[arch]}] = j
+			seen[arch]++
+		}
+		clear(seen)
+		rowInB = func(i int) (int, bool) {
+			arch := a.FBNet.Arch(i)
+			j, ok := rows[key{arch, seen[arch]}]
+			seen[arch]++
+			return j, ok
+		}
+	default:
+		return false
+	}
+	n := 0
+	for i := range ta.Len() {
+		j, ok := rowInB(i)
+		if !ok {
+			continue
+		}
+		va, oka := ta.Value(i, ia)
+		vb, okb := tb.Value(j, ib)
+		if oka != okb || oka && va != vb {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
