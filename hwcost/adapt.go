@@ -384,17 +384,16 @@ const (
 // deadOpsPrior is what a benchmark table's other devices say about how its
 // next device treats dead ops: for each way (runtimeMode.deadOps) the
 // deviance −2·log P, with P the posterior predictive of the candidates
-// measured in the rows' table (measuredIn; Laplace's rule of succession:
-// (k+1)/(n+3)), or zeros when no candidate was. A table's devices share its measurement
-// pipeline (HELP ran every NAS-Bench-201 cell the same way on all its
-// devices: 8 of its 9 meta-training devices run dead ops), which 10 rows of
-// a new device rarely settle alone: with 10 rows, eyeriss (which runs them)
-// took another mode in 18 of 100 seeds (Spearman 0.81-0.89 against
-// 0.95-0.996).
-// Chosen on the development set (HELP's meta-training devices, each left
-// out of the prior it is adapted with; nb201-help, 10 rows, seeds 1-40):
-// mean Spearman 0.9522 without it, 0.9559 with it, 0.9558 with it in place
-// of constantModePenalty for tables with such devices.
+// measured in the rows' table (measuredIn; Laplace's rule of succession,
+// (k+1)/(n+3)), or zeros when no candidate was. A table's devices share its
+// measurement pipeline (HELP ran every NAS-Bench-201 cell the same way on
+// all its devices: 8 of its 9 meta-training devices run dead ops), which 10
+// rows of a new device rarely settle alone: with 10 rows, eyeriss (which
+// runs them) took another mode in 18 of 100 seeds (Spearman 0.81-0.89
+// against 0.95-0.996). Chosen on the development set (HELP's meta-training
+// devices, each left out of the prior it is adapted with; nb201-help, 10
+// rows, seeds 1-40): mean Spearman 0.9522 without it, 0.9559 with it, 0.9558
+// with it in place of constantModePenalty for tables with such devices.
 func deadOpsPrior(cands []Candidate, rows *adaptRows) [deadWays]float64 {
 	var count [deadWays]float64
 	var n float64

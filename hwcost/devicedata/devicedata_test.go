@@ -356,6 +356,10 @@ func TestSameMeasurements(t *testing.T) {
 			t.Errorf("%q: same %v, want %v", c.content, got, c.same)
 		}
 	}
+	// Rows in common that neither measured say nothing.
+	if empty := open("e.csv", "arch_str,dev\n"+cellA+",\n"); SameMeasurements(empty, open("e2.csv", "arch_str,dev\n"+cellA+",NaN\n"+cellB+",2\n"), "dev") {
+		t.Error("no measured row in common: the same")
+	}
 	// FBNet rows repeat architectures: the k-th occurrence matches the k-th.
 	arch := "0 1 2 3 4 5 6 7 8 0 0 0 0 0 0 0 0 0 0 0 0 8"
 	other := "1 1 2 3 4 5 6 7 8 0 0 0 0 0 0 0 0 0 0 0 0 8"

@@ -221,7 +221,7 @@ func readHeader(path string) ([]string, error) {
 
 // SameMeasurements reports whether column col (exact name) holds the same
 // values in a and b on every architecture both tables have, with at least
-// one such row: the same device's measurements, whatever the files' names,
+// one measured such row: the same device's measurements, whatever the files' names,
 // row order, extra rows or columns, or number formatting. NAS-Bench-201 rows
 // match by cell; FBNet rows by architecture and its occurrence (HELP's
 // samples repeat a few architectures). A missing value matches only a
@@ -269,7 +269,9 @@ func SameMeasurements(a, b *Data, col string) bool {
 		if oka != okb || oka && va != vb {
 			return false
 		}
-		n++
+		if oka {
+			n++
+		}
 	}
 	return n > 0
 }
