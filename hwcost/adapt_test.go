@@ -99,17 +99,19 @@ func TestDeadOpsPrior(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cols := make([]int, len(ReferenceColumns))
+	for k, col := range ReferenceColumns {
+		if cols[k], err = help.ColumnIndex(col); err != nil {
+			t.Fatal(err)
+		}
+	}
 	file := func(edit func(col string, row int, v float64) float64) *adaptRows {
 		var b strings.Builder
 		b.WriteString("arch_str," + strings.Join(ReferenceColumns, ",") + ",mine\n")
-		for r := 0; r < 15625; r += 97 {
+		for r := 0; r < help.Len(); r += 97 {
 			b.WriteString(help.Cell(r).String())
-			for _, col := range ReferenceColumns {
-				ci, err := help.ColumnIndex(col)
-				if err != nil {
-					t.Fatal(err)
-				}
-				v, _ := help.Value(r, ci)
+			for k, col := range ReferenceColumns {
+				v, _ := help.Value(r, cols[k])
 				b.WriteString("," + strconv.FormatFloat(edit(col, r, v), 'g', -1, 64))
 			}
 			b.WriteString(",1\n")
