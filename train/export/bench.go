@@ -78,6 +78,9 @@ func BenchInfer(arch *blocks.Arch, runs, warmup int, lowered bool, seed uint64, 
 	if err != nil {
 		return nil, err
 	}
+	// The file is removed on return, and the classes are the 1000 numbered
+	// ones of a random-weight model: neither belongs in the report.
+	rep.Path, rep.Classes = "", nil
 	ort, err := ONNXRuntime()
 	if err != nil {
 		return nil, err

@@ -82,14 +82,18 @@ type Options struct {
 // Report describes an exported file and the check that it loads back and
 // matches the Go backend.
 type Report struct {
-	Path  string `json:"path"`
+	// Path is the written file (empty where the file was temporary: bench
+	// infer's).
+	Path  string `json:"path,omitempty"`
 	Bytes int64  `json:"bytes"`
 	Input string `json:"input"`
 	// InputShape is [batch, H, W, C]; batch is -1 when symbolic (BatchDim).
-	InputShape []int    `json:"input_shape"`
-	Output     string   `json:"output"`
-	Classes    []string `json:"classes"`
-	Lowered    bool     `json:"lowered"`
+	InputShape []int  `json:"input_shape"`
+	Output     string `json:"output"`
+	// Classes are the logits' class names (left out of bench infer's
+	// report: its random-weight models have ImageNet's 1000 numbered ones).
+	Classes []string `json:"classes,omitempty"`
+	Lowered bool     `json:"lowered"`
 	// Graph describes the file: IR version, opset, nodes per op type.
 	Graph *Summary `json:"graph"`
 	// CheckImages random images (raw pixels 0..255) were run through the

@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"slices"
@@ -168,6 +169,11 @@ func TestBenchInfer(t *testing.T) {
 	}
 	if res.Export.Top1Agreement != 1 || res.Export.MaxAbsLogitDiff > 1e-3 || res.Export.InputShape[1] != 32 {
 		t.Errorf("export check: %+v", res.Export)
+	}
+	// The file was temporary and removed: the report names no path, nor
+	// the random-weight model's numbered classes.
+	if js, err := json.Marshal(res); err != nil || strings.Contains(string(js), `"path"`) || strings.Contains(string(js), `"classes"`) {
+		t.Errorf("bench JSON names the removed file or the classes (%v): %.300s", err, js)
 	}
 	if _, err := BenchInfer(arch, 0, 1, false, 1, nil); err == nil {
 		t.Error("0 runs accepted")
