@@ -14,6 +14,11 @@ export GOTOOLCHAIN := go1.27.3
 export GOEXPERIMENT := simd
 # The onnx tag compiles in the ONNX Runtime backend (loaded with dlopen at run time).
 export GOFLAGS := -tags=onnx
+# GOAMD64=v3 and above let the compiler fuse multiply-adds, which moves float
+# results in the last bits: the committed fits (hwcost) come from v1 builds
+# and are reproduced bit for bit only by one (see internal/fma; test-fused
+# checks what must hold in either build).
+export GOAMD64 := v1
 export PATH := $(CURDIR)/.deps/bin:$(PATH)
 export ONNXRUNTIME_SHARED_LIBRARY_PATH := $(CURDIR)/.deps/onnxruntime/libonnxruntime.so.1
 export MULTIHW_ROOT := $(CURDIR)
@@ -36,7 +41,7 @@ ORT_VERSION := 1.30.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -timeout 60m
 
-.PHONY: all setup setup-apt setup-data setup-notebooks setup-go setup-ort check-go build demo test test-go notebooks notebooks-full jupyter bench fmt vet clean search-evidence study study-report study-quick
+.PHONY: all setup setup-apt setup-data setup-notebooks setup-go setup-ort check-go build demo test test-go test-fused notebooks notebooks-full jupyter bench fmt vet clean search-evidence study study-report study-quick
 
 all: build
 
@@ -101,13 +106,27 @@ build: check-go
 demo: build setup-data setup-ort
 	$(MULTIHW) demo
 
-test: setup build vet test-go notebooks
+test: setup build vet test-go test-fused notebooks
 
 vet:
 	go vet ./...
 
 test-go:
 	go test $(GO_TEST_FLAGS) ./...
+
+# The Go inference kernels repeat the backend's float arithmetic, and the
+# optimizer the graph's, bit for bit in builds that fuse multiply-adds too
+# (internal/fma): their tests again in a GOAMD64=v3 build. A CPU without the
+# x86-64-v3 features cannot run such a build (Go's runtime refuses to start:
+# then this says so and runs nothing); any other failure fails.
+FUSED_TEST_PKGS := ./internal/fma ./blocks/convnet ./train/optim ./train
+test-fused:
+	@if [ "$$(go env GOARCH)" != amd64 ]; then echo "test-fused: not run: GOAMD64 builds are amd64 only"; exit 0; fi; \
+	out=$$(GOAMD64=v3 go test -count=1 ./internal/fma 2>&1); rc=$$?; \
+	if [ $$rc -ne 0 ] && grep -q "microarchitecture support" <<<"$$out"; then \
+	  echo "test-fused: not run: this CPU cannot run GOAMD64=v3 code ($$(grep -m1 -o 'can only be run.*' <<<"$$out"))"; \
+	elif [ $$rc -ne 0 ]; then echo "$$out"; exit 1; \
+	else GOAMD64=v3 go test $(GO_TEST_FLAGS) $(FUSED_TEST_PKGS); fi
 
 # Notebooks: each notebooks/NN_*.ipynb runs in a fresh GoNB kernel; the executed
 # copy goes to notebooks/.out/ (git-ignored), the kernel's log next to it. A

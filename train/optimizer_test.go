@@ -82,30 +82,30 @@ func TestUpdaterApply(t *testing.T) {
 				switch r.Optimizer {
 				case optim.SGD:
 					m := before[slotsScope+p+"_momentum"][i]
-					gi := g[i] + wd*w[i]
-					m = float32(r.Momentum)*m + gi
+					gi := g[i] + float32(wd*w[i])
+					m = float32(float32(r.Momentum)*m) + gi
 					if r.Nesterov {
-						want[i] -= float32(lr) * (gi + float32(r.Momentum)*m)
+						want[i] -= float32(float32(lr) * (gi + float32(float32(r.Momentum)*m)))
 					} else {
-						want[i] -= float32(lr) * m
+						want[i] -= float32(float32(lr) * m)
 					}
 				case optim.RMSProp:
 					ms, mom := before[slotsScope+p+"_ms"][i], before[slotsScope+p+"_momentum"][i]
-					gi := g[i] + wd*w[i]
-					ms = float32(r.Decay)*ms + float32(1-r.Decay)*gi*gi
-					mom = float32(r.Momentum)*mom + float32(lr)*gi/float32(math.Sqrt(float64(ms+float32(r.Epsilon))))
+					gi := g[i] + float32(wd*w[i])
+					ms = float32(float32(r.Decay)*ms) + float32(float32(1-r.Decay)*gi*gi)
+					mom = float32(float32(r.Momentum)*mom) + float32(lr)*gi/float32(math.Sqrt(float64(ms+float32(r.Epsilon))))
 					want[i] -= mom
 				case optim.Adam:
 					m1, m2 := before[slotsScope+p+"_m1"][i], before[slotsScope+p+"_m2"][i]
-					m1 = float32(r.Momentum)*m1 + float32(1-r.Momentum)*g[i]
-					m2 = float32(r.Decay)*m2 + float32(1-r.Decay)*(g[i]*g[i])
+					m1 = float32(float32(r.Momentum)*m1) + float32(float32(1-r.Momentum)*g[i])
+					m2 = float32(float32(r.Decay)*m2) + float32(float32(1-r.Decay)*(g[i]*g[i]))
 					c1 := 1 - float32(math.Pow(float64(float32(r.Momentum)), tstep))
 					c2 := 1 - float32(math.Pow(float64(float32(r.Decay)), tstep))
 					u := (m1 / c1) / (float32(math.Sqrt(float64(m2/c2))) + float32(r.Epsilon))
 					if wd != 0 {
-						u += wd * w[i]
+						u += float32(wd * w[i])
 					}
-					want[i] -= float32(lr) * u
+					want[i] -= float32(float32(lr) * u)
 				}
 			}
 			if !slices.Equal(after[p], want) || slices.Equal(after[p], w) {

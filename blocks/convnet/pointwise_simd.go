@@ -7,6 +7,7 @@ import (
 	"simd/archsimd"
 	"sync"
 
+	"github.com/multihw/multihw/internal/fma"
 	"github.com/multihw/multihw/internal/parallel"
 )
 
@@ -161,21 +162,28 @@ func pwTiles(p *directPW, x, res, y []float32, mA, nA, panel int) {
 }
 
 // pwChains computes, as the backend's small-matrix path does outside its
-// tiles, the outputs of the first mA pixels at channels nA.. and of the
-// pixels mA.. at every channel: per output s = 0, then s += x·w for each
-// input channel in order, the product rounded before the addition (the
-// backend's scalar loop, here 16 outputs of a pixel per vector: the packed
-// strips are zero past p.out), then the bias, the activation and the
-// residual. The pixels are split over the cores.
+// tiles, the outputs of the first mA pixels at channels nA.. (its four-row
+// loop) and of the pixels mA.. at every channel (its one-row loop): per
+// output s = 0, then s += x·w for each input channel in order, 16 outputs
+// of a pixel per vector (the packed strips are zero past p.out), then the
+// bias, the activation and the residual. A step is tileChainStep in the
+// four-row loop and rowChainStep in the one-row loop (they differ where the
+// build fuses multiply-adds). The pixels are split over the cores.
 func pwChains(p *directPW, x []float32, m int, res, y []float32, mA, nA int) {
 	k, n := p.in, p.out
 	row := func(r, j0 int) {
 		var sums [16]float32
+		tile := fma.Fused && r < mA // (the steps differ only where fused)
 		for j := j0; j < n; j += 16 {
 			var a archsimd.Float32x16
 			for c, l := range x[r*k : (r+1)*k] {
 				o := (j/pwStrip*k+c)*pwStrip + j%pwStrip
-				a = a.Add(archsimd.LoadFloat32x16(p.wp[o : o+16]).Mul(archsimd.BroadcastFloat32x16(l)))
+				w, v := archsimd.LoadFloat32x16(p.wp[o:o+16]), archsimd.BroadcastFloat32x16(l)
+				if tile {
+					a = tileChainStep(a, w, v)
+				} else {
+					a = rowChainStep(a, w, v)
+				}
 			}
 			a.Store(sums[:])
 			for i, s := range sums[:min(16, n-j)] {
@@ -201,9 +209,13 @@ func pwChains(p *directPW, x []float32, m int, res, y []float32, mA, nA int) {
 
 // fcAVX512 is fcDirect: one block of fcBlock outputs at a time (four
 // vectors of sums), split over the cores. Each lane is the backend's scalar
-// chain for its output: s = 0, then s += w[k]·x[k] for k in order, the
-// product rounded before the addition (no fused multiply-add), then + bias
-// and ReLU.
+// chain for its output: s = 0, then s += w[k]·x[k] for k in order (one
+// tileChainStep each), then + bias and ReLU. The graph's product (Ops.Dense) is
+// a batch of two halves of wᵀ against x; the backend's transposed small
+// path runs the rows of each half four at a time, then the last half mod 4
+// rows one at a time (rowChainStep: never fused); where the build fuses
+// the four-row loop's multiply-adds (fma.Fused), the outputs of
+// the one-row loop, at most 3 per half, are redone by fcRowChain.
 func fcAVX512(p *directFC, x, y []float32) {
 	in, out := p.in, p.out
 	if len(x) != in || len(y) != out {
@@ -218,10 +230,10 @@ func fcAVX512(p *directFC, x, y []float32) {
 			for k, xv := range x {
 				v := archsimd.BroadcastFloat32x16(xv)
 				row := w[k*fcBlock : k*fcBlock+fcBlock]
-				a[0] = a[0].Add(archsimd.LoadFloat32x16(row[0:16]).Mul(v))
-				a[1] = a[1].Add(archsimd.LoadFloat32x16(row[16:32]).Mul(v))
-				a[2] = a[2].Add(archsimd.LoadFloat32x16(row[32:48]).Mul(v))
-				a[3] = a[3].Add(archsimd.LoadFloat32x16(row[48:64]).Mul(v))
+				a[0] = tileChainStep(a[0], archsimd.LoadFloat32x16(row[0:16]), v)
+				a[1] = tileChainStep(a[1], archsimd.LoadFloat32x16(row[16:32]), v)
+				a[2] = tileChainStep(a[2], archsimd.LoadFloat32x16(row[32:48]), v)
+				a[3] = tileChainStep(a[3], archsimd.LoadFloat32x16(row[48:64]), v)
 			}
 			j := b * fcBlock
 			dst := last[:]
@@ -242,4 +254,46 @@ func fcAVX512(p *directFC, x, y []float32) {
 	}
 	// At most one goroutine per 64k weights read.
 	parallel.Ranges((out+fcBlock-1)/fcBlock, max(1, in*out>>16), run)
+	if fma.Fused {
+		half := (out + 1) / 2
+		for h := range 2 {
+			for r := half &^ 3; r < half && h*half+r < out; r++ {
+				y[h*half+r] = fcRowChain(p, x, h*half+r)
+			}
+		}
+	}
 }
+
+// fcRowChain is output j of fcAVX512 by the backend's one-row loop: each
+// product rounded before it is added (the conversion keeps the compiler
+// from fusing them, as rowChainStep), then + bias and ReLU.
+func fcRowChain(p *directFC, x []float32, j int) float32 {
+	w := p.wp[j/fcBlock*p.in*fcBlock+j%fcBlock:]
+	var s float32
+	for k, xv := range x {
+		s += float32(w[k*fcBlock] * xv)
+	}
+	s += p.biasPad[j]
+	if p.act == dwReLU {
+		s = max(s, 0)
+	}
+	return s
+}
+
+// tileChainStep is one step s + w·x of the backend's four-row scalar loops
+// (s0 += l0·r, ... s3 += l3·r), in 16 lanes: fused where the build fuses
+// them (see package fma), else the product rounded, then added.
+func tileChainStep(s, w, x archsimd.Float32x16) archsimd.Float32x16 {
+	if fma.Fused {
+		return w.MulAdd(x, s)
+	}
+	return s.Add(w.Mul(x))
+}
+
+// rowChainStep is one step s + w·x of the backend's one-row scalar loops
+// (s += l·r, both values loaded for that one product: the compiler folds a
+// load into the multiplication and then does not fuse), in 16 lanes: the
+// product rounded, then added, whatever the build. The tests of the direct
+// kernels check both steps against the backend in either build (CI runs a
+// GOAMD64=v3 build of them too).
+func rowChainStep(s, w, x archsimd.Float32x16) archsimd.Float32x16 { return s.Add(w.Mul(x)) }

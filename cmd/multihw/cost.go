@@ -9,6 +9,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/fma"
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/repo"
 )
@@ -77,6 +78,10 @@ func runCostFit(args []string) error {
 			return fmt.Errorf("%s: %w", *anchorsPath, err)
 		}
 		f = f.Anchors(rows, hwcost.AnchorsID(*anchorsPath, data))
+	}
+	if fma.Fused {
+		fmt.Fprintln(os.Stderr, "cost fit: this binary fuses multiply-adds (built with GOAMD64=v3 or above): its fit differs from a GOAMD64=v1 build's, "+
+			"which wrote the committed files, by up to about 1e-5 (make build uses v1)")
 	}
 	cal, err := hwcost.Calibrate(f, *hw, !*noStudies, os.Stderr)
 	if err != nil {

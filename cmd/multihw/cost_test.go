@@ -77,8 +77,16 @@ func TestCostAdaptLocalTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Invented timings, rising with the MACs-ish order of the list.
-		tm, err := measure.NewTiming([]float64{20 + 3*float64(i), 21 + 3*float64(i), 22 + 3*float64(i)})
+		// Invented timings: 2 ms plus 1 ms per 100 M multiply-adds, and a
+		// little per model, so that the fits rank the test models (timings
+		// that contradict the model's form leave it a flat fit whose
+		// predictions tie: no Spearman to draw).
+		an, err := blocks.Analyze(a, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := 2 + float64(an.MACs)/1e8 + 0.1*float64(i)
+		tm, err := measure.NewTiming([]float64{ms, ms + 0.1, ms + 0.2})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,9 @@ import "math"
 // A training step updates millions of values, so the loops are vectorized
 // (update_simd.go). Vector and scalar loops compute the same float32
 // operations in the same order: the results are identical, and identical to
-// the same formulas as graph ops.
+// the same formulas as graph ops. Graph ops round every product, so the
+// scalar loops round each product before adding it (float32(x·y): no build
+// fuses them, see package fma).
 
 // Coeffs are the float32 constants of an update: the learning rate lr,
 // weight decay wd, momentum (Adam: β1) mu, decay (RMSProp ρ, Adam β2) rho and
@@ -26,9 +28,9 @@ func RMSPropRun(w, ms, mom, g []float32, c Coeffs) {
 		i = rmspropVector(w, ms, mom, g, c)
 	}
 	for ; i < len(w); i++ {
-		gi := g[i] + c.WD*w[i]
-		ms[i] = c.Rho*ms[i] + c.Rho1*gi*gi
-		mom[i] = c.Mu*mom[i] + c.LR*gi/float32(math.Sqrt(float64(ms[i]+c.Eps)))
+		gi := g[i] + float32(c.WD*w[i])
+		ms[i] = float32(c.Rho*ms[i]) + float32(c.Rho1*gi*gi)
+		mom[i] = float32(c.Mu*mom[i]) + c.LR*gi/float32(math.Sqrt(float64(ms[i]+c.Eps)))
 		w[i] -= mom[i]
 	}
 }
@@ -41,12 +43,12 @@ func SGDRun(w, mom, g []float32, nesterov bool, c Coeffs) {
 		i = sgdVector(w, mom, g, nesterov, c)
 	}
 	for ; i < len(w); i++ {
-		gi := g[i] + c.WD*w[i]
-		mom[i] = c.Mu*mom[i] + gi
+		gi := g[i] + float32(c.WD*w[i])
+		mom[i] = float32(c.Mu*mom[i]) + gi
 		if nesterov {
-			w[i] -= c.LR * (gi + c.Mu*mom[i])
+			w[i] -= float32(c.LR * (gi + float32(c.Mu*mom[i])))
 		} else {
-			w[i] -= c.LR * mom[i]
+			w[i] -= float32(c.LR * mom[i])
 		}
 	}
 }
@@ -60,13 +62,13 @@ func AdamRun(w, m1, m2, g []float32, c Coeffs) {
 		i = adamVector(w, m1, m2, g, c)
 	}
 	for ; i < len(w); i++ {
-		a := c.Mu*m1[i] + c.Mu1*g[i]
-		b := c.Rho*m2[i] + c.Rho1*(g[i]*g[i])
+		a := float32(c.Mu*m1[i]) + float32(c.Mu1*g[i])
+		b := float32(c.Rho*m2[i]) + float32(c.Rho1*(g[i]*g[i]))
 		m1[i], m2[i] = a, b
 		u := (a / c.C1) / (float32(math.Sqrt(float64(b/c.C2))) + c.Eps)
 		if c.WD != 0 {
-			u += c.WD * w[i]
+			u += float32(c.WD * w[i])
 		}
-		w[i] -= c.LR * u
+		w[i] -= float32(c.LR * u)
 	}
 }

@@ -9,7 +9,8 @@ import (
 
 // TestUpdateRuns checks the update loops (vector and scalar tail) against
 // the formulas, value for value: the same float32 operations in the same
-// order give the same bits.
+// order give the same bits. The formulas round each product as graph ops do
+// (float32(x·y), which no build fuses).
 func TestUpdateRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	vals := func(n int, lo float32) []float32 {
@@ -24,9 +25,9 @@ func TestUpdateRuns(t *testing.T) {
 		w, ms, mom, g := vals(n, -0.5), vals(n, 0), vals(n, -0.5), vals(n, -0.5)
 		ew, ems, emom := slices.Clone(w), slices.Clone(ms), slices.Clone(mom)
 		for i := range ew {
-			gi := g[i] + c.WD*ew[i]
-			ems[i] = c.Rho*ems[i] + c.Rho1*gi*gi
-			emom[i] = c.Mu*emom[i] + c.LR*gi/float32(math.Sqrt(float64(ems[i]+c.Eps)))
+			gi := g[i] + float32(c.WD*ew[i])
+			ems[i] = float32(c.Rho*ems[i]) + float32(c.Rho1*gi*gi)
+			emom[i] = float32(c.Mu*emom[i]) + c.LR*gi/float32(math.Sqrt(float64(ems[i]+c.Eps)))
 			ew[i] -= emom[i]
 		}
 		RMSPropRun(w, ms, mom, g, c)
@@ -37,12 +38,12 @@ func TestUpdateRuns(t *testing.T) {
 			w, mom = vals(n, -0.5), vals(n, -0.5)
 			ew, emom = slices.Clone(w), slices.Clone(mom)
 			for i := range ew {
-				gi := g[i] + c.WD*ew[i]
-				emom[i] = c.Mu*emom[i] + gi
+				gi := g[i] + float32(c.WD*ew[i])
+				emom[i] = float32(c.Mu*emom[i]) + gi
 				if nesterov {
-					ew[i] -= c.LR * (gi + c.Mu*emom[i])
+					ew[i] -= float32(c.LR * (gi + float32(c.Mu*emom[i])))
 				} else {
-					ew[i] -= c.LR * emom[i]
+					ew[i] -= float32(c.LR * emom[i])
 				}
 			}
 			SGDRun(w, mom, g, nesterov, c)
@@ -56,11 +57,11 @@ func TestUpdateRuns(t *testing.T) {
 			w, m1, m2 := vals(n, -0.5), vals(n, -0.5), vals(n, 0)
 			ew, em1, em2 := slices.Clone(w), slices.Clone(m1), slices.Clone(m2)
 			for i := range ew {
-				em1[i] = c.Mu*em1[i] + c.Mu1*g[i]
-				em2[i] = c.Rho*em2[i] + c.Rho1*(g[i]*g[i])
+				em1[i] = float32(c.Mu*em1[i]) + float32(c.Mu1*g[i])
+				em2[i] = float32(c.Rho*em2[i]) + float32(c.Rho1*(g[i]*g[i]))
 				u := (em1[i] / c.C1) / (float32(math.Sqrt(float64(em2[i]/c.C2))) + c.Eps)
-				u += wd * ew[i]
-				ew[i] -= c.LR * u
+				u += float32(wd * ew[i])
+				ew[i] -= float32(c.LR * u)
 			}
 			AdamRun(w, m1, m2, g, c)
 			if !slices.Equal(w, ew) || !slices.Equal(m1, em1) || !slices.Equal(m2, em2) {
