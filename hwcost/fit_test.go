@@ -63,9 +63,10 @@ func TestFitReproducesCommitted(t *testing.T) {
 
 // refitHint says what to do about a fit that differs from the committed
 // files: refit, unless this test binary fuses multiply-adds, which the
-// GOAMD64=v1 build that wrote them (the Makefile's) does not: the fit's
-// flat directions then move it by up to about 1e-5, and the files are not
-// to be rewritten from such a build.
+// GOAMD64=v1 build that wrote them (the Makefile's) does not: the fits then
+// move in the last digits (their flat directions more: a held-out
+// prediction by 0.3%), and the files are not to be rewritten from such a
+// build.
 func refitHint() string {
 	if fma.Fused {
 		return "this test was built with fused multiply-adds (GOAMD64=v3 or above), the committed files by a GOAMD64=v1 build, " +
