@@ -210,12 +210,12 @@ func pwChains(p *directPW, x []float32, m int, res, y []float32, mA, nA int) {
 // fcAVX512 is fcDirect: one block of fcBlock outputs at a time (four
 // vectors of sums), split over the cores. Each lane is the backend's scalar
 // chain for its output: s = 0, then s += w[k]·x[k] for k in order (one
-// tileChainStep each), then + bias and ReLU. The graph's product (Ops.Dense) is
-// a batch of two halves of wᵀ against x; the backend's transposed small
-// path runs the rows of each half four at a time, then the last half mod 4
-// rows one at a time (rowChainStep: never fused); where the build fuses
-// the four-row loop's multiply-adds (fma.Fused), the outputs of
-// the one-row loop, at most 3 per half, are redone by fcRowChain.
+// tileChainStep each), then + bias and ReLU. The graph's product
+// (Ops.Dense) is a batch of two halves of wᵀ against x, and the backend's
+// transposed small path runs the rows of each half four at a time, then the
+// last half mod 4 rows one at a time, a loop no build fuses: where the build
+// fuses the four-row loop (fma.Fused), those outputs, at most 3 per half,
+// are redone by fcRowChain.
 func fcAVX512(p *directFC, x, y []float32) {
 	in, out := p.in, p.out
 	if len(x) != in || len(y) != out {
