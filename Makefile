@@ -41,7 +41,7 @@ ORT_VERSION := 1.30.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -timeout 60m
 
-.PHONY: all setup setup-apt setup-data setup-notebooks setup-go setup-ort check-go build demo test test-go test-fused notebooks notebooks-full jupyter bench fmt vet clean search-evidence study study-report study-quick
+.PHONY: all setup setup-apt setup-data setup-notebooks setup-go setup-ort check-go build demo test test-go test-fused test-nosimd notebooks notebooks-full jupyter bench fmt vet clean search-evidence study study-report study-quick
 
 all: build
 
@@ -106,7 +106,7 @@ build: check-go
 demo: build setup-data setup-ort
 	$(MULTIHW) demo
 
-test: setup build vet test-go test-fused notebooks
+test: setup build vet test-go test-fused test-nosimd notebooks
 
 vet:
 	go vet ./...
@@ -127,6 +127,15 @@ test-fused:
 	  echo "test-fused: not run: this CPU cannot run GOAMD64=v3 code ($$(grep -m1 -o 'can only be run.*' <<<"$$out"))"; \
 	elif [ $$rc -ne 0 ]; then echo "$$out"; exit 1; \
 	else GOAMD64=v3 go test $(GO_TEST_FLAGS) $(FUSED_TEST_PKGS); fi
+
+# Builds without GOEXPERIMENT=simd (and every build off amd64, e.g. arm64) have
+# no Go kernels: inference runs its graphs, the optimizer and the cost tables
+# their scalar loops. The packages whose code differs by build, and those that
+# run inference, are tested in such a build too (the committed fits reproduce
+# bit for bit there as well).
+NOSIMD_TEST_PKGS := ./blocks/convnet ./train/optim ./internal/heapguard ./hwcost ./hwcost/measure ./train ./train/export
+test-nosimd:
+	GOEXPERIMENT= go test $(GO_TEST_FLAGS) $(NOSIMD_TEST_PKGS)
 
 # Notebooks: each notebooks/NN_*.ipynb runs in a fresh GoNB kernel; the executed
 # copy goes to notebooks/.out/ (git-ignored), the kernel's log next to it. A

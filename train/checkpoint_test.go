@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,12 +59,17 @@ func TestCheckpointRoundTrip(t *testing.T) {
 			t.Errorf("gomlx metric or last-step gradient variable %s saved", v.Path)
 		}
 	}
-	// Evaluating the checkpoint reproduces the run's test metrics.
+	// Evaluating the checkpoint reproduces the run's test metrics. The run
+	// evaluates in batches of 256 through its graph, EvaluateCheckpoint in
+	// batches of 64 through the inference model (another layout, staged
+	// where the build has Go kernels): the same float32 network summed in
+	// other orders, so the mean loss agrees to float32 rounding (relative
+	// 1e-6), not bit for bit (builds without the kernels differ by 5e-10).
 	ev, err := EvaluateCheckpoint(ck, nil, SplitTest, goBackend(t), 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Accuracy != res.Test.Accuracy || ev.N != res.Test.N || ev.Loss-res.Test.Loss > 1e-9 || res.Test.Loss-ev.Loss > 1e-9 {
+	if ev.Accuracy != res.Test.Accuracy || ev.N != res.Test.N || math.Abs(ev.Loss-res.Test.Loss) > 1e-6*res.Test.Loss {
 		t.Errorf("EvaluateCheckpoint: accuracy %v loss %v n %d; the run said %v %v %d", ev.Accuracy, ev.Loss, ev.N, res.Test.Accuracy, res.Test.Loss, res.Test.N)
 	}
 	sum := 0

@@ -102,6 +102,11 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	if err := b.Err(); err != nil {
 		return nil, err
 	}
+	// On every backend and build: a graph would create a missing variable
+	// at random and turn bad BatchNorm statistics into NaN logits.
+	if err := b.CheckVariables(store, ModelScope); err != nil {
+		return nil, fmt.Errorf("inference of %s: %w", c.Path, err)
+	}
 	norm := c.Dataset.Norm
 	if len(norm.Mean) != c.TrainArch.Channels || len(norm.Std) != c.TrainArch.Channels {
 		return nil, fmt.Errorf("checkpoint normalisation has %d channels, the architecture %d", len(norm.Mean), c.TrainArch.Channels)
@@ -123,9 +128,7 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	inf = &Inference{Arch: c.TrainArch, Norm: norm, store: store, exec: exec, be: be, raw: opts.RawPixels}
 	if backend.IsGo(be) && b.OpsFor(be).Lowered {
 		// A network with nothing to stage runs its one graph, as fast. Any
-		// other refusal is the checkpoint's (a variable missing, which the
-		// graph would initialise at random, or BatchNorm statistics that
-		// fold to non-finite values, which it would turn into NaN logits).
+		// other refusal is an error (the variables were checked above).
 		staged, err := b.NewStaged(be, store, ModelScope, in)
 		switch {
 		case err == nil:

@@ -28,23 +28,35 @@ func FoldBatchNorm(w, gamma, beta, mean, variance []float32, epsilon float64) (f
 	if len(w) == 0 || len(w)%c != 0 {
 		return nil, nil, fmt.Errorf("convnet.FoldBatchNorm: %d weights are not a whole number of rows of %d output channels", len(w), c)
 	}
-	if !(epsilon > 0) {
-		return nil, nil, fmt.Errorf("convnet.FoldBatchNorm: epsilon must be positive, got %g", epsilon)
-	}
-	scale := make([]float32, c)
-	bias = make([]float32, c)
-	eps := float32(epsilon)
-	for i := range c {
-		scale[i] = gamma[i] * (1 / float32(math.Sqrt(float64(variance[i]+eps))))
-		bias[i] = beta[i] - mean[i]*scale[i]
-		if s, b := float64(scale[i]), float64(bias[i]); math.IsNaN(s) || math.IsInf(s, 0) || math.IsNaN(b) || math.IsInf(b, 0) {
-			return nil, nil, fmt.Errorf("convnet.FoldBatchNorm: channel %d: γ %g, β %g, mean %g, variance %g give a non-finite scale or shift",
-				i, gamma[i], beta[i], mean[i], variance[i])
-		}
+	scale, bias, err := bnScaleShift(gamma, beta, mean, variance, epsilon)
+	if err != nil {
+		return nil, nil, fmt.Errorf("convnet.FoldBatchNorm: %w", err)
 	}
 	folded = make([]float32, len(w))
 	for i, v := range w {
 		folded[i] = v * scale[i%c]
 	}
 	return folded, bias, nil
+}
+
+// bnScaleShift returns BatchNorm's per-channel scale γ/√(var+ε) and shift
+// β − mean·scale at inference, in BatchNorm's own float32 arithmetic, or an
+// error naming the first channel where either is not finite (a negative
+// variance, an overflow): every logit would then be NaN.
+func bnScaleShift(gamma, beta, mean, variance []float32, epsilon float64) (scale, shift []float32, err error) {
+	if !(epsilon > 0) {
+		return nil, nil, fmt.Errorf("epsilon must be positive, got %g", epsilon)
+	}
+	c := len(gamma)
+	scale, shift = make([]float32, c), make([]float32, c)
+	eps := float32(epsilon)
+	for i := range c {
+		scale[i] = gamma[i] * (1 / float32(math.Sqrt(float64(variance[i]+eps))))
+		shift[i] = beta[i] - mean[i]*scale[i]
+		if s, b := float64(scale[i]), float64(shift[i]); math.IsNaN(s) || math.IsInf(s, 0) || math.IsNaN(b) || math.IsInf(b, 0) {
+			return nil, nil, fmt.Errorf("channel %d: γ %g, β %g, mean %g, variance %g give a non-finite scale or shift",
+				i, gamma[i], beta[i], mean[i], variance[i])
+		}
+	}
+	return scale, shift, nil
 }

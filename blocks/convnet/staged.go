@@ -226,6 +226,11 @@ func (n *Net) newStagedCaught(be compute.Backend, store *model.Store, modelScope
 // that norm, if not nil, normalises) with the variables under modelScope,
 // and returns how many of its Go stages are depthwise or full convolutions.
 func (n *Net) newStaged(be compute.Backend, store *model.Store, modelScope string, norm *InputNorm, ops []netOp) (*Staged, int, error) {
+	root := scopePath(store.RootScope(), modelScope, (*model.Scope).At)
+	// Graph segments would create missing variables: check them all first.
+	if err := checkVariables(root, ops, n.epsilon); err != nil {
+		return nil, 0, err
+	}
 	colsValue := len(ops) + 1
 	s := &Staged{be: be, lastUse: make([]int, colsValue+1), out: len(ops)}
 	graphNorm := norm // applied by the first graph segment, unless a Go stage does
@@ -243,7 +248,6 @@ func (n *Net) newStaged(be compute.Backend, store *model.Store, modelScope strin
 		s.stages, seg = append(s.stages, st), nil
 		return err
 	}
-	root := scopePath(store.RootScope(), modelScope, (*model.Scope).At)
 	ndw, nconv := 0, 0
 	for i := 0; i < len(ops); i++ {
 		op := ops[i]
@@ -488,6 +492,72 @@ func foldedLayer(root *model.Scope, op netOp, size int, epsilon float64) (w, bia
 	return w, bias, nil
 }
 
+// CheckVariables checks the variables of the Builder's network in store
+// (under store.RootScope().In(modelScope)) for inference: every layer's
+// weights (opVariables) are there with their sizes, and its BatchNorm
+// statistics fold to a finite scale and shift. A graph would create a
+// missing variable at random and turn bad statistics into NaN logits,
+// without an error; NewStaged checks its ops the same way, in every build
+// (with or without the Go kernels).
+func (b *Builder) CheckVariables(store *model.Store, modelScope string) error {
+	if b.err != nil {
+		return b.err
+	}
+	if store == nil {
+		return fmt.Errorf("convnet: checking the variables: store is nil")
+	}
+	return checkVariables(scopePath(store.RootScope(), modelScope, (*model.Scope).At), networkOps(b.arch), b.bnEpsilon)
+}
+
+// checkVariables checks the variables of ops under root (opVariables).
+func checkVariables(root *model.Scope, ops []netOp, epsilon float64) error {
+	for _, op := range ops {
+		if err := opVariables(root, op, epsilon); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// opVariables checks the variables of op under root: the weights of a
+// convolution or fully connected layer (and the latter's biases), one value
+// each of its shape, and, where BatchNorm follows, its four statistics, one
+// per output channel, folding to a finite scale and shift (bnScaleShift).
+func opVariables(root *model.Scope, op netOp, epsilon float64) error {
+	s, o := layerScope(root, op), op.op
+	var size int
+	switch o.Op {
+	case blocks.OpConv, blocks.OpFused, blocks.OpPW:
+		size = o.Kernel * o.Kernel * o.In * o.Out
+	case blocks.OpDW:
+		size = o.Kernel * o.Kernel * o.Out
+	case blocks.OpFC:
+		size = o.In * o.Out
+		if _, err := readVariable(s, VarBiases, o.Out); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	if _, err := readVariable(s, VarWeights, size); err != nil {
+		return err
+	}
+	if !o.Norm {
+		return nil
+	}
+	var bn [4][]float32
+	for i, name := range []string{BNGamma, BNBeta, BNMovingMean, BNMovingVariance} {
+		var err error
+		if bn[i], err = readVariable(s.At(ScopeBN), name, o.Out); err != nil {
+			return err
+		}
+	}
+	if _, _, err := bnScaleShift(bn[0], bn[1], bn[2], bn[3], epsilon); err != nil {
+		return fmt.Errorf("%s: BatchNorm statistics: %w", s.Scope(), err)
+	}
+	return nil
+}
+
 // scopePath returns the scope path (names separated by "/") under s, each
 // step taken by sub (Scope.At to read, Scope.In to build).
 func scopePath(s *model.Scope, path string, sub func(*model.Scope, string, ...any) *model.Scope) *model.Scope {
@@ -517,7 +587,7 @@ func layerScope(root *model.Scope, op netOp) *model.Scope {
 func readVariable(s *model.Scope, name string, size int) ([]float32, error) {
 	v := s.GetVariable(name)
 	if v == nil {
-		return nil, fmt.Errorf("convnet: no variable %s/%s for staged inference", s.Scope(), name)
+		return nil, fmt.Errorf("convnet: no variable %s/%s", s.Scope(), name)
 	}
 	t, err := v.Value()
 	if err != nil {
