@@ -8,13 +8,13 @@ import "testing"
 // fused. Variables, so that the compiler cannot fold them.
 var p, q, r float32 = 1 + 0x1p-12, 1 + 0x1p-12, -(1 + 0x1p-11)
 
-// mulAdd is the shape of the backend's four-row loops, s += l·r with its
+// mulAdd is the shape of the backend's four-row loops, s += a·b with its
 // operands in registers (not inlined: the compiler folds a load from memory
 // into the multiplication first, and then does not fuse).
 //
 //go:noinline
-func mulAdd(s, l, r float32) float32 {
-	s += l * r
+func mulAdd(s, a, b float32) float32 {
+	s += a * b
 	return s
 }
 
