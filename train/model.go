@@ -102,10 +102,15 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 	if err := b.Err(); err != nil {
 		return nil, err
 	}
-	// On every backend and build: a graph would create a missing variable
-	// at random and turn bad BatchNorm statistics into NaN logits.
-	if err := b.CheckVariables(store, ModelScope); err != nil {
-		return nil, fmt.Errorf("inference of %s: %w", c.Path, err)
+	// A graph would create a missing variable at random and turn bad
+	// BatchNorm statistics into NaN logits: staging checks every layer's
+	// variables first (in every build, also when nothing is staged), other
+	// backends and flavours check them here.
+	stage := backend.IsGo(be) && b.OpsFor(be).Lowered
+	if !stage {
+		if err := b.CheckVariables(store, ModelScope); err != nil {
+			return nil, fmt.Errorf("inference of %s: %w", c.Path, err)
+		}
 	}
 	norm := c.Dataset.Norm
 	if len(norm.Mean) != c.TrainArch.Channels || len(norm.Std) != c.TrainArch.Channels {
@@ -126,9 +131,9 @@ func NewInference(c *Checkpoint, be compute.Backend, opts InferenceOptions) (inf
 		return nil, err
 	}
 	inf = &Inference{Arch: c.TrainArch, Norm: norm, store: store, exec: exec, be: be, raw: opts.RawPixels}
-	if backend.IsGo(be) && b.OpsFor(be).Lowered {
-		// A network with nothing to stage runs its one graph, as fast. Any
-		// other refusal is an error (the variables were checked above).
+	if stage {
+		// A network with nothing to stage runs its one graph, as fast (its
+		// variables checked). Any other refusal is an error.
 		staged, err := b.NewStaged(be, store, ModelScope, in)
 		switch {
 		case err == nil:

@@ -497,8 +497,8 @@ func foldedLayer(root *model.Scope, op netOp, size int, epsilon float64) (w, bia
 // weights (opVariables) are there with their sizes, and its BatchNorm
 // statistics fold to a finite scale and shift. A graph would create a
 // missing variable at random and turn bad statistics into NaN logits,
-// without an error; NewStaged checks its ops the same way, in every build
-// (with or without the Go kernels).
+// without an error. NewStaged makes the same check before anything else,
+// in every build (also when it then finds nothing to stage).
 func (b *Builder) CheckVariables(store *model.Store, modelScope string) error {
 	if b.err != nil {
 		return b.err
