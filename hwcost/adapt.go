@@ -433,10 +433,12 @@ func (rows *adaptRows) measuredIn(c Candidate) bool {
 	return false
 }
 
+// apply sets p's runtime fields to mode m.
 func (m runtimeMode) apply(p *Params) {
 	p.RunsDeadOps, p.RunsConstantOps, p.Unfused = m.dead, m.constant, m.unfused
 }
 
+// modeOf is the runtime mode p's fields describe.
 func modeOf(p Params) runtimeMode {
 	return runtimeMode{dead: p.RunsDeadOps, constant: p.RunsConstantOps, unfused: p.Unfused}
 }

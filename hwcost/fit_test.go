@@ -69,8 +69,8 @@ func TestFitReproducesCommitted(t *testing.T) {
 // build.
 func refitHint() string {
 	if fma.Fused {
-		return "this test was built with fused multiply-adds (GOAMD64=v3 or above), the committed files by a GOAMD64=v1 build, " +
-			"which alone reproduces them bit for bit: test with GOAMD64=v1, as the Makefile does"
+		return "this test was built with fused multiply-adds (GOAMD64=v3 or above), the committed files by a GOAMD64=v1 build; " +
+			"only builds that do not fuse them (v1, v2) reproduce the files bit for bit: test with GOAMD64=v1, as the Makefile does"
 	}
 	return "rerun `multihw cost fit`"
 }
