@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -110,6 +111,11 @@ func resolveTargets(names []string, ps *ParamSet) ([]Target, error) {
 		if err != nil {
 			if reg, _ := RegisteredTargets(); len(reg) > 0 {
 				err = fmt.Errorf("%w; or a registered target: %s", err, strings.Join(reg, ", "))
+			}
+			// A target file is recognised by its name (IsTargetFile); an
+			// existing file of another name would otherwise look like a typo.
+			if st, serr := os.Stat(n); serr == nil && st.Mode().IsRegular() {
+				err = fmt.Errorf("%w; %q is a file, read as a target file only when its name ends in .json or holds a '/' (./%s)", err, n, n)
 			}
 			return nil, err
 		}

@@ -65,6 +65,15 @@ func TestTargetFile(t *testing.T) {
 	if _, err := NewMetric().Targets(filepath.Join(dir, "missing.json")).Done(); err == nil || !strings.Contains(err.Error(), "reading target file") {
 		t.Errorf("missing file: %v", err)
 	}
+	// A file whose name IsTargetFile does not recognise is an unknown target,
+	// and the error says how to name it.
+	t.Chdir(dir)
+	if err := os.WriteFile("phone", []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewMetric().Targets("phone").Done(); err == nil || !strings.Contains(err.Error(), `unknown hardware target "phone"`) || !strings.Contains(err.Error(), "(./phone)") {
+		t.Errorf("file named without .json: %v", err)
+	}
 	if _, err := LoadTargetFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("device as target file: %v", err)
 	}
