@@ -177,6 +177,9 @@ type Analytic struct {
 	// post is the parameters' uncertainty when known (the fit's Posterior),
 	// for Sensitivity.
 	post *Posterior
+	// rank is how the fitted model ranks its published rows held out
+	// (ParamSet.Ranking), for Metric.Caveats.
+	rank *RankCheck
 }
 
 // NewAnalytic returns the analytic model of spec with parameters p.

@@ -27,7 +27,11 @@
 // with their uncertainty ([Posterior]) and used by default ([DefaultParams]);
 // the priors they are regularised towards are in specs.go with their sources.
 // A target fitted on a few published rows alone chooses between the roofline
-// and smaller forms of it (fitform.go) by nested leave-one-out.
+// and smaller forms of it (fitform.go) by nested leave-one-out. How each
+// fitted model ranks its published rows held out against plain MACs
+// ([RankCheck]) is kept with the parameters; [Metric.Caveats] turns the
+// targets that rank worse than MACs into a sentence each, which `multihw cost`
+// prints and a search records in its notes.
 // A measured per-segment lookup table ([Measured]) is a Target too, and so is
 // a [TargetFile]: an analytic target saved as JSON, e.g. by [Adapt], which fits
 // a new device from a few measured architectures.

@@ -310,6 +310,12 @@ func (f *Fitter) Run() (*FitResult, error) {
 			}
 			res.Params.Roofline[name] = *tf.Roofline
 		}
+		if rc := tf.rankCheck(); rc != nil {
+			if res.Params.Ranking == nil {
+				res.Params.Ranking = map[string]*RankCheck{}
+			}
+			res.Params.Ranking[name] = rc
+		}
 	}
 	return res, nil
 }

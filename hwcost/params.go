@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 
@@ -30,6 +32,9 @@ type ParamSet struct {
 	// devices), since a term the form switched off (a zero overhead) cannot
 	// come back in a log-space fit.
 	Roofline map[string]Params `json:"roofline,omitempty"`
+	// Ranking holds, for the targets fitted on published rows, how their
+	// model ranks those rows held out against plain MACs (Metric.Caveats).
+	Ranking map[string]*RankCheck `json:"ranking,omitempty"`
 }
 
 // PriorCentre returns target name's parameters as the centre of another
@@ -96,6 +101,12 @@ func (ps *ParamSet) Clone() *ParamSet {
 			c.Roofline[k] = v
 		}
 	}
+	if ps.Ranking != nil {
+		c.Ranking = make(map[string]*RankCheck, len(ps.Ranking))
+		for k, v := range ps.Ranking {
+			c.Ranking[k] = v // read-only
+		}
+	}
 	return &c
 }
 
@@ -125,6 +136,17 @@ func ParseParams(data []byte) (*ParamSet, error) {
 		}
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("hardware parameters: roofline fit of %s: %w", n, err)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(ps.Ranking)) {
+		if _, ok := ps.Targets[n]; !ok {
+			return nil, fmt.Errorf("hardware parameters: rank check of %s, which has no parameters", n)
+		}
+		if ps.Ranking[n] == nil {
+			return nil, fmt.Errorf("hardware parameters: rank check of %s: null", n)
+		}
+		if err := ps.Ranking[n].Validate(); err != nil {
+			return nil, fmt.Errorf("hardware parameters: %s: %w", n, err)
 		}
 	}
 	for n, po := range ps.Posteriors {

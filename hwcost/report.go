@@ -173,16 +173,11 @@ func (r *FitResult) writePublished(d *report.Doc) {
 	var worse []string
 	for _, t := range r.Targets {
 		verdict := "n/a"
-		if !math.IsNaN(t.HeldOut.Spearman) && !math.IsNaN(t.MACs.Spearman) {
-			switch d := t.HeldOut.Spearman - t.MACs.Spearman; {
-			case d > 0.005:
-				verdict = "better"
-			case d < -0.005:
-				verdict = "worse"
+		if rc := t.rankCheck(); rc != nil {
+			verdict = rc.Verdict
+			if rc.Verdict == RankWorse {
 				worse = append(worse, fmt.Sprintf("%s (%s vs %s; pairs %s vs %s%s; %s)", t.Target, f3(t.HeldOut.Spearman),
-					f3(t.MACs.Spearman), pairs(t.HeldOut), pairs(t.MACs), roundingVerdict(&t), rankShifts(&t)))
-			default:
-				verdict = "tie"
+					f3(t.MACs.Spearman), pairs(t.HeldOut), pairs(t.MACs), roundingVerdict(rc), rankShifts(&t)))
 			}
 		}
 		tb.Row(t.Target, fmt.Sprint(len(t.Rows)), pct(t.Fit.MedianAbsErr), f3(t.Fit.Spearman), pct(t.HeldOut.MedianAbsErr),
@@ -466,25 +461,17 @@ const (
 	resolvedP     = 0.95
 )
 
-// roundingVerdict says whether target t's held-out model ranks its
-// published rows worse than MACs beyond their rounding (RoundingOrder).
-func roundingVerdict(t *TargetFit) string {
-	var held, macs, y []float64
-	for _, r := range t.Rows {
-		held = append(held, r.HeldOutMs)
-		macs = append(macs, r.MACsHeldOutMs)
-		y = append(y, r.MeasuredMs)
-	}
-	step := Resolution(y)
-	if step == 0 {
+// roundingVerdict says whether a target's held-out model ranks its
+// published rows worse than MACs beyond their rounding (RankCheck).
+func roundingVerdict(rc *RankCheck) string {
+	if rc.RoundingMs == 0 {
 		return ""
 	}
-	p, d := RoundingOrder(held, macs, y, step, roundingDraws)
 	v := "unresolved"
-	if p >= resolvedP {
+	if rc.Resolved() {
 		v = "worse beyond rounding"
 	}
-	return fmt.Sprintf("; rows rounded to %g ms: P(worse) %.0f%%, Δρ %+.3f, %s", step, 100*p, d, v)
+	return fmt.Sprintf("; rows rounded to %g ms: P(worse) %.0f%%, Δρ %+.3f, %s", rc.RoundingMs, 100*rc.PWorse, rc.MeanDelta, v)
 }
 
 func closeness(ratio float64) string {

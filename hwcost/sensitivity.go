@@ -79,6 +79,10 @@ type SensitivityResult struct {
 	// from their prior widths (no fitted posterior).
 	Fixed  []string `json:"fixed,omitempty"`
 	Priors []string `json:"priors,omitempty"`
+	// Caveats is Metric.Caveats: the draws spread the parameters of a
+	// model form, not the form itself, which for these targets ranks its
+	// published rows worse than MACs.
+	Caveats []string `json:"caveats,omitempty"`
 }
 
 // sampler draws the log-parameter vector of one target.
@@ -160,7 +164,7 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &SensitivityResult{Reference: m.Reference(), Draws: cfg.Draws, Seed: cfg.Seed}
+	res := &SensitivityResult{Reference: m.Reference(), Draws: cfg.Draws, Seed: cfg.Seed, Caveats: m.Caveats()}
 	// ans[0] is the reference, ans[i+1] architecture i.
 	archs := append([]*blocks.Arch{m.ref}, cfg.Archs...)
 	ans := make([]*blocks.Analysis, len(archs))

@@ -138,6 +138,9 @@ func (r *SensitivityResult) Summary() string {
 	for _, n := range r.Fixed {
 		fmt.Fprintf(&b, "%s is not an analytic target: held fixed\n", n)
 	}
+	for _, cv := range r.Caveats {
+		fmt.Fprintf(&b, "caveat: %s\n", cv)
+	}
 	return b.String()
 }
 
@@ -177,6 +180,9 @@ type Costing struct {
 	// how far each parameter their data did not decide moves the
 	// normalised latency.
 	PriorBound []PriorBoundEffect `json:"prior_bound,omitempty"`
+	// Caveats is Metric.Caveats: targets whose model ranks its published
+	// rows worse than plain MACs held out.
+	Caveats []string `json:"caveats,omitempty"`
 }
 
 // Summary describes the costing: the architecture's size, reference and
@@ -203,6 +209,12 @@ func (c *Costing) Summary() string {
 	}
 	if c.Layers != nil {
 		fmt.Fprintf(&b, "\n%s(m: memory-bound layer)\n", BreakdownTable(c.Layers).Text())
+	}
+	if len(c.Caveats) > 0 {
+		b.WriteString("\n")
+	}
+	for _, cv := range c.Caveats {
+		fmt.Fprintf(&b, "caveat: %s\n", cv)
 	}
 	return b.String()
 }

@@ -234,7 +234,7 @@ func Lookup(name string, ps *ParamSet) (*Analytic, error) {
 	}
 	t, err := NewAnalytic(spec, p)
 	if err == nil && ok {
-		t.post = ps.Posteriors[name]
+		t.post, t.rank = ps.Posteriors[name], ps.Ranking[name]
 	}
 	return t, err
 }

@@ -138,6 +138,18 @@ func TestSensitivity(t *testing.T) {
 	if _, err := Sensitivity(SensitivityConfig{}); err == nil {
 		t.Error("no architectures: no error")
 	}
+	// The paper targets rank their rows as well as MACs; pixel7-gpu does
+	// not, and the draws do not spread that (Metric.Caveats).
+	if len(r1.Caveats) != 0 {
+		t.Errorf("paper targets: caveats %q", r1.Caveats)
+	}
+	r7, err := Sensitivity(SensitivityConfig{Archs: archs, Targets: []string{"pixel7-gpu"}, Draws: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r7.Caveats) != 1 || !strings.Contains(r7.Summary(), "caveat: pixel7-gpu: ") {
+		t.Errorf("pixel7-gpu: caveats %q", r7.Caveats)
+	}
 }
 
 // TestPosteriorValidate: every committed posterior passes; each malformed

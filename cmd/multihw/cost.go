@@ -42,7 +42,7 @@ func runCost(args []string) error {
 	if err != nil {
 		return err
 	}
-	c := &hwcost.Costing{Result: res, Params: hwcost.ParamsLabel(mf.Params)}
+	c := &hwcost.Costing{Result: res, Params: hwcost.ParamsLabel(mf.Params), Caveats: m.Caveats()}
 	if c.PriorBound, err = m.PriorBound(arch); err != nil {
 		return err
 	}

@@ -139,3 +139,21 @@ func TestCostAdaptLocalTable(t *testing.T) {
 		t.Errorf("curve up to every row: %v", err)
 	}
 }
+
+// `cost` repeats the fit report's caveat for a target whose model ranks its
+// published rows worse than MACs held out, in text and JSON, and says
+// nothing for targets that rank as well as MACs.
+func TestCostCaveats(t *testing.T) {
+	code, out := runCaptured(t, "cost", "--model", "mobilenet_v2", "--hardware", "pixel4-cpu,pixel7-gpu")
+	if text := string(out); code != 0 || strings.Count(text, "caveat: ") != 1 || !strings.Contains(text, "caveat: pixel7-gpu: its model ranks") {
+		t.Errorf("cost on pixel7-gpu: exit %d:\n%s", code, text)
+	}
+	code, out = runCaptured(t, "cost", "--model", "mobilenet_v2", "--hardware", "pixel7-gpu", "--json")
+	var c struct{ Caveats []string }
+	if err := json.Unmarshal(out, &c); code != 0 || err != nil || len(c.Caveats) != 1 || !strings.HasPrefix(c.Caveats[0], "pixel7-gpu: ") {
+		t.Errorf("cost --json on pixel7-gpu: exit %d, %v: %+v", code, err, c)
+	}
+	if code, out = runCaptured(t, "cost", "--model", "mobilenet_v2", "--hardware", "paper"); code != 0 || strings.Contains(string(out), "caveat") {
+		t.Errorf("cost on the paper targets: exit %d:\n%s", code, out)
+	}
+}

@@ -368,6 +368,9 @@ func (r *run) setup() error {
 	if r.cost, err = NewCost(cfg.Space, m, cfg.Objective); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	for _, c := range m.Caveats() {
+		r.notes.Add("target " + c)
+	}
 	bound := m.PriorBoundParams()
 	for _, n := range m.TargetNames() {
 		if ps := bound[n]; len(ps) > 0 {

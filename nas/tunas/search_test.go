@@ -490,3 +490,26 @@ func TestSearchNotesPriorBoundTargets(t *testing.T) {
 		t.Errorf("notes %q, want one starting %q", res.Notes, want)
 	}
 }
+
+// TestSearchNotesRankingCaveats: a search on a target whose model ranks its
+// published rows worse than MACs held out (hwcost.Metric.Caveats) says so in
+// its notes; the paper targets (syntheticConfig's) have nothing to say.
+func TestSearchNotesRankingCaveats(t *testing.T) {
+	for _, targets := range [][]string{nil, {"pixel4-cpu", "pixel7-gpu"}} {
+		cfg := syntheticConfig(5)
+		if targets != nil {
+			cfg.Targets = targets
+		}
+		res, err := New(cfg).SyntheticQuality(func(nas.Point) float64 { return 0.5 }).Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if targets != nil {
+			want = 1
+		}
+		if len(res.Notes) != want || (want == 1 && !strings.HasPrefix(res.Notes[0], "target pixel7-gpu: its model ranks")) {
+			t.Errorf("targets %v: notes %q, want %d caveat", targets, res.Notes, want)
+		}
+	}
+}
