@@ -69,10 +69,13 @@ func (rc *RankCheck) Resolved() bool {
 
 // Validate checks the figures a parameter file holds.
 func (rc *RankCheck) Validate() error {
-	for _, v := range []float64{rc.HeldOutSpearman, rc.MACsSpearman, rc.MeanDelta} {
-		if !(v >= -2 && v <= 2) {
-			return fmt.Errorf("rank check: Spearman figures must be in [-1, 1] (differences in [-2, 2]), got %g", v)
+	for _, v := range []float64{rc.HeldOutSpearman, rc.MACsSpearman} {
+		if !(v >= -1 && v <= 1) {
+			return fmt.Errorf("rank check: a Spearman ρ must be in [-1, 1], got %g", v)
 		}
+	}
+	if !(rc.MeanDelta >= -2 && rc.MeanDelta <= 2) {
+		return fmt.Errorf("rank check: mean_delta (a difference of ρs) must be in [-2, 2], got %g", rc.MeanDelta)
 	}
 	if rc.Rows < 2 {
 		return fmt.Errorf("rank check: %d rows, want at least 2", rc.Rows)

@@ -82,6 +82,9 @@ func TestParamsRankingValidated(t *testing.T) {
 		{"range", func(ps *ParamSet) {
 			ps.Ranking["pixel7-gpu"] = &RankCheck{Rows: 7, HeldOutSpearman: 3, Verdict: RankTie}
 		}, "got 3"},
+		{"delta", func(ps *ParamSet) {
+			ps.Ranking["pixel7-gpu"] = &RankCheck{Rows: 7, MeanDelta: -2.5, Verdict: RankWorse}
+		}, "mean_delta"},
 		{"p", func(ps *ParamSet) { ps.Ranking["pixel7-gpu"] = &RankCheck{Rows: 7, PWorse: 1.5, Verdict: RankWorse} }, "p_worse 1.5"},
 	} {
 		ps := DefaultParams().Clone()
