@@ -173,7 +173,7 @@ func (r *FitResult) writePublished(d *report.Doc) {
 	var worse []string
 	for _, t := range r.Targets {
 		verdict := "n/a"
-		if rc := t.rankCheck(); rc != nil {
+		if rc := r.Params.Ranking[t.Target]; rc != nil { // Run's record, which params.json keeps
 			verdict = rc.Verdict
 			if rc.Verdict == RankWorse {
 				worse = append(worse, fmt.Sprintf("%s (%s vs %s; pairs %s vs %s%s; %s)", t.Target, f3(t.HeldOut.Spearman),
