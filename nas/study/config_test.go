@@ -237,3 +237,44 @@ func TestReadPlanRefusesDamagedPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanCaveats: a study over a target whose cost model ranks its
+// published rows worse than MACs (pixel7-gpu, hwcost/FIT_REPORT.md) says so
+// when planned, also when replanning a study planned without the caveat;
+// the paper's targets have none.
+func TestPlanCaveats(t *testing.T) {
+	p, err := NewPlan(DefaultConfig().Quick())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Caveats) != 0 || strings.Contains(p.Summary("d"), "caveat") {
+		t.Errorf("paper targets: caveats %q", p.Caveats)
+	}
+	c := DefaultConfig().Quick()
+	c.Search.Targets = []string{"pixel4-cpu", "pixel7-gpu"}
+	c.SingleTargets = []string{"pixel7-gpu"}
+	p, err = NewPlan(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Caveats) != 1 || !strings.Contains(p.Summary("d"), "\ncaveat: pixel7-gpu: its model ranks") {
+		t.Fatalf("pixel7-gpu: caveats %q, summary:\n%s", p.Caveats, p.Summary("d"))
+	}
+	dir := t.TempDir()
+	old := *p
+	old.Caveats = nil
+	if _, err := WritePlan(dir, &old); err != nil {
+		t.Fatal(err)
+	}
+	again, err := WritePlan(dir, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadPlan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Created.Equal(old.Created) || len(again.Caveats) != 1 || len(back.Caveats) != 1 {
+		t.Errorf("replanned: created %v (was %v), caveats %q, stored %q", again.Created, old.Created, again.Caveats, back.Caveats)
+	}
+}

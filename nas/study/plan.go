@@ -63,6 +63,9 @@ type Plan struct {
 	// Estimate is the study's expected size, from a pilot (informational:
 	// not part of what must match when the study is resumed).
 	Estimate *Estimate `json:"estimate,omitempty"`
+	// Caveats are the cost model's (hwcost.Metric.Caveats) for the study's
+	// targets, as of the last plan command (informational too).
+	Caveats []string `json:"caveats,omitempty"`
 }
 
 // NewPlan resolves the configuration into its searches: for each search seed
@@ -81,7 +84,7 @@ func NewPlan(cfg Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Format: Format, Config: cfg, Searches: searches, Created: time.Now().UTC()}, nil
+	return &Plan{Format: Format, Config: cfg, Searches: searches, Created: time.Now().UTC(), Caveats: m.Caveats()}, nil
 }
 
 // planSearches lists the searches cfg implies (see NewPlan), each T0 valued
@@ -255,10 +258,13 @@ func WritePlan(dir string, p *Plan) (*Plan, error) {
 			return nil, fmt.Errorf("study: the cost model now resolves the T0s of %s differently than when it was planned (%s); the searches ran against the old costs: start a new study directory",
 				dir, t0Diff(old.Searches, p.Searches))
 		}
-		if p.Estimate == nil {
+		if p.Estimate == nil && sameJSON(old.Caveats, p.Caveats) {
 			return old, nil
 		}
-		old.Estimate = p.Estimate
+		if p.Estimate != nil {
+			old.Estimate = p.Estimate
+		}
+		old.Caveats = p.Caveats
 		if err := writeJSON(filepath.Join(dir, PlanFile), old); err != nil {
 			return nil, err
 		}

@@ -46,6 +46,9 @@ func (p *Plan) Summary(dir string) string {
 		tb.Row(s.Name, s.Group, s.Objective, fmt.Sprintf("%s = %.4f", s.T0, s.T0Value), fmt.Sprint(s.Seed))
 	}
 	b.WriteString(tb.Text())
+	for _, cv := range p.Caveats {
+		fmt.Fprintf(&b, "caveat: %s\n", cv)
+	}
 	if e := p.Estimate; e != nil {
 		for _, line := range e.Lines() {
 			b.WriteString(line + "\n")

@@ -512,4 +512,17 @@ func TestSearchNotesRankingCaveats(t *testing.T) {
 			t.Errorf("targets %v: notes %q, want %d caveat", targets, res.Notes, want)
 		}
 	}
+	// A search resumed twice says it once per run, not once per resume.
+	cfg := syntheticConfig(5)
+	cfg.Targets = []string{"pixel4-cpu", "pixel7-gpu"}
+	dir := t.TempDir()
+	for i := range 3 {
+		res, err := New(cfg).Out(dir).Resume(i > 0).SyntheticQuality(func(nas.Point) float64 { return 0.5 }).Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Notes) != 1 || !strings.HasPrefix(res.Notes[0], "target pixel7-gpu: its model ranks") {
+			t.Errorf("run %d: notes %q, want the caveat once", i, res.Notes)
+		}
+	}
 }
