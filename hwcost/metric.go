@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/stats"
 )
 
 // DefaultReference is the model latencies are normalised to.
@@ -111,18 +112,13 @@ func (c *MetricConfig) Done() (*Metric, error) {
 	case len(c.weights) != len(ts):
 		return nil, fmt.Errorf("metric: %d weights for %d targets %v", len(c.weights), len(ts), m.names)
 	default:
-		var sum float64
 		for i, w := range c.weights {
 			if !(w >= 0) || math.IsInf(w, 0) {
 				return nil, fmt.Errorf("metric: weight of %s must be finite and non-negative, got %g", m.names[i], w)
 			}
-			sum += w
 		}
-		if sum == 0 {
+		if m.weights = stats.Proportions(c.weights); m.weights == nil {
 			return nil, fmt.Errorf("metric: weights sum to 0")
-		}
-		for i, w := range c.weights {
-			m.weights[i] = w / sum
 		}
 	}
 	ref := c.ref

@@ -53,6 +53,30 @@ func TestReferenceNormalisesToOne(t *testing.T) {
 	}
 }
 
+// TestWeightsScaleFree: weights are relative, so any common factor gives
+// the same metric, from subnormal weights to ones whose sum overflows
+// float64 (1e308 four times summed to +Inf: every weight became 0).
+func TestWeightsScaleFree(t *testing.T) {
+	want := mustMetric(t, NewMetric().Weights(1, 0, 2, 3)).Weights()
+	for _, k := range []float64{5e307, 5e-324, 3} {
+		m := mustMetric(t, NewMetric().Weights(k, 0, 2*k, 3*k))
+		got := m.Weights()
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-15 {
+				t.Errorf("weights ×%g: %v, want %v", k, got, want)
+				break
+			}
+		}
+	}
+	m := mustMetric(t, NewMetric().Weights(1e308, 1e308, 1e308, 1e308))
+	for _, w := range m.Weights() {
+		if w != 0.25 {
+			t.Errorf("four weights of 1e308: %v, want 0.25 each", m.Weights())
+			break
+		}
+	}
+}
+
 func TestAvgMaxWeighted(t *testing.T) {
 	m := mustMetric(t, NewMetric().Targets("paper").Weights(1, 0, 0, 3))
 	for _, r := range blocks.References {

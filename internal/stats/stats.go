@@ -82,3 +82,27 @@ func MedianAbsRatioError(pred, meas []float64) float64 {
 	}
 	return Median(e)
 }
+
+// Proportions returns w scaled to sum to 1, or nil when no value of w is
+// positive. w's values must be finite and non-negative (the caller says
+// which is not). The values are taken relative to the largest first, so
+// weights near MaxFloat64 do not overflow the sum to +Inf (which turned
+// every proportion into 0) and tiny ones keep their ratios.
+func Proportions(w []float64) []float64 {
+	var top float64
+	for _, v := range w {
+		top = max(top, v)
+	}
+	if !(top > 0) {
+		return nil
+	}
+	var sum float64
+	for _, v := range w {
+		sum += v / top
+	}
+	out := make([]float64, len(w))
+	for i, v := range w {
+		out[i] = v / top / sum
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -47,5 +48,25 @@ func TestMedian(t *testing.T) {
 	}
 	if m := MedianAbsRatioError([]float64{1.1, 0.8, 1}, []float64{1, 1, 1}); math.Abs(m-0.1) > 1e-12 {
 		t.Errorf("median ratio error %v", m)
+	}
+}
+
+// TestProportions: proportions of weights, exact for powers of two, the
+// same whatever their common scale (1e308 four times overflowed a plain
+// sum), nil without a positive weight.
+func TestProportions(t *testing.T) {
+	for _, c := range []struct {
+		w, want []float64
+	}{
+		{[]float64{1, 0, 1, 2}, []float64{0.25, 0, 0.25, 0.5}},
+		{[]float64{1e308, 1e308, 1e308, 1e308}, []float64{0.25, 0.25, 0.25, 0.25}},
+		{[]float64{5e-324, 0, 5e-324, 1e-323}, []float64{0.25, 0, 0.25, 0.5}},
+		{[]float64{3}, []float64{1}},
+		{[]float64{0, 0}, nil},
+		{nil, nil},
+	} {
+		if got := Proportions(c.w); !slices.Equal(got, c.want) {
+			t.Errorf("Proportions(%v) = %v, want %v", c.w, got, c.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/stats"
 )
 
 // AllConv3x3 is the default reference cell: nor_conv_3x3 on all six edges,
@@ -213,19 +214,13 @@ func (bn *Bench) setObjective(name string, weights []float64) error {
 		if len(weights) != len(bn.targets) {
 			return fmt.Errorf("objective weighted: %d weights for %d targets (%s)", len(weights), len(bn.targets), strings.Join(bn.targets, ", "))
 		}
-		var sum float64
 		for i, w := range weights {
 			if !(w >= 0) || math.IsInf(w, 0) {
 				return fmt.Errorf("objective weighted: weight %d (%s) is %g, want a finite value >= 0", i, bn.targets[i], w)
 			}
-			sum += w
 		}
-		if !(sum > 0) {
-			return fmt.Errorf("objective weighted: the weights sum to %g, want > 0", sum)
-		}
-		bn.weights = make([]float64, len(weights))
-		for i, w := range weights {
-			bn.weights[i] = w / sum
+		if bn.weights = stats.Proportions(weights); bn.weights == nil {
+			return fmt.Errorf("objective weighted: the weights sum to 0, want > 0")
 		}
 		bn.objective = ObjWeighted
 		return nil
