@@ -175,6 +175,12 @@ func (c *Controller) Update(p Point, active []bool, r float64, lrScale float64) 
 	if math.IsNaN(r) || math.IsInf(r, 0) {
 		return 0, fmt.Errorf("controller: reward is %v", r)
 	}
+	lr := c.Config.LR * lrScale
+	if math.IsNaN(lr) || math.IsInf(lr, 0) {
+		// TuNAS's schedule multiplies the rate by up to 10: a finite
+		// --controller-lr can overflow.
+		return 0, fmt.Errorf("controller: learning rate %g × schedule %g is %v", c.Config.LR, lrScale, lr)
+	}
 	adv := r - c.Baseline
 	if c.Updates == 0 {
 		adv = 0 // no baseline yet: the first reward only initialises it
@@ -184,7 +190,6 @@ func (c *Controller) Update(p Point, active []bool, r float64, lrScale float64) 
 		c.Baseline = m*c.Baseline + (1-m)*r
 	}
 	c.Updates++
-	lr := c.Config.LR * lrScale
 	if lr == 0 || adv == 0 {
 		return adv, nil
 	}
@@ -205,6 +210,17 @@ func (c *Controller) Update(p Point, active []bool, r float64, lrScale float64) 
 			c.M[d][i] = b1*c.M[d][i] + (1-b1)*g
 			c.V[d][i] = b2*c.V[d][i] + (1-b2)*g*g
 			c.Logits[d][i] -= lr * (c.M[d][i] / corr1) / (math.Sqrt(c.V[d][i]/corr2) + c.Config.Eps)
+		}
+	}
+	// Adam moves a logit by about lr a step, so a huge learning rate
+	// overflows them; their softmax is then NaN and every later sample and
+	// the final architecture would be arbitrary.
+	for d, l := range c.Logits {
+		for i, v := range l {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return adv, fmt.Errorf("controller: diverged: logit %d of decision %d is %v after step %d with learning rate %g (lower it)",
+					i, d, v, c.Steps, lr)
+			}
 		}
 	}
 	return adv, nil

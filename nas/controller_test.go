@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -419,5 +420,39 @@ func TestControllerRefusesBadPoints(t *testing.T) {
 	}
 	if _, err := RandomSearch(newToy(rng, []int{2}), r, 5, nil); err == nil {
 		t.Error("no random source: no error")
+	}
+}
+
+// TestControllerDivergenceIsAnError: a learning rate whose product with the
+// schedule overflows (1e308 × TuNAS's growth up to 10 = +Inf: Inf·0 made
+// every logit NaN) and an update that overflows a logit (Adam moves it by
+// about lr: 1e308 + 1e308) are errors, not NaN probabilities left to every
+// later sample. A large but finite policy is no error.
+func TestControllerDivergenceIsAnError(t *testing.T) {
+	c := NewController([]int{2, 3}, DefaultControllerConfig(1e308))
+	if _, err := c.Update(Point{0, 1}, nil, 1, 10); err == nil || !strings.Contains(err.Error(), "is +Inf") {
+		t.Errorf("lr 1e308 × 10: %v, want an error", err)
+	}
+	c = NewController([]int{2}, DefaultControllerConfig(1e308))
+	c.Logits[0][0] = 1e308
+	if _, err := c.Update(Point{1}, nil, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	// adv = 0 − 1; option 0 (q = 1) gets g = adv·q = −1, so logit 0 rises by lr.
+	if _, err := c.Update(Point{1}, nil, 0, 1); err == nil || !strings.Contains(err.Error(), "diverged: logit 0 of decision 0 is +Inf") {
+		t.Errorf("a logit of 1e308 raised by 1e308: %v, want a divergence error", err)
+	}
+	c = NewController([]int{2, 3}, DefaultControllerConfig(1e6))
+	for i := range 20 {
+		if _, err := c.Update(Point{0, 1}, nil, float64(i%2), 10); err != nil {
+			t.Fatalf("lr 1e6, update %d: %v", i, err)
+		}
+	}
+	for _, p := range c.Probs() {
+		for _, q := range p {
+			if math.IsNaN(q) {
+				t.Fatalf("lr 1e6: probabilities %v", c.Probs())
+			}
+		}
 	}
 }
