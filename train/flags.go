@@ -12,6 +12,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/train/data"
+	"github.com/multihw/multihw/train/optim"
 )
 
 // Flags bind a training run to the command-line flags of `multihw train`
@@ -91,6 +92,11 @@ func (f *Flags) Check(fs *flag.FlagSet) (*Checkpoint, error) {
 		return nil, err
 	}
 	if err := f.recipe.Validate(); err != nil {
+		return nil, err
+	}
+	sgd := f.recipe.Optimizer == optim.SGD
+	if err := flaglist.Unused(fs, flaglist.Mode{Flags: []string{"decay", "epsilon"}, Chosen: !sgd, For: "--optimizer rmsprop and adam"},
+		flaglist.Mode{Flags: []string{"nesterov"}, Chosen: sgd, For: "--optimizer sgd"}); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(blocks.Adapts, blocks.Adapt(f.adapt)) {

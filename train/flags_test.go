@@ -53,10 +53,20 @@ func TestFlagsCheck(t *testing.T) {
 		{[]string{"--out", "d", "--resume", "--overwrite"}, "give --resume or --overwrite, not both"},
 		{[]string{"--adapt", "x"}, `unknown --adapt "x" (valid: [none last stem small-input])`},
 		{[]string{"--keep", "0"}, "--keep must be positive; --eval-every, --checkpoint-every and --time must not be negative"},
+		// Flags of another optimizer would be ignored without a word.
+		{[]string{"--decay", "1e308"}, "--decay is for --optimizer rmsprop and adam"},
+		{[]string{"--optimizer", "sgd", "--epsilon", "1"}, "--epsilon is for --optimizer rmsprop and adam"},
+		{[]string{"--optimizer", "adam", "--nesterov=false"}, "--nesterov is for --optimizer sgd"},
 	} {
 		f, fs := parseTrainFlags(t, tc.args...)
 		if _, err := f.Check(fs); err == nil || err.Error() != tc.want {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	for _, args := range [][]string{{"--optimizer", "adam", "--decay", "0.99", "--epsilon", "1e-8"}, {"--optimizer", "rmsprop", "--decay", "0.9"}, {"--nesterov=false"}} {
+		f, fs := parseTrainFlags(t, args...)
+		if _, err := f.Check(fs); err != nil {
+			t.Errorf("%v: %v", args, err)
 		}
 	}
 	// --resume in an empty directory is a new run: no checkpoint, no error.

@@ -177,6 +177,12 @@ func TestDivergence(t *testing.T) {
 	if !strings.Contains(err.Error(), de.Checkpoint) || !strings.Contains(err.Error(), "diverged") {
 		t.Errorf("error %q does not name the divergence and the checkpoint", err)
 	}
+	if want := r.LearningRate * r.Hyper.WeightDecay; de.DecayStep != want || (want < 1) != strings.HasSuffix(err.Error(), "lower the learning rate") {
+		t.Errorf("decay step %g (want %g): %q", de.DecayStep, want, err)
+	}
+	if msg := (&DivergedError{Step: 3, LearningRate: 0.1, What: "loss is NaN", DecayStep: 5e-6}).Error(); !strings.HasSuffix(msg, "-- lower the learning rate") {
+		t.Errorf("a small decay step: %q", msg)
+	}
 	ck, err := LoadCheckpoint(out)
 	if err != nil {
 		t.Fatal(err)

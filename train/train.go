@@ -241,6 +241,9 @@ type DivergedError struct {
 	// Checkpoint is the last good checkpoint ("" if none was saved).
 	Checkpoint     string
 	CheckpointStep int
+	// DecayStep is the peak learning rate × the weight decay: from 1 on,
+	// the decay alone moves each kernel past zero every step.
+	DecayStep float64
 }
 
 func (e *DivergedError) Error() string {
@@ -248,7 +251,11 @@ func (e *DivergedError) Error() string {
 	if e.Checkpoint != "" {
 		last = fmt.Sprintf("the last good checkpoint is %s (step %d)", e.Checkpoint, e.CheckpointStep)
 	}
-	return fmt.Sprintf("training diverged at step %d: %s (learning rate %.4g); %s -- lower the learning rate", e.Step, e.What, e.LearningRate, last)
+	fix := "lower the learning rate"
+	if e.DecayStep >= 1 {
+		fix = fmt.Sprintf("lower the learning rate or the weight decay (peak learning rate × weight decay = %.4g: from 1 on, the decay alone overshoots every step)", e.DecayStep)
+	}
+	return fmt.Sprintf("training diverged at step %d: %s (learning rate %.4g); %s -- %s", e.Step, e.What, e.LearningRate, last, fix)
 }
 
 // trainEMA holds exponential moving averages of the training batches' loss
@@ -638,7 +645,7 @@ func (r *run) checkpoint(final bool) error {
 
 func (r *run) diverged(what string) error {
 	e := &DivergedError{Step: r.step, LearningRate: r.plan.LearningRate(max(r.step-1, 0)), What: what,
-		Checkpoint: r.lastCkptOK, CheckpointStep: r.lastCkptStp}
+		Checkpoint: r.lastCkptOK, CheckpointStep: r.lastCkptStp, DecayStep: r.plan.Peak * r.recipe.Hyper.WeightDecay}
 	rec := r.baseRecord()
 	rec.Event = "diverged"
 	if err := r.record(rec); err != nil {
