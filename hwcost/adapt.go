@@ -281,7 +281,7 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	// modelled, which the fitted bandwidth assumes.
 	res.Target = &TargetFile{Target: name, Device: spec.Device, Precision: spec.Precision,
 		Params: fitted, Posterior: post,
-		Note: fmt.Sprintf("multihw cost adapt --data %s --device %s --train %d --seed %d: prior %s (%s; its bytes per value, %s, kept); test set (%d architectures) spearman %.4f, mape %.4f, within10 %.3f; prior-bound (not decided by the %d measurements): %s",
+		Note: fmt.Sprintf("multihw cost adapt --data %s --device %s --train %d --seed %d: prior %s (%s; its bytes per value, %s, kept); test set (%d architectures) spearman %.4f, mape %.4g, within10 %.3f; prior-bound (not decided by the %d measurements): %s",
 			rows.source, rows.column, cfg.Train, cfg.Seed, bestCand.Name, bestCand.Spec.Runtime, spec.Precision, res.NTest, res.Spearman, res.MAPE, res.Within10,
 			cfg.Train, bound)}
 	return res, nil

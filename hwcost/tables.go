@@ -148,7 +148,7 @@ func (r *SensitivityResult) Summary() string {
 // sizes, the test figures next to the MACs baseline, the prior, and on a
 // second line the parameters the measurements left prior-bound.
 func (r *AdaptResult) Summary() string {
-	s := fmt.Sprintf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4f  within10 %.3f  (MACs spearman %.4f); started from %s, runtime mode %s\n",
+	s := fmt.Sprintf("%s of %s: fitted on %d, tested on %d: spearman %.4f  mape %.4g  within10 %.3f  (MACs spearman %.4f); started from %s, runtime mode %s\n",
 		r.Device, r.Data, r.NTrain, r.NTest, r.Spearman, r.MAPE, r.Within10, r.MACsSpearman, r.Prior, modeName(r.Params))
 	if len(r.PriorBound) > 0 {
 		s += fmt.Sprintf("prior-bound (the %d measurements leave the prior's spread; the values are %s's, scaled): %s\n",
