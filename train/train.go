@@ -402,7 +402,7 @@ func (c *Config) Run(ctx context.Context) (res *Result, err error) {
 // before markers existed, a training run was recognisable by its files.
 var runKind = rundir.Kind{
 	Name:   "train",
-	Legacy: func(names []string) bool { return rundir.HasAny(names, CheckpointsDir, MetricsFile, ResultFile) },
+	Legacy: func(names []string) bool { return rundir.Only(names, CheckpointsDir, MetricsFile, ResultFile) },
 	Owns: func(rel string) bool {
 		dir, base := filepath.Split(rel)
 		switch filepath.Clean(dir) {

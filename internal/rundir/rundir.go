@@ -299,14 +299,25 @@ func (d *Dir) Close() error {
 	return err
 }
 
-// HasAny reports whether names holds any of want (for Kind.Legacy).
-func HasAny(names []string, want ...string) bool {
-	for _, w := range want {
-		if slices.Contains(names, w) {
-			return true
+// Only reports whether names holds at least one of own and nothing else but
+// temporary files of own (atomicfile's): for Kind.Legacy, a run of an
+// earlier version is a directory of the run's files alone. A folder that
+// also holds the user's files is no run, even with a metrics.jsonl in it:
+// adopting it would let --overwrite replace files the program did not
+// write.
+func Only(names []string, own ...string) bool {
+	if len(names) == 0 {
+		return false
+	}
+	for _, n := range names {
+		if t, ok := atomicfile.TargetOfTemp(n); ok {
+			n = t
+		}
+		if !slices.Contains(own, n) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // Notes are what a run tells its user besides its result (a resume that

@@ -13,7 +13,7 @@ import (
 
 var testKind = Kind{
 	Name:    "train",
-	Legacy:  func(names []string) bool { return HasAny(names, "checkpoints", "result.json") },
+	Legacy:  func(names []string) bool { return Only(names, "checkpoints", "result.json") },
 	Owns:    func(rel string) bool { return rel == "result.json" || strings.HasPrefix(rel, "checkpoints/ckpt-") },
 	Subdirs: []string{"checkpoints"},
 }
@@ -78,20 +78,43 @@ func TestOpen(t *testing.T) {
 	if k, err := Inspect(legacy, testKind); k != "train" || err != nil {
 		t.Errorf("Inspect: %q %v", k, err)
 	}
+	// Its own files and a temporary file of one of them: still a legacy run.
+	legacy2 := filepath.Join(base, "legacy2")
+	_ = os.MkdirAll(filepath.Join(legacy2, "checkpoints"), 0o755)
+	_ = os.WriteFile(filepath.Join(legacy2, ".result.json.tmp-42"), nil, 0o644)
+	if k, err := Inspect(legacy2, testKind); k != "train" || err != nil {
+		t.Errorf("legacy run with a stale temporary file: %q %v", k, err)
+	}
+	// A user's folder that happens to hold a result.json is no run: adopting
+	// it would let an overwrite replace the user's file.
+	mixed := filepath.Join(base, "mixed")
+	_ = os.MkdirAll(mixed, 0o755)
+	for _, n := range []string{"result.json", "thesis.tex"} {
+		_ = os.WriteFile(filepath.Join(mixed, n), []byte("precious"), 0o644)
+	}
+	if _, err := Open(mixed, testKind); !errors.As(err, &fe) || !strings.Contains(err.Error(), "thesis.tex") {
+		t.Errorf("a user's folder with a result.json: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(mixed, MarkerFile)); err == nil {
+		t.Error("a marker was written into the refused folder")
+	}
 }
 
 // TestStaleTemps: opening removes temporaries of the run's own files only.
 func TestStaleTemps(t *testing.T) {
 	dir := t.TempDir()
+	// A marked run (a legacy one holds only its own files).
+	if d, err := Open(dir, testKind); err != nil {
+		t.Fatal(err)
+	} else {
+		d.Close()
+	}
 	_ = os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755)
 	keep := []string{".notes.tmp-1", "checkpoints/.other.tmp-5", "data.bin"}
 	gone := []string{".result.json.tmp-77", "checkpoints/.ckpt-00000003.mhwc.tmp-123"}
 	for _, n := range append(keep, gone...) {
 		_ = os.WriteFile(filepath.Join(dir, n), make([]byte, 1000), 0o644)
 	}
-	_ = os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755)
-	// data.bin makes it foreign unless it is a legacy run: add result.json.
-	_ = os.WriteFile(filepath.Join(dir, "result.json"), nil, 0o644)
 	d, err := Open(dir, testKind)
 	if err != nil {
 		t.Fatal(err)

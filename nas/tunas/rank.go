@@ -53,6 +53,9 @@ const (
 	// RankRunsDir holds one ordinary training run per architecture and seed:
 	// RankRunsDir/NAME/seedS.
 	RankRunsDir = "standalone"
+	// rankDir is a study's directory inside the search's (NewRank's
+	// default output).
+	rankDir = "rank"
 )
 
 // RankFormat names the format of rank.json and rank-plan.json.
@@ -237,8 +240,10 @@ type Rank struct {
 // rankKind describes a ranking study's output directory: its files and the
 // stand-alone training runs under RankRunsDir.
 var rankKind = rundir.Kind{
-	Name:   "rank",
-	Legacy: func(names []string) bool { return rundir.HasAny(names, RankPlanFile, RankOneShotFile, RankResultFile) },
+	Name: "rank",
+	Legacy: func(names []string) bool {
+		return rundir.Only(names, RankPlanFile, RankOneShotFile, RankResultFile, RankRunsDir)
+	},
 	Owns: func(rel string) bool {
 		return rel == RankPlanFile || rel == RankOneShotFile || rel == RankResultFile
 	},
@@ -247,7 +252,7 @@ var rankKind = rundir.Kind{
 // NewRank starts a study of the trained supernet of the search in
 // supernetDir, written to out (default: supernetDir/rank).
 func NewRank(supernetDir string, cfg RankConfig) *Rank {
-	return &Rank{cfg: cfg, supernet: supernetDir, out: filepath.Join(supernetDir, "rank")}
+	return &Rank{cfg: cfg, supernet: supernetDir, out: filepath.Join(supernetDir, rankDir)}
 }
 
 // Out sets the output directory.
