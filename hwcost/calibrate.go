@@ -1,6 +1,7 @@
 package hwcost
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -58,21 +59,25 @@ func Calibrate(f *Fitter, label string, studies bool, w io.Writer) (*Calibration
 // studies) reference_devices.json into dir, atomically, naming each written
 // file (and what was not written) on log.
 func (c *Calibration) WriteFiles(dir string, log io.Writer) error {
-	files := []struct {
+	// Each replaces only an earlier fit's file: --out may name a folder of
+	// the user's. The JSON files' notes say how they were made.
+	isCSV := func(head []byte) bool { return bytes.HasPrefix(head, []byte(pairsHeader)) }
+	isJSON := func(head []byte) bool { return bytes.Contains(head[:min(len(head), 4096)], []byte(fittedNote)) }
+	type file struct {
 		name string
 		data []byte
-	}{{"params.json", c.Params.JSON()}, {"FIT_REPORT.md", []byte(c.Report)}, {"fit_pairs.csv", c.PairsCSV()}}
+		ours func([]byte) bool
+	}
+	files := []file{{"params.json", c.Params.JSON(), isJSON}, {"FIT_REPORT.md", []byte(c.Report), report.SameTitle([]byte(c.Report))},
+		{"fit_pairs.csv", c.PairsCSV(), isCSV}}
 	if c.Refs != nil {
-		files = append(files, struct {
-			name string
-			data []byte
-		}{"reference_devices.json", c.Refs.JSON()})
+		files = append(files, file{"reference_devices.json", c.Refs.JSON(), isJSON})
 	} else {
 		fmt.Fprintln(log, "--no-studies: FIT_REPORT.md has no validation sections and reference_devices.json is unchanged")
 	}
 	for _, fl := range files {
 		p := filepath.Join(dir, fl.name)
-		if err := atomicfile.WriteFile(p, fl.data, 0o644); err != nil {
+		if err := atomicfile.WriteOwned(p, fl.data, 0o644, "a file of `multihw cost fit`", fl.ours); err != nil {
 			return err
 		}
 		fmt.Fprintf(log, "wrote %s\n", p)

@@ -33,6 +33,19 @@ func TestCalibrateWithoutStudies(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "reference_devices.json")); err == nil || !strings.Contains(log.String(), "--no-studies") {
 		t.Errorf("reference devices written without the studies, or no note (log %q)", log.String())
 	}
+	// Written again: each file replaces the earlier fit's; a folder of the
+	// user's with a params.json of its own is refused, the file kept.
+	if err := c.WriteFiles(dir, &log); err != nil {
+		t.Errorf("rewriting a fit's files: %v", err)
+	}
+	user := t.TempDir()
+	_ = os.WriteFile(filepath.Join(user, "params.json"), []byte(`{"lr": 0.1}`), 0o644)
+	if err := c.WriteFiles(user, &log); err == nil || !strings.Contains(err.Error(), "refusing to replace") {
+		t.Errorf("a user's params.json: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(user, "params.json")); string(b) != `{"lr": 0.1}` {
+		t.Errorf("the user's params.json changed: %q", b)
+	}
 	if txt := c.Summary().Text(); strings.Count(txt, "\n") != 2 || !strings.Contains(txt, "pixel4-gpu") {
 		t.Errorf("summary:\n%s", txt)
 	}

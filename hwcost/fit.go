@@ -266,7 +266,7 @@ func (f *Fitter) Run() (*FitResult, error) {
 		return nil, f.err
 	}
 	res := &FitResult{Anchors: f.anchorsID, SigmaObs: f.sigmaObs, BenchRows: f.benchRows, BenchSeed: f.benchSeed,
-		Params: &ParamSet{Note: "fitted by `multihw cost fit` (see hwcost/FIT_REPORT.md)", Anchors: f.anchorsID,
+		Params: &ParamSet{Note: fittedNote + " (see hwcost/FIT_REPORT.md)", Anchors: f.anchorsID,
 			Targets: map[string]Params{}, Posteriors: map[string]*Posterior{}}}
 	if f.noBench {
 		res.BenchRows = 0

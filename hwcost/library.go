@@ -166,7 +166,7 @@ func cutSource(s string) (table, column string, ok bool) {
 // on published rows only (parameters of ps), in each runtime mode, and
 // scores it on the other networks.
 func FitReferenceDevices(rows int, ps *ParamSet) (*ReferenceSet, error) {
-	rs := &ReferenceSet{Note: fmt.Sprintf("fitted by `multihw cost fit`: HELP's meta-training devices, %d networks per table, "+
+	rs := &ReferenceSet{Note: fmt.Sprintf(fittedNote+": HELP's meta-training devices, %d networks per table, "+
 		"the rest held out (held_out: Spearman, MAPE, within10)", rows)}
 	builtins := referenceStarts(ps)
 	for _, col := range ReferenceColumns {

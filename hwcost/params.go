@@ -9,7 +9,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/memlimit"
 	"github.com/multihw/multihw/internal/strictjson"
 )
@@ -187,9 +186,4 @@ func (ps *ParamSet) JSON() []byte {
 		panic(err)
 	}
 	return append(b, '\n')
-}
-
-// Save writes the set to path atomically.
-func (ps *ParamSet) Save(path string) error {
-	return atomicfile.WriteFile(path, ps.JSON(), 0o644)
 }

@@ -17,11 +17,18 @@ import (
 var ReportModels = []string{"mobilenet_v2", "mobilenet_v3_large_min", "multi_avg", "multi_max", "mobilenet_v1",
 	"mobilenet_edgetpu", "efficientnet_lite0", "mobileone_s0", "mnv4_conv_s", "mnv4_conv_m"}
 
+// fittedNote starts the notes of params.json and reference_devices.json
+// (how WriteFiles recognises an earlier fit's).
+const fittedNote = "fitted by `multihw cost fit`"
+
+// pairsHeader is fit_pairs.csv's header line.
+const pairsHeader = "target,model,arch,macs,measured_ms,n,min_ms,max_ms,fitted_ms,held_out_ms,macs_ms,macs_held_out_ms"
+
 // PairsCSV returns the predicted-vs-measured pairs of every target (for a
 // log-log plot): one line per target and architecture.
 func (r *FitResult) PairsCSV() []byte {
 	var b bytes.Buffer
-	b.WriteString("target,model,arch,macs,measured_ms,n,min_ms,max_ms,fitted_ms,held_out_ms,macs_ms,macs_held_out_ms\n")
+	b.WriteString(pairsHeader + "\n")
 	for _, t := range r.Targets {
 		for _, row := range t.Rows {
 			fmt.Fprintf(&b, "%s,%s,%s,%d,%s,%d,%s,%s,%s,%s,%s,%s\n", t.Target, csvQuote(row.Model), row.Arch, row.MACs,

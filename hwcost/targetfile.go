@@ -98,8 +98,21 @@ func indentJSON(v any) []byte {
 	return append(b, '\n')
 }
 
-// Save writes the file atomically.
-func (tf *TargetFile) Save(path string) error { return atomicfile.WriteFile(path, tf.JSON(), 0o644) }
+// Save writes the file atomically. An existing file at path is replaced only
+// if it is a target file: `cost adapt --out` must not destroy another file.
+func (tf *TargetFile) Save(path string) error {
+	return atomicfile.WriteOwned(path, tf.JSON(), 0o644, "a target file", isTargetFile)
+}
+
+// isTargetFile reports whether head is a JSON object naming a target and its
+// parameters (leniently: a target file of another version is one too).
+func isTargetFile(head []byte) bool {
+	var v struct {
+		Target *string        `json:"target"`
+		Params map[string]any `json:"params"`
+	}
+	return json.Unmarshal(head, &v) == nil && v.Target != nil && v.Params != nil
+}
 
 // Spec returns the target's description.
 func (tf *TargetFile) Spec() Spec {

@@ -22,6 +22,15 @@ func TestTargetFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Saving again replaces a target file, never another file.
+	if err := tf.Save(path); err != nil {
+		t.Errorf("replacing a target file: %v", err)
+	}
+	other := filepath.Join(dir, "notes.json")
+	_ = os.WriteFile(other, []byte(`{"notes": "precious"}`), 0o644)
+	if err := tf.Save(other); err == nil || !strings.Contains(err.Error(), "not a target file") {
+		t.Errorf("saving over another JSON file: %v", err)
+	}
 	if back.Params != tf.Params || back.Target != tf.Target || back.Posterior == nil {
 		t.Errorf("round trip: %+v", back)
 	}

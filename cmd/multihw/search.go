@@ -8,9 +8,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/plots/figset"
+	"github.com/multihw/multihw/report"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -124,5 +124,5 @@ func runSearchReport(args []string) error {
 		_, err = io.WriteString(stdout, md)
 		return err
 	}
-	return atomicfile.WriteFile(f.Out, []byte(md), 0o644)
+	return report.WriteFile(f.Out, []byte(md))
 }

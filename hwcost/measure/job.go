@@ -11,7 +11,6 @@ import (
 
 	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/blocks"
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/repo"
 	"github.com/multihw/multihw/report"
 )
@@ -152,7 +151,7 @@ func (j *Job) Run() (*JobResult, error) {
 			LoadBefore: last.LoadBefore, LoadAfter: last.LoadAfter, Duration: dur, Stats: last.Stats, Repeats: repeats}
 		passed := info.Passed(ev)
 		res.Tolerance, res.Passed, res.Repeats, res.Report = j.Tolerance, &passed, repeats, j.ReportFile
-		if err := atomicfile.WriteFile(res.Report, []byte(ev.Markdown(tbl, info)), 0o644); err != nil {
+		if err := report.WriteFile(res.Report, []byte(ev.Markdown(tbl, info))); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(progress, "cost measure: wrote %s\n", res.Report)

@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,10 @@ import (
 )
 
 // FormatID identifies the JSON layout of a Table file.
-const FormatID = "multihw-measured-latency/1"
+const FormatID = formatName + "1"
+
+// formatName is FormatID without its version.
+const formatName = "multihw-measured-latency/"
 
 // Table holds latencies measured on one machine and backend: per segment
 // (stem, block with its input shape, head) and per whole model, plus the fitted
@@ -430,7 +434,10 @@ func (t *Table) Save(path string) error {
 			return fmt.Errorf("saving the measured table: %w", err)
 		}
 	}
-	return atomicfile.WriteFile(path, data, 0o644)
+	// A table (of any version) replaces only a table: --table may be
+	// mistyped.
+	isTable := func(head []byte) bool { return bytes.Contains(head[:min(len(head), 4096)], []byte(formatName)) }
+	return atomicfile.WriteOwned(path, data, 0o644, "a latency table", isTable)
 }
 
 // ModelKeys returns the keys of the whole-model entries, sorted.

@@ -148,6 +148,15 @@ func TestTableJSONRoundTripAndAtomicSave(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "local-go.json" {
 		t.Errorf("directory after two saves holds %v, want only local-go.json", entries)
 	}
+	// --table naming another file: refused, the file kept.
+	other := filepath.Join(dir, "config.json")
+	_ = os.WriteFile(other, []byte(`{"theme": "dark"}`), 0o644)
+	if err := tbl.Save(other); err == nil || !strings.Contains(err.Error(), "not a latency table") {
+		t.Errorf("saving over another file: %v", err)
+	}
+	if b, _ := os.ReadFile(other); string(b) != `{"theme": "dark"}` {
+		t.Errorf("the other file changed: %q", b)
+	}
 	if again, err := Load(path); err != nil || again.Stat != StatMedian {
 		t.Errorf("reloaded after the second save: stat %v, err %v", again.Stat, err)
 	}

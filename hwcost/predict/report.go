@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/internal/repo"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
@@ -166,7 +165,7 @@ func WriteReportFile(path string, cfg ReportConfig, rows []Comparison) error {
 	if err := WriteReport(&b, cfg, rows); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
+	return report.WriteFile(path, b.Bytes())
 }
 
 // WriteReport writes the comparison as markdown. The text depends only on

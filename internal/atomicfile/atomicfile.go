@@ -5,6 +5,7 @@ package atomicfile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -140,4 +141,38 @@ func FileKind(m os.FileMode) string {
 		return "a regular file"
 	}
 	return "an irregular file"
+}
+
+// OursLimit is how much of an existing file WriteOwned shows its recogniser.
+const OursLimit = 1 << 20
+
+// WriteOwned is WriteFile for an output the user names (a report, a target
+// file, an exported model): an existing file at path is replaced only when
+// ours recognises it (given its first OursLimit bytes) as one the program
+// writes there, so that a mistyped path cannot destroy a file the program
+// did not create. what names the expected content for the error.
+func WriteOwned(path string, data []byte, perm os.FileMode, what string, ours func(head []byte) bool) error {
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return WriteFile(path, data, perm)
+	case err != nil:
+		return fmt.Errorf("writing %s: %w", path, err)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("writing %s: refusing to replace it: not a regular file (%s)", path, FileKind(st.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	head := make([]byte, min(st.Size(), OursLimit))
+	_, err = io.ReadFull(f, head)
+	_ = f.Close()
+	if err != nil {
+		return fmt.Errorf("writing %s: reading the file it would replace: %w", path, err)
+	}
+	if st.Size() > 0 && !ours(head) {
+		return fmt.Errorf("writing %s: refusing to replace it: it exists and is not %s written by multihw (remove it first, or choose another path)", path, what)
+	}
+	return WriteFile(path, data, perm)
 }

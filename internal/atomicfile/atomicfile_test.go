@@ -150,3 +150,38 @@ func TestRemoveStale(t *testing.T) {
 		t.Errorf("Write's temp name %q not recognised (%q, %v)", tmp, target, ok)
 	}
 }
+
+// TestWriteOwned: a new path is written; an existing file is replaced only
+// if the recogniser calls it ours (or it is empty), otherwise refused and
+// left as it was; a directory is refused.
+func TestWriteOwned(t *testing.T) {
+	dir := t.TempDir()
+	ours := func(head []byte) bool { return strings.HasPrefix(string(head), "OURS") }
+	path := filepath.Join(dir, "out.txt")
+	if err := WriteOwned(path, []byte("OURS 1"), 0o644, "a test file", ours); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteOwned(path, []byte("OURS 2"), 0o644, "a test file", ours); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "OURS 2" {
+		t.Errorf("replacing our file: %q", b)
+	}
+	user := filepath.Join(dir, "thesis.tex")
+	_ = os.WriteFile(user, []byte("precious"), 0o600)
+	err := WriteOwned(user, []byte("OURS"), 0o644, "a test file", ours)
+	if err == nil || !strings.Contains(err.Error(), "is not a test file written by multihw") {
+		t.Errorf("a user's file: %v", err)
+	}
+	if b, _ := os.ReadFile(user); string(b) != "precious" {
+		t.Errorf("the user's file changed: %q", b)
+	}
+	empty := filepath.Join(dir, "empty")
+	_ = os.WriteFile(empty, nil, 0o644)
+	if err := WriteOwned(empty, []byte("OURS"), 0o644, "a test file", ours); err != nil {
+		t.Errorf("an empty file: %v", err)
+	}
+	if err := WriteOwned(dir, []byte("OURS"), 0o644, "a test file", ours); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a directory: %v", err)
+	}
+}

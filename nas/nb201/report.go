@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/report"
 )
 
@@ -272,7 +271,7 @@ func (bn *Bench) WriteReportFile(path string, rep Report) error {
 	if err := bn.WriteReport(&buf, rep); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
+	return report.WriteFile(path, buf.Bytes())
 }
 
 // Summary describes the study for the command line: the bench, what counts

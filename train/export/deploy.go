@@ -131,7 +131,7 @@ func DeployModel(arch *blocks.Arch, in train.DatasetInfo, w Weights, opset int) 
 	return &protos.ModelProto{
 		IrVersion:    IRVersion(opset),
 		OpsetImport:  []*protos.OperatorSetIdProto{{Domain: "", Version: int64(opset)}},
-		ProducerName: "multihw",
+		ProducerName: Producer,
 		DocString: fmt.Sprintf("%s: input %q float32 [%s, %d, %d, %d] raw pixels 0..255 (NHWC), output %q float32 [%s, %d] logits; BatchNorm folded into the convolutions",
 			arch.Name, InputName, BatchDim, in.Height, in.Width, in.Channels, OutputName, BatchDim, arch.Classes),
 		Graph: d.g,

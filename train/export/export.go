@@ -27,10 +27,12 @@ import (
 	"os"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute-onnx/support/protos"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model/onnx"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/multihw/multihw/backend"
 	"github.com/multihw/multihw/internal/atomicfile"
@@ -42,6 +44,9 @@ const (
 	InputName  = "images"
 	OutputName = "logits"
 )
+
+// Producer is the exported models' producer_name.
+const Producer = "multihw"
 
 // ONNXRuntime returns the ONNX Runtime backend, or an error saying why it is
 // unavailable (backend.New would silently fall back to the Go backend).
@@ -176,7 +181,7 @@ func ONNX(c *train.Checkpoint, path string, opts Options) (rep *Report, err erro
 	if err := check(c, model, ort, batches, opts.Seed, rep); err != nil {
 		return nil, fmt.Errorf("export: checking the %s graph: %w", map[bool]string{false: "deployment", true: "lowered"}[opts.Lowered], err)
 	}
-	if err := atomicfile.WriteFile(path, model, 0o644); err != nil {
+	if err := atomicfile.WriteOwned(path, model, 0o644, "an ONNX model", isExported); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	st, err := os.Stat(path)
@@ -201,7 +206,24 @@ func lowered(c *train.Checkpoint, ort compute.Backend, batch int) ([]byte, error
 	err = safe(func() error {
 		return onnx.Save(ort, inf.Exec(), &buf, []shapes.Shape{shapes.Make(dtypes.Float32, batch, d.Height, d.Width, d.Channels)}, []string{InputName}, []string{OutputName})
 	})
-	return buf.Bytes(), err
+	if err != nil {
+		return nil, err
+	}
+	// Named like the deployment graph: Export recognises its own files.
+	m := &protos.ModelProto{}
+	if err := proto.Unmarshal(buf.Bytes(), m); err != nil {
+		return nil, fmt.Errorf("reading back gomlx's ONNX model: %w", err)
+	}
+	m.ProducerName = Producer
+	return proto.Marshal(m)
+}
+
+// isExported reports whether head starts an ONNX model this package wrote:
+// a ModelProto (ir_version, field 1, first) whose producer, field 2, is
+// Producer (both graphs set it right after the IR version).
+func isExported(head []byte) bool {
+	i := bytes.Index(head[:min(len(head), 64)], []byte(Producer))
+	return len(head) > 0 && head[0] == 0x08 && i > 0
 }
 
 // ortModel is an ONNX model loaded in ONNX Runtime that maps raw-pixel image

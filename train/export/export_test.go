@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -67,6 +68,15 @@ func TestONNXExport(t *testing.T) {
 		t.Logf("lowered=%v: %+v; %d nodes: %s", lowered, rep, rep.Graph.Nodes, rep.Graph.Histogram())
 		if rep.CheckImages != 9 || rep.Top1Agreement != 1 || rep.MaxAbsLogitDiff > 1e-4 || rep.Bytes < 1000 {
 			t.Errorf("lowered=%v: %d images, agreement %g, max diff %g, %d bytes", lowered, rep.CheckImages, rep.Top1Agreement, rep.MaxAbsLogitDiff, rep.Bytes)
+		}
+		// Exporting again replaces the model; never another file.
+		if _, err := ONNX(ck, path, opts); err != nil {
+			t.Errorf("lowered=%v: exporting over the exported model: %v", lowered, err)
+		}
+		user := filepath.Join(filepath.Dir(path), "notes.onnx")
+		_ = os.WriteFile(user, []byte("precious"), 0o644)
+		if _, err := ONNX(ck, user, opts); err == nil || !strings.Contains(err.Error(), "not an ONNX model written by multihw") {
+			t.Errorf("lowered=%v: exporting over another file: %v", lowered, err)
 		}
 		if lowered {
 			continue
