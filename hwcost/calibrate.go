@@ -75,9 +75,15 @@ func (c *Calibration) WriteFiles(dir string, log io.Writer) error {
 	} else {
 		fmt.Fprintln(log, "--no-studies: FIT_REPORT.md has no validation sections and reference_devices.json is unchanged")
 	}
+	const what = "a file of `multihw cost fit`"
+	for _, fl := range files { // all checked before any is written
+		if err := atomicfile.CheckOwned(filepath.Join(dir, fl.name), what, fl.ours); err != nil {
+			return err
+		}
+	}
 	for _, fl := range files {
 		p := filepath.Join(dir, fl.name)
-		if err := atomicfile.WriteOwned(p, fl.data, 0o644, "a file of `multihw cost fit`", fl.ours); err != nil {
+		if err := atomicfile.WriteOwned(p, fl.data, 0o644, what, fl.ours); err != nil {
 			return err
 		}
 		fmt.Fprintf(log, "wrote %s\n", p)

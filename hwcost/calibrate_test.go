@@ -46,6 +46,16 @@ func TestCalibrateWithoutStudies(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(user, "params.json")); string(b) != `{"lr": 0.1}` {
 		t.Errorf("the user's params.json changed: %q", b)
 	}
+	// Nothing is written when any file is refused (the user's file is the
+	// last to be written here).
+	user2 := t.TempDir()
+	_ = os.WriteFile(filepath.Join(user2, "fit_pairs.csv"), []byte("a,b\n"), 0o644)
+	if err := c.WriteFiles(user2, &log); err == nil {
+		t.Error("a user's fit_pairs.csv: no error")
+	}
+	if es, _ := os.ReadDir(user2); len(es) != 1 {
+		t.Errorf("a refused fit wrote into the folder: %v", es)
+	}
 	if txt := c.Summary().Text(); strings.Count(txt, "\n") != 2 || !strings.Contains(txt, "pixel4-gpu") {
 		t.Errorf("summary:\n%s", txt)
 	}

@@ -336,6 +336,24 @@ func TestWriteFiles(t *testing.T) {
 		}
 	}
 
+	// Written again: the figures replace themselves, never a user's file of
+	// a figure's name (a photo saved as breakdown.png).
+	if _, err := WriteFiles(filepath.Join(dir, "figs"), 0.5, a, b); err != nil {
+		t.Errorf("rewriting the figures: %v", err)
+	}
+	user := filepath.Join(dir, "user")
+	_ = os.MkdirAll(user, 0o755)
+	_ = os.WriteFile(filepath.Join(user, "breakdown.svg"), []byte("my notes"), 0o644)
+	if _, err := WriteFiles(user, 0.5, b); err == nil || !strings.Contains(err.Error(), "not a figure") {
+		t.Errorf("a user's file named like a figure: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(user, "breakdown.svg")); string(got) != "my notes" {
+		t.Errorf("the user's file changed: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(user, "breakdown.png")); err == nil {
+		t.Error("the refused write left breakdown.png behind")
+	}
+
 	// Bad input: nothing written.
 	empty := filepath.Join(dir, "empty")
 	bad, _ := Breakdown(breakdownFixture())

@@ -1,9 +1,11 @@
 package plots
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/multihw/multihw/internal/atomicfile"
 )
@@ -49,12 +51,46 @@ func WriteFiles(dir string, scale float64, figs ...*Figure) ([]string, error) {
 		}
 		outs = append(outs, out{filepath.Join(dir, f.Name+".png"), png}, out{filepath.Join(dir, f.Name+".svg"), svg})
 	}
+	for _, o := range outs {
+		if err := CheckFigureFile(o.path); err != nil {
+			return nil, err
+		}
+	}
 	paths := make([]string, 0, len(outs))
 	for _, o := range outs {
-		if err := atomicfile.WriteFile(o.path, o.data, 0o644); err != nil {
+		if err := WriteFigureFile(o.path, o.data); err != nil {
 			return paths, err
 		}
 		paths = append(paths, o.path)
 	}
 	return paths, nil
 }
+
+// WriteFigureFile writes a figure file (.png or .svg) atomically, replacing
+// an existing file only if it is a figure of the same format
+// (CheckFigureFile).
+func WriteFigureFile(path string, data []byte) error {
+	if err := CheckFigureFile(path); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+// CheckFigureFile returns nil when a figure may be written to path: the
+// output directory may be a folder of the user's, and a photo or a document
+// that happens to share a figure's name is no figure of ours.
+func CheckFigureFile(path string) error {
+	var same func(head []byte) bool
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png":
+		same = func(head []byte) bool { return bytes.HasPrefix(head, []byte(pngMagic)) }
+	case ".svg":
+		same = func(head []byte) bool { return bytes.Contains(head[:min(len(head), 1024)], []byte("<svg")) }
+	default:
+		return fmt.Errorf("writing %s: not a figure file (.png or .svg)", path)
+	}
+	return atomicfile.CheckOwned(path, "a figure", same)
+}
+
+// pngMagic starts every PNG file.
+const pngMagic = "\x89PNG\r\n\x1a\n"

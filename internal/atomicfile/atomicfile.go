@@ -148,18 +148,30 @@ const OursLimit = 1 << 20
 
 // WriteOwned is WriteFile for an output the user names (a report, a target
 // file, an exported model): an existing file at path is replaced only when
-// ours recognises it (given its first OursLimit bytes) as one the program
-// writes there, so that a mistyped path cannot destroy a file the program
-// did not create. what names the expected content for the error.
+// ours recognises it (CheckOwned), so that a mistyped path cannot destroy a
+// file the program did not create. what names the expected content for the
+// error.
 func WriteOwned(path string, data []byte, perm os.FileMode, what string, ours func(head []byte) bool) error {
+	if err := CheckOwned(path, what, ours); err != nil {
+		return err
+	}
+	return WriteFile(path, data, perm)
+}
+
+// CheckOwned returns nil when WriteOwned may write path: nothing is there,
+// an empty file, or a regular file that ours recognises from its first
+// OursLimit bytes. Writers of several files check them all first.
+func CheckOwned(path, what string, ours func(head []byte) bool) error {
 	st, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return WriteFile(path, data, perm)
+		return nil
 	case err != nil:
 		return fmt.Errorf("writing %s: %w", path, err)
 	case !st.Mode().IsRegular():
 		return fmt.Errorf("writing %s: refusing to replace it: not a regular file (%s)", path, FileKind(st.Mode()))
+	case st.Size() == 0:
+		return nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -171,8 +183,8 @@ func WriteOwned(path string, data []byte, perm os.FileMode, what string, ours fu
 	if err != nil {
 		return fmt.Errorf("writing %s: reading the file it would replace: %w", path, err)
 	}
-	if st.Size() > 0 && !ours(head) {
+	if !ours(head) {
 		return fmt.Errorf("writing %s: refusing to replace it: it exists and is not %s written by multihw (remove it first, or choose another path)", path, what)
 	}
-	return WriteFile(path, data, perm)
+	return nil
 }

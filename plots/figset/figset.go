@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/hwcost"
-	"github.com/multihw/multihw/internal/atomicfile"
 	"github.com/multihw/multihw/plots"
 )
 
@@ -199,10 +198,15 @@ func (r *Result) WritePNG(dir string, scale float64) ([]File, error) {
 			return nil, fmt.Errorf("figset: %s: %w", f.Name, err)
 		}
 	}
+	for _, f := range r.Figures {
+		if err := plots.CheckFigureFile(filepath.Join(dir, f.Name+".png")); err != nil {
+			return nil, fmt.Errorf("figset: %w", err)
+		}
+	}
 	files := make([]File, len(r.Figures))
 	for i, f := range r.Figures {
 		path := filepath.Join(dir, f.Name+".png")
-		if err := atomicfile.WriteFile(path, pngs[i], 0o644); err != nil {
+		if err := plots.WriteFigureFile(path, pngs[i]); err != nil {
 			return files[:i], err
 		}
 		files[i] = File{Source: f.Source, Name: f.Name, Files: []string{path}}
