@@ -302,7 +302,7 @@ func (s *Search) Run(ctx context.Context) (res *Result, err error) {
 // runKind describes a search's output directory (internal/rundir).
 var runKind = rundir.Kind{
 	Name:   "search",
-	Legacy: func(names []string) bool { return rundir.Only(names, append(runFiles, rankDir)...) },
+	Legacy: func(names []string) bool { return rundir.Only(names, slices.Concat(runFiles, []string{rankDir})...) },
 	Owns:   func(rel string) bool { return slices.Contains(runFiles, rel) },
 }
 

@@ -219,8 +219,8 @@ func lowered(c *train.Checkpoint, ort compute.Backend, batch int) ([]byte, error
 }
 
 // isExported reports whether head starts an ONNX model this package wrote:
-// a ModelProto (ir_version, field 1, first) whose producer, field 2, is
-// Producer (both graphs set it right after the IR version).
+// a ModelProto (ir_version, field 1, first) naming Producer within its first
+// 64 bytes (both graphs serialise producer_name, field 2, right after it).
 func isExported(head []byte) bool {
 	i := bytes.Index(head[:min(len(head), 64)], []byte(Producer))
 	return len(head) > 0 && head[0] == 0x08 && i > 0
