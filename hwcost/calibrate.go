@@ -62,7 +62,7 @@ func (c *Calibration) WriteFiles(dir string, log io.Writer) error {
 	// Each replaces only an earlier fit's file: --out may name a folder of
 	// the user's. The JSON files' notes say how they were made.
 	isCSV := func(head []byte) bool { return bytes.HasPrefix(head, []byte(pairsHeader)) }
-	isJSON := func(head []byte) bool { return bytes.Contains(head[:min(len(head), 4096)], []byte(fittedNote)) }
+	isJSON := atomicfile.HeadHolds(4096, fittedNote)
 	type file struct {
 		name string
 		data []byte

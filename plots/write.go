@@ -85,7 +85,7 @@ func CheckFigureFile(path string) error {
 	case ".png":
 		same = func(head []byte) bool { return bytes.HasPrefix(head, []byte(pngMagic)) }
 	case ".svg":
-		same = func(head []byte) bool { return bytes.Contains(head[:min(len(head), 1024)], []byte("<svg")) }
+		same = atomicfile.HeadHolds(1024, "<svg")
 	default:
 		return fmt.Errorf("writing %s: not a figure file (.png or .svg)", path)
 	}

@@ -12,7 +12,7 @@ import (
 // report's title (an earlier run of the same report): a report path mistyped
 // as README.md must not destroy it.
 func WriteFile(path string, markdown []byte) error {
-	title := FirstLine(markdown)
+	title := titleLine(markdown)
 	if len(bytes.TrimSpace(title)) == 0 {
 		return fmt.Errorf("report %s: no title line", path)
 	}
@@ -22,14 +22,12 @@ func WriteFile(path string, markdown []byte) error {
 // SameTitle returns a recogniser (atomicfile.WriteOwned) of files whose
 // first line is doc's.
 func SameTitle(doc []byte) func(head []byte) bool {
-	title := FirstLine(doc)
-	return func(head []byte) bool { return bytes.Equal(FirstLine(head), title) }
+	title := titleLine(doc)
+	return func(head []byte) bool { return bytes.Equal(titleLine(head), title) }
 }
 
-// FirstLine is b up to its first newline.
-func FirstLine(b []byte) []byte {
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		return b[:i]
-	}
-	return b
+// titleLine is b up to its first newline.
+func titleLine(b []byte) []byte {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	return line
 }

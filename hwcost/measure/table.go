@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -436,8 +435,7 @@ func (t *Table) Save(path string) error {
 	}
 	// A table (of any version) replaces only a table: --table may be
 	// mistyped.
-	isTable := func(head []byte) bool { return bytes.Contains(head[:min(len(head), 4096)], []byte(formatName)) }
-	return atomicfile.WriteOwned(path, data, 0o644, "a latency table", isTable)
+	return atomicfile.WriteOwned(path, data, 0o644, "a latency table", atomicfile.HeadHolds(4096, formatName))
 }
 
 // ModelKeys returns the keys of the whole-model entries, sorted.

@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -187,4 +188,10 @@ func CheckOwned(path, what string, ours func(head []byte) bool) error {
 		return fmt.Errorf("writing %s: refusing to replace it: it exists and is not %s written by multihw (remove it first, or choose another path)", path, what)
 	}
 	return nil
+}
+
+// HeadHolds returns a recogniser (WriteOwned) of files whose first n bytes
+// hold sig: a format name or a note near the top of a generated file.
+func HeadHolds(n int, sig string) func(head []byte) bool {
+	return func(head []byte) bool { return bytes.Contains(head[:min(len(head), n)], []byte(sig)) }
 }
