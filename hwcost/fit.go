@@ -861,6 +861,36 @@ func errorStats(rows []FitRow, pred func(*FitRow) float64) ErrorStats {
 	return st
 }
 
+// MeanTolerance is how far (in log space) a posterior's mean may sit from the
+// log of the parameter it describes: the files write both at full precision,
+// and 1e-6 leaves room for a hand-rounded copy.
+const MeanTolerance = 1e-6
+
+// Matches checks the posterior against the parameters it was fitted with.
+// Its mean is the log of each fitted value, so a file whose parameters were
+// edited without refitting would have its draws centred on the old values
+// (sensitivity printed a fitted value outside its own interval); and a
+// standard deviation so wide that one of it takes a parameter out of its
+// valid range would leave draws and prior-bound widths meaningless.
+func (po *Posterior) Matches(p Params) error {
+	for i, name := range po.Names {
+		fp := targetParams[paramIndex(name)]
+		v := *fp.field(&p)
+		if !(v > 0) || math.Abs(math.Log(v)-po.Mean[i]) > MeanTolerance {
+			return fmt.Errorf("posterior: parameter %s is %g but the posterior's mean is log(%g): the parameters were changed without refitting (refit, or remove the posterior to draw from the prior widths)",
+				name, v, math.Exp(po.Mean[i]))
+		}
+		for _, sign := range []float64{-1, 1} {
+			q := p
+			*fp.field(&q) = math.Exp(po.Mean[i] + sign*po.SD(i))
+			if err := q.Validate(); err != nil {
+				return fmt.Errorf("posterior: parameter %s's standard deviation %g (log space) is too wide: %w", name, po.SD(i), err)
+			}
+		}
+	}
+	return nil
+}
+
 // covariance returns Cov as a symmetric matrix (its upper triangle).
 func (po *Posterior) covariance() *mat.SymDense {
 	n := len(po.Names)
@@ -873,18 +903,24 @@ func (po *Posterior) covariance() *mat.SymDense {
 	return cov
 }
 
+// maxLogVariance bounds a posterior variance (log space): one standard
+// deviation of ln(MaxParam/MinRate) already spans every valid value.
+var maxLogVariance = math.Pow(math.Log(MaxParam/MinRate), 2)
+
 // Validate checks the shapes and values of a posterior read from a file.
 func (po *Posterior) Validate() error {
 	n := len(po.Names)
 	if n == 0 || len(po.Mean) != n || len(po.Prior) != n || len(po.Cov) != n {
 		return fmt.Errorf("posterior: %d names, %d means, %d prior widths, %d covariance rows", n, len(po.Mean), len(po.Prior), len(po.Cov))
 	}
+	for i, row := range po.Cov {
+		if len(row) != n {
+			return fmt.Errorf("posterior: covariance row %d has %d entries, want %d", i, len(row), n)
+		}
+	}
 	for i, name := range po.Names {
 		if !slices.Contains(FreeParamNames(), name) {
 			return fmt.Errorf("posterior: unknown parameter %q (valid: %s)", name, strings.Join(FreeParamNames(), ", "))
-		}
-		if len(po.Cov[i]) != n {
-			return fmt.Errorf("posterior: covariance row %d has %d entries, want %d", i, len(po.Cov[i]), n)
 		}
 		if slices.Index(po.Names, name) != i {
 			return fmt.Errorf("posterior: parameter %s named twice", name)
@@ -892,12 +928,25 @@ func (po *Posterior) Validate() error {
 		if !(po.Cov[i][i] >= 0) || math.IsInf(po.Cov[i][i], 0) || math.IsNaN(po.Mean[i]) || math.IsInf(po.Mean[i], 0) {
 			return fmt.Errorf("posterior: parameter %s: mean %g, variance %g", name, po.Mean[i], po.Cov[i][i])
 		}
+		if po.Cov[i][i] > maxLogVariance {
+			return fmt.Errorf("posterior: parameter %s: variance %g exceeds %.4g (a standard deviation of ln(%g/%g), the whole valid range)", name, po.Cov[i][i], maxLogVariance, MaxParam, MinRate)
+		}
 		if !(po.Prior[i] >= 0) || math.IsInf(po.Prior[i], 0) {
 			return fmt.Errorf("posterior: parameter %s: prior width %g must be finite and non-negative", name, po.Prior[i])
 		}
 		for j := range n {
 			if math.IsNaN(po.Cov[i][j]) || math.IsInf(po.Cov[i][j], 0) || math.Abs(po.Cov[i][j]-po.Cov[j][i]) > 1e-9*(1+math.Abs(po.Cov[i][j])) {
 				return fmt.Errorf("posterior: covariance not symmetric and finite at (%d, %d)", i, j)
+			}
+		}
+	}
+	// |Cov[i][j]| ≤ √(Cov[i][i]·Cov[j][j]) holds for every positive
+	// semi-definite matrix; checked first, it also keeps the eigensolver
+	// below from entries it cannot scale.
+	for i := range n {
+		for j := range i {
+			if lim := math.Sqrt(po.Cov[i][i] * po.Cov[j][j]); math.Abs(po.Cov[i][j]) > lim*(1+1e-9)+1e-12 {
+				return fmt.Errorf("posterior: covariance (%d, %d) = %g exceeds the product of the standard deviations %g: not positive semi-definite", i, j, po.Cov[i][j], lim)
 			}
 		}
 	}

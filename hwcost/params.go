@@ -148,12 +148,19 @@ func ParseParams(data []byte) (*ParamSet, error) {
 			return nil, fmt.Errorf("hardware parameters: %s: %w", n, err)
 		}
 	}
-	for n, po := range ps.Posteriors {
+	for _, n := range slices.Sorted(maps.Keys(ps.Posteriors)) {
+		po := ps.Posteriors[n]
 		if _, ok := ps.Targets[n]; !ok {
 			return nil, fmt.Errorf("hardware parameters: posterior of %s, which has no parameters", n)
 		}
+		if po == nil {
+			return nil, fmt.Errorf("hardware parameters: posterior of %s: null", n)
+		}
 		if err := po.Validate(); err != nil {
-			return nil, fmt.Errorf("hardware parameters: posterior of %s: %w", n, err)
+			return nil, fmt.Errorf("hardware parameters of %s: %w", n, err)
+		}
+		if err := po.Matches(ps.Targets[n]); err != nil {
+			return nil, fmt.Errorf("hardware parameters of %s: %w", n, err)
 		}
 	}
 	return ps, nil

@@ -69,6 +69,9 @@ func (tf *TargetFile) Validate() error {
 		if err := tf.Posterior.Validate(); err != nil {
 			return fmt.Errorf("target file %s: %w", tf.Target, err)
 		}
+		if err := tf.Posterior.Matches(tf.Params); err != nil {
+			return fmt.Errorf("target file %s: %w", tf.Target, err)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -187,8 +189,19 @@ func TestPosteriorValidate(t *testing.T) {
 		{func(p *Posterior) { p.Cov[1] = p.Cov[1][:1] }, "covariance row 1"},
 		{func(p *Posterior) { p.Cov[0][1] = 0.7 }, "not symmetric"},
 		{func(p *Posterior) { p.Cov[0][1], p.Cov[1][0] = math.Inf(1), math.Inf(1) }, "not symmetric and finite"},
-		// [[1, 2], [2, 1]] has the eigenvalues 3 and -1.
-		{func(p *Posterior) { p.Cov[0][1], p.Cov[1][0] = 2, 2 }, "not positive semi-definite (eigenvalue -1"},
+		// [[1, 2], [2, 1]] has the eigenvalues 3 and -1; |2| > √(1·1).
+		{func(p *Posterior) { p.Cov[0][1], p.Cov[1][0] = 2, 2 }, "covariance (1, 0) = 2 exceeds the product of the standard deviations 1"},
+		// Every pair within its bound, and still (1, -1, 1)ᵀ·C·(1, -1, 1) =
+		// 3 - 2·(0.9 + 0.9 + 0.9) = -2.4 < 0: the eigenvalues are 1.9, 1.9
+		// and -0.8.
+		{func(p *Posterior) {
+			p.Names, p.Mean, p.Prior = append(p.Names, "eff_dw"), append(p.Mean, 0), append(p.Prior, 1)
+			p.Cov = [][]float64{{1, 0.9, -0.9}, {0.9, 1, 0.9}, {-0.9, 0.9, 1}}
+		}, "not positive semi-definite (eigenvalue -0.8"},
+		// Entries the eigensolver cannot scale (it panicked) and rows
+		// shorter than those after them (an index out of range).
+		{func(p *Posterior) { p.Cov[1][1] = 1e308 }, "variance 1e+308 exceeds"},
+		{func(p *Posterior) { p.Cov[1] = nil }, "covariance row 1 has 0 entries"},
 		{func(p *Posterior) { p.Cov[0][0] = -1 }, "variance -1"},
 		{func(p *Posterior) { p.Mean[0] = math.NaN() }, "mean NaN"},
 		{func(p *Posterior) { p.Prior[1] = -0.5 }, "prior width -0.5"},
@@ -198,5 +211,70 @@ func TestPosteriorValidate(t *testing.T) {
 		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("want an error containing %q, got %v", tc.want, err)
 		}
+	}
+}
+
+// TestPosteriorMatchesParams: a posterior describes the parameters it was
+// fitted with (its mean is their log). A target or parameter file whose
+// parameters were edited without it drew around the old values (sensitivity
+// printed a fitted value outside its own interval); a posterior too wide for
+// the parameters' range gave infinite prior-bound widths. Both are refused
+// when the file is read; every committed posterior matches.
+func TestPosteriorMatchesParams(t *testing.T) {
+	def := DefaultParams()
+	for n, po := range def.Posteriors {
+		if err := po.Matches(def.Targets[n]); err != nil {
+			t.Errorf("committed posterior of %s: %v", n, err)
+		}
+	}
+	p := def.Targets["pixel4-cpu"]
+	edit := func(f func(tf *TargetFile)) []byte {
+		po := *def.Posteriors["pixel4-cpu"]
+		po.Cov = make([][]float64, len(po.Cov))
+		for i, row := range def.Posteriors["pixel4-cpu"].Cov {
+			po.Cov[i] = slices.Clone(row)
+		}
+		po.Mean = slices.Clone(po.Mean)
+		tf := &TargetFile{Target: "my-phone", Device: "a phone", Precision: Int8, Params: p, Posterior: &po}
+		f(tf)
+		return tf.JSON()
+	}
+	if _, err := ParseTargetFile(edit(func(*TargetFile) {})); err != nil {
+		t.Fatalf("unedited: %v", err)
+	}
+	// Rounded by hand to 9 digits, a copy still matches.
+	if _, err := ParseTargetFile(edit(func(tf *TargetFile) {
+		tf.Params.BandwidthGBs, _ = strconv.ParseFloat(strconv.FormatFloat(tf.Params.BandwidthGBs, 'g', 9, 64), 64)
+	})); err != nil {
+		t.Errorf("rounded to 9 digits: %v", err)
+	}
+	for _, tc := range []struct {
+		edit func(tf *TargetFile)
+		want string
+	}{
+		{func(tf *TargetFile) { tf.Params.BandwidthGBs *= 3 }, "parameter bandwidth_gbs is"},
+		{func(tf *TargetFile) { tf.Params.LayerOverheadUs = 0 }, "parameter layer_overhead_us is 0"},
+		{func(tf *TargetFile) { tf.Posterior.Mean[0] += 0.1 }, "changed without refitting"},
+		{func(tf *TargetFile) { tf.Posterior.Cov[1][1] = 1e308 }, "eff_conv: variance 1e+308 exceeds 9353"},
+		// ln(1e30/peak) < 70 (peak is a few GMAC/s): one standard deviation
+		// of 70 in log space leaves the range.
+		{func(tf *TargetFile) { tf.Posterior.Cov[0][0] = 4900 }, "peak_gmacs's standard deviation 70"},
+	} {
+		if _, err := ParseTargetFile(edit(tc.edit)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want an error containing %q, got %v", tc.want, err)
+		}
+	}
+	// The same check guards a parameter file (--params).
+	ps := def.Clone()
+	q := p
+	q.PeakGMACs *= 2
+	ps.Targets["pixel4-cpu"] = q
+	if _, err := ParseParams(indentJSON(ps)); err == nil || !strings.Contains(err.Error(), "hardware parameters of pixel4-cpu: posterior: parameter peak_gmacs is") {
+		t.Errorf("edited parameter file: %v", err)
+	}
+	ps = def.Clone()
+	ps.Posteriors["pixel4-cpu"] = nil
+	if _, err := ParseParams(indentJSON(ps)); err == nil || !strings.Contains(err.Error(), "posterior of pixel4-cpu: null") {
+		t.Errorf("null posterior: %v", err)
 	}
 }
