@@ -6,6 +6,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/jsonmut"
 )
 
 // The invariants of the fuzz targets below: for any spec a parser accepts,
@@ -138,4 +139,24 @@ func FuzzSpecJSON(f *testing.F) {
 			checkInvariants(t, a, string(b))
 		}
 	})
+}
+
+// TestSpecJSONRefusesMalformed: every reference architecture's JSON, changed
+// in one node at a time (null, another type, numbers past their ranges, a
+// member deleted), is refused or read, never a panic; what is read keeps the
+// invariants the fuzz targets check.
+func TestSpecJSONRefusesMalformed(t *testing.T) {
+	for _, r := range blocks.References {
+		refused, accepted := jsonmut.NoPanic(t, r.Arch().JSON(), func(b []byte) error {
+			a, err := blocks.ParseJSON(b)
+			if err == nil {
+				checkInvariants(t, a, string(b))
+			}
+			return err
+		})
+		t.Logf("%s: %d variants refused, %d read", r.Name, refused, accepted)
+		if refused == 0 {
+			t.Errorf("%s: no variant refused (%d read)", r.Name, accepted)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/jsonmut"
 )
 
 func TestPredefinedSpacesValidate(t *testing.T) {
@@ -208,5 +209,32 @@ func TestSpaceJSONRoundTripAndErrors(t *testing.T) {
 	}
 	if err := s.CheckPoint(Point{1, 2}); err == nil {
 		t.Error("short point accepted")
+	}
+}
+
+// TestParseSpaceRefusesMalformed: every predefined space's JSON, changed in
+// one node at a time (null, another type, numbers past their ranges, a
+// member deleted), is refused or read, never a panic; a space that is read
+// can be sized and sampled.
+func TestParseSpaceRefusesMalformed(t *testing.T) {
+	for _, n := range SpaceNames() {
+		s, err := LoadSpace(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused, accepted := jsonmut.NoPanic(t, s.JSON(), func(b []byte) error {
+			s, err := ParseSpace(b)
+			if err == nil {
+				_ = s.Count()
+				if _, err := s.Arch(s.Sample(rand.New(rand.NewPCG(1, 2)), nil)); err != nil {
+					t.Errorf("a space that was read: sampled point: %v", err)
+				}
+			}
+			return err
+		})
+		t.Logf("%s: %d variants refused, %d read", n, refused, accepted)
+		if refused == 0 {
+			t.Errorf("%s: no variant refused", n)
+		}
 	}
 }
