@@ -3,6 +3,7 @@ package nas
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -273,6 +274,25 @@ type ReinforceConfig struct {
 	Warmup, Growth float64
 }
 
+// Validate checks the controller and the schedule (a warm-up beyond every
+// query would never learn, one without a schedule would be ignored; a
+// negative growth gives NaN rates).
+func (cfg ReinforceConfig) Validate() error {
+	if err := cfg.Controller.Validate(); err != nil {
+		return fmt.Errorf("reinforce: %w", err)
+	}
+	if !(cfg.Warmup >= 0 && cfg.Warmup < 1) {
+		return fmt.Errorf("reinforce: warm-up must be a fraction in [0, 1), got %g", cfg.Warmup)
+	}
+	if !(cfg.Growth == 0 || cfg.Growth >= 1) || math.IsInf(cfg.Growth, 0) {
+		return fmt.Errorf("reinforce: growth must be 0 (constant rate) or in [1, +Inf), got %g", cfg.Growth)
+	}
+	if cfg.Growth == 0 && cfg.Warmup != 0 {
+		return fmt.Errorf("reinforce: warm-up %g with growth 0 (a constant rate, no schedule): set a growth (1: warm-up alone)", cfg.Warmup)
+	}
+	return nil
+}
+
 // HierarchicalProblem is a Problem whose points do not use every decision
 // (a nas.Space's skipped blocks): Reinforce updates only the active ones.
 type HierarchicalProblem interface {
@@ -286,6 +306,9 @@ type HierarchicalProblem interface {
 // feasible trial seen is reported, as for the other algorithms.
 func Reinforce(prob Problem, r Reward, queries int, cfg ReinforceConfig, rng *rand.Rand) (*Result, *Controller, error) {
 	if err := checkSearch(prob, r, queries, rng); err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
 	ctl := NewController(prob.Sizes(), cfg.Controller)

@@ -22,6 +22,27 @@ type ControllerConfig struct {
 	BaselineMomentum float64 `json:"baseline_momentum"`
 }
 
+// Validate checks the settings. Adam's decays must lie in [0, 1): at 1 its
+// bias correction divides by zero; above 1 the corrected averages weight the
+// oldest gradients most, so the first steps steer the policy for good; below
+// 0 their weights alternate in sign and a step can point uphill, with no NaN
+// to show it. A non-positive epsilon lets a step divide by zero or flip sign.
+func (c ControllerConfig) Validate() error {
+	switch {
+	case !(c.LR >= 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("controller learning rate must be >= 0, got %g", c.LR)
+	case !(c.BaselineMomentum >= 0 && c.BaselineMomentum < 1):
+		return fmt.Errorf("baseline momentum must be in [0, 1), got %g", c.BaselineMomentum)
+	case !(c.Beta1 >= 0 && c.Beta1 < 1):
+		return fmt.Errorf("controller Adam beta1 must be in [0, 1), got %g", c.Beta1)
+	case !(c.Beta2 >= 0 && c.Beta2 < 1):
+		return fmt.Errorf("controller Adam beta2 must be in [0, 1), got %g", c.Beta2)
+	case !(c.Eps > 0) || math.IsInf(c.Eps, 0):
+		return fmt.Errorf("controller Adam epsilon must be positive and finite, got %g", c.Eps)
+	}
+	return nil
+}
+
 // DefaultControllerConfig returns TuNAS's controller settings with lr.
 func DefaultControllerConfig(lr float64) ControllerConfig {
 	return ControllerConfig{LR: lr, Beta1: 0, Beta2: 0.999, Eps: 1e-8, BaselineMomentum: 0.95}
@@ -174,6 +195,9 @@ func (c *Controller) Update(p Point, active []bool, r float64, lrScale float64) 
 	}
 	if math.IsNaN(r) || math.IsInf(r, 0) {
 		return 0, fmt.Errorf("controller: reward is %v", r)
+	}
+	if err := c.Config.Validate(); err != nil {
+		return 0, fmt.Errorf("controller: %w", err)
 	}
 	lr := c.Config.LR * lrScale
 	if math.IsNaN(lr) || math.IsInf(lr, 0) {

@@ -1,6 +1,7 @@
 package nas
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -454,5 +455,59 @@ func TestControllerDivergenceIsAnError(t *testing.T) {
 				t.Fatalf("lr 1e6: probabilities %v", c.Probs())
 			}
 		}
+	}
+}
+
+// TestControllerConfigValidate: settings under which Adam's steps are not
+// descent steps are refused by the controller, by Reinforce and by the
+// search's configuration, before any state changes. With β1 = −0.5 two
+// steps average the gradients as m̂ = (1.5·g2 − 0.75·g1)/(1 − 0.25) =
+// 2·g2 − g1: a first gradient larger than the second turns the step uphill,
+// and nothing becomes NaN (so the divergence check cannot see it).
+func TestControllerConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		edit func(*ControllerConfig)
+		want string
+	}{
+		{func(c *ControllerConfig) { c.Beta1 = -0.5 }, "beta1 must be in [0, 1), got -0.5"},
+		{func(c *ControllerConfig) { c.Beta1 = 1 }, "beta1 must be in [0, 1), got 1"},
+		{func(c *ControllerConfig) { c.Beta2 = 1.5 }, "beta2 must be in [0, 1), got 1.5"},
+		{func(c *ControllerConfig) { c.Beta2 = math.NaN() }, "beta2 must be in [0, 1), got NaN"},
+		{func(c *ControllerConfig) { c.Eps = 0 }, "epsilon must be positive and finite, got 0"},
+		{func(c *ControllerConfig) { c.Eps = -1e-8 }, "epsilon must be positive and finite, got -1e-08"},
+		{func(c *ControllerConfig) { c.Eps = math.Inf(1) }, "epsilon must be positive and finite, got +Inf"},
+		{func(c *ControllerConfig) { c.LR = -1 }, "learning rate must be >= 0, got -1"},
+		{func(c *ControllerConfig) { c.BaselineMomentum = 1 }, "baseline momentum must be in [0, 1), got 1"},
+	} {
+		cfg := DefaultControllerConfig(0.1)
+		tc.edit(&cfg)
+		c := NewController([]int{2, 3}, cfg)
+		before := fmt.Sprintf("%+v", *c)
+		if _, err := c.Update(Point{0, 1}, nil, 1, 1); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Update: want an error containing %q, got %v", tc.want, err)
+		}
+		if fmt.Sprintf("%+v", *c) != before {
+			t.Errorf("%q: the refused update changed the controller", tc.want)
+		}
+		if _, _, err := Reinforce(newToy(rand.New(rand.NewPCG(3, 3)), []int{2, 3}), Reward{Kind: RewardAbs, T0: 1}, 10, ReinforceConfig{Controller: cfg}, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Reinforce: want an error containing %q, got %v", tc.want, err)
+		}
+	}
+	good := DefaultControllerConfig(0.1)
+	for _, tc := range []struct {
+		cfg  ReinforceConfig
+		want string
+	}{
+		{ReinforceConfig{Controller: good, Warmup: 1, Growth: 10}, "warm-up must be a fraction in [0, 1), got 1"},
+		{ReinforceConfig{Controller: good, Growth: -2}, "growth must be 0 (constant rate) or in [1, +Inf), got -2"},
+		{ReinforceConfig{Controller: good, Growth: 0.5}, "growth must be 0"},
+		{ReinforceConfig{Controller: good, Warmup: 0.25}, "warm-up 0.25 with growth 0"},
+	} {
+		if _, _, err := Reinforce(newToy(rand.New(rand.NewPCG(3, 3)), []int{2, 3}), Reward{Kind: RewardAbs, T0: 1}, 10, tc.cfg, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Reinforce %+v: want an error containing %q, got %v", tc.cfg, tc.want, err)
+		}
+	}
+	if _, _, err := Reinforce(newToy(rand.New(rand.NewPCG(3, 3)), []int{2, 3}), Reward{Kind: RewardAbs, T0: 1}, 10, ReinforceConfig{Controller: good, Warmup: 0.25, Growth: 10}, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Errorf("TuNAS's schedule: %v", err)
 	}
 }

@@ -221,10 +221,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("search: batch sizes must be positive, got %d and %d", c.BatchSize, c.ValidationBatch)
 	case !(c.WeightLR > 0) || math.IsInf(c.WeightLR, 0):
 		return fmt.Errorf("search: weight learning rate must be positive, got %g", c.WeightLR)
-	case !(c.Controller.LR >= 0) || math.IsInf(c.Controller.LR, 0):
-		return fmt.Errorf("search: controller learning rate must be >= 0, got %g", c.Controller.LR)
-	case !(c.Controller.BaselineMomentum >= 0 && c.Controller.BaselineMomentum < 1):
-		return fmt.Errorf("search: baseline momentum must be in [0, 1), got %g", c.Controller.BaselineMomentum)
+	case c.Controller.Validate() != nil:
+		return fmt.Errorf("search: %w", c.Controller.Validate())
 	case !(c.ControllerGrowth >= 1):
 		return fmt.Errorf("search: controller growth must be >= 1, got %g", c.ControllerGrowth)
 	case !(c.WidthFactor > 0 && c.WidthFactor <= 16):

@@ -300,6 +300,8 @@ func TestSearchBadInput(t *testing.T) {
 		{"steps", func(c *Config) { c.Steps = 0 }, "steps must be in [1, "},
 		{"space", func(c *Config) { c.Space = nil }, "no search space"},
 		{"warmup", func(c *Config) { c.OpWarmup = 2 }, "op warm-up"},
+		{"adam", func(c *Config) { c.Controller.Beta1 = -0.5 }, "search: controller Adam beta1 must be in [0, 1), got -0.5"},
+		{"momentum", func(c *Config) { c.Controller.BaselineMomentum = 1 }, "search: baseline momentum must be in [0, 1), got 1"},
 	} {
 		cfg := syntheticConfig(10)
 		cfg.Reward = DefaultConfig().Reward
