@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/multihw/multihw/internal/jsonmut"
 )
 
 var testKind = Kind{
@@ -185,4 +187,41 @@ func TestSecondWriter(t *testing.T) {
 		t.Errorf("second Open in the same process: %v", err)
 	}
 	d.Close()
+}
+
+// TestMarkerRefusesMalformed: a run marker changed in one node at a time
+// (null, another type, numbers past their ranges, a member deleted) is
+// refused by Inspect, Check and Open with an error, or read, never a panic.
+func TestMarkerRefusesMalformed(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Open(dir, testKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	path := filepath.Join(dir, MarkerFile)
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused, accepted := jsonmut.NoPanic(t, doc, func(b []byte) error {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Inspect(dir, testKind); err != nil {
+			return err
+		}
+		if _, err := Check(dir, testKind); err != nil {
+			return err
+		}
+		d, err := Open(dir, testKind)
+		if err != nil {
+			return err
+		}
+		return d.Close()
+	})
+	t.Logf("run marker: %d variants refused, %d read", refused, accepted)
+	if refused == 0 {
+		t.Error("run marker: no variant refused")
+	}
 }
