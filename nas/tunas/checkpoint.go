@@ -240,7 +240,10 @@ func (ck *checkpoint) readState(sn *supernet.Supernet) error {
 // restore continues from ck.
 func (r *run) restore(ck *checkpoint) error {
 	c := ck.Controller
-	if c == nil || len(c.Logits) != len(r.sizes) {
+	// The Adam moments are indexed like the logits (below and in every
+	// update): a header without them (edited, or damaged before its checksum)
+	// is refused, not a panic.
+	if c == nil || len(c.Logits) != len(r.sizes) || len(c.M) != len(r.sizes) || len(c.V) != len(r.sizes) {
 		return fmt.Errorf("search: checkpoint %s: controller does not match the space", ck.path)
 	}
 	for d, l := range c.Logits {
