@@ -166,13 +166,14 @@ func writeFile(t *testing.T, dir, name, content string) string {
 }
 
 const (
-	cellA = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
-	cellB = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+	// Official NAS-Bench-201 cells 0 and 1 (the files' indices must match).
+	cellA = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+	cellB = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 )
 
 func TestUserFiles(t *testing.T) {
 	dir := t.TempDir()
-	content := "nb201_index,arch_str,dev_a,dev_b\r\n7," + cellA + ",1.5,\r\n3," + cellB + ",2.5,NaN\r\n"
+	content := "nb201_index,arch_str,dev_a,dev_b\r\n1," + cellB + ",1.5,\r\n0," + cellA + ",2.5,NaN\r\n"
 	for _, name := range []string{"plain.csv", "packed.csv.gz", "packed-no-suffix"} {
 		var path string
 		if name == "packed-no-suffix" {
@@ -189,7 +190,7 @@ func TestUserFiles(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		tab := d.NB201
-		if tab == nil || tab.Len() != 2 || tab.Index(0) != 7 || tab.Cell(1).String() != cellB {
+		if tab == nil || tab.Len() != 2 || tab.Index(0) != 1 || tab.Cell(1).String() != cellA {
 			t.Fatalf("%s: parsed %+v", name, d)
 		}
 		if v, ok := tab.Value(0, 0); !ok || v != 1.5 {
@@ -233,6 +234,12 @@ func TestBrokenFiles(t *testing.T) {
 		{"negzero.csv", "nb201_index,arch_str,dev\n0," + cellA + ",-0\n", []string{"negzero.csv:2:", "not positive"}},
 		{"fbzero.csv", "help_idx,op_idx_list,dev\n0,0 1 2 3 4 5 6 7 8 0 0 0 0 0 0 0 0 0 0 0 0 8,0.0\n", []string{"fbzero.csv:2:", "not positive"}},
 		{"badindex.csv", "nb201_index,arch_str,dev\nx," + cellA + ",1\n", []string{"badindex.csv:2", "nb201_index"}},
+		// The index must be the cell's official one: results report it.
+		{"swapped.csv", "nb201_index,arch_str,dev\n1," + cellA + ",1\n", []string{"swapped.csv:2", `"nb201_index": 1 is cell ` + cellB + " in NAS-Bench-201, but the row's arch_str is " + cellA}},
+		{"beyond.csv", "nb201_index,arch_str,dev\n15625," + cellA + ",1\n", []string{"beyond.csv:2", "15625 is beyond NAS-Bench-201's 15625 cells"}},
+		// A unit error: 1e-300 ms drove fits to infinite rates.
+		{"tiny.csv", "nb201_index,arch_str,dev\n0," + cellA + ",1e-300\n", []string{"tiny.csv:2:", `"1e-300" is outside [1e-06, 1e+09]`}},
+		{"huge.csv", "nb201_index,arch_str,dev\n0," + cellA + ",2e9\n", []string{"huge.csv:2:", `"2e9" is outside`}},
 		{"dupcol.csv", "nb201_index,arch_str,dev,dev\n0," + cellA + ",1,2\n", []string{"dupcol.csv:1", `duplicate column "dev"`}},
 		{"headeronly.csv", "nb201_index,arch_str,dev\n", []string{"headeronly.csv", "no data rows"}},
 		{"fbops.csv", "help_idx,op_idx_list,dev\n0,0 1 2,1.0\n", []string{"fbops.csv:2", "want 22 op indices"}},

@@ -1,10 +1,12 @@
 package devicedata
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"sync"
 )
 
 // NB201Table is a table of NAS-Bench-201 cells: latencies per device
@@ -83,8 +85,55 @@ func LoadNB201(path string) (*NB201Table, error) {
 	return ReadNB201(f, path)
 }
 
-// ReadNB201 is [LoadNB201] on a reader; source names it in errors.
+// ReadNB201 is [LoadNB201] on a reader; source names it in errors. A row's
+// nb201_index must be the official index of its cell (NATS-Bench's order, as
+// in the embedded accuracy table): results report it for looking cells up,
+// and a file whose columns slipped would otherwise report other cells'.
 func ReadNB201(r io.Reader, source string) (*NB201Table, error) {
+	return readNB201(r, source, true)
+}
+
+// officialCells maps each official NAS-Bench-201 index to its cell, from the
+// embedded accuracy table (read without the check it serves).
+var official struct {
+	once  sync.Once
+	cells []Cell
+	err   error
+}
+
+func officialCells() ([]Cell, error) {
+	official.once.Do(func() { official.cells, official.err = readOfficialCells() })
+	return official.cells, official.err
+}
+
+func readOfficialCells() ([]Cell, error) {
+	e := embeddedFiles[NameAccuracy]
+	f, err := dataFS.Open("data/" + e.file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	t, err := readNB201(gz, embeddedPrefix+e.file, false)
+	if err != nil {
+		return nil, err
+	}
+	cells := make([]Cell, NumCells)
+	seen := make([]bool, NumCells)
+	for i, c := range t.cells {
+		k := t.index[i]
+		if k < 0 || k >= NumCells || seen[k] {
+			return nil, fmt.Errorf("embedded %s: row %d: index %d missing, out of range or repeated", e.file, i+1, k)
+		}
+		cells[k], seen[k] = c, true
+	}
+	return cells, nil
+}
+
+func readNB201(r io.Reader, source string, checkIndex bool) (*NB201Table, error) {
 	t := &NB201Table{rowOf: make(map[Cell]int, NumCells)}
 	tab, err := readTable(r, source, []string{"nb201_index", "arch_str"}, []bool{false, true},
 		func(keys []string) (int, error) {
@@ -102,6 +151,18 @@ func ReadNB201(r io.Reader, source string) (*NB201Table, error) {
 			}
 			if prev, dup := t.rowOf[c]; dup {
 				return 1, fmt.Errorf("cell %s appears twice (first in data row %d)", c, prev+1)
+			}
+			if idx >= 0 && checkIndex {
+				official, err := officialCells()
+				if err != nil {
+					return 0, err
+				}
+				if idx >= len(official) {
+					return 0, fmt.Errorf("%d is beyond NAS-Bench-201's %d cells (indices 0-%d)", idx, len(official), len(official)-1)
+				}
+				if official[idx] != c {
+					return 0, fmt.Errorf("%d is cell %s in NAS-Bench-201, but the row's arch_str is %s", idx, official[idx], c)
+				}
 			}
 			t.rowOf[c] = len(t.cells)
 			t.cells = append(t.cells, c)

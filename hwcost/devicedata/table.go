@@ -196,6 +196,15 @@ func readTable(r io.Reader, source string, keyCols []string, required []bool,
 	return t, nil
 }
 
+// MinValue and MaxValue bound a measurement: 1 ns to 11.6 days as a latency
+// in ms, and any accuracy in percent (or as a fraction). A value outside is
+// a unit or data error: a training row of 1e-300 ms drove a fit to infinite
+// rates, whose error named a fitted parameter, not the cell.
+const (
+	MinValue = 1e-6
+	MaxValue = 1e9
+)
+
 // parseValue parses one measurement: empty, "nan" or "NaN" mean missing.
 // Every value is a latency (ms) or an accuracy (percent), so it must be
 // positive: a zero or negative cell is a data error, not a missing value
@@ -215,6 +224,9 @@ func parseValue(s string) (float64, error) {
 	}
 	if v <= 0 {
 		return 0, fmt.Errorf("%q is not positive (a latency or accuracy must be > 0; leave the cell empty for a missing measurement)", s)
+	}
+	if v < MinValue || v > MaxValue {
+		return 0, fmt.Errorf("%q is outside [%g, %g] (a latency in ms or an accuracy in percent: a unit error?)", s, float64(MinValue), float64(MaxValue))
 	}
 	return v, nil
 }
