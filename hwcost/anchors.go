@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/hwcost/devicedata"
 )
 
 // Anchor is one row of latency_anchors.csv: a published on-device latency.
@@ -105,6 +106,12 @@ func ReadAnchors(r io.Reader) ([]Anchor, error) {
 			Confidence: get("confidence"), Notes: get("notes")}
 		if a.LatencyMs, err = num("latency_ms"); err != nil {
 			return nil, err
+		}
+		// 0 marks a model that did not run (the row is listed as excluded);
+		// a positive value outside a measurement's range is a unit error.
+		if a.LatencyMs > 0 && (a.LatencyMs < devicedata.MinValue || a.LatencyMs > devicedata.MaxValue) {
+			return nil, fmt.Errorf("latency anchors: line %d: column latency_ms: %g is outside [%g, %g] ms (a unit error?)",
+				line, a.LatencyMs, float64(devicedata.MinValue), float64(devicedata.MaxValue))
 		}
 		if a.MACsM, err = num("macs_M"); err != nil {
 			return nil, err

@@ -322,4 +322,16 @@ func TestAnchors(t *testing.T) {
 	if _, err := ReadAnchors(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "latency_ms") {
 		t.Errorf("bad number: got %v", err)
 	}
+	// A latency in seconds or ns by mistake is refused; 0 (did not run) is
+	// read and left out by SelectAnchors with its reason.
+	for _, v := range []string{"1e-300", "2e9"} {
+		row := strings.Join(anchorColumns, ",") + "\nm,classification,224,int8,hw,CPU,c," + v + ",1,1,70,s,primary,\n"
+		if _, err := ReadAnchors(strings.NewReader(row)); err == nil || !strings.Contains(err.Error(), "line 2: column latency_ms: "+strings.Replace(v, "e9", "e+09", 1)+" is outside [1e-06, 1e+09] ms") {
+			t.Errorf("latency %s ms: got %v", v, err)
+		}
+	}
+	zero := strings.Join(anchorColumns, ",") + "\nm,classification,224,int8,hw,CPU,c,0,1,1,70,s,primary,failed\n"
+	if _, err := ReadAnchors(strings.NewReader(zero)); err != nil {
+		t.Errorf("latency 0 (did not run): %v", err)
+	}
 }
