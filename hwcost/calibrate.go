@@ -22,12 +22,17 @@ type Calibration struct {
 	Refs *ReferenceSet `json:"-"`
 	// Report is FIT_REPORT.md.
 	Report string `json:"-"`
+	// state holds the finished parts until WriteFiles (nil: none kept).
+	state *fitCheckpoint
 }
 
 // Calibrate runs f, then (with studies) fits the reference devices on the
 // result and runs the adapt studies, and writes the report. Progress lines
-// go to w (nil: none).
-func Calibrate(f *Fitter, label string, studies bool, w io.Writer) (*Calibration, error) {
+// go to w (nil: none). With a state path (see FitStateFile; "" for none) the
+// reference devices and each study row are saved there as they finish, and a
+// fit killed before WriteFiles resumes from them when rerun by the same
+// program with the same result.
+func Calibrate(f *Fitter, label string, studies bool, statePath string, w io.Writer) (*Calibration, error) {
 	pr := progress.New(w)
 	start := time.Now()
 	at := func() string { return progress.Duration(time.Since(start).Seconds()) }
@@ -38,13 +43,29 @@ func Calibrate(f *Fitter, label string, studies bool, w io.Writer) (*Calibration
 	}
 	c := &Calibration{FitResult: res}
 	if studies {
-		pr.Line(fmt.Sprintf("fitted in %s; reference devices ...", at()), false)
-		if c.Refs, err = FitReferenceDevices(ReferenceRows, res.Params); err != nil {
-			return nil, err
+		if statePath != "" {
+			key, err := fitStateKey(res.Params)
+			if err != nil {
+				return nil, err
+			}
+			if c.state, err = openFitCheckpoint(statePath, key); err != nil {
+				return nil, err
+			}
+		}
+		if c.Refs = c.state.refs(); c.Refs != nil {
+			pr.Line(fmt.Sprintf("fitted in %s; reference devices from %s (an interrupted fit of the same program and parameters)", at(), statePath), false)
+		} else {
+			pr.Line(fmt.Sprintf("fitted in %s; reference devices ...", at()), false)
+			if c.Refs, err = FitReferenceDevices(ReferenceRows, res.Params); err != nil {
+				return nil, err
+			}
+			if err := c.state.saveRefs(c.Refs); err != nil {
+				return nil, err
+			}
 		}
 		pr.Line(fmt.Sprintf("reference devices done at %s; adapt studies (HELP, BRP-NAS, FBNet; %d seeds, HELP's 10-sample study also %d) ...",
 			at(), len(StudySeeds), len(HELPWideSeeds)), false)
-		if c.Studies, err = RunStudies(LibraryFrom(res.Params, c.Refs), pr); err != nil {
+		if c.Studies, err = runStudies(LibraryFrom(res.Params, c.Refs), pr, c.state); err != nil {
 			return nil, err
 		}
 		pr.Line(fmt.Sprintf("studies done at %s", at()), false)
@@ -88,7 +109,7 @@ func (c *Calibration) WriteFiles(dir string, log io.Writer) error {
 		}
 		fmt.Fprintf(log, "wrote %s\n", p)
 	}
-	return nil
+	return c.state.remove() // the fit's files hold it all now
 }
 
 // Summary is the fit's figures per target: rows, in-sample and held-out

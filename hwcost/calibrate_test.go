@@ -13,7 +13,7 @@ import (
 // reference devices, which only the studies fit) and the summary has a row.
 func TestCalibrateWithoutStudies(t *testing.T) {
 	var log bytes.Buffer
-	c, err := Calibrate(NewFitter().Targets("pixel4-gpu").NoBench(), "pixel4-gpu", false, &log)
+	c, err := Calibrate(NewFitter().Targets("pixel4-gpu").NoBench(), "pixel4-gpu", false, "", &log)
 	if err != nil {
 		t.Fatal(err)
 	}

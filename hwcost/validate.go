@@ -248,8 +248,14 @@ const LargeTrain = 1000
 // 1). It prints a line per study to pr and, within a study, the fits done
 // (pr's period; nil: quiet): the studies take minutes.
 func RunStudies(lib []Candidate, pr *progress.Printer) (*Studies, error) {
+	return runStudies(lib, pr, nil)
+}
+
+// runStudies is RunStudies taking and saving each device's row in ck (nil:
+// none).
+func runStudies(lib []Candidate, pr *progress.Printer, ck *fitCheckpoint) (*Studies, error) {
 	st := &Studies{}
-	run := studyRunner{lib: lib, pr: pr, start: time.Now()}
+	run := studyRunner{lib: lib, pr: pr, start: time.Now(), ck: ck}
 	brp, err := BRPNASDevices()
 	if err != nil {
 		return nil, err
@@ -290,20 +296,40 @@ type studyRunner struct {
 	lib   []Candidate
 	pr    *progress.Printer
 	start time.Time
+	ck    *fitCheckpoint
 }
 
+// study runs one study device by device, each device's row saved in r.ck
+// as it finishes (or taken from it).
 func (r *studyRunner) study(name, data string, devices []string, train int, seeds []uint64) ([]AdaptRow, error) {
 	total := len(devices) * len(seeds)
 	at := func() string { return progress.Duration(time.Since(r.start).Seconds()) }
-	rows, err := adaptStudy(r.lib, data, devices, train, seeds, func(done int) {
-		if r.pr.Due(false) {
-			r.pr.Line(fmt.Sprintf("adapt study %s: %d of %d fits (%s)", name, done, total, at()), true)
+	var rows []AdaptRow
+	saved := 0
+	for d, dev := range devices {
+		if row, ok := r.ck.row(name, dev); ok {
+			rows = append(rows, row)
+			saved++
+			continue
 		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("adapt study %s: %w", name, err)
+		got, err := adaptStudy(r.lib, data, []string{dev}, train, seeds, func(done int) {
+			if r.pr.Due(false) {
+				r.pr.Line(fmt.Sprintf("adapt study %s: %d of %d fits (%s)", name, d*len(seeds)+done, total, at()), true)
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("adapt study %s: %w", name, err)
+		}
+		if err := r.ck.saveRow(name, dev, got[0]); err != nil {
+			return nil, err
+		}
+		rows = append(rows, got[0])
 	}
-	r.pr.Line(fmt.Sprintf("adapt study %s: %d fits done at %s", name, total, at()), false)
+	resumed := ""
+	if saved > 0 {
+		resumed = fmt.Sprintf(" (%d of %d devices from the state of an interrupted fit)", saved, len(devices))
+	}
+	r.pr.Line(fmt.Sprintf("adapt study %s: %d fits done at %s%s", name, total, at(), resumed), false)
 	return rows, nil
 }
 

@@ -83,12 +83,8 @@ func runCostFit(args []string) error {
 		fmt.Fprintln(os.Stderr, "cost fit: this binary fuses multiply-adds (built with GOAMD64=v3 or above): its fit differs from a GOAMD64=v1 build's, "+
 			"which wrote the committed files, in the last digits (a held-out prediction by up to 0.3%; make build uses v1)")
 	}
-	cal, err := hwcost.Calibrate(f, *hw, !*noStudies, os.Stderr)
-	if err != nil {
-		return err
-	}
+	dir, state := *out, ""
 	if !*dry {
-		dir := *out
 		if dir == "" {
 			params, err := repo.Find("hwcost/params.json", "--out")
 			if err != nil {
@@ -96,6 +92,13 @@ func runCostFit(args []string) error {
 			}
 			dir = filepath.Dir(params)
 		}
+		state = filepath.Join(dir, hwcost.FitStateFile) // a killed fit resumes from it
+	}
+	cal, err := hwcost.Calibrate(f, *hw, !*noStudies, state, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if !*dry {
 		if err := cal.WriteFiles(dir, os.Stderr); err != nil {
 			return err
 		}
