@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/internal/atomicfile"
+	"github.com/multihw/multihw/internal/jobstate"
 	"github.com/multihw/multihw/internal/progress"
 	"github.com/multihw/multihw/report"
 )
@@ -23,7 +24,7 @@ type Calibration struct {
 	// Report is FIT_REPORT.md.
 	Report string `json:"-"`
 	// state holds the finished parts until WriteFiles (nil: none kept).
-	state *fitCheckpoint
+	state *jobstate.State
 }
 
 // Calibrate runs f, then (with studies) fits the reference devices on the
@@ -48,18 +49,19 @@ func Calibrate(f *Fitter, label string, studies bool, statePath string, w io.Wri
 			if err != nil {
 				return nil, err
 			}
-			if c.state, err = openFitCheckpoint(statePath, key); err != nil {
+			if c.state, err = jobstate.Open(statePath, key); err != nil {
 				return nil, err
 			}
 		}
-		if c.Refs = c.state.refs(); c.Refs != nil {
+		if refs := new(ReferenceSet); c.state.Get(refsPart, refs) {
+			c.Refs = refs
 			pr.Line(fmt.Sprintf("fitted in %s; reference devices from %s (an interrupted fit of the same program and parameters)", at(), statePath), false)
 		} else {
 			pr.Line(fmt.Sprintf("fitted in %s; reference devices ...", at()), false)
 			if c.Refs, err = FitReferenceDevices(ReferenceRows, res.Params); err != nil {
 				return nil, err
 			}
-			if err := c.state.saveRefs(c.Refs); err != nil {
+			if err := c.state.Put(refsPart, c.Refs); err != nil {
 				return nil, err
 			}
 		}
@@ -109,7 +111,7 @@ func (c *Calibration) WriteFiles(dir string, log io.Writer) error {
 		}
 		fmt.Fprintf(log, "wrote %s\n", p)
 	}
-	return c.state.remove() // the fit's files hold it all now
+	return c.state.Remove() // the fit's files hold it all now
 }
 
 // Summary is the fit's figures per target: rows, in-sample and held-out

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/jobstate"
 	"github.com/multihw/multihw/internal/progress"
 	"github.com/multihw/multihw/internal/stats"
 )
@@ -253,7 +254,7 @@ func RunStudies(lib []Candidate, pr *progress.Printer) (*Studies, error) {
 
 // runStudies is RunStudies taking and saving each device's row in ck (nil:
 // none).
-func runStudies(lib []Candidate, pr *progress.Printer, ck *fitCheckpoint) (*Studies, error) {
+func runStudies(lib []Candidate, pr *progress.Printer, ck *jobstate.State) (*Studies, error) {
 	st := &Studies{}
 	run := studyRunner{lib: lib, pr: pr, start: time.Now(), ck: ck}
 	brp, err := BRPNASDevices()
@@ -296,7 +297,7 @@ type studyRunner struct {
 	lib   []Candidate
 	pr    *progress.Printer
 	start time.Time
-	ck    *fitCheckpoint
+	ck    *jobstate.State
 }
 
 // study runs one study device by device, each device's row saved in r.ck
@@ -307,7 +308,7 @@ func (r *studyRunner) study(name, data string, devices []string, train int, seed
 	var rows []AdaptRow
 	saved := 0
 	for d, dev := range devices {
-		if row, ok := r.ck.row(name, dev); ok {
+		if row := (AdaptRow{}); r.ck.Get(rowPart(name, dev), &row) {
 			rows = append(rows, row)
 			saved++
 			continue
@@ -320,7 +321,7 @@ func (r *studyRunner) study(name, data string, devices []string, train int, seed
 		if err != nil {
 			return nil, fmt.Errorf("adapt study %s: %w", name, err)
 		}
-		if err := r.ck.saveRow(name, dev, got[0]); err != nil {
+		if err := r.ck.Put(rowPart(name, dev), got[0]); err != nil {
 			return nil, err
 		}
 		rows = append(rows, got[0])

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/hwcost/devicedata"
+	"github.com/multihw/multihw/internal/jobstate"
 	"github.com/multihw/multihw/internal/repo"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/report"
@@ -66,6 +67,19 @@ type ReportConfig struct {
 	Files []string // embedded file names; nil means nb201-brpnas, nb201-help, fbnet-help
 	// Progress, when set, receives one line per device as the report runs.
 	Progress io.Writer
+	// State, when set, is a file (internal/jobstate) that keeps each device's
+	// comparison as it finishes, so that a killed report resumes from them
+	// when rerun by the same program with the same settings.
+	State string
+}
+
+// EvalStateFile is the state file Report keeps next to its report.
+const EvalStateFile = ".cost-eval-state"
+
+// stateKey identifies what the saved comparisons depend on: the program and
+// the settings that change them.
+func (c *ReportConfig) stateKey() (string, error) {
+	return jobstate.ProgramKey(fmt.Appendf(nil, "train %d seed %d seeds %d files %q", c.Train, c.Seed, c.seeds(), c.files()))
 }
 
 func (c *ReportConfig) seeds() int { return max(c.Seeds, 1) }
@@ -95,9 +109,26 @@ func RunReport(cfg ReportConfig) ([]Comparison, error) {
 			jobs = append(jobs, job{f, col, data})
 		}
 	}
+	var st *jobstate.State
+	if cfg.State != "" {
+		key, err := cfg.stateKey()
+		if err != nil {
+			return nil, err
+		}
+		if st, err = jobstate.Open(cfg.State, key); err != nil {
+			return nil, err
+		}
+	}
 	var out []Comparison
 	for k, j := range jobs {
 		start := time.Now()
+		if c := (Comparison{}); st.Get(j.file+"\x00"+j.column, &c) {
+			out = append(out, c)
+			if cfg.Progress != nil {
+				fmt.Fprintf(cfg.Progress, "[%d/%d] %s %s: from %s (an interrupted run of the same program and settings)\n", k+1, len(jobs), j.file, j.column, cfg.State)
+			}
+			continue
+		}
 		d, err := FromData(j.data, j.column)
 		if err != nil {
 			return nil, err
@@ -114,6 +145,9 @@ func RunReport(cfg ReportConfig) ([]Comparison, error) {
 				return nil, err
 			}
 			c.Gains = append(c.Gains, ck.Structured.Spearman-ck.Lookup.Spearman)
+		}
+		if err := st.Put(j.file+"\x00"+j.column, c); err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 		if cfg.Progress != nil {
@@ -142,7 +176,9 @@ func StructuredWins(rows []Comparison) (wins, measured int) {
 
 // Report runs the comparison of cfg and writes its report to path (empty:
 // hwcost/predict/REPORT.md of the repository, found before anything runs).
-// It returns the path written and the rows.
+// It returns the path written and the rows. Finished devices are kept in
+// EvalStateFile next to the report until it is written (cfg.State), so a
+// killed report resumes.
 func Report(cfg ReportConfig, path string) (string, []Comparison, error) {
 	if path == "" {
 		dir, err := repo.Find("hwcost/predict", "--out")
@@ -151,11 +187,15 @@ func Report(cfg ReportConfig, path string) (string, []Comparison, error) {
 		}
 		path = filepath.Join(dir, "REPORT.md")
 	}
+	cfg.State = filepath.Join(filepath.Dir(path), EvalStateFile)
 	rows, err := RunReport(cfg)
 	if err != nil {
 		return "", nil, err
 	}
-	return path, rows, WriteReportFile(path, cfg, rows)
+	if err := WriteReportFile(path, cfg, rows); err != nil {
+		return "", nil, err
+	}
+	return path, rows, jobstate.Remove(cfg.State)
 }
 
 // WriteReportFile writes the comparison's markdown (WriteReport) to path,
