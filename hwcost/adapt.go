@@ -577,8 +577,9 @@ func archRows(source string, archs []*blocks.Arch, ms []float64) (*adaptRows, er
 		if err != nil {
 			return nil, fmt.Errorf("adapt: %s: %w", source, err)
 		}
-		if !(ms[i] > 0) || math.IsInf(ms[i], 0) {
-			return nil, fmt.Errorf("adapt: %s: latency of %s must be positive and finite, got %g", source, a.Name, ms[i])
+		if !(ms[i] >= devicedata.MinValue && ms[i] <= devicedata.MaxValue) { // as a table's cells
+			return nil, fmt.Errorf("adapt: %s: latency of %s must be in [%g, %g] ms, got %g", source, a.Name,
+				float64(devicedata.MinValue), float64(devicedata.MaxValue), ms[i])
 		}
 		ans[i] = an
 		rows.meas = append(rows.meas, ms[i])

@@ -347,6 +347,15 @@ func TestAdaptBadInput(t *testing.T) {
 	if _, err := AdaptArchs("x", nil, nil, AdaptConfig{Train: 3}); err == nil || !strings.Contains(err.Error(), "no measured") {
 		t.Errorf("no archs: %v", err)
 	}
+	// A `cost measure` table's latencies are bounded as a CSV's cells are.
+	a, _ := blocks.Model("mobilenet_v2")
+	archs := []*blocks.Arch{a, a, a, a}
+	for _, v := range []float64{0, 1e-300, 2e9, math.NaN()} {
+		ms := []float64{1, 2, 3, v}
+		if _, err := AdaptArchs("local", archs, ms, AdaptConfig{Train: 3}); err == nil || !strings.Contains(err.Error(), "must be in [1e-06, 1e+09] ms") {
+			t.Errorf("latency %g: %v", v, err)
+		}
+	}
 }
 
 // A device whose measured latencies are all equal has no rank order: the
