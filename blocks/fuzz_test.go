@@ -147,16 +147,12 @@ func FuzzSpecJSON(f *testing.F) {
 // invariants the fuzz targets check.
 func TestSpecJSONRefusesMalformed(t *testing.T) {
 	for _, r := range blocks.References {
-		refused, accepted := jsonmut.NoPanic(t, r.Arch().JSON(), func(b []byte) error {
+		jsonmut.Check(t, r.Name, r.Arch().JSON(), func(b []byte) error {
 			a, err := blocks.ParseJSON(b)
 			if err == nil {
 				checkInvariants(t, a, string(b))
 			}
 			return err
 		})
-		t.Logf("%s: %d variants refused, %d read", r.Name, refused, accepted)
-		if refused == 0 {
-			t.Errorf("%s: no variant refused (%d read)", r.Name, accepted)
-		}
 	}
 }

@@ -26,10 +26,6 @@ func TestReadersRefuseMalformed(t *testing.T) {
 		{"target file", tf.JSON(), func(b []byte) error { _, err := ParseTargetFile(b); return err }},
 		{"reference devices", rs.JSON(), func(b []byte) error { _, err := ParseReferenceSet(b); return err }},
 	} {
-		refused, accepted := jsonmut.NoPanic(t, tc.doc, tc.read)
-		t.Logf("%s: %d variants refused, %d read", tc.name, refused, accepted)
-		if refused == 0 {
-			t.Errorf("%s: no variant refused", tc.name)
-		}
+		jsonmut.Check(t, tc.name, tc.doc, tc.read)
 	}
 }

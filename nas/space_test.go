@@ -222,7 +222,7 @@ func TestParseSpaceRefusesMalformed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		refused, accepted := jsonmut.NoPanic(t, s.JSON(), func(b []byte) error {
+		jsonmut.Check(t, n, s.JSON(), func(b []byte) error {
 			s, err := ParseSpace(b)
 			if err == nil {
 				_ = s.Count()
@@ -232,9 +232,5 @@ func TestParseSpaceRefusesMalformed(t *testing.T) {
 			}
 			return err
 		})
-		t.Logf("%s: %d variants refused, %d read", n, refused, accepted)
-		if refused == 0 {
-			t.Errorf("%s: no variant refused", n)
-		}
 	}
 }

@@ -50,7 +50,7 @@ func TestCheckpointRefusesMalformed(t *testing.T) {
 	if _, err := LoadCheckpoint(path); err != nil {
 		t.Fatalf("the unchanged checkpoint: %v", err)
 	}
-	refused, accepted := jsonmut.NoPanic(t, hdr, func(h []byte) error {
+	jsonmut.Check(t, "checkpoint header", hdr, func(h []byte) error {
 		if err := os.WriteFile(path, frameCheckpoint(h, ck.data), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -63,10 +63,6 @@ func TestCheckpointRefusesMalformed(t *testing.T) {
 		defer store.Finalize()
 		return c.Restore(store, nil)
 	})
-	t.Logf("checkpoint header: %d variants refused, %d read", refused, accepted)
-	if refused == 0 {
-		t.Error("checkpoint header: no variant refused")
-	}
 }
 
 // TestReadRunRefusesMalformed: a run's result file and a metrics log line,
@@ -118,10 +114,6 @@ func TestReadRunRefusesMalformed(t *testing.T) {
 			return err
 		}},
 	} {
-		refused, accepted := jsonmut.NoPanic(t, tc.doc, tc.read)
-		t.Logf("%s: %d variants refused, %d read", tc.name, refused, accepted)
-		if refused == 0 {
-			t.Errorf("%s: no variant refused", tc.name)
-		}
+		jsonmut.Check(t, tc.name, tc.doc, tc.read)
 	}
 }

@@ -20,9 +20,5 @@ func TestParseTableRefusesMalformed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refused, accepted := jsonmut.NoPanic(t, doc, func(b []byte) error { _, err := ParseTable(b); return err })
-	t.Logf("measured table: %d variants refused, %d read", refused, accepted)
-	if refused == 0 {
-		t.Error("no variant refused")
-	}
+	jsonmut.Check(t, "measured table", doc, func(b []byte) error { _, err := ParseTable(b); return err })
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 )
@@ -110,11 +111,12 @@ func arrayIndices(n int) []int {
 	return []int{0, 1, n - 1}
 }
 
-// TB is the part of testing.TB that NoPanic uses.
+// TB is the part of testing.TB that NoPanic and Check use.
 type TB interface {
 	Helper()
 	Errorf(format string, args ...any)
 	Fatal(args ...any)
+	Logf(format string, args ...any)
 }
 
 // NoPanic reads every variant of doc with read and fails t for each that
@@ -140,4 +142,35 @@ func NoPanic(t TB, doc []byte, read func([]byte) error) (refused, accepted int) 
 		}
 	}
 	return refused, accepted
+}
+
+// Check is NoPanic that also logs the counts under name and fails t if no
+// variant was refused (a reader that accepts everything checks nothing).
+func Check(t TB, name string, doc []byte, read func([]byte) error) {
+	t.Helper()
+	refused, accepted := NoPanic(t, doc, read)
+	t.Logf("%s: %d variants refused, %d read", name, refused, accepted)
+	if refused == 0 {
+		t.Errorf("%s: no variant refused (%d read)", name, accepted)
+	}
+}
+
+// CheckFile is Check on the file at path, for readers that take a file:
+// each variant is written there and read() called; the file's content is
+// restored at the end.
+func CheckFile(t TB, name, path string, read func() error) {
+	t.Helper()
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, name, doc, func(b []byte) error {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return read()
+	})
+	if err := os.WriteFile(path, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -3,6 +3,8 @@ package jsonmut
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -77,3 +79,29 @@ type recorder struct{ errs []string }
 func (r *recorder) Helper()                      {}
 func (r *recorder) Errorf(f string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(f, args...)) }
 func (r *recorder) Fatal(args ...any)            { panic(fmt.Sprint(args...)) }
+func (r *recorder) Logf(string, ...any)          {}
+
+// TestCheck: a reader that refuses nothing fails the check; CheckFile puts
+// the file's content back.
+func TestCheck(t *testing.T) {
+	r := &recorder{}
+	Check(r, "lenient", []byte(`{"a": 1}`), func([]byte) error { return nil })
+	if len(r.errs) != 1 || !strings.Contains(r.errs[0], "lenient: no variant refused") {
+		t.Errorf("a reader that accepts everything: %q", r.errs)
+	}
+	path := filepath.Join(t.TempDir(), "f.json")
+	if err := os.WriteFile(path, []byte(`{"a": 1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	r = &recorder{}
+	CheckFile(r, "file", path, func() error {
+		seen++
+		b, _ := os.ReadFile(path)
+		var x struct{ A int }
+		return json.Unmarshal(b, &x)
+	})
+	if b, _ := os.ReadFile(path); string(b) != `{"a": 1}` || seen != len(Replacements)+1 || len(r.errs) != 0 {
+		t.Errorf("CheckFile: file %q after, %d reads, errors %q", b, seen, r.errs)
+	}
+}

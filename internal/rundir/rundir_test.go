@@ -199,15 +199,7 @@ func TestMarkerRefusesMalformed(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Close()
-	path := filepath.Join(dir, MarkerFile)
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused, accepted := jsonmut.NoPanic(t, doc, func(b []byte) error {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	jsonmut.CheckFile(t, "run marker", filepath.Join(dir, MarkerFile), func() error {
 		if _, err := Inspect(dir, testKind); err != nil {
 			return err
 		}
@@ -220,8 +212,4 @@ func TestMarkerRefusesMalformed(t *testing.T) {
 		}
 		return d.Close()
 	})
-	t.Logf("run marker: %d variants refused, %d read", refused, accepted)
-	if refused == 0 {
-		t.Error("run marker: no variant refused")
-	}
 }

@@ -23,12 +23,8 @@ func TestFloatRefusesMalformed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refused, accepted := jsonmut.NoPanic(t, doc, func(b []byte) error {
+	jsonmut.Check(t, "statistics", doc, func(b []byte) error {
 		var f file
 		return json.Unmarshal(b, &f)
 	})
-	t.Logf("statistics: %d variants refused, %d read", refused, accepted)
-	if refused == 0 {
-		t.Error("no variant refused")
-	}
 }

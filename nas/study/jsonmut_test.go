@@ -13,17 +13,6 @@ import (
 	"github.com/multihw/multihw/train"
 )
 
-// noPanic runs jsonmut.NoPanic on doc, logs the counts and requires a
-// refusal.
-func noPanic(t *testing.T, name string, doc []byte, read func([]byte) error) {
-	t.Helper()
-	refused, accepted := jsonmut.NoPanic(t, doc, read)
-	t.Logf("%s: %d variants refused, %d read", name, refused, accepted)
-	if refused == 0 {
-		t.Errorf("%s: no variant refused", name)
-	}
-}
-
 // writeFile writes b at path, creating its directory.
 func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
@@ -78,7 +67,7 @@ func TestReadPlanRefusesMalformed(t *testing.T) {
 	if _, err := ReadPlan(dir); err != nil {
 		t.Fatalf("the unchanged plan: %v", err)
 	}
-	noPanic(t, PlanFile, doc, func(b []byte) error {
+	jsonmut.Check(t, PlanFile, doc, func(b []byte) error {
 		writeFile(t, path, b)
 		p, err := ReadPlan(dir)
 		if err != nil {
@@ -117,7 +106,7 @@ func TestReadJSONRefusesMalformed(t *testing.T) {
 		if _, err := NewPlanWithPilot(c, dir, 0); err != nil {
 			t.Fatalf("the unchanged pilot: %v", err)
 		}
-		noPanic(t, PilotFile, doc, func(b []byte) error {
+		jsonmut.Check(t, PilotFile, doc, func(b []byte) error {
 			writeFile(t, path, b)
 			_, err := NewPlanWithPilot(c, dir, 0)
 			return err
@@ -165,7 +154,7 @@ func TestReadJSONRefusesMalformed(t *testing.T) {
 		if st, err := Inspect(dir); err != nil || jobOf(st).State != StateDone {
 			t.Fatalf("the unchanged result: %v", err)
 		}
-		noPanic(t, train.ResultFile, doc, func(b []byte) error {
+		jsonmut.Check(t, train.ResultFile, doc, func(b []byte) error {
 			writeFile(t, path, b)
 			_, err := status(dir)
 			return err
@@ -184,7 +173,7 @@ func TestReadJSONRefusesMalformed(t *testing.T) {
 		if st, err := Inspect(dir); err != nil || jobOf(st).Record == nil {
 			t.Fatalf("the unchanged record: %v", err)
 		}
-		noPanic(t, "job record", doc, func(b []byte) error {
+		jsonmut.Check(t, "job record", doc, func(b []byte) error {
 			writeFile(t, path, b)
 			st, err := status(dir)
 			if err != nil {

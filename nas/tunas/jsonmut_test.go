@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,16 +22,7 @@ import (
 // by the resume or resumed to the end, never a panic. A controller without
 // its Adam moments (m or v null, [] or missing) panicked in restore before.
 func TestCheckpointRefusesMalformed(t *testing.T) {
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	s := syntheticSearch(10, dir).OnStep(func(r Record) {
-		if r.Step == 6 {
-			cancel()
-		}
-	})
-	if _, err := s.Run(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted search: %v", err)
-	}
+	dir := interruptedSearch(t)
 	path := filepath.Join(dir, CheckpointFile)
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -43,7 +33,7 @@ func TestCheckpointRefusesMalformed(t *testing.T) {
 	// Search.Run's steps after the setup (done once: the cost table is the
 	// slow part), without writing: open, restore, the remaining steps and the
 	// result. Run would turn a panic into an "internal error".
-	s = syntheticSearch(10, dir).Resume(true)
+	s := syntheticSearch(10, dir).Resume(true)
 	base := &run{s: s, cfg: s.cfg, ctx: context.Background(), prog: newProgress(nil)}
 	if err := base.setup(); err != nil {
 		t.Fatal(err)
@@ -80,11 +70,7 @@ func TestCheckpointRefusesMalformed(t *testing.T) {
 	if err := resume(hdr); err != nil {
 		t.Fatalf("the checkpoint re-encoded: %v", err)
 	}
-	refused, accepted := jsonmut.NoPanic(t, hdr, resume)
-	t.Logf("checkpoint header: %d variants refused, %d resumed", refused, accepted)
-	if refused == 0 {
-		t.Error("no variant refused")
-	}
+	jsonmut.Check(t, "checkpoint header", hdr, resume)
 }
 
 // TestResultRefusesMalformed: a search.json changed in one node at a time
@@ -94,15 +80,7 @@ func TestResultRefusesMalformed(t *testing.T) {
 	if _, err := syntheticSearch(6, dir).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, ResultFile)
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused, accepted := jsonmut.NoPanic(t, doc, func(b []byte) error {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	jsonmut.CheckFile(t, "search result", filepath.Join(dir, ResultFile), func() error {
 		r, err := ReadRun(dir)
 		if err != nil {
 			return err
@@ -110,10 +88,6 @@ func TestResultRefusesMalformed(t *testing.T) {
 		_ = r.Result.Summary(dir)
 		return nil
 	})
-	t.Logf("search result: %d variants refused, %d read", refused, accepted)
-	if refused == 0 {
-		t.Error("no variant refused")
-	}
 }
 
 // TestRankRefusesMalformed: a rank.json changed in one node at a time is
@@ -138,7 +112,7 @@ func TestRankRefusesMalformed(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), RankResultFile)
-	refused, accepted := jsonmut.NoPanic(t, doc, func(b []byte) error {
+	jsonmut.Check(t, "rank result", doc, func(b []byte) error {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -149,8 +123,4 @@ func TestRankRefusesMalformed(t *testing.T) {
 		_, _ = res.Findings(), res.Summary()
 		return nil
 	})
-	t.Logf("rank result: %d variants refused, %d read", refused, accepted)
-	if refused == 0 {
-		t.Error("no variant refused")
-	}
 }

@@ -21,16 +21,7 @@ func syntheticSearch(steps int, dir string) *Search {
 // step or configuration is a corruption); a truncated newest checkpoint falls
 // back to the previous one with a note; devices are refused.
 func TestSearchCheckpointIntegrity(t *testing.T) {
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	s := syntheticSearch(10, dir).OnStep(func(r Record) {
-		if r.Step == 6 {
-			cancel()
-		}
-	})
-	if _, err := s.Run(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted search: %v", err)
-	}
+	dir := interruptedSearch(t)
 	path, prev := filepath.Join(dir, CheckpointFile), filepath.Join(dir, PrevCheckpointFile)
 	ck, err := loadCheckpoint(path)
 	if err != nil || ck.Step != 7 {
@@ -176,4 +167,21 @@ func TestRankRunDirectory(t *testing.T) {
 	if _, err := newRank(t, search, out).Run(context.Background()); !errors.As(err, &be) {
 		t.Errorf("second writer: %v", err)
 	}
+}
+
+// interruptedSearch returns the directory of a 10-step synthetic search
+// cancelled after step 6: its checkpoint, as a kill would leave it.
+func interruptedSearch(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := syntheticSearch(10, dir).OnStep(func(r Record) {
+		if r.Step == 6 {
+			cancel()
+		}
+	})
+	if _, err := s.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted search: %v", err)
+	}
+	return dir
 }
