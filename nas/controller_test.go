@@ -155,6 +155,29 @@ func TestRewardValues(t *testing.T) {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
+	// Settings whose reward overflows are refused up front (they failed at
+	// the first step): T/T0 with T0 = 5e-324 is +Inf for any cost; β·|T/T0 −
+	// 1| with β = −1e308 overflows beyond T = 2·T0; (T/T0)^−20 spans 20
+	// orders of magnitude over a tenfold cost.
+	for _, tc := range []struct {
+		r    Reward
+		want string
+	}{
+		{Reward{Kind: RewardAbs, T0: 5e-324, Beta: -0.1}, "T0 must be in [1e-06, 1e+06], got 5e-324"},
+		{Reward{Kind: RewardBudget, T0: math.Inf(1)}, "T0 must be in [1e-06, 1e+06], got +Inf"},
+		{Reward{Kind: RewardAbs, T0: 1, Beta: -1e308}, "beta must be in [-1e+06, 0], got -1e+308"},
+		{Reward{Kind: RewardAbs, T0: 1, Beta: math.NaN()}, "beta must be in [-1e+06, 0], got NaN"},
+		{Reward{Kind: RewardMnas, T0: 1, Beta: -20}, "beta must be in [-10, 0], got -20"},
+	} {
+		if err := tc.r.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want an error containing %q", tc.r, err, tc.want)
+		}
+	}
+	for _, ok := range []Reward{{Kind: RewardAbs, T0: 1e-6, Beta: -1e6}, {Kind: RewardMnas, T0: 1e6, Beta: -10}} {
+		if err := ok.Validate(); err != nil {
+			t.Errorf("%+v: %v", ok, err)
+		}
+	}
 }
 
 func TestEvolutionBeatsRandomUnderABudget(t *testing.T) {

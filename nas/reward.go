@@ -66,10 +66,37 @@ func (r Reward) Validate() error {
 	if !(r.T0 > 0) {
 		return fmt.Errorf("reward %s: target cost T0 must be positive, got %g", r.Kind, r.T0)
 	}
+	// Costs are normalised latencies (about 0.1-10) or ms: a T0 outside
+	// [MinT0, MaxT0] makes T/T0 overflow, and a β beyond MaxBeta the reward,
+	// at the first step instead of here.
+	if r.T0 < MinT0 || r.T0 > MaxT0 {
+		return fmt.Errorf("reward %s: target cost T0 must be in [%g, %g], got %g", r.Kind, MinT0, MaxT0, r.T0)
+	}
 	if r.Beta > 0 {
 		return fmt.Errorf("reward %s: beta must be <= 0 (a cost penalty), got %g", r.Kind, r.Beta)
 	}
+	if limit := r.maxBeta(); !(r.Beta >= -limit) {
+		return fmt.Errorf("reward %s: beta must be in [%g, 0], got %g", r.Kind, -limit, r.Beta)
+	}
 	return nil
+}
+
+// Bounds of a reward's settings (see Validate).
+const (
+	MinT0, MaxT0 = 1e-6, 1e6
+	// MaxBetaAbs bounds −β of the absolute reward (TuNAS: 0.07 and similar).
+	MaxBetaAbs = 1e6
+	// MaxBetaExponent bounds −β of the MnasNet rewards, an exponent
+	// (MnasNet: 0.07): (T/T0)^β at β = −10 already spans 10 orders of
+	// magnitude over a tenfold cost.
+	MaxBetaExponent = 10
+)
+
+func (r Reward) maxBeta() float64 {
+	if r.Kind == RewardMnas || r.Kind == RewardMnasHard {
+		return MaxBetaExponent
+	}
+	return MaxBetaAbs
 }
 
 // Value returns the reward of quality q (e.g. accuracy in [0, 1]) at cost t.
