@@ -130,9 +130,6 @@ func (s *State) Resumed() int {
 	return s.resumed
 }
 
-// Path is the file's path.
-func (s *State) Path() string { return s.path }
-
 func (s *State) write() error {
 	var body bytes.Buffer
 	if err := gob.NewEncoder(&body).Encode(&s.c); err != nil {
