@@ -163,8 +163,8 @@ func TestRewardValues(t *testing.T) {
 		r    Reward
 		want string
 	}{
-		{Reward{Kind: RewardAbs, T0: 5e-324, Beta: -0.1}, "T0 must be in [1e-06, 1e+06], got 5e-324"},
-		{Reward{Kind: RewardBudget, T0: math.Inf(1)}, "T0 must be in [1e-06, 1e+06], got +Inf"},
+		{Reward{Kind: RewardAbs, T0: 5e-324, Beta: -0.1}, "T0 must be in [1e-06, 1e+12], got 5e-324"},
+		{Reward{Kind: RewardBudget, T0: math.Inf(1)}, "T0 must be in [1e-06, 1e+12], got +Inf"},
 		{Reward{Kind: RewardAbs, T0: 1, Beta: -1e308}, "beta must be in [-1e+06, 0], got -1e+308"},
 		{Reward{Kind: RewardAbs, T0: 1, Beta: math.NaN()}, "beta must be in [-1e+06, 0], got NaN"},
 		{Reward{Kind: RewardMnas, T0: 1, Beta: -20}, "beta must be in [-10, 0], got -20"},
@@ -173,7 +173,7 @@ func TestRewardValues(t *testing.T) {
 			t.Errorf("%+v: got %v, want an error containing %q", tc.r, err, tc.want)
 		}
 	}
-	for _, ok := range []Reward{{Kind: RewardAbs, T0: 1e-6, Beta: -1e6}, {Kind: RewardMnas, T0: 1e6, Beta: -10}} {
+	for _, ok := range []Reward{{Kind: RewardAbs, T0: 1e-6, Beta: -1e6}, {Kind: RewardMnas, T0: 1e12, Beta: -10}, {Kind: RewardMnasHard, T0: 1e9, Beta: -0.07}} {
 		if err := ok.Validate(); err != nil {
 			t.Errorf("%+v: %v", ok, err)
 		}

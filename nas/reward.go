@@ -68,7 +68,8 @@ func (r Reward) Validate() error {
 	}
 	// Costs are normalised latencies (about 0.1-10) or ms: a T0 outside
 	// [MinT0, MaxT0] makes T/T0 overflow, and a β beyond MaxBeta the reward,
-	// at the first step instead of here.
+	// at the first step instead of here. A huge T0 is a search without a
+	// cost constraint (budget, mnas_hard), so the upper bound is wide.
 	if r.T0 < MinT0 || r.T0 > MaxT0 {
 		return fmt.Errorf("reward %s: target cost T0 must be in [%g, %g], got %g", r.Kind, MinT0, MaxT0, r.T0)
 	}
@@ -82,8 +83,10 @@ func (r Reward) Validate() error {
 }
 
 // Bounds of a reward's settings (see Validate).
+// With costs in [1e-6, 1e6], T/T0 stays in [1e-18, 1e12] and the rewards
+// finite: |β|·|T/T0 − 1| ≤ 1e18, (T/T0)^β within [1e-120, 1e180].
 const (
-	MinT0, MaxT0 = 1e-6, 1e6
+	MinT0, MaxT0 = 1e-6, 1e12
 	// MaxBetaAbs bounds −β of the absolute reward (TuNAS: 0.07 and similar).
 	MaxBetaAbs = 1e6
 	// MaxBetaExponent bounds −β of the MnasNet rewards, an exponent
