@@ -180,6 +180,10 @@ type Analytic struct {
 	// rank is how the fitted model ranks its published rows held out
 	// (ParamSet.Ranking), for Metric.Caveats.
 	rank *RankCheck
+	// unfitted marks a built-in target whose parameter set had no entry for
+	// it (a fit of other targets only): Lookup gave it its prior, which
+	// Metric.Caveats says.
+	unfitted bool
 }
 
 // NewAnalytic returns the analytic model of spec with parameters p.

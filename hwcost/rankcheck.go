@@ -112,15 +112,22 @@ func (rc *RankCheck) caveat(target string) string {
 }
 
 // Caveats returns, for the metric's built-in targets whose fitted model
-// ranks its published rows worse than plain MACs held out (RankCheck), one
-// sentence each, in the metric's target order.
+// ranks its published rows worse than plain MACs held out (RankCheck), or
+// which the parameter set did not fit (their priors stood in), one sentence
+// each, in the metric's target order.
 func (m *Metric) Caveats() []string {
 	var out []string
 	for _, t := range m.targets {
-		if a, ok := t.(*Analytic); ok {
-			if c := a.rank.caveat(t.Name()); c != "" {
-				out = append(out, c)
-			}
+		a, ok := t.(*Analytic)
+		if !ok {
+			continue
+		}
+		if a.unfitted {
+			out = append(out, fmt.Sprintf("%s: the parameter set holds no fit of it, so its prior parameters stand in "+
+				"(not fitted to any measurement; refit it, or use the embedded parameters)", t.Name()))
+		}
+		if c := a.rank.caveat(t.Name()); c != "" {
+			out = append(out, c)
 		}
 	}
 	return out

@@ -64,6 +64,19 @@ func TestRankCheckCaveats(t *testing.T) {
 			t.Errorf("%v (%s): caveats %q, want none", targets, ps.Note, cv)
 		}
 	}
+	// A parameter set without one of the targets (a fit of the others, e.g.
+	// `cost fit --hardware pixel4-cpu`) gives it its prior: said, not silent.
+	part := DefaultParams().Clone()
+	delete(part.Targets, "pixel4-dsp")
+	delete(part.Posteriors, "pixel4-dsp")
+	delete(part.Ranking, "pixel4-dsp")
+	m, err = NewMetric().Params(part).Targets("paper").Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv := m.Caveats(); len(cv) != 1 || !strings.HasPrefix(cv[0], "pixel4-dsp: the parameter set holds no fit of it, so its prior parameters stand in") {
+		t.Errorf("a set without pixel4-dsp: caveats %q", cv)
+	}
 }
 
 func near3(a, b float64) bool { return a-b < 0.0005 && b-a < 0.0005 }

@@ -233,8 +233,8 @@ func Lookup(name string, ps *ParamSet) (*Analytic, error) {
 		p = spec.Prior
 	}
 	t, err := NewAnalytic(spec, p)
-	if err == nil && ok {
-		t.post, t.rank = ps.Posteriors[name], ps.Ranking[name]
+	if err == nil {
+		t.post, t.rank, t.unfitted = ps.Posteriors[name], ps.Ranking[name], !ok
 	}
 	return t, err
 }
