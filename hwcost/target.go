@@ -234,7 +234,10 @@ func Lookup(name string, ps *ParamSet) (*Analytic, error) {
 	}
 	t, err := NewAnalytic(spec, p)
 	if err == nil {
-		t.post, t.rank, t.unfitted = ps.Posteriors[name], ps.Ranking[name], !ok
+		t.unfitted = !ok
+		if ok { // a fit's uncertainty and rank check describe its parameters, not the prior
+			t.post, t.rank = ps.Posteriors[name], ps.Ranking[name]
+		}
 	}
 	return t, err
 }
