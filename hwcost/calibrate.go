@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"time"
 
@@ -123,11 +124,17 @@ func (r *FitResult) Summary() *report.Table {
 	for _, t := range r.Targets {
 		bench := ""
 		for _, b := range t.Bench {
-			bench += fmt.Sprintf("%.4f ", b.HeldOut.Spearman)
+			if math.IsNaN(b.HeldOut.Spearman) {
+				bench += "n/a "
+			} else {
+				bench += fmt.Sprintf("%.4f ", b.HeldOut.Spearman)
+			}
 		}
-		tb.Row(t.Target, fmt.Sprint(len(t.Rows)), fmt.Sprintf("%.1f%%", 100*t.Fit.MedianAbsErr), fmt.Sprintf("%.3f", t.Fit.Spearman),
-			fmt.Sprintf("%.1f%%", 100*t.HeldOut.MedianAbsErr), fmt.Sprintf("%.3f", t.HeldOut.Spearman),
-			fmt.Sprintf("%.1f%%", 100*t.MACsHeldOut.MedianAbsErr), fmt.Sprintf("%.3f", t.MACs.Spearman), bench)
+		// A target fitted to benchmark networks alone (coral-edgetpu) has no
+		// published rows: its row figures are n/a, not NaN.
+		tb.Row(t.Target, fmt.Sprint(len(t.Rows)), pct(t.Fit.MedianAbsErr), f3(t.Fit.Spearman),
+			pct(t.HeldOut.MedianAbsErr), f3(t.HeldOut.Spearman),
+			pct(t.MACsHeldOut.MedianAbsErr), f3(t.MACs.Spearman), bench)
 	}
 	return tb
 }

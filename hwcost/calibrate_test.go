@@ -2,6 +2,7 @@ package hwcost
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,5 +59,20 @@ func TestCalibrateWithoutStudies(t *testing.T) {
 	}
 	if txt := c.Summary().Text(); strings.Count(txt, "\n") != 2 || !strings.Contains(txt, "pixel4-gpu") {
 		t.Errorf("summary:\n%s", txt)
+	}
+}
+
+// TestSummaryUndefinedFigures: a target without published rows (coral-edgetpu
+// is fitted to benchmark networks alone) has no row figures; the summary says
+// n/a where it printed "NaN%".
+func TestSummaryUndefinedFigures(t *testing.T) {
+	nan := math.NaN()
+	none := ErrorStats{MedianAbsErr: nan, Spearman: nan, PairAcc: nan}
+	r := &FitResult{Targets: []TargetFit{{Target: "bench-only", Fit: none, HeldOut: none, MACs: none, MACsHeldOut: none,
+		Bench: []BenchFit{{}}}}}
+	r.Targets[0].Bench[0].HeldOut.Spearman = nan
+	txt := r.Summary().Text()
+	if strings.Contains(txt, "NaN") || strings.Count(txt, "n/a") != 7 {
+		t.Errorf("summary of a target without rows:\n%s", txt)
 	}
 }
