@@ -60,6 +60,15 @@ func registerRecipe(fs *flag.FlagSet, r *Recipe, augment *string) {
 	fs.StringVar(augment, "augment", "default", "training augmentation: default (the dataset's), none, or pad=N[,flip]")
 }
 
+// EpochsMode is the mode of an --epochs flag beside a steps flag (named
+// stepsFlag, with value steps) that overrides it: given together with a
+// non-zero steps flag, --epochs would be ignored (and a bad value of it
+// accepted), so it is refused.
+func EpochsMode(steps int, stepsFlag string) flaglist.Mode {
+	return flaglist.Mode{Flags: []string{"epochs"}, Chosen: steps == 0,
+		For: fmt.Sprintf("a length in epochs, which %s %d overrides", stepsFlag, steps)}
+}
+
 // Register defines the flags in fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Dataset, "dataset", data.KindFashionMNIST, "dataset: "+data.SpecHelp)
@@ -96,7 +105,8 @@ func (f *Flags) Check(fs *flag.FlagSet) (*Checkpoint, error) {
 	}
 	sgd := f.recipe.Optimizer == optim.SGD
 	if err := flaglist.Unused(fs, flaglist.Mode{Flags: []string{"decay", "epsilon"}, Chosen: !sgd, For: "--optimizer rmsprop and adam"},
-		flaglist.Mode{Flags: []string{"nesterov"}, Chosen: sgd, For: "--optimizer sgd"}); err != nil {
+		flaglist.Mode{Flags: []string{"nesterov"}, Chosen: sgd, For: "--optimizer sgd"},
+		EpochsMode(f.recipe.Steps, "--steps")); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(blocks.Adapts, blocks.Adapt(f.adapt)) {

@@ -253,11 +253,26 @@ func TestHostileFlags(t *testing.T) {
 		{[]string{"cost", "--model", "multi_avg", "--reference-resolution", "0"}, "--reference-resolution must be positive, got 0"},
 		{[]string{"export", "--checkpoint", "c", "--onnx", filepath.Join(t.TempDir(), "m.onnx"), "--check", "0"}, "--check must be positive, got 0"},
 		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--search-rate", "50"}, "--search-rate is for the estimate of --pilot DIR"},
+		// --epochs beside a steps flag that overrides it (search rank applied
+		// the two in map order: either could win).
+		{trainArgs(spec, ds, filepath.Join(t.TempDir(), "r"), "--epochs", "-1"), "--epochs is for a length in epochs, which --steps 4 overrides"},
+		{[]string{"search", "rank", "--supernet", t.TempDir(), "--steps", "2", "--epochs", "1e308"}, "--epochs is for a length in epochs, which --steps 2 overrides"},
+		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--train-steps", "3", "--epochs", "2"}, "which --train-steps 3 overrides"},
+		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--z", "1e308"}, "Z must be positive and at most 40, got 1e+308"},
+		// A plan whose searches or retraining cannot fit the memory limit is
+		// refused when made, not hours into study run.
+		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--search-batch", "2147483648"}, "study: searching: the supernet of the multihw space"},
+		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--search-width", "0.25", "--train-width", "16"}, "retraining the search space's largest network with batches of 32 needs"},
+		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--objectives", "", "--single-targets", "", "--train-width", "64"}, "retraining mobilenet_v2"},
+		{[]string{"cost", "measure", "--spec", spec, "--runs", "2147483648"}, "--runs and --warmup must be in [1, 1000000]"},
+		{[]string{"search", "ablation", "--points", "2147483648"}, "need points in [1, 100000]"},
 		// A flag the chosen algorithm or reward would ignore is refused.
 		{[]string{"search", "nb201", "--budget", "0.5", "--queries", "5"}, "--queries is for the non-exhaustive algorithms (--algo exhaustive"},
 		{[]string{"search", "nb201", "--budget", "0.5", "--algo", "random", "--population", "5"}, "--population is for --algo evolution"},
 		{[]string{"search", "nb201", "--budget", "0.5", "--beta", "-0.5"}, "--beta is for the rewards with a cost term"},
 		{[]string{"search", "nb201", "--budget", "0.5", "--reward", "abs", "--cost-by-query"}, "--cost-by-query is for --reward budget"},
+		{[]string{"search", "nb201", "--budget", "0.5", "--guide-beta", "-1"}, "--guide-beta is for --reward budget with the non-exhaustive algorithms (--algo exhaustive"},
+		{[]string{"search", "nb201", "--budget", "0.5", "--cost-by-query"}, "--cost-by-query is for --reward budget with the non-exhaustive"},
 		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--pilot", t.TempDir(), "--search-rate", "0"}, "--search-rate must be positive, got 0"},
 	} {
 		code, _, stderr := runAll(t, c.args...)

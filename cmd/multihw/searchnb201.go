@@ -79,7 +79,9 @@ func nb201FlagsApply(fs *flag.FlagSet, algo string, reward nas.RewardKind) error
 		flaglist.Mode{Flags: []string{"population", "sample", "retries", "aging"}, Chosen: algo == nb201.AlgoEvolution, For: "--algo evolution" + ctx},
 		flaglist.Mode{Flags: []string{"lr"}, Chosen: algo == nb201.AlgoReinforce, For: "--algo reinforce" + ctx},
 		flaglist.Mode{Flags: []string{"queries", "max-evaluations", "seed"}, Chosen: algo != nb201.AlgoExhaustive, For: "the non-exhaustive algorithms" + ctx},
-		flaglist.Mode{Flags: []string{"guide-beta", "cost-by-query"}, Chosen: reward == nas.RewardBudget, For: "--reward budget" + ctx},
+		// The exhaustive search looks every cell up: no guide, no queries.
+		flaglist.Mode{Flags: []string{"guide-beta", "cost-by-query"}, Chosen: reward == nas.RewardBudget && algo != nb201.AlgoExhaustive,
+			For: "--reward budget with the non-exhaustive algorithms" + ctx},
 		flaglist.Mode{Flags: []string{"beta"}, Chosen: reward != nas.RewardBudget, For: "the rewards with a cost term (abs, mnas, mnas_hard)" + ctx})
 }
 

@@ -91,10 +91,10 @@ func (j *Job) OpenBackend(config string) error {
 // backend aside), before anything is measured.
 func (j *Job) Validate() error {
 	switch {
-	case j.Runs < 1 || j.Warmup < 1:
-		return fmt.Errorf("--runs and --warmup must be at least 1 (got %d, %d)", j.Runs, j.Warmup)
-	case j.Repeats < 1 || (j.Repeats > 1 && !j.Check):
-		return fmt.Errorf("--repeat must be at least 1, and more only with --check (got %d)", j.Repeats)
+	case j.Runs < 1 || j.Warmup < 1 || j.Runs > MaxRuns || j.Warmup > MaxRuns:
+		return fmt.Errorf("--runs and --warmup must be in [1, %d] (got %d, %d)", MaxRuns, j.Runs, j.Warmup)
+	case j.Repeats < 1 || (j.Repeats > 1 && !j.Check) || j.Repeats > MaxRuns:
+		return fmt.Errorf("--repeat must be in [1, %d], and above 1 only with --check (got %d)", MaxRuns, j.Repeats)
 	case !(j.Tolerance > 0):
 		return fmt.Errorf("--tolerance must be positive, got %g", j.Tolerance)
 	}

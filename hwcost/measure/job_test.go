@@ -2,6 +2,7 @@ package measure
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,23 @@ func TestJobValidate(t *testing.T) {
 		if _, err := j.Run(); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	// Counts a sweep of the flags found running for hours, their samples
+	// growing: refused with the bound.
+	ok := Job{Runs: 1, Warmup: 1, Repeats: 1, Tolerance: 0.1, Check: true}
+	for name, mut := range map[string]func(*Job){
+		"runs":   func(j *Job) { j.Runs = math.MaxInt },
+		"warmup": func(j *Job) { j.Warmup = MaxRuns + 1 },
+		"repeat": func(j *Job) { j.Repeats = math.MaxInt },
+	} {
+		j := ok
+		mut(&j)
+		if err := j.Validate(); err == nil || !strings.Contains(err.Error(), "[1, 1000000]") {
+			t.Errorf("%s huge: %v", name, err)
+		}
+	}
+	if err := New(testBackend(t)).Runs(MaxRuns + 1).Measure(nil); err == nil || !strings.Contains(err.Error(), "runs must be at least 1 and at most 1000000") {
+		t.Errorf("Measurer.Runs(MaxRuns+1): %v", err)
 	}
 }
 

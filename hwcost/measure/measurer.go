@@ -28,6 +28,11 @@ const (
 	DefaultSeed   = 1
 )
 
+// MaxRuns bounds the timed and the warm-up runs per graph: every timed run's
+// sample is kept (for each of a model's segments), and a million runs are
+// hours of timing already.
+const MaxRuns = 1_000_000
+
 // Measurer times batch-1 inference of whole architectures and of their
 // segments (stem, blocks, head) on one gomlx backend, and records the timings
 // in a Table. Create it with New, configure it with its methods (each returns
@@ -63,8 +68,8 @@ func (m *Measurer) setErr(format string, args ...any) {
 
 // Runs sets the number of timed runs per graph (≥ 1; the median is reported).
 func (m *Measurer) Runs(n int) *Measurer {
-	if n < 1 {
-		m.setErr("runs must be at least 1, got %d", n)
+	if n < 1 || n > MaxRuns {
+		m.setErr("runs must be at least 1 and at most %d, got %d", MaxRuns, n)
 	}
 	m.runs = n
 	return m
@@ -73,8 +78,8 @@ func (m *Measurer) Runs(n int) *Measurer {
 // Warmup sets the untimed runs per graph before the timed ones (≥ 1: the first
 // run initialises the variables and compiles).
 func (m *Measurer) Warmup(n int) *Measurer {
-	if n < 1 {
-		m.setErr("warm-up runs must be at least 1, got %d", n)
+	if n < 1 || n > MaxRuns {
+		m.setErr("warm-up runs must be at least 1 and at most %d, got %d", MaxRuns, n)
 	}
 	m.warmup = n
 	return m

@@ -25,6 +25,7 @@ package study
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -171,11 +172,26 @@ func DefaultRules() Rules {
 	return Rules{Z: 2, CostProbability: 0.95, CostTolerance: 0.02, CostDraws: 2000, CostSeed: 1}
 }
 
+// MaxZ bounds the decision rule's Z: the normal distribution's two-sided
+// tail beyond 40 standard errors is below 1e-300, so a larger Z decides
+// nothing a smaller one does not, and products with it (Z·SD·√(2/seeds))
+// overflow to +Inf.
+const MaxZ = 40
+
+// checkZ reports a Z outside (0, MaxZ].
+func checkZ(what string, z float64) error {
+	if !(z > 0 && z <= MaxZ) {
+		return fmt.Errorf("%s: Z must be positive and at most %d, got %g", what, MaxZ, z)
+	}
+	return nil
+}
+
 // Validate reports the first invalid rule.
 func (r Rules) Validate() error {
+	if err := checkZ("rules", r.Z); err != nil {
+		return err
+	}
 	switch {
-	case !(r.Z > 0) || math.IsInf(r.Z, 0):
-		return fmt.Errorf("rules: Z must be positive, got %g", r.Z)
 	case !(r.CostProbability > 0.5 && r.CostProbability <= 1):
 		return fmt.Errorf("rules: cost probability must be in (0.5, 1], got %g", r.CostProbability)
 	case !(r.CostTolerance >= 0 && r.CostTolerance < 1):
@@ -300,10 +316,12 @@ func NotebookConfig() Config {
 	return c
 }
 
-// CheckDataset loads the study's dataset (LoadDataset) and resolves the
-// retraining recipe on its training split, so that a plan whose runs could
-// not start (a missing dataset, epochs beyond train.MaxSteps) fails when it
-// is made rather than hours into `study run`.
+// CheckDataset loads the study's dataset (LoadDataset), resolves the
+// retraining recipe on its training split and checks the memory the searches
+// and the retraining need (the supernet; the references and the space's
+// largest network at the training width), so that a plan whose runs could
+// not start (a missing dataset, epochs beyond train.MaxSteps, batches beyond
+// the memory limit) fails when it is made rather than hours into `study run`.
 func (c Config) CheckDataset() error {
 	ds, err := c.LoadDataset()
 	if err != nil {
@@ -311,6 +329,31 @@ func (c Config) CheckDataset() error {
 	}
 	if _, err := c.Recipe.Plan(ds.Train.Len()); err != nil {
 		return fmt.Errorf("study: retraining on %s: %w", c.Search.Dataset, err)
+	}
+	if len(c.Objectives) > 0 || len(c.SingleTargets) > 0 {
+		if err := c.Search.CheckMemory(ds); err != nil {
+			return fmt.Errorf("study: searching: %w", err)
+		}
+	}
+	archs := map[string]*blocks.Arch{}
+	for _, r := range c.References {
+		if archs[r], err = blocks.Model(r); err != nil {
+			return fmt.Errorf("study: reference: %w", err)
+		}
+	}
+	if len(c.Objectives) > 0 || len(c.SingleTargets) > 0 {
+		if archs["the search space's largest network"], err = c.Search.Space.Arch(c.Search.Space.MaxPoint()); err != nil {
+			return fmt.Errorf("study: %w", err)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(archs)) {
+		proxy, err := blocks.ProxyArch(archs[name].WithWidth(c.TrainWidth), c.TrainAdapt, ds.Height(), ds.Width(), ds.Channels(), ds.NumClasses())
+		if err != nil {
+			return fmt.Errorf("study: retraining %s: %w", name, err)
+		}
+		if err := train.CheckMemory("study: retraining "+name, proxy, c.Recipe.BatchSize, true); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -97,6 +97,7 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.TrainSeeds = nil }, "no training seeds"},
 		{func(c *Config) { c.TrainWidth = 0 }, "width factor must be positive"},
 		{func(c *Config) { c.Rules.Z = 0 }, "Z must be positive"},
+		{func(c *Config) { c.Rules.Z = 1e308 }, "Z must be positive and at most 40, got 1e+308"}, // resolved +Inf points
 		{func(c *Config) { c.Rules.CostProbability = 0.5 }, "cost probability"},
 		{func(c *Config) { c.Rules.NearAccuracy = 101 }, "near-accuracy margin must be in [0, 100] points"},
 		{func(c *Config) { c.Rules.NearAccuracy = math.NaN() }, "near-accuracy margin"},

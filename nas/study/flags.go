@@ -61,6 +61,9 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 // applied, validated.
 func (f *Flags) Config(fs *flag.FlagSet) (Config, error) {
 	f.set = flaglist.Given(fs)
+	if err := flaglist.Unused(fs, train.EpochsMode(f.trainSteps, "--train-steps")); err != nil {
+		return Config{}, err
+	}
 	c := DefaultConfig()
 	if f.quick {
 		c = c.Quick()

@@ -82,8 +82,8 @@ func (c PilotConfig) Validate() error {
 		return fmt.Errorf("pilot: width factor must be positive, got %g", c.Width)
 	case c.Width > blocks.MaxWidthFactor:
 		return fmt.Errorf("pilot: width factor must be at most %d, got %g", blocks.MaxWidthFactor, c.Width)
-	case !(c.Z > 0):
-		return fmt.Errorf("pilot: Z must be positive, got %g", c.Z)
+	case checkZ("pilot", c.Z) != nil:
+		return checkZ("pilot", c.Z)
 	case c.SearchSteps < 0:
 		return fmt.Errorf("pilot: search steps must be >= 0, got %d", c.SearchSteps)
 	}

@@ -166,11 +166,11 @@ func (c *Config) supernet(ds *data.Dataset) *supernet.Builder {
 // record per step).
 const MaxSteps = 10_000_000
 
-// checkMemory refuses a configuration whose supernet cannot fit the memory
-// limit (internal/memlimit): the estimate is that of training the space's
-// largest proxy network (convnet.MemoryEstimate) twice over, since the
-// supernet holds both block kinds' weights and the paths' compiled graphs.
-func (c *Config) checkMemory(ds *data.Dataset) error {
+// CheckMemory refuses a configuration whose supernet cannot fit the memory
+// limit (internal/memlimit) on ds: the estimate is that of training the
+// space's largest proxy network (convnet.MemoryEstimate) twice over, since
+// the supernet holds both block kinds' weights and the paths' compiled graphs.
+func (c *Config) CheckMemory(ds *data.Dataset) error {
 	return checkSupernetMemory(supernet.Config{Space: c.Space, Height: ds.Height(), Width: ds.Width(), Channels: ds.Channels(),
 		Classes: ds.NumClasses(), Adapt: c.Adapt, WidthFactor: c.WidthFactor}, max(c.BatchSize, c.ValidationBatch))
 }

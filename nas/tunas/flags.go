@@ -9,6 +9,7 @@ import (
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/nas"
+	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
 )
 
@@ -192,6 +193,9 @@ func (f *RankFlags) Config(fs *flag.FlagSet) (RankConfig, error) {
 		return cfg, fmt.Errorf("search rank needs --supernet DIR (the output directory of a finished search)")
 	}
 	if err := flaglist.NotZero(fs, "repeated"); err != nil {
+		return cfg, err
+	}
+	if err := flaglist.Unused(fs, train.EpochsMode(f.steps, "--steps")); err != nil {
 		return cfg, err
 	}
 	if f.quick {

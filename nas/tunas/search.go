@@ -409,7 +409,7 @@ func (r *run) setup() error {
 	if ds.Validation.Len() == 0 {
 		return fmt.Errorf("search: dataset %s has no validation split (the reward needs one)", ds.Kind)
 	}
-	if err := cfg.checkMemory(ds); err != nil {
+	if err := cfg.CheckMemory(ds); err != nil {
 		return err
 	}
 	if r.train, err = ds.TrainStream(cfg.BatchSize, cfg.Seed); err != nil {

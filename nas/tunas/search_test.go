@@ -466,6 +466,25 @@ func TestRandomPathScores(t *testing.T) {
 	if _, _, err := RandomPathScores(context.Background(), cfg, tinyDataset(t), goBackend(t), 0, 1, 1); err == nil {
 		t.Error("zero points accepted")
 	}
+	// More batches than the validation split fills (64 images, batches of
+	// 16) would score the same images again, each batch held in memory: a
+	// huge count grew until the machine ran out of memory, after training.
+	for _, c := range []struct {
+		points, batches int
+		want            string
+	}{
+		{3, 5, "5 validation batches of 16, but the validation split's 64 images fill 4"},
+		{3, math.MaxInt, "fill 4"},
+		{MaxBenchPoints + 1, 1, "need points in [1, 100000]"},
+	} {
+		// A cancelled context: a check after training would meet it first.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, _, err := RandomPathScores(ctx, cfg, tinyDataset(t), goBackend(t), c.points, c.batches, 1)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%d points, %d batches: %v, want %q before training", c.points, c.batches, err, c.want)
+		}
+	}
 }
 
 // TestSearchNotesPriorBoundTargets: a search on a target file whose data
