@@ -162,11 +162,27 @@ type File struct {
 	Files  []string `json:"files"`
 }
 
+// Figures are written at MinScale to MaxScale times their default size:
+// below a quarter the text is unreadable (a scale of 5e-324 wrote 1×1-pixel
+// images), above 8 the images are tens of megapixels.
+const (
+	MinScale = 0.25
+	MaxScale = 8
+)
+
+// CheckScale reports a scale outside [MinScale, MaxScale].
+func CheckScale(scale float64) error {
+	if !(scale >= MinScale && scale <= MaxScale) {
+		return fmt.Errorf("scale must be in [%g, %g], got %g", MinScale, float64(MaxScale), scale)
+	}
+	return nil
+}
+
 // Write writes every figure to dir as NAME.png and NAME.svg at scale times its
 // default size (see plots.WriteFiles) and returns the files, in order.
 func (r *Result) Write(dir string, scale float64) ([]File, error) {
-	if !(scale > 0 && scale <= 8) {
-		return nil, fmt.Errorf("figset: scale must be in (0, 8], got %g", scale)
+	if err := CheckScale(scale); err != nil {
+		return nil, fmt.Errorf("figset: %w", err)
 	}
 	if len(r.Figures) == 0 {
 		return nil, nil
@@ -186,8 +202,8 @@ func (r *Result) Write(dir string, scale float64) ([]File, error) {
 // README), at scale times each figure's default size, atomically; every
 // figure is rendered before any file is written.
 func (r *Result) WritePNG(dir string, scale float64) ([]File, error) {
-	if !(scale > 0 && scale <= 8) {
-		return nil, fmt.Errorf("figset: scale must be in (0, 8], got %g", scale)
+	if err := CheckScale(scale); err != nil {
+		return nil, fmt.Errorf("figset: %w", err)
 	}
 	pngs := make([][]byte, len(r.Figures))
 	for i, f := range r.Figures {

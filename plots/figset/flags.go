@@ -99,8 +99,8 @@ func (f *Flags) Set(progress io.Writer) (*Set, error) {
 	if f.Out == "" {
 		return nil, fmt.Errorf("missing --out DIR")
 	}
-	if !(f.Scale > 0 && f.Scale <= 8) {
-		return nil, fmt.Errorf("--scale must be in (0, 8], got %g", f.Scale)
+	if err := CheckScale(f.Scale); err != nil {
+		return nil, fmt.Errorf("--%w", err)
 	}
 	if st, err := os.Stat(f.Out); err == nil && !st.IsDir() {
 		return nil, fmt.Errorf("--out %s exists and is not a directory", f.Out) // before the figures are made

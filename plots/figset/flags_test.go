@@ -46,8 +46,9 @@ func TestFlagsSet(t *testing.T) {
 		err  string
 	}{
 		{nil, "missing --out DIR"},
-		{[]string{"--out", "d", "--scale", "9"}, "--scale must be in (0, 8], got 9"},
-		{[]string{"--out", "d", "--scale", "0"}, "--scale must be in (0, 8], got 0"},
+		{[]string{"--out", "d", "--scale", "9"}, "--scale must be in [0.25, 8], got 9"},
+		{[]string{"--out", "d", "--scale", "0"}, "--scale must be in [0.25, 8], got 0"},
+		{[]string{"--out", "d", "--scale", "5e-324"}, "--scale must be in [0.25, 8], got 5e-324"}, // wrote 1×1-pixel images
 		{[]string{"--out", "d", "--only", "a,b"}, ""},
 		{[]string{"--out", file}, "--out " + file + " exists and is not a directory"}, // refused before the figures are made
 	} {
