@@ -193,6 +193,13 @@ func rankCandidates(cands []Candidate, prior [deadWays]float64, train *Design, t
 
 func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	n := len(rows.meas)
+	name := cfg.Name
+	if name == "" {
+		name = "adapted-" + sanitizeName(rows.column)
+	}
+	if err := CheckTargetName(name); err != nil { // before the fit: a file of it could not be read back
+		return nil, fmt.Errorf("adapt: %w", err)
+	}
 	if cfg.Train < MinAdaptRows {
 		return nil, fmt.Errorf("adapt: --train %d: need at least %d training architectures", cfg.Train, MinAdaptRows)
 	}
@@ -224,10 +231,6 @@ func adaptTo(rows *adaptRows, cfg AdaptConfig) (*AdaptResult, error) {
 	rk, err := rankCandidates(cands, deadOpsPrior(cands, rows), train, trainMeas)
 	if err != nil {
 		return nil, err
-	}
-	name := cfg.Name
-	if name == "" {
-		name = "adapted-" + sanitizeName(rows.column)
 	}
 	sigma := make([]float64, len(targetParams))
 	for k, fp := range targetParams {

@@ -339,10 +339,22 @@ func TestAdaptBadInput(t *testing.T) {
 		{AdaptConfig{Data: path, Device: "dev_empty", Train: 10}, "no measured rows"},
 		{AdaptConfig{Data: path, Device: "dev_a", Train: 40}, "too few rows"},
 		{AdaptConfig{Data: path, Device: "dev_a", Train: 2}, "at least 3"},
+		// Names a written target file could not be read back with.
+		{AdaptConfig{Data: path, Device: "dev_a", Train: 10, Name: "a,b"}, `target name "a,b" must be non-empty, without commas`},
+		{AdaptConfig{Data: path, Device: "dev_a", Train: 10, Name: "pixel4-cpu"}, `name "pixel4-cpu" is taken by a built-in target`},
 	} {
 		if _, err := Adapt(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want an error containing %q", tc.cfg, err, tc.want)
 		}
+	}
+	// Nor is such a file written (`cost adapt --name a,b --out` wrote one).
+	tf := &TargetFile{Target: "a,b"}
+	out := filepath.Join(dir, "a.json")
+	if err := tf.Save(out); err == nil || !strings.Contains(err.Error(), "without commas") {
+		t.Errorf("saving a target named a,b: %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a target file named a,b was written")
 	}
 	if _, err := AdaptArchs("x", nil, nil, AdaptConfig{Train: 3}); err == nil || !strings.Contains(err.Error(), "no measured") {
 		t.Errorf("no archs: %v", err)

@@ -53,11 +53,8 @@ func ParseTargetFile(data []byte) (*TargetFile, error) {
 
 // Validate checks the name, precision, parameters and posterior.
 func (tf *TargetFile) Validate() error {
-	if tf.Target == "" || strings.ContainsAny(tf.Target, ", \t\n/") || IsTargetFile(tf.Target) {
-		return fmt.Errorf("target file: target name %q must be non-empty, without commas, spaces or '/', and not end in .json", tf.Target)
-	}
-	if _, err := LookupSpec(tf.Target); err == nil || tf.Target == "paper" || tf.Target == "mnv4" || tf.Target == "all" {
-		return fmt.Errorf("target file: name %q is taken by a built-in target or group", tf.Target)
+	if err := CheckTargetName(tf.Target); err != nil {
+		return fmt.Errorf("target file: %w", err)
 	}
 	if _, err := tf.Precision.Bytes(); err != nil {
 		return fmt.Errorf("target file %s: %w", tf.Target, err)
@@ -72,6 +69,18 @@ func (tf *TargetFile) Validate() error {
 		if err := tf.Posterior.Matches(tf.Params); err != nil {
 			return fmt.Errorf("target file %s: %w", tf.Target, err)
 		}
+	}
+	return nil
+}
+
+// CheckTargetName reports a name a target file cannot carry: one that target
+// lists would split or read as a path, or a built-in target's or group's.
+func CheckTargetName(name string) error {
+	if name == "" || strings.ContainsAny(name, ", \t\n/") || IsTargetFile(name) {
+		return fmt.Errorf("target name %q must be non-empty, without commas, spaces or '/', and not end in .json", name)
+	}
+	if _, err := LookupSpec(name); err == nil || name == "paper" || name == "mnv4" || name == "all" {
+		return fmt.Errorf("name %q is taken by a built-in target or group", name)
 	}
 	return nil
 }
@@ -104,6 +113,9 @@ func indentJSON(v any) []byte {
 // Save writes the file atomically. An existing file at path is replaced only
 // if it is a target file: `cost adapt --out` must not destroy another file.
 func (tf *TargetFile) Save(path string) error {
+	if err := tf.Validate(); err != nil { // a file LoadTargetFile would refuse
+		return err
+	}
 	return atomicfile.WriteOwned(path, tf.JSON(), 0o644, "a target file", isTargetFile)
 }
 

@@ -282,6 +282,20 @@ func TestHostileFlags(t *testing.T) {
 	}
 }
 
+// TestPilotPlansFirst: a study pilot whose study cannot be planned (a T0
+// given twice) fails before it trains anything (it trained for its whole
+// length, then refused).
+func TestPilotPlansFirst(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "pilot")
+	code, _, stderr := runAll(t, "study", "pilot", "--out", out, "--quick", "--t0", "1,1")
+	if code == 0 || !strings.Contains(stderr, "search avg_t1_s1 is listed twice") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if es, err := os.ReadDir(out); len(es) != 0 {
+		t.Errorf("the pilot ran: %v (%v)", es, err)
+	}
+}
+
 // TestMemoryLimitEnv: a malformed $MULTIHW_MEMORY_LIMIT stops a command
 // (it was ignored: the machine's limit applied); --memory-limit, which takes
 // precedence, is used without reading it.

@@ -61,6 +61,19 @@ func Ints(s, flagName string) ([]int, error) {
 	return out, nil
 }
 
+// Repeated returns the first value that occurs twice in vals, and whether
+// there is one: lists whose items name rows of a result (budgets, models,
+// variants) must not repeat one, which would run and report it twice.
+func Repeated[T comparable](vals []T) (T, bool) {
+	for i, v := range vals {
+		if slices.Contains(vals[:i], v) {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
 // Pairs parses "name=dir,name=dir" of flag flagName.
 func Pairs(s, flagName string) ([][2]string, error) {
 	var out [][2]string

@@ -9,6 +9,21 @@ import (
 	"testing"
 )
 
+func TestRepeated(t *testing.T) {
+	if v, dup := Repeated([]float64{0.3, 0.5, 0.3}); !dup || v != 0.3 {
+		t.Errorf("Repeated(0.3, 0.5, 0.3) = %v, %v", v, dup)
+	}
+	if v, dup := Repeated([]string{"a", "b", "c", "b", "a"}); !dup || v != "b" { // the first repeat found
+		t.Errorf("Repeated(a, b, c, b, a) = %q, %v", v, dup)
+	}
+	if _, dup := Repeated([]string{"a", "b"}); dup {
+		t.Error("Repeated(a, b) found a repeat")
+	}
+	if _, dup := Repeated[int](nil); dup {
+		t.Error("Repeated(nil) found a repeat")
+	}
+}
+
 func TestSplit(t *testing.T) {
 	if got := Split(" a, ,b,, c "); !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
 		t.Errorf("Split = %q, want [a b c]", got)

@@ -502,6 +502,15 @@ func TestReport(t *testing.T) {
 	if _, err := bn.Rates(RatesConfig{Budgets: []float64{0.5}, Algorithms: []string{AlgoExhaustive}, Seeds: 1, Queries: 1}); err == nil {
 		t.Error("exhaustive accepted in a rate study")
 	}
+	// A budget or algorithm given twice ran and reported its rows twice.
+	for want, c := range map[string]RatesConfig{
+		"budget 0.5 given twice":         {Budgets: []float64{0.5, 0.3, 0.5}, Algorithms: []string{AlgoRandom}, Seeds: 1, Queries: 1},
+		`algorithm "random" given twice`: {Budgets: []float64{0.5}, Algorithms: []string{AlgoRandom, AlgoRandom}, Seeds: 1, Queries: 1},
+	} {
+		if _, err := bn.Rates(c); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: %v, want %q", c, err, want)
+		}
+	}
 }
 
 // TestStudy: the nb201-bench workflow on a tiny study: with the report, the

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/internal/stats"
 	"github.com/multihw/multihw/nas"
 )
@@ -72,6 +73,12 @@ func (bn *Bench) Rates(cfg RatesConfig) ([]RateRow, error) {
 	if cfg.Seeds < 1 || cfg.Queries < 1 || len(cfg.Budgets) == 0 || len(cfg.Algorithms) == 0 {
 		return nil, fmt.Errorf("rates: need seeds >= 1, queries >= 1, a budget and an algorithm (got %d seeds, %d queries, %d budgets, %d algorithms)",
 			cfg.Seeds, cfg.Queries, len(cfg.Budgets), len(cfg.Algorithms))
+	}
+	if b, dup := flaglist.Repeated(cfg.Budgets); dup {
+		return nil, fmt.Errorf("rates: budget %g given twice", b)
+	}
+	if a, dup := flaglist.Repeated(cfg.Algorithms); dup {
+		return nil, fmt.Errorf("rates: algorithm %q given twice", a)
 	}
 	for _, a := range cfg.Algorithms {
 		if a == AlgoExhaustive || !slices.Contains(Algorithms, a) {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/multihw/multihw/blocks"
 	"github.com/multihw/multihw/hwcost"
+	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/nas/tunas"
 	"github.com/multihw/multihw/train"
 	"github.com/multihw/multihw/train/data"
@@ -426,6 +427,10 @@ func (c Config) Validate() error {
 		if _, err := blocks.Model(r); err != nil {
 			return fmt.Errorf("study: reference: %w", err)
 		}
+	}
+	if r, dup := flaglist.Repeated(c.References); dup {
+		// Its jobs would share one run directory per seed.
+		return fmt.Errorf("study: reference %s given twice", r)
 	}
 	for _, seeds := range [][]uint64{c.SearchSeeds, c.SingleSeeds, c.TrainSeeds} {
 		seen := map[uint64]bool{}

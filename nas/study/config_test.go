@@ -98,6 +98,7 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.TrainWidth = 0 }, "width factor must be positive"},
 		{func(c *Config) { c.Rules.Z = 0 }, "Z must be positive"},
 		{func(c *Config) { c.Rules.Z = 1e308 }, "Z must be positive and at most 40, got 1e+308"}, // resolved +Inf points
+		{func(c *Config) { c.References = []string{"mobilenet_v2", "multi_avg", "mobilenet_v2"} }, "reference mobilenet_v2 given twice"},
 		{func(c *Config) { c.Rules.CostProbability = 0.5 }, "cost probability"},
 		{func(c *Config) { c.Rules.NearAccuracy = 101 }, "near-accuracy margin must be in [0, 100] points"},
 		{func(c *Config) { c.Rules.NearAccuracy = math.NaN() }, "near-accuracy margin"},
@@ -149,6 +150,12 @@ func TestNewPlan(t *testing.T) {
 	dup.T0s = append(dup.T0s, T0{Value: 0.85})
 	if _, err := NewPlan(dup); err == nil || !strings.Contains(err.Error(), "listed twice") {
 		t.Errorf("a T0 given twice: %v", err)
+	}
+	// A T0 every search refuses was planned, and failed when its turn came.
+	huge := DefaultConfig()
+	huge.T0s = []T0{{Value: 1e308}}
+	if _, err := NewPlan(huge); err == nil || !strings.Contains(err.Error(), "study: search avg_t1e+308_s1: ") || !strings.Contains(err.Error(), "T0") {
+		t.Errorf("T0 1e308: %v", err)
 	}
 }
 

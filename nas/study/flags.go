@@ -171,5 +171,12 @@ func (f *PilotFlags) Config(c Config) (PilotConfig, error) {
 		return pc, fmt.Errorf("--differences: %w", err)
 	}
 	pc.SearchSteps = f.timingSteps
+	if err := pc.Validate(); err != nil {
+		return pc, err
+	}
+	// The study the pilot sizes must plan, before the pilot trains for it.
+	if _, err := NewPlan(c); err != nil {
+		return pc, err
+	}
 	return pc, nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/internal/guard"
 
 	"github.com/gomlx/compute"
@@ -73,6 +74,12 @@ func (c PilotConfig) Validate() error {
 			return fmt.Errorf("pilot: %w", err)
 		}
 	}
+	if m, dup := flaglist.Repeated(c.Models); dup {
+		return fmt.Errorf("pilot: model %s given twice", m)
+	}
+	if d, dup := flaglist.Repeated(c.Differences); dup {
+		return fmt.Errorf("pilot: difference %g given twice", d)
+	}
 	switch {
 	case c.Seeds < 2:
 		return fmt.Errorf("pilot: a seed SD needs at least 2 seeds, got %d", c.Seeds)
@@ -88,8 +95,8 @@ func (c PilotConfig) Validate() error {
 		return fmt.Errorf("pilot: search steps must be >= 0, got %d", c.SearchSteps)
 	}
 	for _, d := range c.Differences {
-		if !(d > 0) {
-			return fmt.Errorf("pilot: differences must be positive, got %g", d)
+		if !(d > 0 && d <= 100) { // accuracy points
+			return fmt.Errorf("pilot: differences must be in (0, 100] points, got %g", d)
 		}
 	}
 	return c.Recipe.Validate()

@@ -75,6 +75,19 @@ func TestPilot(t *testing.T) {
 	if _, err := run(bad); err == nil || !strings.Contains(err.Error(), "at least 2 seeds") {
 		t.Errorf("one seed: %v", err)
 	}
+	// A model given twice trained its seeds twice into one directory; a
+	// difference of 1e308 points or given twice sized nothing.
+	for want, mut := range map[string]func(*PilotConfig){
+		"model mobilenet_v2_0.5 given twice":     func(c *PilotConfig) { c.Models = append(c.Models, c.Models[0]) },
+		"difference 0.5 given twice":             func(c *PilotConfig) { c.Differences = []float64{0.5, 1, 0.5} },
+		"differences must be in (0, 100] points": func(c *PilotConfig) { c.Differences = []float64{1e308} },
+	} {
+		c := tinyPilot()
+		mut(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", want, err)
+		}
+	}
 }
 
 // TestEstimate checks the sizing arithmetic on a pilot written by hand.

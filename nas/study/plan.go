@@ -84,7 +84,14 @@ func NewPlan(cfg Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Format: Format, Config: cfg, Searches: searches, Created: time.Now().UTC(), Caveats: m.Caveats()}, nil
+	p := &Plan{Format: Format, Config: cfg, Searches: searches, Created: time.Now().UTC(), Caveats: m.Caveats()}
+	for _, s := range searches { // a T0 the search refuses (1e308) fails now, not when its turn comes
+		sc := p.SearchConfig(s)
+		if err := sc.Validate(); err != nil {
+			return nil, fmt.Errorf("study: search %s: %w", s.Name, err)
+		}
+	}
+	return p, nil
 }
 
 // planSearches lists the searches cfg implies (see NewPlan), each T0 valued

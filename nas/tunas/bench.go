@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/multihw/multihw/blocks"
+	"github.com/multihw/multihw/internal/flaglist"
 	"github.com/multihw/multihw/nas"
 	"github.com/multihw/multihw/nas/supernet"
 	"github.com/multihw/multihw/report"
@@ -241,6 +242,12 @@ type AblationRow struct {
 // Ablation trains the supernet of each variant with a uniform policy and
 // scores random paths (RandomPathScores): how well supernet variants learn.
 func Ablation(ctx context.Context, cfg AblationConfig, ds *data.Dataset) ([]AblationRow, error) {
+	if len(cfg.Variants) == 0 {
+		return nil, fmt.Errorf("ablation: no variants")
+	}
+	if v, dup := flaglist.Repeated(cfg.Variants); dup {
+		return nil, fmt.Errorf("ablation: variant %q given twice", v)
+	}
 	configs := make([]Config, len(cfg.Variants))
 	for i, v := range cfg.Variants { // every variant checked before any trains
 		var err error

@@ -47,6 +47,14 @@ func TestAblationVariants(t *testing.T) {
 			t.Errorf("%q: %v, want an error naming it before any training", bad, err)
 		}
 	}
+	// No variants ran nothing and printed an empty table; a variant given
+	// twice trained twice.
+	for want, vs := range map[string][]string{"no variants": nil, `variant "none/keep/warmup" given twice`: {"none/keep/warmup", "project/keep/warmup", "none/keep/warmup"}} {
+		cfg.Variants = vs
+		if _, err := Ablation(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("variants %q: %v, want %q", vs, err, want)
+		}
+	}
 	tb := AblationTable([]AblationRow{{Variant: "none/keep/warmup", Mean: 0.5, Min: 0.4, Max: 0.6, Seconds: 3}})
 	if got := tb.Rows[0]; got[1] != "0.500" || got[4] != "3" {
 		t.Errorf("table row %v", got)
