@@ -9,7 +9,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/multihw/multihw/blocks"
-	"github.com/multihw/multihw/internal/flaglist"
 )
 
 // Sensitivity propagates the fitted parameters' uncertainty to conclusions:
@@ -183,11 +182,6 @@ func Sensitivity(cfg SensitivityConfig) (*SensitivityResult, error) {
 				archNames[i-1] = fmt.Sprintf("arch%d", i)
 			}
 		}
-	}
-	// The spreads and orderings are reported by name: a model given twice
-	// was compared with itself ("P(A below A) = 0").
-	if n, dup := flaglist.Repeated(archNames); dup {
-		return nil, fmt.Errorf("sensitivity: architecture %q given twice (rename one of two different specs)", n)
 	}
 	samplers, fixedMs, err := res.samplers(m.targets, archs, ans)
 	if err != nil {

@@ -128,11 +128,6 @@ func TestSensitivity(t *testing.T) {
 			t.Errorf("ordering %+v", o)
 		}
 	}
-	// A model given twice was compared with itself.
-	if _, err := Sensitivity(SensitivityConfig{Archs: []*blocks.Arch{archs[0], archs[1], archs[0]}, Draws: 10}); err == nil ||
-		!strings.Contains(err.Error(), `architecture "multi_avg" given twice`) {
-		t.Errorf("a model given twice: %v", err)
-	}
 	// Zero-width posteriors: every draw is the fit.
 	ps := DefaultParams().Clone()
 	ps.Posteriors = map[string]*Posterior{}

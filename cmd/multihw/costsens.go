@@ -48,6 +48,16 @@ func runCostSensitivity(args []string) error {
 	if len(archs) == 0 {
 		return fmt.Errorf("give the architectures with --model LIST and/or --spec LIST")
 	}
+	// The spreads and orderings are printed by name: a model given twice was
+	// compared with itself ("P(A below A) = 0"). (Library callers, e.g. the
+	// figures of runs that trained one architecture twice, read them by index.)
+	names := make([]string, len(archs))
+	for i, a := range archs {
+		names[i] = a.Name
+	}
+	if n, dup := flaglist.Repeated(names); dup {
+		return fmt.Errorf("architecture %q given twice (rename one of two different specs)", n)
+	}
 	ps, refArch, err := hwcost.LoadBasis(*params, *ref)
 	if err != nil {
 		return err

@@ -266,6 +266,7 @@ func TestHostileFlags(t *testing.T) {
 		{[]string{"study", "plan", "--dir", filepath.Join(t.TempDir(), "s"), "--quick", "--objectives", "", "--single-targets", "", "--train-width", "64"}, "retraining mobilenet_v2"},
 		{[]string{"cost", "measure", "--spec", spec, "--runs", "2147483648"}, "--runs and --warmup must be in [1, 1000000]"},
 		{[]string{"search", "ablation", "--points", "2147483648"}, "need points in [1, 100000]"},
+		{[]string{"cost", "sensitivity", "--model", "mobilenet_v2,multi_avg,mobilenet_v2"}, `architecture "mobilenet_v2" given twice`},
 		// A flag the chosen algorithm or reward would ignore is refused.
 		{[]string{"search", "nb201", "--budget", "0.5", "--queries", "5"}, "--queries is for the non-exhaustive algorithms (--algo exhaustive"},
 		{[]string{"search", "nb201", "--budget", "0.5", "--algo", "random", "--population", "5"}, "--population is for --algo evolution"},
