@@ -80,6 +80,9 @@ func (c PilotConfig) Validate() error {
 	if d, dup := flaglist.Repeated(c.Differences); dup {
 		return fmt.Errorf("pilot: difference %g given twice", d)
 	}
+	if err := checkZ("pilot", c.Z); err != nil {
+		return err
+	}
 	switch {
 	case c.Seeds < 2:
 		return fmt.Errorf("pilot: a seed SD needs at least 2 seeds, got %d", c.Seeds)
@@ -89,8 +92,6 @@ func (c PilotConfig) Validate() error {
 		return fmt.Errorf("pilot: width factor must be positive, got %g", c.Width)
 	case c.Width > blocks.MaxWidthFactor:
 		return fmt.Errorf("pilot: width factor must be at most %d, got %g", blocks.MaxWidthFactor, c.Width)
-	case checkZ("pilot", c.Z) != nil:
-		return checkZ("pilot", c.Z)
 	case c.SearchSteps < 0:
 		return fmt.Errorf("pilot: search steps must be >= 0, got %d", c.SearchSteps)
 	}
