@@ -27,14 +27,14 @@ func RandomPathScores(ctx context.Context, cfg Config, ds *data.Dataset, be comp
 	}
 	if ds != nil && ds.Validation != nil {
 		if err := checkValidationBatches(batches, ds.Validation.Len(), cfg.ValidationBatch); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("random path scores: %w", err)
 		}
 	}
 	cfg.Controller.LR = 0
 	s := New(cfg).Dataset(ds).Backend(be)
 	s.after = func(r *run) error {
 		if err := checkValidationBatches(batches, r.val.Len(), cfg.ValidationBatch); err != nil {
-			return err
+			return fmt.Errorf("random path scores: %w", err)
 		}
 		rng := rand.New(rand.NewPCG(seed, 0x5c0e))
 		var bs []supernet.Batch
@@ -66,11 +66,12 @@ func RandomPathScores(ctx context.Context, cfg Config, ds *data.Dataset, be comp
 }
 
 // checkValidationBatches refuses more validation batches of size batch than a
-// split of n images fills (a last partial batch counts).
+// split of n images fills (a last partial batch counts): more would score the
+// same images again, and the batches are held in memory.
 func checkValidationBatches(batches, n, batch int) error {
 	if batch > 0 {
 		if most := max(1, (n+batch-1)/batch); batches > most {
-			return fmt.Errorf("random path scores: %d validation batches of %d, but the validation split's %d images fill %d", batches, batch, n, most)
+			return fmt.Errorf("%d validation batches of %d, but the validation split's %d images fill %d", batches, batch, n, most)
 		}
 	}
 	return nil

@@ -268,8 +268,8 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 	if bc.Algo != AlgoRandom && bc.Algo != AlgoEvolution {
 		return nil, fmt.Errorf("baseline: unknown algorithm %q (valid: %s, %s)", bc.Algo, AlgoRandom, AlgoEvolution)
 	}
-	if bc.Queries < 0 || bc.EvalBatches < 0 {
-		return nil, fmt.Errorf("baseline: queries and evaluation batches must be >= 0, got %d and %d", bc.Queries, bc.EvalBatches)
+	if bc.Queries < 0 || bc.EvalBatches < 0 || bc.Queries > MaxSteps {
+		return nil, fmt.Errorf("baseline: queries must be in [0, %d] and evaluation batches >= 0, got %d and %d", MaxSteps, bc.Queries, bc.EvalBatches)
 	}
 	// The baseline writes into the search's directory: hold it, so that it
 	// reads a settled checkpoint and no search writes at the same time.
@@ -312,6 +312,10 @@ func RunBaseline(ctx context.Context, dir string, bc BaselineConfig, ds *data.Da
 		n := ds.Height() * ds.Width() * ds.Channels()
 		prob.val, prob.steps = val, steps
 		prob.vbuf = supernet.Batch{Images: make([]float32, cfg.ValidationBatch*n), Labels: make([]int32, cfg.ValidationBatch), Size: cfg.ValidationBatch}
+	}
+	// The batches are held in memory (2³¹ of them filled the machine's).
+	if err := checkValidationBatches(bc.EvalBatches, ds.Validation.Len(), cfg.ValidationBatch); err != nil {
+		return nil, fmt.Errorf("baseline: --eval-batches: %w", err)
 	}
 	for i := range bc.EvalBatches {
 		b, err := val.Batch(i)

@@ -421,6 +421,18 @@ func TestBaselinesOverTrainedSupernet(t *testing.T) {
 	if _, err := RunBaseline(context.Background(), dir, DefaultBaseline("annealing"), ds, goBackend(t), nil); err == nil {
 		t.Error("unknown baseline algorithm accepted")
 	}
+	// Batches held in memory beyond what the validation split fills (2³¹ of
+	// them filled the machine's memory), and queries beyond a search's steps.
+	for want, mut := range map[string]func(*BaselineConfig){
+		"but the validation split's 64 images fill 4": func(bc *BaselineConfig) { bc.EvalBatches = math.MaxInt32 + 1 },
+		"queries must be in [0, 10000000]":            func(bc *BaselineConfig) { bc.Queries = math.MaxInt },
+	} {
+		bc := DefaultBaseline(AlgoRandom)
+		mut(&bc)
+		if _, err := RunBaseline(context.Background(), dir, bc, ds, goBackend(t), nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: %v, want %q", bc, err, want)
+		}
+	}
 	if _, err := RunBaseline(context.Background(), t.TempDir(), DefaultBaseline(AlgoRandom), ds, goBackend(t), nil); err == nil || !strings.Contains(err.Error(), "no search checkpoint") {
 		t.Errorf("baseline without a search: got %v", err)
 	}
